@@ -1,0 +1,65 @@
+"""Lazy imports: adapters by dotted path, drivers with errors that say what to install."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+from .errors import DriverImportError, MissingDriverError
+
+__all__ = ["driver_installed", "import_driver", "load_object"]
+
+
+def load_object(path: str) -> Any:
+    """Import ``"package.module:Name"`` and return ``Name``."""
+    module_name, _, attribute = path.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attribute)
+
+
+def driver_installed(module: str) -> bool:
+    """Whether ``module`` can be found, without importing it."""
+    if module in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        # find_spec imports parent packages; a broken parent counts as absent.
+        return False
+
+
+def import_driver(module: str, *, backend: str, extra: str | None) -> ModuleType:
+    """Import a backend's driver, telling "not installed" apart from "fails to import"."""
+    loaded = sys.modules.get(module)
+    if loaded is not None:
+        return loaded
+    install = f'pip install "praisonai-persistence[{extra}]"' if extra else f"pip install {module}"
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        missing = error.name or module
+        if module == missing or module.startswith(missing + "."):
+            raise MissingDriverError(
+                f"backend {backend!r} needs {module!r}, which is not installed; run: {install}",
+                backend=backend,
+                driver=module,
+                extra=extra,
+            ) from error
+        raise DriverImportError(
+            f"backend {backend!r}: {module!r} is installed but failed to import "
+            f"({type(error).__name__}: {error}); reinstall with: {install}",
+            backend=backend,
+            driver=module,
+            extra=extra,
+        ) from error
+    except Exception as error:
+        raise DriverImportError(
+            f"backend {backend!r}: {module!r} is installed but failed to import "
+            f"({type(error).__name__}: {error}); reinstall with: {install}",
+            backend=backend,
+            driver=module,
+            extra=extra,
+        ) from error

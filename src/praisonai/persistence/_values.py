@@ -1,0 +1,187 @@
+"""Value checks shared by every store: JSON encoding, ids, glob patterns.
+
+Kept free of drivers and pydantic so that every backend, sync or async, applies
+exactly the same rules.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from .errors import InvalidInputError, NotJSONSerializableError
+
+__all__ = [
+    "MAX_ID_LENGTH",
+    "MAX_KEY_LENGTH",
+    "check_key",
+    "check_ttl",
+    "check_id",
+    "check_limit",
+    "dump_json",
+    "dump_optional_json",
+    "glob_escape",
+    "glob_to_regex",
+    "load_json",
+    "load_optional_json",
+]
+
+MAX_ID_LENGTH = 255
+MAX_KEY_LENGTH = 1024
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+_encode = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
+
+
+def _check_json(value: object, backend: str, path: str, depth: int) -> None:
+    # json.dumps would silently turn int keys into strings and tuples into
+    # lists; we refuse anything that would not come back exactly as it went in.
+    if depth > 200:
+        raise NotJSONSerializableError(f"value nested deeper than 200 levels at {path}", backend=backend)
+    if isinstance(value, _JSON_SCALARS):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise NotJSONSerializableError(f"{value!r} at {path} is not a finite number", backend=backend)
+        return
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json(item, backend, f"{path}[{index}]", depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise NotJSONSerializableError(
+                    f"dict key {key!r} at {path} is a {type(key).__name__}; JSON keys must be str",
+                    backend=backend,
+                )
+            _check_json(item, backend, f"{path}.{key}", depth + 1)
+        return
+    raise NotJSONSerializableError(
+        f"value of type {type(value).__name__} at {path} is not JSON (use dict, list, str, int, float, bool or None)",
+        backend=backend,
+    )
+
+
+def dump_json(value: object, backend: str, what: str = "value") -> str:
+    """Encode plain JSON, raising :class:`NotJSONSerializableError` (a TypeError) otherwise."""
+    if not isinstance(value, _JSON_SCALARS):
+        _check_json(value, backend, what, 0)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise NotJSONSerializableError(f"{what} {value!r} is not a finite number", backend=backend)
+    return _encode(value)
+
+
+def dump_optional_json(value: object, backend: str, what: str) -> str | None:
+    return None if value is None else dump_json(value, backend, what)
+
+
+def load_json(text: str | bytes) -> Any:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    return _decode(text)
+
+
+def load_optional_json(text: str | bytes | None) -> Any:
+    return None if text is None else load_json(text)
+
+
+def check_id(value: object, backend: str, what: str = "session_id") -> str:
+    """A non-empty str of at most 255 characters with no NUL byte."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be a str, not {type(value).__name__}", backend=backend)
+    if not value:
+        raise InvalidInputError(f"{what} must not be empty", backend=backend)
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidInputError(
+            f"{what} is {len(value)} characters long; the limit is {MAX_ID_LENGTH}", backend=backend
+        )
+    if "\x00" in value:
+        raise InvalidInputError(f"{what} must not contain a NUL character", backend=backend)
+    return value
+
+
+def check_key(value: object, backend: str, what: str = "key") -> str:
+    """A state key or hash field: a non-empty str of at most 1024 characters with no NUL."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be a str, not {type(value).__name__}", backend=backend)
+    if not value or len(value) > MAX_KEY_LENGTH:
+        raise InvalidInputError(
+            f"{what} must be 1 to {MAX_KEY_LENGTH} characters long, got {len(value)}", backend=backend
+        )
+    if "\x00" in value:
+        raise InvalidInputError(f"{what} must not contain a NUL character", backend=backend)
+    return value
+
+
+def check_ttl(value: object, backend: str) -> float:
+    """A TTL in seconds: a positive, finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise InvalidInputError(f"ttl must be a positive number of seconds, got {value!r}", backend=backend)
+    return float(value)
+
+
+def check_limit(value: object, backend: str, what: str = "limit", *, allow_zero: bool = True) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{what} must be an int, not {type(value).__name__}", backend=backend)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise InvalidInputError(f"{what} must be {'>= 0' if allow_zero else '> 0'}, got {value}", backend=backend)
+    return value
+
+
+def check_ids(values: Sequence[str] | None, backend: str, what: str) -> list[str] | None:
+    if values is None:
+        return None
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, Mapping, set, frozenset)):
+        raise InvalidInputError(f"{what} must be a list of str, not {type(values).__name__}", backend=backend)
+    return [check_id(value, backend, what) for value in values]
+
+
+@lru_cache(maxsize=256)
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a Redis-style glob: ``*``, ``?``, ``[abc]``, ``[^a]``/``[!a]``, ``[a-z]``, ``\\`` escapes."""
+    out: list[str] = []
+    index, length = 0, len(pattern)
+    while index < length:
+        char = pattern[index]
+        if char == "\\" and index + 1 < length:
+            out.append(re.escape(pattern[index + 1]))
+            index += 2
+            continue
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        elif char == "[":
+            end = index + 1
+            if end < length and pattern[end] in "^!":
+                end += 1
+            if end < length and pattern[end] == "]":
+                end += 1
+            while end < length and pattern[end] != "]":
+                end += 2 if pattern[end] == "\\" else 1
+            if end >= length:
+                out.append(re.escape(char))
+            else:
+                body = pattern[index + 1 : end]
+                negate = body[:1] in ("^", "!")
+                if negate:
+                    body = body[1:]
+                escaped = "".join("\\" + c if c in "\\]^[" else c for c in body.replace("\\", ""))
+                out.append(f"[{'^' if negate else ''}{escaped}]")
+                index = end
+        else:
+            out.append(re.escape(char))
+        index += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+_GLOB_SPECIAL = re.compile(r"([\\*?\[\]])")
+
+
+def glob_escape(text: str) -> str:
+    """Escape glob metacharacters so that ``text`` matches only itself."""
+    return _GLOB_SPECIAL.sub(r"\\\1", text)

@@ -1,0 +1,1 @@
+"""Conversation stores: sessions and their messages. The contract is in ``base``."""

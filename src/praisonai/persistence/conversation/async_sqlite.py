@@ -1,0 +1,111 @@
+"""Async SQLite conversation store.
+
+Engine: SQLite, through ``aiosqlite`` (extra ``sqlite``), which runs the
+standard ``sqlite3`` driver on a worker thread.
+URL forms: as ``sqlite`` (a plain path, ``sqlite:///relative.db``,
+``sqlite:////absolute.db``, ``:memory:``).
+Test tier: embedded (real SQLite files).
+
+The schema, statements and control flow are those of the ``sqlite`` store (one
+SQL layer, ``_sql.py``); only the runner differs. An ``asyncio.Lock`` keeps one
+transaction at a time on the connection, so any number of tasks may share a store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .._loading import import_driver
+from ..errors import StoreError
+from ._sql import (
+    SQLITE,
+    AsyncSqlConversationStore,
+    ConversationOperations,
+    ConversationStatements,
+    Operation,
+    Step,
+    drive_async,
+)
+from ._sqlite_common import classify_sqlite_error, prepare_path, sqlite_pragmas
+from .config import AsyncSqliteConversationConfig
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+__all__ = ["AsyncSqliteConversationStore"]
+
+R = TypeVar("R")
+
+
+class AsyncSqliteConversationStore(AsyncSqlConversationStore):
+    """Conversations in one SQLite file, for asyncio applications."""
+
+    backend = "async_sqlite"
+
+    def __init__(self, config: AsyncSqliteConversationConfig) -> None:
+        self.config = config
+        self._driver = import_driver("aiosqlite", backend=self.backend, extra="sqlite")
+        self._ops = ConversationOperations(ConversationStatements(SQLITE, config.table_prefix), self.backend)
+        self._lock = asyncio.Lock()
+        self._connection: aiosqlite.Connection | None = None
+        self._closed = False
+
+    async def _connect(self) -> aiosqlite.Connection:
+        # The connection is opened on first use: __init__ cannot await.
+        connection: aiosqlite.Connection = await self._driver.connect(prepare_path(self.config), isolation_level=None)
+        try:
+            for pragma in sqlite_pragmas(self.config):
+                await connection.execute(pragma)
+            await connection.execute("BEGIN IMMEDIATE")
+            for statement in self._ops.sql.schema:
+                await connection.execute(statement)
+            await connection.execute("COMMIT")
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
+
+    async def _run(self, operation: Operation[R], write: bool) -> R:
+        async with self._lock:
+            if self._closed:
+                operation.close()
+                raise StoreError("the store is closed", backend=self.backend)
+            if self._connection is None:
+                self._connection = await self._connect()
+            connection = self._connection
+
+            async def execute(step: Step) -> Any:
+                if step.many:
+                    cursor = await connection.executemany(step.sql, step.params)
+                else:
+                    cursor = await connection.execute(step.sql, step.params)
+                try:
+                    if step.fetch == "all":
+                        return await cursor.fetchall()
+                    if step.fetch == "one":
+                        return await cursor.fetchone()
+                    return cursor.rowcount if step.fetch == "rowcount" else None
+                finally:
+                    await cursor.close()
+
+            if not write:
+                return await drive_async(operation, execute, classify_sqlite_error)
+            await connection.execute("BEGIN IMMEDIATE")
+            try:
+                result = await drive_async(operation, execute, classify_sqlite_error)
+            except BaseException:
+                await connection.execute("ROLLBACK")
+                raise
+            await connection.execute("COMMIT")
+            return result
+
+    async def close(self) -> None:
+        async with self._lock:
+            self._closed = True
+            if self._connection is not None:
+                await self._connection.close()
+                self._connection = None
+
+    def __repr__(self) -> str:
+        return f"AsyncSqliteConversationStore(path={self.config.path!r})"

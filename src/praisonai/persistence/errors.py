@@ -1,0 +1,166 @@
+"""Exceptions raised by praisonai-persistence.
+
+Every error is a :class:`PersistenceError` and also the builtin exception that
+callers already catch, so ``except ValueError`` keeps working::
+
+    PersistenceError
+    ├── BackendNotFoundError        (ValueError)       unknown backend name or alias
+    ├── RegistrationError           (ValueError)       invalid name, or a name/alias already taken
+    ├── ConfigError                 (ValueError)       config failed validation; lists every bad field
+    ├── MissingDriverError          (ImportError)      the backend's driver is not installed
+    │   └── DriverImportError                          the driver is installed but failed to import
+    ├── PluginLoadError             (ImportError)      an entry-point plugin failed to load
+    ├── ContractError               (TypeError)        a factory returned an object off the store contract
+    └── StoreError                                     raised by a store while it runs
+        ├── InvalidInputError       (ValueError)       bad id, oversized or malformed argument
+        │   └── UnsupportedFilterError                 a filter the backend cannot express
+        ├── NotJSONSerializableError (TypeError)       a value that is not plain JSON
+        ├── WrongTypeError          (TypeError)        a hash operation on a plain key, or the reverse
+        ├── AlreadyExistsError      (ValueError)       create of an existing session, message, document
+        ├── NotFoundError           (KeyError)         the session, collection or key does not exist
+        └── BackendUnavailableError (ConnectionError)  the server cannot be reached
+
+Messages name the backend and the field; secrets never appear in them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "AlreadyExistsError",
+    "BackendNotFoundError",
+    "BackendUnavailableError",
+    "ConfigError",
+    "ContractError",
+    "DriverImportError",
+    "FieldError",
+    "InvalidInputError",
+    "MissingDriverError",
+    "NotFoundError",
+    "NotJSONSerializableError",
+    "PersistenceError",
+    "PluginLoadError",
+    "RegistrationError",
+    "StoreError",
+    "UnsupportedFilterError",
+    "WrongTypeError",
+]
+
+
+class PersistenceError(Exception):
+    """Base class of every error raised by praisonai-persistence."""
+
+
+class BackendNotFoundError(PersistenceError, ValueError):
+    """No backend is registered under the requested name or alias."""
+
+    def __init__(self, message: str, *, name: str, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+        self.suggestion = suggestion
+
+
+class RegistrationError(PersistenceError, ValueError):
+    """A name is invalid, or it (or an alias) is already taken by another backend."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One invalid field of a backend config."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class ConfigError(PersistenceError, ValueError):
+    """A backend's URL or options failed validation.
+
+    ``errors`` holds every bad field; the message lists them all. Secret values
+    are never part of the message.
+    """
+
+    def __init__(self, backend: str, errors: Sequence[FieldError], *, kind: str = "") -> None:
+        self.backend = backend
+        self.errors = tuple(errors)
+        label = f"{kind} backend" if kind else "backend"
+        count = len(self.errors)
+        lines = "\n".join(f"  {error}" for error in self.errors)
+        noun = "error" if count == 1 else "errors"
+        super().__init__(f"invalid configuration for {label} {backend!r} ({count} {noun}):\n{lines}")
+
+
+class MissingDriverError(PersistenceError, ImportError):
+    """The driver a backend needs is not installed."""
+
+    def __init__(self, message: str, *, backend: str, driver: str, extra: str | None) -> None:
+        super().__init__(message, name=driver)
+        self.backend = backend
+        self.driver = driver
+        self.extra = extra
+
+
+class DriverImportError(MissingDriverError):
+    """The driver is installed but raised while being imported (the cause is chained)."""
+
+
+class PluginLoadError(PersistenceError, ImportError):
+    """An entry-point plugin could not be loaded; the original error is chained."""
+
+    def __init__(self, message: str, *, backend: str, distribution: str | None) -> None:
+        super().__init__(message)
+        self.backend = backend
+        self.distribution = distribution
+
+
+class ContractError(PersistenceError, TypeError):
+    """A factory returned an object that does not satisfy the registry's store protocol."""
+
+    def __init__(self, message: str, *, backend: str, missing: Sequence[str]) -> None:
+        super().__init__(message)
+        self.backend = backend
+        self.missing = tuple(missing)
+
+
+class StoreError(PersistenceError):
+    """Raised by a store while it runs. ``backend`` names the backend that raised it."""
+
+    def __init__(self, message: str, *, backend: str) -> None:
+        super().__init__(f"[{backend}] {message}")
+        self.backend = backend
+
+
+class InvalidInputError(StoreError, ValueError):
+    """An argument is malformed: an empty or oversized id, a bad limit, a bad pattern."""
+
+
+class UnsupportedFilterError(InvalidInputError):
+    """A knowledge filter uses an operator the backend cannot express. Filters are never dropped."""
+
+
+class NotJSONSerializableError(StoreError, TypeError):
+    """A value is not plain JSON (dict with str keys, list, str, int, float, bool, None)."""
+
+
+class WrongTypeError(StoreError, TypeError):
+    """A hash operation was used on a plain key, or a plain read on a hash key."""
+
+
+class AlreadyExistsError(StoreError, ValueError):
+    """The session, message, collection or document already exists; nothing was overwritten."""
+
+
+class NotFoundError(StoreError, KeyError):
+    """The session, collection or key does not exist."""
+
+    def __str__(self) -> str:
+        # KeyError would quote the message.
+        return str(self.args[0]) if self.args else ""
+
+
+class BackendUnavailableError(StoreError, ConnectionError):
+    """The backend's server cannot be reached; the store reconnects on a later call."""

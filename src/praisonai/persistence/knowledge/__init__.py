@@ -1,0 +1,1 @@
+"""Knowledge (vector) stores. The contract is in ``base``, the filter language in ``filters``."""

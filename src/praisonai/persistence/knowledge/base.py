@@ -1,0 +1,168 @@
+"""The knowledge store contract: collections of embedded documents, searched by vector.
+
+``KnowledgeStore`` is a runtime-checkable Protocol; subclass it explicitly to
+inherit the context manager.
+
+Semantics every backend keeps (checked by ``praisonai.persistence.testing``):
+
+- ``search`` returns documents with a ``score``, higher is closer, and the same
+  number for the same data on every backend (within float tolerance):
+  ``cosine`` -> cosine similarity, ``dot`` -> dot product, ``euclidean`` ->
+  ``1 / (1 + L2 distance)``. ``score_threshold`` keeps scores ``>=`` it.
+- ``insert`` never overwrites: an id already in the collection raises
+  :class:`AlreadyExistsError` and nothing of that call is stored. ``upsert``
+  replaces. Documents keep the caller's id, or get a fresh one.
+- ``filters`` use the portable language of :mod:`praisonai.persistence.knowledge.filters`;
+  an operator a backend cannot express raises :class:`UnsupportedFilterError`.
+  Metadata round-trips exactly.
+- ``delete`` with neither ``ids`` nor ``filters`` is an error, never "delete all".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+import uuid
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from types import TracebackType
+from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
+
+from typing_extensions import Self
+
+__all__ = [
+    "DISTANCES",
+    "Distance",
+    "Filter",
+    "KnowledgeDocument",
+    "KnowledgeStore",
+    "score_from_distance",
+    "similarity",
+]
+
+Distance: TypeAlias = Literal["cosine", "dot", "euclidean"]
+DISTANCES: tuple[Distance, ...] = ("cosine", "dot", "euclidean")
+
+Filter: TypeAlias = Mapping[str, Any]
+"""A filter in the portable language; see :mod:`praisonai.persistence.knowledge.filters`."""
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(slots=True)
+class KnowledgeDocument:
+    """A piece of content with its embedding. ``score`` is set on search results."""
+
+    id: str = field(default_factory=_new_id)
+    content: str = ""
+    embedding: list[float] | None = None
+    metadata: dict[str, Any] | None = None
+    content_hash: str | None = None
+    created_at: float = field(default_factory=time.time)
+    score: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.content and not self.content_hash:
+            self.content_hash = hashlib.sha256(self.content.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> KnowledgeDocument:
+        return cls(**{key: value for key, value in data.items() if key in _DOCUMENT_FIELDS})
+
+
+_DOCUMENT_FIELDS = frozenset(f.name for f in fields(KnowledgeDocument))
+
+
+def score_from_distance(distance: Distance, raw: float) -> float:
+    """Turn an engine's raw euclidean distance into the portable score; other kinds pass through."""
+    return 1.0 / (1.0 + raw) if distance == "euclidean" else raw
+
+
+def similarity(distance: Distance, a: Sequence[float], b: Sequence[float]) -> float:
+    """The portable score of ``b`` for query ``a``: the reference every backend must match."""
+    if distance == "dot":
+        return math.fsum(x * y for x, y in zip(a, b, strict=True))
+    if distance == "cosine":
+        dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
+        norm = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
+        return dot / norm if norm else 0.0
+    return 1.0 / (1.0 + math.sqrt(math.fsum((x - y) ** 2 for x, y in zip(a, b, strict=True))))
+
+
+@runtime_checkable
+class KnowledgeStore(Protocol):
+    """A synchronous vector store for retrieval-augmented generation."""
+
+    @abstractmethod
+    def create_collection(
+        self,
+        name: str,
+        dimension: int,
+        distance: Distance = "cosine",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Create a collection; raise AlreadyExistsError if it exists."""
+
+    @abstractmethod
+    def delete_collection(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def collection_exists(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def list_collections(self) -> list[str]: ...
+
+    @abstractmethod
+    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
+        """Add new documents; raise AlreadyExistsError (storing none) if an id is taken."""
+
+    @abstractmethod
+    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]: ...
+
+    @abstractmethod
+    def search(
+        self,
+        collection: str,
+        query_embedding: Sequence[float],
+        limit: int = 5,
+        filters: Filter | None = None,
+        score_threshold: float | None = None,
+    ) -> list[KnowledgeDocument]:
+        """The closest documents, best first, each with its ``score``."""
+
+    @abstractmethod
+    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
+        """The documents that exist among ``ids``, in the order asked."""
+
+    @abstractmethod
+    def delete(
+        self,
+        collection: str,
+        ids: Sequence[str] | None = None,
+        filters: Filter | None = None,
+    ) -> int:
+        """Delete by ids and/or filter; return how many were deleted."""
+
+    @abstractmethod
+    def count(self, collection: str) -> int: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

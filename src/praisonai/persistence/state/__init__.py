@@ -1,0 +1,1 @@
+"""State stores: JSON values and hashes with TTLs. The contract is in ``base``."""
