@@ -47,7 +47,7 @@ def _check_json(value: object, backend: str, path: str, depth: int) -> None:
         if isinstance(value, float) and not math.isfinite(value):
             raise NotJSONSerializableError(f"{value!r} at {path} is not a finite number", backend=backend)
         return
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):  # tuples are stored as (and come back as) lists
         for index, item in enumerate(value):
             _check_json(item, backend, f"{path}[{index}]", depth + 1)
         return

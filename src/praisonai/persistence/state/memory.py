@@ -124,7 +124,10 @@ class MemoryStateStore(StateStore):
         if self.config.fsync:
             os.fsync(journal.fileno())
         self._journal_entries += 1
-        if self._journal_entries >= self.config.compact_every:
+
+    def _maybe_compact(self) -> None:
+        # Called after the mutation is applied, so the snapshot includes it.
+        if self._journal is not None and self._journal_entries >= self.config.compact_every:
             self._compact()
 
     def _compact(self) -> None:
@@ -227,6 +230,7 @@ class MemoryStateStore(StateStore):
             self._log(["set", key, text, expires_at])
             self._put(key, _Item(_VALUE, text, expires_at))
             self._purge_expired(now)
+            self._maybe_compact()
 
     def delete(self, key: str) -> bool:
         check_key(key, self.backend)
@@ -236,6 +240,7 @@ class MemoryStateStore(StateStore):
                 return False
             self._log(["del", key])
             del self._items[key]
+            self._maybe_compact()
             return True
 
     def exists(self, key: str) -> bool:
@@ -279,6 +284,7 @@ class MemoryStateStore(StateStore):
                 return False
             self._log(["exp", key, now + seconds])
             self._set_expiry(key, item, now + seconds)
+            self._maybe_compact()
             return True
 
     def hget(self, key: str, field: str) -> Any:
@@ -302,6 +308,7 @@ class MemoryStateStore(StateStore):
                 self._items[key] = _Item(_HASH, {field: text}, None)
             else:
                 item.payload[field] = text
+            self._maybe_compact()
 
     def hgetall(self, key: str) -> dict[str, Any]:
         check_key(key, self.backend)
@@ -328,6 +335,7 @@ class MemoryStateStore(StateStore):
                 del item.payload[field]
             if not item.payload:
                 del self._items[key]
+            self._maybe_compact()
             return len(present)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
@@ -353,6 +361,7 @@ class MemoryStateStore(StateStore):
                 self._log(["set", key, text, expires_at])
                 self._put(key, _Item(_VALUE, text, expires_at))
             self._purge_expired(now)
+            self._maybe_compact()
 
     def close(self) -> None:
         with self._lock:

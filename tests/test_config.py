@@ -1,0 +1,130 @@
+"""Config validation, secrets masking, URLs and driver import errors."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from pydantic import SecretStr
+
+from praisonai.persistence._config import Identifier, StoreConfig
+from praisonai.persistence._loading import import_driver
+from praisonai.persistence.errors import ConfigError, DriverImportError, MissingDriverError
+from praisonai.persistence.registry import CONVERSATION_STORES
+from praisonai.persistence.url import URL, mask_secrets_in_text
+
+
+class DemoConfig(StoreConfig):
+    """A config with every kind of field a server backend has."""
+
+    backend: ClassVar[str] = "demo"
+    kind: ClassVar[Any] = "state"
+
+    host: str = "localhost"
+    port: int = 5432
+    user: str | None = None
+    password: SecretStr | None = None
+    api_key: SecretStr | None = None
+    schema_name: Identifier = "public"
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        parsed = URL.parse(url)
+        fields: dict[str, Any] = {"host": parsed.host, "user": parsed.username, "password": parsed.password}
+        if parsed.port is not None:
+            fields["port"] = parsed.port
+        return {key: value for key, value in fields.items() if value is not None}
+
+
+SECRET = "s3cr3t-P@ss"
+
+
+def test_url_fields_and_options_merge() -> None:
+    config = DemoConfig.from_options(f"demo://app:{SECRET}@db.example:6432/x", {"schema_name": "chat"})
+    assert (config.host, config.port, config.user, config.schema_name) == ("db.example", 6432, "app", "chat")
+    assert config.password is not None and config.password.get_secret_value() == SECRET
+
+
+def test_secrets_never_appear_in_repr_str_or_errors(caplog: pytest.LogCaptureFixture) -> None:
+    config = DemoConfig.from_options(f"demo://app:{SECRET}@db.example/x", {"api_key": SECRET})
+    for text in (repr(config), str(config), repr(config.model_dump())):
+        assert SECRET not in text
+    with caplog.at_level(logging.DEBUG):
+        with pytest.raises(ConfigError) as caught:
+            DemoConfig.from_options(f"demo://app:{SECRET}@db.example:99999/x", {"password": 12345, "api_key": [SECRET]})
+        logging.getLogger("test").error("failed: %s", caught.value)
+    message = str(caught.value)
+    assert SECRET not in message and "12345" not in message
+    assert SECRET not in caplog.text
+    assert {error.field for error in caught.value.errors} == {"url", "password", "api_key"}
+
+
+def test_every_bad_field_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as caught:
+        DemoConfig.from_options(None, {"port": "many", "schema_name": "x; DROP TABLE t", "hots": "h"})
+    fields = [error.field for error in caught.value.errors]
+    assert sorted(fields) == ["hots", "port", "schema_name"]
+    message = str(caught.value)
+    assert "backend 'demo'" in message and "(3 errors)" in message
+    assert "did you mean 'host'" in message
+    assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        (f"postgresql://user:{SECRET}@host/db", SECRET),
+        (f"error connecting with password={SECRET} and more", SECRET),
+        (f"{{'api_key': '{SECRET}'}}", SECRET),
+        (f"token: {SECRET}", SECRET),
+    ],
+)
+def test_mask_secrets_in_text(text: str, hidden: str) -> None:
+    assert hidden not in mask_secrets_in_text(text)
+
+
+def test_url_value_object() -> None:
+    url = URL.parse("PostgreSQL://us%40er:p%3Ass@[::1]:6432/my%20db?sslmode=require&token=abc")
+    assert (url.scheme, url.username, url.password, url.host, url.port, url.database) == (
+        "postgresql",
+        "us@er",
+        "p:ss",
+        "::1",
+        6432,
+        "my db",
+    )
+    assert url.query_dict() == {"sslmode": "require", "token": "abc"}
+    assert "p:ss" not in str(url) and "p%3Ass" not in repr(url) and "abc" not in str(url)
+    assert URL.parse(url.render(hide_password=False)) == url
+    for bad in ("no-scheme", "://x", "redis://host:notaport"):
+        with pytest.raises(ValueError):
+            URL.parse(bad)
+
+
+def test_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "aiosqlite", None)  # import aiosqlite now raises ModuleNotFoundError
+    with pytest.raises(ImportError) as caught:
+        CONVERSATION_STORES.create("async_sqlite", path=str(tmp_path / "x.db"))
+    error = caught.value
+    assert type(error) is MissingDriverError
+    assert 'pip install "praisonai-persistence[sqlite]"' in str(error) and "not installed" in str(error)
+    assert (error.backend, error.driver, error.extra) == ("async_sqlite", "aiosqlite", "sqlite")
+
+
+def test_driver_that_fails_to_import_is_told_apart(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "brokendriver").mkdir()
+    (tmp_path / "brokendriver" / "__init__.py").write_text("import no_such_dependency_xyz\n")
+    (tmp_path / "explodingdriver.py").write_text("raise OSError('libfoo.so: cannot open shared object file')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(DriverImportError) as caught:
+        import_driver("brokendriver", backend="demo", extra="demo")
+    assert "installed but failed to import" in str(caught.value)
+    assert isinstance(caught.value.__cause__, ModuleNotFoundError)
+    with pytest.raises(DriverImportError, match=r"libfoo\.so"):
+        import_driver("explodingdriver", backend="demo", extra="demo")
+    with pytest.raises(MissingDriverError) as missing:
+        import_driver("definitely_not_installed_xyz", backend="demo", extra="demo")
+    assert type(missing.value) is MissingDriverError
