@@ -73,6 +73,16 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         tier="embedded",
         tested_with="SQLite files in a temporary directory",
     ),
+    # knowledge --------------------------------------------------------------
+    BuiltinBackend(
+        name="memory",
+        kind="knowledge",
+        config=f"{_P}.knowledge.config:MemoryKnowledgeConfig",
+        adapter=f"{_P}.knowledge.memory:MemoryKnowledgeStore",
+        summary="Exact brute-force search in pure Python, optionally kept in a JSON file (the reference backend)",
+        tier="embedded",
+        tested_with="the store itself, with and without a JSON file",
+    ),
     # state ------------------------------------------------------------------
     BuiltinBackend(
         name="memory",
