@@ -12,8 +12,7 @@ Regenerate the docs table and the pyproject extras after editing::
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Literal, NamedTuple, TypeAlias
 
 Kind: TypeAlias = Literal["conversation", "knowledge", "state"]
 Tier: TypeAlias = Literal["server", "embedded", "emulator", "fake"]
@@ -28,8 +27,7 @@ TIER_MEANINGS: dict[Tier, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class BuiltinBackend:
+class BuiltinBackend(NamedTuple):
     """One built-in backend: where its config and adapter live and what it needs."""
 
     name: str

@@ -26,7 +26,7 @@ Messages name the backend and the field; secrets never appear in them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "AlreadyExistsError",
@@ -66,8 +66,7 @@ class RegistrationError(PersistenceError, ValueError):
     """A name is invalid, or it (or an alias) is already taken by another backend."""
 
 
-@dataclass(frozen=True, slots=True)
-class FieldError:
+class FieldError(NamedTuple):
     """One invalid field of a backend config."""
 
     field: str
