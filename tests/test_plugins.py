@@ -226,8 +226,18 @@ def test_pip_installed_plugin_is_found_in_a_fresh_environment(tmp_path: Path) ->
         )
     )
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
+    # The fresh environment sees this interpreter's packages (ours, pydantic, setuptools) through a .pth
+    # file, so that only the plugin is installed into it.
+    child_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    parent_paths = [entry for entry in sys.path if entry and Path(entry).is_dir()]
+    (Path(child_site) / "parent_environment.pth").write_text("\n".join(parent_paths) + "\n")
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index", str(project)],
         check=True,
