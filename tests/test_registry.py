@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from praisonai.persistence._catalogue import BUILTINS
 from praisonai.persistence.conversation.base import ConversationSession, ConversationStore
 from praisonai.persistence.errors import (
     BackendNotFoundError,
@@ -299,9 +300,9 @@ def test_sixteen_threads_register_create_and_list_at_once() -> None:
     for worker in workers:
         worker.join()
     assert errors == []
-    expected = {f"t{t}_{i}" for t in range(threads) for i in range(rounds) if i % 2 == 0} | {"memory"}
-    assert set(registry.list_registered()) == expected
-    assert registry.list_aliases() == {
-        f"a{t}_{i}": f"t{t}_{i}" for t in range(threads) for i in range(rounds) if i % 2 == 0
-    }
+    kept = [(t, i) for t in range(threads) for i in range(rounds) if i % 2 == 0]
+    builtin_names = {b.name for b in BUILTINS if b.kind == "state"}
+    builtin_aliases = {alias: b.name for b in BUILTINS if b.kind == "state" for alias in b.aliases}
+    assert set(registry.list_registered()) == {f"t{t}_{i}" for t, i in kept} | builtin_names
+    assert registry.list_aliases() == {**builtin_aliases, **{f"a{t}_{i}": f"t{t}_{i}" for t, i in kept}}
     assert all(listed == sorted(listed) for listed in seen_lists)

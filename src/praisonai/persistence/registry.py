@@ -520,8 +520,33 @@ class StoreRegistry(Generic[T]):
 
 
 # The names below are kept in step with the catalogue by tests/test_typing.py.
-SyncConversationName: TypeAlias = Literal["sqlite"]
-AsyncConversationName: TypeAlias = Literal["async_sqlite", "aiosqlite", "sqlite_async"]
+SyncConversationName: TypeAlias = Literal[
+    "cockroach",
+    "cockroachdb",
+    "crdb",
+    "json",
+    "libsql",
+    "mysql",
+    "neon",
+    "postgres",
+    "singlestore",
+    "sqlite",
+    "supabase",
+    "surrealdb",
+    "turso",
+    "xata",
+]
+AsyncConversationName: TypeAlias = Literal[
+    "aiomysql",
+    "aiosqlite",
+    "async_mysql",
+    "async_postgres",
+    "async_sqlite",
+    "asyncpg",
+    "mysql_async",
+    "postgres_async",
+    "sqlite_async",
+]
 SyncStateName: TypeAlias = Literal["memory"]
 
 

@@ -17,10 +17,11 @@ thrown into the generator, which turns them into contract errors.
 
 from __future__ import annotations
 
+import math
 import time
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeAlias, TypeVar
 
 from .._values import (
@@ -34,6 +35,9 @@ from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from .base import AsyncConversationStore, ConversationMessage, ConversationSession, ConversationStore
 
 __all__ = [
+    "MYSQL",
+    "POSTGRES",
+    "SINGLESTORE",
     "SQLITE",
     "ConversationOperations",
     "ConversationStatements",
@@ -86,11 +90,26 @@ class Dialect:
     upsert: Callable[[str, Sequence[str]], str]  # (conflict column, updated columns) -> clause
     create_index_if_not_exists: bool = True
     table_options: str = ""
+    # MySQL has no CREATE INDEX IF NOT EXISTS (MariaDB has): indexes go inside CREATE TABLE.
+    inline_indexes: bool = False
+    # SingleStore has no foreign keys; no operation relies on the cascade (sessions delete their messages).
+    foreign_keys: bool = True
+    message_keys: tuple[str, ...] = ()  # extra table keys of the messages table (SingleStore: its shard key)
+    quote: str = '"'  # quotes the schema name
+    # Counts which of two tables (``?``: their names as the statements spell them) exist, so
+    # that a role without DDL privileges can use tables someone else created.
+    tables_exist: str | None = None
 
 
 def _on_conflict(key: str, columns: Sequence[str]) -> str:
     updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
     return f"ON CONFLICT ({key}) DO UPDATE SET {updates}, updated_at = ?"
+
+
+def _on_duplicate_key(key: str, columns: Sequence[str]) -> str:
+    # VALUES(column) rather than MySQL 8's row alias: MariaDB and SingleStore only know VALUES().
+    updates = ", ".join(f"{column} = VALUES({column})" for column in columns)
+    return f"ON DUPLICATE KEY UPDATE {updates}, updated_at = ?"
 
 
 SQLITE = Dialect(
@@ -102,6 +121,51 @@ SQLITE = Dialect(
     real_type="REAL",
     serial_primary_key="INTEGER PRIMARY KEY",
     upsert=_on_conflict,
+)
+
+# PostgreSQL and the engines that speak its dialect (CockroachDB, Neon, Supabase, Xata). JSON is
+# kept as TEXT: jsonb would reorder keys and refuses "\u0000", so values would not round-trip exactly.
+POSTGRES = Dialect(
+    name="postgres",
+    paramstyle="format",
+    id_type="TEXT",
+    text_type="TEXT",
+    json_type="TEXT",
+    real_type="DOUBLE PRECISION",
+    serial_primary_key="BIGSERIAL PRIMARY KEY",
+    upsert=_on_conflict,
+    tables_exist="SELECT (to_regclass(?) IS NOT NULL)::int + (to_regclass(?) IS NOT NULL)::int",
+)
+
+# MySQL and MariaDB. Ids compare byte for byte: the runner swaps in a NO PAD binary collation
+# where the server has one (utf8mb4_bin treats "a" and "a " as the same key).
+MYSQL = Dialect(
+    name="mysql",
+    paramstyle="format",
+    id_type="VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+    text_type="LONGTEXT",
+    json_type="LONGTEXT",
+    real_type="DOUBLE",
+    serial_primary_key="BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+    upsert=_on_duplicate_key,
+    create_index_if_not_exists=False,
+    table_options=" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    inline_indexes=True,
+    quote="`",
+    tables_exist=(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (?, ?)"
+    ),
+)
+
+# SingleStore shares MySQL's statements; its tables differ: no foreign keys, and every unique
+# key of a sharded table must contain the shard key, so messages are sharded by session.
+SINGLESTORE = replace(
+    MYSQL,
+    name="singlestore",
+    serial_primary_key="BIGINT NOT NULL AUTO_INCREMENT",
+    table_options=" DEFAULT CHARSET=utf8mb4",
+    foreign_keys=False,
+    message_keys=("KEY (seq)", "SHARD KEY (session_id)"),
 )
 
 _SESSION_COLUMNS = ("session_id", "user_id", "agent_id", "name", "state", "metadata", "created_at", "updated_at")
@@ -121,43 +185,92 @@ def _render(sql: str, paramstyle: str) -> str:
 
 @dataclass(slots=True)
 class ConversationStatements:
-    """Every statement of the conversation schema, rendered for one dialect and table prefix."""
+    """Every statement of the conversation schema, rendered for one dialect and table prefix.
+
+    ``namespace`` (a validated identifier) qualifies the table names: the PostgreSQL schema.
+    ``paramstyle`` overrides the dialect's when two drivers of one engine differ (psycopg
+    takes ``%s``, asyncpg ``$1``); the statements themselves stay the same.
+    """
 
     dialect: Dialect
     table_prefix: str
+    namespace: str | None = None
+    paramstyle: Literal["qmark", "format", "numeric"] | None = None
     sessions: str = field(init=False)
     messages: str = field(init=False)
     schema: tuple[str, ...] = field(init=False)
     _cache: dict[tuple[Any, ...], str] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        d, s, m = self.dialect, f"{self.table_prefix}sessions", f"{self.table_prefix}messages"
+        d = self.dialect
+        qualifier = f"{d.quote}{self.namespace}{d.quote}." if self.namespace else ""
+        s_name, m_name = f"{self.table_prefix}sessions", f"{self.table_prefix}messages"
+        s, m = f"{qualifier}{s_name}", f"{qualifier}{m_name}"
         self.sessions, self.messages = s, m
-        exists = "IF NOT EXISTS " if d.create_index_if_not_exists else ""
-        self.schema = (
-            f"CREATE TABLE IF NOT EXISTS {s} ("
-            f"session_id {d.id_type} NOT NULL PRIMARY KEY, user_id {d.id_type}, agent_id {d.id_type}, "
-            f"name {d.text_type}, state {d.json_type}, metadata {d.json_type}, "
-            f"created_at {d.real_type} NOT NULL, updated_at {d.real_type} NOT NULL){d.table_options}",
-            f"CREATE INDEX {exists}{s}_by_updated ON {s} (updated_at)",
-            f"CREATE INDEX {exists}{s}_by_user ON {s} (user_id, updated_at)",
-            f"CREATE INDEX {exists}{s}_by_agent ON {s} (agent_id, updated_at)",
-            f"CREATE TABLE IF NOT EXISTS {m} ("
-            f"seq {d.serial_primary_key}, id {d.id_type} NOT NULL, "
-            f"session_id {d.id_type} NOT NULL REFERENCES {s} (session_id) ON DELETE CASCADE, "
-            f"role {d.id_type} NOT NULL, content {d.text_type} NOT NULL, tool_calls {d.json_type}, "
-            f"tool_call_id {d.id_type}, metadata {d.json_type}, created_at {d.real_type} NOT NULL, "
-            f"UNIQUE (session_id, id)){d.table_options}",
-            f"CREATE INDEX {exists}{m}_by_time ON {m} (session_id, created_at, seq)",
+        references = (
+            [f"FOREIGN KEY (session_id) REFERENCES {s} (session_id) ON DELETE CASCADE"] if d.foreign_keys else []
         )
+        self.schema = (
+            *([f"CREATE SCHEMA IF NOT EXISTS {d.quote}{self.namespace}{d.quote}"] if self.namespace else []),
+            *self._table(
+                s,
+                [
+                    f"session_id {d.id_type} NOT NULL PRIMARY KEY",
+                    f"user_id {d.id_type}",
+                    f"agent_id {d.id_type}",
+                    f"name {d.text_type}",
+                    f"state {d.json_type}",
+                    f"metadata {d.json_type}",
+                    f"created_at {d.real_type} NOT NULL",
+                    f"updated_at {d.real_type} NOT NULL",
+                ],
+                [
+                    (f"{s_name}_by_updated", "updated_at"),
+                    (f"{s_name}_by_user", "user_id, updated_at"),
+                    (f"{s_name}_by_agent", "agent_id, updated_at"),
+                ],
+            ),
+            *self._table(
+                m,
+                [
+                    f"seq {d.serial_primary_key}",
+                    f"id {d.id_type} NOT NULL",
+                    f"session_id {d.id_type} NOT NULL",
+                    f"role {d.id_type} NOT NULL",
+                    f"content {d.text_type} NOT NULL",
+                    f"tool_calls {d.json_type}",
+                    f"tool_call_id {d.id_type}",
+                    f"metadata {d.json_type}",
+                    f"created_at {d.real_type} NOT NULL",
+                    *references,
+                    "UNIQUE (session_id, id)",
+                    *d.message_keys,
+                ],
+                [(f"{m_name}_by_time", "session_id, created_at, seq")],
+            ),
+        )
+
+    def _table(self, name: str, columns: list[str], indexes: list[tuple[str, str]]) -> list[str]:
+        d = self.dialect
+        if d.inline_indexes:
+            columns = [*columns, *(f"KEY {index} ({keys})" for index, keys in indexes)]
+        statements = [f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(columns)}){d.table_options}"]
+        if not d.inline_indexes:
+            exists = "IF NOT EXISTS " if d.create_index_if_not_exists else ""
+            statements += [f"CREATE INDEX {exists}{index} ON {name} ({keys})" for index, keys in indexes]
+        return statements
 
     def get(self, key: tuple[Any, ...], build: Callable[[], str]) -> str:
         sql = self._cache.get(key)
         if sql is None:
-            sql = self._cache[key] = _render(build(), self.dialect.paramstyle)
+            sql = self._cache[key] = _render(build(), self.paramstyle or self.dialect.paramstyle)
         return sql
 
     # Each statement is written once, below, and rendered per dialect on first use.
+
+    def tables_exist(self) -> str | None:
+        check = self.dialect.tables_exist
+        return None if check is None else self.get(("tables_exist",), lambda: check)
 
     def insert_session(self) -> str:
         columns = ", ".join(_SESSION_COLUMNS)
@@ -224,6 +337,30 @@ class ConversationStatements:
 
         return self.get(("select_messages", before, after, limited), build)
 
+    def message_page(self, first: bool) -> str:
+        def build() -> str:
+            columns = ", ".join(_MESSAGE_COLUMNS)
+            # A keyset on (created_at, seq); "created_at >= ?" lets every engine range-scan the index.
+            keyset = "" if first else " AND created_at >= ? AND (created_at > ? OR seq > ?)"
+            return (
+                f"SELECT {columns}, seq FROM {self.messages} WHERE session_id = ?{keyset} "
+                "ORDER BY created_at ASC, seq ASC LIMIT ?"
+            )
+
+        return self.get(("message_page", first), build)
+
+    def restore_session(self) -> str:
+        columns = ", ".join(_SESSION_COLUMNS)
+        marks = ", ".join("?" * len(_SESSION_COLUMNS))
+        replaced = ("user_id", "agent_id", "name", "state", "metadata", "created_at")
+        return self.get(
+            ("restore_session",),
+            lambda: (
+                f"INSERT INTO {self.sessions} ({columns}) VALUES ({marks}) "
+                + self.dialect.upsert("session_id", replaced)
+            ),
+        )
+
     def delete_all_messages(self) -> str:
         return self.get(("delete_all_messages",), lambda: f"DELETE FROM {self.messages} WHERE session_id = ?")
 
@@ -242,6 +379,8 @@ def _optional_id(value: object, backend: str, what: str) -> str | None:
 def _timestamp(value: object, backend: str, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidInputError(f"{what} must be a number of seconds, not {type(value).__name__}", backend=backend)
+    if not math.isfinite(value):
+        raise InvalidInputError(f"{what} must be a finite number of seconds, got {value!r}", backend=backend)
     return float(value)
 
 
@@ -254,7 +393,8 @@ class ConversationOperations:
 
     # -- encoding ---------------------------------------------------------------
 
-    def _session_row(self, session: ConversationSession) -> tuple[Any, ...]:
+    def session_row(self, session: ConversationSession) -> tuple[Any, ...]:
+        """Validate ``session`` into a row of session columns; the json and surrealdb stores use it too."""
         b = self.backend
         if not isinstance(session, ConversationSession):
             raise InvalidInputError(f"expected a ConversationSession, not {type(session).__name__}", backend=b)
@@ -284,7 +424,8 @@ class ConversationOperations:
             updated_at=float(row[7]),
         )
 
-    def _message_row(self, session_id: str, message: ConversationMessage) -> tuple[Any, ...]:
+    def message_row(self, session_id: str, message: ConversationMessage) -> tuple[Any, ...]:
+        """Validate ``message`` into a row of message columns (sets its ``session_id``)."""
         b = self.backend
         if not isinstance(message, ConversationMessage):
             raise InvalidInputError(f"expected a ConversationMessage, not {type(message).__name__}", backend=b)
@@ -319,10 +460,22 @@ class ConversationOperations:
             created_at=float(row[7]),
         )
 
+    # -- schema -------------------------------------------------------------------
+
+    def create_schema(self) -> Operation[None]:
+        """Create the tables and indexes; nothing at all when both tables exist already."""
+        check = self.sql.tables_exist()
+        if check is not None:
+            row = yield Step(check, (self.sql.sessions, self.sql.messages), "one")
+            if row is not None and int(row[0]) == 2:
+                return
+        for statement in self.sql.schema:
+            yield Step(statement)
+
     # -- sessions -----------------------------------------------------------------
 
     def create_session(self, session: ConversationSession) -> Operation[ConversationSession]:
-        row = self._session_row(session)
+        row = self.session_row(session)
         try:
             yield Step(self.sql.insert_session(), row)
         except IntegrityViolation as violation:
@@ -336,7 +489,7 @@ class ConversationOperations:
         return None if row is None else self.session_from_row(row)
 
     def update_session(self, session: ConversationSession) -> Operation[ConversationSession]:
-        row = self._session_row(session)
+        row = self.session_row(session)
         now = time.time()
         count = yield Step(self.sql.update_session(), (*row[1:6], now, row[0]), "rowcount")
         if not count:
@@ -345,10 +498,15 @@ class ConversationOperations:
         return session
 
     def upsert_session(self, session: ConversationSession) -> Operation[ConversationSession]:
-        row = self._session_row(session)
+        row = self.session_row(session)
         yield Step(self.sql.upsert_session(), (*row, time.time()))
         stored = yield Step(self.sql.select_session(), (row[0],), "one")
         return self.session_from_row(stored)
+
+    def restore_session(self, session: ConversationSession) -> Operation[ConversationSession]:
+        row = self.session_row(session)
+        yield Step(self.sql.restore_session(), (*row, row[7]))  # updated_at as given, not now
+        return session
 
     def delete_session(self, session_id: str) -> Operation[bool]:
         key = (check_id(session_id, self.backend),)
@@ -375,7 +533,7 @@ class ConversationOperations:
             raise NotFoundError(f"session {session_id!r} does not exist", backend=self.backend)
 
     def add_message(self, session_id: str, message: ConversationMessage) -> Operation[ConversationMessage]:
-        row = self._message_row(check_id(session_id, self.backend), message)
+        row = self.message_row(check_id(session_id, self.backend), message)
         yield from self._touch(session_id)
         try:
             yield Step(self.sql.insert_message(), row)
@@ -390,7 +548,7 @@ class ConversationOperations:
     ) -> Operation[list[ConversationMessage]]:
         check_id(session_id, self.backend)
         batch = list(messages)
-        rows = [self._message_row(session_id, message) for message in batch]
+        rows = [self.message_row(session_id, message) for message in batch]
         if not rows:
             return batch
         yield from self._touch(session_id)
@@ -423,6 +581,19 @@ class ConversationOperations:
         if limit is not None:
             messages.reverse()
         return messages
+
+    def message_page(
+        self, session_id: str, after: tuple[float, int] | None, limit: int
+    ) -> Operation[tuple[list[ConversationMessage], tuple[float, int] | None]]:
+        """Up to ``limit`` messages after the keyset ``after`` (created_at, seq), and the new keyset."""
+        b = self.backend
+        params: list[Any] = [check_id(session_id, b)]
+        if after is not None:
+            params += [after[0], after[0], after[1]]
+        params.append(check_limit(limit, b, "batch_size", allow_zero=False))
+        rows = yield Step(self.sql.message_page(after is None), params, "all")
+        last = (float(rows[-1][7]), int(rows[-1][8])) if rows else after
+        return [self.message_from_row(row) for row in rows], last
 
     def delete_messages(self, session_id: str, message_ids: Sequence[str] | None) -> Operation[int]:
         b = self.backend
@@ -526,6 +697,22 @@ class SqlConversationStore(ConversationStore):
     def delete_messages(self, session_id: str, message_ids: Sequence[str] | None = None) -> int:
         return self._run(self._ops.delete_messages(session_id, message_ids), True)
 
+    # -- ConversationTransfer ---------------------------------------------------------
+
+    def iter_messages(self, session_id: str, batch_size: int = 1000) -> Iterator[list[ConversationMessage]]:
+        """Every message of the session, oldest first, ``batch_size`` at a time (a keyset query)."""
+        after: tuple[float, int] | None = None
+        while True:
+            messages, after = self._run(self._ops.message_page(session_id, after, batch_size), False)
+            if messages:
+                yield messages
+            if len(messages) < batch_size:
+                return
+
+    def restore_session(self, session: ConversationSession) -> ConversationSession:
+        """Store the session exactly as given, timestamps included (creating or replacing it)."""
+        return self._run(self._ops.restore_session(session), True)
+
 
 class AsyncSqlConversationStore(AsyncConversationStore):
     """The asyncio twin of :class:`SqlConversationStore`, driving the same operations."""
@@ -568,3 +755,17 @@ class AsyncSqlConversationStore(AsyncConversationStore):
 
     async def delete_messages(self, session_id: str, message_ids: Sequence[str] | None = None) -> int:
         return await self._run(self._ops.delete_messages(session_id, message_ids), True)
+
+    # -- AsyncConversationTransfer ----------------------------------------------------
+
+    async def iter_messages(self, session_id: str, batch_size: int = 1000) -> AsyncIterator[list[ConversationMessage]]:
+        after: tuple[float, int] | None = None
+        while True:
+            messages, after = await self._run(self._ops.message_page(session_id, after, batch_size), False)
+            if messages:
+                yield messages
+            if len(messages) < batch_size:
+                return
+
+    async def restore_session(self, session: ConversationSession) -> ConversationSession:
+        return await self._run(self._ops.restore_session(session), True)

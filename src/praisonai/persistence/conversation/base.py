@@ -19,6 +19,11 @@ Semantics every backend keeps (the contract suite in
 - ``delete_messages(session_id)`` deletes all of the session's messages,
   ``delete_messages(session_id, [])`` deletes none.
 - ``list_sessions`` returns the most recently updated first.
+
+Two optional extras, :class:`ConversationTransfer` and its async twin, are not
+part of the contract: a store that has them is copied exactly and quickly by
+``praisonai-persistence migrate`` / ``export`` / ``import``; one that lacks
+them is copied through the contract methods alone (see ``docs/cli.md``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from __future__ import annotations
 import time
 import uuid
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
@@ -37,9 +42,11 @@ from ..errors import AlreadyExistsError
 
 __all__ = [
     "AsyncConversationStore",
+    "AsyncConversationTransfer",
     "ConversationMessage",
     "ConversationSession",
     "ConversationStore",
+    "ConversationTransfer",
 ]
 
 
@@ -232,3 +239,32 @@ class AsyncConversationStore(Protocol):
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+@runtime_checkable
+class ConversationTransfer(Protocol):
+    """Optional extras of a :class:`ConversationStore` for exact, streaming copies.
+
+    Not part of the contract (the registry does not require them): the
+    ``migrate``, ``export`` and ``import`` commands use each method a store
+    has, and fall back to the contract methods otherwise.
+    """
+
+    def iter_messages(self, session_id: str, batch_size: int = 1000) -> Iterator[list[ConversationMessage]]:
+        """Every message of the session, oldest first (equal timestamps in insertion order),
+        in lists of at most ``batch_size``, holding one list in memory at a time."""
+        ...
+
+    def restore_session(self, session: ConversationSession) -> ConversationSession:
+        """Store ``session`` exactly as given, ``created_at`` and ``updated_at`` included,
+        creating it or replacing its fields; its messages are untouched."""
+        ...
+
+
+@runtime_checkable
+class AsyncConversationTransfer(Protocol):
+    """The asyncio twin of :class:`ConversationTransfer`."""
+
+    def iter_messages(self, session_id: str, batch_size: int = 1000) -> AsyncIterator[list[ConversationMessage]]: ...
+
+    async def restore_session(self, session: ConversationSession) -> ConversationSession: ...

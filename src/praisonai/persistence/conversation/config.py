@@ -5,12 +5,16 @@ Validated before the adapter module or driver is imported; see ``_config.py``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, cast
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator, model_validator
+from typing_extensions import Self
 
 from .._catalogue import Kind
-from .._config import StoreConfig, TablePrefix, build_store
+from .._config import Identifier, StoreConfig, TablePrefix, build_store
 from .._paths import data_dir
 from ..url import URL
 
@@ -19,9 +23,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncConversationConfig",
+    "AsyncMySqlConversationConfig",
+    "AsyncPostgresConversationConfig",
     "AsyncSqliteConversationConfig",
     "ConversationConfig",
+    "JsonConversationConfig",
+    "MySqlConversationConfig",
+    "PostgresConversationConfig",
+    "SingleStoreConversationConfig",
     "SqliteConversationConfig",
+    "SupabaseConversationConfig",
+    "SurrealDbConversationConfig",
+    "TursoConversationConfig",
 ]
 
 
@@ -83,3 +96,486 @@ class SqliteConversationConfig(_SqliteSettings, ConversationConfig):
 
 class AsyncSqliteConversationConfig(_SqliteSettings, AsyncConversationConfig):
     backend: ClassVar[str] = "async_sqlite"
+
+
+def _path(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+_Path = Annotated[str, AfterValidator(_path)]
+
+
+def _default_json_dir() -> str:
+    return str(data_dir() / "conversations")
+
+
+class JsonConversationConfig(ConversationConfig):
+    """A directory of JSON files; see ``conversation/json.py`` for the layout."""
+
+    backend: ClassVar[str] = "json"
+
+    path: _Path = Field(default_factory=_default_json_dir)
+    """The store's directory (created if missing). Accepts ``json:///relative/dir`` and ``json:////abs/dir``."""
+    durable: bool = True
+    """fsync every write before it returns; False keeps atomicity but may lose the last writes on power loss."""
+    lock_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds to wait for another process's lock on the directory before raising."""
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        if "://" not in url:
+            return {"path": url}
+        parsed = URL.parse(url)
+        if parsed.scheme not in ("json", "file"):
+            raise ValueError(f"expected a json:/// URL or a directory path, got scheme {parsed.scheme!r}")
+        if parsed.host:
+            raise ValueError("json URLs have no host: use json:///relative/dir or json:////absolute/dir")
+        if not parsed.database:
+            raise ValueError("json URL has no directory path")
+        return {"path": parsed.database}
+
+
+_TURSO_REMOTE_SCHEMES = ("libsql", "https", "http")
+
+
+def _default_turso_path() -> str:
+    return str(data_dir() / "conversations-libsql.db")
+
+
+class TursoConversationConfig(ConversationConfig):
+    """libSQL: a local file (``path``), a remote Turso database (``url`` + ``auth_token``),
+    or an embedded replica of one (``url`` + ``auth_token`` + ``replica_path``)."""
+
+    backend: ClassVar[str] = "turso"
+
+    path: _Path | None = None
+    """Local libSQL/SQLite file; without ``url`` it defaults to ``$PRAISONAI_DATA_DIR/conversations-libsql.db``."""
+    url: str | None = None
+    """Remote database: ``libsql://<db>-<org>.turso.io`` (or ``https://``, ``http://`` for a self-hosted sqld)."""
+    auth_token: SecretStr | None = None
+    """Database token of the remote database; ``?authToken=`` in the URL is accepted too."""
+    replica_path: _Path | None = None
+    """Local file of an embedded replica of ``url``: reads are local, writes go to the remote primary."""
+    sync_interval: float | None = Field(default=None, gt=0, le=86400)
+    """Seconds between background syncs of the embedded replica (default: sync at connect only)."""
+    table_prefix: TablePrefix = "praison_"
+    busy_timeout: float = Field(default=5.0, gt=0, le=3600)
+    """Seconds a writer waits for another connection's lock on a local file."""
+    durable: bool = True
+    """On a local file: fsync on every commit (``synchronous=FULL``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_path(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("path") is None and data.get("url") is None:
+            return {**data, "path": _default_turso_path()}
+        return data
+
+    @field_validator("url")
+    @classmethod
+    def _remote_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        parsed = URL.parse(value)
+        if parsed.scheme not in _TURSO_REMOTE_SCHEMES:
+            raise ValueError(f"remote libSQL URLs start with libsql://, https:// or http://, not {parsed.scheme}://")
+        if not parsed.host:
+            raise ValueError("remote libSQL URL has no host")
+        if parsed.username is not None or parsed.password is not None:
+            raise ValueError("put the credential in auth_token, not in the URL")
+        if info.data.get("path") is not None:
+            raise ValueError(
+                "give either path (a local file) or url (a remote database), not both; "
+                "for an embedded replica of url, set replica_path"
+            )
+        return value
+
+    @field_validator("auth_token")
+    @classmethod
+    def _token_needs_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None and "url" in info.data and info.data["url"] is None:
+            raise ValueError("auth_token is only used with a remote url")
+        return value
+
+    @field_validator("replica_path")
+    @classmethod
+    def _replica_needs_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and "url" in info.data and info.data["url"] is None:
+            raise ValueError("an embedded replica needs the url of its remote database")
+        return value
+
+    @field_validator("sync_interval")
+    @classmethod
+    def _interval_needs_replica(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and "replica_path" in info.data and info.data["replica_path"] is None:
+            raise ValueError("sync_interval applies to an embedded replica only; set replica_path")
+        return value
+
+    @property
+    def mode(self) -> Literal["local", "remote", "replica"]:
+        """Which of the three connections this config describes."""
+        if self.url is None:
+            return "local"
+        return "remote" if self.replica_path is None else "replica"
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        if "://" not in url:
+            return {"path": url}
+        parsed = URL.parse(url)
+        if parsed.scheme in ("sqlite", "file"):
+            if parsed.host:
+                raise ValueError(
+                    f"{parsed.scheme} URLs have no host: use {parsed.scheme}:///relative.db or :////abs.db"
+                )
+            if not parsed.database:
+                raise ValueError(f"{parsed.scheme} URL has no database path")
+            return {"path": parsed.database}
+        query = parsed.query_dict()
+        fields: dict[str, Any] = {}
+        token = query.pop("authToken", None) or query.pop("auth_token", None)
+        if token:
+            fields["auth_token"] = SecretStr(token)
+        remote = replace(parsed, query=tuple(query.items()))
+        fields["url"] = remote.render(hide_password=False)
+        return fields
+
+
+def _default_surrealkv_url() -> str:
+    return "surrealkv://" + str(data_dir() / "conversations.surrealkv")
+
+
+_SURREAL_EMBEDDED = ("mem", "memory", "surrealkv", "surrealkv+versioned", "file")
+_SURREAL_REMOTE = ("ws", "wss", "http", "https")
+_SURREAL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}$")
+
+
+def _surreal_name(value: str) -> str:
+    if not _SURREAL_NAME.match(value):
+        raise ValueError("must be 1 to 64 letters, digits, '_' or '-'")
+    return value
+
+
+class SurrealDbConversationConfig(ConversationConfig):
+    """SurrealDB: the SDK's embedded engine (``mem://``, ``surrealkv://``) or a server (``ws://``, ``http://``)."""
+
+    backend: ClassVar[str] = "surrealdb"
+
+    url: str = Field(default_factory=_default_surrealkv_url)
+    """``mem://``, ``surrealkv:///abs/dir`` (or ``surrealkv://relative/dir``, ``surrealkv+versioned://``,
+    ``file://``), ``ws[s]://host:8000/rpc``, ``http[s]://host:8000``. Default: a SurrealKV directory under
+    ``$PRAISONAI_DATA_DIR``."""
+    namespace: Annotated[str, AfterValidator(_surreal_name)] = "praisonai"
+    database: Annotated[str, AfterValidator(_surreal_name)] = "conversations"
+    username: str | None = None
+    """Server user (with ``password``); ``ws://user:password@host`` in the URL is accepted too."""
+    password: SecretStr | None = None
+    token: SecretStr | None = None
+    """A JWT to authenticate with instead of username and password."""
+    table_prefix: TablePrefix = "praison_"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        scheme, separator, rest = value.partition("://")
+        scheme = scheme.lower()
+        if not separator or scheme not in (*_SURREAL_EMBEDDED, *_SURREAL_REMOTE):
+            raise ValueError(
+                "expected mem://, surrealkv://<dir>, surrealkv+versioned://<dir>, file://<dir>, ws[s]://host "
+                "or http[s]://host"
+            )
+        if "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        if scheme in ("surrealkv", "surrealkv+versioned", "file") and not rest.strip("/"):
+            raise ValueError(f"{scheme}:// needs a directory, e.g. {scheme}:///var/lib/app/chat")
+        if scheme in _SURREAL_REMOTE:
+            parsed = URL.parse(value)
+            if not parsed.host:
+                raise ValueError(f"{scheme}:// URL has no host")
+            if parsed.username is not None or parsed.password is not None:
+                raise ValueError("pass credentials as username/password, not inside the stored url")
+        return value
+
+    @field_validator("username", "password", "token")
+    @classmethod
+    def _credentials_need_server(cls, value: Any, info: ValidationInfo) -> Any:
+        url = info.data.get("url")
+        if value is not None and url is not None and url.partition("://")[0].lower() in _SURREAL_EMBEDDED:
+            raise ValueError("the embedded engine has no users; credentials are for ws:// and http:// servers")
+        return value
+
+    @field_validator("token")
+    @classmethod
+    def _token_or_password(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None and (info.data.get("username") is not None or info.data.get("password") is not None):
+            raise ValueError("give either token or username and password, not both")
+        return value
+
+    @field_validator("password")
+    @classmethod
+    def _password_needs_user(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None and "username" in info.data and info.data["username"] is None:
+            raise ValueError("a password needs a username")
+        return value
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.url.partition("://")[0].lower() in _SURREAL_EMBEDDED
+
+    @property
+    def directory(self) -> str | None:
+        """The on-disk directory of an embedded SurrealKV engine; None for ``mem://`` and servers."""
+        scheme, _, rest = self.url.partition("://")
+        if scheme.lower() in ("surrealkv", "surrealkv+versioned", "file"):
+            return rest.split("?", 1)[0]
+        return None
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        if "://" not in url:
+            return {"url": f"surrealkv://{url}"}
+        scheme = url.partition("://")[0].lower()
+        if scheme not in _SURREAL_REMOTE:
+            return {"url": url}
+        parsed = URL.parse(url)
+        fields: dict[str, Any] = {}
+        if parsed.username is not None:
+            fields["username"] = parsed.username
+        if parsed.password is not None:
+            fields["password"] = SecretStr(parsed.password)
+        query = parsed.query_dict()
+        for key in ("ns", "namespace", "db", "database"):
+            if key in query:
+                fields["namespace" if key.startswith("n") else "database"] = query.pop(key)
+        fields["url"] = replace(parsed, username=None, password=None, query=tuple(query.items())).render()
+        return fields
+
+
+# -- SQL servers: PostgreSQL, MySQL/MariaDB, SingleStore, Supabase ----------------------------------------------------
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+_ServerText = Annotated[str, AfterValidator(_no_nul)]
+
+# Hosted PostgreSQL services (those the aliases name, and Supabase): TLS is required by default.
+_HOSTED_POSTGRES = ("neon.tech", "cockroachlabs.cloud", "xata.sh", "xata.tech", "supabase.co", "supabase.com")
+_POSTGRES_SCHEMES = ("postgres", "postgresql", "cockroachdb")
+_POSTGRES_QUERY = ("application_name", "connect_timeout", "host", "port", "schema", "sslmode", "sslrootcert")
+
+PostgresSslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+
+def _is_hosted_postgres(host: object) -> bool:
+    return isinstance(host, str) and any(
+        host.lower() == domain or host.lower().endswith("." + domain) for domain in _HOSTED_POSTGRES
+    )
+
+
+def _rename_schema_option(options: Any) -> Any:
+    # "schema" would shadow pydantic's BaseModel.schema; the field is schema_name, the option both.
+    if options and "schema" in options:
+        options = dict(options)
+        value = options.pop("schema")
+        options.setdefault("schema_name", value)
+    return options
+
+
+class _PostgresSettings(StoreConfig):
+    """PostgreSQL (and CockroachDB, Neon, Supabase, Xata): a URL or the fields."""
+
+    host: _ServerText = Field(default="localhost", min_length=1)
+    """Host name, IP address, or the directory of a Unix socket (``/var/run/postgresql``)."""
+    port: int = Field(default=5432, ge=1, le=65535)
+    user: _ServerText | None = None
+    password: SecretStr | None = None
+    database: _ServerText | None = None
+    """Database name (default: the server's default, the user name)."""
+    schema_name: Identifier = "public"
+    """PostgreSQL schema of the tables, created if missing. Also accepted as option ``schema`` and ``?schema=``."""
+    table_prefix: TablePrefix = "praison_"
+    pool_size: int = Field(default=10, ge=1, le=1000)
+    """Most connections the store opens at once."""
+    sslmode: PostgresSslMode = "prefer"
+    """libpq's sslmode. Default ``prefer``; ``require`` for hosts of Neon, CockroachDB Cloud, Xata, Supabase."""
+    sslrootcert: _ServerText | None = None
+    """CA certificate file for ``verify-ca`` / ``verify-full``."""
+    connect_timeout: float = Field(default=10.0, gt=0, le=3600)
+    """Seconds to wait for a new connection before the call raises BackendUnavailableError."""
+    application_name: _ServerText = "praisonai-persistence"
+    prepared_statements: bool = True
+    """False for PgBouncer in transaction mode (and other poolers that do not keep prepared statements)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hosted_services_require_tls(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "sslmode" not in data and _is_hosted_postgres(data.get("host")):
+            return {**data, "sslmode": "require"}
+        return data
+
+    @classmethod
+    def from_options(cls, url: str | None = None, options: Mapping[str, Any] | None = None) -> Self:
+        return super().from_options(url, _rename_schema_option(options))
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        parsed = URL.parse(url)
+        base = parsed.scheme.split("+", 1)[0]
+        if base not in _POSTGRES_SCHEMES:
+            raise ValueError(
+                f"expected postgresql://, postgres:// or cockroachdb:// (optionally +driver), got {parsed.scheme!r}"
+            )
+        query = parsed.query_dict()
+        unknown = sorted(set(query) - set(_POSTGRES_QUERY))
+        if unknown:
+            raise ValueError(f"unknown URL parameter(s) {', '.join(unknown)}; accepted: {', '.join(_POSTGRES_QUERY)}")
+        fields: dict[str, Any] = {}
+        if parsed.host or "host" in query:
+            fields["host"] = query.pop("host", None) or parsed.host
+        port = query.pop("port", None)
+        if parsed.port is not None or port is not None:
+            fields["port"] = parsed.port if port is None else port
+        elif base == "cockroachdb":
+            fields["port"] = 26257
+        if parsed.username:
+            fields["user"] = parsed.username
+        if parsed.password is not None:
+            fields["password"] = SecretStr(parsed.password)
+        if parsed.database:
+            fields["database"] = parsed.database
+        if "schema" in query:
+            fields["schema_name"] = query.pop("schema")
+        fields.update(query)
+        return fields
+
+
+class PostgresConversationConfig(_PostgresSettings, ConversationConfig):
+    backend: ClassVar[str] = "postgres"
+
+
+class AsyncPostgresConversationConfig(_PostgresSettings, AsyncConversationConfig):
+    backend: ClassVar[str] = "async_postgres"
+
+
+_MYSQL_QUERY = ("charset", "connect_timeout", "ssl_ca", "ssl_mode")
+MySqlSslMode = Literal["disabled", "preferred", "required", "verify_ca", "verify_identity"]
+
+
+class _MySqlSettings(StoreConfig):
+    """MySQL-protocol servers: a URL or the fields. Connections are always utf8mb4."""
+
+    _schemes: ClassVar[tuple[str, ...]] = ("mysql", "mariadb")
+
+    host: _ServerText = Field(default="localhost", min_length=1)
+    port: int = Field(default=3306, ge=1, le=65535)
+    user: _ServerText | None = None
+    password: SecretStr | None = None
+    database: _ServerText = Field(min_length=1, max_length=64)
+    """The database (schema) of the tables; it must exist."""
+    table_prefix: TablePrefix = "praison_"
+    pool_size: int = Field(default=10, ge=1, le=1000)
+    """Most connections the store opens at once."""
+    ssl_mode: MySqlSslMode = "preferred"
+    """As the mysql client's --ssl-mode: ``preferred`` uses TLS when the server offers it."""
+    ssl_ca: _ServerText | None = None
+    """CA certificate file for ``verify_ca`` / ``verify_identity`` (default: the system's)."""
+    connect_timeout: float = Field(default=10.0, gt=0, le=3600)
+    """Seconds to wait for a new connection before the call raises BackendUnavailableError."""
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        parsed = URL.parse(url)
+        if parsed.scheme.split("+", 1)[0] not in cls._schemes:
+            accepted = ", ".join(f"{scheme}://" for scheme in cls._schemes)
+            raise ValueError(f"expected {accepted} (optionally +driver), got {parsed.scheme!r}")
+        query = {key.replace("-", "_"): value for key, value in parsed.query_dict().items()}
+        unknown = sorted(set(query) - set(_MYSQL_QUERY))
+        if unknown:
+            raise ValueError(f"unknown URL parameter(s) {', '.join(unknown)}; accepted: {', '.join(_MYSQL_QUERY)}")
+        charset = query.pop("charset", "utf8mb4")
+        if charset != "utf8mb4":
+            raise ValueError(f"the connection charset is always utf8mb4, not {charset!r}")
+        if "ssl_mode" in query:
+            query["ssl_mode"] = query["ssl_mode"].lower()
+        fields: dict[str, Any] = dict(query)
+        if parsed.host:
+            fields["host"] = parsed.host
+        if parsed.port is not None:
+            fields["port"] = parsed.port
+        if parsed.username:
+            fields["user"] = parsed.username
+        if parsed.password is not None:
+            fields["password"] = SecretStr(parsed.password)
+        if parsed.database:
+            fields["database"] = parsed.database
+        return fields
+
+
+class MySqlConversationConfig(_MySqlSettings, ConversationConfig):
+    backend: ClassVar[str] = "mysql"
+
+
+class AsyncMySqlConversationConfig(_MySqlSettings, AsyncConversationConfig):
+    backend: ClassVar[str] = "async_mysql"
+
+
+class SingleStoreConversationConfig(_MySqlSettings, ConversationConfig):
+    """SingleStore over the MySQL protocol (``singlestoredb``); any MySQL-protocol server works too."""
+
+    backend: ClassVar[str] = "singlestore"
+    _schemes: ClassVar[tuple[str, ...]] = ("singlestoredb", "singlestore", "mysql")
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        if url.partition("://")[0].lower() in ("http", "https"):
+            raise ValueError(
+                "the HTTP Data API is not supported (it has no transactions); "
+                "use the MySQL protocol: singlestoredb://user:password@host:3306/database"
+            )
+        return super().url_fields(url)
+
+
+class SupabaseConversationConfig(ConversationConfig):
+    """A Supabase project, through its REST API (PostgREST); the tables must exist (see docs/backends/sql.md)."""
+
+    backend: ClassVar[str] = "supabase"
+
+    project_url: _ServerText
+    """``https://<project-ref>.supabase.co`` (the registry's ``url`` argument)."""
+    api_key: SecretStr
+    """The project's service-role key (server side), or the anon key with row-level-security policies."""
+    schema_name: Identifier = "public"
+    """Schema of the tables; it must be exposed by the API. Also accepted as option ``schema``."""
+    table_prefix: TablePrefix = "praison_"
+    timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds an HTTP request may take."""
+    retry_reads: bool = True
+    """Let the client retry reads that hit a network error or a 503 (it waits 1, 2 and 4 seconds)."""
+
+    @field_validator("project_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parsed = URL.parse(value)
+        if parsed.scheme not in ("https", "http"):
+            raise ValueError(f"expected an https:// project URL, got scheme {parsed.scheme!r}")
+        if not parsed.host:
+            raise ValueError("the project URL has no host")
+        if parsed.username is not None or parsed.password is not None or parsed.query:
+            raise ValueError("the project URL carries no credentials or parameters; pass the key as api_key")
+        return value.rstrip("/")
+
+    @classmethod
+    def from_options(cls, url: str | None = None, options: Mapping[str, Any] | None = None) -> Self:
+        return super().from_options(url, _rename_schema_option(options))
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        return {"project_url": url}

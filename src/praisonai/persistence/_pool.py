@@ -1,0 +1,204 @@
+"""Small connection pools for the server backends, one for threads and one for asyncio.
+
+Why not the drivers' own pools: their reconnect policies differ (psycopg_pool backs off
+for up to minutes after an outage, aiomysql and asyncpg hand out connections that died
+with the server), and the stores promise the same thing on every engine: during an
+outage a call fails at once with :class:`~praisonai.persistence.errors.BackendUnavailableError`,
+and the first call after the server is back succeeds. These pools connect on demand
+(no background threads or tasks), keep up to ``max_size`` connections, reuse the most
+recently released one, and let the store throw away every idle connection when it sees
+that the server went away (:meth:`discard_idle`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+__all__ = ["AsyncPool", "Pool", "PoolClosedError"]
+
+C = TypeVar("C")
+
+
+class PoolClosedError(RuntimeError):
+    """The pool was closed."""
+
+
+class Pool(Generic[C]):
+    """A thread-safe pool of connections made by ``connect`` and closed by ``dispose``."""
+
+    def __init__(
+        self,
+        connect: Callable[[], C],
+        dispose: Callable[[C], None],
+        max_size: int,
+        alive: Callable[[C], bool] | None = None,
+    ) -> None:
+        if max_size < 1:
+            raise ValueError("max_size must be at least 1")
+        self._connect = connect
+        self._dispose = dispose
+        self._alive = alive  # a cheap local check (no round trip) that a connection is not known dead
+        self._max_size = max_size
+        self._idle: list[C] = []
+        self._size = 0  # connections open or being opened
+        self._closed = False
+        self._changed = threading.Condition(threading.Lock())
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def acquire(self) -> C:
+        """An idle connection, else a new one; waits while ``max_size`` are in use."""
+        dead: list[C] = []
+        try:
+            with self._changed:
+                while True:
+                    if self._closed:
+                        raise PoolClosedError("the pool is closed")
+                    while self._idle:
+                        connection = self._idle.pop()
+                        if self._alive is None or self._alive(connection):
+                            return connection
+                        dead.append(connection)
+                        self._size -= 1
+                    if self._size < self._max_size:
+                        self._size += 1
+                        break
+                    self._changed.wait()
+        finally:
+            for connection in dead:
+                self._quietly_dispose(connection)
+        try:
+            return self._connect()
+        except BaseException:
+            with self._changed:
+                self._size -= 1
+                self._changed.notify()
+            raise
+
+    def release(self, connection: C, *, broken: bool = False) -> None:
+        """Give a connection back; a broken one (or any, once closed) is disposed of."""
+        with self._changed:
+            keep = not broken and not self._closed
+            if keep:
+                self._idle.append(connection)
+            else:
+                self._size -= 1
+            self._changed.notify()
+        if not keep:
+            self._quietly_dispose(connection)
+
+    def discard_idle(self) -> None:
+        """Dispose of every idle connection (after one of them turned out dead)."""
+        with self._changed:
+            idle, self._idle = self._idle, []
+            self._size -= len(idle)
+            self._changed.notify_all()
+        for connection in idle:
+            self._quietly_dispose(connection)
+
+    def close(self) -> None:
+        """Dispose of the idle connections; those in use are disposed of when released."""
+        with self._changed:
+            self._closed = True
+        self.discard_idle()
+
+    def _quietly_dispose(self, connection: C) -> None:
+        with contextlib.suppress(Exception):  # a dead connection may fail to close; it is gone either way
+            self._dispose(connection)
+
+
+class AsyncPool(Generic[C]):
+    """The asyncio twin of :class:`Pool`; bound to the event loop it is first used in."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Awaitable[C]],
+        dispose: Callable[[C], Awaitable[None]],
+        max_size: int,
+        alive: Callable[[C], bool] | None = None,
+    ) -> None:
+        if max_size < 1:
+            raise ValueError("max_size must be at least 1")
+        self._connect = connect
+        self._dispose = dispose
+        self._alive = alive
+        self._max_size = max_size
+        self._idle: list[C] = []
+        self._size = 0
+        self._closed = False
+        self._changed = asyncio.Condition()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def acquire(self) -> C:
+        dead: list[C] = []
+        try:
+            async with self._changed:
+                while True:
+                    if self._closed:
+                        raise PoolClosedError("the pool is closed")
+                    while self._idle:
+                        connection = self._idle.pop()
+                        if self._alive is None or self._alive(connection):
+                            return connection
+                        dead.append(connection)
+                        self._size -= 1
+                    if self._size < self._max_size:
+                        self._size += 1
+                        break
+                    await self._changed.wait()
+        finally:
+            for connection in dead:
+                await self._quietly_dispose(connection)
+        try:
+            return await self._connect()
+        except BaseException:
+            async with self._changed:
+                self._size -= 1
+                self._changed.notify()
+            raise
+
+    async def release(self, connection: C, *, broken: bool = False) -> None:
+        async with self._changed:
+            keep = not broken and not self._closed
+            if keep:
+                self._idle.append(connection)
+            else:
+                self._size -= 1
+            self._changed.notify()
+        if not keep:
+            await self._quietly_dispose(connection)
+
+    async def discard_idle(self) -> None:
+        async with self._changed:
+            idle, self._idle = self._idle, []
+            self._size -= len(idle)
+            self._changed.notify_all()
+        for connection in idle:
+            await self._quietly_dispose(connection)
+
+    async def close(self) -> None:
+        async with self._changed:
+            self._closed = True
+        await self.discard_idle()
+
+    def abandon(self, terminate: Callable[[C], None]) -> None:
+        """Close the pool from outside its event loop (which may be gone): ``terminate`` is synchronous."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        self._size -= len(idle)
+        for connection in idle:
+            with contextlib.suppress(Exception):
+                terminate(connection)
+
+    async def _quietly_dispose(self, connection: C) -> None:
+        with contextlib.suppress(Exception):  # a dead connection may fail to close; it is gone either way
+            await self._dispose(connection)

@@ -1,0 +1,122 @@
+"""What the mysql, async_mysql and singlestore stores share besides the SQL layer.
+
+Error codes, the TLS settings, the server probe that picks the id collation, and the
+schema operation built from it. The statements are ``_sql.py``'s (dialect ``MYSQL``).
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import replace
+
+from ..errors import BackendUnavailableError
+from ._sql import MYSQL, SINGLESTORE, ConversationOperations, ConversationStatements, Dialect, IntegrityViolation, Step
+from ._sql import Operation as _Operation
+from .config import AsyncMySqlConversationConfig, MySqlConversationConfig, SingleStoreConversationConfig
+
+__all__ = [
+    "DISCONNECT_CODES",
+    "SESSION_SETUP",
+    "TLS_STATUS",
+    "check_tls",
+    "error_code",
+    "integrity_violation",
+    "mysql_address",
+    "mysql_operations",
+    "refused_value",
+    "schema_operation",
+    "ssl_context",
+]
+
+MySqlSettings = MySqlConversationConfig | AsyncMySqlConversationConfig | SingleStoreConversationConfig
+
+# Client and server codes that mean the connection or the server is gone: 2003 can't connect,
+# 2006 server has gone away, 2013 lost connection, 2055 lost connection (system error),
+# 1053 server shutdown in progress, 1927 connection killed (MariaDB), 4031 idle disconnect (MySQL),
+# 1040 too many connections.
+DISCONNECT_CODES = frozenset({1040, 1053, 1927, 2003, 2006, 2013, 2055, 4031})
+_UNIQUE_CODES = frozenset({1062, 1586})
+_FOREIGN_KEY_CODES = frozenset({1216, 1217, 1451, 1452})
+# 1366 incorrect string value, 1406 data too long, 1292 truncated value.
+_REFUSED_VALUE_CODES = frozenset({1292, 1366, 1406})
+
+# Strict, so that a value the table cannot hold is an error rather than silently cut.
+SESSION_SETUP = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
+TLS_STATUS = "SHOW SESSION STATUS LIKE 'Ssl_cipher'"
+
+# Binary collations that compare ids byte for byte, including trailing spaces (NO PAD);
+# utf8mb4_bin, the fallback, pads: "a" and "a " are the same key there.
+_ID_COLLATIONS = ("utf8mb4_0900_bin", "utf8mb4_nopad_bin")
+_COLLATION_PROBE = "SELECT COLLATION_NAME FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN (%s, %s)"
+_SINGLESTORE_PROBE = "SHOW VARIABLES LIKE 'memsql_version'"
+
+
+def mysql_operations(config: MySqlSettings, backend: str) -> ConversationOperations:
+    return ConversationOperations(ConversationStatements(MYSQL, config.table_prefix), backend)
+
+
+def mysql_address(config: MySqlSettings) -> str:
+    engine = "SingleStore" if isinstance(config, SingleStoreConversationConfig) else "MySQL"
+    return f"{engine} at {config.host}:{config.port}/{config.database}"
+
+
+def schema_operation(config: MySqlSettings, backend: str) -> _Operation[None]:
+    """Probe the server, then create the tables with the best id collation it has.
+
+    The SingleStore store creates SingleStore's table layout on SingleStore and MySQL's
+    elsewhere (it also speaks to MySQL and MariaDB); only the DDL differs, never a statement.
+    """
+    dialect: Dialect = MYSQL
+    if isinstance(config, SingleStoreConversationConfig):
+        rows = yield Step(_SINGLESTORE_PROBE, (), "all")
+        if rows:
+            dialect = SINGLESTORE
+    names = {row[0] for row in (yield Step(_COLLATION_PROBE, _ID_COLLATIONS, "all"))}
+    collation = next((name for name in _ID_COLLATIONS if name in names), "utf8mb4_bin")
+    dialect = replace(dialect, id_type=f"VARCHAR(255) CHARACTER SET utf8mb4 COLLATE {collation}")
+    statements = ConversationStatements(dialect, config.table_prefix)
+    yield from ConversationOperations(statements, backend).create_schema()
+
+
+def error_code(error: BaseException) -> int | None:
+    """The server or client error number of a PyMySQL, aiomysql or singlestoredb error."""
+    code = getattr(error, "errno", None)
+    if isinstance(code, int):
+        return code
+    args = getattr(error, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def integrity_violation(error: BaseException) -> IntegrityViolation | None:
+    code = error_code(error)
+    if code in _UNIQUE_CODES:
+        return IntegrityViolation("unique", str(error))
+    if code in _FOREIGN_KEY_CODES:
+        return IntegrityViolation("foreign_key", str(error))
+    return None
+
+
+def refused_value(error: BaseException) -> str | None:
+    if error_code(error) in _REFUSED_VALUE_CODES:
+        return f"the server refused a value: {error}"
+    return None
+
+
+def ssl_context(config: MySqlSettings) -> ssl.SSLContext | None:
+    """The TLS context of ``ssl_mode``; None for ``disabled``."""
+    if config.ssl_mode == "disabled":
+        return None
+    verify = config.ssl_mode in ("verify_ca", "verify_identity")
+    context = ssl.create_default_context(cafile=config.ssl_ca) if verify else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = config.ssl_mode == "verify_identity"
+    if not verify:
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def check_tls(config: MySqlSettings, backend: str, status: tuple[object, ...] | None) -> None:
+    """Refuse a plaintext connection when ``ssl_mode`` requires TLS (``status``: the Ssl_cipher row)."""
+    if config.ssl_mode in ("required", "verify_ca", "verify_identity") and not (status and status[1]):
+        raise BackendUnavailableError(
+            f"ssl_mode={config.ssl_mode!r} but {mysql_address(config)} did not negotiate TLS", backend=backend
+        )

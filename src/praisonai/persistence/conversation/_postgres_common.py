@@ -1,0 +1,41 @@
+"""What the postgres and async_postgres stores share besides the SQL layer: names and error codes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ._sql import POSTGRES, ConversationOperations, ConversationStatements, IntegrityViolation
+from .config import AsyncPostgresConversationConfig, PostgresConversationConfig
+
+__all__ = ["integrity_violation", "is_disconnect_sqlstate", "postgres_address", "postgres_operations"]
+
+# Class 08: connection exceptions; 57P01-57P03: the server is shutting down, crashed or starting up.
+_DISCONNECT_STATES = ("57P01", "57P02", "57P03")
+
+
+def postgres_operations(
+    config: PostgresConversationConfig | AsyncPostgresConversationConfig,
+    paramstyle: Literal["format", "numeric"],
+    backend: str,
+) -> ConversationOperations:
+    statements = ConversationStatements(POSTGRES, config.table_prefix, config.schema_name, paramstyle)
+    return ConversationOperations(statements, backend)
+
+
+def postgres_address(config: PostgresConversationConfig | AsyncPostgresConversationConfig) -> str:
+    where = config.host if config.host.startswith("/") else f"{config.host}:{config.port}"
+    return f"PostgreSQL at {where}" + (f"/{config.database}" if config.database else "")
+
+
+def is_disconnect_sqlstate(sqlstate: str | None) -> bool:
+    return sqlstate is not None and (sqlstate.startswith("08") or sqlstate in _DISCONNECT_STATES)
+
+
+def integrity_violation(sqlstate: str | None, detail: str) -> IntegrityViolation | None:
+    """Class 23 is integrity: 23505 unique, 23503 foreign key."""
+    if sqlstate is None or not sqlstate.startswith("23"):
+        return None
+    kind: Literal["unique", "foreign_key", "other"] = (
+        "unique" if sqlstate == "23505" else "foreign_key" if sqlstate == "23503" else "other"
+    )
+    return IntegrityViolation(kind, detail)

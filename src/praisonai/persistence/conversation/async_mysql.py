@@ -1,0 +1,121 @@
+"""Async MySQL / MariaDB conversation store.
+
+Engine: MySQL 5.7+ / 8.x and MariaDB 10.3+ (InnoDB).
+Driver: aiomysql (extra ``mysql``; it builds on PyMySQL), with a pool of connections
+(``pool_size``) per event loop.
+URL forms: as ``mysql`` (``mysql://user:password@host:3306/database``, ``mysql+aiomysql://``,
+``mariadb://``, ``?ssl_mode=required``).
+Aliases: ``aiomysql``, ``mysql_async``.
+Test tier: server (MariaDB 10.11 on loopback; MySQL proper is not exercised).
+
+The schema, statements and control flow are those of the ``mysql`` store (one SQL
+layer, ``_sql.py``); only the runner differs. utf8mb4 end to end, FOUND_ROWS, strict
+SQL mode, as there. The store connects on first use; the first call also creates the
+schema if needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from .._loading import import_driver
+from ._mysql_common import (
+    DISCONNECT_CODES,
+    SESSION_SETUP,
+    TLS_STATUS,
+    check_tls,
+    error_code,
+    integrity_violation,
+    mysql_address,
+    mysql_operations,
+    refused_value,
+    schema_operation,
+    ssl_context,
+)
+from ._server import AsyncServerSqlConversationStore
+from ._sql import IntegrityViolation, Operation, Step
+from .config import AsyncMySqlConversationConfig
+
+__all__ = ["AsyncMySqlConversationStore"]
+
+
+class AsyncMySqlConversationStore(AsyncServerSqlConversationStore):
+    """Conversations in MySQL or MariaDB through aiomysql; any number of tasks may share it."""
+
+    backend = "async_mysql"
+
+    def __init__(self, config: AsyncMySqlConversationConfig) -> None:
+        self.config = config
+        self._aiomysql = import_driver("aiomysql", backend=self.backend, extra="mysql")
+        self._pymysql = import_driver("pymysql", backend=self.backend, extra="mysql")
+        self._ops = mysql_operations(config, self.backend)
+        self._address = mysql_address(config)
+        self._init_runner(config.pool_size)
+
+    def _schema_operation(self) -> Operation[None]:
+        return schema_operation(self.config, self.backend)
+
+    async def _connect(self) -> Any:
+        config = self.config
+        connection = await self._aiomysql.connect(
+            host=config.host,
+            port=config.port,
+            user=config.user,
+            password="" if config.password is None else config.password.get_secret_value(),
+            db=config.database,
+            charset="utf8mb4",
+            autocommit=True,
+            client_flag=self._pymysql.constants.CLIENT.FOUND_ROWS,
+            connect_timeout=config.connect_timeout,
+            init_command=SESSION_SETUP,
+            ssl=ssl_context(config),
+        )
+        try:
+            async with connection.cursor() as cursor:
+                await cursor.execute(TLS_STATUS)
+                check_tls(config, self.backend, await cursor.fetchone())
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    async def _dispose(self, connection: Any) -> None:
+        await connection.ensure_closed()
+
+    def _terminate(self, connection: Any) -> None:
+        connection.close()
+
+    def _alive(self, connection: Any) -> bool:
+        return not connection.closed
+
+    async def _execute(self, connection: Any, step: Step) -> Any:
+        async with connection.cursor() as cursor:
+            if step.many:
+                await cursor.executemany(step.sql, step.params)
+            else:
+                await cursor.execute(step.sql, step.params or None)
+            if step.fetch == "all":
+                return await cursor.fetchall()
+            if step.fetch == "one":
+                return await cursor.fetchone()
+            return cursor.rowcount if step.fetch == "rowcount" else None
+
+    def _is_disconnect(self, error: BaseException) -> bool:
+        err = self._pymysql.err
+        if isinstance(error, err.InterfaceError):
+            return True
+        if isinstance(error, err.OperationalError):
+            return error_code(error) in DISCONNECT_CODES
+        return isinstance(error, (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError))
+
+    def _classify(self, error: BaseException) -> IntegrityViolation | None:
+        if isinstance(error, self._pymysql.err.IntegrityError):
+            return integrity_violation(error)
+        return None
+
+    def _refused_value(self, error: BaseException) -> str | None:
+        return refused_value(error) if isinstance(error, self._pymysql.err.DatabaseError) else None
+
+    def __repr__(self) -> str:
+        return f"AsyncMySqlConversationStore({self._address})"

@@ -1,0 +1,122 @@
+"""MySQL / MariaDB conversation store.
+
+Engine: MySQL 5.7+ / 8.x and MariaDB 10.3+ (InnoDB).
+Driver: PyMySQL (extra ``mysql``), with a pool of connections (``pool_size``).
+URL forms: ``mysql://user:password@host:3306/database``, ``mysql+pymysql://...``,
+``mariadb://...``; ``?ssl_mode=required`` (or ``ssl-mode``), ``?ssl_ca=/path/ca.pem``,
+``?connect_timeout=5``. Or the fields of
+:class:`~praisonai.persistence.conversation.config.MySqlConversationConfig`.
+Test tier: server (MariaDB 10.11 on loopback; MySQL proper is not exercised).
+
+utf8mb4 end to end: the connection, the tables and every text column, so emoji and
+other 4-byte characters round-trip. Ids are compared byte for byte (a NO PAD binary
+collation where the server has one). Connections use the FOUND_ROWS flag: an UPDATE
+reports the rows it matched, not only those it changed. Schema and statements are the
+``async_mysql`` store's too (``_sql.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._loading import import_driver
+from ._mysql_common import (
+    DISCONNECT_CODES,
+    SESSION_SETUP,
+    TLS_STATUS,
+    check_tls,
+    error_code,
+    integrity_violation,
+    mysql_address,
+    mysql_operations,
+    refused_value,
+    schema_operation,
+    ssl_context,
+)
+from ._server import ServerSqlConversationStore
+from ._sql import IntegrityViolation, Operation, Step
+from .config import MySqlConversationConfig
+
+__all__ = ["MySqlConversationStore"]
+
+
+class MySqlConversationStore(ServerSqlConversationStore):
+    """Conversations in MySQL or MariaDB through PyMySQL; safe to share between threads."""
+
+    backend = "mysql"
+
+    def __init__(self, config: MySqlConversationConfig) -> None:
+        self.config = config
+        self._pymysql = import_driver("pymysql", backend=self.backend, extra="mysql")
+        self._ops = mysql_operations(config, self.backend)
+        self._address = mysql_address(config)
+        self._open(config.pool_size)
+
+    def _schema_operation(self) -> Operation[None]:
+        return schema_operation(self.config, self.backend)
+
+    def _connect(self) -> Any:
+        config = self.config
+        options: dict[str, Any] = {}
+        if config.ssl_mode == "disabled":
+            options["ssl_disabled"] = True
+        elif config.ssl_mode != "preferred":
+            options["ssl"] = ssl_context(config)
+        connection = self._pymysql.connect(
+            host=config.host,
+            port=config.port,
+            user=config.user,
+            password=None if config.password is None else config.password.get_secret_value(),
+            database=config.database,
+            charset="utf8mb4",
+            autocommit=True,
+            client_flag=self._pymysql.constants.CLIENT.FOUND_ROWS,
+            connect_timeout=config.connect_timeout,
+            init_command=SESSION_SETUP,
+            **options,
+        )
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(TLS_STATUS)
+                check_tls(config, self.backend, cursor.fetchone())
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _dispose(self, connection: Any) -> None:
+        connection.close()
+
+    def _alive(self, connection: Any) -> bool:
+        return bool(connection.open)
+
+    def _execute(self, connection: Any, step: Step) -> Any:
+        with connection.cursor() as cursor:
+            if step.many:
+                cursor.executemany(step.sql, step.params)
+            else:
+                cursor.execute(step.sql, step.params or None)
+            if step.fetch == "all":
+                return cursor.fetchall()
+            if step.fetch == "one":
+                return cursor.fetchone()
+            return cursor.rowcount if step.fetch == "rowcount" else None
+
+    def _is_disconnect(self, error: BaseException) -> bool:
+        err = self._pymysql.err
+        if isinstance(error, err.InterfaceError):
+            return True  # the connection was closed
+        if isinstance(error, err.OperationalError):
+            return error_code(error) in DISCONNECT_CODES
+        return isinstance(error, OSError)
+
+    def _classify(self, error: BaseException) -> IntegrityViolation | None:
+        if isinstance(error, self._pymysql.err.IntegrityError):
+            return integrity_violation(error)
+        return None
+
+    def _refused_value(self, error: BaseException) -> str | None:
+        return refused_value(error) if isinstance(error, self._pymysql.err.DatabaseError) else None
+
+    def __repr__(self) -> str:
+        return f"MySqlConversationStore({self._address})"

@@ -1,0 +1,101 @@
+"""PostgreSQL conversation store (also CockroachDB, Neon, Supabase's database, Xata).
+
+Engine: PostgreSQL and the engines speaking its protocol and dialect.
+Driver: psycopg 3 (extra ``postgres``), with a pool of connections (``pool_size``).
+URL forms: ``postgresql://user:password@host:5432/database?sslmode=require&schema=chat``,
+``postgres://...``, ``postgresql+psycopg://...``, ``cockroachdb://...`` (default port 26257);
+``?host=/var/run/postgresql`` for a Unix socket. Or the fields of
+:class:`~praisonai.persistence.conversation.config.PostgresConversationConfig`.
+Aliases: ``neon``, ``cockroachdb``, ``crdb``, ``cockroach``, ``xata``.
+Test tier: server (PostgreSQL 15 on loopback; CockroachDB, Neon and Xata are not exercised).
+
+Tables live in ``schema_name`` (created if missing) as ``<table_prefix>sessions`` and
+``<table_prefix>messages``; schema and statements are the ``async_postgres`` store's too
+(``_sql.py``). Writes are transactions; after a server restart the next call reconnects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._loading import import_driver
+from ._postgres_common import integrity_violation, is_disconnect_sqlstate, postgres_address, postgres_operations
+from ._server import ServerSqlConversationStore
+from ._sql import IntegrityViolation, Step
+from .config import PostgresConversationConfig
+
+__all__ = ["PostgresConversationStore"]
+
+
+class PostgresConversationStore(ServerSqlConversationStore):
+    """Conversations in PostgreSQL through psycopg 3; safe to share between threads."""
+
+    backend = "postgres"
+
+    def __init__(self, config: PostgresConversationConfig) -> None:
+        self.config = config
+        self._psycopg = import_driver("psycopg", backend=self.backend, extra="postgres")
+        self._ops = postgres_operations(config, "format", self.backend)
+        self._address = postgres_address(config)
+        self._open(config.pool_size)
+
+    def _connect(self) -> Any:
+        config = self.config
+        options: dict[str, Any] = {
+            "host": config.host,
+            "port": config.port,
+            "dbname": config.database,
+            "user": config.user,
+            "password": None if config.password is None else config.password.get_secret_value(),
+            "sslmode": config.sslmode,
+            "sslrootcert": config.sslrootcert,
+            # libpq counts whole seconds and refuses less than 2.
+            "connect_timeout": max(2, round(config.connect_timeout)),
+            "application_name": config.application_name,
+        }
+        return self._psycopg.connect(
+            autocommit=True,
+            prepare_threshold=5 if config.prepared_statements else None,
+            **{key: value for key, value in options.items() if value is not None},
+        )
+
+    def _dispose(self, connection: Any) -> None:
+        connection.close()
+
+    def _alive(self, connection: Any) -> bool:
+        return not (connection.closed or connection.broken)
+
+    def _execute(self, connection: Any, step: Step) -> Any:
+        with connection.cursor() as cursor:
+            if step.many:
+                cursor.executemany(step.sql, step.params)
+            else:
+                cursor.execute(step.sql, step.params or None)
+            if step.fetch == "all":
+                return cursor.fetchall()
+            if step.fetch == "one":
+                return cursor.fetchone()
+            return cursor.rowcount if step.fetch == "rowcount" else None
+
+    def _is_disconnect(self, error: BaseException) -> bool:
+        psycopg = self._psycopg
+        if isinstance(error, psycopg.InterfaceError):
+            return True  # "the connection is closed"
+        if isinstance(error, psycopg.OperationalError):
+            sqlstate = error.sqlstate
+            return sqlstate is None or is_disconnect_sqlstate(sqlstate)
+        return False
+
+    def _classify(self, error: BaseException) -> IntegrityViolation | None:
+        if isinstance(error, self._psycopg.IntegrityError):
+            return integrity_violation(error.sqlstate, str(error))
+        return None
+
+    def _refused_value(self, error: BaseException) -> str | None:
+        # e.g. "PostgreSQL text fields cannot contain NUL (0x00) bytes"
+        if isinstance(error, self._psycopg.DataError):
+            return f"PostgreSQL refused a value: {error}"
+        return None
+
+    def __repr__(self) -> str:
+        return f"PostgresConversationStore({self._address}, schema={self.config.schema_name!r})"

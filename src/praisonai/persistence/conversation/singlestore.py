@@ -1,0 +1,130 @@
+"""SingleStore conversation store.
+
+Engine: SingleStore (formerly MemSQL), over the MySQL protocol; it also works against
+MySQL and MariaDB.
+Driver: singlestoredb (extra ``singlestore``), with a pool of connections (``pool_size``).
+URL forms: ``singlestoredb://user:password@host:3306/database``, ``singlestore://...``,
+``mysql://...``; ``?ssl_mode=verify_identity&ssl_ca=/path/ca.pem``. The HTTP Data API
+(``http://``, ``https://``) is not supported: it has no transactions.
+Test tier: emulator: MariaDB 10.11 on loopback stands in for SingleStore. What that covers:
+the driver, the connection settings, every statement (the ``mysql`` store's: one SQL layer,
+``_sql.py``) and the control flow. What it does not: SingleStore itself, and its own table
+layout. On SingleStore
+(detected by ``@@memsql_version``) the tables have no foreign keys and the messages table
+is sharded by session (``SHARD KEY (session_id)``, the row number an AUTO_INCREMENT key
+rather than the primary key); that DDL has not run on a SingleStore server here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._loading import import_driver
+from ._mysql_common import (
+    DISCONNECT_CODES,
+    SESSION_SETUP,
+    TLS_STATUS,
+    check_tls,
+    error_code,
+    integrity_violation,
+    mysql_address,
+    mysql_operations,
+    refused_value,
+    schema_operation,
+)
+from ._server import ServerSqlConversationStore
+from ._sql import IntegrityViolation, Operation, Step
+from .config import SingleStoreConversationConfig
+
+__all__ = ["SingleStoreConversationStore"]
+
+
+class SingleStoreConversationStore(ServerSqlConversationStore):
+    """Conversations in SingleStore through singlestoredb; safe to share between threads."""
+
+    backend = "singlestore"
+
+    def __init__(self, config: SingleStoreConversationConfig) -> None:
+        self.config = config
+        self._s2 = import_driver("singlestoredb", backend=self.backend, extra="singlestore")
+        self._exceptions = import_driver("singlestoredb.exceptions", backend=self.backend, extra="singlestore")
+        self._ops = mysql_operations(config, self.backend)
+        self._address = mysql_address(config)
+        self._open(config.pool_size)
+
+    def _schema_operation(self) -> Operation[None]:
+        return schema_operation(self.config, self.backend)
+
+    def _connect(self) -> Any:
+        config = self.config
+        tls: dict[str, Any] = {}
+        if config.ssl_mode == "disabled":
+            tls["ssl_disabled"] = True
+        elif config.ssl_mode in ("verify_ca", "verify_identity"):
+            tls.update(ssl_ca=config.ssl_ca, ssl_verify_cert=True)
+            tls["ssl_verify_identity"] = config.ssl_mode == "verify_identity"
+        connection = self._s2.connect(
+            host=config.host,
+            port=config.port,
+            user=config.user,
+            password=None if config.password is None else config.password.get_secret_value(),
+            database=config.database,
+            charset="utf8mb4",
+            autocommit=True,
+            client_found_rows=True,
+            connect_timeout=max(1, round(config.connect_timeout)),
+            results_type="tuples",
+            **tls,
+        )
+        try:
+            with connection.cursor() as cursor:
+                if not self._is_singlestore(cursor):
+                    cursor.execute(SESSION_SETUP)  # SingleStore's sql_mode has values of its own
+                cursor.execute(TLS_STATUS)
+                check_tls(config, self.backend, cursor.fetchone())
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    @staticmethod
+    def _is_singlestore(cursor: Any) -> bool:
+        cursor.execute("SHOW VARIABLES LIKE 'memsql_version'")
+        return bool(cursor.fetchall())
+
+    def _dispose(self, connection: Any) -> None:
+        connection.close()
+
+    def _alive(self, connection: Any) -> bool:
+        return bool(connection.is_connected())
+
+    def _execute(self, connection: Any, step: Step) -> Any:
+        with connection.cursor() as cursor:
+            if step.many:
+                cursor.executemany(step.sql, step.params)
+            else:
+                cursor.execute(step.sql, step.params or None)
+            if step.fetch == "all":
+                return list(cursor.fetchall())
+            if step.fetch == "one":
+                return cursor.fetchone()
+            return cursor.rowcount if step.fetch == "rowcount" else None
+
+    def _is_disconnect(self, error: BaseException) -> bool:
+        exceptions = self._exceptions
+        if isinstance(error, exceptions.InterfaceError):
+            return True
+        if isinstance(error, exceptions.OperationalError):
+            return error_code(error) in DISCONNECT_CODES
+        return isinstance(error, OSError)
+
+    def _classify(self, error: BaseException) -> IntegrityViolation | None:
+        if isinstance(error, self._exceptions.IntegrityError):
+            return integrity_violation(error)
+        return None
+
+    def _refused_value(self, error: BaseException) -> str | None:
+        return refused_value(error) if isinstance(error, self._exceptions.DatabaseError) else None
+
+    def __repr__(self) -> str:
+        return f"SingleStoreConversationStore({self._address})"
