@@ -547,7 +547,8 @@ AsyncConversationName: TypeAlias = Literal[
     "postgres_async",
     "sqlite_async",
 ]
-SyncStateName: TypeAlias = Literal["memory"]
+SyncStateName: TypeAlias = Literal["dynamodb", "firestore", "gcs", "memory", "mongodb", "redis", "upstash"]
+AsyncStateName: TypeAlias = Literal["async_mongodb", "mongodb_async", "motor"]
 
 
 class ConversationStoreRegistry(StoreRegistry[Union["ConversationStore", "AsyncConversationStore"]]):
@@ -587,6 +588,8 @@ class StateStoreRegistry(StoreRegistry[Union["StateStore", "AsyncStateStore"]]):
     def create(self, name: AsyncStateConfig) -> AsyncStateStore: ...
     @overload
     def create(self, name: SyncStateName, **kwargs: Any) -> StateStore: ...
+    @overload
+    def create(self, name: AsyncStateName, **kwargs: Any) -> AsyncStateStore: ...
     @overload
     def create(self, name: str, **kwargs: Any) -> StateStore | AsyncStateStore: ...
     def create(self, name: str | StoreConfig, **kwargs: Any) -> StateStore | AsyncStateStore:

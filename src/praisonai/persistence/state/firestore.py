@@ -1,0 +1,190 @@
+"""Google Cloud Firestore state store.
+
+Engine: Cloud Firestore in native mode.
+Driver: google-cloud-firestore (``pip install "praisonai-persistence[firestore]"``).
+URL form: ``firestore://<project>[/<collection>]``; or the fields of
+:class:`~praisonai.persistence.state.config.FirestoreStateConfig`. With
+``FIRESTORE_EMULATOR_HOST`` set, the client talks to that emulator.
+Test tier: emulator (Google's Cloud Firestore emulator, started on loopback).
+
+One document per key in ``collection``; its id is the SHA-256 of the stored
+key (Firestore ids cannot hold ``/`` and are limited to 1500 bytes), and the
+key itself is the field ``k``::
+
+    {k, kind: "v" | "h", v: JSON text | h: {encoded field: JSON text}, expires_at: timestamp}
+
+Reads hide expired documents; for Firestore to delete them itself, add a TTL
+policy on the ``expires_at`` field of the collection group (it may lag by a
+day). Conditional writes use the document's update time as the version.
+``keys()`` is a range query on ``k`` by the pattern's literal prefix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+from .._loading import import_driver
+from ..errors import BackendUnavailableError, InvalidInputError, StoreError
+from ._document import (
+    HASH,
+    VALUE,
+    DocumentStateStore,
+    Item,
+    Token,
+    decode_field_name,
+    encode_field_name,
+    prefix_upper_bound,
+)
+from .config import FirestoreStateConfig
+
+__all__ = ["FirestoreStateStore"]
+
+_BATCH = 500  # Firestore's limit of writes per batch
+
+
+def _document_id(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class FirestoreStateStore(DocumentStateStore):
+    """State as one Firestore document per key."""
+
+    backend = "firestore"
+    max_key_bytes: ClassVar[int | None] = 1500  # longer strings are not indexed whole, so keys() could miss them
+
+    def __init__(self, config: FirestoreStateConfig) -> None:
+        super().__init__(config.key_prefix)
+        self.config = config
+        firestore = import_driver("google.cloud.firestore", backend=self.backend, extra="firestore")
+        self._api_errors = import_driver("google.api_core.exceptions", backend=self.backend, extra="firestore")
+        self._field_filter = firestore.FieldFilter
+        self._delete_field = firestore.DELETE_FIELD
+        credentials = None
+        if config.credentials_file is not None:
+            service_account = import_driver("google.oauth2.service_account", backend=self.backend, extra="firestore")
+            credentials = service_account.Credentials.from_service_account_file(config.credentials_file)
+        with self._calling():
+            self._client: Any = firestore.Client(
+                project=config.project, credentials=credentials, database=config.database
+            )
+        self._collection: Any = self._client.collection(config.collection)
+
+    @contextmanager
+    def _calling(self) -> Iterator[None]:
+        errors = self._api_errors
+        try:
+            yield
+        except (errors.ServiceUnavailable, errors.DeadlineExceeded, errors.RetryError) as error:
+            raise BackendUnavailableError(f"cannot reach Firestore: {error}", backend=self.backend) from error
+        except errors.InvalidArgument as error:
+            raise InvalidInputError(f"Firestore refused the request: {error}", backend=self.backend) from error
+        except errors.GoogleAPIError as error:
+            raise StoreError(f"{type(error).__name__}: {error}", backend=self.backend) from error
+
+    def _reference(self, key: str) -> Any:
+        return self._collection.document(_document_id(key))
+
+    # -- codec -----------------------------------------------------------------
+
+    @staticmethod
+    def _encode(key: str, item: Item) -> dict[str, Any]:
+        document: dict[str, Any] = {"k": key, "kind": item.kind}
+        if item.kind == VALUE:
+            document["v"] = item.value
+        else:
+            document["h"] = {encode_field_name(field): text for field, text in (item.fields or {}).items()}
+        if item.expires_at is not None:
+            document["expires_at"] = datetime.fromtimestamp(item.expires_at, tz=timezone.utc)  # microseconds
+        return document
+
+    @staticmethod
+    def _decode(data: dict[str, Any]) -> Item:
+        stamp = data.get("expires_at")
+        expires_at = None if stamp is None else float(stamp.timestamp())
+        if data.get("kind") == HASH:
+            fields = {decode_field_name(name): text for name, text in (data.get("h") or {}).items()}
+            return Item(HASH, fields=fields, expires_at=expires_at)
+        return Item(VALUE, value=data.get("v"), expires_at=expires_at)
+
+    # -- primitives ------------------------------------------------------------
+
+    def _load(self, key: str) -> tuple[Item, Token] | None:
+        with self._calling():
+            snapshot = self._reference(key).get()
+        if not snapshot.exists:
+            return None
+        return self._decode(snapshot.to_dict() or {}), snapshot.update_time
+
+    def _guarded(self, write: Any) -> bool:
+        try:
+            with self._calling():
+                write()
+        except StoreError as error:
+            cause = error.__cause__
+            if isinstance(cause, (self._api_errors.AlreadyExists, self._api_errors.FailedPrecondition)):
+                return False
+            if isinstance(cause, self._api_errors.NotFound):
+                return False
+            raise
+        return True
+
+    def _create(self, key: str, item: Item) -> bool:
+        return self._guarded(lambda: self._reference(key).create(self._encode(key, item)))
+
+    def _replace(self, key: str, item: Item, token: Token) -> bool:
+        document = self._encode(key, item)
+        # update() takes a precondition (set() does not); it replaces every top-level field we own.
+        changes = {name: document.get(name, self._delete_field) for name in ("k", "kind", "v", "h", "expires_at")}
+        option = self._client.write_option(last_update_time=token)
+        return self._guarded(lambda: self._reference(key).update(changes, option=option))
+
+    def _remove(self, key: str, token: Token) -> bool:
+        option = self._client.write_option(last_update_time=token)
+        return self._guarded(lambda: self._reference(key).delete(option=option))
+
+    def _put(self, key: str, item: Item) -> None:
+        with self._calling():
+            self._reference(key).set(self._encode(key, item))
+
+    def _scan(self, prefix: str) -> Iterable[tuple[str, float | None]]:
+        query = self._collection
+        if prefix:
+            query = query.where(filter=self._field_filter("k", ">=", prefix))
+            upper = prefix_upper_bound(prefix)
+            if upper is not None:
+                query = query.where(filter=self._field_filter("k", "<", upper))
+        query = query.select(["k", "expires_at"])
+        with self._calling():
+            found = []
+            for snapshot in query.stream():
+                data = snapshot.to_dict() or {}
+                stamp = data.get("expires_at")
+                found.append((data["k"], None if stamp is None else float(stamp.timestamp())))
+        return found
+
+    def _load_many(self, keys: list[str]) -> dict[str, Item]:
+        found: dict[str, Item] = {}
+        with self._calling():
+            for snapshot in self._client.get_all([self._reference(key) for key in keys]):
+                if snapshot.exists:
+                    data = snapshot.to_dict() or {}
+                    found[data["k"]] = self._decode(data)
+        return found
+
+    def _put_many(self, items: list[tuple[str, Item]]) -> None:
+        for start in range(0, len(items), _BATCH):
+            batch = self._client.batch()
+            for key, item in items[start : start + _BATCH]:
+                batch.set(self._reference(key), self._encode(key, item))
+            with self._calling():
+                batch.commit()
+
+    def _shutdown(self) -> None:
+        self._client.close()
+
+    def __repr__(self) -> str:
+        return f"FirestoreStateStore(collection={self.config.collection!r}, key_prefix={self.config.key_prefix!r})"

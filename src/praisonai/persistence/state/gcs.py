@@ -1,0 +1,197 @@
+"""Google Cloud Storage state store: one object per key.
+
+Engine: Google Cloud Storage (and endpoints that speak its JSON API).
+Driver: google-cloud-storage (``pip install "praisonai-persistence[gcs]"``).
+URL form: ``gs://<bucket>/<prefix>``; or the fields of
+:class:`~praisonai.persistence.state.config.GCSStateConfig`.
+Test tier: emulator (gcp-storage-emulator on loopback). That emulator does not
+enforce generation preconditions, so the tests cannot show that concurrent
+read-modify-writes of one key (``hset``, ``hdel``, ``expire``) are safe; on
+real GCS they are conditional on the object's generation.
+
+Each key is the object ``<prefix><key>`` (``%``, CR, LF and other control
+characters percent-encoded), holding JSON::
+
+    {"kind": "v" | "h", "v": JSON text | "h": {field: JSON text}, "expires_at": epoch seconds}
+
+``expires_at`` is also custom metadata (so ``keys()`` filters a listing
+without downloading objects) and the object's Custom-Time (so a lifecycle
+rule on ``daysSinceCustomTime`` can delete expired keys; GCS has no finer TTL).
+Reads hide expired keys themselves. ``keys()`` lists by the pattern's prefix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+from .._loading import import_driver
+from .._values import dump_json, load_json
+from ..errors import BackendUnavailableError, InvalidInputError, NotFoundError, StoreError
+from ._document import HASH, VALUE, DocumentStateStore, Item, Token
+from .config import GCSStateConfig
+
+__all__ = ["GCSStateStore"]
+
+_UNSAFE = re.compile(r"[%\x00-\x1f\x7f]")
+
+
+def encode_object_name(key: str) -> str:
+    """Percent-encode what object names cannot hold; character by character, so prefixes stay prefixes."""
+    return _UNSAFE.sub(lambda match: f"%{ord(match[0]):02X}", key)
+
+
+def decode_object_name(name: str) -> str:
+    return re.sub(r"%([0-9A-F]{2})", lambda match: chr(int(match[1], 16)), name)
+
+
+class GCSStateStore(DocumentStateStore):
+    """State as one GCS object per key, written conditionally on its generation."""
+
+    backend = "gcs"
+    max_key_bytes: ClassVar[int | None] = None  # checked on the encoded object name instead
+
+    def __init__(self, config: GCSStateConfig) -> None:
+        super().__init__()
+        self.config = config
+        storage = import_driver("google.cloud.storage", backend=self.backend, extra="gcs")
+        self._api_errors = import_driver("google.api_core.exceptions", backend=self.backend, extra="gcs")
+        self._requests_errors = import_driver("requests.exceptions", backend=self.backend, extra="gcs")
+        credentials = None
+        if config.credentials_file is not None:
+            service_account = import_driver("google.oauth2.service_account", backend=self.backend, extra="gcs")
+            credentials = service_account.Credentials.from_service_account_file(config.credentials_file)
+        elif config.endpoint is not None:
+            credentials = import_driver(
+                "google.auth.credentials", backend=self.backend, extra="gcs"
+            ).AnonymousCredentials()
+        options = {"api_endpoint": config.endpoint} if config.endpoint is not None else None
+        with self._calling():
+            self._client: Any = storage.Client(project=config.project, credentials=credentials, client_options=options)
+        try:
+            self._bucket: Any = self._open_bucket()
+        except BaseException:
+            self._client.close()
+            raise
+
+    def _open_bucket(self) -> Any:
+        config = self.config
+        with self._calling():
+            bucket = self._client.bucket(config.bucket)
+            if bucket.exists(timeout=config.timeout):
+                return bucket
+            if not config.create_bucket:
+                raise NotFoundError(
+                    f"bucket {config.bucket!r} does not exist; create it or pass create_bucket=True",
+                    backend=self.backend,
+                )
+            with contextlib.suppress(self._api_errors.Conflict):  # created meanwhile
+                bucket = self._client.create_bucket(config.bucket, timeout=config.timeout)
+            return bucket
+
+    @contextmanager
+    def _calling(self) -> Iterator[None]:
+        try:
+            yield
+        except self._api_errors.GoogleAPIError as error:
+            if isinstance(error, (self._api_errors.ServiceUnavailable, self._api_errors.RetryError)):
+                raise BackendUnavailableError(f"cannot reach GCS: {error}", backend=self.backend) from error
+            raise StoreError(f"{type(error).__name__}: {error}", backend=self.backend) from error
+        except self._requests_errors.ConnectionError as error:
+            raise BackendUnavailableError(f"cannot reach GCS: {error}", backend=self.backend) from error
+
+    def _stored(self, key: str) -> str:
+        # Stored keys are object names; ``_scan`` takes and returns plain keys (the base's prefix is empty).
+        name = self.config.prefix + encode_object_name(super()._stored(key))
+        if len(name.encode("utf-8")) > 1024:
+            raise InvalidInputError(
+                f"the object name of this key is {len(name.encode('utf-8'))} bytes long in UTF-8; GCS allows 1024",
+                backend=self.backend,
+            )
+        return name
+
+    # -- codec -----------------------------------------------------------------
+
+    def _upload(self, stored: str, item: Item, generation: int | None) -> None:
+        body: dict[str, Any] = {"kind": item.kind}
+        if item.kind == VALUE:
+            body["v"] = item.value
+        else:
+            body["h"] = dict(item.fields or {})
+        blob = self._bucket.blob(stored)
+        if item.expires_at is not None:
+            body["expires_at"] = item.expires_at
+            blob.metadata = {"expires_at": repr(item.expires_at)}
+            blob.custom_time = datetime.fromtimestamp(item.expires_at, tz=timezone.utc)
+        blob.upload_from_string(
+            dump_json(body, self.backend, "object"),
+            content_type="application/json",
+            if_generation_match=generation,
+            timeout=self.config.timeout,
+        )
+
+    @staticmethod
+    def _decode(data: bytes) -> Item:
+        body = load_json(data)
+        expires_at = body.get("expires_at")
+        if body.get("kind") == HASH:
+            return Item(HASH, fields=body.get("h") or {}, expires_at=expires_at)
+        return Item(VALUE, value=body.get("v"), expires_at=expires_at)
+
+    # -- primitives ------------------------------------------------------------
+
+    def _load(self, key: str) -> tuple[Item, Token] | None:
+        blob = self._bucket.blob(key)
+        try:
+            with self._calling():
+                data = blob.download_as_bytes(timeout=self.config.timeout)
+        except StoreError as error:
+            if isinstance(error.__cause__, self._api_errors.NotFound):
+                return None
+            raise
+        return self._decode(data), blob.generation
+
+    def _conditional(self, write: Any) -> bool:
+        try:
+            with self._calling():
+                write()
+        except StoreError as error:
+            if isinstance(error.__cause__, (self._api_errors.PreconditionFailed, self._api_errors.NotFound)):
+                return False
+            raise
+        return True
+
+    def _create(self, key: str, item: Item) -> bool:
+        return self._conditional(lambda: self._upload(key, item, 0))
+
+    def _replace(self, key: str, item: Item, token: Token) -> bool:
+        return self._conditional(lambda: self._upload(key, item, token))
+
+    def _remove(self, key: str, token: Token) -> bool:
+        blob = self._bucket.blob(key)
+        return self._conditional(lambda: blob.delete(if_generation_match=token, timeout=self.config.timeout))
+
+    def _put(self, key: str, item: Item) -> None:
+        with self._calling():
+            self._upload(key, item, None)
+
+    def _scan(self, prefix: str) -> Iterable[tuple[str, float | None]]:
+        cut = len(self.config.prefix)
+        found = []
+        with self._calling():
+            for blob in self._client.list_blobs(
+                self._bucket, prefix=self.config.prefix + encode_object_name(prefix), timeout=self.config.timeout
+            ):
+                expires_at = (blob.metadata or {}).get("expires_at")
+                found.append((decode_object_name(blob.name[cut:]), None if expires_at is None else float(expires_at)))
+        return found
+
+    def _shutdown(self) -> None:
+        self._client.close()
+
+    def __repr__(self) -> str:
+        return f"GCSStateStore(gs://{self.config.bucket}/{self.config.prefix})"

@@ -1,0 +1,58 @@
+"""Session-wide stand-ins for the state backends: each starts once, on loopback, when first needed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.support.emulators import (
+    start_firestore_emulator,
+    start_gcs_emulator,
+    start_mongodb_standin,
+    start_moto,
+    unavailable,
+)
+
+if TYPE_CHECKING:
+    from tests.support.upstash_standin import UpstashStandIn
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    service = start_moto()
+    yield service.endpoint
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint() -> Iterator[str]:
+    service = start_gcs_emulator()
+    yield service.endpoint
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def firestore_emulator_host() -> Iterator[str]:
+    service = start_firestore_emulator()
+    yield service.endpoint
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def mongodb_url() -> Iterator[str]:
+    service = start_mongodb_standin()
+    yield service.endpoint
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def upstash_standin(redis_url: str) -> Iterator[UpstashStandIn]:
+    try:
+        from tests.support.upstash_standin import UpstashStandIn
+    except ImportError as error:  # redis-py missing
+        unavailable(f"the Upstash stand-in needs redis-py: {error}")
+    stand_in = UpstashStandIn(redis_url).start()
+    yield stand_in
+    stand_in.stop()
