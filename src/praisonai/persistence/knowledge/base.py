@@ -16,6 +16,11 @@ Semantics every backend keeps (checked by ``praisonai.persistence.testing``):
   an operator a backend cannot express raises :class:`UnsupportedFilterError`.
   Metadata round-trips exactly.
 - ``delete`` with neither ``ids`` nor ``filters`` is an error, never "delete all".
+
+The optional extras of :class:`KnowledgeTransfer` are not part of the contract.
+The contract cannot list a collection's documents or read back its dimension
+and distance, so ``praisonai-persistence migrate`` / ``export`` can read only
+from stores that have them (any store can be written to).
 """
 
 from __future__ import annotations
@@ -25,19 +30,21 @@ import math
 import time
 import uuid
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from types import TracebackType
-from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
+from typing import Any, Literal, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
 from typing_extensions import Self
 
 __all__ = [
     "DISTANCES",
+    "CollectionInfo",
     "Distance",
     "Filter",
     "KnowledgeDocument",
     "KnowledgeStore",
+    "KnowledgeTransfer",
     "score_from_distance",
     "similarity",
 ]
@@ -166,3 +173,29 @@ class KnowledgeStore(Protocol):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class CollectionInfo(NamedTuple):
+    """How a collection was created."""
+
+    name: str
+    dimension: int
+    distance: Distance
+    metadata: dict[str, Any] | None
+
+
+@runtime_checkable
+class KnowledgeTransfer(Protocol):
+    """Optional extras of a :class:`KnowledgeStore` that let the command line copy it.
+
+    Not part of the contract (the registry does not require them).
+    """
+
+    def describe_collection(self, name: str) -> CollectionInfo:
+        """The collection's dimension, distance and metadata; NotFoundError if it does not exist."""
+        ...
+
+    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
+        """Every document of the collection, embeddings included, in lists of at most ``batch_size``,
+        each document exactly once, holding one list in memory at a time."""
+        ...

@@ -31,12 +31,12 @@ import contextlib
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .._values import dump_json, load_json
+from .._values import check_limit, dump_json, load_json
 from ..errors import StoreError
 from ._common import (
     check_collection_metadata,
@@ -55,7 +55,7 @@ from ._common import (
     document_exists,
     parse_filters,
 )
-from .base import Distance, Filter, KnowledgeDocument, KnowledgeStore, similarity
+from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore, similarity
 from .config import MemoryKnowledgeConfig
 from .filters import matches
 
@@ -231,6 +231,26 @@ class MemoryKnowledgeStore(KnowledgeStore):
     def count(self, collection: str) -> int:
         with self._lock:
             return len(self._collection(collection).documents)
+
+    # -- KnowledgeTransfer --------------------------------------------------
+
+    def describe_collection(self, name: str) -> CollectionInfo:
+        with self._lock:
+            target = self._collection(name)
+            return CollectionInfo(
+                name, target.dimension, target.distance, check_collection_metadata(target.metadata, self.backend)
+            )
+
+    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
+        size = check_limit(batch_size, self.backend, "batch_size", allow_zero=False)
+        with self._lock:
+            ids = list(self._collection(collection).documents)
+        for start in range(0, len(ids), size):
+            with self._lock:
+                documents = self._collection(collection).documents
+                batch = [copy_document(documents[i]) for i in ids[start : start + size] if i in documents]
+            if batch:
+                yield batch
 
     # -- lifecycle ----------------------------------------------------------
 

@@ -1,0 +1,509 @@
+"""Milvus knowledge store: pymilvus's ``MilvusClient`` on milvus-lite (embedded) or a Milvus server.
+
+Engine: Milvus. Drivers: ``pymilvus`` and, for local files, ``milvus-lite`` (extra ``milvus``;
+pymilvus 3 no longer depends on milvus-lite, so the extra installs both).
+URL forms: a local path (milvus-lite; ``.db`` by convention), ``milvus:///relative.db``,
+``milvus:////absolute.db``; servers ``http[s]://host:19530`` with ``token``
+(``user:password`` or an API key; ``milvus://user:password@host:19530/db_name``).
+Test tier: embedded (milvus-lite 3 on a local file). The server path is the same client
+API over gRPC; no Milvus server is installable from PyPI or Debian, so it is not
+exercised by the tests.
+
+Each store opens its own ``MilvusClient``; no process-global connection alias
+(pymilvus's old ``connections.connect``) is used.
+
+Layout: one collection per collection, consistency level ``Strong``, fields ``id``
+(VARCHAR primary key), ``vector`` (FLOAT_VECTOR with a FLAT index, so search is
+exact), ``content`` and ``metadata`` (VARCHAR, at most 65535 UTF-8 bytes each; the
+metadata is the exact JSON, which is what is returned), ``content_hash``,
+``created_at``, and ``idx``, a JSON field with the typed index of
+:mod:`._filter_native` that filters run on. The collection's dimension, distance
+and metadata live in a collection property. Milvus collection names allow only
+letters, digits and ``_``, so a name with ``-`` is stored as ``h<hex of the name>``
+padded with ``_`` to 64+ characters (longer than any portable name, so this never
+collides); only collections carrying the property are listed.
+
+Filters: milvus-lite has no expression templates, so the expression is built
+from a closed alphabet instead of bound parameters: field names appear as hex
+keys (``idx["s_6b696e64"]``), strings are compared through their SHA-256 digest,
+string ordering through integer chunks, numbers are Python's own ``repr`` of an
+int or a finite float, and booleans ``true``/``false``. Nothing the caller passes is
+ever spliced into the expression. Every comparison is guarded with ``exists``
+(Milvus comparisons on a missing JSON key are NULL), so ``not`` is two-valued.
+``delete`` with both ids and a filter fetches those ids and applies the filter
+to their index with the reference evaluator (pymilvus cannot combine the two).
+
+Scores: Milvus's COSINE and IP scores are the portable ones; L2 is the squared
+distance, returned as ``1 / (1 + sqrt(d))``. Vectors are float32. A search
+returns at most 16384 results (Milvus's top-k limit).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from .._loading import import_driver
+from .._values import dump_json, load_json
+from ..errors import BackendUnavailableError, InvalidInputError, StoreError
+from ._common import (
+    check_collection_metadata,
+    check_collection_name,
+    check_delete_args,
+    check_dimension,
+    check_distance,
+    check_document_ids,
+    check_documents,
+    check_embedding,
+    check_score_threshold,
+    check_search_limit,
+    collection_exists,
+    collection_not_found,
+    document_exists,
+    parse_filters,
+)
+from ._filter_native import (
+    ALWAYS,
+    NEVER,
+    All,
+    Chunk,
+    Eq,
+    IsKind,
+    Lowered,
+    Ne,
+    Range,
+    StrRange,
+    evaluate,
+    field_key,
+    index_metadata,
+    lower,
+    string_digest,
+)
+from ._filter_native import (
+    Any as AnyOf,
+)
+from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from .config import MilvusKnowledgeConfig
+
+__all__ = ["MilvusKnowledgeStore"]
+
+_BACKEND = "milvus"
+_EXTRA = "milvus"
+_PROPERTY = "praisonai.knowledge"
+_METRIC = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
+_CHUNKS = 32
+_MAX_TEXT = 65535
+_MAX_RESULTS = 16384
+_PAGE = 1000
+_INT64 = 2**63
+_NATIVE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_OUTPUT = ["id", "vector", "content", "metadata", "content_hash", "created_at"]
+
+
+def _native_name(name: str) -> str:
+    if _NATIVE_NAME.match(name):
+        return name
+    encoded = "h" + name.encode().hex()
+    return encoded + "_" * max(0, 64 - len(encoded))
+
+
+def _portable_name(native: str) -> str:
+    if len(native) >= 64 and native.startswith("h"):
+        try:
+            return bytes.fromhex(native.rstrip("_")[1:]).decode()
+        except ValueError:
+            pass  # not one of ours
+    return native
+
+
+def _number(value: int | float) -> int | float:
+    # Milvus keeps JSON integers in 64 bits; larger ones are compared as floats (stored and queried alike).
+    return float(value) if isinstance(value, int) and not -_INT64 <= value < _INT64 else value
+
+
+def _literal(value: object) -> str:
+    """A Milvus literal from a closed alphabet: digests, kind names, numbers and booleans only."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        assert math.isfinite(value)
+        return repr(value)
+    assert isinstance(value, str)
+    assert re.fullmatch(r"[a-z0-9]*", value), "only digests and kind names"
+    return f'"{value}"'
+
+
+class MilvusKnowledgeStore(KnowledgeStore):
+    """A KnowledgeStore on Milvus (milvus-lite or a server)."""
+
+    backend = _BACKEND
+
+    def __init__(self, config: MilvusKnowledgeConfig) -> None:
+        self.config = config
+        pymilvus = import_driver("pymilvus", backend=_BACKEND, extra=_EXTRA)
+        self._types: Any = pymilvus.DataType
+        uri = config.uri
+        if config.is_local:
+            import_driver("milvus_lite", backend=_BACKEND, extra=_EXTRA)
+            uri = os.path.abspath(os.path.expanduser(uri))
+            os.makedirs(os.path.dirname(uri), exist_ok=True)
+        token = config.token.get_secret_value() if config.token is not None else ""
+        try:
+            self._client: Any = pymilvus.MilvusClient(
+                uri=uri, token=token, db_name=config.db_name, timeout=config.timeout
+            )
+        except Exception as error:
+            if not config.is_local and _is_connection_error(error):
+                raise BackendUnavailableError(
+                    f"cannot reach the Milvus server: {type(error).__name__}", backend=_BACKEND
+                ) from error
+            raise
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # -- collections ----------------------------------------------------------
+
+    def create_collection(
+        self,
+        name: str,
+        dimension: int,
+        distance: Distance = "cosine",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        check_collection_name(name, _BACKEND)
+        check_dimension(dimension, _BACKEND)
+        check_distance(distance, _BACKEND)
+        metadata = check_collection_metadata(metadata, _BACKEND)
+        types = self._types
+        with self._call():
+            if self._settings(name) is not None:
+                raise collection_exists(name, _BACKEND)
+            schema = self._client.create_schema(auto_id=False, enable_dynamic_field=False)
+            schema.add_field("id", types.VARCHAR, is_primary=True, max_length=1024)
+            schema.add_field("vector", types.FLOAT_VECTOR, dim=dimension)
+            schema.add_field("content", types.VARCHAR, max_length=_MAX_TEXT)
+            schema.add_field("metadata", types.VARCHAR, max_length=_MAX_TEXT)
+            schema.add_field("content_hash", types.VARCHAR, max_length=256)
+            schema.add_field("created_at", types.DOUBLE)
+            schema.add_field("idx", types.JSON)
+            index = self._client.prepare_index_params()
+            index.add_index("vector", index_type="FLAT", metric_type=_METRIC[distance])
+            settings = {"dimension": dimension, "distance": distance, "metadata": metadata}
+            self._client.create_collection(
+                _native_name(name),
+                schema=schema,
+                index_params=index,
+                consistency_level="Strong",
+                properties={_PROPERTY: dump_json(settings, _BACKEND)},
+            )
+
+    def delete_collection(self, name: str) -> bool:
+        check_collection_name(name, _BACKEND)
+        with self._call():
+            if self._settings(name) is None:
+                return False
+            self._client.drop_collection(_native_name(name))
+            return True
+
+    def collection_exists(self, name: str) -> bool:
+        check_collection_name(name, _BACKEND)
+        with self._call():
+            return self._settings(name) is not None
+
+    def list_collections(self) -> list[str]:
+        with self._call():
+            names = [_portable_name(native) for native in self._client.list_collections()]
+            return sorted(name for name in names if _is_portable(name) and self._settings(name) is not None)
+
+    def describe_collection(self, name: str) -> CollectionInfo:
+        """The collection's dimension, distance and metadata (see ``KnowledgeTransfer``)."""
+        with self._call():
+            settings = self._require(name)
+        return CollectionInfo(name, settings["dimension"], settings["distance"], settings["metadata"])
+
+    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
+        """Every document, embeddings included, ``batch_size`` at a time (see ``KnowledgeTransfer``)."""
+        with self._call():
+            self._require(collection)
+            iterator = self._client.query_iterator(
+                _native_name(collection), batch_size=batch_size, filter="", output_fields=_OUTPUT
+            )
+        try:
+            while True:
+                with self._call():
+                    rows = iterator.next()
+                if not rows:
+                    return
+                yield [self._document(row) for row in rows]
+        finally:
+            iterator.close()
+
+    # -- documents -------------------------------------------------------------
+
+    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
+        return self._write(collection, documents, overwrite=False)
+
+    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
+        return self._write(collection, documents, overwrite=True)
+
+    def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, overwrite: bool) -> list[str]:
+        with self._call():
+            settings = self._require(collection)
+            prepared = check_documents(documents, settings["dimension"], _BACKEND)
+            if not prepared:
+                return []
+            rows = [self._row(document) for document in prepared]
+            native = _native_name(collection)
+            ids = [document.id for document in prepared]
+            if not overwrite:
+                taken = self._client.get(native, ids=ids, output_fields=["id"])
+                if taken:
+                    raise document_exists(collection, [row["id"] for row in taken], _BACKEND)
+                self._client.insert(native, rows)
+            else:
+                self._client.upsert(native, rows)
+            return ids
+
+    def _row(self, document: KnowledgeDocument) -> dict[str, Any]:
+        metadata = dump_json(document.metadata, _BACKEND, "metadata")
+        for what, text in (("content", document.content), ("metadata", metadata)):
+            size = len(text.encode("utf-8", "surrogatepass"))
+            if size > _MAX_TEXT:
+                raise InvalidInputError(
+                    f"document {document.id!r}: {what} is {size} UTF-8 bytes; Milvus stores at most {_MAX_TEXT}",
+                    backend=_BACKEND,
+                )
+        index: dict[str, Any] = {}
+        for indexed in index_metadata(document.metadata, chunk_limit=_CHUNKS):
+            index[f"t_{indexed.key}"] = indexed.kind
+            if indexed.kind == "string":
+                assert isinstance(indexed.value, str)
+                index[f"s_{indexed.key}"] = string_digest(indexed.value)
+            elif indexed.kind == "number":
+                assert isinstance(indexed.value, (int, float))
+                index[f"n_{indexed.key}"] = _number(indexed.value)
+            elif indexed.kind == "bool":
+                index[f"b_{indexed.key}"] = indexed.value
+            for position, chunk in enumerate(indexed.chunks):
+                index[f"c_{indexed.key}_{position}"] = chunk
+        return {
+            "id": document.id,
+            "vector": document.embedding,
+            "content": document.content,
+            "metadata": metadata,
+            "content_hash": document.content_hash or "",
+            "created_at": document.created_at,
+            "idx": index,
+        }
+
+    def search(
+        self,
+        collection: str,
+        query_embedding: Sequence[float],
+        limit: int = 5,
+        filters: Filter | None = None,
+        score_threshold: float | None = None,
+    ) -> list[KnowledgeDocument]:
+        limit = check_search_limit(limit, _BACKEND)
+        if limit > _MAX_RESULTS:
+            raise InvalidInputError(f"limit is {limit}; Milvus returns at most {_MAX_RESULTS}", backend=_BACKEND)
+        threshold = check_score_threshold(score_threshold, _BACKEND)
+        with self._call():
+            settings = self._require(collection)
+            distance: Distance = settings["distance"]
+            query = check_embedding(query_embedding, settings["dimension"], _BACKEND, "query_embedding")
+            expression = self._expression(filters)
+            if expression is NEVER:
+                return []
+            found = self._client.search(
+                _native_name(collection),
+                data=[query],
+                limit=limit,
+                filter=expression or "",
+                output_fields=_OUTPUT,
+                search_params={"metric_type": _METRIC[distance]},
+            )
+        results = []
+        for hit in found[0]:
+            raw = float(hit["distance"])
+            score = 1.0 / (1.0 + math.sqrt(max(raw, 0.0))) if distance == "euclidean" else raw
+            if threshold is not None and score < threshold:
+                continue
+            document = self._document({**hit["entity"], "id": hit["id"]})
+            document.score = score
+            results.append(document)
+        return results
+
+    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
+        wanted = check_document_ids(ids, _BACKEND)
+        with self._call():
+            self._require(collection)
+            if not wanted:
+                return []
+            rows = self._client.get(_native_name(collection), ids=list(dict.fromkeys(wanted)), output_fields=_OUTPUT)
+        found = {row["id"]: row for row in rows}
+        return [self._document(found[i]) for i in wanted if i in found]
+
+    def delete(
+        self,
+        collection: str,
+        ids: Sequence[str] | None = None,
+        filters: Filter | None = None,
+    ) -> int:
+        wanted, node = check_delete_args(ids, filters, _BACKEND)
+        with self._call():
+            self._require(collection)
+            native = _native_name(collection)
+            if wanted is not None:
+                if not wanted:
+                    return 0
+                rows = self._client.get(native, ids=list(dict.fromkeys(wanted)), output_fields=["id", "metadata"])
+                if node is not None:
+                    lowered = lower(node, _BACKEND, chunk_limit=_CHUNKS)
+                    rows = [row for row in rows if evaluate(lowered, _index(load_json(row["metadata"])))]
+                doomed = [row["id"] for row in rows]
+                if doomed:
+                    self._client.delete(native, ids=doomed)
+                return len(doomed)
+            expression = self._expression(filters)
+            if expression is NEVER:
+                return 0
+            deleted = 0
+            while True:
+                rows = self._client.query(native, filter=expression or "", output_fields=["id"], limit=_PAGE)
+                if not rows:
+                    return deleted
+                self._client.delete(native, ids=[row["id"] for row in rows])
+                deleted += len(rows)
+
+    def count(self, collection: str) -> int:
+        with self._call():
+            self._require(collection)
+            rows = self._client.query(_native_name(collection), filter="", output_fields=["count(*)"])
+            return int(rows[0]["count(*)"])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._client.close()
+
+    # -- helpers ---------------------------------------------------------------
+
+    @contextmanager
+    def _call(self) -> Iterator[None]:
+        with self._lock:
+            if self._closed:
+                raise StoreError("the store is closed", backend=_BACKEND)
+            try:
+                yield
+            except StoreError:
+                raise
+            except Exception as error:
+                if not self.config.is_local and _is_connection_error(error):
+                    raise BackendUnavailableError(
+                        f"cannot reach the Milvus server: {type(error).__name__}", backend=_BACKEND
+                    ) from error
+                raise
+
+    def _settings(self, name: str) -> dict[str, Any] | None:
+        native = _native_name(name)
+        if not self._client.has_collection(native):
+            return None
+        properties = self._client.describe_collection(native).get("properties") or {}
+        stored = properties.get(_PROPERTY)
+        if stored is None:
+            return None
+        settings: dict[str, Any] = load_json(stored)
+        return settings
+
+    def _require(self, name: str) -> dict[str, Any]:
+        check_collection_name(name, _BACKEND)
+        settings = self._settings(name)
+        if settings is None:
+            raise collection_not_found(name, _BACKEND)
+        return settings
+
+    def _document(self, row: dict[str, Any]) -> KnowledgeDocument:
+        return KnowledgeDocument(
+            id=row["id"],
+            content=row["content"],
+            embedding=[float(x) for x in row["vector"]],
+            metadata=load_json(row["metadata"]),
+            content_hash=row["content_hash"] or None,
+            created_at=float(row["created_at"]),
+        )
+
+    def _expression(self, filters: Filter | None) -> Any:
+        node = parse_filters(filters, _BACKEND)
+        if node is None:
+            return None
+        lowered = lower(node, _BACKEND, chunk_limit=_CHUNKS)
+        if lowered == NEVER:
+            return NEVER
+        if lowered == ALWAYS:
+            return None
+        return _render(lowered)
+
+
+def _index(metadata: Any) -> dict[str, Any]:
+    return {field.name: field for field in index_metadata(metadata, chunk_limit=_CHUNKS)}
+
+
+def _is_portable(name: str) -> bool:
+    return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,62}", name) is not None
+
+
+def _guarded(key: str, operator: str, value: object) -> str:
+    path = f'idx["{key}"]'
+    return f"(exists {path} and {path} {operator} {_literal(value)})"
+
+
+def _render(node: Lowered) -> str:
+    if isinstance(node, (All, AnyOf)):
+        joiner = " and " if isinstance(node, All) else " or "
+        return "(" + joiner.join(_render(part) for part in node.parts) + ")"
+    key = field_key(node.field)
+    if isinstance(node, (Eq, Ne)):
+        if node.kind == "null":
+            matched = _guarded(f"t_{key}", "==", "null")
+        elif node.kind == "string":
+            assert isinstance(node.value, str)
+            matched = _guarded(f"s_{key}", "==", string_digest(node.value))
+        elif node.kind == "number":
+            assert isinstance(node.value, (int, float))
+            matched = _guarded(f"n_{key}", "==", _number(node.value))
+        else:
+            matched = _guarded(f"b_{key}", "==", node.value)
+        return matched if isinstance(node, Eq) else f"(not {matched})"
+    if isinstance(node, IsKind):
+        return _guarded(f"t_{key}", "==", node.kind)
+    operators = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=="}
+    if isinstance(node, Range):
+        return _guarded(f"n_{key}", operators[node.op], _number(node.value))
+    if isinstance(node, Chunk):
+        return _guarded(f"c_{key}_{node.index}", operators[node.op], node.value)
+    assert not isinstance(node, StrRange), "lowered with chunks"
+    raise AssertionError(f"unexpected filter node {node!r}")
+
+
+def _is_connection_error(error: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = str(current)
+        if type(current).__name__ in ("MilvusUnavailableException", "ConnectionError") or "UNAVAILABLE" in text:
+            return True
+        if "Fail connecting to server" in text:
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -1,0 +1,612 @@
+"""pgvector: PostgreSQL with the pgvector extension, through psycopg 3.
+
+Engine: PostgreSQL 13+ with the ``vector`` extension (pgvector 0.5+; 0.8+ adds
+iterative index scans, used for filtered searches). Driver: psycopg 3
+(``pip install "praisonai-persistence[pgvector]"``).
+
+URL forms: ``postgresql://user:password@host:5432/database`` (also
+``postgres://``, ``pgvector://``, ``postgresql+psycopg://``), with
+``?sslmode=``, ``?schema=``, ``?table_prefix=``, ``?connect_timeout=`` and
+``?host=/run/postgresql`` for a Unix socket; or the fields of
+:class:`~praisonai.persistence.knowledge.config.PgvectorKnowledgeConfig`.
+
+Test tier: server (PostgreSQL 15 on loopback, pgvector 0.8 from
+``.ci/setup-pgvector.sh``).
+
+Layout, in ``db_schema``: a catalogue table ``<prefix>collections`` (name,
+table, dimension, distance, metadata) and one table per collection
+(``<prefix><name>``, shortened with a hash past PostgreSQL's 63-byte limit)
+with ``id text PRIMARY KEY``, ``embedding vector(<dimension>)``, ``metadata
+jsonb`` (filtered on) and ``metadata_json`` (the exact JSON text, returned:
+``jsonb`` would turn ``1e300`` into an integer). Each collection gets an HNSW
+index with the operator class of its distance (``vector_cosine_ops``,
+``vector_ip_ops``, ``vector_l2_ops``; pgvector indexes at most 2000
+dimensions, larger collections are scanned exactly) and searches order by the
+matching operator: ``<=>`` (cosine distance, score ``1 - d``), ``<#>``
+(negative inner product, score ``-d``), ``<->`` (L2, score ``1 / (1 + d)``).
+
+HNSW is approximate. Filtered searches use pgvector's iterative scans
+(``strict_order``) so a selective filter still fills ``limit``; set
+``exact_search=True`` for exact results. Searches asking for more than 1000
+results scan exactly. A zero vector has no cosine: pgvector scores it NaN,
+returned as 0.0 and ranked last.
+
+PostgreSQL text cannot hold NUL characters: content or metadata strings
+containing one are refused with :class:`InvalidInputError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .._loading import import_driver
+from .._pool import Pool, PoolClosedError
+from .._values import check_limit, dump_json, load_json
+from ..errors import BackendUnavailableError, InvalidInputError, StoreError, UnsupportedFilterError
+from ._common import (
+    check_collection_metadata,
+    check_collection_name,
+    check_delete_args,
+    check_dimension,
+    check_distance,
+    check_document_ids,
+    check_documents,
+    check_embedding,
+    check_score_threshold,
+    check_search_limit,
+    collection_exists,
+    collection_not_found,
+    document_exists,
+    parse_filters,
+)
+from ._filter_sql import Parameters, PostgresJsonb, translate_filter
+from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore, score_from_distance
+from .config import PgvectorKnowledgeConfig
+from .filters import Comparison, FilterNode
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg import sql as psql
+
+__all__ = ["PgvectorKnowledgeStore"]
+
+T = TypeVar("T")
+
+MAX_DIMENSION = 16000
+"""The most dimensions pgvector's ``vector`` type holds."""
+MAX_INDEXED_DIMENSION = 2000
+"""The most dimensions an HNSW index on ``vector`` covers."""
+_MAX_EF_SEARCH = 1000
+
+_OPERATORS: dict[str, tuple[str, str]] = {
+    "cosine": ("<=>", "vector_cosine_ops"),
+    "dot": ("<#>", "vector_ip_ops"),
+    "euclidean": ("<->", "vector_l2_ops"),
+}
+_COLUMNS = "id, content, metadata_json, content_hash, created_at, embedding::float4[]"
+
+
+@dataclass(frozen=True, slots=True)
+class _Collection:
+    table: psql.Composable
+    dimension: int
+    distance: Distance
+
+
+def table_name(prefix: str, collection: str) -> str:
+    """The table of ``collection``: ``<prefix><name>``, or shortened with a hash beyond 63 bytes."""
+    name = f"{prefix}{collection}"
+    if len(name) <= 63:
+        return name
+    digest = hashlib.sha256(collection.encode("utf-8")).hexdigest()[:10]
+    return f"{name[: 63 - 11]}_{digest}"
+
+
+def _score(distance: Distance, raw: float | None) -> float:
+    if raw is None or math.isnan(raw):
+        return 0.0  # a zero vector has no cosine
+    if distance == "cosine":
+        return 1.0 - raw
+    if distance == "dot":
+        return -raw
+    return score_from_distance("euclidean", raw)
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any("\x00" in key or _has_nul(item) for key, item in value.items())
+    return False
+
+
+def _filter_has_nul(node: FilterNode) -> bool:
+    if isinstance(node, Comparison):
+        values = node.value if isinstance(node.value, tuple) else (node.value,)
+        return "\x00" in node.field or any(isinstance(value, str) and "\x00" in value for value in values)
+    return any(_filter_has_nul(part) for part in node.clauses)
+
+
+class PgvectorKnowledgeStore(KnowledgeStore):
+    """Knowledge store on PostgreSQL + pgvector; thread-safe (a small pool of connections)."""
+
+    backend = "pgvector"
+
+    def __init__(self, config: PgvectorKnowledgeConfig | None = None) -> None:
+        self.config = config or PgvectorKnowledgeConfig()
+        self._psycopg = import_driver("psycopg", backend=self.backend, extra="pgvector")
+        self._sql = import_driver("psycopg.sql", backend=self.backend, extra="pgvector")
+        self._pool: Pool[psycopg.Connection[Any]] = Pool(self._connect, self._dispose, self.config.max_connections)
+        self._setup_lock = threading.Lock()
+        self._ready = False
+        self._iterative_scan = False
+        self._closed = False
+        schema = self._sql.Identifier(self.config.db_schema)
+        self._schema = schema
+        self._catalogue = self._sql.SQL("{}.{}").format(
+            schema, self._sql.Identifier(f"{self.config.table_prefix}collections")
+        )
+
+    # -- collections --------------------------------------------------------
+
+    def create_collection(
+        self,
+        name: str,
+        dimension: int,
+        distance: Distance = "cosine",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        name = check_collection_name(name, self.backend)
+        dimension = check_dimension(dimension, self.backend)
+        distance = check_distance(distance, self.backend)
+        copied = check_collection_metadata(metadata, self.backend)
+        if dimension > MAX_DIMENSION:
+            raise InvalidInputError(
+                f"dimension {dimension} is above pgvector's limit of {MAX_DIMENSION}", backend=self.backend
+            )
+        table = table_name(self.config.table_prefix, name)
+        sql = self._sql
+
+        def create(connection: psycopg.Connection[Any]) -> None:
+            with connection.transaction():
+                inserted = connection.execute(
+                    sql.SQL(
+                        "INSERT INTO {} (name, table_name, dimension, distance, metadata, created_at) "
+                        "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING name"
+                    ).format(self._catalogue),
+                    (name, table, dimension, distance, _optional_json(copied, self.backend), time.time()),
+                ).fetchone()
+                if inserted is None:
+                    raise collection_exists(name, self.backend)
+                target = sql.SQL("{}.{}").format(self._schema, sql.Identifier(table))
+                connection.execute(
+                    sql.SQL(
+                        "CREATE TABLE {} (id text PRIMARY KEY, content text NOT NULL, "
+                        "embedding vector({}) NOT NULL, metadata jsonb, metadata_json text, "
+                        "content_hash text, created_at double precision NOT NULL)"
+                    ).format(target, sql.Literal(dimension))
+                )
+                if self.config.index == "hnsw" and dimension <= MAX_INDEXED_DIMENSION:
+                    connection.execute(
+                        sql.SQL(
+                            "CREATE INDEX ON {} USING hnsw (embedding {}) WITH (m = {}, ef_construction = {})"
+                        ).format(
+                            target,
+                            sql.SQL(_OPERATORS[distance][1]),
+                            sql.Literal(self.config.hnsw_m),
+                            sql.Literal(self.config.hnsw_ef_construction),
+                        )
+                    )
+
+        self._run(create)
+
+    def delete_collection(self, name: str) -> bool:
+        name = check_collection_name(name, self.backend)
+        sql = self._sql
+
+        def drop(connection: psycopg.Connection[Any]) -> bool:
+            with connection.transaction():
+                row = connection.execute(
+                    sql.SQL("DELETE FROM {} WHERE name = %s RETURNING table_name").format(self._catalogue), (name,)
+                ).fetchone()
+                if row is None:
+                    return False
+                connection.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(self._schema, sql.Identifier(row[0])))
+                return True
+
+        return self._run(drop)
+
+    def collection_exists(self, name: str) -> bool:
+        name = check_collection_name(name, self.backend)
+        statement = self._sql.SQL("SELECT 1 FROM {} WHERE name = %s").format(self._catalogue)
+        return self._run(lambda connection: connection.execute(statement, (name,)).fetchone() is not None)
+
+    def list_collections(self) -> list[str]:
+        statement = self._sql.SQL('SELECT name FROM {} ORDER BY name COLLATE "C"').format(self._catalogue)
+        return self._run(lambda connection: [row[0] for row in connection.execute(statement).fetchall()])
+
+    # -- documents ----------------------------------------------------------
+
+    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
+        return self._write(collection, documents, replace=False)
+
+    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
+        return self._write(collection, documents, replace=True)
+
+    def search(
+        self,
+        collection: str,
+        query_embedding: Sequence[float],
+        limit: int = 5,
+        filters: Filter | None = None,
+        score_threshold: float | None = None,
+    ) -> list[KnowledgeDocument]:
+        limit = check_search_limit(limit, self.backend)
+        threshold = check_score_threshold(score_threshold, self.backend)
+        node = self._parse_filter(filters)
+        sql = self._sql
+
+        def search(connection: psycopg.Connection[Any]) -> list[KnowledgeDocument]:
+            with connection.transaction():
+                target = self._lookup(connection, collection)
+                query = check_embedding(query_embedding, target.dimension, self.backend, "query_embedding")
+                params = Parameters()
+                where = sql.SQL("")
+                if node is not None:
+                    where = sql.SQL(" WHERE ") + sql.SQL(translate_filter(node, PostgresJsonb("metadata"), params))
+                operator = sql.SQL(_OPERATORS[target.distance][0])
+                self._tune_search(connection, limit, filtered=node is not None)
+                rows = connection.execute(
+                    sql.SQL(
+                        "SELECT " + _COLUMNS + ", embedding {op} %(query)s::float8[]::vector AS distance "
+                        "FROM {table}{where} ORDER BY embedding {op} %(query)s::float8[]::vector LIMIT %(limit)s"
+                    ).format(op=operator, table=target.table, where=where),
+                    {**params.values, "query": query, "limit": limit},
+                ).fetchall()
+            results = []
+            for row in rows:
+                document = _document(row)
+                document.score = _score(target.distance, row[6])
+                if threshold is not None and document.score < threshold:
+                    break  # best first: every later row scores lower
+                results.append(document)
+            return results
+
+        return self._run(search)
+
+    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
+        wanted = check_document_ids(ids, self.backend)
+        sql = self._sql
+
+        def get(connection: psycopg.Connection[Any]) -> list[KnowledgeDocument]:
+            target = self._lookup(connection, collection)
+            if not wanted:
+                return []
+            rows = connection.execute(
+                sql.SQL("SELECT " + _COLUMNS + " FROM {} WHERE id = ANY(%s)").format(target.table), (wanted,)
+            ).fetchall()
+            found = {row[0]: row for row in rows}
+            return [_document(found[document_id]) for document_id in dict.fromkeys(wanted) if document_id in found]
+
+        return self._run(get)
+
+    def delete(
+        self,
+        collection: str,
+        ids: Sequence[str] | None = None,
+        filters: Filter | None = None,
+    ) -> int:
+        wanted, node = check_delete_args(ids, filters, self.backend)
+        if node is not None:
+            self._check_filter_text(node)
+        sql = self._sql
+
+        def delete(connection: psycopg.Connection[Any]) -> int:
+            with connection.transaction():
+                target = self._lookup(connection, collection, lock=True)
+                if wanted is not None and not wanted:
+                    return 0
+                params = Parameters()
+                conditions: list[psql.Composable] = []
+                if wanted is not None:
+                    conditions.append(sql.SQL("id = ANY(%(ids)s)"))
+                if node is not None:
+                    conditions.append(sql.SQL(translate_filter(node, PostgresJsonb("metadata"), params)))
+                cursor = connection.execute(
+                    sql.SQL("DELETE FROM {} WHERE ").format(target.table) + sql.SQL(" AND ").join(conditions),
+                    {**params.values, "ids": wanted},
+                )
+                return max(cursor.rowcount, 0)
+
+        return self._run(delete)
+
+    def count(self, collection: str) -> int:
+        sql = self._sql
+
+        def count(connection: psycopg.Connection[Any]) -> int:
+            target = self._lookup(connection, collection)
+            row = connection.execute(sql.SQL("SELECT count(*) FROM {}").format(target.table)).fetchone()
+            assert row is not None
+            return int(row[0])
+
+        return self._run(count)
+
+    # -- KnowledgeTransfer extras (for migrate / export) --------------------
+
+    def describe_collection(self, name: str) -> CollectionInfo:
+        name = check_collection_name(name, self.backend)
+        statement = self._sql.SQL("SELECT dimension, distance, metadata FROM {} WHERE name = %s").format(
+            self._catalogue
+        )
+        row = self._run(lambda connection: connection.execute(statement, (name,)).fetchone())
+        if row is None:
+            raise collection_not_found(name, self.backend)
+        return CollectionInfo(name, int(row[0]), row[1], None if row[2] is None else load_json(row[2]))
+
+    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
+        size = check_limit(batch_size, self.backend, "batch_size", allow_zero=False)
+        sql = self._sql
+        after: str | None = None
+        while True:
+
+            def page(connection: psycopg.Connection[Any], after: str | None = after) -> list[Any]:
+                target = self._lookup(connection, collection)
+                return connection.execute(
+                    sql.SQL(
+                        "SELECT " + _COLUMNS + ' FROM {} WHERE %(after)s::text IS NULL OR id COLLATE "C" > %(after)s '
+                        'ORDER BY id COLLATE "C" LIMIT %(size)s'
+                    ).format(target.table),
+                    {"after": after, "size": size},
+                ).fetchall()
+
+            rows = self._run(page)
+            if not rows:
+                return
+            yield [_document(row) for row in rows]
+            after = rows[-1][0]
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def close(self) -> None:
+        self._closed = True
+        self._pool.close()
+
+    def __repr__(self) -> str:
+        config = self.config
+        return (
+            f"PgvectorKnowledgeStore(host={config.host!r}, port={config.port}, database={config.database!r}, "
+            f"schema={config.db_schema!r})"
+        )
+
+    # -- internals ----------------------------------------------------------
+
+    def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, replace: bool) -> list[str]:
+        sql = self._sql
+        errors = self._psycopg.errors
+
+        def write(connection: psycopg.Connection[Any]) -> list[str]:
+            with connection.transaction():
+                target = self._lookup(connection, collection, lock=True)
+                prepared = check_documents(documents, target.dimension, self.backend)
+                rows = [self._row(document, index) for index, document in enumerate(prepared)]
+                ids = [document.id for document in prepared]
+                if not rows:
+                    return []
+                if not replace:
+                    taken = connection.execute(
+                        sql.SQL("SELECT id FROM {} WHERE id = ANY(%s)").format(target.table), (ids,)
+                    ).fetchall()
+                    if taken:
+                        raise document_exists(collection, [row[0] for row in taken], self.backend)
+                conflict = sql.SQL(
+                    " ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content, embedding = EXCLUDED.embedding, "
+                    "metadata = EXCLUDED.metadata, metadata_json = EXCLUDED.metadata_json, "
+                    "content_hash = EXCLUDED.content_hash, created_at = EXCLUDED.created_at"
+                    if replace
+                    else ""
+                )
+                statement = (
+                    sql.SQL(
+                        "INSERT INTO {} (id, content, embedding, metadata, metadata_json, content_hash, created_at) "
+                        "VALUES (%s, %s, %s::float8[]::vector, %s::jsonb, %s, %s, %s)"
+                    ).format(target.table)
+                    + conflict
+                )
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.executemany(statement, rows)
+                except errors.UniqueViolation as error:
+                    # Another writer took an id between our check and our insert.
+                    raise document_exists(collection, ids, self.backend) from error
+                return ids
+
+        return self._run(write)
+
+    def _row(self, document: KnowledgeDocument, index: int) -> tuple[Any, ...]:
+        if "\x00" in document.content:
+            raise InvalidInputError(
+                f"documents[{index}].content contains a NUL character, which PostgreSQL text cannot hold",
+                backend=self.backend,
+            )
+        if document.metadata is not None and _has_nul(document.metadata):
+            raise InvalidInputError(
+                f"documents[{index}].metadata contains a NUL character, which PostgreSQL jsonb cannot hold",
+                backend=self.backend,
+            )
+        metadata = _optional_json(document.metadata, self.backend)
+        return (
+            document.id,
+            document.content,
+            document.embedding,
+            metadata,
+            metadata,
+            document.content_hash,
+            document.created_at,
+        )
+
+    def _parse_filter(self, filters: Filter | None) -> FilterNode | None:
+        node = parse_filters(filters, self.backend)
+        if node is not None:
+            self._check_filter_text(node)
+        return node
+
+    def _check_filter_text(self, node: FilterNode) -> None:
+        if _filter_has_nul(node):
+            raise UnsupportedFilterError(
+                "filter field names and string values cannot contain NUL characters on PostgreSQL",
+                backend=self.backend,
+            )
+
+    def _tune_search(self, connection: psycopg.Connection[Any], limit: int, *, filtered: bool) -> None:
+        """Per-transaction HNSW settings: enough candidates for ``limit``, or an exact scan."""
+        if self.config.exact_search or limit > _MAX_EF_SEARCH:
+            connection.execute("SELECT set_config('enable_indexscan', 'off', true)")
+            return
+        ef_search = str(max(self.config.ef_search, limit))
+        connection.execute("SELECT set_config('hnsw.ef_search', %s, true)", (ef_search,))
+        if filtered and self._iterative_scan:
+            connection.execute("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
+
+    def _lookup(self, connection: psycopg.Connection[Any], name: str, *, lock: bool = False) -> _Collection:
+        """The collection's table, dimension and distance; ``lock`` keeps it from being dropped meanwhile."""
+        check_collection_name(name, self.backend)
+        sql = self._sql
+        row = connection.execute(
+            sql.SQL(
+                "SELECT table_name, dimension, distance FROM {} WHERE name = %s" + (" FOR SHARE" if lock else "")
+            ).format(self._catalogue),
+            (name,),
+        ).fetchone()
+        if row is None:
+            raise collection_not_found(name, self.backend)
+        return _Collection(sql.SQL("{}.{}").format(self._schema, sql.Identifier(row[0])), int(row[1]), row[2])
+
+    def _run(self, operation: Callable[[psycopg.Connection[Any]], T]) -> T:
+        if self._closed:
+            raise StoreError("the store is closed", backend=self.backend)
+        psycopg = self._psycopg
+        with self._connection() as connection:
+            try:
+                self._setup(connection)
+                return operation(connection)
+            except psycopg.errors.UndefinedTable as error:
+                raise StoreError(
+                    f"a table of this store is missing (dropped outside the store?): {error}", backend=self.backend
+                ) from error
+            except psycopg.errors.DataError as error:
+                raise InvalidInputError(f"PostgreSQL refused a value: {error}", backend=self.backend) from error
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        psycopg = self._psycopg
+        try:
+            connection = self._pool.acquire()
+        except PoolClosedError:
+            raise StoreError("the store is closed", backend=self.backend) from None
+        broken = False
+        try:
+            yield connection
+        except psycopg.OperationalError as error:
+            broken = True
+            self._pool.discard_idle()
+            raise BackendUnavailableError(
+                f"PostgreSQL at {self.config.host}:{self.config.port} is unreachable: {error}", backend=self.backend
+            ) from error
+        finally:
+            self._pool.release(connection, broken=broken or connection.closed)
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        config = self.config
+        options: dict[str, Any] = {
+            "host": config.host,
+            "port": config.port,
+            "user": config.user,
+            "dbname": config.database,
+            "sslmode": config.sslmode,
+            "connect_timeout": max(2, math.ceil(config.connect_timeout)),
+            "application_name": "praisonai-persistence",
+        }
+        if config.password is not None:
+            options["password"] = config.password.get_secret_value()
+        try:
+            connection: psycopg.Connection[Any] = self._psycopg.connect(
+                autocommit=True, **{key: value for key, value in options.items() if value is not None}
+            )
+        except self._psycopg.OperationalError as error:
+            raise BackendUnavailableError(
+                f"cannot connect to PostgreSQL at {config.host}:{config.port}: {error}", backend=self.backend
+            ) from error
+        return connection
+
+    @staticmethod
+    def _dispose(connection: psycopg.Connection[Any]) -> None:
+        connection.close()
+
+    def _setup(self, connection: psycopg.Connection[Any]) -> None:
+        """Once per store: the extension, the schema and the catalogue table."""
+        with self._setup_lock:
+            if self._ready:
+                return
+            sql = self._sql
+            version = self._extension_version(connection)
+            statements = [
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(self._schema),
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, table_name text NOT NULL UNIQUE, "
+                    "dimension integer NOT NULL, distance text NOT NULL, metadata text, "
+                    "created_at double precision NOT NULL)"
+                ).format(self._catalogue),
+            ]
+            for statement in statements:
+                # UniqueViolation: another process created it at the same moment; it exists now.
+                with contextlib.suppress(self._psycopg.errors.UniqueViolation):
+                    connection.execute(statement)
+            self._iterative_scan = version >= (0, 8)
+            self._ready = True
+
+    def _extension_version(self, connection: psycopg.Connection[Any]) -> tuple[int, ...]:
+        query = "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+        row = connection.execute(query).fetchone()
+        if row is None and self.config.create_extension:
+            try:
+                connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            except self._psycopg.Error as error:
+                raise StoreError(
+                    f"the pgvector extension is not installed in this database and could not be created "
+                    f"({type(error).__name__}: {error}); install pgvector on the server and run "
+                    "CREATE EXTENSION vector as a privileged user",
+                    backend=self.backend,
+                ) from error
+            row = connection.execute(query).fetchone()
+        if row is None:
+            raise StoreError(
+                "the pgvector extension is not enabled in this database; run CREATE EXTENSION vector "
+                "(or allow create_extension)",
+                backend=self.backend,
+            )
+        return tuple(int(part) for part in str(row[0]).split(".")[:2] if part.isdigit())
+
+
+def _optional_json(value: dict[str, Any] | None, backend: str) -> str | None:
+    return None if value is None else dump_json(value, backend, "metadata")
+
+
+def _document(row: Sequence[Any]) -> KnowledgeDocument:
+    return KnowledgeDocument(
+        id=row[0],
+        content=row[1],
+        metadata=None if row[2] is None else load_json(row[2]),
+        content_hash=row[3],
+        created_at=float(row[4]),
+        embedding=[float(value) for value in row[5]],
+    )

