@@ -1,0 +1,119 @@
+"""The round trips behind ``praisonai-persistence check``.
+
+Each kind gets a harmless round trip under a fresh, unique name (a session,
+a collection, a key) that is removed again, also when a step fails.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
+
+from .errors import PersistenceError
+
+__all__ = ["CheckStep", "RoundTripError", "run_round_trip"]
+
+T = TypeVar("T")
+
+
+class CheckStep(NamedTuple):
+    """One call of the round trip: what was done, what came back, how long it took."""
+
+    action: str
+    result: str
+    seconds: float
+
+
+class RoundTripError(PersistenceError):
+    """The backend answered, but not with what was written."""
+
+
+class _Steps:
+    def __init__(self, emit: Callable[[CheckStep], None]) -> None:
+        self.emit = emit
+
+    def __call__(self, action: str, call: Callable[[], T], describe: Callable[[T], str] = lambda _: "ok") -> T:
+        started = time.perf_counter()
+        result = call()
+        self.emit(CheckStep(action, describe(result), time.perf_counter() - started))
+        return result
+
+
+def _expect(condition: bool, problem: str) -> None:
+    if not condition:
+        raise RoundTripError(f"round trip failed: {problem}")
+
+
+def run_round_trip(kind: str, store: Any, emit: Callable[[CheckStep], None]) -> None:
+    """Write, read back and delete one item of ``kind`` through ``store`` (a synchronous view)."""
+    token = uuid.uuid4().hex[:12]
+    step = _Steps(emit)
+    if kind == "conversation":
+        _conversation(store, token, step)
+    elif kind == "knowledge":
+        _knowledge(store, token, step)
+    else:
+        _state(store, token, step)
+
+
+def _conversation(store: Any, token: str, step: _Steps) -> None:
+    from .conversation.base import ConversationMessage, ConversationSession
+
+    session_id = f"praisonai-check-{token}"
+    step(
+        f"create_session {session_id!r}",
+        lambda: store.create_session(ConversationSession(session_id=session_id, name="praisonai-persistence check")),
+    )
+    try:
+        step(
+            "add_message",
+            lambda: store.add_message(session_id, ConversationMessage(role="user", content=f"check {token}")),
+        )
+        messages = step("get_messages", lambda: store.get_messages(session_id), lambda found: f"{len(found)} message")
+        _expect([m.content for m in messages] == [f"check {token}"], f"get_messages returned {len(messages)} messages")
+    finally:
+        deleted = step("delete_session", lambda: store.delete_session(session_id), lambda done: f"deleted: {done}")
+    _expect(deleted is True, "delete_session did not find the session")
+    gone = step("get_session", lambda: store.get_session(session_id), lambda s: "gone" if s is None else "still there")
+    _expect(gone is None, "the session is still there after delete_session")
+
+
+def _knowledge(store: Any, token: str, step: _Steps) -> None:
+    from .knowledge.base import KnowledgeDocument
+
+    name = f"praisonai_check_{token}"
+    step(f"create_collection {name!r} (dimension 3)", lambda: store.create_collection(name, 3, "cosine"))
+    try:
+        document = KnowledgeDocument(id="check", content=f"check {token}", embedding=[1.0, 0.0, 0.0])
+        step("insert", lambda: store.insert(name, [document]))
+        hits = step(
+            "search",
+            lambda: store.search(name, [1.0, 0.0, 0.0], limit=1),
+            lambda found: f"{len(found)} hit" + (f", score {found[0].score:.3f}" if found else ""),
+        )
+        _expect(
+            len(hits) == 1 and hits[0].id == "check" and math.isclose(hits[0].score or 0.0, 1.0, abs_tol=1e-3),
+            "search did not find the document with score 1.0",
+        )
+    finally:
+        deleted = step("delete_collection", lambda: store.delete_collection(name), lambda done: f"deleted: {done}")
+    _expect(deleted is True, "delete_collection did not find the collection")
+
+
+def _state(store: Any, token: str, step: _Steps) -> None:
+    key = f"praisonai-check:{token}"
+    value = {"check": token}
+    step(f"set {key!r} (ttl 60 s)", lambda: store.set(key, value, ttl=60))
+    try:
+        found = step("get", lambda: store.get(key), lambda got: "same value" if got == value else "a different value")
+        _expect(found == value, "get returned a different value")
+        ttl = step("ttl", lambda: store.ttl(key), lambda seconds: f"{seconds} s")
+        _expect(ttl is not None and 0 < ttl <= 60, f"ttl returned {ttl!r}, expected 1 to 60")
+    finally:
+        deleted = step("delete", lambda: store.delete(key), lambda done: f"deleted: {done}")
+    _expect(deleted is True, "delete did not find the key")
+    exists = step("exists", lambda: store.exists(key), lambda there: "still there" if there else "gone")
+    _expect(exists is False, "the key is still there after delete")
