@@ -789,7 +789,8 @@ def test_migrate_killed_half_way_resumes_without_copying_twice(tmp_path: Path, t
 
 
 def test_interrupt_exits_130_and_says_how_to_resume(tmp_path: Path) -> None:
-    seed_conversations(tmp_path / "a.db", sessions=30, messages=500)
+    # Big enough that the copy is still early when the signal lands, even on a busy machine.
+    seed_conversations(tmp_path / "a.db", sessions=30, messages=2000)
     process = subprocess.Popen(
         [*CLI, "migrate", "conversation", "--from", f"sqlite:{tmp_path / 'a.db'}", "--to", f"json:{tmp_path / 'j'}",
          "--batch-size", "50", "--progress-interval", "0"],
@@ -797,7 +798,7 @@ def test_interrupt_exits_130_and_says_how_to_resume(tmp_path: Path) -> None:
     )  # fmt: skip
     assert process.stderr is not None
     for line in process.stderr:
-        if re.match(r"migrate copy: \d+/30 sessions, [1-9]\d* messages", line):
+        if re.match(r"migrate copy: ([0-9]|1[0-9])/30 sessions, [1-9]\d* messages", line):
             process.send_signal(signal.SIGINT)
             break
     rest = process.stderr.read()
