@@ -128,3 +128,19 @@ def test_driver_that_fails_to_import_is_told_apart(monkeypatch: pytest.MonkeyPat
     with pytest.raises(MissingDriverError) as missing:
         import_driver("definitely_not_installed_xyz", backend="demo", extra="demo")
     assert type(missing.value) is MissingDriverError
+
+
+def test_a_url_without_scheme_or_with_an_at_in_the_password_is_masked() -> None:
+    for text in (f"://user:{SECRET}@host/db", f"//user:{SECRET}@host", f"postgresql://user:{SECRET}@extra@host/db"):
+        assert SECRET not in mask_secrets_in_text(text)
+    with pytest.raises(ConfigError) as caught:
+        DemoConfig.from_options(f"://app:{SECRET}@db.example/x")
+    assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize("url", [0, b"demo://h", ["demo://h"], {"url": "demo://h"}])
+def test_a_url_that_is_not_a_str_is_a_config_error(url: Any) -> None:
+    with pytest.raises(ConfigError) as caught:
+        DemoConfig.from_options(url)
+    assert [error.field for error in caught.value.errors] == ["url"]
+    assert "must be a str" in str(caught.value)

@@ -132,6 +132,40 @@ def test_async_methods_in_a_sync_store_are_named(registry: ConversationStoreRegi
         registry.create("halfasync")
 
 
+def test_a_verified_class_is_checked_again_when_an_instance_shadows_a_method(
+    registry: ConversationStoreRegistry,
+) -> None:
+    # create() skips the check for classes already verified on their own methods (it is timed in
+    # microseconds); an instance attribute hiding a method must still be caught.
+    class Shadowing(ExplicitStore):
+        def __init__(self, hide: bool = False, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            if hide:
+                self.get_messages = None  # type: ignore[assignment]
+
+    registry.register("shadowing", Shadowing)
+    registry.create("shadowing").close()
+    with pytest.raises(ContractError, match="missing get_messages"):
+        registry.create("shadowing", hide=True)
+
+
+def test_a_proxy_is_checked_per_instance(registry: ConversationStoreRegistry, tmp_path: Any) -> None:
+    from praisonai.persistence.conversation.async_sqlite import AsyncSqliteConversationStore
+    from praisonai.persistence.conversation.config import AsyncSqliteConversationConfig
+
+    class Proxy:
+        def __init__(self, target: Any) -> None:
+            self._target = target
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._target, name)
+
+    registry.register("proxy", lambda target: Proxy(target))
+    registry.create("proxy", target=ExplicitStore()).close()
+    async_store = AsyncSqliteConversationStore(AsyncSqliteConversationConfig(path=str(tmp_path / "p.db")))
+    assert not isinstance(registry.create("proxy", target=async_store), ConversationStore)
+
+
 def test_async_store_satisfies_the_async_twin(registry: ConversationStoreRegistry, tmp_path: Any) -> None:
     from praisonai.persistence.conversation.async_sqlite import AsyncSqliteConversationStore
     from praisonai.persistence.conversation.config import AsyncSqliteConversationConfig

@@ -9,7 +9,8 @@ write (``ack <message id>``, ``del <message id>``; ``created``/``exists`` in
 ``create`` mode), flushed before the next write starts, so a parent that kills
 it knows exactly which writes were acknowledged. A delete is announced
 (``deleting <message id>``) before it starts: killed in flight, it may or may
-not have happened.
+not have happened. A batch is announced too (``batching <id> <id> <id>``), so a
+parent can check that it is stored whole or not at all.
 
 Modes:
 - ``append``: add ``count`` messages, all with created_at 1.0 (so order = insertion order).
@@ -151,6 +152,7 @@ def _main() -> None:
                     ConversationMessage(role="user", content=f"{tag}-{step}-{part}" * 50, created_at=float(step))
                     for part in range(3)
                 ]
+                print("batching", *(message.id for message in batch), flush=True)
                 store.add_messages(session_id, batch)
                 for message in batch:
                     live.append(message.id)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from praisonai.persistence.conversation.base import ConversationMessage, ConversationSession
 from praisonai.persistence.errors import ConfigError, InvalidInputError, StoreError
 from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import SurrealVectorKnowledgeConfig
-from praisonai.persistence.registry import KNOWLEDGE_STORES
+from praisonai.persistence.registry import CONVERSATION_STORES, KNOWLEDGE_STORES
 from praisonai.persistence.testing import KnowledgeStoreContract
 
 pytest.importorskip("surrealdb", reason="the SurrealDB SDK (pip install surrealdb) runs these tests")
@@ -62,17 +65,65 @@ def test_server_url_credentials_move_out_of_the_url() -> None:
     assert "s3cret" not in repr(config)
 
 
-def test_a_surrealkv_directory_has_one_store(tmp_path: Path) -> None:
+def test_stores_of_one_process_share_a_surrealkv_directory(tmp_path: Path) -> None:
     url = f"surrealkv://{tmp_path / 'kb'}"
     first = KNOWLEDGE_STORES.create("surrealdb_vector", url=url)
+    second = KNOWLEDGE_STORES.create("surrealdb_vector", url=url)
+    first.create_collection("c", 2)
+    first.insert("c", [KnowledgeDocument(id="a", embedding=[1.0, 0.0])])
+    assert second.count("c") == 1
+    first.close()
+    second.insert("c", [KnowledgeDocument(id="b", embedding=[0.0, 1.0])])  # still open for the other store
+    assert [document.id for document in second.search("c", [0.0, 1.0], limit=1)] == ["b"]
+    second.close()
+    with pytest.raises(StoreError, match="closed"):
+        first.count("c")
+
+
+def test_a_second_process_is_refused_while_the_directory_is_open(tmp_path: Path) -> None:
+    url = f"surrealkv://{tmp_path / 'kb'}"
+    code = (
+        "import sys\n"
+        "from praisonai.persistence.registry import KNOWLEDGE_STORES\n"
+        "store = KNOWLEDGE_STORES.create('surrealdb_vector', url=sys.argv[1])\n"
+        "print(store.list_collections())\n"
+        "store.close()\n"
+    )
+    command = [sys.executable, "-c", code, url]
+    store = KNOWLEDGE_STORES.create("surrealdb_vector", url=url)
     try:
-        first.list_collections()
-        second = KNOWLEDGE_STORES.create("surrealdb_vector", url=url)
-        with pytest.raises(StoreError, match="in use"):
-            second.list_collections()
-        second.close()
+        store.create_collection("c", 2)
+        refused = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        assert refused.returncode != 0
+        assert "StoreError" in refused.stderr and "in use" in refused.stderr
     finally:
-        first.close()
+        store.close()
+    allowed = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert (allowed.returncode, allowed.stdout.strip()) == (0, "['c']")
+
+
+def test_a_conversation_store_and_a_knowledge_store_share_a_directory(tmp_path: Path) -> None:
+    url = f"surrealkv://{tmp_path / 'shared'}"
+    conversations = CONVERSATION_STORES.create("surrealdb", url=url)
+    knowledge = KNOWLEDGE_STORES.create("surrealdb_vector", url=url)
+    conversations.create_session(ConversationSession(session_id="s", name="chat"))
+    knowledge.create_collection("c", 2)
+    knowledge.insert("c", [KnowledgeDocument(id="a", content="fact", embedding=[1.0, 0.0])])
+    conversations.add_message("s", ConversationMessage(role="user", content="hello"))
+    assert [document.content for document in knowledge.get("c", ["a"])] == ["fact"]
+    conversations.close()
+    assert knowledge.count("c") == 1  # the engine stays open for the knowledge store
+    knowledge.close()
+    # Each kind keeps its own database on the one directory; both are there after a reopen.
+    with KNOWLEDGE_STORES.create("surrealdb_vector", url=url) as knowledge:
+        conversations = CONVERSATION_STORES.create("surrealdb", url=url)
+        try:
+            session = conversations.get_session("s")
+            assert session is not None and session.name == "chat"
+            assert [message.content for message in conversations.get_messages("s")] == ["hello"]
+            assert knowledge.list_collections() == ["c"]
+        finally:
+            conversations.close()
 
 
 def test_integers_beyond_64_bits_and_nulls_filter_exactly() -> None:

@@ -119,3 +119,24 @@ def test_sigkill_never_loses_an_acknowledged_write(tmp_path: Path) -> None:
         missing = [index for index in acknowledged if store.get(f"k{index}") != index]
         store.close()
         assert missing == []
+
+
+def test_a_crash_keeps_all_of_a_set_many_or_none(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    store = MemoryStateStore(MemoryStateConfig(snapshot_path=str(path)))
+    store.set("kept", 1)
+    store.set_many({"a": 1, "b": 2, "c": 3})
+    assert store._journal is not None
+    journal = path.with_name(path.name + ".journal")
+    lines = journal.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2  # the whole batch is one entry
+    store.set_many({"d": 4, "e": 5})
+    store._journal.close()
+    store._journal = None
+    store._closed = True
+    # A crash in the middle of appending the second batch: the torn entry is ignored whole.
+    text = journal.read_text(encoding="utf-8")
+    journal.write_text(text[: text.rindex('"e"')], encoding="utf-8")
+    reopened = MemoryStateStore(MemoryStateConfig(snapshot_path=str(path)))
+    assert reopened.get_many(["kept", "a", "b", "c", "d", "e"]) == {"kept": 1, "a": 1, "b": 2, "c": 3}
+    reopened.close()

@@ -187,6 +187,21 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     ),
     # knowledge --------------------------------------------------------------
     BuiltinBackend(
+        name="cassandra",
+        kind="knowledge",
+        config=f"{_P}.knowledge.config:CassandraKnowledgeConfig",
+        adapter=f"{_P}.knowledge.cassandra:CassandraKnowledgeStore",
+        summary="Apache Cassandra 5 (SAI vector search) through cassandra-driver; $eq/$and filters only",
+        tier="fake",
+        tested_with=(
+            "a client-level fake of cassandra-driver's Cluster/Session running the adapter's CQL statements; "
+            "no Cassandra runs"
+        ),
+        extra="cassandra",
+        requirements=("cassandra-driver>=3.29",),
+        drivers=("cassandra",),
+    ),
+    BuiltinBackend(
         name="chroma",
         kind="knowledge",
         config=f"{_P}.knowledge.config:ChromaKnowledgeConfig",
@@ -210,6 +225,39 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         extra="clickhouse",
         requirements=("clickhouse-connect>=0.8",),
         drivers=("clickhouse_connect",),
+    ),
+    BuiltinBackend(
+        name="cosmosdb",
+        kind="knowledge",
+        config=f"{_P}.knowledge.config:CosmosDbKnowledgeConfig",
+        adapter=f"{_P}.knowledge.cosmosdb:CosmosDbKnowledgeStore",
+        summary="Azure Cosmos DB for NoSQL vector search through azure-cosmos; one container per collection",
+        tier="fake",
+        tested_with=(
+            "a client-level fake of azure-cosmos (CosmosClient/ContainerProxy) evaluating the adapter's "
+            "NoSQL queries; no Cosmos DB runs"
+        ),
+        aliases=("cosmos", "azure_cosmos", "cosmosdb_vector"),
+        extra="cosmosdb",
+        requirements=("azure-cosmos>=4.7",),
+        drivers=("azure.cosmos",),
+    ),
+    BuiltinBackend(
+        name="couchbase",
+        kind="knowledge",
+        config=f"{_P}.knowledge.config:CouchbaseKnowledgeConfig",
+        adapter=f"{_P}.knowledge.couchbase:CouchbaseKnowledgeStore",
+        summary=(
+            "Couchbase Server 8 / Capella through the couchbase SDK: key-value writes, SQL++ VECTOR_DISTANCE search"
+        ),
+        tier="fake",
+        tested_with=(
+            "a client-level fake of the couchbase SDK (Cluster/Scope/Collection) evaluating the adapter's "
+            "SQL++; no Couchbase runs"
+        ),
+        extra="couchbase",
+        requirements=("couchbase>=4.3",),
+        drivers=("couchbase",),
     ),
     BuiltinBackend(
         name="lancedb",
@@ -283,6 +331,22 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("pymilvus",),
     ),
     BuiltinBackend(
+        name="mongodb_vector",
+        kind="knowledge",
+        config=f"{_P}.knowledge.config:MongoVectorKnowledgeConfig",
+        adapter=f"{_P}.knowledge.mongodb_vector:MongoVectorKnowledgeStore",
+        summary="MongoDB Atlas Vector Search through pymongo; equality filters ($eq $ne $in $nin $and $or)",
+        tier="fake",
+        tested_with=(
+            "pymongo against SecantusDB (MongoDB wire protocol) for all but $vectorSearch and search "
+            "indexes, which a shim answers by brute force"
+        ),
+        aliases=("mongodb_atlas", "mongo_vector"),
+        extra="mongodb",
+        requirements=("pymongo>=4.13",),
+        drivers=("pymongo",),
+    ),
+    BuiltinBackend(
         name="pgvector",
         kind="knowledge",
         config=f"{_P}.knowledge.config:PgvectorKnowledgeConfig",
@@ -293,6 +357,21 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         extra="pgvector",
         requirements=("psycopg[binary]>=3.1",),
         drivers=("psycopg",),
+    ),
+    BuiltinBackend(
+        name="pinecone",
+        kind="knowledge",
+        config=f"{_P}.knowledge.config:PineconeKnowledgeConfig",
+        adapter=f"{_P}.knowledge.pinecone:PineconeKnowledgeStore",
+        summary="Pinecone serverless through the pinecone SDK; one index per collection",
+        tier="fake",
+        tested_with=(
+            "a client-level fake of the pinecone SDK (Pinecone/Index) evaluating Pinecone's filter "
+            "operators; Pinecone itself is not exercised"
+        ),
+        extra="pinecone",
+        requirements=("pinecone>=6",),
+        drivers=("pinecone",),
     ),
     BuiltinBackend(
         name="qdrant",
@@ -319,6 +398,24 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("redis",),
     ),
     BuiltinBackend(
+        name="singlestore_vector",
+        kind="knowledge",
+        config=f"{_P}.knowledge.config:SingleStoreVectorKnowledgeConfig",
+        adapter=f"{_P}.knowledge.singlestore_vector:SingleStoreVectorKnowledgeStore",
+        summary=(
+            "SingleStore through singlestoredb: one table per collection, exact DOT_PRODUCT / EUCLIDEAN_DISTANCE search"
+        ),
+        tier="fake",
+        tested_with=(
+            "singlestoredb on MariaDB 10.11 with SingleStore's five vector/JSON functions as stored "
+            "functions; SingleStore itself is not exercised"
+        ),
+        aliases=("singlestore_v",),
+        extra="singlestore",
+        requirements=("singlestoredb>=1.0",),
+        drivers=("singlestoredb",),
+    ),
+    BuiltinBackend(
         name="surrealdb_vector",
         kind="knowledge",
         config=f"{_P}.knowledge.config:SurrealVectorKnowledgeConfig",
@@ -330,6 +427,37 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         extra="surrealdb",
         requirements=("surrealdb>=2.0",),
         drivers=("surrealdb",),
+    ),
+    BuiltinBackend(
+        name="upstash_vector",
+        kind="knowledge",
+        config=f"{_P}.knowledge.config:UpstashVectorKnowledgeConfig",
+        adapter=f"{_P}.knowledge.upstash_vector:UpstashVectorKnowledgeStore",
+        summary="Upstash Vector (REST) through upstash-vector; one namespace per collection of one index",
+        tier="fake",
+        tested_with=(
+            "the real upstash-vector client against an HTTP stand-in of the Upstash Vector REST API (exact "
+            "search); Upstash itself is not exercised"
+        ),
+        aliases=("upstash_v",),
+        extra="upstash-vector",
+        requirements=("upstash-vector>=0.6",),
+        drivers=("upstash_vector",),
+    ),
+    BuiltinBackend(
+        name="weaviate",
+        kind="knowledge",
+        config=f"{_P}.knowledge.config:WeaviateKnowledgeConfig",
+        adapter=f"{_P}.knowledge.weaviate:WeaviateKnowledgeStore",
+        summary="Weaviate 1.28+ through weaviate-client v4; equality filters ($eq $ne $in $nin $and $or)",
+        tier="fake",
+        tested_with=(
+            "a client-level fake of weaviate-client v4's collections API evaluating its Filter objects; "
+            "Weaviate itself is not exercised"
+        ),
+        extra="weaviate",
+        requirements=("weaviate-client>=4.16",),
+        drivers=("weaviate",),
     ),
     # state ------------------------------------------------------------------
     BuiltinBackend(

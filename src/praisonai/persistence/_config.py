@@ -65,7 +65,9 @@ class StoreConfig(BaseModel):
         options = options or {}
         data: dict[str, Any] = {}
         problems: list[FieldError] = []
-        if url is not None:
+        if url is not None and not isinstance(url, str):  # from callers without type checking
+            problems.append(FieldError("url", f"must be a str, not {type(url).__name__}"))  # type: ignore[unreachable]
+        elif url is not None:
             try:
                 data.update(cls.url_fields(url))
             except (ValueError, TypeError) as error:

@@ -39,23 +39,16 @@ def import_driver(module: str, *, backend: str, extra: str | None) -> ModuleType
     install = f'pip install "praisonai-persistence[{extra}]"' if extra else f"pip install {module}"
     try:
         return importlib.import_module(module)
-    except ModuleNotFoundError as error:
-        missing = error.name or module
-        if module == missing or module.startswith(missing + "."):
+    except Exception as error:
+        # Not installed: the module itself, or a package it is in, is missing (not one of its own imports).
+        missing = (error.name or module) if isinstance(error, ModuleNotFoundError) else None
+        if missing is not None and (module == missing or module.startswith(missing + ".")):
             raise MissingDriverError(
                 f"backend {backend!r} needs {module!r}, which is not installed; run: {install}",
                 backend=backend,
                 driver=module,
                 extra=extra,
             ) from error
-        raise DriverImportError(
-            f"backend {backend!r}: {module!r} is installed but failed to import "
-            f"({type(error).__name__}: {error}); reinstall with: {install}",
-            backend=backend,
-            driver=module,
-            extra=extra,
-        ) from error
-    except Exception as error:
         raise DriverImportError(
             f"backend {backend!r}: {module!r} is installed but failed to import "
             f"({type(error).__name__}: {error}); reinstall with: {install}",

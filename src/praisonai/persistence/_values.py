@@ -17,11 +17,13 @@ from .errors import InvalidInputError, NotJSONSerializableError
 
 __all__ = [
     "MAX_ID_LENGTH",
+    "MAX_JSON_DEPTH",
     "MAX_KEY_LENGTH",
     "check_key",
     "check_ttl",
     "check_id",
     "check_limit",
+    "check_text",
     "dump_json",
     "dump_optional_json",
     "glob_escape",
@@ -32,6 +34,7 @@ __all__ = [
 
 MAX_ID_LENGTH = 255
 MAX_KEY_LENGTH = 1024
+MAX_JSON_DEPTH = 200
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 _encode = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
@@ -41,8 +44,10 @@ _decode = json.JSONDecoder().decode
 def _check_json(value: object, backend: str, path: str, depth: int) -> None:
     # json.dumps would silently turn int keys into strings and tuples into
     # lists; we refuse anything that would not come back exactly as it went in.
-    if depth > 200:
-        raise NotJSONSerializableError(f"value nested deeper than 200 levels at {path}", backend=backend)
+    if depth > MAX_JSON_DEPTH:
+        # Plain JSON, only too deep for the engines (and for a recursive decoder): an oversized argument.
+        shown = path if len(path) <= 80 else f"{path[:60]}...{path[-17:]}"
+        raise InvalidInputError(f"value nested deeper than {MAX_JSON_DEPTH} levels at {shown}", backend=backend)
     if isinstance(value, _JSON_SCALARS):
         if isinstance(value, float) and not math.isfinite(value):
             raise NotJSONSerializableError(f"{value!r} at {path} is not a finite number", backend=backend)
@@ -66,10 +71,47 @@ def _check_json(value: object, backend: str, path: str, depth: int) -> None:
     )
 
 
+def _plain_json(value: object, depth: int) -> bool:
+    """A quick yes for the usual values (built-in types only, no paths built); no means: ask ``_check_json``."""
+    cls = type(value)
+    if cls is str or cls is int or cls is bool or value is None:
+        return True
+    if cls is float:
+        return math.isfinite(value)  # type: ignore[arg-type]
+    if depth >= MAX_JSON_DEPTH:
+        return False  # its items would be too deep: _check_json says where
+    # Scalar items are checked inline: most items are scalars, and a call per item costs more than the check.
+    if cls is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) is not str:
+                return False
+            kind = type(item)
+            if kind is str or kind is int or kind is bool or item is None:
+                continue
+            if not (math.isfinite(item) if kind is float else _plain_json(item, depth + 1)):
+                return False
+        return True
+    if cls is list or cls is tuple:
+        for item in value:  # type: ignore[attr-defined]
+            kind = type(item)
+            if kind is str or kind is int or kind is bool or item is None:
+                continue
+            if not (math.isfinite(item) if kind is float else _plain_json(item, depth + 1)):
+                return False
+        return True
+    return False
+
+
 def dump_json(value: object, backend: str, what: str = "value") -> str:
-    """Encode plain JSON, raising :class:`NotJSONSerializableError` (a TypeError) otherwise."""
+    """Encode plain JSON, raising :class:`NotJSONSerializableError` (a TypeError) otherwise.
+
+    JSON nested deeper than :data:`MAX_JSON_DEPTH` raises :class:`InvalidInputError` (a ValueError).
+    """
     if not isinstance(value, _JSON_SCALARS):
-        _check_json(value, backend, what, 0)
+        # _check_json names the offending path, building a path string per item: only run it
+        # when the quick check cannot vouch for the value (an error, or a subclass of a JSON type).
+        if not _plain_json(value, 0):
+            _check_json(value, backend, what, 0)
     elif isinstance(value, float) and not math.isfinite(value):
         raise NotJSONSerializableError(f"{what} {value!r} is not a finite number", backend=backend)
     return _encode(value)
@@ -89,8 +131,31 @@ def load_optional_json(text: str | bytes | None) -> Any:
     return None if text is None else load_json(text)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_unicode(value: str, backend: str, what: str) -> None:
+    # A lone surrogate has no UTF-8 encoding: every engine (and file name) would refuse it, each with its
+    # own error, some only after a round trip. JSON values are not checked: they travel as \u escapes.
+    if not value.isascii():
+        found = _SURROGATE.search(value)
+        if found is not None:
+            raise InvalidInputError(
+                f"{what} is not valid Unicode: lone surrogate {found.group()!r} at position {found.start()}",
+                backend=backend,
+            )
+
+
+def check_text(value: object, backend: str, what: str) -> str:
+    """Free text stored as text (message content, session names): a str that is valid Unicode."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be a str, not {type(value).__name__}", backend=backend)
+    _check_unicode(value, backend, what)
+    return value
+
+
 def check_id(value: object, backend: str, what: str = "session_id") -> str:
-    """A non-empty str of at most 255 characters with no NUL byte."""
+    """A non-empty str of at most 255 characters with no NUL byte, valid Unicode."""
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be a str, not {type(value).__name__}", backend=backend)
     if not value:
@@ -101,11 +166,12 @@ def check_id(value: object, backend: str, what: str = "session_id") -> str:
         )
     if "\x00" in value:
         raise InvalidInputError(f"{what} must not contain a NUL character", backend=backend)
+    _check_unicode(value, backend, what)
     return value
 
 
 def check_key(value: object, backend: str, what: str = "key") -> str:
-    """A state key or hash field: a non-empty str of at most 1024 characters with no NUL."""
+    """A state key or hash field: a non-empty str of at most 1024 characters with no NUL, valid Unicode."""
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be a str, not {type(value).__name__}", backend=backend)
     if not value or len(value) > MAX_KEY_LENGTH:
@@ -114,6 +180,7 @@ def check_key(value: object, backend: str, what: str = "key") -> str:
         )
     if "\x00" in value:
         raise InvalidInputError(f"{what} must not contain a NUL character", backend=backend)
+    _check_unicode(value, backend, what)
     return value
 
 

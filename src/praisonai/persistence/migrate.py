@@ -51,7 +51,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal, TypeAlias, TypeVar, cast
+from typing import IO, Any, Generic, Literal, TypeAlias, TypeVar, cast
 
 from ._sync import SyncStores, SyncView
 from .conversation.base import ConversationMessage, ConversationSession, ConversationStore
@@ -79,6 +79,7 @@ __all__ = [
 TransferKind: TypeAlias = Literal["conversation", "knowledge", "state"]
 OnConflict: TypeAlias = Literal["fail", "skip", "overwrite"]
 T = TypeVar("T")
+S = TypeVar("S")
 
 FORMAT = "praisonai-persistence"
 FORMAT_VERSION = 1
@@ -311,13 +312,27 @@ def _count(batches: Iterable[list[Any]]) -> int:
 # -- conversation: writing ------------------------------------------------------------------------------------------
 
 
-class _ConversationWriter:
+class _Writer(Generic[S]):
+    """What the three writers share: the target, the report, and the conflict policy."""
+
+    def __init__(self, target: S, report: TransferReport, on_conflict: OnConflict) -> None:
+        self.target: S = target
+        self.report = report
+        self.on_conflict = on_conflict
+
+    def _conflict(self, unit: str, what: str) -> bool:
+        """Count a conflict over ``what``; raise it (``fail``), or say whether to overwrite (else skip)."""
+        self.report.add("conflicts", unit)
+        if self.on_conflict == "fail":
+            raise ConflictError(f"{what}; use --on-conflict skip or overwrite")
+        return self.on_conflict == "overwrite"
+
+
+class _ConversationWriter(_Writer[ConversationStore]):
     """Writes sessions and their messages into a store: idempotently, resumably."""
 
     def __init__(self, target: ConversationStore, report: TransferReport, on_conflict: OnConflict) -> None:
-        self.target = target
-        self.report = report
-        self.on_conflict = on_conflict
+        super().__init__(target, report, on_conflict)
         self.restore = _capability(target, "restore_session")
         if self.restore is None:
             report.note(
@@ -356,13 +371,8 @@ class _ConversationWriter:
             return self._create(session)
         differences = _session_differences(session, existing)
         if differences:
-            self.report.add("conflicts", "sessions")
-            if self.on_conflict == "fail":
-                raise ConflictError(
-                    f"session {session.session_id!r} exists in the target with different "
-                    f"{', '.join(differences)}; use --on-conflict skip or overwrite"
-                )
-            if self.on_conflict == "skip":
+            what = f"session {session.session_id!r} exists in the target with different {', '.join(differences)}"
+            if not self._conflict("sessions", what):
                 return None
             self.target.delete_session(session.session_id)
             self.target.create_session(self._created(session))
@@ -414,16 +424,9 @@ class _ConversationWriter:
                 missing.append(message)
             elif _same_message(message, stored):
                 self.report.add("skipped", "messages")
-            else:
-                self.report.add("conflicts", "messages")
-                if self.on_conflict == "fail":
-                    raise ConflictError(
-                        f"message {message.id!r} of session {session_id!r} differs in the target; "
-                        "use --on-conflict skip or overwrite"
-                    )
-                if self.on_conflict == "overwrite":
-                    self.target.delete_messages(session_id, [message.id])
-                    missing.append(message)
+            elif self._conflict("messages", f"message {message.id!r} of session {session_id!r} differs in the target"):
+                self.target.delete_messages(session_id, [message.id])
+                missing.append(message)
         return missing
 
 
@@ -468,11 +471,9 @@ def _knowledge_reader(store: KnowledgeStore) -> tuple[Callable[[str], Collection
     return describe, iterate
 
 
-class _KnowledgeWriter:
+class _KnowledgeWriter(_Writer[KnowledgeStore]):
     def __init__(self, target: KnowledgeStore, report: TransferReport, on_conflict: OnConflict) -> None:
-        self.target = target
-        self.report = report
-        self.on_conflict = on_conflict
+        super().__init__(target, report, on_conflict)
         self.describe = _capability(target, "describe_collection")
 
     def write(self, info: CollectionInfo, batches: Iterator[list[KnowledgeDocument]]) -> None:
@@ -494,13 +495,8 @@ class _KnowledgeWriter:
             if _canonical(existing.metadata) != _canonical(info.metadata):
                 differences.append("metadata")
             if differences:
-                self.report.add("conflicts", "collections")
-                if self.on_conflict == "fail":
-                    raise ConflictError(
-                        f"collection {info.name!r} exists in the target with different {', '.join(differences)}; "
-                        "use --on-conflict skip or overwrite"
-                    )
-                if self.on_conflict == "skip":
+                what = f"collection {info.name!r} exists in the target with different {', '.join(differences)}"
+                if not self._conflict("collections", what):
                     return None
                 target.delete_collection(info.name)
                 target.create_collection(info.name, info.dimension, info.distance, info.metadata)
@@ -531,15 +527,10 @@ class _KnowledgeWriter:
                 missing.append(document)
             elif _same_document(document, stored):
                 self.report.add("skipped", "documents")
-            else:
-                self.report.add("conflicts", "documents")
-                if self.on_conflict == "fail":
-                    raise ConflictError(
-                        f"document {document.id!r} of collection {collection!r} differs in the target; "
-                        "use --on-conflict skip or overwrite"
-                    )
-                if self.on_conflict == "overwrite":
-                    replace.append(document)
+            elif self._conflict(
+                "documents", f"document {document.id!r} of collection {collection!r} differs in the target"
+            ):
+                replace.append(document)
         if missing:
             self.target.insert(collection, missing)
             self.report.add("copied", "documents", len(missing))
@@ -610,12 +601,7 @@ def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
         yield items[start : start + size]
 
 
-class _StateWriter:
-    def __init__(self, target: StateStore, report: TransferReport, on_conflict: OnConflict) -> None:
-        self.target = target
-        self.report = report
-        self.on_conflict = on_conflict
-
+class _StateWriter(_Writer[StateStore]):
     def write(self, entries: list[_Entry]) -> None:
         target = self.target
         current = _read_entries(target, [entry.key for entry in entries])
@@ -642,13 +628,7 @@ class _StateWriter:
                     )
                 )
                 if not partial_hash:
-                    self.report.add("conflicts", "keys")
-                    if self.on_conflict == "fail":
-                        raise ConflictError(
-                            f"key {entry.key!r} holds a different value in the target; "
-                            "use --on-conflict skip or overwrite"
-                        )
-                    if self.on_conflict == "skip":
+                    if not self._conflict("keys", f"key {entry.key!r} holds a different value in the target"):
                         continue
                     target.delete(entry.key)
             if entry.is_hash:

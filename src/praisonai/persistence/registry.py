@@ -159,6 +159,8 @@ class StoreRegistry(Generic[T]):
         self._discovered = False
         self._discovering = False
         self._verified_types: set[tuple[type, bool]] = set()
+        self._verified_classes: set[type] = set()  # satisfy the protocol with their own methods
+        self._member_names: frozenset[str] | None = None
         self._protocol_members: dict[bool, tuple[str, ...]] = {}
         if include_builtins:
             for backend in BUILTINS:
@@ -403,7 +405,7 @@ class StoreRegistry(Generic[T]):
                 if not callable(loaded):
                     raise TypeError(f"entry point {point.value!r} is a {type(loaded).__name__}, not a factory")
                 factory = loaded
-            except Exception as exc:  # a broken plugin must not take the host down
+            except (Exception, SystemExit) as exc:  # a broken plugin must not take the host down, sys.exit() included
                 failure = exc
                 warnings.warn(
                     f"{self.kind} store plugin {name!r} ({point.value!r} from {distribution!r}) failed to load: "
@@ -480,14 +482,26 @@ class StoreRegistry(Generic[T]):
             self._protocol_members[is_async] = members
         return members
 
+    def _all_members(self) -> frozenset[str]:
+        """Member names of the kind's sync and async protocols."""
+        names = self._member_names
+        if names is None:
+            names = self._member_names = frozenset(self._members(False)) | frozenset(self._members(True))
+        return names
+
     def _check_contract(self, backend: str, store: object) -> None:
+        cls = type(store)
+        # Instance attributes named like a member hide the class's methods: check such stores in full.
+        shadowed = not self._all_members().isdisjoint(getattr(store, "__dict__", ()))
+        if not shadowed and cls in self._verified_classes:
+            return  # the fast path: create() of a built-in is timed in microseconds
         has_async = _PROTOCOLS[self.kind][1] is not None
         sync_members = self._members(False)
         present = [getattr(store, member, None) for member in sync_members]
         coroutines = sum(_is_coroutine_function(member) for member in present if member is not None)
         is_async = has_async and coroutines > len(sync_members) // 4
-        cache_key = (type(store), is_async)
-        if cache_key in self._verified_types:
+        cache_key = (cls, is_async)
+        if not shadowed and cache_key in self._verified_types:
             return
         members = self._members(is_async)
         missing = [m for m in members if not callable(getattr(store, m, None))]
@@ -497,7 +511,11 @@ class StoreRegistry(Generic[T]):
             if m not in missing and not m.startswith("__") and _is_coroutine_function(getattr(store, m)) != is_async
         ]
         if not missing and not wrong:
-            self._verified_types.add(cache_key)
+            if not shadowed:
+                self._verified_types.add(cache_key)
+                # Methods of the class itself hold for every instance; a __getattr__ proxy's may not.
+                if all(callable(getattr(cls, name, None)) for name in members):
+                    self._verified_classes.add(cls)
             return
         sync_path, async_path = _PROTOCOLS[self.kind]
         protocol = (async_path if is_async and async_path else sync_path).rpartition(":")[2]

@@ -16,8 +16,9 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 __all__ = ["URL", "mask_secrets_in_text"]
 
 _MASK = "***"
-# scheme://user:password@ -- the password part of any URL inside free text.
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<password>[^\s@/]+)(?P<at>@)")
+# scheme://user:password@ -- the password part of any URL inside free text, also without a scheme
+# ("://u:p@h" is still a password) and up to the last "@" of the URL (as urlsplit reads "u:p@ss@h").
+_URL_PASSWORD = re.compile(r"(?P<head>(?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^\s:/@]*:)(?P<password>[^\s'\"]+)(?P<at>@)")
 # token=..., api_key=..., password=... in query strings and option dumps.
 _SECRET_PARAM = re.compile(
     r"(?P<key>(?:password|passwd|pwd|secret|token|api_key|apikey|auth_token|access_key|secret_key)[\"']?\s*[=:]\s*[\"']?)"

@@ -1,15 +1,19 @@
 """What the mysql, async_mysql and singlestore stores share besides the SQL layer.
 
-Error codes, the TLS settings, the server probe that picks the id collation, and the
-schema operation built from it. The statements are ``_sql.py``'s (dialect ``MYSQL``).
+Error codes, the TLS settings, the server probe that picks the id collation, the
+schema operation built from it, and :class:`MySqlHooks`, the driver hooks of the three
+stores (their drivers raise exceptions of the same DB-API shape with the same codes).
+The statements are ``_sql.py``'s (dialect ``MYSQL``).
 """
 
 from __future__ import annotations
 
 import ssl
 from dataclasses import replace
+from typing import Any, ClassVar
 
 from ..errors import BackendUnavailableError
+from ._server import _ServerHooks
 from ._sql import MYSQL, SINGLESTORE, ConversationOperations, ConversationStatements, Dialect, IntegrityViolation, Step
 from ._sql import Operation as _Operation
 from .config import AsyncMySqlConversationConfig, MySqlConversationConfig, SingleStoreConversationConfig
@@ -18,6 +22,7 @@ __all__ = [
     "DISCONNECT_CODES",
     "SESSION_SETUP",
     "TLS_STATUS",
+    "MySqlHooks",
     "check_tls",
     "error_code",
     "integrity_violation",
@@ -37,8 +42,9 @@ MySqlSettings = MySqlConversationConfig | AsyncMySqlConversationConfig | SingleS
 DISCONNECT_CODES = frozenset({1040, 1053, 1927, 2003, 2006, 2013, 2055, 4031})
 _UNIQUE_CODES = frozenset({1062, 1586})
 _FOREIGN_KEY_CODES = frozenset({1216, 1217, 1451, 1452})
-# 1366 incorrect string value, 1406 data too long, 1292 truncated value.
-_REFUSED_VALUE_CODES = frozenset({1292, 1366, 1406})
+# 1366 incorrect string value, 1406 data too long, 1292 truncated value, 1153 a statement larger than the
+# server's max_allowed_packet (16 MiB by default; the server also drops the connection, which is then discarded).
+_REFUSED_VALUE_CODES = frozenset({1153, 1292, 1366, 1406})
 
 # Strict, so that a value the table cannot hold is an error rather than silently cut.
 SESSION_SETUP = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
@@ -120,3 +126,42 @@ def check_tls(config: MySqlSettings, backend: str, status: tuple[object, ...] | 
         raise BackendUnavailableError(
             f"ssl_mode={config.ssl_mode!r} but {mysql_address(config)} did not negotiate TLS", backend=backend
         )
+
+
+class MySqlHooks(_ServerHooks):
+    """The driver hooks of the mysql, async_mysql and singlestore stores.
+
+    ``_errors`` is the module of the driver's DB-API exceptions: PyMySQL's ``err``
+    (aiomysql raises PyMySQL's) or ``singlestoredb.exceptions``.
+    """
+
+    config: MySqlSettings
+    _errors: Any
+    _disconnects: ClassVar[tuple[type[BaseException], ...]] = (OSError,)
+    """Exceptions besides the driver's that mean the connection is gone."""
+
+    def _use_mysql(self, config: MySqlSettings, errors: Any) -> None:
+        self._errors = errors
+        self._ops = mysql_operations(config, self.backend)
+        self._address = mysql_address(config)
+
+    def _schema_operation(self) -> _Operation[None]:
+        return schema_operation(self.config, self.backend)
+
+    def _is_disconnect(self, error: BaseException) -> bool:
+        if isinstance(error, self._errors.InterfaceError):
+            return True  # the connection was closed
+        if isinstance(error, self._errors.OperationalError):
+            return error_code(error) in DISCONNECT_CODES
+        return isinstance(error, self._disconnects)
+
+    def _classify(self, error: BaseException) -> IntegrityViolation | None:
+        if isinstance(error, self._errors.IntegrityError):
+            return integrity_violation(error)
+        return None
+
+    def _refused_value(self, error: BaseException) -> str | None:
+        return refused_value(error) if isinstance(error, self._errors.DatabaseError) else None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._address})"

@@ -21,14 +21,16 @@ import math
 import time
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, TypeAlias, TypeVar
 
 from .._values import (
     check_id,
     check_ids,
     check_limit,
+    check_text,
     dump_optional_json,
+    load_json,
     load_optional_json,
 )
 from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError
@@ -398,13 +400,11 @@ class ConversationOperations:
         b = self.backend
         if not isinstance(session, ConversationSession):
             raise InvalidInputError(f"expected a ConversationSession, not {type(session).__name__}", backend=b)
-        if session.name is not None and not isinstance(session.name, str):
-            raise InvalidInputError(f"session name must be a str, not {type(session.name).__name__}", backend=b)
         return (
             check_id(session.session_id, b),
             _optional_id(session.user_id, b, "user_id"),
             _optional_id(session.agent_id, b, "agent_id"),
-            session.name,
+            None if session.name is None else check_text(session.name, b, "session name"),
             dump_optional_json(session.state, b, "session state"),
             dump_optional_json(session.metadata, b, "session metadata"),
             _timestamp(session.created_at, b, "created_at"),
@@ -433,14 +433,13 @@ class ConversationOperations:
             raise InvalidInputError(
                 f"message {message.id!r} belongs to session {message.session_id!r}, not {session_id!r}", backend=b
             )
-        if not isinstance(message.content, str):
-            raise InvalidInputError(f"message content must be a str, not {type(message.content).__name__}", backend=b)
+        content = check_text(message.content, b, "message content")
         message.session_id = session_id
         return (
             check_id(message.id, b, "message id"),
             session_id,
             check_id(message.role, b, "message role"),
-            message.content,
+            content,
             dump_optional_json(message.tool_calls, b, "tool_calls"),
             _optional_id(message.tool_call_id, b, "tool_call_id"),
             dump_optional_json(message.metadata, b, "message metadata"),
@@ -449,15 +448,18 @@ class ConversationOperations:
 
     @staticmethod
     def message_from_row(row: Sequence[Any]) -> ConversationMessage:
+        # Positional (the columns are the fields, in order; asserted below the class): every read
+        # builds one per row, and keywords plus the optional-JSON helper cost ~40% more per message.
+        tool_calls, metadata = row[4], row[6]
         return ConversationMessage(
-            id=row[0],
-            session_id=row[1],
-            role=row[2],
-            content=row[3],
-            tool_calls=load_optional_json(row[4]),
-            tool_call_id=row[5],
-            metadata=load_optional_json(row[6]),
-            created_at=float(row[7]),
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            None if tool_calls is None else load_json(tool_calls),
+            row[5],
+            None if metadata is None else load_json(metadata),
+            float(row[7]),
         )
 
     # -- schema -------------------------------------------------------------------
@@ -609,6 +611,8 @@ class ConversationOperations:
             total += yield Step(self.sql.delete_messages(len(chunk)), (session_id, *chunk), "rowcount")
         return total
 
+
+assert tuple(f.name for f in fields(ConversationMessage)) == _MESSAGE_COLUMNS, "message_from_row is positional"
 
 Classifier: TypeAlias = Callable[[BaseException], "IntegrityViolation | None"]
 

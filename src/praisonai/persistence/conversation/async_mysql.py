@@ -20,41 +20,26 @@ import asyncio
 from typing import Any
 
 from .._loading import import_driver
-from ._mysql_common import (
-    DISCONNECT_CODES,
-    SESSION_SETUP,
-    TLS_STATUS,
-    check_tls,
-    error_code,
-    integrity_violation,
-    mysql_address,
-    mysql_operations,
-    refused_value,
-    schema_operation,
-    ssl_context,
-)
+from ._mysql_common import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_tls, ssl_context
 from ._server import AsyncServerSqlConversationStore
-from ._sql import IntegrityViolation, Operation, Step
+from ._sql import Step
 from .config import AsyncMySqlConversationConfig
 
 __all__ = ["AsyncMySqlConversationStore"]
 
 
-class AsyncMySqlConversationStore(AsyncServerSqlConversationStore):
+class AsyncMySqlConversationStore(MySqlHooks, AsyncServerSqlConversationStore):
     """Conversations in MySQL or MariaDB through aiomysql; any number of tasks may share it."""
 
     backend = "async_mysql"
+    _disconnects = (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError)
 
     def __init__(self, config: AsyncMySqlConversationConfig) -> None:
         self.config = config
         self._aiomysql = import_driver("aiomysql", backend=self.backend, extra="mysql")
         self._pymysql = import_driver("pymysql", backend=self.backend, extra="mysql")
-        self._ops = mysql_operations(config, self.backend)
-        self._address = mysql_address(config)
+        self._use_mysql(config, self._pymysql.err)
         self._init_runner(config.pool_size)
-
-    def _schema_operation(self) -> Operation[None]:
-        return schema_operation(self.config, self.backend)
 
     async def _connect(self) -> Any:
         config = self.config
@@ -100,22 +85,3 @@ class AsyncMySqlConversationStore(AsyncServerSqlConversationStore):
             if step.fetch == "one":
                 return await cursor.fetchone()
             return cursor.rowcount if step.fetch == "rowcount" else None
-
-    def _is_disconnect(self, error: BaseException) -> bool:
-        err = self._pymysql.err
-        if isinstance(error, err.InterfaceError):
-            return True
-        if isinstance(error, err.OperationalError):
-            return error_code(error) in DISCONNECT_CODES
-        return isinstance(error, (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError))
-
-    def _classify(self, error: BaseException) -> IntegrityViolation | None:
-        if isinstance(error, self._pymysql.err.IntegrityError):
-            return integrity_violation(error)
-        return None
-
-    def _refused_value(self, error: BaseException) -> str | None:
-        return refused_value(error) if isinstance(error, self._pymysql.err.DatabaseError) else None
-
-    def __repr__(self) -> str:
-        return f"AsyncMySqlConversationStore({self._address})"

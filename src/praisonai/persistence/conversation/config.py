@@ -5,7 +5,6 @@ Validated before the adapter module or driver is imported; see ``_config.py``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, cast
@@ -16,6 +15,7 @@ from typing_extensions import Self
 from .._catalogue import Kind
 from .._config import Identifier, StoreConfig, TablePrefix, build_store
 from .._paths import data_dir
+from .._surreal import SurrealName, SurrealSettings
 from ..url import URL
 
 if TYPE_CHECKING:
@@ -249,110 +249,18 @@ def _default_surrealkv_url() -> str:
     return "surrealkv://" + str(data_dir() / "conversations.surrealkv")
 
 
-_SURREAL_EMBEDDED = ("mem", "memory", "surrealkv", "surrealkv+versioned", "file")
-_SURREAL_REMOTE = ("ws", "wss", "http", "https")
-_SURREAL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}$")
-
-
-def _surreal_name(value: str) -> str:
-    if not _SURREAL_NAME.match(value):
-        raise ValueError("must be 1 to 64 letters, digits, '_' or '-'")
-    return value
-
-
-class SurrealDbConversationConfig(ConversationConfig):
+class SurrealDbConversationConfig(SurrealSettings, ConversationConfig):
     """SurrealDB: the SDK's embedded engine (``mem://``, ``surrealkv://``) or a server (``ws://``, ``http://``)."""
 
     backend: ClassVar[str] = "surrealdb"
+    _example_directory: ClassVar[str] = "/var/lib/app/chat"
 
     url: str = Field(default_factory=_default_surrealkv_url)
     """``mem://``, ``surrealkv:///abs/dir`` (or ``surrealkv://relative/dir``, ``surrealkv+versioned://``,
     ``file://``), ``ws[s]://host:8000/rpc``, ``http[s]://host:8000``. Default: a SurrealKV directory under
     ``$PRAISONAI_DATA_DIR``."""
-    namespace: Annotated[str, AfterValidator(_surreal_name)] = "praisonai"
-    database: Annotated[str, AfterValidator(_surreal_name)] = "conversations"
-    username: str | None = None
-    """Server user (with ``password``); ``ws://user:password@host`` in the URL is accepted too."""
-    password: SecretStr | None = None
-    token: SecretStr | None = None
-    """A JWT to authenticate with instead of username and password."""
+    database: SurrealName = "conversations"
     table_prefix: TablePrefix = "praison_"
-
-    @field_validator("url")
-    @classmethod
-    def _known_scheme(cls, value: str) -> str:
-        scheme, separator, rest = value.partition("://")
-        scheme = scheme.lower()
-        if not separator or scheme not in (*_SURREAL_EMBEDDED, *_SURREAL_REMOTE):
-            raise ValueError(
-                "expected mem://, surrealkv://<dir>, surrealkv+versioned://<dir>, file://<dir>, ws[s]://host "
-                "or http[s]://host"
-            )
-        if "\x00" in value:
-            raise ValueError("must not contain a NUL character")
-        if scheme in ("surrealkv", "surrealkv+versioned", "file") and not rest.strip("/"):
-            raise ValueError(f"{scheme}:// needs a directory, e.g. {scheme}:///var/lib/app/chat")
-        if scheme in _SURREAL_REMOTE:
-            parsed = URL.parse(value)
-            if not parsed.host:
-                raise ValueError(f"{scheme}:// URL has no host")
-            if parsed.username is not None or parsed.password is not None:
-                raise ValueError("pass credentials as username/password, not inside the stored url")
-        return value
-
-    @field_validator("username", "password", "token")
-    @classmethod
-    def _credentials_need_server(cls, value: Any, info: ValidationInfo) -> Any:
-        url = info.data.get("url")
-        if value is not None and url is not None and url.partition("://")[0].lower() in _SURREAL_EMBEDDED:
-            raise ValueError("the embedded engine has no users; credentials are for ws:// and http:// servers")
-        return value
-
-    @field_validator("token")
-    @classmethod
-    def _token_or_password(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        if value is not None and (info.data.get("username") is not None or info.data.get("password") is not None):
-            raise ValueError("give either token or username and password, not both")
-        return value
-
-    @field_validator("password")
-    @classmethod
-    def _password_needs_user(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        if value is not None and "username" in info.data and info.data["username"] is None:
-            raise ValueError("a password needs a username")
-        return value
-
-    @property
-    def is_embedded(self) -> bool:
-        return self.url.partition("://")[0].lower() in _SURREAL_EMBEDDED
-
-    @property
-    def directory(self) -> str | None:
-        """The on-disk directory of an embedded SurrealKV engine; None for ``mem://`` and servers."""
-        scheme, _, rest = self.url.partition("://")
-        if scheme.lower() in ("surrealkv", "surrealkv+versioned", "file"):
-            return rest.split("?", 1)[0]
-        return None
-
-    @classmethod
-    def url_fields(cls, url: str) -> dict[str, Any]:
-        if "://" not in url:
-            return {"url": f"surrealkv://{url}"}
-        scheme = url.partition("://")[0].lower()
-        if scheme not in _SURREAL_REMOTE:
-            return {"url": url}
-        parsed = URL.parse(url)
-        fields: dict[str, Any] = {}
-        if parsed.username is not None:
-            fields["username"] = parsed.username
-        if parsed.password is not None:
-            fields["password"] = SecretStr(parsed.password)
-        query = parsed.query_dict()
-        for key in ("ns", "namespace", "db", "database"):
-            if key in query:
-                fields["namespace" if key.startswith("n") else "database"] = query.pop(key)
-        fields["url"] = replace(parsed, username=None, password=None, query=tuple(query.items())).render()
-        return fields
 
 
 # -- SQL servers: PostgreSQL, MySQL/MariaDB, SingleStore, Supabase ----------------------------------------------------

@@ -39,7 +39,6 @@ fails rather than overwrite an existing session.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import json
 import os
@@ -53,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._files import fsync_directory, write_all, write_atomically
 from .._values import check_id, check_ids, check_limit, load_json, load_optional_json
 from ..errors import AlreadyExistsError, NotFoundError, StoreError
 from ._sql import SQLITE, ConversationOperations, ConversationStatements, _timestamp
@@ -206,47 +206,12 @@ class JsonConversationStore(ConversationStore):
             )
 
     def _fsync_directory(self, directory: Path) -> None:
-        if not self.config.durable:
-            return
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        if self.config.durable:
+            fsync_directory(directory)
 
     def _write_file(self, target: Path, data: bytes, *, create: bool = False) -> None:
         """Atomically put ``data`` at ``target``; with ``create``, fail if ``target`` exists."""
-        temporary = target.with_name(f".tmp-{uuid.uuid4().hex}")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                if self.config.durable:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-            if create:
-                self._link_new(temporary, target)
-            else:
-                os.replace(temporary, target)
-        finally:
-            temporary.unlink(missing_ok=True)
-        self._fsync_directory(target.parent)
-
-    def _link_new(self, temporary: Path, target: Path) -> None:
-        try:
-            os.link(temporary, target)  # atomic, and never replaces an existing file
-        except FileExistsError:
-            raise
-        except OSError as error:
-            # Some file systems have no hard links; the exclusive lock still keeps writers apart.
-            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV):
-                raise
-            if target.exists():
-                raise FileExistsError(errno.EEXIST, "exists", str(target)) from error
-            os.replace(temporary, target)
+        write_atomically(target, data, durable=self.config.durable, create=create)
 
     def _session_path(self, session_id: str) -> Path:
         return self._sessions / f"{session_file_stem(session_id)}.json"
@@ -378,9 +343,7 @@ class JsonConversationStore(ConversationStore):
             if size == 0:
                 new_file_id = uuid.uuid4().hex
                 payload = (self._header(new_file_id) + "\n").encode("ascii") + payload
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, payload)
             if self.config.durable:
                 os.fsync(fd)
         finally:

@@ -20,27 +20,15 @@ from __future__ import annotations
 from typing import Any
 
 from .._loading import import_driver
-from ._mysql_common import (
-    DISCONNECT_CODES,
-    SESSION_SETUP,
-    TLS_STATUS,
-    check_tls,
-    error_code,
-    integrity_violation,
-    mysql_address,
-    mysql_operations,
-    refused_value,
-    schema_operation,
-    ssl_context,
-)
+from ._mysql_common import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_tls, ssl_context
 from ._server import ServerSqlConversationStore
-from ._sql import IntegrityViolation, Operation, Step
+from ._sql import Step
 from .config import MySqlConversationConfig
 
 __all__ = ["MySqlConversationStore"]
 
 
-class MySqlConversationStore(ServerSqlConversationStore):
+class MySqlConversationStore(MySqlHooks, ServerSqlConversationStore):
     """Conversations in MySQL or MariaDB through PyMySQL; safe to share between threads."""
 
     backend = "mysql"
@@ -48,12 +36,8 @@ class MySqlConversationStore(ServerSqlConversationStore):
     def __init__(self, config: MySqlConversationConfig) -> None:
         self.config = config
         self._pymysql = import_driver("pymysql", backend=self.backend, extra="mysql")
-        self._ops = mysql_operations(config, self.backend)
-        self._address = mysql_address(config)
+        self._use_mysql(config, self._pymysql.err)
         self._open(config.pool_size)
-
-    def _schema_operation(self) -> Operation[None]:
-        return schema_operation(self.config, self.backend)
 
     def _connect(self) -> Any:
         config = self.config
@@ -101,22 +85,3 @@ class MySqlConversationStore(ServerSqlConversationStore):
             if step.fetch == "one":
                 return cursor.fetchone()
             return cursor.rowcount if step.fetch == "rowcount" else None
-
-    def _is_disconnect(self, error: BaseException) -> bool:
-        err = self._pymysql.err
-        if isinstance(error, err.InterfaceError):
-            return True  # the connection was closed
-        if isinstance(error, err.OperationalError):
-            return error_code(error) in DISCONNECT_CODES
-        return isinstance(error, OSError)
-
-    def _classify(self, error: BaseException) -> IntegrityViolation | None:
-        if isinstance(error, self._pymysql.err.IntegrityError):
-            return integrity_violation(error)
-        return None
-
-    def _refused_value(self, error: BaseException) -> str | None:
-        return refused_value(error) if isinstance(error, self._pymysql.err.DatabaseError) else None
-
-    def __repr__(self) -> str:
-        return f"MySqlConversationStore({self._address})"

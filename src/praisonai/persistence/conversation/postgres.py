@@ -27,6 +27,21 @@ from .config import PostgresConversationConfig
 __all__ = ["PostgresConversationStore"]
 
 
+class _Connection:
+    """A pooled connection and the one cursor every statement on it runs through.
+
+    A cursor per connection rather than per statement: opening and closing one costs
+    about 5 µs, a sizeable share of a four-statement ``add_message`` on loopback.
+    The pool hands a connection to one caller at a time, so its cursor is never shared.
+    """
+
+    __slots__ = ("connection", "cursor")
+
+    def __init__(self, connection: Any, cursor: Any) -> None:
+        self.connection = connection
+        self.cursor = cursor
+
+
 class PostgresConversationStore(ServerSqlConversationStore):
     """Conversations in PostgreSQL through psycopg 3; safe to share between threads."""
 
@@ -53,29 +68,30 @@ class PostgresConversationStore(ServerSqlConversationStore):
             "connect_timeout": max(2, round(config.connect_timeout)),
             "application_name": config.application_name,
         }
-        return self._psycopg.connect(
+        connection = self._psycopg.connect(
             autocommit=True,
             prepare_threshold=5 if config.prepared_statements else None,
             **{key: value for key, value in options.items() if value is not None},
         )
+        return _Connection(connection, connection.cursor())
 
     def _dispose(self, connection: Any) -> None:
-        connection.close()
+        connection.connection.close()
 
     def _alive(self, connection: Any) -> bool:
-        return not (connection.closed or connection.broken)
+        return not (connection.connection.closed or connection.connection.broken)
 
     def _execute(self, connection: Any, step: Step) -> Any:
-        with connection.cursor() as cursor:
-            if step.many:
-                cursor.executemany(step.sql, step.params)
-            else:
-                cursor.execute(step.sql, step.params or None)
-            if step.fetch == "all":
-                return cursor.fetchall()
-            if step.fetch == "one":
-                return cursor.fetchone()
-            return cursor.rowcount if step.fetch == "rowcount" else None
+        cursor = connection.cursor
+        if step.many:
+            cursor.executemany(step.sql, step.params)
+        else:
+            cursor.execute(step.sql, step.params or None)
+        if step.fetch == "all":
+            return cursor.fetchall()
+        if step.fetch == "one":
+            return cursor.fetchone()
+        return cursor.rowcount if step.fetch == "rowcount" else None
 
     def _is_disconnect(self, error: BaseException) -> bool:
         psycopg = self._psycopg

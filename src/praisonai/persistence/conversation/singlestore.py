@@ -20,26 +20,15 @@ from __future__ import annotations
 from typing import Any
 
 from .._loading import import_driver
-from ._mysql_common import (
-    DISCONNECT_CODES,
-    SESSION_SETUP,
-    TLS_STATUS,
-    check_tls,
-    error_code,
-    integrity_violation,
-    mysql_address,
-    mysql_operations,
-    refused_value,
-    schema_operation,
-)
+from ._mysql_common import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_tls
 from ._server import ServerSqlConversationStore
-from ._sql import IntegrityViolation, Operation, Step
+from ._sql import Step
 from .config import SingleStoreConversationConfig
 
 __all__ = ["SingleStoreConversationStore"]
 
 
-class SingleStoreConversationStore(ServerSqlConversationStore):
+class SingleStoreConversationStore(MySqlHooks, ServerSqlConversationStore):
     """Conversations in SingleStore through singlestoredb; safe to share between threads."""
 
     backend = "singlestore"
@@ -47,13 +36,8 @@ class SingleStoreConversationStore(ServerSqlConversationStore):
     def __init__(self, config: SingleStoreConversationConfig) -> None:
         self.config = config
         self._s2 = import_driver("singlestoredb", backend=self.backend, extra="singlestore")
-        self._exceptions = import_driver("singlestoredb.exceptions", backend=self.backend, extra="singlestore")
-        self._ops = mysql_operations(config, self.backend)
-        self._address = mysql_address(config)
+        self._use_mysql(config, import_driver("singlestoredb.exceptions", backend=self.backend, extra="singlestore"))
         self._open(config.pool_size)
-
-    def _schema_operation(self) -> Operation[None]:
-        return schema_operation(self.config, self.backend)
 
     def _connect(self) -> Any:
         config = self.config
@@ -109,22 +93,3 @@ class SingleStoreConversationStore(ServerSqlConversationStore):
             if step.fetch == "one":
                 return cursor.fetchone()
             return cursor.rowcount if step.fetch == "rowcount" else None
-
-    def _is_disconnect(self, error: BaseException) -> bool:
-        exceptions = self._exceptions
-        if isinstance(error, exceptions.InterfaceError):
-            return True
-        if isinstance(error, exceptions.OperationalError):
-            return error_code(error) in DISCONNECT_CODES
-        return isinstance(error, OSError)
-
-    def _classify(self, error: BaseException) -> IntegrityViolation | None:
-        if isinstance(error, self._exceptions.IntegrityError):
-            return integrity_violation(error)
-        return None
-
-    def _refused_value(self, error: BaseException) -> str | None:
-        return refused_value(error) if isinstance(error, self._exceptions.DatabaseError) else None
-
-    def __repr__(self) -> str:
-        return f"SingleStoreConversationStore({self._address})"

@@ -22,71 +22,32 @@ the server as well. State, metadata and tool calls are stored as JSON text, so
 they come back exactly as they were written.
 
 The embedded SurrealKV engine has no lock of its own: a second process opening
-the same directory would silently diverge from the first. This store locks
-``<dir>.lock`` (``flock``) while the directory is open, and store instances of
-one process on one directory share a single engine. SurrealDB strings cannot
-hold a NUL character, so text containing one is refused.
+the same directory would silently diverge from the first. The directory's
+``<dir>.lock`` is locked (``flock``) while it is open, and the stores of one
+process on one directory, ``surrealdb_vector`` knowledge stores included, share
+a single engine (see :mod:`praisonai.persistence._surreal`). SurrealDB strings
+cannot hold a NUL character, so text containing one is refused.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-import threading
 import time
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
-from .._config import secret_value
 from .._loading import import_driver
+from .._surreal import SurrealEngine, open_engine, release_engine
 from .._values import check_id, check_ids, check_limit, load_optional_json
-from ..errors import (
-    AlreadyExistsError,
-    BackendUnavailableError,
-    InvalidInputError,
-    NotFoundError,
-    StoreError,
-)
+from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError, StoreError
 from ._sql import SQLITE, ConversationOperations, ConversationStatements, _timestamp
 from .base import ConversationMessage, ConversationSession, ConversationStore
 from .config import SurrealDbConversationConfig
-
-if sys.platform != "win32":
-    import fcntl
 
 __all__ = ["SurrealDbConversationStore"]
 
 _NO_SESSION = "praisonai:no-such-session"
 _SESSION_FIELDS = ("session_id", "user_id", "agent_id", "name", "state", "metadata", "created_at", "updated_at")
 _SESSION_SET = "user_id = $uid, agent_id = $aid, name = $name, state = $state, metadata = $metadata"
-
-
-class _Engine:
-    """One SDK connection, its lock, and (for a SurrealKV directory) the process lock on it."""
-
-    def __init__(self, connection: Any, key: str | None, lock_fd: int | None) -> None:
-        self.connection = connection
-        self.key = key
-        self.lock_fd = lock_fd
-        self.lock = threading.Lock()
-        self.users = 1
-        self.using: tuple[str, str] | None = None  # the namespace and database the connection is on
-        self.broken = False  # a server connection that failed; reopened on the next call
-
-    def close(self) -> None:
-        try:
-            with contextlib.suppress(NotImplementedError):  # HTTP connections have nothing to close
-                self.connection.close()
-        finally:
-            if self.lock_fd is not None:
-                os.close(self.lock_fd)  # releases the flock
-                self.lock_fd = None
-
-
-_SHARED: dict[str, _Engine] = {}
-_SHARED_LOCK = threading.Lock()
 
 
 def _refuse_bad_text(values: Iterable[Any], backend: str) -> None:
@@ -117,72 +78,14 @@ class SurrealDbConversationStore(ConversationStore):
         prefix = self.config.table_prefix
         self._sessions = f"{prefix}sessions"
         self._messages = f"{prefix}messages"
-        self._engine: _Engine | None = self._open_engine()
+        self._engine: SurrealEngine | None = open_engine(self.config, self._driver, self.backend)
         try:
             self._query(self._schema())
         except BaseException:
             self.close()
             raise
 
-    # -- engine -------------------------------------------------------------------
-
-    def _open_engine(self) -> _Engine:
-        directory = self.config.directory
-        if directory is None:
-            return _Engine(self._connect(), None, None)
-        key = os.path.realpath(os.path.expanduser(directory))
-        with _SHARED_LOCK:
-            engine = _SHARED.get(key)
-            if engine is not None:
-                engine.users += 1
-                return engine
-            lock_fd = self._lock_directory(key)
-            try:
-                engine = _Engine(self._connect(), key, lock_fd)
-            except BaseException:
-                os.close(lock_fd)
-                raise
-            _SHARED[key] = engine
-            return engine
-
-    def _lock_directory(self, directory: str) -> int:
-        if sys.platform == "win32":
-            raise StoreError("the embedded SurrealKV engine needs POSIX file locks here", backend=self.backend)
-        Path(directory).parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(directory + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise StoreError(
-                f"another process has {directory} open; the embedded engine serves one process at a time "
-                "(run a SurrealDB server and connect with ws:// to share the data)",
-                backend=self.backend,
-            ) from None
-        return fd
-
-    def _connect(self) -> Any:
-        config = self.config
-        url = config.url
-        if config.directory is not None:
-            # The SDK takes the path after the scheme as is; expand ~ the way every other backend does.
-            scheme, _, rest = url.partition("://")
-            url = f"{scheme}://{os.path.expanduser(rest)}"
-        connection = self._driver.Surreal(url)
-        try:
-            if config.username is not None:
-                connection.signin({"username": config.username, "password": secret_value(config.password) or ""})
-            elif config.token is not None:
-                connection.authenticate(secret_value(config.token))
-        except BaseException as error:
-            with contextlib.suppress(Exception):
-                connection.close()
-            if isinstance(error, OSError):
-                raise BackendUnavailableError(
-                    f"cannot reach the SurrealDB server at {config.url}: {type(error).__name__}", backend=self.backend
-                ) from error
-            raise
-        return connection
+    # -- queries ------------------------------------------------------------------
 
     def _schema(self) -> str:
         s, m = self._sessions, self._messages
@@ -200,24 +103,7 @@ class SurrealDbConversationStore(ConversationStore):
         engine = self._engine
         if engine is None:
             raise StoreError("the store is closed", backend=self.backend)
-        wanted = (self.config.namespace, self.config.database)
-        with engine.lock:
-            if engine.broken:
-                engine.connection = self._connect()
-                engine.broken, engine.using = False, None
-            try:
-                if engine.using != wanted:
-                    engine.connection.use(*wanted)
-                    engine.using = wanted
-                response = engine.connection.query_raw(surrealql, variables or {})
-            except OSError as error:
-                engine.broken = True
-                with contextlib.suppress(Exception):
-                    engine.connection.close()
-                raise BackendUnavailableError(
-                    f"cannot reach the SurrealDB server at {self.config.url}: {type(error).__name__}",
-                    backend=self.backend,
-                ) from error
+        response = engine.query_raw(self.config, self.backend, surrealql, variables or {})
         results = response.get("result")
         if not isinstance(results, list):
             raise StoreError(f"unexpected response from SurrealDB: {response.get('error')!r}", backend=self.backend)
@@ -472,16 +358,8 @@ class SurrealDbConversationStore(ConversationStore):
 
     def close(self) -> None:
         engine, self._engine = self._engine, None
-        if engine is None:
-            return
-        with _SHARED_LOCK:
-            engine.users -= 1
-            if engine.users > 0:
-                return
-            if engine.key is not None:
-                _SHARED.pop(engine.key, None)
-        with engine.lock:
-            engine.close()
+        if engine is not None:
+            release_engine(engine)
 
     def __repr__(self) -> str:
         return f"SurrealDbConversationStore(url={self.config.url!r}, namespace={self.config.namespace!r})"

@@ -31,7 +31,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from .._values import MAX_ID_LENGTH, check_id, check_limit, dump_json, load_json
+from .._values import MAX_ID_LENGTH, check_id, check_limit, check_text, dump_json, load_json
 from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError, UnsupportedFilterError
 from .base import DISTANCES, Distance, Filter, KnowledgeDocument, _new_id
 from .filters import And, Comparison, FilterNode, parse_filter
@@ -167,6 +167,12 @@ def check_embedding(embedding: object, dimension: int, backend: str, what: str =
         raise InvalidInputError(
             f"{what} has dimension {len(items)}; the collection's dimension is {dimension}", backend=backend
         )
+    # The usual case, a list of finite floats, is checked at C speed (the loop below costs about
+    # 0.5 µs per value: a 384-dimension document spent ~0.2 ms here); anything else takes the loop.
+    if set(map(type, items)) == {float}:
+        floats = cast("list[float]", list(items))
+        if all(map(math.isfinite, floats)):
+            return floats
     values: list[float] = []
     for index, item in enumerate(items):
         if isinstance(item, bool) or not isinstance(item, numbers.Real):
@@ -230,10 +236,7 @@ def check_documents(documents: object, dimension: int, backend: str) -> list[Kno
         if document_id in seen:
             raise InvalidInputError(f"document id {document_id!r} appears twice in one call", backend=backend)
         seen.add(document_id)
-        if not isinstance(document.content, str):
-            raise InvalidInputError(
-                f"documents[{index}].content must be a str, not {type(document.content).__name__}", backend=backend
-            )
+        check_text(document.content, backend, f"documents[{index}].content")
         created_at: object = document.created_at
         if isinstance(created_at, bool) or not isinstance(created_at, (int, float)) or not math.isfinite(created_at):
             raise InvalidInputError(f"documents[{index}].created_at must be a finite number", backend=backend)

@@ -32,7 +32,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any as AnyType
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, TypeVar
 
 from ..errors import UnsupportedFilterError
 from .filters import And, Comparison, FilterNode, Or
@@ -57,6 +57,7 @@ __all__ = [
     "field_key",
     "index_metadata",
     "lower",
+    "render",
     "simplify",
     "string_chunks",
     "string_digest",
@@ -66,6 +67,7 @@ Kind: TypeAlias = Literal["string", "number", "bool", "null"]
 RangeOp: TypeAlias = Literal["gt", "gte", "lt", "lte"]
 ChunkOp: TypeAlias = Literal["eq", "gt", "lt"]
 Value: TypeAlias = str | int | float | bool | None
+T = TypeVar("T")
 
 CHUNK_SYMBOLS = 6
 """UTF-8 bytes per chunk: each byte is a base-257 digit (byte + 1; 0 pads), so a
@@ -342,6 +344,28 @@ def simplify(node: Lowered, known: Callable[[Atom], bool | None] | None = None) 
         if decided is not None:
             return ALWAYS if decided else NEVER
     return node
+
+
+def render(
+    node: FilterNode | None,
+    backend: str,
+    native: Callable[[Lowered], T],
+    *,
+    chunk_limit: int | None = None,
+    known: Callable[[Atom], bool | None] | None = None,
+) -> T | Lowered | None:
+    """A parsed filter in an engine's own form: ``native(lowered)``, or None when every document
+    matches (no filter to send), or :data:`NEVER` when none can (no need to ask the engine)."""
+    if node is None:
+        return None
+    lowered = lower(node, backend, chunk_limit=chunk_limit)
+    if known is not None:
+        lowered = simplify(lowered, known)
+    if lowered == NEVER:
+        return NEVER
+    if lowered == ALWAYS:
+        return None
+    return native(lowered)
 
 
 def evaluate(node: Lowered, fields: Mapping[str, IndexedField]) -> bool:

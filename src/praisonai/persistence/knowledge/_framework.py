@@ -23,32 +23,16 @@ knowledge contract on top of it:
 
 from __future__ import annotations
 
-import threading
 import uuid
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._values import check_limit, dump_json, load_json
-from ..errors import InvalidInputError, StoreError, UnsupportedFilterError
-from ._common import (
-    check_collection_metadata,
-    check_collection_name,
-    check_delete_args,
-    check_dimension,
-    check_distance,
-    check_document_ids,
-    check_documents,
-    check_embedding,
-    check_score_threshold,
-    check_search_limit,
-    collection_exists,
-    collection_not_found,
-    document_exists,
-    parse_filters,
-)
-from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from .._values import dump_json, load_json
+from ..errors import InvalidInputError, UnsupportedFilterError
+from ._store import KnowledgeStoreBase
+from .base import Distance, KnowledgeDocument
 from .config import LangChainKnowledgeConfig, LlamaIndexKnowledgeConfig
 from .filters import And, Comparison, FilterNode, matches
 
@@ -98,18 +82,20 @@ class _Collection:
     ids: dict[str, str] = field(default_factory=dict)  # caller's id -> store id, insertion-ordered
 
 
-class FrameworkKnowledgeStore(KnowledgeStore):
-    """Base of the framework adapters; subclasses speak to the framework store."""
+class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection]):
+    """Base of the framework adapters; subclasses speak to the framework store.
+
+    ``close`` leaves the framework store open: it belongs to the caller.
+    """
 
     backend = "framework"
     config: LangChainKnowledgeConfig | LlamaIndexKnowledgeConfig
 
     def __init__(self, config: LangChainKnowledgeConfig | LlamaIndexKnowledgeConfig) -> None:
+        super().__init__()
         self.config = config
         self.vector_store: Any = config.vector_store
-        self._lock = threading.RLock()
         self._collections: dict[str, _Collection] = {}
-        self._closed = False
 
     # -- what a framework adapter provides -------------------------------------
 
@@ -118,10 +104,10 @@ class FrameworkKnowledgeStore(KnowledgeStore):
         """Write ``(store_id, document, framework_metadata)`` items."""
 
     @abstractmethod
-    def _remove(self, store_ids: list[str]) -> None: ...
+    def _remove_records(self, store_ids: list[str]) -> None: ...
 
     @abstractmethod
-    def _fetch(self, store_ids: list[str]) -> dict[str, StoredRecord]:
+    def _fetch_records(self, store_ids: list[str]) -> dict[str, StoredRecord]:
         """The records that exist among ``store_ids``."""
 
     @abstractmethod
@@ -134,187 +120,109 @@ class FrameworkKnowledgeStore(KnowledgeStore):
     def _native_search(self, query: list[float], limit: int, native_filter: Any) -> list[Hit]:
         """Search any store of the framework with a filter from ``filter_translator``."""
 
-    # -- collections ------------------------------------------------------------
+    # -- engine primitives (called with the lock held) --------------------------------
 
-    def create_collection(
-        self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        name = check_collection_name(name, self.backend)
-        dimension = check_dimension(dimension, self.backend)
-        distance = check_distance(distance, self.backend, supported=(self.config.distance,))
-        copied = check_collection_metadata(metadata, self.backend)
-        with self._lock:
-            self._check_open()
-            if name in self._collections:
-                raise collection_exists(name, self.backend)
-            self._collections[name] = _Collection(dimension, distance, copied)
+    def _supported_distances(self) -> tuple[Distance]:
+        return (self.config.distance,)
 
-    def delete_collection(self, name: str) -> bool:
-        name = check_collection_name(name, self.backend)
-        with self._lock:
-            self._check_open()
-            target = self._collections.get(name)
-            if target is None:
-                return False
-            if target.ids:
-                self._remove(list(target.ids.values()))
-            del self._collections[name]
-            return True
+    def _find(self, name: str) -> _Collection | None:
+        return self._collections.get(name)
 
-    def collection_exists(self, name: str) -> bool:
-        name = check_collection_name(name, self.backend)
-        with self._lock:
-            self._check_open()
-            return name in self._collections
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        self._collections[name] = _Collection(dimension, distance, metadata)
 
-    def list_collections(self) -> list[str]:
-        with self._lock:
-            self._check_open()
-            return sorted(self._collections)
+    def _drop(self, name: str, target: _Collection) -> None:
+        if target.ids:
+            self._remove_records(list(target.ids.values()))
+        del self._collections[name]
 
-    # -- documents ----------------------------------------------------------------
+    def _names(self) -> list[str]:
+        return list(self._collections)
 
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        with self._lock:
-            target = self._collection(collection)
-            prepared = check_documents(documents, target.dimension, self.backend)
-            taken = [document.id for document in prepared if document.id in target.ids]
-            if taken:
-                raise document_exists(collection, taken, self.backend)
-            self._write(collection, target, prepared)
-            return [document.id for document in prepared]
+    def _taken(self, name: str, target: _Collection, ids: list[str]) -> list[str]:
+        return [document_id for document_id in ids if document_id in target.ids]
 
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        with self._lock:
-            target = self._collection(collection)
-            prepared = check_documents(documents, target.dimension, self.backend)
-            replaced = [target.ids[document.id] for document in prepared if document.id in target.ids]
-            if replaced:
-                self._remove(replaced)
-                for document in prepared:
-                    target.ids.pop(document.id, None)
-            self._write(collection, target, prepared)
-            return [document.id for document in prepared]
+    def _put(self, name: str, target: _Collection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        replaced = [target.ids[document.id] for document in documents if document.id in target.ids]
+        if replaced:
+            self._remove_records(replaced)
+            for document in documents:
+                target.ids.pop(document.id, None)
+        items = [
+            (self.store_id(name, document.id), document, self.framework_metadata(name, document))
+            for document in documents
+        ]
+        self._add(items)
+        for store_id, document, _ in items:
+            target.ids[document.id] = store_id
 
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
+    def _search(
+        self, name: str, target: _Collection, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        limit = check_search_limit(limit, self.backend)
-        threshold = check_score_threshold(score_threshold, self.backend)
-        node = parse_filters(filters, self.backend)
-        with self._lock:
-            target = self._collection(collection)
-            query = check_embedding(query_embedding, target.dimension, self.backend, "query_embedding")
-            if not target.ids:
-                return []
-            hits = self._exact_search(query, min(limit, len(target.ids)), collection, node)
-            if hits is None:
-                translator = self.config.filter_translator
-                if translator is None:
-                    raise UnsupportedFilterError(
-                        f"{type(self.vector_store).__name__} is not the framework's in-memory store: give "
-                        "filter_translator to turn filters (every search filters by collection) into its native form",
-                        backend=self.backend,
-                    )
-                scope: FilterNode = Comparison(COLLECTION_KEY, "$eq", collection)
-                hits = self._native_search(query, limit, translator(scope if node is None else And((scope, node))))
-            missing = [hit.store_id for hit in hits if hit.record is None]
-            fetched = self._fetch(missing) if missing else {}
-            transform = self.config.score_transform
-            results = []
-            for hit in hits:
-                record = hit.record or fetched.get(hit.store_id)
-                if record is None or record.metadata.get(COLLECTION_KEY) != collection:
-                    continue  # deleted meanwhile, or a document this adapter did not write
-                document = self._document(record)
-                document.score = float(transform(hit.raw_score) if transform is not None else hit.raw_score)
-                if threshold is not None and document.score < threshold:
-                    continue
-                results.append(document)
-            results.sort(key=lambda document: -(document.score or 0.0))
-            return results[:limit]
+        if not target.ids:
+            return []
+        hits = self._exact_search(query, min(limit, len(target.ids)), name, node)
+        if hits is None:
+            translator = self.config.filter_translator
+            if translator is None:
+                raise UnsupportedFilterError(
+                    f"{type(self.vector_store).__name__} is not the framework's in-memory store: give "
+                    "filter_translator to turn filters (every search filters by collection) into its native form",
+                    backend=self.backend,
+                )
+            scope: FilterNode = Comparison(COLLECTION_KEY, "$eq", name)
+            hits = self._native_search(query, limit, translator(scope if node is None else And((scope, node))))
+        missing = [hit.store_id for hit in hits if hit.record is None]
+        fetched = self._fetch_records(missing) if missing else {}
+        transform = self.config.score_transform
+        results = []
+        for hit in hits:
+            record = hit.record or fetched.get(hit.store_id)
+            if record is None or record.metadata.get(COLLECTION_KEY) != name:
+                continue  # deleted meanwhile, or a document this adapter did not write
+            document = self._document(record)
+            document.score = float(transform(hit.raw_score) if transform is not None else hit.raw_score)
+            results.append(document)
+        results.sort(key=lambda document: -(document.score or 0.0))
+        return results[:limit]
 
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        wanted = check_document_ids(ids, self.backend)
-        with self._lock:
-            target = self._collection(collection)
-            present = [document_id for document_id in dict.fromkeys(wanted) if document_id in target.ids]
-            if not present:
-                return []
-            records = self._fetch([target.ids[document_id] for document_id in present])
-            return [
-                self._document(records[target.ids[document_id]])
-                for document_id in present
-                if target.ids[document_id] in records
-            ]
+    def _fetch(self, name: str, target: _Collection, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        present = [document_id for document_id in ids if document_id in target.ids]
+        if not present:
+            return {}
+        records = self._fetch_records([target.ids[document_id] for document_id in present])
+        return {
+            document_id: self._document(records[target.ids[document_id]])
+            for document_id in present
+            if target.ids[document_id] in records
+        }
 
-    def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        wanted, node = check_delete_args(ids, filters, self.backend)
-        with self._lock:
-            target = self._collection(collection)
+    def _remove(self, name: str, target: _Collection, ids: list[str] | None, node: FilterNode | None) -> int:
+        candidates = [document_id for document_id in (target.ids if ids is None else ids) if document_id in target.ids]
+        if node is not None and candidates:
+            records = self._fetch_records([target.ids[document_id] for document_id in candidates])
             candidates = [
                 document_id
-                for document_id in (target.ids if wanted is None else dict.fromkeys(wanted))
-                if document_id in target.ids
+                for document_id in candidates
+                if target.ids[document_id] in records
+                and matches(node, _user_metadata(records[target.ids[document_id]].metadata))
             ]
-            if node is not None and candidates:
-                records = self._fetch([target.ids[document_id] for document_id in candidates])
-                candidates = [
-                    document_id
-                    for document_id in candidates
-                    if target.ids[document_id] in records
-                    and matches(node, _user_metadata(records[target.ids[document_id]].metadata))
-                ]
-            if candidates:
-                self._remove([target.ids[document_id] for document_id in candidates])
-                for document_id in candidates:
-                    del target.ids[document_id]
-            return len(candidates)
+        if candidates:
+            self._remove_records([target.ids[document_id] for document_id in candidates])
+            for document_id in candidates:
+                del target.ids[document_id]
+        return len(candidates)
 
-    def count(self, collection: str) -> int:
-        with self._lock:
-            return len(self._collection(collection).ids)
+    def _count(self, name: str, target: _Collection) -> int:
+        return len(target.ids)
 
-    # -- KnowledgeTransfer extras (for migrate / export) ------------------------------
-
-    def describe_collection(self, name: str) -> CollectionInfo:
-        with self._lock:
-            target = self._collection(name)
-            return CollectionInfo(
-                name, target.dimension, target.distance, check_collection_metadata(target.metadata, self.backend)
-            )
-
-    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
-        size = check_limit(batch_size, self.backend, "batch_size", allow_zero=False)
-        with self._lock:
-            ids = list(self._collection(collection).ids)
-        for start in range(0, len(ids), size):
-            with self._lock:
-                target = self._collection(collection)
-                wanted = [target.ids[i] for i in ids[start : start + size] if i in target.ids]
-                records = self._fetch(wanted) if wanted else {}
-                batch = [self._document(records[store_id]) for store_id in wanted if store_id in records]
-            if batch:
-                yield batch
-
-    def close(self) -> None:
-        # The framework store belongs to the caller: it stays open.
-        with self._lock:
-            self._closed = True
+    def _scan(self, name: str, target: _Collection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        ids = list(target.ids)
+        for start in range(0, len(ids), batch_size):
+            current = self._require(name)
+            wanted = [current.ids[i] for i in ids[start : start + batch_size] if i in current.ids]
+            records = self._fetch_records(wanted) if wanted else {}
+            yield [self._document(records[store_id]) for store_id in wanted if store_id in records]
 
     # -- helpers for subclasses -------------------------------------------------------
 
@@ -351,17 +259,6 @@ class FrameworkKnowledgeStore(KnowledgeStore):
 
     # -- internals ------------------------------------------------------------------
 
-    def _write(self, collection: str, target: _Collection, documents: list[KnowledgeDocument]) -> None:
-        items = [
-            (self.store_id(collection, document.id), document, self.framework_metadata(collection, document))
-            for document in documents
-        ]
-        if not items:
-            return
-        self._add(items)
-        for store_id, document, _ in items:
-            target.ids[document.id] = store_id
-
     def _document(self, record: StoredRecord) -> KnowledgeDocument:
         metadata = record.metadata
         return KnowledgeDocument(
@@ -372,18 +269,6 @@ class FrameworkKnowledgeStore(KnowledgeStore):
             content_hash=metadata.get(HASH_KEY),
             created_at=float(metadata[CREATED_KEY]),
         )
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StoreError("the store is closed", backend=self.backend)
-
-    def _collection(self, name: str) -> _Collection:
-        self._check_open()
-        check_collection_name(name, self.backend)
-        target = self._collections.get(name)
-        if target is None:
-            raise collection_not_found(name, self.backend)
-        return target
 
 
 def _user_metadata(metadata: dict[str, Any]) -> Any:

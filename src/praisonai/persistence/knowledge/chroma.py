@@ -33,34 +33,14 @@ ignores existing ids, so the check is needed).
 
 from __future__ import annotations
 
-import math
 import re
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 from .._loading import import_driver
 from .._values import dump_json, load_json
-from ..errors import BackendUnavailableError, StoreError
-from ._common import (
-    check_collection_metadata,
-    check_collection_name,
-    check_delete_args,
-    check_dimension,
-    check_distance,
-    check_document_ids,
-    check_documents,
-    check_embedding,
-    check_score_threshold,
-    check_search_limit,
-    collection_exists,
-    collection_not_found,
-    document_exists,
-    parse_filters,
-)
+from ..errors import BackendUnavailableError
 from ._filter_native import (
-    ALWAYS,
     NEVER,
     All,
     Chunk,
@@ -71,13 +51,15 @@ from ._filter_native import (
     Range,
     StrRange,
     index_metadata,
-    lower,
+    render,
 )
 from ._filter_native import (
     Any as AnyOf,
 )
-from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from ._store import KnowledgeStoreBase, error_chain, score_of_distance
+from .base import Distance, KnowledgeDocument
 from .config import ChromaKnowledgeConfig
+from .filters import FilterNode
 
 __all__ = ["ChromaKnowledgeStore"]
 
@@ -110,17 +92,23 @@ def _number(value: int | float) -> int | float:
     return float(value) if isinstance(value, int) and not -_INT64 <= value < _INT64 else value
 
 
-class ChromaKnowledgeStore(KnowledgeStore):
+class _Target(NamedTuple):
+    native: Any  # the Chroma collection
+    dimension: int
+    distance: Distance
+    metadata: dict[str, Any] | None
+
+
+class ChromaKnowledgeStore(KnowledgeStoreBase[_Target]):
     """A KnowledgeStore on Chroma (embedded persistent client or HTTP client)."""
 
     backend = _BACKEND
 
     def __init__(self, config: ChromaKnowledgeConfig) -> None:
+        super().__init__()
         self.config = config
         chromadb = import_driver("chromadb", backend=_BACKEND, extra=_EXTRA)
         settings = chromadb.Settings(anonymized_telemetry=False)
-        self._lock = threading.RLock()
-        self._closed = False
         local = config.local_path
         try:
             if local is not None:
@@ -147,103 +135,115 @@ class ChromaKnowledgeStore(KnowledgeStore):
                 ) from error
             raise
 
-    # -- collections ----------------------------------------------------------
+    # -- engine primitives (called with the lock held) ---------------------------
 
-    def create_collection(
-        self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        check_collection_name(name, _BACKEND)
-        check_dimension(dimension, _BACKEND)
-        check_distance(distance, _BACKEND)
-        metadata = check_collection_metadata(metadata, _BACKEND)
-        with self._call():
-            if self._collection(name) is not None:
-                raise collection_exists(name, _BACKEND)
-            self._client.create_collection(
-                _native_name(name),
-                embedding_function=None,
-                metadata={
-                    "hnsw:space": _SPACE[distance],
-                    _DIMENSION: dimension,
-                    _DISTANCE: distance,
-                    _COLLECTION_METADATA: dump_json(metadata, _BACKEND),
-                },
-            )
+    def _find(self, name: str) -> _Target | None:
+        errors = import_driver("chromadb.errors", backend=_BACKEND, extra=_EXTRA)
+        try:
+            collection = self._client.get_collection(_native_name(name), embedding_function=None)
+        except (errors.NotFoundError, ValueError):
+            return None
+        stored = collection.metadata or {}
+        if _DIMENSION not in stored:
+            return None
+        return _Target(collection, int(stored[_DIMENSION]), stored[_DISTANCE], load_json(stored[_COLLECTION_METADATA]))
 
-    def delete_collection(self, name: str) -> bool:
-        check_collection_name(name, _BACKEND)
-        with self._call():
-            if self._collection(name) is None:
-                return False
-            self._client.delete_collection(_native_name(name))
-            return True
-
-    def collection_exists(self, name: str) -> bool:
-        check_collection_name(name, _BACKEND)
-        with self._call():
-            return self._collection(name) is not None
-
-    def list_collections(self) -> list[str]:
-        with self._call():
-            found = self._client.list_collections()
-        return sorted(
-            _portable_name(collection.name) for collection in found if _DIMENSION in (collection.metadata or {})
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        self._client.create_collection(
+            _native_name(name),
+            embedding_function=None,
+            metadata={
+                "hnsw:space": _SPACE[distance],
+                _DIMENSION: dimension,
+                _DISTANCE: distance,
+                _COLLECTION_METADATA: dump_json(metadata, _BACKEND),
+            },
         )
 
-    def describe_collection(self, name: str) -> CollectionInfo:
-        """The collection's dimension, distance and metadata (see ``KnowledgeTransfer``)."""
-        with self._call():
-            collection, dimension, distance = self._require(name)
-            metadata = load_json(collection.metadata[_COLLECTION_METADATA])
-        return CollectionInfo(name, dimension, distance, metadata)
+    def _drop(self, name: str, target: _Target) -> None:
+        self._client.delete_collection(_native_name(name))
 
-    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
-        """Every document, embeddings included, ``batch_size`` at a time (see ``KnowledgeTransfer``)."""
-        offset = 0
+    def _names(self) -> list[str]:
+        found = self._client.list_collections()
+        return [_portable_name(collection.name) for collection in found if _DIMENSION in (collection.metadata or {})]
+
+    def _taken(self, name: str, target: _Target, ids: list[str]) -> list[str]:
+        taken: list[str] = target.native.get(ids=ids, include=[])["ids"]
+        return taken
+
+    def _put(self, name: str, target: _Target, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        write = target.native.upsert if overwrite else target.native.add
+        step = max(1, int(self._client.get_max_batch_size()))
+        for start in range(0, len(documents), step):
+            batch = documents[start : start + step]
+            write(
+                ids=[document.id for document in batch],
+                embeddings=[document.embedding for document in batch],
+                documents=[document.content for document in batch],
+                metadatas=[self._metadata(document) for document in batch],
+            )
+
+    def _search(
+        self, name: str, target: _Target, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        where = self._where(node)
+        if where is NEVER:
+            return []
+        found = target.native.query(
+            query_embeddings=[query],
+            n_results=limit,
+            where=where,
+            include=[*_INCLUDE, "distances"],
+        )
+        page = {key: (None if value is None else value[0]) for key, value in found.items() if key != "included"}
+        results = []
+        for document, raw in zip(self._documents(page), page["distances"] or [], strict=True):
+            document.score = score_of_distance(target.distance, float(raw))
+            results.append(document)
+        return results
+
+    def _fetch(self, name: str, target: _Target, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        page = target.native.get(ids=ids, include=_INCLUDE)
+        return {document.id: document for document in self._documents(page)}
+
+    def _remove(self, name: str, target: _Target, ids: list[str] | None, node: FilterNode | None) -> int:
+        where = self._where(node)
+        if where is NEVER:
+            return 0
+        selection: dict[str, Any] = {"include": []}
+        if ids is not None:
+            selection["ids"] = ids
+        if where is not None:
+            selection["where"] = where
+        doomed = target.native.get(**selection)["ids"]
+        if doomed:
+            target.native.delete(ids=doomed)
+        return len(doomed)
+
+    def _count(self, name: str, target: _Target) -> int:
+        return int(target.native.count())
+
+    def _scan(self, name: str, target: _Target, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        native, offset = target.native, 0
         while True:
-            with self._call():
-                native, _, _ = self._require(collection)
-                page = native.get(limit=batch_size, offset=offset, include=_INCLUDE)
-            documents = self._documents(page)
+            documents = self._documents(native.get(limit=batch_size, offset=offset, include=_INCLUDE))
             if not documents:
                 return
             yield documents
             offset += len(documents)
+            native = self._require(name).native
 
-    # -- documents -------------------------------------------------------------
+    def _release(self) -> None:
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            close()
 
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=False)
+    def _engine_error(self, error: Exception) -> Exception | None:
+        if self.config.local_path is None and _is_connection_error(error):
+            return BackendUnavailableError(f"cannot reach the Chroma server: {type(error).__name__}", backend=_BACKEND)
+        return None
 
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=True)
-
-    def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, overwrite: bool) -> list[str]:
-        with self._call():
-            native, dimension, _ = self._require(collection)
-            prepared = check_documents(documents, dimension, _BACKEND)
-            if not prepared:
-                return []
-            ids = [document.id for document in prepared]
-            if not overwrite:
-                taken = native.get(ids=ids, include=[])["ids"]
-                if taken:
-                    raise document_exists(collection, taken, _BACKEND)
-            write = native.upsert if overwrite else native.add
-            step = max(1, int(self._client.get_max_batch_size()))
-            for start in range(0, len(prepared), step):
-                batch = prepared[start : start + step]
-                write(
-                    ids=[document.id for document in batch],
-                    embeddings=[document.embedding for document in batch],
-                    documents=[document.content for document in batch],
-                    metadatas=[self._metadata(document) for document in batch],
-                )
-            return ids
+    # -- helpers ---------------------------------------------------------------
 
     def _metadata(self, document: KnowledgeDocument) -> dict[str, Any]:
         stored: dict[str, Any] = {
@@ -263,119 +263,6 @@ class ChromaKnowledgeStore(KnowledgeStore):
                 stored[f"c{position}:{indexed.name}"] = chunk
         return stored
 
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
-    ) -> list[KnowledgeDocument]:
-        limit = check_search_limit(limit, _BACKEND)
-        threshold = check_score_threshold(score_threshold, _BACKEND)
-        with self._call():
-            native, dimension, distance = self._require(collection)
-            query = check_embedding(query_embedding, dimension, _BACKEND, "query_embedding")
-            where = self._where(filters)
-            if where is NEVER:
-                return []
-            found = native.query(
-                query_embeddings=[query],
-                n_results=limit,
-                where=where,
-                include=[*_INCLUDE, "distances"],
-            )
-        page = {key: (None if value is None else value[0]) for key, value in found.items() if key != "included"}
-        results = []
-        for document, raw in zip(self._documents(page), page["distances"] or [], strict=True):
-            score = _score(distance, float(raw))
-            if threshold is not None and score < threshold:
-                continue
-            document.score = score
-            results.append(document)
-        return results
-
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        wanted = check_document_ids(ids, _BACKEND)
-        with self._call():
-            native, _, _ = self._require(collection)
-            if not wanted:
-                return []
-            page = native.get(ids=list(dict.fromkeys(wanted)), include=_INCLUDE)
-        found = {document.id: document for document in self._documents(page)}
-        return [found[i] for i in wanted if i in found]
-
-    def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        wanted, node = check_delete_args(ids, filters, _BACKEND)
-        with self._call():
-            native, _, _ = self._require(collection)
-            if wanted is not None and not wanted:
-                return 0
-            where = self._where(filters) if node is not None else None
-            if where is NEVER:
-                return 0
-            selection: dict[str, Any] = {"include": []}
-            if wanted is not None:
-                selection["ids"] = list(dict.fromkeys(wanted))
-            if where is not None:
-                selection["where"] = where
-            doomed = native.get(**selection)["ids"]
-            if doomed:
-                native.delete(ids=doomed)
-            return len(doomed)
-
-    def count(self, collection: str) -> int:
-        with self._call():
-            native, _, _ = self._require(collection)
-            return int(native.count())
-
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            close = getattr(self._client, "close", None)
-            if callable(close):
-                close()
-
-    # -- helpers ---------------------------------------------------------------
-
-    @contextmanager
-    def _call(self) -> Iterator[None]:
-        with self._lock:
-            if self._closed:
-                raise StoreError("the store is closed", backend=_BACKEND)
-            try:
-                yield
-            except StoreError:
-                raise
-            except Exception as error:
-                if self.config.local_path is None and _is_connection_error(error):
-                    raise BackendUnavailableError(
-                        f"cannot reach the Chroma server: {type(error).__name__}", backend=_BACKEND
-                    ) from error
-                raise
-
-    def _collection(self, name: str) -> Any:
-        errors = import_driver("chromadb.errors", backend=_BACKEND, extra=_EXTRA)
-        try:
-            collection = self._client.get_collection(_native_name(name), embedding_function=None)
-        except (errors.NotFoundError, ValueError):
-            return None
-        return collection if _DIMENSION in (collection.metadata or {}) else None
-
-    def _require(self, name: str) -> tuple[Any, int, Distance]:
-        check_collection_name(name, _BACKEND)
-        collection = self._collection(name)
-        if collection is None:
-            raise collection_not_found(name, _BACKEND)
-        return collection, int(collection.metadata[_DIMENSION]), collection.metadata[_DISTANCE]
-
     def _documents(self, page: dict[str, Any]) -> list[KnowledgeDocument]:
         documents = []
         embeddings = page.get("embeddings")
@@ -393,16 +280,8 @@ class ChromaKnowledgeStore(KnowledgeStore):
             )
         return documents
 
-    def _where(self, filters: Filter | None) -> Any:
-        node = parse_filters(filters, _BACKEND)
-        if node is None:
-            return None
-        lowered = lower(node, _BACKEND, chunk_limit=_CHUNKS)
-        if lowered == NEVER:
-            return NEVER
-        if lowered == ALWAYS:
-            return None
-        return _render(lowered)
+    def _where(self, node: FilterNode | None) -> Any:
+        return render(node, _BACKEND, _render, chunk_limit=_CHUNKS)
 
 
 def _render(node: Lowered) -> dict[str, Any]:
@@ -425,20 +304,9 @@ def _render(node: Lowered) -> dict[str, Any]:
     raise AssertionError(f"unexpected filter node {node!r}")
 
 
-def _score(distance: Distance, raw: float) -> float:
-    if distance == "euclidean":
-        return 1.0 / (1.0 + math.sqrt(max(raw, 0.0)))
-    return 1.0 - raw
-
-
 def _is_connection_error(error: BaseException) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if type(current).__name__ in ("ConnectError", "ConnectTimeout", "ConnectionError", "ConnectionRefusedError"):
-            return True
-        if "Could not connect to a Chroma server" in str(current):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+    return any(
+        type(current).__name__ in ("ConnectError", "ConnectTimeout", "ConnectionError", "ConnectionRefusedError")
+        or "Could not connect to a Chroma server" in str(current)
+        for current in error_chain(error)
+    )

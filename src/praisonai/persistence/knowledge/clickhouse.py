@@ -35,33 +35,18 @@ from __future__ import annotations
 
 import contextlib
 import math
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._loading import import_driver
-from .._values import check_limit, dump_json, load_json
+from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, NotFoundError, StoreError
-from ._common import (
-    check_collection_metadata,
-    check_collection_name,
-    check_delete_args,
-    check_dimension,
-    check_distance,
-    check_document_ids,
-    check_documents,
-    check_embedding,
-    check_score_threshold,
-    check_search_limit,
-    collection_exists,
-    collection_not_found,
-    document_exists,
-    parse_filters,
-)
 from ._filter_sql import ClickHouseJson, Parameters, translate_filter
-from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from ._store import CollectionSettings, KnowledgeStoreBase
+from .base import Distance, KnowledgeDocument
 from .config import ClickHouseKnowledgeConfig
+from .filters import FilterNode
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -84,12 +69,13 @@ def _quote(identifier: str) -> str:
     return f"`{identifier}`"
 
 
-class ClickHouseKnowledgeStore(KnowledgeStore):
+class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     """Knowledge store on ClickHouse or chDB; thread-safe (one client behind a lock)."""
 
     backend = "clickhouse"
 
     def __init__(self, config: ClickHouseKnowledgeConfig | None = None) -> None:
+        super().__init__()
         self.config = config or ClickHouseKnowledgeConfig()
         self._driver = import_driver("clickhouse_connect", backend=self.backend, extra="clickhouse")
         self._exceptions = import_driver(
@@ -97,253 +83,178 @@ class ClickHouseKnowledgeStore(KnowledgeStore):
         )
         if self.config.chdb_path is not None:
             import_driver("chdb", backend=self.backend, extra=None)
-        self._lock = threading.RLock()
         self._client: Client | None = None
-        self._closed = False
         self._ready = False
         self._last_version = 0
         self._database = _quote(self.config.database)
         self._catalogue = f"{self._database}.{_quote(self.config.table_prefix + 'collections')}"
-
-    # -- collections --------------------------------------------------------
-
-    def create_collection(
-        self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        name = check_collection_name(name, self.backend)
-        dimension = check_dimension(dimension, self.backend)
-        distance = check_distance(distance, self.backend)
-        copied = check_collection_metadata(metadata, self.backend)
-
-        def create(client: Client) -> None:
-            if self._find(client, name) is not None:
-                raise collection_exists(name, self.backend)
-            table = self._table(name)
-            client.command(
-                f"CREATE TABLE IF NOT EXISTS {table} (id String, content String, embedding Array(Float32), "
-                "metadata String, content_hash Nullable(String), created_at Float64, version UInt64, "
-                f"CONSTRAINT dimension CHECK length(embedding) = {dimension}) "
-                "ENGINE = ReplacingMergeTree(version) ORDER BY id"
-            )
-            client.command(f"TRUNCATE TABLE {table}")  # a leftover of a half-finished delete_collection
-            client.insert(
-                self._catalogue,
-                [[name, dimension, distance, dump_json(copied, self.backend, "metadata"), time.time()]],
-                column_names=["name", "dimension", "distance", "metadata", "created_at"],
-            )
-
-        self._run(create)
-
-    def delete_collection(self, name: str) -> bool:
-        name = check_collection_name(name, self.backend)
-
-        def drop(client: Client) -> bool:
-            if self._find(client, name) is None:
-                return False
-            client.command(f"DELETE FROM {self._catalogue} WHERE name = {{name:String}}", parameters={"name": name})
-            client.command(f"DROP TABLE IF EXISTS {self._table(name)}")
-            return True
-
-        return self._run(drop)
-
-    def collection_exists(self, name: str) -> bool:
-        name = check_collection_name(name, self.backend)
-        return self._run(lambda client: self._find(client, name) is not None)
-
-    def list_collections(self) -> list[str]:
-        def names(client: Client) -> list[str]:
-            rows = client.query(f"SELECT DISTINCT name FROM {self._catalogue} ORDER BY name").result_rows
-            return [row[0] for row in rows]
-
-        return self._run(names)
-
-    # -- documents ----------------------------------------------------------
-
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, replace=False)
-
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, replace=True)
-
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
-    ) -> list[KnowledgeDocument]:
-        limit = check_search_limit(limit, self.backend)
-        threshold = check_score_threshold(score_threshold, self.backend)
-        node = parse_filters(filters, self.backend)
-
-        def search(client: Client) -> list[KnowledgeDocument]:
-            dimension, distance = self._lookup(client, collection)
-            query = check_embedding(query_embedding, dimension, self.backend, "query_embedding")
-            params = Parameters()
-            where = "" if node is None else " WHERE " + translate_filter(node, ClickHouseJson("metadata"), params)
-            rows = client.query(
-                f"SELECT {_SELECT}, {_SCORES[distance]} AS score FROM {self._table(collection)} FINAL{where} "
-                "ORDER BY score DESC LIMIT {limit:UInt64}",
-                parameters={**params.values, "query": query, "limit": limit},
-            ).result_rows
-            results = []
-            for row in rows:
-                document = _document(row)
-                raw = float(row[6])
-                document.score = 0.0 if math.isnan(raw) else raw  # a zero vector has no cosine
-                if threshold is not None and document.score < threshold:
-                    break  # best first: every later row scores lower
-                results.append(document)
-            return results
-
-        return self._run(search)
-
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        wanted = check_document_ids(ids, self.backend)
-
-        def get(client: Client) -> list[KnowledgeDocument]:
-            self._lookup(client, collection)
-            if not wanted:
-                return []
-            rows = client.query(
-                f"SELECT {_SELECT} FROM {self._table(collection)} FINAL WHERE id IN {{ids:Array(String)}}",
-                parameters={"ids": wanted},
-            ).result_rows
-            found = {row[0]: row for row in rows}
-            return [_document(found[document_id]) for document_id in dict.fromkeys(wanted) if document_id in found]
-
-        return self._run(get)
-
-    def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        wanted, node = check_delete_args(ids, filters, self.backend)
-
-        def delete(client: Client) -> int:
-            self._lookup(client, collection)
-            if wanted is not None and not wanted:
-                return 0
-            params = Parameters()
-            conditions = []
-            if wanted is not None:
-                conditions.append("id IN {ids:Array(String)}")
-                params.values["ids"] = wanted
-            if node is not None:
-                conditions.append(translate_filter(node, ClickHouseJson("metadata"), params))
-            table = self._table(collection)
-            # Select on the FINAL view first: deleting by filter directly could remove the
-            # newest version of a row and resurrect an older one.
-            doomed = [
-                row[0]
-                for row in client.query(
-                    f"SELECT id FROM {table} FINAL WHERE {' AND '.join(conditions)}", parameters=params.values
-                ).result_rows
-            ]
-            if doomed:
-                client.command(f"DELETE FROM {table} WHERE id IN {{ids:Array(String)}}", parameters={"ids": doomed})
-            return len(doomed)
-
-        return self._run(delete)
-
-    def count(self, collection: str) -> int:
-        def count(client: Client) -> int:
-            self._lookup(client, collection)
-            return int(client.query(f"SELECT count() FROM {self._table(collection)} FINAL").result_rows[0][0])
-
-        return self._run(count)
-
-    # -- KnowledgeTransfer extras (for migrate / export) --------------------
-
-    def describe_collection(self, name: str) -> CollectionInfo:
-        name = check_collection_name(name, self.backend)
-
-        def describe(client: Client) -> CollectionInfo:
-            rows = client.query(
-                f"SELECT dimension, distance, metadata FROM {self._catalogue} WHERE name = {{name:String}} LIMIT 1",
-                parameters={"name": name},
-            ).result_rows
-            if not rows:
-                raise collection_not_found(name, self.backend)
-            return CollectionInfo(name, int(rows[0][0]), rows[0][1], load_json(rows[0][2]))
-
-        return self._run(describe)
-
-    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
-        size = check_limit(batch_size, self.backend, "batch_size", allow_zero=False)
-        after = ""
-        while True:
-
-            def page(client: Client, after: str = after) -> list[Any]:
-                self._lookup(client, collection)
-                return list(
-                    client.query(
-                        f"SELECT {_SELECT} FROM {self._table(collection)} FINAL WHERE id > {{after:String}} "
-                        "ORDER BY id LIMIT {size:UInt64}",
-                        parameters={"after": after, "size": size},
-                    ).result_rows
-                )
-
-            rows = self._run(page)
-            if not rows:
-                return
-            yield [_document(row) for row in rows]
-            after = rows[-1][0]
-
-    # -- lifecycle ----------------------------------------------------------
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
 
     def __repr__(self) -> str:
         config = self.config
         where = f"chdb_path={config.chdb_path!r}" if config.chdb_path else f"host={config.host!r}"
         return f"ClickHouseKnowledgeStore({where}, database={config.database!r})"
 
-    # -- internals ----------------------------------------------------------
+    # -- engine primitives (called with the lock held) ----------------------
 
-    def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, replace: bool) -> list[str]:
-        def write(client: Client) -> list[str]:
-            dimension, _ = self._lookup(client, collection)
-            prepared = check_documents(documents, dimension, self.backend)
-            ids = [document.id for document in prepared]
-            if not prepared:
-                return []
-            table = self._table(collection)
-            if not replace:
-                taken = client.query(
-                    f"SELECT id FROM {table} FINAL WHERE id IN {{ids:Array(String)}}", parameters={"ids": ids}
-                ).result_rows
-                if taken:
-                    raise document_exists(collection, [row[0] for row in taken], self.backend)
-            version = self._next_version()
-            rows = [
-                [
-                    document.id,
-                    document.content,
-                    document.embedding,
-                    dump_json(document.metadata, self.backend, "metadata"),
-                    document.content_hash,
-                    document.created_at,
-                    version,
-                ]
-                for document in prepared
+    def _find(self, name: str) -> CollectionSettings | None:
+        rows = (
+            self._connected()
+            .query(
+                f"SELECT dimension, distance, metadata FROM {self._catalogue} WHERE name = {{name:String}} LIMIT 1",
+                parameters={"name": name},
+            )
+            .result_rows
+        )
+        return None if not rows else CollectionSettings(int(rows[0][0]), rows[0][1], load_json(rows[0][2]))
+
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        client = self._connected()
+        table = self._table(name)
+        client.command(
+            f"CREATE TABLE IF NOT EXISTS {table} (id String, content String, embedding Array(Float32), "
+            "metadata String, content_hash Nullable(String), created_at Float64, version UInt64, "
+            f"CONSTRAINT dimension CHECK length(embedding) = {dimension}) "
+            "ENGINE = ReplacingMergeTree(version) ORDER BY id"
+        )
+        client.command(f"TRUNCATE TABLE {table}")  # a leftover of a half-finished delete_collection
+        client.insert(
+            self._catalogue,
+            [[name, dimension, distance, dump_json(metadata, self.backend, "metadata"), time.time()]],
+            column_names=["name", "dimension", "distance", "metadata", "created_at"],
+        )
+
+    def _drop(self, name: str, target: CollectionSettings) -> None:
+        client = self._connected()
+        client.command(f"DELETE FROM {self._catalogue} WHERE name = {{name:String}}", parameters={"name": name})
+        client.command(f"DROP TABLE IF EXISTS {self._table(name)}")
+
+    def _names(self) -> list[str]:
+        rows = self._connected().query(f"SELECT DISTINCT name FROM {self._catalogue} ORDER BY name").result_rows
+        return [row[0] for row in rows]
+
+    def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
+        rows = (
+            self._connected()
+            .query(
+                f"SELECT id FROM {self._table(name)} FINAL WHERE id IN {{ids:Array(String)}}", parameters={"ids": ids}
+            )
+            .result_rows
+        )
+        return [row[0] for row in rows]
+
+    def _put(
+        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
+    ) -> None:
+        version = self._next_version()
+        rows = [
+            [
+                document.id,
+                document.content,
+                document.embedding,
+                dump_json(document.metadata, self.backend, "metadata"),
+                document.content_hash,
+                document.created_at,
+                version,
             ]
-            client.insert(table, rows, column_names=_COLUMNS)
-            return ids
+            for document in documents
+        ]
+        self._connected().insert(self._table(name), rows, column_names=_COLUMNS)
 
-        return self._run(write)
+    def _search(
+        self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        params = Parameters()
+        where = "" if node is None else " WHERE " + translate_filter(node, ClickHouseJson("metadata"), params)
+        rows = (
+            self._connected()
+            .query(
+                f"SELECT {_SELECT}, {_SCORES[target.distance]} AS score FROM {self._table(name)} FINAL{where} "
+                "ORDER BY score DESC LIMIT {limit:UInt64}",
+                parameters={**params.values, "query": query, "limit": limit},
+            )
+            .result_rows
+        )
+        results = []
+        for row in rows:
+            document = _document(row)
+            raw = float(row[6])
+            document.score = 0.0 if math.isnan(raw) else raw  # a zero vector has no cosine
+            results.append(document)
+        return results
+
+    def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        rows = (
+            self._connected()
+            .query(
+                f"SELECT {_SELECT} FROM {self._table(name)} FINAL WHERE id IN {{ids:Array(String)}}",
+                parameters={"ids": ids},
+            )
+            .result_rows
+        )
+        return {row[0]: _document(row) for row in rows}
+
+    def _remove(self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None) -> int:
+        client = self._connected()
+        params = Parameters()
+        conditions = []
+        if ids is not None:
+            conditions.append("id IN {ids:Array(String)}")
+            params.values["ids"] = ids
+        if node is not None:
+            conditions.append(translate_filter(node, ClickHouseJson("metadata"), params))
+        table = self._table(name)
+        # Select on the FINAL view first: deleting by filter directly could remove the
+        # newest version of a row and resurrect an older one.
+        doomed = [
+            row[0]
+            for row in client.query(
+                f"SELECT id FROM {table} FINAL WHERE {' AND '.join(conditions)}", parameters=params.values
+            ).result_rows
+        ]
+        if doomed:
+            client.command(f"DELETE FROM {table} WHERE id IN {{ids:Array(String)}}", parameters={"ids": doomed})
+        return len(doomed)
+
+    def _count(self, name: str, target: CollectionSettings) -> int:
+        return int(self._connected().query(f"SELECT count() FROM {self._table(name)} FINAL").result_rows[0][0])
+
+    def _scan(self, name: str, target: CollectionSettings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        after = ""
+        while True:
+            rows = (
+                self._connected()
+                .query(
+                    f"SELECT {_SELECT} FROM {self._table(name)} FINAL WHERE id > {{after:String}} "
+                    "ORDER BY id LIMIT {size:UInt64}",
+                    parameters={"after": after, "size": batch_size},
+                )
+                .result_rows
+            )
+            if not rows:
+                return
+            yield [_document(row) for row in rows]
+            after = rows[-1][0]
+            self._require(name)
+
+    def _release(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def _engine_error(self, error: Exception) -> Exception | None:
+        exceptions = self._exceptions
+        if isinstance(error, exceptions.OperationalError):
+            self._drop_client()
+            return BackendUnavailableError(f"ClickHouse is unreachable: {error}", backend=self.backend)
+        if isinstance(error, exceptions.DatabaseError):
+            if "UNKNOWN_TABLE" in str(error):
+                return NotFoundError(
+                    f"a collection table is missing (dropped meanwhile?): {error}", backend=self.backend
+                )
+            return StoreError(f"ClickHouse error: {error}", backend=self.backend)
+        return None
+
+    # -- internals ----------------------------------------------------------
 
     def _next_version(self) -> int:
         # Strictly increasing within this store, and across stores as far as the clock allows.
@@ -352,37 +263,6 @@ class ClickHouseKnowledgeStore(KnowledgeStore):
 
     def _table(self, collection: str) -> str:
         return f"{self._database}.{_quote(self.config.table_prefix + collection)}"
-
-    def _find(self, client: Client, name: str) -> tuple[int, Distance] | None:
-        rows = client.query(
-            f"SELECT dimension, distance FROM {self._catalogue} WHERE name = {{name:String}} LIMIT 1",
-            parameters={"name": name},
-        ).result_rows
-        return None if not rows else (int(rows[0][0]), rows[0][1])
-
-    def _lookup(self, client: Client, name: str) -> tuple[int, Distance]:
-        check_collection_name(name, self.backend)
-        found = self._find(client, name)
-        if found is None:
-            raise collection_not_found(name, self.backend)
-        return found
-
-    def _run(self, operation: Callable[[Client], T]) -> T:
-        exceptions = self._exceptions
-        with self._lock:
-            if self._closed:
-                raise StoreError("the store is closed", backend=self.backend)
-            try:
-                return operation(self._connected())
-            except exceptions.OperationalError as error:
-                self._drop_client()
-                raise BackendUnavailableError(f"ClickHouse is unreachable: {error}", backend=self.backend) from error
-            except exceptions.DatabaseError as error:
-                if "UNKNOWN_TABLE" in str(error):
-                    raise NotFoundError(
-                        f"a collection table is missing (dropped meanwhile?): {error}", backend=self.backend
-                    ) from error
-                raise StoreError(f"ClickHouse error: {error}", backend=self.backend) from error
 
     def _drop_client(self) -> None:
         client, self._client = self._client, None

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, cast
+from urllib.parse import unquote
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 from typing_extensions import Self
@@ -16,6 +16,7 @@ from typing_extensions import Self
 from .._catalogue import Kind
 from .._config import Identifier, StoreConfig, TablePrefix, build_store
 from .._paths import data_dir
+from .._surreal import SurrealName, SurrealSettings
 from ..url import URL
 from .base import Distance
 from .filters import FilterNode
@@ -37,6 +38,14 @@ __all__ = [
     "MilvusKnowledgeConfig",
     "QdrantKnowledgeConfig",
     "RedisVectorKnowledgeConfig",
+    "CassandraKnowledgeConfig",
+    "CosmosDbKnowledgeConfig",
+    "CouchbaseKnowledgeConfig",
+    "MongoVectorKnowledgeConfig",
+    "PineconeKnowledgeConfig",
+    "SingleStoreVectorKnowledgeConfig",
+    "UpstashVectorKnowledgeConfig",
+    "WeaviateKnowledgeConfig",
 ]
 
 
@@ -263,96 +272,18 @@ def _default_knowledge_surrealkv_url() -> str:
     return "surrealkv://" + str(data_dir() / "knowledge.surrealkv")
 
 
-_SURREAL_EMBEDDED_SCHEMES = ("mem", "memory", "surrealkv", "surrealkv+versioned", "file")
-_SURREAL_REMOTE_SCHEMES = ("ws", "wss", "http", "https")
-
-
-def _surreal_identifier(value: str) -> str:
-    if not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}$", value):
-        raise ValueError("must be 1 to 64 letters, digits, '_' or '-'")
-    return value
-
-
-class SurrealVectorKnowledgeConfig(KnowledgeConfig):
+class SurrealVectorKnowledgeConfig(SurrealSettings, KnowledgeConfig):
     """SurrealDB vectors: the SDK's embedded engine (``mem://``, ``surrealkv://``) or a server (``ws://``)."""
 
     backend: ClassVar[str] = "surrealdb_vector"
+    _example_directory: ClassVar[str] = "/var/lib/app/knowledge"
 
     url: str = Field(default_factory=_default_knowledge_surrealkv_url)
     """``mem://``, ``surrealkv:///abs/dir`` (or ``surrealkv://relative/dir``, ``surrealkv+versioned://``,
     ``file://``), ``ws[s]://host:8000/rpc``, ``http[s]://host:8000``. Default: a SurrealKV directory
     under ``$PRAISONAI_DATA_DIR``."""
-    namespace: Annotated[str, AfterValidator(_surreal_identifier)] = "praisonai"
-    database: Annotated[str, AfterValidator(_surreal_identifier)] = "knowledge"
-    username: str | None = None
-    password: SecretStr | None = None
-    token: SecretStr | None = None
-    """A JWT to authenticate with instead of username and password."""
+    database: SurrealName = "knowledge"
     table_prefix: TablePrefix = "praison_kb_"
-
-    @field_validator("url")
-    @classmethod
-    def _known_scheme(cls, value: str) -> str:
-        scheme, separator, rest = value.partition("://")
-        scheme = scheme.lower()
-        if not separator or scheme not in (*_SURREAL_EMBEDDED_SCHEMES, *_SURREAL_REMOTE_SCHEMES):
-            raise ValueError(
-                "expected mem://, surrealkv://<dir>, surrealkv+versioned://<dir>, file://<dir>, ws[s]://host "
-                "or http[s]://host"
-            )
-        if "\x00" in value:
-            raise ValueError("must not contain a NUL character")
-        if scheme in ("surrealkv", "surrealkv+versioned", "file") and not rest.strip("/"):
-            raise ValueError(f"{scheme}:// needs a directory, e.g. {scheme}:///var/lib/app/knowledge")
-        if scheme in _SURREAL_REMOTE_SCHEMES:
-            parsed = URL.parse(value)
-            if not parsed.host:
-                raise ValueError(f"{scheme}:// URL has no host")
-            if parsed.username is not None or parsed.password is not None:
-                raise ValueError("pass credentials as username/password, not inside the stored url")
-        return value
-
-    @model_validator(mode="after")
-    def _credentials(self) -> Self:
-        if self.is_embedded and (self.username or self.password or self.token):
-            raise ValueError("the embedded engine has no users; credentials are for ws:// and http:// servers")
-        if self.token is not None and (self.username is not None or self.password is not None):
-            raise ValueError("give either token or username and password, not both")
-        if self.password is not None and self.username is None:
-            raise ValueError("a password needs a username")
-        return self
-
-    @property
-    def is_embedded(self) -> bool:
-        return self.url.partition("://")[0].lower() in _SURREAL_EMBEDDED_SCHEMES
-
-    @property
-    def directory(self) -> str | None:
-        """The on-disk directory of an embedded SurrealKV engine; None for ``mem://`` and servers."""
-        scheme, _, rest = self.url.partition("://")
-        if scheme.lower() in ("surrealkv", "surrealkv+versioned", "file"):
-            return rest.split("?", 1)[0]
-        return None
-
-    @classmethod
-    def url_fields(cls, url: str) -> dict[str, Any]:
-        if "://" not in url:
-            return {"url": f"surrealkv://{url}"}
-        scheme = url.partition("://")[0].lower()
-        if scheme not in _SURREAL_REMOTE_SCHEMES:
-            return {"url": url}
-        parsed = URL.parse(url)
-        fields: dict[str, Any] = {}
-        if parsed.username is not None:
-            fields["username"] = parsed.username
-        if parsed.password is not None:
-            fields["password"] = SecretStr(parsed.password)
-        query = parsed.query_dict()
-        for key in ("ns", "namespace", "db", "database"):
-            if key in query:
-                fields["namespace" if key.startswith("n") else "database"] = query.pop(key)
-        fields["url"] = replace(parsed, username=None, password=None, query=tuple(query.items())).render()
-        return fields
 
 
 # -- langchain, llamaindex ------------------------------------------------------
@@ -767,3 +698,371 @@ class RedisVectorKnowledgeConfig(KnowledgeConfig):
             fields["db"] = int(parsed.database)
         fields.update(_url_options(parsed, ("key_prefix",)))
         return fields
+
+
+# -- hosted vector services (knowledge/_hosted.py) -------------------------------
+
+_SERVICE_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_HOST = re.compile(r"^[A-Za-z0-9.:\[\]_-]{1,253}$")
+
+
+def _service_prefix(value: str) -> str:
+    if not _SERVICE_PREFIX.match(value):
+        raise ValueError("must be a lowercase letter, then up to 19 lowercase letters, digits or '-'")
+    return value
+
+
+def _host(value: str) -> str:
+    if not _HOST.match(value):
+        raise ValueError("must be a host name or address")
+    return value
+
+
+def _https_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parsed = URL.parse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError("expected an http:// or https:// URL with a host")
+    if parsed.username is not None or parsed.password is not None:
+        raise ValueError("pass credentials as their own fields, not inside the url")
+    return value
+
+
+class PineconeKnowledgeConfig(KnowledgeConfig):
+    """Pinecone (serverless) through the ``pinecone`` SDK: one index per collection.
+
+    ``pinecone://:API_KEY@`` or the fields; ``pinecone://:API_KEY@host:port`` talks to
+    another control plane (such as Pinecone Local) over ``http`` (``?ssl=true`` for https).
+    ``?cloud=aws&region=us-east-1&index_prefix=praison`` set where new indexes go.
+    """
+
+    backend: ClassVar[str] = "pinecone"
+
+    api_key: SecretStr
+    host: str | None = None
+    """Control-plane URL (default: Pinecone's own); data-plane hosts come from ``describe_index``."""
+    cloud: Literal["aws", "gcp", "azure"] = "aws"
+    region: str = Field(default="us-east-1", pattern=r"^[a-z0-9-]{1,40}$")
+    index_prefix: Annotated[str, AfterValidator(_service_prefix)] = "praison"
+    """Indexes this store creates are named ``<prefix>-<24 hex>`` (at most 45 characters); others are ignored."""
+    timeout: float = Field(default=30.0, gt=0, le=3600)
+
+    @field_validator("host")
+    @classmethod
+    def _control_plane(cls, value: str | None) -> str | None:
+        return _https_url(value)
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        parsed = URL.parse(url)
+        if parsed.scheme != "pinecone":
+            raise ValueError(f"expected pinecone://:API_KEY@[host:port], got scheme {parsed.scheme!r}")
+        options = _url_options(parsed, ("cloud", "region", "index_prefix", "ssl"))
+        fields: dict[str, Any] = {}
+        if parsed.password is not None:
+            fields["api_key"] = SecretStr(parsed.password)
+        ssl = _url_flag("ssl", options.pop("ssl", "false"))
+        if parsed.host:
+            fields["host"] = URL(scheme="https" if ssl else "http", host=parsed.host, port=parsed.port).render()
+        fields.update(options)
+        return fields
+
+
+class WeaviateKnowledgeConfig(KnowledgeConfig):
+    """Weaviate through weaviate-client v4 (REST for the schema, gRPC for data and queries).
+
+    ``weaviate://host:8080?grpc_port=50051`` (``weaviates://`` for TLS, default ports 443 / 443),
+    with ``api_key`` (or ``weaviate://:API_KEY@host``). Needs Weaviate 1.28 or later
+    (``contains_none`` filters).
+    """
+
+    backend: ClassVar[str] = "weaviate"
+
+    host: Annotated[str, AfterValidator(_host)] = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    grpc_port: int = Field(default=50051, ge=1, le=65535)
+    secure: bool = False
+    api_key: SecretStr | None = None
+    collection_prefix: str = Field(default="Praisonkb", pattern=r"^[A-Z][A-Za-z0-9]{0,30}$")
+    """Weaviate collections of this store are named ``<prefix>_<hex of the name>``."""
+    timeout: float = Field(default=30.0, gt=0, le=3600)
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        parsed = URL.parse(url)
+        if parsed.scheme not in ("weaviate", "weaviates"):
+            raise ValueError(f"expected weaviate:// or weaviates://, got scheme {parsed.scheme!r}")
+        secure = parsed.scheme == "weaviates"
+        options = _url_options(parsed, ("grpc_port", "collection_prefix"))
+        fields: dict[str, Any] = {"secure": secure, "http_port": 443 if secure else 8080}
+        if secure:
+            fields["grpc_port"] = 443
+        if parsed.host:
+            fields["host"] = parsed.host
+        if parsed.port is not None:
+            fields["http_port"] = parsed.port
+        if parsed.password is not None:
+            fields["api_key"] = SecretStr(parsed.password)
+        fields.update(options)
+        return fields
+
+
+class CassandraKnowledgeConfig(KnowledgeConfig):
+    """Apache Cassandra 5 (SAI vector search) or ScyllaDB through cassandra-driver.
+
+    ``cassandra://user:password@host1,host2:9042/keyspace`` or the fields.
+    """
+
+    backend: ClassVar[str] = "cassandra"
+
+    hosts: list[Annotated[str, AfterValidator(_host)]] = Field(default_factory=lambda: ["127.0.0.1"], min_length=1)
+    port: int = Field(default=9042, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    keyspace: Identifier = "praisonai"
+    table_prefix: str = Field(default="kb_", pattern=r"^[a-z][a-z0-9_]{0,15}$")
+    replication_factor: int = Field(default=1, ge=1, le=10)
+    """Used only when the store creates the keyspace (SimpleStrategy)."""
+    create_keyspace: bool = True
+    connect_timeout: float = Field(default=10.0, gt=0, le=3600)
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        scheme, _, rest = url.partition("://")
+        if scheme not in ("cassandra", "scylla") or not rest:
+            raise ValueError("expected cassandra://[user:password@]host[,host...][:port]/keyspace")
+        userinfo, has_at, hostpart = rest.rpartition("@")
+        fields: dict[str, Any] = {}
+        if has_at:
+            user, has_password, password = userinfo.partition(":")
+            if user:
+                fields["username"] = unquote(user)
+            if has_password:
+                fields["password"] = SecretStr(unquote(password))
+        hostpart, _, query = hostpart.partition("?")
+        if query:
+            raise ValueError("cassandra URLs take no parameters; pass options as keywords")
+        hostpart, _, keyspace = hostpart.partition("/")
+        if keyspace:
+            fields["keyspace"] = keyspace
+        hosts: list[str] = []
+        for item in hostpart.split(","):
+            host, _, port = item.rpartition(":") if item.count(":") == 1 else (item, "", "")
+            if port:
+                if not port.isdigit():
+                    raise ValueError(f"bad port {port!r:.10}")
+                fields["port"] = int(port)
+            if host:
+                hosts.append(host)
+        if hosts:
+            fields["hosts"] = hosts
+        return fields
+
+
+_MONGO_URL_FORM = re.compile(r"^(?P<scheme>mongodb(?:\+srv)?)://(?:(?P<userinfo>[^@/]*)@)?(?P<rest>[^@]*)$")
+
+
+class MongoVectorKnowledgeConfig(KnowledgeConfig):
+    """MongoDB Atlas Vector Search through pymongo: one MongoDB collection and one vector search index per
+    collection. ``mongodb+srv://user:password@cluster.example.net/database`` or ``mongodb://``."""
+
+    backend: ClassVar[str] = "mongodb_vector"
+
+    url: str = "mongodb://127.0.0.1:27017"
+    """A user and password in it move to the fields below (never kept in the URL)."""
+    username: str | None = None
+    password: SecretStr | None = None
+    database: str = Field(default="praisonai", pattern=r"^[^/\\. \"$*<>:|?\x00]{1,63}$")
+    collection_prefix: str = Field(default="kb_", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,15}$")
+    index_name: str = Field(default="praisonai_vector", pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+    num_candidates_factor: int = Field(default=20, ge=1, le=1000)
+    """``numCandidates`` of an approximate search is ``limit`` times this (at most 10000)."""
+    exact: bool = False
+    """Run exact (ENN) searches instead of approximate ones."""
+    server_selection_timeout_ms: int = Field(default=10_000, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _move_credentials(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("url"), str):
+            return data
+        match = _MONGO_URL_FORM.match(data["url"])
+        if match is None:
+            raise ValueError("expected mongodb://host[:port][,host...]/[database][?options] or mongodb+srv://")
+        data = dict(data)
+        userinfo = match["userinfo"]
+        if userinfo is not None:
+            user, has_password, password = userinfo.partition(":")
+            if user:
+                data.setdefault("username", unquote(user))
+            if has_password:
+                data.setdefault("password", SecretStr(unquote(password)))
+            data["url"] = f"{match['scheme']}://{match['rest']}"
+        path = match["rest"].partition("?")[0].partition("/")[2]
+        if path:
+            data.setdefault("database", unquote(path))
+        return data
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        if not url.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("expected a mongodb:// or mongodb+srv:// URL")
+        return {"url": url}
+
+
+class CouchbaseKnowledgeConfig(KnowledgeConfig):
+    """Couchbase Server 8 / Capella through the couchbase SDK: key-value writes and SQL++ vector queries.
+
+    ``couchbase://user:password@host/bucket`` (``couchbases://`` for TLS) or the fields.
+    """
+
+    backend: ClassVar[str] = "couchbase"
+
+    connection_string: str = "couchbase://127.0.0.1"
+    username: str | None = None
+    password: SecretStr | None = None
+    bucket: str = Field(default="praisonai", pattern=r"^[A-Za-z0-9_.%-]{1,100}$")
+    scope: str = Field(default="knowledge", pattern=r"^[A-Za-z0-9][A-Za-z0-9_%-]{0,250}$")
+    """Scope holding one collection per knowledge collection; created if missing."""
+    collection_prefix: str = Field(default="kb_", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
+    timeout: float = Field(default=30.0, gt=0, le=3600)
+
+    @field_validator("connection_string")
+    @classmethod
+    def _connection(cls, value: str) -> str:
+        parsed = URL.parse(value)
+        if parsed.scheme not in ("couchbase", "couchbases") or not parsed.host:
+            raise ValueError("expected couchbase://host or couchbases://host")
+        if parsed.username is not None or parsed.password is not None or parsed.database:
+            raise ValueError("pass the user, password and bucket as their own fields")
+        return value
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        parsed = URL.parse(url)
+        if parsed.scheme not in ("couchbase", "couchbases"):
+            raise ValueError(f"expected couchbase:// or couchbases://, got scheme {parsed.scheme!r}")
+        fields: dict[str, Any] = {}
+        if parsed.username:
+            fields["username"] = parsed.username
+        if parsed.password is not None:
+            fields["password"] = SecretStr(parsed.password)
+        if parsed.database:
+            fields["bucket"] = parsed.database
+        fields.update(_url_options(parsed, ("scope", "collection_prefix")))
+        fields["connection_string"] = URL(scheme=parsed.scheme, host=parsed.host, port=parsed.port).render()
+        return fields
+
+
+class SingleStoreVectorKnowledgeConfig(KnowledgeConfig):
+    """SingleStore through singlestoredb (MySQL protocol): one table per collection, exact vector search.
+
+    ``singlestoredb://user:password@host:3306/database`` or the fields.
+    """
+
+    backend: ClassVar[str] = "singlestore_vector"
+
+    host: Annotated[str, AfterValidator(_host)] = "127.0.0.1"
+    port: int = Field(default=3306, ge=1, le=65535)
+    user: str | None = None
+    password: SecretStr | None = None
+    database: Identifier
+    table_prefix: TablePrefix = "praison_kb_"
+    connect_timeout: float = Field(default=10.0, gt=0, le=3600)
+
+    @field_validator("user")
+    @classmethod
+    def _user_without_nul(cls, value: str | None) -> str | None:
+        return _no_nul(value)
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        parsed = URL.parse(url)
+        if parsed.scheme.split("+", 1)[0] not in ("singlestoredb", "singlestore", "mysql"):
+            raise ValueError(f"expected singlestoredb:// or mysql://, got scheme {parsed.scheme!r}")
+        fields: dict[str, Any] = dict(_url_options(parsed, ("table_prefix",)))
+        if parsed.host:
+            fields["host"] = parsed.host
+        if parsed.port is not None:
+            fields["port"] = parsed.port
+        if parsed.username:
+            fields["user"] = parsed.username
+        if parsed.password is not None:
+            fields["password"] = SecretStr(parsed.password)
+        if parsed.database:
+            fields["database"] = parsed.database
+        return fields
+
+
+class UpstashVectorKnowledgeConfig(KnowledgeConfig):
+    """Upstash Vector through upstash-vector (REST): one namespace per collection of one index.
+
+    ``url`` is the index's REST URL (``https://<name>-<region>-vector.upstash.io``) and ``token``
+    its REST token; also ``upstash-vector://:TOKEN@host``. An index has one dimension and one
+    similarity function (set when it is created), so every collection must use them.
+    """
+
+    backend: ClassVar[str] = "upstash_vector"
+
+    url: str
+    token: SecretStr
+    namespace_prefix: str = Field(default="praison-", pattern=r"^[A-Za-z0-9_-]{0,32}$")
+    timeout: float = Field(default=30.0, gt=0, le=3600)
+
+    @field_validator("url")
+    @classmethod
+    def _rest_url(cls, value: str) -> str:
+        checked = _https_url(value)
+        assert checked is not None
+        return checked
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        parsed = URL.parse(url)
+        if parsed.scheme in ("http", "https"):
+            return {"url": url}
+        if parsed.scheme not in ("upstash-vector", "upstash_vector"):
+            raise ValueError(f"expected https:// or upstash-vector://:TOKEN@host, got scheme {parsed.scheme!r}")
+        fields: dict[str, Any] = dict(_url_options(parsed, ("namespace_prefix",)))
+        if parsed.password is not None:
+            fields["token"] = SecretStr(parsed.password)
+        fields["url"] = URL(scheme="https", host=parsed.host, port=parsed.port).render()
+        return fields
+
+
+class CosmosDbKnowledgeConfig(KnowledgeConfig):
+    """Azure Cosmos DB for NoSQL (vector search) through azure-cosmos: one container per collection.
+
+    ``url`` is the account endpoint (``https://<account>.documents.azure.com:443/``) and ``key`` its
+    key; a connection string ``AccountEndpoint=...;AccountKey=...;`` is accepted as the URL.
+    """
+
+    backend: ClassVar[str] = "cosmosdb"
+
+    url: str
+    key: SecretStr
+    database: str = Field(default="praisonai", pattern=r"^[A-Za-z0-9_-]{1,255}$")
+    container_prefix: str = Field(default="kb_", pattern=r"^[A-Za-z0-9_-]{0,16}$")
+    vector_index: Literal["flat", "quantizedFlat", "diskANN", "none"] = "quantizedFlat"
+    """The vector index of new containers (``none``: brute force only)."""
+    timeout: float = Field(default=30.0, gt=0, le=3600)
+
+    @field_validator("url")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        checked = _https_url(value)
+        assert checked is not None
+        return checked
+
+    @classmethod
+    def url_fields(cls, url: str) -> dict[str, Any]:
+        if "AccountEndpoint=" in url:
+            parts = dict(part.split("=", 1) for part in url.split(";") if "=" in part)
+            if "AccountEndpoint" not in parts or "AccountKey" not in parts:
+                raise ValueError("a connection string needs AccountEndpoint and AccountKey")
+            return {"url": parts["AccountEndpoint"], "key": SecretStr(parts["AccountKey"])}
+        parsed = URL.parse(url)
+        if parsed.scheme not in ("http", "https"):
+            raise ValueError("expected https://<account>.documents.azure.com:443/ or a connection string")
+        return {"url": url}

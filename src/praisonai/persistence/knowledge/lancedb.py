@@ -32,33 +32,12 @@ the check and the write.
 
 from __future__ import annotations
 
-import math
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 from .._loading import import_driver
 from .._values import dump_json, load_json
-from ..errors import StoreError
-from ._common import (
-    check_collection_metadata,
-    check_collection_name,
-    check_delete_args,
-    check_dimension,
-    check_distance,
-    check_document_ids,
-    check_documents,
-    check_embedding,
-    check_score_threshold,
-    check_search_limit,
-    collection_exists,
-    collection_not_found,
-    document_exists,
-    parse_filters,
-)
 from ._filter_native import (
-    ALWAYS,
     NEVER,
     All,
     Atom,
@@ -71,14 +50,15 @@ from ._filter_native import (
     StrRange,
     field_key,
     index_metadata,
-    lower,
-    simplify,
+    render,
 )
 from ._filter_native import (
     Any as AnyOf,
 )
-from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from ._store import CollectionSettings, KnowledgeStoreBase, score_of_distance
+from .base import Distance, KnowledgeDocument
 from .config import LanceDbKnowledgeConfig
+from .filters import FilterNode
 
 __all__ = ["LanceDbKnowledgeStore"]
 
@@ -96,12 +76,20 @@ def _column(key: str, suffix: str) -> str:
     return f"m_{key}_{suffix}"
 
 
-class LanceDbKnowledgeStore(KnowledgeStore):
+class _Target(NamedTuple):
+    table: Any  # the Lance table
+    dimension: int
+    distance: Distance
+    metadata: dict[str, Any] | None
+
+
+class LanceDbKnowledgeStore(KnowledgeStoreBase[_Target]):
     """A KnowledgeStore on LanceDB tables."""
 
     backend = _BACKEND
 
     def __init__(self, config: LanceDbKnowledgeConfig) -> None:
+        super().__init__()
         self.config = config
         lancedb = import_driver("lancedb", backend=_BACKEND, extra=_EXTRA)
         self._pa: Any = import_driver("pyarrow", backend=_BACKEND, extra=_EXTRA)
@@ -112,24 +100,21 @@ class LanceDbKnowledgeStore(KnowledgeStore):
         if config.region is not None:
             options["region"] = config.region
         self._db: Any = lancedb.connect(config.uri, **options)
-        self._lock = threading.RLock()
-        self._closed = False
 
-    # -- collections ----------------------------------------------------------
+    # -- engine primitives (called with the lock held) ---------------------------
 
-    def create_collection(
-        self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        check_collection_name(name, _BACKEND)
-        check_dimension(dimension, _BACKEND)
-        check_distance(distance, _BACKEND)
-        metadata = check_collection_metadata(metadata, _BACKEND)
+    def _find(self, name: str) -> _Target | None:
+        try:
+            table = self._db.open_table(name)
+        except (FileNotFoundError, ValueError):
+            return None
+        stored = (table.schema.metadata or {}).get(_MARKER)
+        if stored is None:
+            return None
+        return _Target(table, *CollectionSettings.from_json(stored))
+
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
         pa = self._pa
-        settings = dump_json({"dimension": dimension, "distance": distance, "metadata": metadata}, _BACKEND)
         schema = pa.schema(
             [
                 pa.field("id", pa.string(), nullable=False),
@@ -139,82 +124,35 @@ class LanceDbKnowledgeStore(KnowledgeStore):
                 pa.field("created_at", pa.float64(), nullable=False),
                 pa.field("vector", pa.list_(pa.float32(), dimension), nullable=False),
             ],
-            metadata={_MARKER: settings.encode()},
+            metadata={_MARKER: CollectionSettings(dimension, distance, metadata).to_json(_BACKEND).encode()},
         )
-        with self._call():
-            if self._table(name) is not None:
-                raise collection_exists(name, _BACKEND)
-            self._db.create_table(name, schema=schema)
+        self._db.create_table(name, schema=schema)
 
-    def delete_collection(self, name: str) -> bool:
-        check_collection_name(name, _BACKEND)
-        with self._call():
-            if self._table(name) is None:
-                return False
-            self._db.drop_table(name)
-            return True
+    def _drop(self, name: str, target: _Target) -> None:
+        self._db.drop_table(name)
 
-    def collection_exists(self, name: str) -> bool:
-        check_collection_name(name, _BACKEND)
-        with self._call():
-            return self._table(name) is not None
-
-    def list_collections(self) -> list[str]:
-        with self._call():
-            names: list[str] = []
-            token = None
-            while True:
-                page = self._db.list_tables(page_token=token)
-                names.extend(page.tables)
-                token = page.page_token
-                if not token:
-                    break
-            return sorted(name for name in names if self._table(name) is not None)
-
-    def describe_collection(self, name: str) -> CollectionInfo:
-        """The collection's dimension, distance and metadata (see ``KnowledgeTransfer``)."""
-        with self._call():
-            _, settings = self._require(name)
-        return CollectionInfo(name, settings["dimension"], settings["distance"], settings["metadata"])
-
-    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
-        """Every document, embeddings included, ``batch_size`` at a time (see ``KnowledgeTransfer``)."""
-        offset = 0
+    def _names(self) -> list[str]:
+        names: list[str] = []
+        token = None
         while True:
-            with self._call():
-                table, _ = self._require(collection)
-                rows = table.search().select(list(_BASE_COLUMNS)).offset(offset).limit(batch_size).to_list()
-            if not rows:
-                return
-            yield [self._document(row) for row in rows]
-            offset += len(rows)
+            page = self._db.list_tables(page_token=token)
+            names.extend(page.tables)
+            token = page.page_token
+            if not token:
+                break
+        return [name for name in names if self._find(name) is not None]
 
-    # -- documents -------------------------------------------------------------
+    def _taken(self, name: str, target: _Target, ids: list[str]) -> list[str]:
+        return [row["id"] for row in self._select(target.table, self._expr.col("id").isin(ids), ["id"])]
 
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=False)
-
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=True)
-
-    def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, overwrite: bool) -> list[str]:
-        with self._call():
-            table, settings = self._require(collection)
-            prepared = check_documents(documents, settings["dimension"], _BACKEND)
-            if not prepared:
-                return []
-            ids = [document.id for document in prepared]
-            if not overwrite:
-                taken = [row["id"] for row in self._select(table, self._expr.col("id").isin(ids), ["id"])]
-                if taken:
-                    raise document_exists(collection, taken, _BACKEND)
-            self._add_typed_columns(table, prepared)
-            data = self._rows(table.schema, prepared)
-            if overwrite:
-                table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(data)
-            else:
-                table.add(data)
-            return ids
+    def _put(self, name: str, target: _Target, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        table = target.table
+        self._add_typed_columns(table, documents)
+        data = self._rows(table.schema, documents)
+        if overwrite:
+            table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(data)
+        else:
+            table.add(data)
 
     def _add_typed_columns(self, table: Any, documents: list[KnowledgeDocument]) -> None:
         present = set(table.schema.names)
@@ -251,111 +189,61 @@ class LanceDbKnowledgeStore(KnowledgeStore):
                 columns[name].append(values.get(name, default))
         return self._pa.Table.from_pydict(columns, schema=schema)
 
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
+    def _search(
+        self, name: str, target: _Target, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        limit = check_search_limit(limit, _BACKEND)
-        threshold = check_score_threshold(score_threshold, _BACKEND)
-        with self._call():
-            table, settings = self._require(collection)
-            distance: Distance = settings["distance"]
-            query = check_embedding(query_embedding, settings["dimension"], _BACKEND, "query_embedding")
-            where = self._where(table, filters)
-            if where is NEVER:
-                return []
-            builder = (
-                table.search(query, vector_column_name="vector")
-                .distance_type(_NATIVE[distance])
-                .select(list(_BASE_COLUMNS))
-                .limit(limit)
-            )
-            if where is not None:
-                builder = builder.where(where, prefilter=True)
-            rows = builder.to_list()
+        where = self._where(target.table, node)
+        if where is NEVER:
+            return []
+        builder = (
+            target.table.search(query, vector_column_name="vector")
+            .distance_type(_NATIVE[target.distance])
+            .select(list(_BASE_COLUMNS))
+            .limit(limit)
+        )
+        if where is not None:
+            builder = builder.where(where, prefilter=True)
         results = []
-        for row in rows:
-            score = _score(distance, float(row["_distance"]))
-            if threshold is not None and score < threshold:
-                continue
+        for row in builder.to_list():
             document = self._document(row)
-            document.score = score
+            document.score = score_of_distance(target.distance, float(row["_distance"]))
             results.append(document)
         return results
 
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        wanted = check_document_ids(ids, _BACKEND)
-        with self._call():
-            table, _ = self._require(collection)
-            if not wanted:
-                return []
-            rows = self._select(table, self._expr.col("id").isin(list(dict.fromkeys(wanted))), list(_BASE_COLUMNS))
-        found = {row["id"]: row for row in rows}
-        return [self._document(found[i]) for i in wanted if i in found]
+    def _fetch(self, name: str, target: _Target, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        rows = self._select(target.table, self._expr.col("id").isin(ids), list(_BASE_COLUMNS))
+        return {row["id"]: self._document(row) for row in rows}
 
-    def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        wanted, node = check_delete_args(ids, filters, _BACKEND)
-        with self._call():
-            table, _ = self._require(collection)
-            if wanted is not None and not wanted:
-                return 0
-            where = self._where(table, filters) if node is not None else None
-            if where is NEVER:
-                return 0
-            if wanted is not None:
-                by_id = self._expr.col("id").isin(list(dict.fromkeys(wanted)))
-                where = by_id if where is None else by_id & where
-            if where is None:  # a filter every document matches
-                where = self._expr.lit(True)
-            result = table.delete(where)
-            return int(result.num_deleted_rows)
+    def _remove(self, name: str, target: _Target, ids: list[str] | None, node: FilterNode | None) -> int:
+        where = self._where(target.table, node)
+        if where is NEVER:
+            return 0
+        if ids is not None:
+            by_id = self._expr.col("id").isin(ids)
+            where = by_id if where is None else by_id & where
+        if where is None:  # a filter every document matches
+            where = self._expr.lit(True)
+        return int(target.table.delete(where).num_deleted_rows)
 
-    def count(self, collection: str) -> int:
-        with self._call():
-            table, _ = self._require(collection)
-            return int(table.count_rows())
+    def _count(self, name: str, target: _Target) -> int:
+        return int(target.table.count_rows())
 
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
+    def _scan(self, name: str, target: _Target, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        table, offset = target.table, 0
+        while True:
+            rows = table.search().select(list(_BASE_COLUMNS)).offset(offset).limit(batch_size).to_list()
+            if not rows:
                 return
-            self._closed = True
-            close = getattr(self._db, "close", None)
-            if callable(close):
-                close()
+            yield [self._document(row) for row in rows]
+            offset += len(rows)
+            table = self._require(name).table
+
+    def _release(self) -> None:
+        close = getattr(self._db, "close", None)
+        if callable(close):
+            close()
 
     # -- helpers ---------------------------------------------------------------
-
-    @contextmanager
-    def _call(self) -> Iterator[None]:
-        with self._lock:
-            if self._closed:
-                raise StoreError("the store is closed", backend=_BACKEND)
-            yield
-
-    def _table(self, name: str) -> Any:
-        try:
-            table = self._db.open_table(name)
-        except (FileNotFoundError, ValueError):
-            return None
-        return table if _MARKER in (table.schema.metadata or {}) else None
-
-    def _require(self, name: str) -> tuple[Any, dict[str, Any]]:
-        check_collection_name(name, _BACKEND)
-        table = self._table(name)
-        if table is None:
-            raise collection_not_found(name, _BACKEND)
-        settings: dict[str, Any] = load_json(table.schema.metadata[_MARKER])
-        return table, settings
 
     def _select(self, table: Any, where: Any, columns: list[str]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = table.search().where(where).select(columns).limit(None).to_list()
@@ -371,8 +259,7 @@ class LanceDbKnowledgeStore(KnowledgeStore):
             created_at=float(row["created_at"]),
         )
 
-    def _where(self, table: Any, filters: Filter | None) -> Any:
-        node = parse_filters(filters, _BACKEND)
+    def _where(self, table: Any, node: FilterNode | None) -> Any:
         if node is None:
             return None
         columns = set(table.schema.names)
@@ -383,12 +270,7 @@ class LanceDbKnowledgeStore(KnowledgeStore):
                 return None
             return isinstance(atom, Ne)
 
-        lowered = simplify(lower(node, _BACKEND), known)
-        if lowered == NEVER:
-            return NEVER
-        if lowered == ALWAYS:
-            return None
-        return self._render(lowered)
+        return render(node, _BACKEND, self._render, known=known)
 
     def _render(self, node: Lowered) -> Any:
         col, lit = self._expr.col, self._expr.lit
@@ -418,9 +300,3 @@ class LanceDbKnowledgeStore(KnowledgeStore):
             return (kind_column == lit(kind)) & compared[node.op]
         assert not isinstance(node, Chunk), "lowered without chunks"
         raise AssertionError(f"unexpected filter node {node!r}")
-
-
-def _score(distance: Distance, raw: float) -> float:
-    if distance == "euclidean":
-        return 1.0 / (1.0 + math.sqrt(max(raw, 0.0)))
-    return 1.0 - raw

@@ -148,11 +148,11 @@ class LangChainKnowledgeStore(FrameworkKnowledgeStore):
                 ids=ids,
             )
 
-    def _remove(self, store_ids: list[str]) -> None:
+    def _remove_records(self, store_ids: list[str]) -> None:
         if self.vector_store.delete(ids=store_ids) is False:
             raise StoreError("the LangChain store refused to delete documents", backend=self.backend)
 
-    def _fetch(self, store_ids: list[str]) -> dict[str, StoredRecord]:
+    def _fetch_records(self, store_ids: list[str]) -> dict[str, StoredRecord]:
         found = {}
         for document in self.vector_store.get_by_ids(store_ids):
             found[str(document.id)] = StoredRecord(

@@ -50,37 +50,23 @@ import concurrent.futures
 import contextlib
 import hashlib
 import math
+import os
 import shutil
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
+from .._files import open_lock_file, write_atomically
 from .._loading import import_driver
-from .._values import check_limit, dump_json, load_json
+from .._values import dump_json, load_json
 from ..errors import InvalidInputError, StoreError
-from ._common import (
-    check_collection_metadata,
-    check_collection_name,
-    check_delete_args,
-    check_dimension,
-    check_distance,
-    check_document_ids,
-    check_documents,
-    check_embedding,
-    check_score_threshold,
-    check_search_limit,
-    collection_exists,
-    collection_not_found,
-    copy_document,
-    document_exists,
-    parse_filters,
-)
-from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from ._common import copy_document
+from ._store import InProcessKnowledgeStore
+from .base import Distance, KnowledgeDocument
 from .config import LightRagKnowledgeConfig
-from .filters import matches
-from .memory import _write_atomically
+from .filters import FilterNode, matches
 
 __all__ = ["CodePointTokenizer", "LightRagKnowledgeStore"]
 
@@ -112,7 +98,7 @@ class _Collection:
     vectors: dict[str, list[float]] = field(default_factory=dict)  # chunk text -> caller's vector, while writing
 
 
-class LightRagKnowledgeStore(KnowledgeStore):
+class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
     """Knowledge store on LightRAG; thread-safe (one lock, one event loop thread)."""
 
     backend = "lightrag"
@@ -122,219 +108,108 @@ class LightRagKnowledgeStore(KnowledgeStore):
         self._lightrag = import_driver("lightrag", backend=self.backend, extra="lightrag")
         self._utils = import_driver("lightrag.utils", backend=self.backend, extra="lightrag")
         self._numpy = import_driver("numpy", backend=self.backend, extra="lightrag")
-        self._lock = threading.RLock()
-        self._closed = False
+        super().__init__()
         self._root = Path(self.config.working_dir).expanduser()
         self._root.mkdir(parents=True, exist_ok=True)
         # LightRAG shares in-process state by workspace name alone, whatever the working_dir.
         self._suffix = hashlib.sha256(str(self._root.resolve()).encode("utf-8")).hexdigest()[:10]
-        self._lock_file: IO[str] | None = _lock_directory(self._root, self.backend)
+        # LightRAG's JSON files are not safe for two writers.
+        self._lock_fd: int | None = open_lock_file(
+            self._root / "praisonai.lock", f"{self._root} is in use by another store", self.backend
+        )
+        try:
+            self._collections: dict[str, _Collection] = self._load_catalogue()
+        except BaseException:
+            os.close(self._lock_fd)
+            raise
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="praisonai-lightrag", daemon=True)
         self._thread.start()
-        self._collections: dict[str, _Collection] = self._load_catalogue()
 
-    # -- collections --------------------------------------------------------
+    # -- engine primitives (called with the lock held) ------------------------
 
-    def create_collection(
-        self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        name = check_collection_name(name, self.backend)
-        dimension = check_dimension(dimension, self.backend)
-        distance = check_distance(distance, self.backend, supported=("cosine",))
-        copied = check_collection_metadata(metadata, self.backend)
-        with self._lock:
-            self._check_open()
-            if name in self._collections:
-                raise collection_exists(name, self.backend)
-            shutil.rmtree(self._root / self._workspace(name), ignore_errors=True)  # leftovers of an interrupted delete
-            self._collections[name] = _Collection(dimension, distance, copied)
-            self._save_catalogue()
+    def _supported_distances(self) -> tuple[Distance]:
+        return ("cosine",)
 
-    def delete_collection(self, name: str) -> bool:
-        name = check_collection_name(name, self.backend)
-        with self._lock:
-            self._check_open()
-            target = self._collections.pop(name, None)
-            if target is None:
-                return False
-            self._save_catalogue()
-            if target.rag is not None:
-                self._run(_drop_storages(target.rag))
-            shutil.rmtree(self._root / self._workspace(name), ignore_errors=True)
-            return True
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        shutil.rmtree(self._root / self._workspace(name), ignore_errors=True)  # leftovers of an interrupted delete
+        self._collections[name] = _Collection(dimension, distance, metadata)
+        self._save_catalogue()
 
-    def collection_exists(self, name: str) -> bool:
-        name = check_collection_name(name, self.backend)
-        with self._lock:
-            self._check_open()
-            return name in self._collections
+    def _drop(self, name: str, target: _Collection) -> None:
+        del self._collections[name]
+        self._save_catalogue()
+        if target.rag is not None:
+            self._run(_drop_storages(target.rag))
+        shutil.rmtree(self._root / self._workspace(name), ignore_errors=True)
 
-    def list_collections(self) -> list[str]:
-        with self._lock:
-            self._check_open()
-            return sorted(self._collections)
+    def _put(self, name: str, target: _Collection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        replacing = {document.id for document in documents if document.id in target.documents}
+        self._check_indexable(name, target, documents, replacing=replacing)
+        if replacing:
+            self._discard(name, target, sorted(replacing))
+        self._index(name, target, documents)
 
-    # -- documents ----------------------------------------------------------
-
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        with self._lock:
-            target = self._collection(collection)
-            prepared = check_documents(documents, target.dimension, self.backend)
-            taken = [document.id for document in prepared if document.id in target.documents]
-            if taken:
-                raise document_exists(collection, taken, self.backend)
-            self._check_indexable(collection, target, prepared, replacing=set())
-            self._index(collection, target, prepared)
-            return [document.id for document in prepared]
-
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        with self._lock:
-            target = self._collection(collection)
-            prepared = check_documents(documents, target.dimension, self.backend)
-            replacing = {document.id for document in prepared if document.id in target.documents}
-            self._check_indexable(collection, target, prepared, replacing=replacing)
-            if replacing:
-                self._remove(collection, target, sorted(replacing))
-            self._index(collection, target, prepared)
-            return [document.id for document in prepared]
-
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
+    def _search(
+        self, name: str, target: _Collection, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        limit = check_search_limit(limit, self.backend)
-        threshold = check_score_threshold(score_threshold, self.backend)
-        node = parse_filters(filters, self.backend)
-        with self._lock:
-            target = self._collection(collection)
-            query = check_embedding(query_embedding, target.dimension, self.backend, "query_embedding")
-            if not target.documents:
-                return []
-            rag = self._rag(collection, target)
-            # Every chunk: filters are evaluated here, and documents are ranked by their best chunk.
-            chunks = self._run(rag.chunks_vdb.query("", top_k=self._chunk_count(target), query_embedding=query))
-            best: dict[str, float] = {}
-            for chunk in chunks:
-                document_id = chunk.get("full_doc_id")
-                score = float(chunk["distance"])
-                if document_id in target.documents and (document_id not in best or score > best[document_id]):
-                    best[document_id] = 0.0 if math.isnan(score) else score
-            ranked = sorted(best.items(), key=lambda item: -item[1])
-            results = []
-            for document_id, score in ranked:
-                document = target.documents[document_id]
-                if node is not None and not matches(node, document.metadata):
-                    continue
-                if threshold is not None and score < threshold:
-                    break
-                result = copy_document(document)
-                result.score = score
-                results.append(result)
-                if len(results) == limit:
-                    break
-            return results
-
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        wanted = check_document_ids(ids, self.backend)
-        with self._lock:
-            target = self._collection(collection)
-            return [
-                copy_document(target.documents[document_id])
-                for document_id in dict.fromkeys(wanted)
-                if document_id in target.documents
-            ]
-
-    def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        wanted, node = check_delete_args(ids, filters, self.backend)
-        with self._lock:
-            target = self._collection(collection)
-            candidates = target.documents if wanted is None else dict.fromkeys(wanted)
-            doomed = [
-                document_id
-                for document_id in candidates
-                if document_id in target.documents
-                and (node is None or matches(node, target.documents[document_id].metadata))
-            ]
-            if doomed:
-                self._remove(collection, target, doomed)
-            return len(doomed)
-
-    def count(self, collection: str) -> int:
-        with self._lock:
-            return len(self._collection(collection).documents)
-
-    # -- KnowledgeTransfer extras (for migrate / export) --------------------
-
-    def describe_collection(self, name: str) -> CollectionInfo:
-        with self._lock:
-            target = self._collection(name)
-            return CollectionInfo(
-                name, target.dimension, target.distance, check_collection_metadata(target.metadata, self.backend)
-            )
-
-    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
-        size = check_limit(batch_size, self.backend, "batch_size", allow_zero=False)
-        with self._lock:
-            ids = list(self._collection(collection).documents)
-        for start in range(0, len(ids), size):
-            with self._lock:
-                documents = self._collection(collection).documents
-                batch = [copy_document(documents[i]) for i in ids[start : start + size] if i in documents]
-            if batch:
-                yield batch
+        if not target.documents:
+            return []
+        rag = self._rag(name, target)
+        # Every chunk: filters are evaluated here, and documents are ranked by their best chunk.
+        chunks = self._run(rag.chunks_vdb.query("", top_k=self._chunk_count(target), query_embedding=query))
+        best: dict[str, float] = {}
+        for chunk in chunks:
+            document_id = chunk.get("full_doc_id")
+            score = float(chunk["distance"])
+            if document_id in target.documents and (document_id not in best or score > best[document_id]):
+                best[document_id] = 0.0 if math.isnan(score) else score
+        results = []
+        for document_id, score in sorted(best.items(), key=lambda item: -item[1]):
+            document = target.documents[document_id]
+            if node is not None and not matches(node, document.metadata):
+                continue
+            result = copy_document(document)
+            result.score = score
+            results.append(result)
+            if len(results) == limit:
+                break
+        return results
 
     # -- LightRAG itself ----------------------------------------------------
 
     def lightrag(self, collection: str) -> Any:
         """The ``LightRAG`` instance of ``collection`` (its methods are async and belong to this store's loop)."""
-        with self._lock:
-            return self._rag(collection, self._collection(collection))
+        with self._call():
+            return self._rag(collection, self._require(collection))
 
     def rag_query(self, collection: str, question: str, **query_param: Any) -> Any:
         """LightRAG's answer to ``question`` over ``collection``; ``query_param`` goes to ``QueryParam``
         (``mode="mix"`` by default). Needs ``llm_model_func`` and ``embedding_func``."""
         if self.config.embedding_func is None or self.config.llm_model_func is None:
             raise StoreError("rag_query needs both llm_model_func and embedding_func", backend=self.backend)
-        with self._lock:
-            rag = self._rag(collection, self._collection(collection))
+        with self._call():
+            rag = self._rag(collection, self._require(collection))
             param = self._lightrag.QueryParam(**{"mode": "mix", **query_param})
             return self._run(rag.aquery(question, param=param))
 
     # -- lifecycle ----------------------------------------------------------
 
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            try:
-                for target in self._collections.values():
-                    if target.rag is not None:
-                        rag, target.rag = target.rag, None
-                        self._run(rag.finalize_storages())
-            finally:
-                with contextlib.suppress(Exception):
-                    self._run(_cancel_pending())
-                self._loop.call_soon_threadsafe(self._loop.stop)
-                self._thread.join()
-                self._loop.close()
-                if self._lock_file is not None:
-                    self._lock_file.close()
-                    self._lock_file = None
+    def _release(self) -> None:
+        try:
+            for target in self._collections.values():
+                if target.rag is not None:
+                    rag, target.rag = target.rag, None
+                    self._run(rag.finalize_storages())
+        finally:
+            with contextlib.suppress(Exception):
+                self._run(_cancel_pending())
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
     def __repr__(self) -> str:
         return f"LightRagKnowledgeStore(working_dir={self.config.working_dir!r})"
@@ -402,7 +277,7 @@ class LightRagKnowledgeStore(KnowledgeStore):
             shown = "; ".join(f"{key!r}: {value}" for key, value in list(failed.items())[:3])
             raise StoreError(f"LightRAG failed to process {len(failed)} document(s): {shown}", backend=self.backend)
 
-    def _remove(self, collection: str, target: _Collection, ids: list[str]) -> None:
+    def _discard(self, collection: str, target: _Collection, ids: list[str]) -> None:
         rag = self._rag(collection, target)
         for document_id in ids:
             self._run(rag.adelete_by_doc_id(document_id))
@@ -481,18 +356,6 @@ class LightRagKnowledgeStore(KnowledgeStore):
         future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
         return future.result()
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StoreError("the store is closed", backend=self.backend)
-
-    def _collection(self, name: str) -> _Collection:
-        self._check_open()
-        check_collection_name(name, self.backend)
-        target = self._collections.get(name)
-        if target is None:
-            raise collection_not_found(name, self.backend)
-        return target
-
     # -- files --------------------------------------------------------------
 
     def _load_catalogue(self) -> dict[str, _Collection]:
@@ -523,7 +386,7 @@ class LightRagKnowledgeStore(KnowledgeStore):
                 for name, target in self._collections.items()
             },
         }
-        _write_atomically(self._root / _CATALOGUE, dump_json(data, self.backend, "catalogue"))
+        write_atomically(self._root / _CATALOGUE, dump_json(data, self.backend, "catalogue"))
 
     def _save_documents(self, collection: str, target: _Collection) -> None:
         directory = self._root / self._workspace(collection)
@@ -539,27 +402,12 @@ class LightRagKnowledgeStore(KnowledgeStore):
             }
             for document in target.documents.values()
         ]
-        _write_atomically(directory / _SIDECAR, dump_json({"documents": documents}, self.backend, "documents"))
+        write_atomically(directory / _SIDECAR, dump_json({"documents": documents}, self.backend, "documents"))
 
 
 def _processed(status: dict[str, Any] | None) -> bool:
     state = None if status is None else status.get("status")
     return getattr(state, "value", state) == "processed"
-
-
-def _lock_directory(directory: Path, backend: str) -> IO[str]:
-    """Hold ``<directory>/praisonai.lock`` exclusively: LightRAG's JSON files are not safe for two writers."""
-    lock_file = open(directory / "praisonai.lock", "a", encoding="utf-8")  # noqa: SIM115 - held while open
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks
-        return lock_file
-    try:
-        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock_file.close()
-        raise StoreError(f"{directory} is in use by another store", backend=backend) from None
-    return lock_file
 
 
 async def _extract_nothing(prompt: str, system_prompt: str | None = None, **kwargs: Any) -> str:

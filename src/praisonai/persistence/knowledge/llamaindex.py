@@ -73,10 +73,10 @@ class LlamaIndexKnowledgeStore(FrameworkKnowledgeStore):
             )
         self.vector_store.add(nodes)
 
-    def _remove(self, store_ids: list[str]) -> None:
+    def _remove_records(self, store_ids: list[str]) -> None:
         self.vector_store.delete_nodes(node_ids=store_ids)
 
-    def _fetch(self, store_ids: list[str]) -> dict[str, StoredRecord]:
+    def _fetch_records(self, store_ids: list[str]) -> dict[str, StoredRecord]:
         if self._simple:
             data = self.vector_store.data
             return {

@@ -27,37 +27,21 @@ or another process) from opening the same file while the first is open.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from .._values import check_limit, dump_json, load_json
+from .._files import open_lock_file
+from .._files import write_atomically as _write_atomically
+from .._values import dump_json, load_json
 from ..errors import StoreError
-from ._common import (
-    check_collection_metadata,
-    check_collection_name,
-    check_delete_args,
-    check_dimension,
-    check_distance,
-    check_document_ids,
-    check_documents,
-    check_embedding,
-    check_score_threshold,
-    check_search_limit,
-    collection_exists,
-    collection_not_found,
-    copy_document,
-    document_exists,
-    parse_filters,
-)
-from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore, similarity
+from ._common import copy_document
+from ._store import InProcessKnowledgeStore
+from .base import Distance, KnowledgeDocument, similarity
 from .config import MemoryKnowledgeConfig
-from .filters import matches
+from .filters import FilterNode, matches
 
 __all__ = ["MemoryKnowledgeStore"]
 
@@ -77,222 +61,92 @@ class _Collection:
         return _Collection(self.dimension, self.distance, self.metadata, dict(self.documents))
 
 
-class MemoryKnowledgeStore(KnowledgeStore):
+class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
     """Thread-safe in-process vector store with exact search and an optional JSON file."""
 
     backend = "memory"
 
     def __init__(self, config: MemoryKnowledgeConfig | None = None) -> None:
+        super().__init__()
         self.config = config or MemoryKnowledgeConfig()
-        self._lock = threading.Lock()
         self._collections: dict[str, _Collection] = {}
-        self._closed = False
         self._path: Path | None = None
-        self._lock_file: IO[str] | None = None
+        self._lock_fd: int | None = None
         if self.config.path is not None:
             self._open_file(Path(self.config.path).expanduser())
 
-    # -- collections --------------------------------------------------------
+    # -- engine primitives (called with the lock held) ------------------------
 
-    def create_collection(
-        self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        name = check_collection_name(name, self.backend)
-        dimension = check_dimension(dimension, self.backend)
-        distance = check_distance(distance, self.backend)
-        copied = check_collection_metadata(metadata, self.backend)
-        with self._lock:
-            self._check_open()
-            if name in self._collections:
-                raise collection_exists(name, self.backend)
-            created = _Collection(dimension, distance, copied)
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        created = _Collection(dimension, distance, metadata)
 
-            def change() -> None:
-                self._collections[name] = created
+        def change() -> None:
+            self._collections[name] = created
 
-            self._write(change)
+        self._commit(change)
 
-    def delete_collection(self, name: str) -> bool:
-        name = check_collection_name(name, self.backend)
-        with self._lock:
-            self._check_open()
-            if name not in self._collections:
-                return False
+    def _drop(self, name: str, target: _Collection) -> None:
+        def change() -> None:
+            del self._collections[name]
 
-            def change() -> None:
-                del self._collections[name]
+        self._commit(change)
 
-            self._write(change)
-            return True
+    def _put(self, name: str, target: _Collection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        def change() -> None:
+            for document in documents:
+                target.documents[document.id] = document
 
-    def collection_exists(self, name: str) -> bool:
-        name = check_collection_name(name, self.backend)
-        with self._lock:
-            self._check_open()
-            return name in self._collections
+        self._commit(change)
 
-    def list_collections(self) -> list[str]:
-        with self._lock:
-            self._check_open()
-            return sorted(self._collections)
-
-    # -- documents ----------------------------------------------------------
-
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        with self._lock:
-            target = self._collection(collection)
-            prepared = check_documents(documents, target.dimension, self.backend)
-            taken = [document.id for document in prepared if document.id in target.documents]
-            if taken:
-                raise document_exists(collection, taken, self.backend)
-            self._write(lambda: _put_all(target, prepared))
-            return [document.id for document in prepared]
-
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        with self._lock:
-            target = self._collection(collection)
-            prepared = check_documents(documents, target.dimension, self.backend)
-            self._write(lambda: _put_all(target, prepared))
-            return [document.id for document in prepared]
-
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
+    def _search(
+        self, name: str, target: _Collection, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        limit = check_search_limit(limit, self.backend)
-        threshold = check_score_threshold(score_threshold, self.backend)
-        node = parse_filters(filters, self.backend)
-        with self._lock:
-            target = self._collection(collection)
-            query = check_embedding(query_embedding, target.dimension, self.backend, "query_embedding")
-            scored: list[tuple[float, KnowledgeDocument]] = []
-            for document in target.documents.values():
-                if node is not None and not matches(node, document.metadata):
-                    continue
-                assert document.embedding is not None  # check_documents guarantees it
-                score = similarity(target.distance, query, document.embedding)
-                if threshold is None or score >= threshold:
-                    scored.append((score, document))
-            # Stable: equal scores keep insertion order.
-            scored.sort(key=lambda pair: -pair[0])
-            results = []
-            for score, document in scored[:limit]:
-                result = copy_document(document)
-                result.score = score
-                results.append(result)
-            return results
+        scored: list[tuple[float, KnowledgeDocument]] = []
+        for document in target.documents.values():
+            if node is not None and not matches(node, document.metadata):
+                continue
+            assert document.embedding is not None  # check_documents guarantees it
+            scored.append((similarity(target.distance, query, document.embedding), document))
+        # Stable: equal scores keep insertion order.
+        scored.sort(key=lambda pair: -pair[0])
+        results = []
+        for score, document in scored[:limit]:
+            result = copy_document(document)
+            result.score = score
+            results.append(result)
+        return results
 
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        wanted = check_document_ids(ids, self.backend)
-        with self._lock:
-            target = self._collection(collection)
-            found: list[KnowledgeDocument] = []
-            seen: set[str] = set()
-            for document_id in wanted:
-                document = target.documents.get(document_id)
-                if document is not None and document_id not in seen:
-                    seen.add(document_id)
-                    found.append(copy_document(document))
-            return found
+    def _discard(self, name: str, target: _Collection, ids: list[str]) -> None:
+        def change() -> None:
+            for document_id in ids:
+                del target.documents[document_id]
 
-    def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        wanted, node = check_delete_args(ids, filters, self.backend)
-        with self._lock:
-            target = self._collection(collection)
-            candidates = target.documents if wanted is None else dict.fromkeys(wanted)
-            doomed = [
-                document_id
-                for document_id in candidates
-                if document_id in target.documents
-                and (node is None or matches(node, target.documents[document_id].metadata))
-            ]
-            if doomed:
+        self._commit(change)
 
-                def change() -> None:
-                    for document_id in doomed:
-                        del target.documents[document_id]
+    def _release(self) -> None:
+        try:
+            if self._path is not None and not self.config.autosave:
+                self._save()
+        finally:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
-                self._write(change)
-            return len(doomed)
-
-    def count(self, collection: str) -> int:
-        with self._lock:
-            return len(self._collection(collection).documents)
-
-    # -- KnowledgeTransfer --------------------------------------------------
-
-    def describe_collection(self, name: str) -> CollectionInfo:
-        with self._lock:
-            target = self._collection(name)
-            return CollectionInfo(
-                name, target.dimension, target.distance, check_collection_metadata(target.metadata, self.backend)
-            )
-
-    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
-        size = check_limit(batch_size, self.backend, "batch_size", allow_zero=False)
-        with self._lock:
-            ids = list(self._collection(collection).documents)
-        for start in range(0, len(ids), size):
-            with self._lock:
-                documents = self._collection(collection).documents
-                batch = [copy_document(documents[i]) for i in ids[start : start + size] if i in documents]
-            if batch:
-                yield batch
-
-    # -- lifecycle ----------------------------------------------------------
+    # -- the file -----------------------------------------------------------
 
     def save(self) -> None:
         """Write the file now (needed only with ``autosave=False``)."""
-        with self._lock:
-            self._check_open()
+        with self._call():
             if self._path is None:
                 raise StoreError("no path was configured; nothing to save to", backend=self.backend)
             self._save()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            try:
-                if self._path is not None and not self.config.autosave:
-                    self._save()
-            finally:
-                if self._lock_file is not None:
-                    self._lock_file.close()
-                    self._lock_file = None
 
     def __repr__(self) -> str:
         return f"MemoryKnowledgeStore(path={self.config.path!r})"
 
     # -- internals (called with the lock held) ------------------------------
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StoreError("the store is closed", backend=self.backend)
-
-    def _collection(self, name: str) -> _Collection:
-        self._check_open()
-        check_collection_name(name, self.backend)
-        target = self._collections.get(name)
-        if target is None:
-            raise collection_not_found(name, self.backend)
-        return target
-
-    def _write(self, change: Callable[[], None]) -> None:
+    def _commit(self, change: Callable[[], None]) -> None:
         """Apply ``change()``; with autosave, persist it or roll it back."""
         if self._path is None or not self.config.autosave:
             change()
@@ -314,15 +168,14 @@ class MemoryKnowledgeStore(KnowledgeStore):
     def _open_file(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = path.with_name(path.name + ".lock")
-        lock_file = open(lock_path, "a", encoding="utf-8")  # noqa: SIM115 - held for the store's life
+        lock_fd = open_lock_file(lock_path, f"{path} is in use by another store", self.backend)
         try:
-            _lock_exclusively(lock_file, path)
             if path.exists():
                 self._collections = _load(path)
         except BaseException:
-            lock_file.close()
+            os.close(lock_fd)
             raise
-        self._lock_file = lock_file
+        self._lock_fd = lock_fd
         self._path = path
 
     def _save(self) -> None:
@@ -354,11 +207,6 @@ class MemoryKnowledgeStore(KnowledgeStore):
         _write_atomically(self._path, text)
 
 
-def _put_all(collection: _Collection, documents: list[KnowledgeDocument]) -> None:
-    for document in documents:
-        collection.documents[document.id] = document
-
-
 def _load(path: Path) -> dict[str, _Collection]:
     try:
         data = load_json(path.read_bytes())
@@ -382,42 +230,3 @@ def _load(path: Path) -> dict[str, _Collection]:
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise StoreError(f"cannot read {path}: {error}", backend="memory") from error
     return collections
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _lock_exclusively(file: IO[str], path: Path) -> None:
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; one store per file is the caller's duty
-        return
-    try:
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise StoreError(f"{path} is in use by another store", backend="memory") from None
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)

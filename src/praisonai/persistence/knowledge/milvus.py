@@ -43,32 +43,16 @@ from __future__ import annotations
 import math
 import os
 import re
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from .._loading import import_driver
 from .._values import dump_json, load_json
-from ..errors import BackendUnavailableError, InvalidInputError, StoreError
+from ..errors import BackendUnavailableError, InvalidInputError
 from ._common import (
-    check_collection_metadata,
-    check_collection_name,
-    check_delete_args,
-    check_dimension,
-    check_distance,
-    check_document_ids,
-    check_documents,
-    check_embedding,
-    check_score_threshold,
     check_search_limit,
-    collection_exists,
-    collection_not_found,
-    document_exists,
-    parse_filters,
 )
 from ._filter_native import (
-    ALWAYS,
     NEVER,
     All,
     Chunk,
@@ -82,13 +66,16 @@ from ._filter_native import (
     field_key,
     index_metadata,
     lower,
+    render,
     string_digest,
 )
 from ._filter_native import (
     Any as AnyOf,
 )
-from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from ._store import CollectionSettings, KnowledgeStoreBase, error_chain
+from .base import Distance, Filter, KnowledgeDocument
 from .config import MilvusKnowledgeConfig
+from .filters import FilterNode
 
 __all__ = ["MilvusKnowledgeStore"]
 
@@ -140,12 +127,13 @@ def _literal(value: object) -> str:
     return f'"{value}"'
 
 
-class MilvusKnowledgeStore(KnowledgeStore):
+class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     """A KnowledgeStore on Milvus (milvus-lite or a server)."""
 
     backend = _BACKEND
 
     def __init__(self, config: MilvusKnowledgeConfig) -> None:
+        super().__init__()
         self.config = config
         pymilvus = import_driver("pymilvus", backend=_BACKEND, extra=_EXTRA)
         self._types: Any = pymilvus.DataType
@@ -165,111 +153,68 @@ class MilvusKnowledgeStore(KnowledgeStore):
                     f"cannot reach the Milvus server: {type(error).__name__}", backend=_BACKEND
                 ) from error
             raise
-        self._lock = threading.RLock()
-        self._closed = False
 
-    # -- collections ----------------------------------------------------------
-
-    def create_collection(
+    def search(
         self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        check_collection_name(name, _BACKEND)
-        check_dimension(dimension, _BACKEND)
-        check_distance(distance, _BACKEND)
-        metadata = check_collection_metadata(metadata, _BACKEND)
+        collection: str,
+        query_embedding: Sequence[float],
+        limit: int = 5,
+        filters: Filter | None = None,
+        score_threshold: float | None = None,
+    ) -> list[KnowledgeDocument]:
+        limit = check_search_limit(limit, _BACKEND)
+        if limit > _MAX_RESULTS:
+            raise InvalidInputError(f"limit is {limit}; Milvus returns at most {_MAX_RESULTS}", backend=_BACKEND)
+        return super().search(collection, query_embedding, limit, filters, score_threshold)
+
+    # -- engine primitives (called with the lock held) ---------------------------
+
+    def _find(self, name: str) -> CollectionSettings | None:
+        native = _native_name(name)
+        if not self._client.has_collection(native):
+            return None
+        properties = self._client.describe_collection(native).get("properties") or {}
+        stored = properties.get(_PROPERTY)
+        return None if stored is None else CollectionSettings.from_json(stored)
+
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
         types = self._types
-        with self._call():
-            if self._settings(name) is not None:
-                raise collection_exists(name, _BACKEND)
-            schema = self._client.create_schema(auto_id=False, enable_dynamic_field=False)
-            schema.add_field("id", types.VARCHAR, is_primary=True, max_length=1024)
-            schema.add_field("vector", types.FLOAT_VECTOR, dim=dimension)
-            schema.add_field("content", types.VARCHAR, max_length=_MAX_TEXT)
-            schema.add_field("metadata", types.VARCHAR, max_length=_MAX_TEXT)
-            schema.add_field("content_hash", types.VARCHAR, max_length=256)
-            schema.add_field("created_at", types.DOUBLE)
-            schema.add_field("idx", types.JSON)
-            index = self._client.prepare_index_params()
-            index.add_index("vector", index_type="FLAT", metric_type=_METRIC[distance])
-            settings = {"dimension": dimension, "distance": distance, "metadata": metadata}
-            self._client.create_collection(
-                _native_name(name),
-                schema=schema,
-                index_params=index,
-                consistency_level="Strong",
-                properties={_PROPERTY: dump_json(settings, _BACKEND)},
-            )
+        schema = self._client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", types.VARCHAR, is_primary=True, max_length=1024)
+        schema.add_field("vector", types.FLOAT_VECTOR, dim=dimension)
+        schema.add_field("content", types.VARCHAR, max_length=_MAX_TEXT)
+        schema.add_field("metadata", types.VARCHAR, max_length=_MAX_TEXT)
+        schema.add_field("content_hash", types.VARCHAR, max_length=256)
+        schema.add_field("created_at", types.DOUBLE)
+        schema.add_field("idx", types.JSON)
+        index = self._client.prepare_index_params()
+        index.add_index("vector", index_type="FLAT", metric_type=_METRIC[distance])
+        self._client.create_collection(
+            _native_name(name),
+            schema=schema,
+            index_params=index,
+            consistency_level="Strong",
+            properties={_PROPERTY: CollectionSettings(dimension, distance, metadata).to_json(_BACKEND)},
+        )
 
-    def delete_collection(self, name: str) -> bool:
-        check_collection_name(name, _BACKEND)
-        with self._call():
-            if self._settings(name) is None:
-                return False
-            self._client.drop_collection(_native_name(name))
-            return True
+    def _drop(self, name: str, target: CollectionSettings) -> None:
+        self._client.drop_collection(_native_name(name))
 
-    def collection_exists(self, name: str) -> bool:
-        check_collection_name(name, _BACKEND)
-        with self._call():
-            return self._settings(name) is not None
+    def _names(self) -> list[str]:
+        names = [_portable_name(native) for native in self._client.list_collections()]
+        return [name for name in names if _is_portable(name) and self._find(name) is not None]
 
-    def list_collections(self) -> list[str]:
-        with self._call():
-            names = [_portable_name(native) for native in self._client.list_collections()]
-            return sorted(name for name in names if _is_portable(name) and self._settings(name) is not None)
+    def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
+        return [row["id"] for row in self._client.get(_native_name(name), ids=ids, output_fields=["id"])]
 
-    def describe_collection(self, name: str) -> CollectionInfo:
-        """The collection's dimension, distance and metadata (see ``KnowledgeTransfer``)."""
-        with self._call():
-            settings = self._require(name)
-        return CollectionInfo(name, settings["dimension"], settings["distance"], settings["metadata"])
-
-    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
-        """Every document, embeddings included, ``batch_size`` at a time (see ``KnowledgeTransfer``)."""
-        with self._call():
-            self._require(collection)
-            iterator = self._client.query_iterator(
-                _native_name(collection), batch_size=batch_size, filter="", output_fields=_OUTPUT
-            )
-        try:
-            while True:
-                with self._call():
-                    rows = iterator.next()
-                if not rows:
-                    return
-                yield [self._document(row) for row in rows]
-        finally:
-            iterator.close()
-
-    # -- documents -------------------------------------------------------------
-
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=False)
-
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=True)
-
-    def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, overwrite: bool) -> list[str]:
-        with self._call():
-            settings = self._require(collection)
-            prepared = check_documents(documents, settings["dimension"], _BACKEND)
-            if not prepared:
-                return []
-            rows = [self._row(document) for document in prepared]
-            native = _native_name(collection)
-            ids = [document.id for document in prepared]
-            if not overwrite:
-                taken = self._client.get(native, ids=ids, output_fields=["id"])
-                if taken:
-                    raise document_exists(collection, [row["id"] for row in taken], _BACKEND)
-                self._client.insert(native, rows)
-            else:
-                self._client.upsert(native, rows)
-            return ids
+    def _put(
+        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
+    ) -> None:
+        rows = [self._row(document) for document in documents]
+        if overwrite:
+            self._client.upsert(_native_name(name), rows)
+        else:
+            self._client.insert(_native_name(name), rows)
 
     def _row(self, document: KnowledgeDocument) -> dict[str, Any]:
         metadata = dump_json(document.metadata, _BACKEND, "metadata")
@@ -303,134 +248,80 @@ class MilvusKnowledgeStore(KnowledgeStore):
             "idx": index,
         }
 
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
+    def _search(
+        self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        limit = check_search_limit(limit, _BACKEND)
-        if limit > _MAX_RESULTS:
-            raise InvalidInputError(f"limit is {limit}; Milvus returns at most {_MAX_RESULTS}", backend=_BACKEND)
-        threshold = check_score_threshold(score_threshold, _BACKEND)
-        with self._call():
-            settings = self._require(collection)
-            distance: Distance = settings["distance"]
-            query = check_embedding(query_embedding, settings["dimension"], _BACKEND, "query_embedding")
-            expression = self._expression(filters)
-            if expression is NEVER:
-                return []
-            found = self._client.search(
-                _native_name(collection),
-                data=[query],
-                limit=limit,
-                filter=expression or "",
-                output_fields=_OUTPUT,
-                search_params={"metric_type": _METRIC[distance]},
-            )
+        expression = self._expression(node)
+        if expression is NEVER:
+            return []
+        found = self._client.search(
+            _native_name(name),
+            data=[query],
+            limit=limit,
+            filter=expression or "",
+            output_fields=_OUTPUT,
+            search_params={"metric_type": _METRIC[target.distance]},
+        )
         results = []
         for hit in found[0]:
             raw = float(hit["distance"])
-            score = 1.0 / (1.0 + math.sqrt(max(raw, 0.0))) if distance == "euclidean" else raw
-            if threshold is not None and score < threshold:
-                continue
             document = self._document({**hit["entity"], "id": hit["id"]})
-            document.score = score
+            document.score = 1.0 / (1.0 + math.sqrt(max(raw, 0.0))) if target.distance == "euclidean" else raw
             results.append(document)
         return results
 
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        wanted = check_document_ids(ids, _BACKEND)
-        with self._call():
-            self._require(collection)
-            if not wanted:
-                return []
-            rows = self._client.get(_native_name(collection), ids=list(dict.fromkeys(wanted)), output_fields=_OUTPUT)
-        found = {row["id"]: row for row in rows}
-        return [self._document(found[i]) for i in wanted if i in found]
+    def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        rows = self._client.get(_native_name(name), ids=ids, output_fields=_OUTPUT)
+        return {row["id"]: self._document(row) for row in rows}
 
-    def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        wanted, node = check_delete_args(ids, filters, _BACKEND)
-        with self._call():
-            self._require(collection)
-            native = _native_name(collection)
-            if wanted is not None:
-                if not wanted:
-                    return 0
-                rows = self._client.get(native, ids=list(dict.fromkeys(wanted)), output_fields=["id", "metadata"])
-                if node is not None:
-                    lowered = lower(node, _BACKEND, chunk_limit=_CHUNKS)
-                    rows = [row for row in rows if evaluate(lowered, _index(load_json(row["metadata"])))]
-                doomed = [row["id"] for row in rows]
-                if doomed:
-                    self._client.delete(native, ids=doomed)
-                return len(doomed)
-            expression = self._expression(filters)
-            if expression is NEVER:
-                return 0
-            deleted = 0
+    def _remove(self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None) -> int:
+        native = _native_name(name)
+        if ids is not None:
+            rows = self._client.get(native, ids=ids, output_fields=["id", "metadata"])
+            if node is not None:
+                lowered = lower(node, _BACKEND, chunk_limit=_CHUNKS)
+                rows = [row for row in rows if evaluate(lowered, _index(load_json(row["metadata"])))]
+            doomed = [row["id"] for row in rows]
+            if doomed:
+                self._client.delete(native, ids=doomed)
+            return len(doomed)
+        expression = self._expression(node)
+        if expression is NEVER:
+            return 0
+        deleted = 0
+        while True:
+            rows = self._client.query(native, filter=expression or "", output_fields=["id"], limit=_PAGE)
+            if not rows:
+                return deleted
+            self._client.delete(native, ids=[row["id"] for row in rows])
+            deleted += len(rows)
+
+    def _count(self, name: str, target: CollectionSettings) -> int:
+        rows = self._client.query(_native_name(name), filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
+    def _scan(self, name: str, target: CollectionSettings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        iterator = self._client.query_iterator(
+            _native_name(name), batch_size=batch_size, filter="", output_fields=_OUTPUT
+        )
+        try:
             while True:
-                rows = self._client.query(native, filter=expression or "", output_fields=["id"], limit=_PAGE)
+                rows = iterator.next()
                 if not rows:
-                    return deleted
-                self._client.delete(native, ids=[row["id"] for row in rows])
-                deleted += len(rows)
+                    return
+                yield [self._document(row) for row in rows]
+        finally:
+            iterator.close()
 
-    def count(self, collection: str) -> int:
-        with self._call():
-            self._require(collection)
-            rows = self._client.query(_native_name(collection), filter="", output_fields=["count(*)"])
-            return int(rows[0]["count(*)"])
+    def _release(self) -> None:
+        self._client.close()
 
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._client.close()
+    def _engine_error(self, error: Exception) -> Exception | None:
+        if not self.config.is_local and _is_connection_error(error):
+            return BackendUnavailableError(f"cannot reach the Milvus server: {type(error).__name__}", backend=_BACKEND)
+        return None
 
     # -- helpers ---------------------------------------------------------------
-
-    @contextmanager
-    def _call(self) -> Iterator[None]:
-        with self._lock:
-            if self._closed:
-                raise StoreError("the store is closed", backend=_BACKEND)
-            try:
-                yield
-            except StoreError:
-                raise
-            except Exception as error:
-                if not self.config.is_local and _is_connection_error(error):
-                    raise BackendUnavailableError(
-                        f"cannot reach the Milvus server: {type(error).__name__}", backend=_BACKEND
-                    ) from error
-                raise
-
-    def _settings(self, name: str) -> dict[str, Any] | None:
-        native = _native_name(name)
-        if not self._client.has_collection(native):
-            return None
-        properties = self._client.describe_collection(native).get("properties") or {}
-        stored = properties.get(_PROPERTY)
-        if stored is None:
-            return None
-        settings: dict[str, Any] = load_json(stored)
-        return settings
-
-    def _require(self, name: str) -> dict[str, Any]:
-        check_collection_name(name, _BACKEND)
-        settings = self._settings(name)
-        if settings is None:
-            raise collection_not_found(name, _BACKEND)
-        return settings
 
     def _document(self, row: dict[str, Any]) -> KnowledgeDocument:
         return KnowledgeDocument(
@@ -442,16 +333,8 @@ class MilvusKnowledgeStore(KnowledgeStore):
             created_at=float(row["created_at"]),
         )
 
-    def _expression(self, filters: Filter | None) -> Any:
-        node = parse_filters(filters, _BACKEND)
-        if node is None:
-            return None
-        lowered = lower(node, _BACKEND, chunk_limit=_CHUNKS)
-        if lowered == NEVER:
-            return NEVER
-        if lowered == ALWAYS:
-            return None
-        return _render(lowered)
+    def _expression(self, node: FilterNode | None) -> Any:
+        return render(node, _BACKEND, _render, chunk_limit=_CHUNKS)
 
 
 def _index(metadata: Any) -> dict[str, Any]:
@@ -496,14 +379,9 @@ def _render(node: Lowered) -> str:
 
 
 def _is_connection_error(error: BaseException) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        text = str(current)
-        if type(current).__name__ in ("MilvusUnavailableException", "ConnectionError") or "UNAVAILABLE" in text:
-            return True
-        if "Fail connecting to server" in text:
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+    return any(
+        type(current).__name__ in ("MilvusUnavailableException", "ConnectionError")
+        or "UNAVAILABLE" in str(current)
+        or "Fail connecting to server" in str(current)
+        for current in error_chain(error)
+    )

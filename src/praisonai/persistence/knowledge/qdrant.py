@@ -405,10 +405,7 @@ class QdrantKnowledgeStore(KnowledgeStore):
 
     def _document(self, record: Any, distance: Distance) -> KnowledgeDocument:
         payload = record.payload
-        if distance == "cosine":
-            embedding = [float(x) for x in payload["embedding"]]
-        else:
-            embedding = [float(x) for x in record.vector]
+        embedding = _floats(payload["embedding"] if distance == "cosine" else record.vector)
         return KnowledgeDocument(
             id=payload["id"],
             content=payload["content"],
@@ -456,6 +453,13 @@ class QdrantKnowledgeStore(KnowledgeStore):
             return models.FieldCondition(key=f"c.{key}_{node.index}", range=models.Range(**bounds[node.op]))
         assert not isinstance(node, StrRange), "lowered with chunks"
         raise AssertionError(f"unexpected filter node {node!r}")
+
+
+def _floats(values: Sequence[Any]) -> list[float]:
+    """A new list of floats; a list that holds only floats already is copied at C speed."""
+    if set(map(type, values)) == {float}:
+        return list(values)
+    return [float(x) for x in values]
 
 
 def _is_connection_error(error: BaseException) -> bool:

@@ -36,34 +36,18 @@ none exists and writes them in one MULTI/EXEC.
 
 from __future__ import annotations
 
-import math
 import struct
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, StoreError
 from ._common import (
-    check_collection_metadata,
-    check_collection_name,
-    check_delete_args,
-    check_dimension,
-    check_distance,
-    check_document_ids,
-    check_documents,
-    check_embedding,
-    check_score_threshold,
-    check_search_limit,
     collection_exists,
-    collection_not_found,
     document_exists,
-    parse_filters,
 )
 from ._filter_native import (
-    ALWAYS,
     NEVER,
     All,
     Atom,
@@ -76,15 +60,16 @@ from ._filter_native import (
     StrRange,
     field_key,
     index_metadata,
-    lower,
-    simplify,
+    render,
     string_digest,
 )
 from ._filter_native import (
     Any as AnyOf,
 )
-from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from ._store import CollectionSettings, KnowledgeStoreBase, score_of_distance
+from .base import Distance, KnowledgeDocument
 from .config import RedisVectorKnowledgeConfig
+from .filters import FilterNode
 
 __all__ = ["RedisVectorKnowledgeStore"]
 
@@ -121,12 +106,13 @@ def _number_text(value: int | float) -> str:
     return repr(float(value)) if isinstance(value, float) or abs(value) > 2**53 else str(value)
 
 
-class RedisVectorKnowledgeStore(KnowledgeStore):
+class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     """A KnowledgeStore on Redis with the search module."""
 
     backend = _BACKEND
 
     def __init__(self, config: RedisVectorKnowledgeConfig) -> None:
+        super().__init__()
         self.config = config
         redis = import_driver("redis", backend=_BACKEND, extra=_EXTRA)
         self._errors: Any = redis.exceptions
@@ -145,35 +131,26 @@ class RedisVectorKnowledgeStore(KnowledgeStore):
         self._prefix = config.key_prefix
         self._catalogue = f"{self._prefix}:collections"
         self._format = "<{}f" if config.vector_type == "FLOAT32" else "<{}d"
-        self._lock = threading.RLock()
-        self._closed = False
 
-    # -- collections ----------------------------------------------------------
+    # -- engine primitives (called with the lock held) ---------------------------
 
-    def create_collection(
-        self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        check_collection_name(name, _BACKEND)
-        check_dimension(dimension, _BACKEND)
-        check_distance(distance, _BACKEND)
-        metadata = check_collection_metadata(metadata, _BACKEND)
-        settings = dump_json({"dimension": dimension, "distance": distance, "metadata": metadata}, _BACKEND)
+    def _find(self, name: str) -> CollectionSettings | None:
+        stored = self._redis.hget(self._catalogue, name)
+        return None if stored is None else CollectionSettings.from_json(stored)
+
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        settings = CollectionSettings(dimension, distance, metadata).to_json(_BACKEND)
         config = self.config
         vector = ["TYPE", config.vector_type, "DIM", str(dimension), "DISTANCE_METRIC", _METRIC[distance]]
         schema = ["iddigest", "TAG", "CASESENSITIVE", "vec", "VECTOR", config.algorithm, str(len(vector)), *vector]
-        with self._call():
-            if not self._redis.hsetnx(self._catalogue, name, settings):
-                raise collection_exists(name, _BACKEND)
-            try:
-                self._redis.delete(self._fields_key(name))
-                self._create_index(name, schema)
-            except BaseException:
-                self._redis.hdel(self._catalogue, name)
-                raise
+        if not self._redis.hsetnx(self._catalogue, name, settings):
+            raise collection_exists(name, _BACKEND)
+        try:
+            self._redis.delete(self._fields_key(name))
+            self._create_index(name, schema)
+        except BaseException:
+            self._redis.hdel(self._catalogue, name)
+            raise
 
     def _create_index(self, name: str, schema: list[str]) -> None:
         command = ["FT.CREATE", self._index(name), "ON", "HASH", "PREFIX", "1", self._document_prefix(name)]
@@ -186,78 +163,35 @@ class RedisVectorKnowledgeStore(KnowledgeStore):
             self._redis.execute_command("FT.DROPINDEX", self._index(name), "DD")
             self._redis.execute_command(*command, "SCHEMA", *schema)
 
-    def delete_collection(self, name: str) -> bool:
-        check_collection_name(name, _BACKEND)
-        with self._call():
-            if not self._redis.hdel(self._catalogue, name):
-                return False
-            try:
-                self._redis.execute_command("FT.DROPINDEX", self._index(name), "DD")
-            except self._errors.ResponseError as error:
-                if "unknown index" not in str(error).lower() and "no such index" not in str(error).lower():
-                    raise
-            self._redis.delete(self._fields_key(name))
-            return True
+    def _drop(self, name: str, target: CollectionSettings) -> None:
+        if not self._redis.hdel(self._catalogue, name):
+            return  # dropped by another client meanwhile
+        try:
+            self._redis.execute_command("FT.DROPINDEX", self._index(name), "DD")
+        except self._errors.ResponseError as error:
+            if "unknown index" not in str(error).lower() and "no such index" not in str(error).lower():
+                raise
+        self._redis.delete(self._fields_key(name))
 
-    def collection_exists(self, name: str) -> bool:
-        check_collection_name(name, _BACKEND)
-        with self._call():
-            return bool(self._redis.hexists(self._catalogue, name))
+    def _names(self) -> list[str]:
+        return [name.decode() for name in self._redis.hkeys(self._catalogue)]
 
-    def list_collections(self) -> list[str]:
-        with self._call():
-            return sorted(name.decode() for name in self._redis.hkeys(self._catalogue))
+    def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> tuple[()]:
+        return ()  # _put checks atomically, in the transaction that writes
 
-    def describe_collection(self, name: str) -> CollectionInfo:
-        """The collection's dimension, distance and metadata (see ``KnowledgeTransfer``)."""
-        with self._call():
-            settings = self._require(name)
-        return CollectionInfo(name, settings["dimension"], settings["distance"], settings["metadata"])
-
-    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
-        """Every document, embeddings included, ``batch_size`` at a time (see ``KnowledgeTransfer``)."""
-        with self._call():
-            self._require(collection)
-            reply = self._redis.execute_command(
-                "FT.AGGREGATE", self._index(collection), "*", "LOAD", "1", "@__key",
-                "WITHCURSOR", "COUNT", str(batch_size), "DIALECT", "2",
-            )  # fmt: skip
-        while True:
-            rows, cursor = reply
-            with self._call():
-                documents = self._load([row[1] for row in rows[1:]])
-            if documents:
-                yield documents
-            if not cursor:
-                return
-            with self._call():
-                reply = self._redis.execute_command("FT.CURSOR", "READ", self._index(collection), cursor)
-
-    # -- documents -------------------------------------------------------------
-
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=False)
-
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=True)
-
-    def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, overwrite: bool) -> list[str]:
-        with self._call():
-            settings = self._require(collection)
-            prepared = check_documents(documents, settings["dimension"], _BACKEND)
-            if not prepared:
-                return []
-            hashes = [(self._key(collection, document.id), self._hash(document)) for document in prepared]
-            self._add_attributes(collection, prepared)
-            if overwrite:
-                with self._redis.pipeline(transaction=True) as pipe:
-                    for key, mapping in hashes:
-                        pipe.delete(key)
-                        pipe.hset(key, mapping=mapping)
-                    pipe.execute()
-            else:
-                self._insert_atomically(collection, hashes)
-            return [document.id for document in prepared]
+    def _put(
+        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
+    ) -> None:
+        hashes = [(self._key(name, document.id), self._hash(document)) for document in documents]
+        self._add_attributes(name, documents)
+        if overwrite:
+            with self._redis.pipeline(transaction=True) as pipe:
+                for key, mapping in hashes:
+                    pipe.delete(key)
+                    pipe.hset(key, mapping=mapping)
+                pipe.execute()
+        else:
+            self._insert_atomically(name, hashes)
 
     def _insert_atomically(self, collection: str, hashes: list[tuple[str, dict[str, Any]]]) -> None:
         keys = [key for key, _ in hashes]
@@ -327,122 +261,90 @@ class RedisVectorKnowledgeStore(KnowledgeStore):
                     raise
             self._redis.sadd(self._fields_key(collection), attribute)
 
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
+    def _search(
+        self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        limit = check_search_limit(limit, _BACKEND)
-        threshold = check_score_threshold(score_threshold, _BACKEND)
-        with self._call():
-            settings = self._require(collection)
-            distance: Distance = settings["distance"]
-            query = check_embedding(query_embedding, settings["dimension"], _BACKEND, "query_embedding")
-            params = _Params()
-            condition = self._condition(collection, filters, params)
-            if condition is NEVER:
-                return []
-            k, blob = params.add(str(limit)), params.add(struct.pack(self._format.format(len(query)), *query))
-            text = f"({condition or '*'})=>[KNN {k} @vec {blob} AS {_SCORE}]"
-            reply = self._redis.execute_command(
-                "FT.SEARCH", self._index(collection), text, *params.arguments(),
-                "SORTBY", _SCORE, "ASC", "RETURN", str(len(_RETURN) + 1), *_RETURN, _SCORE,
-                "LIMIT", "0", str(limit), "DIALECT", "2",
-            )  # fmt: skip
+        params = _Params()
+        condition = self._condition(name, node, params)
+        if condition is NEVER:
+            return []
+        k, blob = params.add(str(limit)), params.add(struct.pack(self._format.format(len(query)), *query))
+        text = f"({condition or '*'})=>[KNN {k} @vec {blob} AS {_SCORE}]"
+        reply = self._redis.execute_command(
+            "FT.SEARCH", self._index(name), text, *params.arguments(),
+            "SORTBY", _SCORE, "ASC", "RETURN", str(len(_RETURN) + 1), *_RETURN, _SCORE,
+            "LIMIT", "0", str(limit), "DIALECT", "2",
+        )  # fmt: skip
         results = []
         for fields in _documents(reply):
-            score = _score(distance, float(fields[_SCORE.encode()]))
-            if threshold is not None and score < threshold:
-                continue
             document = self._document(fields)
-            document.score = score
+            document.score = score_of_distance(target.distance, float(fields[_SCORE.encode()]))
             results.append(document)
         return results
 
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        wanted = check_document_ids(ids, _BACKEND)
-        with self._call():
-            self._require(collection)
-            unique = list(dict.fromkeys(wanted))
-            loaded = self._load([self._key(collection, i) for i in unique])
-        found = {document.id: document for document in loaded}
-        return [found[i] for i in wanted if i in found]
+    def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return {document.id: document for document in self._load([self._key(name, i) for i in ids])}
 
-    def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        wanted, node = check_delete_args(ids, filters, _BACKEND)
-        with self._call():
-            self._require(collection)
-            if wanted is not None and not wanted:
-                return 0
-            if node is None:
-                assert wanted is not None
-                return int(self._redis.delete(*{self._key(collection, i) for i in wanted}))
-            params = _Params()
-            condition = self._condition(collection, filters, params)
-            if condition is NEVER:
-                return 0
-            parts = [condition] if condition else []
-            if wanted is not None:
-                digests = " | ".join(params.add(string_digest(i)) for i in dict.fromkeys(wanted))
-                parts.append(f"@iddigest:{{{digests}}}")
-            text = " ".join(f"({part})" for part in parts) or "*"
-            deleted = 0
-            while True:
-                reply = self._redis.execute_command(
-                    "FT.SEARCH", self._index(collection), text, *params.arguments(),
-                    "NOCONTENT", "LIMIT", "0", str(_PAGE), "DIALECT", "2",
-                )  # fmt: skip
-                keys = reply[1:]
-                if not keys:
-                    return deleted
-                deleted += int(self._redis.delete(*keys))
-
-    def count(self, collection: str) -> int:
-        with self._call():
-            self._require(collection)
+    def _remove(self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None) -> int:
+        if node is None:
+            assert ids is not None
+            return int(self._redis.delete(*[self._key(name, i) for i in ids]))
+        params = _Params()
+        condition = self._condition(name, node, params)
+        if condition is NEVER:
+            return 0
+        parts = [condition] if condition else []
+        if ids is not None:
+            digests = " | ".join(params.add(string_digest(i)) for i in ids)
+            parts.append(f"@iddigest:{{{digests}}}")
+        text = " ".join(f"({part})" for part in parts) or "*"
+        deleted = 0
+        while True:
             reply = self._redis.execute_command(
-                "FT.SEARCH", self._index(collection), "*", "NOCONTENT", "LIMIT", "0", "0", "DIALECT", "2"
-            )
-            return int(reply[0])
+                "FT.SEARCH", self._index(name), text, *params.arguments(),
+                "NOCONTENT", "LIMIT", "0", str(_PAGE), "DIALECT", "2",
+            )  # fmt: skip
+            keys = reply[1:]
+            if not keys:
+                return deleted
+            deleted += int(self._redis.delete(*keys))
 
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
+    def _count(self, name: str, target: CollectionSettings) -> int:
+        reply = self._redis.execute_command(
+            "FT.SEARCH", self._index(name), "*", "NOCONTENT", "LIMIT", "0", "0", "DIALECT", "2"
+        )
+        return int(reply[0])
+
+    def _scan(self, name: str, target: CollectionSettings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        reply = self._redis.execute_command(
+            "FT.AGGREGATE", self._index(name), "*", "LOAD", "1", "@__key",
+            "WITHCURSOR", "COUNT", str(batch_size), "DIALECT", "2",
+        )  # fmt: skip
+        while True:
+            rows, cursor = reply
+            yield self._load([row[1] for row in rows[1:]])
+            if not cursor:
                 return
-            self._closed = True
-            self._redis.close()
+            reply = self._redis.execute_command("FT.CURSOR", "READ", self._index(name), cursor)
+
+    def _release(self) -> None:
+        self._redis.close()
+
+    def _engine_error(self, error: Exception) -> Exception | None:
+        if isinstance(error, (self._errors.ConnectionError, self._errors.TimeoutError)):
+            return BackendUnavailableError(
+                f"cannot reach Redis at {self.config.host}:{self.config.port}: {type(error).__name__}",
+                backend=_BACKEND,
+            )
+        if isinstance(error, self._errors.ResponseError):
+            text = str(error).lower()
+            if "unknown command" in text and "ft." in text:
+                return StoreError(
+                    "this Redis has no search module (RediSearch); use Redis Stack or Redis 8", backend=_BACKEND
+                )
+        return None
 
     # -- helpers ---------------------------------------------------------------
-
-    @contextmanager
-    def _call(self) -> Iterator[None]:
-        with self._lock:
-            if self._closed:
-                raise StoreError("the store is closed", backend=_BACKEND)
-            try:
-                yield
-            except StoreError:
-                raise
-            except (self._errors.ConnectionError, self._errors.TimeoutError) as error:
-                raise BackendUnavailableError(
-                    f"cannot reach Redis at {self.config.host}:{self.config.port}: {type(error).__name__}",
-                    backend=_BACKEND,
-                ) from error
-            except self._errors.ResponseError as error:
-                if "unknown command" in str(error).lower() and "ft." in str(error).lower():
-                    raise StoreError(
-                        "this Redis has no search module (RediSearch); use Redis Stack or Redis 8",
-                        backend=_BACKEND,
-                    ) from error
-                raise
 
     def _index(self, name: str) -> str:
         return f"{self._prefix}:idx:{name}"
@@ -458,14 +360,6 @@ class RedisVectorKnowledgeStore(KnowledgeStore):
 
     def _attributes(self, name: str) -> set[str]:
         return {member.decode() for member in self._redis.smembers(self._fields_key(name))}
-
-    def _require(self, name: str) -> dict[str, Any]:
-        check_collection_name(name, _BACKEND)
-        stored = self._redis.hget(self._catalogue, name)
-        if stored is None:
-            raise collection_not_found(name, _BACKEND)
-        settings: dict[str, Any] = load_json(stored)
-        return settings
 
     def _load(self, keys: Sequence[Any]) -> list[KnowledgeDocument]:
         if not keys:
@@ -497,8 +391,7 @@ class RedisVectorKnowledgeStore(KnowledgeStore):
             created_at=float(text("created_at") or 0.0),
         )
 
-    def _condition(self, collection: str, filters: Filter | None, params: _Params) -> Any:
-        node = parse_filters(filters, _BACKEND)
+    def _condition(self, collection: str, node: FilterNode | None, params: _Params) -> Any:
         if node is None:
             return None
         attributes = self._attributes(collection)
@@ -507,12 +400,7 @@ class RedisVectorKnowledgeStore(KnowledgeStore):
             # An attribute the index lacks cannot be queried (it is an error): no document has it.
             return None if _attribute(atom) in attributes else isinstance(atom, Ne)
 
-        lowered = simplify(lower(node, _BACKEND, chunk_limit=_CHUNKS), known)
-        if lowered == NEVER:
-            return NEVER
-        if lowered == ALWAYS:
-            return None
-        return _render(lowered, params)
+        return render(node, _BACKEND, lambda lowered: _render(lowered, params), chunk_limit=_CHUNKS, known=known)
 
 
 def _attribute(atom: Atom) -> str:
@@ -568,9 +456,3 @@ def _documents(reply: list[Any]) -> list[dict[bytes, Any]]:
         flat = reply[index]
         documents.append({flat[i]: flat[i + 1] for i in range(0, len(flat), 2)})
     return documents
-
-
-def _score(distance: Distance, raw: float) -> float:
-    if distance == "euclidean":
-        return 1.0 / (1.0 + math.sqrt(max(raw, 0.0)))
-    return 1.0 - raw

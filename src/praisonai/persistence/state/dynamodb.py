@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 from .._config import secret_value
 from .._loading import import_driver
+from .._redact import redact_secrets, release_secrets
 from ..errors import BackendUnavailableError, InvalidInputError, NotFoundError, StoreError
 from ._document import HASH, VALUE, DocumentStateStore, Item, Token
 from .config import DynamoDBStateConfig
@@ -40,6 +41,7 @@ __all__ = ["DynamoDBStateStore"]
 _BATCH_GET = 100
 _BATCH_WRITE = 25
 _UNAVAILABLE = ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError")
+_BOTOCORE_LOGGERS = ("botocore.auth", "botocore.endpoint", "botocore.httpsession", "botocore.parsers")
 
 
 class DynamoDBStateStore(DocumentStateStore):
@@ -54,29 +56,36 @@ class DynamoDBStateStore(DocumentStateStore):
         boto3 = import_driver("boto3", backend=self.backend, extra="dynamodb")
         botocore_config = import_driver("botocore.config", backend=self.backend, extra="dynamodb")
         self._botocore_exceptions = import_driver("botocore.exceptions", backend=self.backend, extra="dynamodb")
+        secret_key, session_token = secret_value(config.aws_secret_access_key), secret_value(config.aws_session_token)
         session = boto3.session.Session(
             profile_name=config.profile_name,
             region_name=config.region_name,
             aws_access_key_id=config.aws_access_key_id,
-            aws_secret_access_key=secret_value(config.aws_secret_access_key),
-            aws_session_token=secret_value(config.aws_session_token),
+            aws_secret_access_key=secret_key,
+            aws_session_token=session_token,
         )
-        with self._calling():
-            self._client: Any = session.client(
-                "dynamodb",
-                endpoint_url=config.endpoint_url,
-                config=botocore_config.Config(
-                    connect_timeout=config.connect_timeout,
-                    read_timeout=config.read_timeout,
-                    retries={"max_attempts": config.max_attempts, "mode": "standard"},
-                ),
-            )
-            self._table = config.table_name
-            try:
-                self._ensure_table()
-            except BaseException:
-                self._client.close()
-                raise
+        # botocore logs every request it signs at DEBUG level, the session token header included.
+        self._redacted = redact_secrets(_BOTOCORE_LOGGERS, (secret_key, session_token))
+        try:
+            with self._calling():
+                self._client: Any = session.client(
+                    "dynamodb",
+                    endpoint_url=config.endpoint_url,
+                    config=botocore_config.Config(
+                        connect_timeout=config.connect_timeout,
+                        read_timeout=config.read_timeout,
+                        retries={"max_attempts": config.max_attempts, "mode": "standard"},
+                    ),
+                )
+                self._table = config.table_name
+                try:
+                    self._ensure_table()
+                except BaseException:
+                    self._client.close()
+                    raise
+        except BaseException:
+            release_secrets(self._redacted)
+            raise
 
     # -- plumbing --------------------------------------------------------------
 
@@ -263,7 +272,10 @@ class DynamoDBStateStore(DocumentStateStore):
         return attempt + 1
 
     def _shutdown(self) -> None:
-        self._client.close()
+        try:
+            self._client.close()
+        finally:
+            release_secrets(self._redacted)
 
     def __repr__(self) -> str:
         return f"DynamoDBStateStore(table={self.config.table_name!r}, key_prefix={self.config.key_prefix!r})"

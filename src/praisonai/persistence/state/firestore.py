@@ -44,10 +44,20 @@ from .config import FirestoreStateConfig
 __all__ = ["FirestoreStateStore"]
 
 _BATCH = 500  # Firestore's limit of writes per batch
+_MAX_DOCUMENT_BYTES = 1_048_576  # Firestore's limit on a document's storage size
 
 
 def _document_id(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _storage_size(value: Any) -> int:
+    """A document's size as Firestore counts it: strings are UTF-8 bytes + 1, timestamps 8, maps their entries."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8")) + 1
+    if isinstance(value, dict):
+        return sum(len(name.encode("utf-8")) + 1 + _storage_size(item) for name, item in value.items())
+    return 8
 
 
 class FirestoreStateStore(DocumentStateStore):
@@ -99,6 +109,14 @@ class FirestoreStateStore(DocumentStateStore):
             document["h"] = {encode_field_name(field): text for field, text in (item.fields or {}).items()}
         if item.expires_at is not None:
             document["expires_at"] = datetime.fromtimestamp(item.expires_at, tz=timezone.utc)  # microseconds
+        # Checked here: the server would refuse it, and a request over gRPC's 4 MiB would be retried for a minute.
+        size = _storage_size(document) + 32 + len(_document_id(key)) + 1
+        if size > _MAX_DOCUMENT_BYTES:
+            raise InvalidInputError(
+                f"the value of key {key!r:.80} takes {size} bytes as a Firestore document (JSON text, non-ASCII "
+                f"escaped); Firestore stores at most {_MAX_DOCUMENT_BYTES}",
+                backend="firestore",
+            )
         return document
 
     @staticmethod

@@ -10,7 +10,8 @@ fsynced unless ``fsync=False``) before it is acknowledged; every
 ``compact_every`` entries the whole state is written to a temporary file,
 fsynced and renamed over the snapshot, then the journal is emptied. Journal
 entries carry absolute expiry times, so replaying one twice is harmless, and a
-torn last line (a crash mid-append) is ignored. An exclusive lock on the
+torn last line (a crash mid-append) is ignored; a ``set_many`` is one entry, so a
+crash keeps all of it or none. An exclusive lock on the
 journal keeps a second process from sharing the files.
 """
 
@@ -19,13 +20,13 @@ from __future__ import annotations
 import heapq
 import math
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from .._files import lock_exclusively, write_atomically
 from .._values import check_key, check_ttl, dump_json, glob_to_regex, load_json
 from ..errors import InvalidInputError, StoreError, WrongTypeError
 from .base import JSONInput, StateStore
@@ -71,7 +72,7 @@ class MemoryStateStore(StateStore):
         journal_path = snapshot.with_name(snapshot.name + ".journal")
         journal = open(journal_path, "a+", encoding="utf-8")  # noqa: SIM115 - kept open for the store's life
         try:
-            _lock_exclusively(journal, journal_path)
+            lock_exclusively(journal.fileno(), f"{journal_path} is in use by another process", self.backend)
             if snapshot.exists():
                 data = load_json(snapshot.read_text(encoding="utf-8"))
                 for key, (kind, payload, expires_at) in data["items"].items():
@@ -95,6 +96,9 @@ class MemoryStateStore(StateStore):
         op, key = entry[0], entry[1]
         if op == "set":
             self._put(key, _Item(_VALUE, entry[2], entry[3]))
+        elif op == "mset":  # one line for a whole set_many: a crash keeps all of it or none
+            for each_key, text in key:
+                self._put(each_key, _Item(_VALUE, text, entry[2]))
         elif op == "hset":
             item = self._items.get(key)
             if item is None or item.kind != _HASH:
@@ -137,18 +141,7 @@ class MemoryStateStore(StateStore):
         self._purge_expired(now)
         items = {key: [item.kind, item.payload, item.expires_at] for key, item in self._items.items()}
         text = dump_json({"version": 1, "items": items}, self.backend, "snapshot")
-        directory = self._snapshot.parent
-        handle, temporary = tempfile.mkstemp(prefix=self._snapshot.name + ".", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self._snapshot)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        _fsync_directory(directory)
+        write_atomically(self._snapshot, text)
         # Only now is the journal redundant; a crash before this line replays it harmlessly.
         journal.truncate(0)
         journal.seek(0)
@@ -357,8 +350,9 @@ class MemoryStateStore(StateStore):
             self._check_open()
             now = time.time()
             expires_at = None if ttl is None else now + check_ttl(ttl, self.backend)
+            if encoded:
+                self._log(["mset", [[key, text] for key, text in encoded], expires_at])
             for key, text in encoded:
-                self._log(["set", key, text, expires_at])
                 self._put(key, _Item(_VALUE, text, expires_at))
             self._purge_expired(now)
             self._maybe_compact()
@@ -382,27 +376,3 @@ class MemoryStateStore(StateStore):
 
     def __repr__(self) -> str:
         return f"MemoryStateStore(snapshot_path={self.config.snapshot_path!r})"
-
-
-def _lock_exclusively(file: IO[str], path: Path) -> None:
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; one process per snapshot is the caller's duty
-        return
-    try:
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise StoreError(f"{path} is in use by another process", backend="memory") from None
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-__all__ = ["run_async"]
+__all__ = ["run_async", "run_in_threads"]
 
 F = TypeVar("F", bound=Callable[..., Awaitable[None]])
 
@@ -31,3 +32,21 @@ def run_async(test: F) -> Callable[..., None]:
         asyncio.run(main())
 
     return wrapper
+
+
+def run_in_threads(work: Callable[[int], None], count: int) -> list[BaseException]:
+    """Run ``work(0)`` ... ``work(count - 1)`` in ``count`` threads at once; what they raised."""
+    errors: list[BaseException] = []
+
+    def run(number: int) -> None:
+        try:
+            work(number)
+        except BaseException as error:  # pragma: no cover - reported to the caller
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(number,)) for number in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

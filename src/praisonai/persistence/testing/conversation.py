@@ -7,7 +7,6 @@ for asyncio ones: the same checks, the async suite awaiting each call.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,7 +19,7 @@ from ..conversation.base import (
     ConversationStore,
 )
 from ..errors import AlreadyExistsError, NotFoundError
-from ._support import run_async
+from ._support import run_async, run_in_threads
 
 __all__ = ["AsyncConversationStoreContract", "ConversationStoreContract"]
 
@@ -332,21 +331,12 @@ class ConversationStoreContract:
         for session_id in sessions:
             store.create_session(_session(session_id))
         writers, per_writer = 8, 25
-        errors: list[BaseException] = []
 
         def write(writer: int) -> None:
-            try:
-                for index in range(per_writer):
-                    store.add_message(sessions[writer % 2], _message(f"w{writer}-{index:03d}", 1.0))
-            except BaseException as error:  # pragma: no cover - reported below
-                errors.append(error)
+            for index in range(per_writer):
+                store.add_message(sessions[writer % 2], _message(f"w{writer}-{index:03d}", 1.0))
 
-        threads = [threading.Thread(target=write, args=(writer,)) for writer in range(writers)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert run_in_threads(write, writers) == []
         stored = [m for session_id in sessions for m in store.get_messages(session_id)]
         assert len(stored) == writers * per_writer
         assert len({(m.session_id, m.id) for m in stored}) == writers * per_writer

@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import random
 import struct
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -36,6 +35,7 @@ from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError, Unsup
 from ..knowledge._common import FILTER_OPERATORS, filter_operators
 from ..knowledge.base import DISTANCES, Distance, KnowledgeDocument, KnowledgeStore, similarity
 from ..knowledge.filters import matches, parse_filter
+from ._support import run_in_threads
 
 __all__ = ["KnowledgeStoreContract"]
 
@@ -794,22 +794,13 @@ class KnowledgeStoreContract:
         name = self._collection(store)
         writers, per_writer = 4, 10
         vectors = _vectors(20, writers * per_writer, 8)
-        errors: list[BaseException] = []
 
         def write(writer: int) -> None:
-            try:
-                for index in range(per_writer):
-                    number = writer * per_writer + index
-                    store.insert(name, [_document(f"w{number}", vectors[number])])
-            except BaseException as error:  # pragma: no cover - reported below
-                errors.append(error)
+            for index in range(per_writer):
+                number = writer * per_writer + index
+                store.insert(name, [_document(f"w{number}", vectors[number])])
 
-        threads = [threading.Thread(target=write, args=(writer,)) for writer in range(writers)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert run_in_threads(write, writers) == []
         assert store.count(name) == writers * per_writer
 
     def test_reopen_reads_what_was_written(

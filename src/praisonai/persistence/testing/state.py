@@ -7,7 +7,6 @@ ones. TTL tests sleep for about a second in total.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 
 from ..errors import WrongTypeError
 from ..state.base import AsyncStateStore, StateStore
-from ._support import run_async
+from ._support import run_async, run_in_threads
 
 __all__ = ["AsyncStateStoreContract", "StateStoreContract"]
 
@@ -246,22 +245,13 @@ class StateStoreContract:
 
     def test_concurrent_writers_lose_nothing(self, store: StateStore) -> None:
         threads, per_thread = 8, 40
-        errors: list[BaseException] = []
 
         def work(thread: int) -> None:
-            try:
-                for index in range(per_thread):
-                    store.set(f"t{thread}:{index}", [thread, index])
-                    store.hset(f"h{thread}", str(index), index)
-            except BaseException as error:  # pragma: no cover - reported below
-                errors.append(error)
+            for index in range(per_thread):
+                store.set(f"t{thread}:{index}", [thread, index])
+                store.hset(f"h{thread}", str(index), index)
 
-        workers = [threading.Thread(target=work, args=(thread,)) for thread in range(threads)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        assert errors == []
+        assert run_in_threads(work, threads) == []
         assert len(store.keys("t*")) == threads * per_thread
         for thread in range(threads):
             assert store.hgetall(f"h{thread}") == {str(index): index for index in range(per_thread)}

@@ -1,0 +1,399 @@
+"""The knowledge contract written once, on top of a backend's engine primitives.
+
+:class:`KnowledgeStoreBase` does everything the contract asks that is not a
+call to the engine, in the same order on every backend built on it (memory,
+lightrag, the framework adapters, chroma, lancedb, milvus, redis, clickhouse,
+surrealdb_vector), so their semantics cannot drift apart:
+
+- arguments are checked with :mod:`._common` before the engine is touched
+  (filters included);
+- each call holds the store's lock and raises ``StoreError("the store is
+  closed")`` after :meth:`~KnowledgeStoreBase.close`, which is idempotent;
+- an engine error escaping a call goes through
+  :meth:`~KnowledgeStoreBase._engine_error` (a server that cannot be reached
+  becomes :class:`~praisonai.persistence.errors.BackendUnavailableError`);
+- a missing collection is :class:`NotFoundError` (``delete_collection`` and
+  ``collection_exists`` say False), creating an existing one
+  :class:`AlreadyExistsError`; ``insert`` refuses (storing nothing) when an id
+  is taken; ``get`` answers in the order asked, each id once; ``search`` keeps
+  the scores ``>= score_threshold``; ``delete`` never means "delete all";
+- the :class:`~.base.KnowledgeTransfer` extras.
+
+A backend implements the ``_find`` ... ``_scan`` primitives below. Each is
+called with the lock held, the store open and its arguments validated; ``C`` is
+what the backend's ``_find`` returns for an existing collection (its handle,
+with at least the collection's dimension, distance and metadata).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from abc import abstractmethod
+from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+
+from .._values import check_limit, dump_json, load_json
+from ..errors import StoreError
+from ._common import (
+    check_collection_metadata,
+    check_collection_name,
+    check_delete_args,
+    check_dimension,
+    check_distance,
+    check_document_ids,
+    check_documents,
+    check_embedding,
+    check_score_threshold,
+    check_search_limit,
+    collection_exists,
+    collection_not_found,
+    copy_document,
+    document_exists,
+    parse_filters,
+)
+from .base import DISTANCES, CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from .filters import FilterNode, matches
+
+__all__ = ["CollectionSettings", "InProcessKnowledgeStore", "KnowledgeStoreBase", "error_chain", "score_of_distance"]
+
+
+class _Collection(Protocol):
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def distance(self) -> Distance: ...
+
+    @property
+    def metadata(self) -> dict[str, Any] | None: ...
+
+
+C = TypeVar("C", bound=_Collection)
+
+
+class _HeldCollection(_Collection, Protocol):
+    documents: dict[str, KnowledgeDocument]  # by id, in insertion order; never shared with callers
+
+
+H = TypeVar("H", bound=_HeldCollection)
+
+
+class CollectionSettings(NamedTuple):
+    """How a collection was created, for backends that keep it as JSON text (see :meth:`to_json`)."""
+
+    dimension: int
+    distance: Distance
+    metadata: dict[str, Any] | None
+
+    def to_json(self, backend: str) -> str:
+        return dump_json({"dimension": self.dimension, "distance": self.distance, "metadata": self.metadata}, backend)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> CollectionSettings:
+        stored = load_json(text)
+        return cls(int(stored["dimension"]), stored["distance"], stored["metadata"])
+
+
+def score_of_distance(distance: Distance, raw: float) -> float:
+    """The portable score of the distance Chroma, LanceDB and RediSearch report: ``1 - d`` for their
+    cosine and inner-product distances, ``1 / (1 + sqrt(d))`` for their *squared* L2 distance."""
+    if distance == "euclidean":
+        return 1.0 / (1.0 + math.sqrt(max(raw, 0.0)))
+    return 1.0 - raw
+
+
+def error_chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and the errors it was raised from or while handling, each once (for telling engine errors apart)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
+    """The knowledge contract on top of ``_find`` ... ``_scan`` (called with the store's lock held)."""
+
+    backend: str
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # -- engine primitives ------------------------------------------------------
+
+    @abstractmethod
+    def _find(self, name: str) -> C | None:
+        """The collection ``name``, or None if there is none (or it is not one of this backend's)."""
+
+    @abstractmethod
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        """Create the collection (``_find`` just found none); raise ``collection_exists`` on a lost race."""
+
+    @abstractmethod
+    def _drop(self, name: str, target: C) -> None: ...
+
+    @abstractmethod
+    def _names(self) -> Iterable[str]:
+        """The names of this backend's collections, in any order."""
+
+    @abstractmethod
+    def _taken(self, name: str, target: C, ids: list[str]) -> Collection[str]:
+        """The ids among ``ids`` that are stored already. A backend whose ``_put`` checks while it
+        writes (raising ``document_exists``, storing nothing) may answer none here."""
+
+    @abstractmethod
+    def _put(self, name: str, target: C, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        """Store ``documents`` (validated copies, at least one); ``overwrite`` replaces stored ones."""
+
+    @abstractmethod
+    def _search(
+        self, name: str, target: C, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        """At most ``limit`` documents matching ``node`` (None: all), nearest first, each with its score."""
+
+    @abstractmethod
+    def _fetch(self, name: str, target: C, ids: list[str]) -> Mapping[str, KnowledgeDocument]:
+        """The stored documents among ``ids`` (distinct, at least one), by id."""
+
+    @abstractmethod
+    def _remove(self, name: str, target: C, ids: list[str] | None, node: FilterNode | None) -> int:
+        """Delete the documents among ``ids`` (distinct, at least one; None: any) that match ``node``
+        (None: all); ``ids`` and ``node`` are never both None. How many were deleted."""
+
+    @abstractmethod
+    def _count(self, name: str, target: C) -> int: ...
+
+    @abstractmethod
+    def _scan(self, name: str, target: C, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        """Every document, embeddings included, at most ``batch_size`` at a time. Each page is read
+        with the lock held and the store open (a page may look the collection up again)."""
+
+    def _release(self) -> None:
+        """Release the engine; ``close`` calls this once."""
+
+    def _engine_error(self, error: Exception) -> Exception | None:
+        """The error to raise instead of ``error``, an engine error escaping a call; None lets it through."""
+        return None
+
+    def _supported_distances(self) -> Collection[str]:
+        return DISTANCES
+
+    # -- collections --------------------------------------------------------------
+
+    def create_collection(
+        self,
+        name: str,
+        dimension: int,
+        distance: Distance = "cosine",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        backend = self.backend
+        name = check_collection_name(name, backend)
+        dimension = check_dimension(dimension, backend)
+        distance = check_distance(distance, backend, self._supported_distances())
+        copied = check_collection_metadata(metadata, backend)
+        with self._call():
+            if self._find(name) is not None:
+                raise collection_exists(name, backend)
+            self._create(name, dimension, distance, copied)
+
+    def delete_collection(self, name: str) -> bool:
+        name = check_collection_name(name, self.backend)
+        with self._call():
+            target = self._find(name)
+            if target is None:
+                return False
+            self._drop(name, target)
+            return True
+
+    def collection_exists(self, name: str) -> bool:
+        name = check_collection_name(name, self.backend)
+        with self._call():
+            return self._find(name) is not None
+
+    def list_collections(self) -> list[str]:
+        with self._call():
+            return sorted(self._names())
+
+    # -- documents -------------------------------------------------------------------
+
+    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
+        return self._write(collection, documents, overwrite=False)
+
+    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
+        return self._write(collection, documents, overwrite=True)
+
+    def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, overwrite: bool) -> list[str]:
+        with self._call():
+            target = self._require(collection)
+            prepared = check_documents(documents, target.dimension, self.backend)
+            if not prepared:
+                return []
+            ids = [document.id for document in prepared]
+            if not overwrite:
+                taken = self._taken(collection, target, ids)
+                if taken:
+                    raise document_exists(collection, taken, self.backend)
+            self._put(collection, target, prepared, overwrite=overwrite)
+            return ids
+
+    def search(
+        self,
+        collection: str,
+        query_embedding: Sequence[float],
+        limit: int = 5,
+        filters: Filter | None = None,
+        score_threshold: float | None = None,
+    ) -> list[KnowledgeDocument]:
+        limit = check_search_limit(limit, self.backend)
+        threshold = check_score_threshold(score_threshold, self.backend)
+        node = parse_filters(filters, self.backend)
+        with self._call():
+            target = self._require(collection)
+            query = check_embedding(query_embedding, target.dimension, self.backend, "query_embedding")
+            found = self._search(collection, target, query, limit, node)
+        if threshold is None:
+            return found
+        return [document for document in found if document.score is not None and document.score >= threshold]
+
+    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
+        wanted = list(dict.fromkeys(check_document_ids(ids, self.backend)))
+        with self._call():
+            target = self._require(collection)
+            if not wanted:
+                return []
+            found = self._fetch(collection, target, wanted)
+        return [found[document_id] for document_id in wanted if document_id in found]
+
+    def delete(
+        self,
+        collection: str,
+        ids: Sequence[str] | None = None,
+        filters: Filter | None = None,
+    ) -> int:
+        wanted, node = check_delete_args(ids, filters, self.backend)
+        with self._call():
+            target = self._require(collection)
+            if wanted is not None:
+                wanted = list(dict.fromkeys(wanted))
+                if not wanted:
+                    return 0
+            return self._remove(collection, target, wanted, node)
+
+    def count(self, collection: str) -> int:
+        with self._call():
+            return self._count(collection, self._require(collection))
+
+    # -- KnowledgeTransfer extras (for migrate / export) -------------------------------
+
+    def describe_collection(self, name: str) -> CollectionInfo:
+        """The collection's dimension, distance and metadata (see ``KnowledgeTransfer``)."""
+        with self._call():
+            target = self._require(name)
+            metadata = check_collection_metadata(target.metadata, self.backend)  # a copy
+        return CollectionInfo(name, target.dimension, target.distance, metadata)
+
+    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
+        """Every document, embeddings included, ``batch_size`` at a time (see ``KnowledgeTransfer``)."""
+        size = check_limit(batch_size, self.backend, "batch_size", allow_zero=False)
+        with self._call():
+            pages = self._scan(collection, self._require(collection), size)
+        try:
+            while True:
+                with self._call():
+                    page = next(pages, None)
+                if page is None:
+                    return
+                if page:
+                    yield page
+        finally:
+            if isinstance(pages, Generator):
+                pages.close()  # runs the scan's own clean-up now, not when it is collected
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._release()
+
+    # -- helpers for backends ------------------------------------------------------------
+
+    @contextmanager
+    def _call(self) -> Iterator[None]:
+        """Hold the lock for one call to the engine, on an open store, mapping its errors."""
+        with self._lock:
+            if self._closed:
+                raise StoreError("the store is closed", backend=self.backend)
+            try:
+                yield
+            except StoreError:
+                raise
+            except Exception as error:
+                mapped = self._engine_error(error)
+                if mapped is None:
+                    raise
+                raise mapped from error
+
+    def _require(self, name: str) -> C:
+        """The collection ``name``; NotFoundError if there is none."""
+        check_collection_name(name, self.backend)
+        target = self._find(name)
+        if target is None:
+            raise collection_not_found(name, self.backend)
+        return target
+
+
+class InProcessKnowledgeStore(KnowledgeStoreBase[H]):
+    """A store that holds every collection's documents in this process (``memory``; ``lightrag``'s copies).
+
+    ``_collections`` maps each name to a collection with a ``documents`` dict;
+    ``get``, ``delete``, ``count`` and the scan read it (filters with the
+    reference :func:`~.filters.matches`) and return copies. A backend adds the
+    writes (``_create``, ``_drop``, ``_put``, :meth:`_discard`) and ``_search``.
+    """
+
+    _collections: dict[str, H]
+
+    @abstractmethod
+    def _discard(self, name: str, target: H, ids: list[str]) -> None:
+        """Delete the stored documents ``ids`` of the collection."""
+
+    def _find(self, name: str) -> H | None:
+        return self._collections.get(name)
+
+    def _names(self) -> list[str]:
+        return list(self._collections)
+
+    def _taken(self, name: str, target: H, ids: list[str]) -> list[str]:
+        return [document_id for document_id in ids if document_id in target.documents]
+
+    def _fetch(self, name: str, target: H, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        documents = target.documents
+        return {document_id: copy_document(documents[document_id]) for document_id in ids if document_id in documents}
+
+    def _remove(self, name: str, target: H, ids: list[str] | None, node: FilterNode | None) -> int:
+        documents = target.documents
+        doomed = [
+            document_id
+            for document_id in (documents if ids is None else ids)
+            if document_id in documents and (node is None or matches(node, documents[document_id].metadata))
+        ]
+        if doomed:
+            self._discard(name, target, doomed)
+        return len(doomed)
+
+    def _count(self, name: str, target: H) -> int:
+        return len(target.documents)
+
+    def _scan(self, name: str, target: H, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        ids = list(target.documents)
+        for start in range(0, len(ids), batch_size):
+            documents = self._require(name).documents
+            yield [copy_document(documents[i]) for i in ids[start : start + batch_size] if i in documents]

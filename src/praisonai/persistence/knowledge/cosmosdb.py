@@ -1,0 +1,198 @@
+"""Azure Cosmos DB for NoSQL knowledge store (vector search), through azure-cosmos.
+
+Engine: Azure Cosmos DB for NoSQL with vector search. Driver: ``azure-cosmos`` (extra ``cosmosdb``).
+URL forms: the account endpoint ``https://<account>.documents.azure.com:443/`` with ``key``, or a
+connection string ``AccountEndpoint=https://...;AccountKey=...;``.
+Test tier: fake. The tests run the adapter against a client-level fake of the SDK's
+``CosmosClient`` / ``DatabaseProxy`` / ``ContainerProxy`` (tests/support/hosted_fakes.py) that
+executes the adapter's NoSQL queries with a small evaluator of the query subset we emit
+(``ARRAY_CONTAINS``, ``IS_DEFINED``, bracket property access, parameters) and exact
+brute-force ``VectorDistance`` ranking. No Cosmos DB emulator runs here (the emulators are
+Windows or Docker images); Cosmos DB itself, its query engine, vector indexes and auth are
+not exercised.
+
+Layout: one container ``<prefix><name>`` per collection (partition key ``/id``) with a
+vector embedding policy on ``/embedding`` (the collection's ``distanceFunction``:
+``cosine``, ``dotproduct``, ``euclidean``) and a vector index (``vector_index``); a
+container ``<prefix>catalogue`` holds each collection's settings. Items hold the fields of
+:func:`~._hosted.document_record`. Filters become a WHERE clause with ``@p`` parameters:
+``ARRAY_CONTAINS(c.ix, @p0)``, ``c.n[@p1] > @p2``, ``c.c[@p3]`` (string order chunks).
+Search is ``SELECT TOP @k ... ORDER BY VectorDistance(c.embedding, @q)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from .._loading import import_driver
+from ._filter_native import Lowered
+from ._hosted import HostedVectorStore, Settings, SqlTokens, document_from_record
+from ._hosted import settings_from_json as _settings_from_json
+from ._hosted import settings_json as _settings_json
+from .base import KnowledgeDocument
+from .config import CosmosDbKnowledgeConfig
+
+__all__ = ["CosmosDbKnowledgeStore", "CosmosFilter"]
+
+_BACKEND = "cosmosdb"
+_FUNCTIONS = {"cosine": "cosine", "dot": "dotproduct", "euclidean": "euclidean"}
+_FIELDS = "c.id, c.content, c.metadata, c.content_hash, c.created_at, c.embedding"
+
+
+class CosmosFilter(SqlTokens):
+    """The Cosmos DB NoSQL spelling of a filter: ``@name`` parameters, item alias ``c``."""
+
+    def placeholder(self, name: str) -> str:
+        return f"@{name}"
+
+    def contains(self, token_param: str) -> str:
+        return f"ARRAY_CONTAINS(c.ix, {token_param})"
+
+    def number(self, key_param: str) -> str:
+        return f"c.n[{key_param}]"
+
+    def chunk(self, key_param: str) -> str:
+        return f"c.c[{key_param}]"
+
+    def present(self, key_param: str) -> str:
+        return f"IS_DEFINED(c.c[{key_param}])"
+
+    def parameters(self) -> list[dict[str, Any]]:
+        return [{"name": f"@{name}", "value": value} for name, value in self.values.items()]
+
+
+class CosmosDbKnowledgeStore(HostedVectorStore):
+    """A KnowledgeStore on Azure Cosmos DB for NoSQL."""
+
+    backend = _BACKEND
+    engine = "Azure Cosmos DB"
+
+    def __init__(self, config: CosmosDbKnowledgeConfig) -> None:
+        super().__init__()
+        self.config = config
+        cosmos = import_driver("azure.cosmos", backend=_BACKEND, extra="cosmosdb")
+        self._exceptions: Any = import_driver("azure.cosmos.exceptions", backend=_BACKEND, extra="cosmosdb")
+        self._partition_key: Any = cosmos.PartitionKey
+        self._client: Any = cosmos.CosmosClient(
+            config.url, credential=config.key.get_secret_value(), connection_timeout=int(config.timeout)
+        )
+        self._db: Any = self._client.create_database_if_not_exists(id=config.database)
+        self._catalogue: Any = self._db.create_container_if_not_exists(
+            id=f"{config.container_prefix}catalogue", partition_key=cosmos.PartitionKey(path="/id")
+        )
+
+    def _container(self, name: str) -> Any:
+        return self._db.get_container_client(f"{self.config.container_prefix}{name}")
+
+    def _query(self, name: str, statement: str, parameters: list[dict[str, Any]], **options: Any) -> Any:
+        return self._container(name).query_items(
+            query=statement, parameters=parameters, enable_cross_partition_query=True, **options
+        )
+
+    # -- primitives ------------------------------------------------------------------
+
+    def _native_create(self, name: str, settings: Settings) -> bool:
+        try:
+            self._catalogue.create_item({"id": name, "settings": _settings_json(settings, _BACKEND)})
+        except self._exceptions.CosmosResourceExistsError:
+            return False
+        policy = {
+            "vectorEmbeddings": [
+                {
+                    "path": "/embedding",
+                    "dataType": "float32",
+                    "distanceFunction": _FUNCTIONS[settings.distance],
+                    "dimensions": settings.dimension,
+                }
+            ]
+        }
+        indexing: dict[str, Any] = {
+            "indexingMode": "consistent",
+            "includedPaths": [{"path": "/*"}],
+            "excludedPaths": [{"path": '/"_etag"/?'}, {"path": "/embedding/*"}],
+        }
+        if self.config.vector_index != "none":
+            indexing["vectorIndexes"] = [{"path": "/embedding", "type": self.config.vector_index}]
+        self._db.create_container(
+            id=f"{self.config.container_prefix}{name}",
+            partition_key=self._partition_key(path="/id"),
+            vector_embedding_policy=policy,
+            indexing_policy=indexing,
+        )
+        return True
+
+    def _native_drop(self, name: str) -> bool:
+        with contextlib.suppress(self._exceptions.CosmosResourceNotFoundError):
+            self._db.delete_container(f"{self.config.container_prefix}{name}")
+        try:
+            self._catalogue.delete_item(item=name, partition_key=name)
+        except self._exceptions.CosmosResourceNotFoundError:
+            return False
+        return True
+
+    def _native_settings(self, name: str) -> Settings | None:
+        try:
+            entry = self._catalogue.read_item(item=name, partition_key=name)
+        except self._exceptions.CosmosResourceNotFoundError:
+            return None
+        return _settings_from_json(entry["settings"])
+
+    def _native_names(self) -> list[str]:
+        items = self._catalogue.query_items(query="SELECT VALUE c.id FROM c", enable_cross_partition_query=True)
+        return [str(name) for name in items]
+
+    def _native_existing(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
+        items = self._query(name, "SELECT VALUE c.id FROM c WHERE ARRAY_CONTAINS(@ids, c.id)", [_ids(ids)])
+        return {str(item) for item in items}
+
+    def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
+        container = self._container(name)
+        for record in records:
+            container.upsert_item(record)
+
+    def _native_get(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        items = self._query(name, f"SELECT {_FIELDS} FROM c WHERE ARRAY_CONTAINS(@ids, c.id)", [_ids(ids)])
+        return {str(item["id"]): document_from_record(item) for item in items}
+
+    def _native_query(
+        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
+    ) -> list[KnowledgeDocument]:
+        where = CosmosFilter()
+        clause = "" if node is None else f" WHERE {where.render(node)}"
+        statement = f"SELECT TOP @k {_FIELDS} FROM c{clause} ORDER BY VectorDistance(c.embedding, @q)"
+        parameters = [*where.parameters(), {"name": "@k", "value": limit}, {"name": "@q", "value": vector}]
+        return [document_from_record(item) for item in self._query(name, statement, parameters)]
+
+    def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
+        where = CosmosFilter()
+        clause = where.render(node)
+        parameters = where.parameters()
+        if ids is not None:
+            clause = f"{clause} AND ARRAY_CONTAINS(@ids, c.id)"
+            parameters.append(_ids(ids))
+        return [str(item) for item in self._query(name, f"SELECT VALUE c.id FROM c WHERE {clause}", parameters)]
+
+    def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
+        container = self._container(name)
+        for document_id in ids:
+            with contextlib.suppress(self._exceptions.CosmosResourceNotFoundError):
+                container.delete_item(item=document_id, partition_key=document_id)
+
+    def _native_count(self, name: str, settings: Settings) -> int:
+        return int(next(iter(self._query(name, "SELECT VALUE COUNT(1) FROM c", []))))
+
+    def _native_scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        pages = self._query(name, f"SELECT {_FIELDS} FROM c", [], max_item_count=batch_size).by_page()
+        for page in pages:
+            yield [document_from_record(item) for item in page]
+
+    def _native_close(self) -> None:
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            close()
+
+
+def _ids(ids: list[str]) -> dict[str, Any]:
+    return {"name": "@ids", "value": ids}

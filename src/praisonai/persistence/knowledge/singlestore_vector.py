@@ -1,0 +1,220 @@
+"""SingleStore knowledge store: one table per collection, exact vector search in SQL, through singlestoredb.
+
+Engine: SingleStore (any version with ``JSON_ARRAY_PACK`` / ``DOT_PRODUCT`` /
+``EUCLIDEAN_DISTANCE``). Driver: ``singlestoredb`` (extra ``singlestore``, shared with the
+``singlestore`` conversation store).
+URL forms: ``singlestoredb://user:password@host:3306/database`` (also ``singlestore://``,
+``mysql://``), option ``table_prefix``.
+Test tier: fake, in part (a MySQL-protocol stand-in). The tests run the real driver and
+the adapter's exact statements on MariaDB 10.11 over the MySQL protocol, with the five
+SingleStore functions the statements use (``JSON_ARRAY_PACK``, ``DOT_PRODUCT``,
+``EUCLIDEAN_DISTANCE``, ``JSON_ARRAY_CONTAINS_STRING``, ``JSON_EXTRACT_DOUBLE``) defined as
+stored functions with SingleStore's documented results (tests/support/singlestore_shim.py).
+SingleStore itself (its function implementations, packed float32 vectors, sharding) is
+not exercised.
+
+Layout: ``<prefix>collections`` (name, settings JSON) and per collection a table
+``<prefix><sha1 of the name, 24 hex>`` with the fields of :func:`~._hosted.document_record`:
+the embedding as JSON text (returned exactly) and as a packed ``vec`` blob (ranked with
+``DOT_PRODUCT`` / ``EUCLIDEAN_DISTANCE``; cosine divides by the stored vector's norm),
+the filter tokens ``ix``, numbers ``n`` and chunks ``c`` as JSON columns. Filters become
+a WHERE clause with ``%(p)s`` parameters: ``JSON_ARRAY_CONTAINS_STRING(ix, %(p0)s)``,
+``JSON_EXTRACT_DOUBLE(n, %(p1)s) > %(p2)s``. Search scans exactly (no vector index).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+from .._loading import import_driver
+from .._values import dump_json
+from ._filter_native import Lowered
+from ._hosted import HostedVectorStore, Settings, SqlTokens, document_from_record
+from ._hosted import settings_from_json as _settings_from_json
+from ._hosted import settings_json as _settings_json
+from .base import KnowledgeDocument
+from .config import SingleStoreVectorKnowledgeConfig
+
+__all__ = ["SingleStoreFilter", "SingleStoreVectorKnowledgeStore"]
+
+_BACKEND = "singlestore_vector"
+_FIELDS = "id, content, metadata, content_hash, created_at, embedding"
+_COLUMNS = ("id", "content", "metadata", "content_hash", "created_at", "embedding")
+_TEXT = "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+
+
+class SingleStoreFilter(SqlTokens):
+    """The SingleStore SQL spelling of a filter: ``%(name)s`` parameters, JSON columns."""
+
+    def placeholder(self, name: str) -> str:
+        return f"%({name})s"
+
+    def contains(self, token_param: str) -> str:
+        return f"JSON_ARRAY_CONTAINS_STRING(ix, {token_param})"
+
+    def number(self, key_param: str) -> str:
+        return f"JSON_EXTRACT_DOUBLE(n, {key_param})"
+
+    def chunk(self, key_param: str) -> str:
+        return f"JSON_EXTRACT_DOUBLE(c, {key_param})"
+
+    def present(self, key_param: str) -> str:
+        return f"JSON_EXTRACT_DOUBLE(c, {key_param}) IS NOT NULL"
+
+
+def _row(row: Any) -> KnowledgeDocument:
+    record = dict(zip(_COLUMNS, row, strict=True))
+    record["embedding"] = _json(record["embedding"])
+    return document_from_record(record)
+
+
+def _json(value: Any) -> Any:
+    from .._values import load_json
+
+    return load_json(value.decode() if isinstance(value, bytes) else value)
+
+
+class SingleStoreVectorKnowledgeStore(HostedVectorStore):
+    """A KnowledgeStore on SingleStore tables; one connection, serialised by the store lock."""
+
+    backend = _BACKEND
+    engine = "SingleStore"
+
+    def __init__(self, config: SingleStoreVectorKnowledgeConfig) -> None:
+        super().__init__()
+        self.config = config
+        self._s2: Any = import_driver("singlestoredb", backend=_BACKEND, extra="singlestore")
+        self._connection: Any = self._s2.connect(
+            host=config.host,
+            port=config.port,
+            user=config.user,
+            password=None if config.password is None else config.password.get_secret_value(),
+            database=config.database,
+            charset="utf8mb4",
+            autocommit=True,
+            connect_timeout=max(1, round(config.connect_timeout)),
+            results_type="tuples",
+        )
+        self._catalogue = f"`{config.table_prefix}collections`"
+        self._execute(
+            f"CREATE TABLE IF NOT EXISTS {self._catalogue} "
+            f"(name VARCHAR(64) {_TEXT} NOT NULL, settings LONGTEXT NOT NULL, PRIMARY KEY (name))"
+        )
+
+    def _table(self, name: str) -> str:
+        return f"`{self.config.table_prefix}{hashlib.sha1(name.encode()).hexdigest()[:24]}`"  # noqa: S324
+
+    def _execute(self, statement: str, parameters: Any = None) -> list[Any]:
+        with self._connection.cursor() as cursor:
+            cursor.execute(statement, parameters)
+            return list(cursor.fetchall()) if cursor.description else []
+
+    # -- primitives -----------------------------------------------------------------------
+
+    def _native_create(self, name: str, settings: Settings) -> bool:
+        if self._execute(f"SELECT 1 FROM {self._catalogue} WHERE name = %s", (name,)):
+            return False
+        self._execute(
+            f"CREATE TABLE IF NOT EXISTS {self._table(name)} ("
+            f"id VARCHAR(255) {_TEXT} NOT NULL, content LONGTEXT NOT NULL, metadata LONGTEXT NOT NULL, "
+            "content_hash VARCHAR(64), created_at DOUBLE NOT NULL, embedding LONGTEXT NOT NULL, "
+            "vec LONGBLOB NOT NULL, ix JSON NOT NULL, n JSON NOT NULL, c JSON NOT NULL, PRIMARY KEY (id))"
+        )
+        self._execute(
+            f"INSERT INTO {self._catalogue} (name, settings) VALUES (%s, %s)",
+            (name, _settings_json(settings, _BACKEND)),
+        )
+        return True
+
+    def _native_drop(self, name: str) -> bool:
+        self._execute(f"DROP TABLE IF EXISTS {self._table(name)}")
+        self._execute(f"DELETE FROM {self._catalogue} WHERE name = %s", (name,))
+        return True
+
+    def _native_settings(self, name: str) -> Settings | None:
+        rows = self._execute(f"SELECT settings FROM {self._catalogue} WHERE name = %s", (name,))
+        return _settings_from_json(rows[0][0]) if rows else None
+
+    def _native_names(self) -> list[str]:
+        return [str(row[0]) for row in self._execute(f"SELECT name FROM {self._catalogue}")]
+
+    def _native_existing(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
+        marks = ", ".join(["%s"] * len(ids))
+        return {str(row[0]) for row in self._execute(f"SELECT id FROM {self._table(name)} WHERE id IN ({marks})", ids)}
+
+    def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
+        statement = (
+            f"REPLACE INTO {self._table(name)} "
+            "(id, content, metadata, content_hash, created_at, embedding, vec, ix, n, c) "
+            "VALUES (%s, %s, %s, %s, %s, %s, JSON_ARRAY_PACK(%s), %s, %s, %s)"
+        )
+        with self._connection.cursor() as cursor:
+            for r in records:
+                embedding = dump_json(r["embedding"], _BACKEND)
+                cursor.execute(
+                    statement,
+                    (
+                        r["id"],
+                        r["content"],
+                        r["metadata"],
+                        r["content_hash"],
+                        r["created_at"],
+                        embedding,
+                        embedding,
+                        dump_json(r["ix"], _BACKEND),
+                        dump_json(r["n"], _BACKEND),
+                        dump_json(r["c"], _BACKEND),
+                    ),
+                )
+
+    def _native_get(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        marks = ", ".join(["%s"] * len(ids))
+        rows = self._execute(f"SELECT {_FIELDS} FROM {self._table(name)} WHERE id IN ({marks})", ids)
+        return {str(row[0]): _row(row) for row in rows}
+
+    def _native_query(
+        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
+    ) -> list[KnowledgeDocument]:
+        where = SingleStoreFilter()
+        clause = "" if node is None else f" WHERE {where.render(node)}"
+        query = where.param(dump_json(vector, _BACKEND))
+        if settings.distance == "euclidean":
+            order = f"EUCLIDEAN_DISTANCE(vec, JSON_ARRAY_PACK({query})) ASC"
+        elif settings.distance == "dot":
+            order = f"DOT_PRODUCT(vec, JSON_ARRAY_PACK({query})) DESC"
+        else:
+            order = f"DOT_PRODUCT(vec, JSON_ARRAY_PACK({query})) / SQRT(DOT_PRODUCT(vec, vec)) DESC"
+        statement = f"SELECT {_FIELDS} FROM {self._table(name)}{clause} ORDER BY {order}, id LIMIT {int(limit)}"
+        return [_row(row) for row in self._execute(statement, where.values)]
+
+    def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
+        where = SingleStoreFilter()
+        clause = where.render(node)
+        if ids is not None:
+            clause += " AND id IN (" + ", ".join(where.param(i) for i in ids) + ")"
+        return [
+            str(row[0]) for row in self._execute(f"SELECT id FROM {self._table(name)} WHERE {clause}", where.values)
+        ]
+
+    def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
+        marks = ", ".join(["%s"] * len(ids))
+        self._execute(f"DELETE FROM {self._table(name)} WHERE id IN ({marks})", ids)
+
+    def _native_count(self, name: str, settings: Settings) -> int:
+        return int(self._execute(f"SELECT COUNT(*) FROM {self._table(name)}")[0][0])
+
+    def _native_scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        last = ""
+        while True:
+            rows = self._execute(
+                f"SELECT {_FIELDS} FROM {self._table(name)} WHERE id > %s ORDER BY id LIMIT {int(batch_size)}", (last,)
+            )
+            if not rows:
+                return
+            last = str(rows[-1][0])
+            yield [_row(row) for row in rows]
+
+    def _native_close(self) -> None:
+        self._connection.close()

@@ -1,0 +1,226 @@
+"""Weaviate knowledge store: one Weaviate collection per collection, through weaviate-client v4.
+
+Engine: Weaviate 1.28+ (``ContainsNone`` filters). Driver: ``weaviate-client`` v4 (extra
+``weaviate``): REST for the schema, gRPC for data and queries.
+URL forms: ``weaviate://host:8080?grpc_port=50051``, ``weaviates://host`` (TLS, ports 443), with
+``api_key`` (or ``weaviate://:API_KEY@host``).
+Test tier: fake. The v4 client sends queries over gRPC, so an HTTP stand-in cannot serve
+it and embedded Weaviate downloads a server binary at run time (not possible here): the
+tests run the adapter against a client-level fake of the client's collection API
+(tests/support/hosted_fakes.py) that evaluates the client's own ``Filter`` objects
+(``ContainsAny`` / ``ContainsNone`` / ``And`` / ``Or``) and ranks by brute force. Weaviate
+itself (HNSW, its filter engine, gRPC/REST wire formats, auth) is not exercised.
+
+Layout: a collection is the Weaviate collection ``<prefix>_<hex of the name>`` with a
+self-provided HNSW vector (``cosine``, ``dot``, ``l2-squared``), its settings JSON as the
+collection description, and the properties ``doc_id``, ``content``, ``metadata`` (exact
+JSON), ``content_hash``, ``created_at``, ``embedding`` (exact floats) and ``ix`` (the filter
+tokens of :mod:`._hosted`, ``field`` tokenization). Object UUIDs are ``uuid5`` of the id.
+
+Filters: equality atoms become ``ix`` ``contains_any`` / ``contains_none``. Ordering
+comparisons would need one typed property per metadata key and raise
+UnsupportedFilterError.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from .._loading import import_driver
+from ._filter_native import All, Eq, Lowered, Ne
+from ._filter_native import Any as AnyOf
+from ._hosted import RANGE_OPERATORS, HostedVectorStore, Settings, document_from_record, value_token
+from ._hosted import settings_from_json as _settings_from_json
+from ._hosted import settings_json as _settings_json
+from .base import KnowledgeDocument
+from .config import WeaviateKnowledgeConfig
+
+__all__ = ["WeaviateKnowledgeStore"]
+
+_BACKEND = "weaviate"
+_EXTRA = "weaviate"
+_NAMESPACE = uuid.UUID("5b2f0d3c-8a7e-4c1b-9f64-1d2e3c4b5a69")
+_DISTANCES = {"cosine": "COSINE", "dot": "DOT", "euclidean": "L2_SQUARED"}
+_PROPERTIES = ("doc_id", "content", "metadata", "content_hash", "created_at", "embedding")
+_BATCH = 100
+_PAGE = 10000
+
+
+def _uuid(document_id: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, document_id))
+
+
+class WeaviateKnowledgeStore(HostedVectorStore):
+    """A KnowledgeStore on Weaviate collections."""
+
+    backend = _BACKEND
+    engine = "Weaviate"
+    unsupported_filters = RANGE_OPERATORS
+
+    def __init__(self, config: WeaviateKnowledgeConfig) -> None:
+        super().__init__()
+        self.config = config
+        weaviate = import_driver("weaviate", backend=_BACKEND, extra=_EXTRA)
+        self._config_classes: Any = import_driver("weaviate.classes.config", backend=_BACKEND, extra=_EXTRA)
+        self._query_classes: Any = import_driver("weaviate.classes.query", backend=_BACKEND, extra=_EXTRA)
+        self._data_classes: Any = import_driver("weaviate.classes.data", backend=_BACKEND, extra=_EXTRA)
+        init = import_driver("weaviate.classes.init", backend=_BACKEND, extra=_EXTRA)
+        auth = None if config.api_key is None else init.Auth.api_key(config.api_key.get_secret_value())
+        self._client: Any = weaviate.connect_to_custom(
+            http_host=config.host,
+            http_port=config.http_port,
+            http_secure=config.secure,
+            grpc_host=config.host,
+            grpc_port=config.grpc_port,
+            grpc_secure=config.secure,
+            auth_credentials=auth,
+            additional_config=init.AdditionalConfig(timeout=init.Timeout(init=config.timeout, query=config.timeout)),
+        )
+
+    def _name(self, name: str) -> str:
+        return f"{self.config.collection_prefix}_{name.encode().hex()}"
+
+    def _collection(self, name: str) -> Any:
+        return self._client.collections.get(self._name(name))
+
+    # -- primitives -----------------------------------------------------------------------
+
+    def _native_create(self, name: str, settings: Settings) -> bool:
+        native = self._name(name)
+        if self._client.collections.exists(native):
+            return False
+        c = self._config_classes
+        text = c.DataType.TEXT
+        self._client.collections.create(
+            native,
+            description=_settings_json(settings, _BACKEND),
+            properties=[
+                c.Property(name="doc_id", data_type=text, tokenization=c.Tokenization.FIELD),
+                c.Property(name="content", data_type=text, skip_vectorization=True, index_filterable=False),
+                c.Property(name="metadata", data_type=text, index_filterable=False, index_searchable=False),
+                c.Property(name="content_hash", data_type=text, index_searchable=False),
+                c.Property(name="created_at", data_type=c.DataType.NUMBER),
+                c.Property(name="embedding", data_type=c.DataType.NUMBER_ARRAY, index_filterable=False),
+                c.Property(name="ix", data_type=c.DataType.TEXT_ARRAY, tokenization=c.Tokenization.FIELD),
+            ],
+            vector_config=c.Configure.Vectors.self_provided(
+                vector_index_config=c.Configure.VectorIndex.hnsw(
+                    distance_metric=getattr(c.VectorDistances, _DISTANCES[settings.distance])
+                )
+            ),
+        )
+        return True
+
+    def _native_drop(self, name: str) -> bool:
+        self._client.collections.delete(self._name(name))
+        return True
+
+    def _native_settings(self, name: str) -> Settings | None:
+        native = self._name(name)
+        if not self._client.collections.exists(native):
+            return None
+        description = self._collection(name).config.get(simple=True).description
+        return _settings_from_json(description)
+
+    def _native_names(self) -> list[str]:
+        prefix = f"{self.config.collection_prefix}_"
+        names = []
+        for native in self._client.collections.list_all(simple=True):
+            if native.startswith(prefix):
+                try:
+                    names.append(bytes.fromhex(native[len(prefix) :]).decode())
+                except ValueError:
+                    continue
+        return names
+
+    def _native_existing(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
+        return set(self._native_get(name, settings, ids))
+
+    def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
+        objects = []
+        for record in records:
+            properties = {key: record[key] for key in _PROPERTIES if key != "doc_id"}
+            properties["doc_id"] = record["id"]
+            properties["ix"] = record["ix"]
+            objects.append(
+                self._data_classes.DataObject(
+                    properties=properties, uuid=_uuid(record["id"]), vector=record["embedding"]
+                )
+            )
+        collection = self._collection(name)
+        for start in range(0, len(objects), _BATCH):
+            result = collection.data.insert_many(objects[start : start + _BATCH])
+            if result.errors:
+                # insert_many upserts by uuid; a failed object is an engine error, not a duplicate.
+                first = next(iter(result.errors.values()))
+                raise RuntimeError(f"Weaviate refused {len(result.errors)} object(s): {first.message}")
+
+    def _native_get(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        filters = self._query_classes.Filter.by_id().contains_any([_uuid(i) for i in ids])
+        response = self._collection(name).query.fetch_objects(filters=filters, limit=len(ids))
+        return {str(obj.properties["doc_id"]): self._document(obj) for obj in response.objects}
+
+    def _native_query(
+        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
+    ) -> list[KnowledgeDocument]:
+        response = self._collection(name).query.near_vector(
+            near_vector=vector, limit=limit, filters=None if node is None else self._filter(node)
+        )
+        return [self._document(obj) for obj in response.objects]
+
+    def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
+        Filter = self._query_classes.Filter
+        native = self._filter(node)
+        if ids is not None:
+            native = Filter.all_of([native, Filter.by_id().contains_any([_uuid(i) for i in ids])])
+        response = self._collection(name).query.fetch_objects(filters=native, limit=_PAGE, return_properties=["doc_id"])
+        matched = [str(obj.properties["doc_id"]) for obj in response.objects]
+        if len(matched) >= _PAGE:
+            # Weaviate returns at most QUERY_MAXIMUM_RESULTS objects: delete this page and look again.
+            self._native_remove(name, settings, matched)
+            return matched + self._native_matching(name, settings, node, ids)
+        return matched
+
+    def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
+        Filter = self._query_classes.Filter
+        for start in range(0, len(ids), _BATCH):
+            uuids = [_uuid(i) for i in ids[start : start + _BATCH]]
+            self._collection(name).data.delete_many(where=Filter.by_id().contains_any(uuids))
+
+    def _native_count(self, name: str, settings: Settings) -> int:
+        return int(self._collection(name).aggregate.over_all(total_count=True).total_count)
+
+    def _native_scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        page: list[KnowledgeDocument] = []
+        for obj in self._collection(name).iterator():
+            page.append(self._document(obj))
+            if len(page) >= batch_size:
+                yield page
+                page = []
+        if page:
+            yield page
+
+    def _native_close(self) -> None:
+        self._client.close()
+
+    # -- translation -------------------------------------------------------------------------
+
+    def _filter(self, node: Lowered) -> Any:
+        Filter = self._query_classes.Filter
+        if isinstance(node, All):
+            return Filter.all_of([self._filter(part) for part in node.parts])
+        if isinstance(node, AnyOf):
+            return Filter.any_of([self._filter(part) for part in node.parts])
+        if isinstance(node, Eq):
+            return Filter.by_property("ix").contains_any([value_token(node.field, node.kind, node.value)])
+        if isinstance(node, Ne):
+            return Filter.by_property("ix").contains_none([value_token(node.field, node.kind, node.value)])
+        raise AssertionError(f"unexpected filter node {node!r} (ranges are unsupported)")
+
+    @staticmethod
+    def _document(obj: Any) -> KnowledgeDocument:
+        properties = dict(obj.properties)
+        properties["id"] = properties.pop("doc_id")
+        return document_from_record(properties)
