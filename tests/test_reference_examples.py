@@ -123,3 +123,30 @@ def test_listing_available_backends(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Conversation backends: [" in printed and "'sqlite'" in printed
     assert "State backends: [" in printed and "'memory'" in printed
     assert "Aliases: {" in printed and "'aiosqlite': 'async_sqlite'" in printed
+
+
+def page_backends() -> dict[str, dict[str, set[str]]]:
+    """Per kind: the primary backends the page names, and each one's aliases."""
+    text = PAGE.read_text(encoding="utf-8")
+    kinds: dict[str, dict[str, set[str]]] = {}
+    for kind, section in re.findall(r"### (\w+) Stores\n(.*?)(?=\n### |\n\*\*\*)", text, re.DOTALL):
+        primary = re.search(r"\*\*Primary backends:\*\* (.*)", section)
+        assert primary is not None
+        names = {name: set() for name in re.findall(r"`(\w+)`", primary.group(1))}
+        for aliases, target in re.findall(r"^\* (.*?) → `(\w+)`", section, re.MULTILINE):
+            names[target] |= set(re.findall(r"`(\w+)`", aliases))
+        kinds[kind.lower()] = names
+    return kinds
+
+
+def test_every_backend_the_page_names_is_built_in_with_its_aliases() -> None:
+    named = page_backends()
+    assert set(named) == {"conversation", "knowledge", "state"}
+    assert sum(len(names) for names in named.values()) == 38
+    registries = {"conversation": CONVERSATION_STORES, "knowledge": KNOWLEDGE_STORES, "state": STATE_STORES}
+    for kind, names in named.items():
+        registry = registries[kind]
+        for name, aliases in names.items():
+            info = registry.describe(name)
+            assert (info.name, info.source) == (name, "builtin"), (kind, name)
+            assert aliases <= set(info.aliases), (kind, name, aliases - set(info.aliases))
