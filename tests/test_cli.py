@@ -795,6 +795,9 @@ def test_interrupt_exits_130_and_says_how_to_resume(tmp_path: Path) -> None:
         [*CLI, "migrate", "conversation", "--from", f"sqlite:{tmp_path / 'a.db'}", "--to", f"json:{tmp_path / 'j'}",
          "--batch-size", "50", "--progress-interval", "0"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        # A shell without job control starts background jobs with SIGINT ignored; the child
+        # would inherit that. A user's terminal delivers it, so restore the default here.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),
     )  # fmt: skip
     assert process.stderr is not None
     for line in process.stderr:

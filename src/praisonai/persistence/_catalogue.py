@@ -456,7 +456,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
             "Weaviate itself is not exercised"
         ),
         extra="weaviate",
-        requirements=("weaviate-client>=4.16",),
+        requirements=("weaviate-client>=4.23",),
         drivers=("weaviate",),
     ),
     # state ------------------------------------------------------------------
