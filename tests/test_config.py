@@ -144,3 +144,15 @@ def test_a_url_that_is_not_a_str_is_a_config_error(url: Any) -> None:
         DemoConfig.from_options(url)
     assert [error.field for error in caught.value.errors] == ["url"]
     assert "must be a str" in str(caught.value)
+
+
+def test_a_password_inside_a_plain_field_is_refused_unseen() -> None:
+    # Only SecretStr fields are masked: a URL with a password in any other field would show in repr.
+    with pytest.raises(ConfigError) as caught:
+        DemoConfig.from_options(None, {"host": f"gs://user:{SECRET}@bucket"})
+    assert "host holds a password or token" in str(caught.value)
+    assert SECRET not in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        DemoConfig.from_options(None, {"host": f"mongodb://h/?tlsCertificateKeyFilePassword={SECRET}"})
+    assert SECRET not in str(caught.value)
+    assert DemoConfig.from_options(None, {"host": "gs://bucket/prefix"}).host == "gs://bucket/prefix"

@@ -79,11 +79,14 @@ def test_filter_values_are_parameters_only() -> None:
 
 
 def test_config_forms_and_secret_masking() -> None:
-    config = CosmosDbKnowledgeConfig.from_options(f"AccountEndpoint={ENDPOINT};AccountKey=k3y-secret;")
-    assert config.url == ENDPOINT and config.key.get_secret_value() == "k3y-secret"
-    assert "k3y-secret" not in repr(config)
+    config = CosmosDbKnowledgeConfig.from_options(f"AccountEndpoint={ENDPOINT};AccountKey=azNZLXNlY3JldA==;")
+    assert config.url == ENDPOINT and config.key.get_secret_value() == "azNZLXNlY3JldA=="
+    assert "azNZLXNlY3JldA==" not in repr(config)
     with pytest.raises(ConfigError):
         CosmosDbKnowledgeConfig.from_options("AccountEndpoint=https://x/;")
+    with pytest.raises(ConfigError, match="base64") as caught:  # the client would fail on first use
+        CosmosDbKnowledgeConfig.from_options(f"AccountEndpoint={ENDPOINT};AccountKey=k3y-secret;")
+    assert "k3y-secret" not in str(caught.value)
     with pytest.raises(ConfigError):
         CosmosDbKnowledgeConfig.from_options(ENDPOINT, {"key": "k", "database": "bad/name"})
 

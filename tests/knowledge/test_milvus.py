@@ -117,3 +117,15 @@ def test_closed_store_refuses_calls(tmp_path: Path, pymilvus: object) -> None:
     store.close()
     with pytest.raises(StoreError, match="closed"):
         store.list_collections()
+
+
+def test_a_released_collection_is_loaded_again(tmp_path: Path, pymilvus: object) -> None:
+    # After milvus-lite restarts (a new process opening the file), collections are "released" and Milvus
+    # refuses search/get/query on them; the release below stands in for that restart.
+    with KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "m.db")) as store:
+        store.create_collection("kept", 2)
+        store.insert("kept", [KnowledgeDocument(id="a", content="x", embedding=[1.0, 0.0])])
+        store._client.release_collection(milvus_module._native_name("kept"))  # type: ignore[attr-defined]
+    with KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "m.db")) as reopened:
+        assert [document.id for document in reopened.search("kept", [1.0, 0.0], limit=1)] == ["a"]
+        assert [document.id for document in reopened.get("kept", ["a"])] == ["a"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,7 +15,7 @@ from tests.support.emulators import require_driver
 
 require_driver("google.cloud.firestore", "firestore")
 
-from praisonai.persistence.errors import ConfigError  # noqa: E402
+from praisonai.persistence.errors import ConfigError, InvalidInputError  # noqa: E402
 from praisonai.persistence.registry import STATE_STORES  # noqa: E402
 from praisonai.persistence.state.base import StateStore  # noqa: E402
 from praisonai.persistence.state.config import FirestoreStateConfig  # noqa: E402
@@ -110,3 +111,18 @@ def test_key_prefix_partitions_a_collection(emulator: str, collection: str) -> N
         second.set("k", 2)
         assert first.keys() == ["k"] and second.keys() == ["k"]
         assert (first.get("k"), second.get("k")) == (1, 2)
+
+
+def test_a_document_over_one_mebibyte_is_refused_before_it_is_sent(emulator: str, collection: str) -> None:
+    # Values are JSON text with non-ASCII escaped: a mebibyte of "é" is six. Sent anyway, a request over
+    # gRPC's 4 MiB came back RESOURCE_EXHAUSTED and was retried for a minute.
+    with _open(collection) as store:
+        started = time.monotonic()
+        with pytest.raises(InvalidInputError, match="Firestore stores at most 1048576"):
+            store.set("big", "é" * (1 << 20))
+        with pytest.raises(InvalidInputError):
+            store.set_many({"small": 1, "big": "x" * (1 << 20)})
+        assert time.monotonic() - started < 5
+        assert store.get_many(["big", "small"]) == {}
+        store.set("fits", "x" * 1_000_000)
+        assert len(store.get("fits")) == 1_000_000

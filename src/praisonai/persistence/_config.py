@@ -12,13 +12,13 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr, ValidationError, model_validator
 from typing_extensions import Self
 
 from ._catalogue import BY_KIND_AND_NAME, Kind
 from ._loading import load_object
 from .errors import ConfigError, FieldError
-from .url import URL, mask_secrets_in_text
+from .url import URL, has_secret, mask_secrets_in_text
 
 __all__ = ["Identifier", "StoreConfig", "TablePrefix", "build_store"]
 
@@ -53,6 +53,17 @@ class StoreConfig(BaseModel):
     backend: ClassVar[str]
     kind: ClassVar[Kind]
     is_store_config: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _no_secret_in_plain_fields(self) -> Self:
+        # Only SecretStr fields are masked; a password or token inside any other field would show in repr and logs.
+        for name, value in self.__dict__.items():  # the fields' values, without a getattr per name
+            if type(value) is str and has_secret(value):
+                raise ValueError(
+                    f"{name} holds a password or token (a URL password, or a parameter such as password=), "
+                    "which would show wherever the config is printed; pass it in its own option"
+                )
+        return self
 
     @classmethod
     def url_fields(cls, url: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-__all__ = ["URL", "mask_secrets_in_text"]
+__all__ = ["URL", "has_secret", "mask_secrets_in_text"]
 
 _MASK = "***"
 # scheme://user:password@ -- the password part of any URL inside free text, also without a scheme
@@ -25,6 +25,13 @@ _SECRET_PARAM = re.compile(
     r"(?P<value>[^\s&\"',;)}]+)",
     re.IGNORECASE,
 )
+
+
+def has_secret(text: str) -> bool:
+    """Whether ``text`` holds what :func:`mask_secrets_in_text` would hide: a URL password, ``token=...``."""
+    if "@" not in text and "=" not in text and ":" not in text:
+        return False  # both patterns need one of these: most config values are decided without a regex
+    return _URL_PASSWORD.search(text) is not None or _SECRET_PARAM.search(text) is not None
 
 
 def mask_secrets_in_text(text: str) -> str:

@@ -1,10 +1,11 @@
 """The shared layer of the hosted vector backends (pinecone, weaviate, cassandra, mongodb_vector,
 couchbase, singlestore_vector, upstash_vector, cosmosdb).
 
-:class:`HostedVectorStore` does everything the contract asks that is not a call
-to the engine: argument checks, the store lock, ``insert``'s existence check,
-filter parsing and lowering, exact portable scores, ``delete``'s ids-and-filter
-logic and the ``KnowledgeTransfer`` extras. A backend implements a dozen small
+:class:`HostedVectorStore` is a :class:`~._store.KnowledgeStoreBase` (argument
+checks, the store lock, ``insert``'s existence check, the ``KnowledgeTransfer``
+extras, engine errors) that adds what the hosted engines share: the record
+layout below, filter lowering, exact portable scores, and ``delete``'s
+ids-and-filter logic. A backend implements the base's lookups and a few
 ``_native_*`` primitives with its driver.
 
 Every backend stores a document as one record with the same fields (see
@@ -43,31 +44,14 @@ processes inserting the same new id at the same moment can both succeed
 from __future__ import annotations
 
 import math
-import threading
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 from .._values import dump_json, load_json
-from ..errors import BackendUnavailableError, StoreError
-from ._common import (
-    check_collection_metadata,
-    check_collection_name,
-    check_delete_args,
-    check_dimension,
-    check_distance,
-    check_document_ids,
-    check_documents,
-    check_embedding,
-    check_score_threshold,
-    check_search_limit,
-    collection_exists,
-    collection_not_found,
-    document_exists,
-    parse_filters,
-)
+from ..errors import BackendUnavailableError
+from ._common import collection_exists, collection_not_found
 from ._filter_native import (
     ALWAYS,
     NEVER,
@@ -84,7 +68,10 @@ from ._filter_native import (
     string_digest,
 )
 from ._filter_native import Any as AnyOf
-from .base import DISTANCES, CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore, similarity
+from ._store import CollectionSettings as Settings
+from ._store import KnowledgeStoreBase, error_chain
+from .base import Distance, KnowledgeDocument, similarity
+from .filters import FilterNode
 
 __all__ = [
     "CHUNKS",
@@ -104,13 +91,8 @@ CHUNKS = 16
 
 RANGE_OPERATORS = frozenset({"$gt", "$gte", "$lt", "$lte"})
 
-
-class Settings(NamedTuple):
-    """How a collection was created."""
-
-    dimension: int
-    distance: Distance
-    metadata: dict[str, Any] | None
+_SCAN_BATCH = 1000
+"""Documents read per page when a filter that matches everything is deleted."""
 
 
 # -- records ---------------------------------------------------------------------
@@ -289,17 +271,16 @@ def decimal_literal(value: float | int) -> str:
 # -- the store -------------------------------------------------------------------
 
 
-class HostedVectorStore(KnowledgeStore):
-    """The contract on top of a backend's ``_native_*`` primitives (called under the store's lock)."""
+class HostedVectorStore(KnowledgeStoreBase[Settings]):
+    """:class:`~._store.KnowledgeStoreBase` on a hosted engine: records, lowered filters, exact scores.
 
-    backend: ClassVar[str] = "hosted"
+    A backend implements the base's ``_find`` ``_names`` ``_taken`` ``_fetch`` ``_count`` ``_scan``
+    ``_release`` (its collection handle is the :class:`Settings`), and the ``_native_*`` primitives
+    below, which take what this layer translates: records instead of documents, lowered filters
+    instead of parsed ones, no scores. All are called with the store's lock held.
+    """
+
     engine: ClassVar[str] = "the engine"
-    unsupported_filters: ClassVar[frozenset[str]] = frozenset()
-    supported_distances: ClassVar[tuple[Distance, ...]] = DISTANCES
-
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._closed = False
 
     # -- primitives --------------------------------------------------------------
 
@@ -308,23 +289,12 @@ class HostedVectorStore(KnowledgeStore):
         """Create the collection; False if it already exists."""
 
     @abstractmethod
-    def _native_drop(self, name: str) -> bool: ...
-
-    @abstractmethod
-    def _native_settings(self, name: str) -> Settings | None: ...
-
-    @abstractmethod
-    def _native_names(self) -> list[str]: ...
-
-    @abstractmethod
-    def _native_existing(self, name: str, settings: Settings, ids: list[str]) -> set[str]: ...
+    def _native_drop(self, name: str) -> bool:
+        """Drop the collection; False if it was gone already."""
 
     @abstractmethod
     def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
         """Write (replace) the records."""
-
-    @abstractmethod
-    def _native_get(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]: ...
 
     @abstractmethod
     def _native_query(
@@ -346,19 +316,15 @@ class HostedVectorStore(KnowledgeStore):
     @abstractmethod
     def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None: ...
 
-    @abstractmethod
-    def _native_count(self, name: str, settings: Settings) -> int: ...
-
-    @abstractmethod
-    def _native_scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]: ...
-
-    @abstractmethod
-    def _native_close(self) -> None: ...
-
     def _is_unavailable(self, error: BaseException) -> bool:
         """Whether ``error`` means the engine cannot be reached."""
-        names = {type(item).__name__ for item in _chain(error)}
-        return bool(
+        chain = list(error_chain(error))
+        names = {type(item).__name__ for item in chain}
+        # MySQL-protocol clients (singlestoredb): 2003 can't connect, 2006 gone away, 2013/2055 lost connection.
+        codes = {getattr(item, "errno", None) for item in chain} | {
+            item.args[0] for item in chain if item.args and isinstance(item.args[0], int)
+        }
+        return bool(codes & {2003, 2006, 2013, 2055}) or bool(
             names
             & {
                 "ConnectError",
@@ -368,207 +334,59 @@ class HostedVectorStore(KnowledgeStore):
                 "ServerSelectionTimeoutError",
                 "NoHostAvailable",
                 "UnambiguousTimeoutException",
+                "UnAmbiguousTimeoutException",  # the couchbase SDK's spelling
                 "ServiceUnavailableException",
+                "ServiceRequestError",  # azure-core: the request could not be sent
                 "WeaviateConnectionError",
+                "WeaviateStartUpError",
             }
         )
 
-    # -- collections ----------------------------------------------------------------
+    # -- KnowledgeStoreBase hooks on the primitives ---------------------------------
 
-    def create_collection(
-        self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        check_collection_name(name, self.backend)
-        check_dimension(dimension, self.backend)
-        check_distance(distance, self.backend, self.supported_distances)
-        settings = Settings(dimension, distance, check_collection_metadata(metadata, self.backend))
-        with self._call():
-            if self._native_settings(name) is not None or not self._native_create(name, settings):
-                raise collection_exists(name, self.backend)
+    def _engine_error(self, error: Exception) -> Exception | None:
+        if self._is_unavailable(error):
+            return BackendUnavailableError(f"cannot reach {self.engine}: {type(error).__name__}", backend=self.backend)
+        return None
 
-    def delete_collection(self, name: str) -> bool:
-        check_collection_name(name, self.backend)
-        with self._call():
-            if self._native_settings(name) is None:
-                return False
-            return self._native_drop(name)
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        if not self._native_create(name, Settings(dimension, distance, metadata)):
+            raise collection_exists(name, self.backend)
 
-    def collection_exists(self, name: str) -> bool:
-        check_collection_name(name, self.backend)
-        with self._call():
-            return self._native_settings(name) is not None
+    def _drop(self, name: str, target: Settings) -> None:
+        if not self._native_drop(name):
+            raise collection_not_found(name, self.backend)
 
-    def list_collections(self) -> list[str]:
-        with self._call():
-            return sorted(self._native_names())
+    def _put(self, name: str, target: Settings, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        # insert's existence check (_taken) has run already; every engine's write replaces.
+        self._native_put(name, target, [document_record(document, self.backend) for document in documents])
 
-    def describe_collection(self, name: str) -> CollectionInfo:
-        """The collection's dimension, distance and metadata (see ``KnowledgeTransfer``)."""
-        with self._call():
-            settings = self._require(name)
-        return CollectionInfo(name, settings.dimension, settings.distance, settings.metadata)
-
-    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
-        """Every document, embeddings included, ``batch_size`` at a time (see ``KnowledgeTransfer``)."""
-        size: object = batch_size
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError("batch_size must be a positive int")
-        with self._call():
-            settings = self._require(collection)
-        pages = self._native_scan(collection, settings, batch_size)
-        while True:
-            with self._call():
-                page = next(pages, None)
-            if page is None:
-                return
-            if page:
-                yield page
-
-    # -- documents -----------------------------------------------------------------
-
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=False)
-
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=True)
-
-    def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, overwrite: bool) -> list[str]:
-        with self._call():
-            settings = self._require(collection)
-            prepared = check_documents(documents, settings.dimension, self.backend)
-            if not prepared:
-                return []
-            ids = [document.id for document in prepared]
-            if not overwrite:
-                taken = self._native_existing(collection, settings, ids)
-                if taken:
-                    raise document_exists(collection, taken, self.backend)
-            self._native_put(collection, settings, [document_record(d, self.backend) for d in prepared])
-            return ids
-
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
+    def _search(
+        self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        limit = check_search_limit(limit, self.backend)
-        threshold = check_score_threshold(score_threshold, self.backend)
-        with self._call():
-            settings = self._require(collection)
-            query = check_embedding(query_embedding, settings.dimension, self.backend, "query_embedding")
-            node = self._lower(filters)
-            if node == NEVER:
-                return []
-            found = self._native_query(collection, settings, query, limit, None if node == ALWAYS else node)
-        results: list[KnowledgeDocument] = []
-        for document in found[:limit]:
+        lowered = self._lower(node)
+        if lowered == NEVER:
+            return []
+        found = self._native_query(name, target, query, limit, None if lowered == ALWAYS else lowered)[:limit]
+        for document in found:
             assert document.embedding is not None
-            document.score = similarity(settings.distance, query, document.embedding)
-            if threshold is None or document.score >= threshold:
-                results.append(document)
-        results.sort(key=lambda document: -(document.score or 0.0))
-        return results
+            document.score = similarity(target.distance, query, document.embedding)
+        found.sort(key=lambda document: -(document.score or 0.0))
+        return found
 
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        wanted = check_document_ids(ids, self.backend)
-        with self._call():
-            settings = self._require(collection)
-            if not wanted:
-                return []
-            found = self._native_get(collection, settings, list(dict.fromkeys(wanted)))
-        return [found[i] for i in wanted if i in found]
+    def _remove(self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None) -> int:
+        lowered = self._lower(node)
+        if lowered == NEVER:
+            return 0
+        if lowered != ALWAYS:
+            return self._native_delete_matching(name, target, lowered, ids)
+        if ids is None:  # a filter every document matches, such as {"tag": {"$nin": []}}
+            doomed = [document.id for page in self._scan(name, target, _SCAN_BATCH) for document in page]
+        else:
+            doomed = sorted(self._taken(name, target, ids))
+        if doomed:
+            self._native_remove(name, target, doomed)
+        return len(doomed)
 
-    def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        wanted, parsed = check_delete_args(ids, filters, self.backend, self.unsupported_filters)
-        with self._call():
-            settings = self._require(collection)
-            if wanted is not None:
-                wanted = list(dict.fromkeys(wanted))
-                if not wanted:
-                    return 0
-            node = None if parsed is None else self._lower(filters)
-            if node == NEVER:
-                return 0
-            if node is None or node == ALWAYS:
-                assert wanted is not None
-                doomed = sorted(self._native_existing(collection, settings, wanted))
-                if doomed:
-                    self._native_remove(collection, settings, doomed)
-                return len(doomed)
-            return self._native_delete_matching(collection, settings, node, wanted)
-
-    def count(self, collection: str) -> int:
-        with self._call():
-            settings = self._require(collection)
-            return self._native_count(collection, settings)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._native_close()
-
-    # -- helpers -------------------------------------------------------------------
-
-    @contextmanager
-    def _call(self) -> Iterator[None]:
-        with self._lock:
-            if self._closed:
-                raise StoreError("the store is closed", backend=self.backend)
-            try:
-                yield
-            except StoreError:
-                raise
-            except Exception as error:
-                if self._is_unavailable(error):
-                    raise BackendUnavailableError(
-                        f"cannot reach {self.engine}: {type(error).__name__}", backend=self.backend
-                    ) from error
-                raise
-
-    def _require(self, collection: str) -> Settings:
-        check_collection_name(collection, self.backend)
-        settings = self._native_settings(collection)
-        if settings is None:
-            raise collection_not_found(collection, self.backend)
-        return settings
-
-    def _lower(self, filters: Filter | None) -> Lowered:
-        node = parse_filters(filters, self.backend, self.unsupported_filters)
-        if node is None:
-            return ALWAYS
-        return lower(node, self.backend, chunk_limit=CHUNKS)
-
-
-def settings_json(settings: Settings, backend: str) -> str:
-    """A collection's settings as JSON text (for engines that keep them in a catalogue)."""
-    return dump_json(
-        {"dimension": settings.dimension, "distance": settings.distance, "metadata": settings.metadata}, backend
-    )
-
-
-def settings_from_json(text: str) -> Settings:
-    data = load_json(text)
-    return Settings(int(data["dimension"]), data["distance"], data["metadata"])
-
-
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
+    def _lower(self, node: FilterNode | None) -> Lowered:
+        return ALWAYS if node is None else lower(node, self.backend, chunk_limit=CHUNKS)

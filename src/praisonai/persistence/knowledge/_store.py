@@ -3,13 +3,15 @@
 :class:`KnowledgeStoreBase` does everything the contract asks that is not a
 call to the engine, in the same order on every backend built on it (memory,
 lightrag, the framework adapters, chroma, lancedb, milvus, redis, clickhouse,
-surrealdb_vector), so their semantics cannot drift apart:
+surrealdb_vector, and the hosted services of :mod:`._hosted`), so their
+semantics cannot drift apart:
 
 - arguments are checked with :mod:`._common` before the engine is touched
-  (filters included);
+  (filters included, with the operators in ``unsupported_filters`` refused);
 - each call holds the store's lock and raises ``StoreError("the store is
   closed")`` after :meth:`~KnowledgeStoreBase.close`, which is idempotent;
-- an engine error escaping a call goes through
+- an engine error escaping a call (or a backend's connecting in ``__init__``,
+  see :meth:`~KnowledgeStoreBase._opening`) goes through
   :meth:`~KnowledgeStoreBase._engine_error` (a server that cannot be reached
   becomes :class:`~praisonai.persistence.errors.BackendUnavailableError`);
 - a missing collection is :class:`NotFoundError` (``delete_collection`` and
@@ -32,10 +34,10 @@ import threading
 from abc import abstractmethod
 from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 from .._values import check_limit, dump_json, load_json
-from ..errors import StoreError
+from ..errors import NotFoundError, StoreError
 from ._common import (
     check_collection_metadata,
     check_collection_name,
@@ -118,6 +120,8 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
     """The knowledge contract on top of ``_find`` ... ``_scan`` (called with the store's lock held)."""
 
     backend: str
+    unsupported_filters: ClassVar[frozenset[str]] = frozenset()
+    """Filter operators the engine cannot express: refused with UnsupportedFilterError before any call."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -134,7 +138,8 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
         """Create the collection (``_find`` just found none); raise ``collection_exists`` on a lost race."""
 
     @abstractmethod
-    def _drop(self, name: str, target: C) -> None: ...
+    def _drop(self, name: str, target: C) -> None:
+        """Drop the collection; raise ``collection_not_found`` if another client dropped it meanwhile."""
 
     @abstractmethod
     def _names(self) -> Iterable[str]:
@@ -207,7 +212,10 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
             target = self._find(name)
             if target is None:
                 return False
-            self._drop(name, target)
+            try:
+                self._drop(name, target)
+            except NotFoundError:
+                return False  # dropped meanwhile by another client: this call deleted nothing
             return True
 
     def collection_exists(self, name: str) -> bool:
@@ -251,7 +259,7 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
     ) -> list[KnowledgeDocument]:
         limit = check_search_limit(limit, self.backend)
         threshold = check_score_threshold(score_threshold, self.backend)
-        node = parse_filters(filters, self.backend)
+        node = parse_filters(filters, self.backend, self.unsupported_filters)
         with self._call():
             target = self._require(collection)
             query = check_embedding(query_embedding, target.dimension, self.backend, "query_embedding")
@@ -275,7 +283,7 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
         ids: Sequence[str] | None = None,
         filters: Filter | None = None,
     ) -> int:
-        wanted, node = check_delete_args(ids, filters, self.backend)
+        wanted, node = check_delete_args(ids, filters, self.backend, self.unsupported_filters)
         with self._call():
             target = self._require(collection)
             if wanted is not None:
@@ -331,15 +339,22 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
         with self._lock:
             if self._closed:
                 raise StoreError("the store is closed", backend=self.backend)
-            try:
+            with self._opening():
                 yield
-            except StoreError:
+
+    @contextmanager
+    def _opening(self) -> Iterator[None]:
+        """Map an engine error escaping the block with ``_engine_error``. Every ``_call`` does; a backend
+        wraps its connecting in ``__init__`` in it too, so an unreachable engine is our error there as well."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as error:
+            mapped = self._engine_error(error)
+            if mapped is None:
                 raise
-            except Exception as error:
-                mapped = self._engine_error(error)
-                if mapped is None:
-                    raise
-                raise mapped from error
+            raise mapped from error
 
     def _require(self, name: str) -> C:
         """The collection ``name``; NotFoundError if there is none."""

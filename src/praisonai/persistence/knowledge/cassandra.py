@@ -33,8 +33,6 @@ from typing import Any
 from .._loading import import_driver
 from ._filter_native import All, Eq, Lowered
 from ._hosted import RANGE_OPERATORS, HostedVectorStore, Settings, document_from_record, value_token
-from ._hosted import settings_from_json as _settings_from_json
-from ._hosted import settings_json as _settings_json
 from .base import KnowledgeDocument
 from .config import CassandraKnowledgeConfig
 
@@ -75,22 +73,25 @@ class CassandraKnowledgeStore(HostedVectorStore):
             auth_module = import_driver("cassandra.auth", backend=_BACKEND, extra="cassandra")
             password = "" if config.password is None else config.password.get_secret_value()
             auth = auth_module.PlainTextAuthProvider(username=config.username, password=password)
-        self._cluster: Any = cluster_module.Cluster(
-            contact_points=list(config.hosts),
-            port=config.port,
-            auth_provider=auth,
-            connect_timeout=config.connect_timeout,
-        )
-        self._session: Any = self._cluster.connect()
-        self._prepared: dict[str, Any] = {}
-        keyspace = f'"{config.keyspace}"'
-        if config.create_keyspace:
-            self._session.execute(
-                f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
-                f"{{'class': 'SimpleStrategy', 'replication_factor': {int(config.replication_factor)}}}"
+        with self._opening():  # an unreachable engine is BackendUnavailableError
+            self._cluster: Any = cluster_module.Cluster(
+                contact_points=list(config.hosts),
+                port=config.port,
+                auth_provider=auth,
+                connect_timeout=config.connect_timeout,
             )
-        self._catalogue = f'{keyspace}."{config.table_prefix}collections"'
-        self._session.execute(f"CREATE TABLE IF NOT EXISTS {self._catalogue} (name text PRIMARY KEY, settings text)")
+            self._session: Any = self._cluster.connect()
+            self._prepared: dict[str, Any] = {}
+            keyspace = f'"{config.keyspace}"'
+            if config.create_keyspace:
+                self._session.execute(
+                    f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
+                    f"{{'class': 'SimpleStrategy', 'replication_factor': {int(config.replication_factor)}}}"
+                )
+            self._catalogue = f'{keyspace}."{config.table_prefix}collections"'
+            self._session.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._catalogue} (name text PRIMARY KEY, settings text)"
+            )
 
     def _table(self, name: str) -> str:
         digest = hashlib.sha1(name.encode()).hexdigest()[:24]  # noqa: S324 - a name, not a secret
@@ -123,7 +124,7 @@ class CassandraKnowledgeStore(HostedVectorStore):
         )
         result = self._run(
             f"INSERT INTO {self._catalogue} (name, settings) VALUES (?, ?) IF NOT EXISTS",
-            (name, _settings_json(settings, _BACKEND)),
+            (name, settings.to_json(_BACKEND)),
         )
         return bool(result.was_applied)
 
@@ -133,14 +134,14 @@ class CassandraKnowledgeStore(HostedVectorStore):
         self._run(f"DELETE FROM {self._catalogue} WHERE name = ?", (name,))
         return True
 
-    def _native_settings(self, name: str) -> Settings | None:
+    def _find(self, name: str) -> Settings | None:
         row = self._run(f"SELECT settings FROM {self._catalogue} WHERE name = ?", (name,)).one()
-        return None if row is None else _settings_from_json(row[0])
+        return None if row is None else Settings.from_json(row[0])
 
-    def _native_names(self) -> list[str]:
+    def _names(self) -> list[str]:
         return [str(row[0]) for row in self._session.execute(f"SELECT name FROM {self._catalogue}")]
 
-    def _native_existing(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
+    def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
         return {str(row[0]) for row in self._run(f"SELECT id FROM {self._table(name)} WHERE id IN ?", (ids,))}
 
     def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
@@ -162,7 +163,7 @@ class CassandraKnowledgeStore(HostedVectorStore):
                 ),
             )
 
-    def _native_get(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+    def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
         rows = self._run(f"SELECT {_FIELDS} FROM {self._table(name)} WHERE id IN ?", (ids,))
         return {str(row[0]): _row(row) for row in rows}
 
@@ -186,10 +187,10 @@ class CassandraKnowledgeStore(HostedVectorStore):
     def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
         self._run(f"DELETE FROM {self._table(name)} WHERE id IN ?", (ids,))
 
-    def _native_count(self, name: str, settings: Settings) -> int:
+    def _count(self, name: str, settings: Settings) -> int:
         return int(self._run(f"SELECT COUNT(*) FROM {self._table(name)}").one()[0])
 
-    def _native_scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+    def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         query = import_driver("cassandra.query", backend=_BACKEND, extra="cassandra")
         result = self._session.execute(
             query.SimpleStatement(f"SELECT {_FIELDS} FROM {self._table(name)}", fetch_size=batch_size)
@@ -200,5 +201,5 @@ class CassandraKnowledgeStore(HostedVectorStore):
                 return
             result.fetch_next_page()
 
-    def _native_close(self) -> None:
+    def _release(self) -> None:
         self._cluster.shutdown()

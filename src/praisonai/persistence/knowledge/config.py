@@ -5,6 +5,7 @@ Validated before the adapter module or driver is imported; see ``_config.py``.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, cast
@@ -1054,6 +1055,16 @@ class CosmosDbKnowledgeConfig(KnowledgeConfig):
         checked = _https_url(value)
         assert checked is not None
         return checked
+
+    @field_validator("key")
+    @classmethod
+    def _account_key(cls, value: SecretStr) -> SecretStr:
+        # The client decodes it on first use; a bad one would fail there with a bare binascii error.
+        try:
+            base64.b64decode(value.get_secret_value(), validate=True)
+        except ValueError:  # binascii.Error is a ValueError
+            raise ValueError("must be an account key, in base64 as the Azure portal shows it") from None
+        return value
 
     @classmethod
     def url_fields(cls, url: str) -> dict[str, Any]:

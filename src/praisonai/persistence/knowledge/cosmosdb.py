@@ -29,8 +29,6 @@ from typing import Any
 from .._loading import import_driver
 from ._filter_native import Lowered
 from ._hosted import HostedVectorStore, Settings, SqlTokens, document_from_record
-from ._hosted import settings_from_json as _settings_from_json
-from ._hosted import settings_json as _settings_json
 from .base import KnowledgeDocument
 from .config import CosmosDbKnowledgeConfig
 
@@ -75,13 +73,14 @@ class CosmosDbKnowledgeStore(HostedVectorStore):
         cosmos = import_driver("azure.cosmos", backend=_BACKEND, extra="cosmosdb")
         self._exceptions: Any = import_driver("azure.cosmos.exceptions", backend=_BACKEND, extra="cosmosdb")
         self._partition_key: Any = cosmos.PartitionKey
-        self._client: Any = cosmos.CosmosClient(
-            config.url, credential=config.key.get_secret_value(), connection_timeout=int(config.timeout)
-        )
-        self._db: Any = self._client.create_database_if_not_exists(id=config.database)
-        self._catalogue: Any = self._db.create_container_if_not_exists(
-            id=f"{config.container_prefix}catalogue", partition_key=cosmos.PartitionKey(path="/id")
-        )
+        with self._opening():  # an unreachable engine is BackendUnavailableError
+            self._client: Any = cosmos.CosmosClient(
+                config.url, credential=config.key.get_secret_value(), connection_timeout=int(config.timeout)
+            )
+            self._db: Any = self._client.create_database_if_not_exists(id=config.database)
+            self._catalogue: Any = self._db.create_container_if_not_exists(
+                id=f"{config.container_prefix}catalogue", partition_key=cosmos.PartitionKey(path="/id")
+            )
 
     def _container(self, name: str) -> Any:
         return self._db.get_container_client(f"{self.config.container_prefix}{name}")
@@ -95,7 +94,7 @@ class CosmosDbKnowledgeStore(HostedVectorStore):
 
     def _native_create(self, name: str, settings: Settings) -> bool:
         try:
-            self._catalogue.create_item({"id": name, "settings": _settings_json(settings, _BACKEND)})
+            self._catalogue.create_item({"id": name, "settings": settings.to_json(_BACKEND)})
         except self._exceptions.CosmosResourceExistsError:
             return False
         policy = {
@@ -132,18 +131,18 @@ class CosmosDbKnowledgeStore(HostedVectorStore):
             return False
         return True
 
-    def _native_settings(self, name: str) -> Settings | None:
+    def _find(self, name: str) -> Settings | None:
         try:
             entry = self._catalogue.read_item(item=name, partition_key=name)
         except self._exceptions.CosmosResourceNotFoundError:
             return None
-        return _settings_from_json(entry["settings"])
+        return Settings.from_json(entry["settings"])
 
-    def _native_names(self) -> list[str]:
+    def _names(self) -> list[str]:
         items = self._catalogue.query_items(query="SELECT VALUE c.id FROM c", enable_cross_partition_query=True)
         return [str(name) for name in items]
 
-    def _native_existing(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
+    def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
         items = self._query(name, "SELECT VALUE c.id FROM c WHERE ARRAY_CONTAINS(@ids, c.id)", [_ids(ids)])
         return {str(item) for item in items}
 
@@ -152,7 +151,7 @@ class CosmosDbKnowledgeStore(HostedVectorStore):
         for record in records:
             container.upsert_item(record)
 
-    def _native_get(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+    def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
         items = self._query(name, f"SELECT {_FIELDS} FROM c WHERE ARRAY_CONTAINS(@ids, c.id)", [_ids(ids)])
         return {str(item["id"]): document_from_record(item) for item in items}
 
@@ -180,15 +179,15 @@ class CosmosDbKnowledgeStore(HostedVectorStore):
             with contextlib.suppress(self._exceptions.CosmosResourceNotFoundError):
                 container.delete_item(item=document_id, partition_key=document_id)
 
-    def _native_count(self, name: str, settings: Settings) -> int:
+    def _count(self, name: str, settings: Settings) -> int:
         return int(next(iter(self._query(name, "SELECT VALUE COUNT(1) FROM c", []))))
 
-    def _native_scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+    def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         pages = self._query(name, f"SELECT {_FIELDS} FROM c", [], max_item_count=batch_size).by_page()
         for page in pages:
             yield [document_from_record(item) for item in page]
 
-    def _native_close(self) -> None:
+    def _release(self) -> None:
         close = getattr(self._client, "close", None)
         if callable(close):
             close()

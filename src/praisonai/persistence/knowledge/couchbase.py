@@ -31,8 +31,6 @@ from typing import Any
 from .._loading import import_driver
 from ._filter_native import Lowered
 from ._hosted import HostedVectorStore, Settings, SqlTokens, document_from_record
-from ._hosted import settings_from_json as _settings_from_json
-from ._hosted import settings_json as _settings_json
 from .base import KnowledgeDocument
 from .config import CouchbaseKnowledgeConfig
 
@@ -79,17 +77,18 @@ class CouchbaseKnowledgeStore(HostedVectorStore):
         self._n1ql: Any = import_driver("couchbase.n1ql", backend=_BACKEND, extra=_EXTRA)
         password = config.password.get_secret_value() if config.password is not None else ""
         authenticator = auth.PasswordAuthenticator(config.username or "", password)
-        self._cluster: Any = cluster_module.Cluster(
-            config.connection_string, self._options.ClusterOptions(authenticator)
-        )
-        self._cluster.wait_until_ready(timedelta(seconds=config.timeout))
-        self._bucket: Any = self._cluster.bucket(config.bucket)
-        self._scope: Any = self._bucket.scope(config.scope)
-        with contextlib.suppress(self._exceptions.ScopeAlreadyExistsException):
-            self._bucket.collections().create_scope(config.scope)
-        self._catalogue_name = f"{config.collection_prefix}catalogue"
-        self._ensure_collection(self._catalogue_name)
-        self._catalogue: Any = self._scope.collection(self._catalogue_name)
+        with self._opening():  # an unreachable engine is BackendUnavailableError
+            self._cluster: Any = cluster_module.Cluster(
+                config.connection_string, self._options.ClusterOptions(authenticator)
+            )
+            self._cluster.wait_until_ready(timedelta(seconds=config.timeout))
+            self._bucket: Any = self._cluster.bucket(config.bucket)
+            self._scope: Any = self._bucket.scope(config.scope)
+            with contextlib.suppress(self._exceptions.ScopeAlreadyExistsException):
+                self._bucket.collections().create_scope(config.scope)
+            self._catalogue_name = f"{config.collection_prefix}catalogue"
+            self._ensure_collection(self._catalogue_name)
+            self._catalogue: Any = self._scope.collection(self._catalogue_name)
 
     def _ensure_collection(self, name: str) -> bool:
         try:
@@ -111,7 +110,7 @@ class CouchbaseKnowledgeStore(HostedVectorStore):
 
     def _native_create(self, name: str, settings: Settings) -> bool:
         try:
-            self._catalogue.insert(name, {"settings": _settings_json(settings, _BACKEND)})
+            self._catalogue.insert(name, {"settings": settings.to_json(_BACKEND)})
         except self._exceptions.DocumentExistsException:
             return False
         collection = self._collection_name(name)
@@ -128,17 +127,17 @@ class CouchbaseKnowledgeStore(HostedVectorStore):
             return False
         return True
 
-    def _native_settings(self, name: str) -> Settings | None:
+    def _find(self, name: str) -> Settings | None:
         try:
             entry = self._catalogue.get(name).content_as[dict]
         except self._exceptions.DocumentNotFoundException:
             return None
-        return _settings_from_json(entry["settings"])
+        return Settings.from_json(entry["settings"])
 
-    def _native_names(self) -> list[str]:
+    def _names(self) -> list[str]:
         return [str(row) for row in self._query(f"SELECT RAW META(d).id FROM `{self._catalogue_name}` AS d", {})]
 
-    def _native_existing(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
+    def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
         collection = self._scope.collection(self._collection_name(name))
         return {document_id for document_id in ids if collection.exists(document_id).exists}
 
@@ -147,7 +146,7 @@ class CouchbaseKnowledgeStore(HostedVectorStore):
         for record in records:
             collection.upsert(record["id"], record)
 
-    def _native_get(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+    def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
         collection = self._scope.collection(self._collection_name(name))
         found: dict[str, KnowledgeDocument] = {}
         for document_id in ids:
@@ -188,11 +187,11 @@ class CouchbaseKnowledgeStore(HostedVectorStore):
             except self._exceptions.DocumentNotFoundException:
                 continue
 
-    def _native_count(self, name: str, settings: Settings) -> int:
+    def _count(self, name: str, settings: Settings) -> int:
         [count] = self._query(f"SELECT RAW COUNT(*) FROM `{self._collection_name(name)}` AS d", {})
         return int(count)
 
-    def _native_scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+    def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         last = ""
         statement = (
             f"SELECT {_FIELDS} FROM `{self._collection_name(name)}` AS d "
@@ -205,5 +204,5 @@ class CouchbaseKnowledgeStore(HostedVectorStore):
             last = str(rows[-1]["id"])
             yield [document_from_record(row) for row in rows]
 
-    def _native_close(self) -> None:
+    def _release(self) -> None:
         self._cluster.close()

@@ -137,6 +137,7 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
         self.config = config
         pymilvus = import_driver("pymilvus", backend=_BACKEND, extra=_EXTRA)
         self._types: Any = pymilvus.DataType
+        self._loaded: set[str] = set()  # native names of collections this store has loaded
         uri = config.uri
         if config.is_local:
             import_driver("milvus_lite", backend=_BACKEND, extra=_EXTRA)
@@ -175,7 +176,14 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             return None
         properties = self._client.describe_collection(native).get("properties") or {}
         stored = properties.get(_PROPERTY)
-        return None if stored is None else CollectionSettings.from_json(stored)
+        if stored is None:
+            return None
+        if native not in self._loaded:
+            # After milvus-lite (or a server) restarts, collections are "released": search, get and
+            # query refuse them until loaded. Loading a loaded collection is a no-op; once per store.
+            self._client.load_collection(native)
+            self._loaded.add(native)
+        return CollectionSettings.from_json(stored)
 
     def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
         types = self._types
@@ -199,6 +207,7 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
 
     def _drop(self, name: str, target: CollectionSettings) -> None:
         self._client.drop_collection(_native_name(name))
+        self._loaded.discard(_native_name(name))
 
     def _names(self) -> list[str]:
         names = [_portable_name(native) for native in self._client.list_collections()]

@@ -34,8 +34,6 @@ from typing import Any
 from .._loading import import_driver
 from ._filter_native import Lowered
 from ._hosted import RANGE_OPERATORS, HostedVectorStore, Settings, document_from_record, render_mql
-from ._hosted import settings_from_json as _settings_from_json
-from ._hosted import settings_json as _settings_json
 from .base import KnowledgeDocument
 from .config import MongoVectorKnowledgeConfig
 
@@ -77,7 +75,7 @@ class MongoVectorKnowledgeStore(HostedVectorStore):
 
     def _native_create(self, name: str, settings: Settings) -> bool:
         try:
-            self._catalogue().insert_one({"_id": name, "settings": _settings_json(settings, _BACKEND)})
+            self._catalogue().insert_one({"_id": name, "settings": settings.to_json(_BACKEND)})
         except self._errors.DuplicateKeyError:
             return False
         data = self._data(name)
@@ -101,14 +99,14 @@ class MongoVectorKnowledgeStore(HostedVectorStore):
         self._data(name).drop()
         return bool(self._catalogue().delete_one({"_id": name}).deleted_count)
 
-    def _native_settings(self, name: str) -> Settings | None:
+    def _find(self, name: str) -> Settings | None:
         entry = self._catalogue().find_one({"_id": name})
-        return None if entry is None else _settings_from_json(entry["settings"])
+        return None if entry is None else Settings.from_json(entry["settings"])
 
-    def _native_names(self) -> list[str]:
+    def _names(self) -> list[str]:
         return [str(entry["_id"]) for entry in self._catalogue().find({}, {"_id": 1})]
 
-    def _native_existing(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
+    def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
         return {str(doc["_id"]) for doc in self._data(name).find({"_id": {"$in": ids}}, {"_id": 1})}
 
     def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
@@ -119,7 +117,7 @@ class MongoVectorKnowledgeStore(HostedVectorStore):
         ]
         self._data(name).bulk_write(requests, ordered=True)
 
-    def _native_get(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+    def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
         return {
             str(doc["_id"]): document_from_record(doc)
             for doc in self._data(name).find({"_id": {"$in": ids}}, {"ix": 0})
@@ -152,10 +150,10 @@ class MongoVectorKnowledgeStore(HostedVectorStore):
     def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
         self._data(name).delete_many({"_id": {"$in": ids}})
 
-    def _native_count(self, name: str, settings: Settings) -> int:
+    def _count(self, name: str, settings: Settings) -> int:
         return int(self._data(name).count_documents({}))
 
-    def _native_scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+    def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         last: str | None = None
         while True:
             query = {} if last is None else {"_id": {"$gt": last}}
@@ -165,5 +163,5 @@ class MongoVectorKnowledgeStore(HostedVectorStore):
             last = str(page[-1]["_id"])
             yield [document_from_record(doc) for doc in page]
 
-    def _native_close(self) -> None:
+    def _release(self) -> None:
         self._client.close()

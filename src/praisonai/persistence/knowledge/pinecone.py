@@ -128,7 +128,7 @@ class PineconeKnowledgeStore(HostedVectorStore):
         self._client.delete_index(self._index_name(name))
         return True
 
-    def _native_settings(self, name: str) -> Settings | None:
+    def _find(self, name: str) -> Settings | None:
         cached = self._indexes.get(name)
         model = self._model(name)
         if model is None:
@@ -143,7 +143,7 @@ class PineconeKnowledgeStore(HostedVectorStore):
         self._indexes[name] = (index, settings)
         return settings
 
-    def _native_names(self) -> list[str]:
+    def _names(self) -> list[str]:
         names = []
         listing = self._client.list_indexes()
         for model in getattr(listing, "indexes", listing):  # IndexList (older SDKs: a list)
@@ -153,7 +153,7 @@ class PineconeKnowledgeStore(HostedVectorStore):
                 names.append(name)
         return names
 
-    def _native_existing(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
+    def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(ids), _BATCH):
             response = self._index(name).fetch(ids=ids[start : start + _BATCH], namespace=_NAMESPACE)
@@ -165,7 +165,7 @@ class PineconeKnowledgeStore(HostedVectorStore):
         for start in range(0, len(vectors), _BATCH):
             self._index(name).upsert(vectors=vectors[start : start + _BATCH], namespace=_NAMESPACE)
 
-    def _native_get(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+    def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
         found: dict[str, KnowledgeDocument] = {}
         for start in range(0, len(ids), _BATCH):
             response = self._index(name).fetch(ids=ids[start : start + _BATCH], namespace=_NAMESPACE)
@@ -209,21 +209,21 @@ class PineconeKnowledgeStore(HostedVectorStore):
         for start in range(0, len(ids), _BATCH):
             self._index(name).delete(ids=ids[start : start + _BATCH], namespace=_NAMESPACE)
 
-    def _native_count(self, name: str, settings: Settings) -> int:
+    def _count(self, name: str, settings: Settings) -> int:
         stats = self._index(name).describe_index_stats()
         summary = (stats.namespaces or {}).get(_NAMESPACE)
         return 0 if summary is None else int(summary.vector_count)
 
-    def _native_scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+    def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         index = self._index(name)
         for page in index.list(namespace=_NAMESPACE, limit=min(batch_size, 100)):
             # Older SDKs yield lists of ids, newer ones ListResponse pages of items with ``.id``.
             items = getattr(page, "vectors", page)
             ids = [item if isinstance(item, str) else item.id for item in items]
-            found = self._native_get(name, settings, ids)
+            found = self._fetch(name, settings, ids)
             yield [found[i] for i in ids if i in found]
 
-    def _native_close(self) -> None:
+    def _release(self) -> None:
         self._indexes.clear()
         close = getattr(self._client, "close", None)
         if callable(close):

@@ -78,6 +78,7 @@ from ._filter_native import (
 from ._filter_native import (
     Any as AnyOf,
 )
+from ._store import error_chain
 from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
 from .config import QdrantKnowledgeConfig
 
@@ -463,14 +464,5 @@ def _floats(values: Sequence[Any]) -> list[float]:
 
 
 def _is_connection_error(error: BaseException) -> bool:
-    names = {type(error).__name__ for error in _chain(error)}
+    names = {type(error).__name__ for error in error_chain(error)}
     return bool(names & {"ConnectError", "ConnectTimeout", "ConnectionError", "ResponseHandlingException"})
-
-
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__

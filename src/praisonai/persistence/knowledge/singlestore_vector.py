@@ -32,8 +32,6 @@ from .._loading import import_driver
 from .._values import dump_json
 from ._filter_native import Lowered
 from ._hosted import HostedVectorStore, Settings, SqlTokens, document_from_record
-from ._hosted import settings_from_json as _settings_from_json
-from ._hosted import settings_json as _settings_json
 from .base import KnowledgeDocument
 from .config import SingleStoreVectorKnowledgeConfig
 
@@ -86,22 +84,23 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore):
         super().__init__()
         self.config = config
         self._s2: Any = import_driver("singlestoredb", backend=_BACKEND, extra="singlestore")
-        self._connection: Any = self._s2.connect(
-            host=config.host,
-            port=config.port,
-            user=config.user,
-            password=None if config.password is None else config.password.get_secret_value(),
-            database=config.database,
-            charset="utf8mb4",
-            autocommit=True,
-            connect_timeout=max(1, round(config.connect_timeout)),
-            results_type="tuples",
-        )
-        self._catalogue = f"`{config.table_prefix}collections`"
-        self._execute(
-            f"CREATE TABLE IF NOT EXISTS {self._catalogue} "
-            f"(name VARCHAR(64) {_TEXT} NOT NULL, settings LONGTEXT NOT NULL, PRIMARY KEY (name))"
-        )
+        with self._opening():  # an unreachable engine is BackendUnavailableError
+            self._connection: Any = self._s2.connect(
+                host=config.host,
+                port=config.port,
+                user=config.user,
+                password=None if config.password is None else config.password.get_secret_value(),
+                database=config.database,
+                charset="utf8mb4",
+                autocommit=True,
+                connect_timeout=max(1, round(config.connect_timeout)),
+                results_type="tuples",
+            )
+            self._catalogue = f"`{config.table_prefix}collections`"
+            self._execute(
+                f"CREATE TABLE IF NOT EXISTS {self._catalogue} "
+                f"(name VARCHAR(64) {_TEXT} NOT NULL, settings LONGTEXT NOT NULL, PRIMARY KEY (name))"
+            )
 
     def _table(self, name: str) -> str:
         return f"`{self.config.table_prefix}{hashlib.sha1(name.encode()).hexdigest()[:24]}`"  # noqa: S324
@@ -124,7 +123,7 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore):
         )
         self._execute(
             f"INSERT INTO {self._catalogue} (name, settings) VALUES (%s, %s)",
-            (name, _settings_json(settings, _BACKEND)),
+            (name, settings.to_json(_BACKEND)),
         )
         return True
 
@@ -133,14 +132,14 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore):
         self._execute(f"DELETE FROM {self._catalogue} WHERE name = %s", (name,))
         return True
 
-    def _native_settings(self, name: str) -> Settings | None:
+    def _find(self, name: str) -> Settings | None:
         rows = self._execute(f"SELECT settings FROM {self._catalogue} WHERE name = %s", (name,))
-        return _settings_from_json(rows[0][0]) if rows else None
+        return Settings.from_json(rows[0][0]) if rows else None
 
-    def _native_names(self) -> list[str]:
+    def _names(self) -> list[str]:
         return [str(row[0]) for row in self._execute(f"SELECT name FROM {self._catalogue}")]
 
-    def _native_existing(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
+    def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
         marks = ", ".join(["%s"] * len(ids))
         return {str(row[0]) for row in self._execute(f"SELECT id FROM {self._table(name)} WHERE id IN ({marks})", ids)}
 
@@ -169,7 +168,7 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore):
                     ),
                 )
 
-    def _native_get(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+    def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
         marks = ", ".join(["%s"] * len(ids))
         rows = self._execute(f"SELECT {_FIELDS} FROM {self._table(name)} WHERE id IN ({marks})", ids)
         return {str(row[0]): _row(row) for row in rows}
@@ -202,10 +201,10 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore):
         marks = ", ".join(["%s"] * len(ids))
         self._execute(f"DELETE FROM {self._table(name)} WHERE id IN ({marks})", ids)
 
-    def _native_count(self, name: str, settings: Settings) -> int:
+    def _count(self, name: str, settings: Settings) -> int:
         return int(self._execute(f"SELECT COUNT(*) FROM {self._table(name)}")[0][0])
 
-    def _native_scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+    def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         last = ""
         while True:
             rows = self._execute(
@@ -216,5 +215,5 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore):
             last = str(rows[-1][0])
             yield [_row(row) for row in rows]
 
-    def _native_close(self) -> None:
+    def _release(self) -> None:
         self._connection.close()

@@ -132,14 +132,14 @@ class UpstashVectorKnowledgeStore(HostedVectorStore):
             self._index.delete_namespace(self._namespace(name))
         return bool(self._index.delete(ids=[name], namespace=self._catalogue).deleted)
 
-    def _native_settings(self, name: str) -> Settings | None:
+    def _find(self, name: str) -> Settings | None:
         [entry] = self._index.fetch(ids=[name], include_metadata=True, namespace=self._catalogue)
         if entry is None:
             return None
         dimension, distance = self._index_shape()
         return Settings(dimension, distance, load_json(entry.metadata["settings"]))
 
-    def _native_names(self) -> list[str]:
+    def _names(self) -> list[str]:
         names: list[str] = []
         cursor = ""
         while True:
@@ -149,7 +149,7 @@ class UpstashVectorKnowledgeStore(HostedVectorStore):
             if not cursor:
                 return names
 
-    def _native_existing(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
+    def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(ids), _BATCH):
             results = self._index.fetch(ids=ids[start : start + _BATCH], namespace=self._namespace(name))
@@ -165,7 +165,7 @@ class UpstashVectorKnowledgeStore(HostedVectorStore):
         for start in range(0, len(vectors), _BATCH):
             self._index.upsert(vectors=vectors[start : start + _BATCH], namespace=self._namespace(name))
 
-    def _native_get(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+    def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
         found: dict[str, KnowledgeDocument] = {}
         for start in range(0, len(ids), _BATCH):
             results = self._index.fetch(
@@ -206,11 +206,11 @@ class UpstashVectorKnowledgeStore(HostedVectorStore):
         for start in range(0, len(ids), _BATCH):
             self._index.delete(ids=ids[start : start + _BATCH], namespace=self._namespace(name))
 
-    def _native_count(self, name: str, settings: Settings) -> int:
+    def _count(self, name: str, settings: Settings) -> int:
         summary = self._index.info().namespaces.get(self._namespace(name))
         return 0 if summary is None else int(summary.vector_count) + int(summary.pending_vector_count)
 
-    def _native_scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+    def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         cursor = ""
         while True:
             page = self._index.range(
@@ -225,7 +225,7 @@ class UpstashVectorKnowledgeStore(HostedVectorStore):
             if not cursor:
                 return
 
-    def _native_close(self) -> None:
+    def _release(self) -> None:
         client = getattr(self._index, "_client", None)
         close = getattr(client, "close", None)
         if callable(close):

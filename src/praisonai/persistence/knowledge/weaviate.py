@@ -32,8 +32,6 @@ from .._loading import import_driver
 from ._filter_native import All, Eq, Lowered, Ne
 from ._filter_native import Any as AnyOf
 from ._hosted import RANGE_OPERATORS, HostedVectorStore, Settings, document_from_record, value_token
-from ._hosted import settings_from_json as _settings_from_json
-from ._hosted import settings_json as _settings_json
 from .base import KnowledgeDocument
 from .config import WeaviateKnowledgeConfig
 
@@ -68,16 +66,19 @@ class WeaviateKnowledgeStore(HostedVectorStore):
         self._data_classes: Any = import_driver("weaviate.classes.data", backend=_BACKEND, extra=_EXTRA)
         init = import_driver("weaviate.classes.init", backend=_BACKEND, extra=_EXTRA)
         auth = None if config.api_key is None else init.Auth.api_key(config.api_key.get_secret_value())
-        self._client: Any = weaviate.connect_to_custom(
-            http_host=config.host,
-            http_port=config.http_port,
-            http_secure=config.secure,
-            grpc_host=config.host,
-            grpc_port=config.grpc_port,
-            grpc_secure=config.secure,
-            auth_credentials=auth,
-            additional_config=init.AdditionalConfig(timeout=init.Timeout(init=config.timeout, query=config.timeout)),
-        )
+        with self._opening():  # an unreachable engine is BackendUnavailableError
+            self._client: Any = weaviate.connect_to_custom(
+                http_host=config.host,
+                http_port=config.http_port,
+                http_secure=config.secure,
+                grpc_host=config.host,
+                grpc_port=config.grpc_port,
+                grpc_secure=config.secure,
+                auth_credentials=auth,
+                additional_config=init.AdditionalConfig(
+                    timeout=init.Timeout(init=config.timeout, query=config.timeout)
+                ),
+            )
 
     def _name(self, name: str) -> str:
         return f"{self.config.collection_prefix}_{name.encode().hex()}"
@@ -95,7 +96,7 @@ class WeaviateKnowledgeStore(HostedVectorStore):
         text = c.DataType.TEXT
         self._client.collections.create(
             native,
-            description=_settings_json(settings, _BACKEND),
+            description=settings.to_json(_BACKEND),
             properties=[
                 c.Property(name="doc_id", data_type=text, tokenization=c.Tokenization.FIELD),
                 c.Property(name="content", data_type=text, skip_vectorization=True, index_filterable=False),
@@ -117,14 +118,14 @@ class WeaviateKnowledgeStore(HostedVectorStore):
         self._client.collections.delete(self._name(name))
         return True
 
-    def _native_settings(self, name: str) -> Settings | None:
+    def _find(self, name: str) -> Settings | None:
         native = self._name(name)
         if not self._client.collections.exists(native):
             return None
         description = self._collection(name).config.get(simple=True).description
-        return _settings_from_json(description)
+        return Settings.from_json(description)
 
-    def _native_names(self) -> list[str]:
+    def _names(self) -> list[str]:
         prefix = f"{self.config.collection_prefix}_"
         names = []
         for native in self._client.collections.list_all(simple=True):
@@ -135,8 +136,8 @@ class WeaviateKnowledgeStore(HostedVectorStore):
                     continue
         return names
 
-    def _native_existing(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
-        return set(self._native_get(name, settings, ids))
+    def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
+        return set(self._fetch(name, settings, ids))
 
     def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
         objects = []
@@ -157,7 +158,7 @@ class WeaviateKnowledgeStore(HostedVectorStore):
                 first = next(iter(result.errors.values()))
                 raise RuntimeError(f"Weaviate refused {len(result.errors)} object(s): {first.message}")
 
-    def _native_get(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+    def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
         filters = self._query_classes.Filter.by_id().contains_any([_uuid(i) for i in ids])
         response = self._collection(name).query.fetch_objects(filters=filters, limit=len(ids))
         return {str(obj.properties["doc_id"]): self._document(obj) for obj in response.objects}
@@ -189,10 +190,10 @@ class WeaviateKnowledgeStore(HostedVectorStore):
             uuids = [_uuid(i) for i in ids[start : start + _BATCH]]
             self._collection(name).data.delete_many(where=Filter.by_id().contains_any(uuids))
 
-    def _native_count(self, name: str, settings: Settings) -> int:
+    def _count(self, name: str, settings: Settings) -> int:
         return int(self._collection(name).aggregate.over_all(total_count=True).total_count)
 
-    def _native_scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+    def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         page: list[KnowledgeDocument] = []
         for obj in self._collection(name).iterator():
             page.append(self._document(obj))
@@ -202,7 +203,7 @@ class WeaviateKnowledgeStore(HostedVectorStore):
         if page:
             yield page
 
-    def _native_close(self) -> None:
+    def _release(self) -> None:
         self._client.close()
 
     # -- translation -------------------------------------------------------------------------

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, ClassVar
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Literal
 
 from .._values import check_key, check_ttl, dump_json, glob_escape, load_json
 from ..errors import InvalidInputError, StoreError, WrongTypeError
@@ -34,6 +33,28 @@ def milliseconds(ttl: object, backend: str) -> int:
     return max(1, math.ceil(check_ttl(ttl, backend) * 1000))
 
 
+class _Calling:
+    """The context of every driver call, made once per store: a ``@contextmanager`` would build a
+    generator per call, a measurable share of a ~40 µs GET/SET on loopback."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: RedisFamilyStateStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        if self._store._closed:
+            raise StoreError("the store is closed", backend=self._store.backend)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> Literal[False]:
+        if not isinstance(error, Exception) or isinstance(error, StoreError):
+            return False
+        translated = self._store._translate(error)
+        if translated is None:
+            return False
+        raise translated from error
+
+
 class RedisFamilyStateStore(StateStore):
     """The contract in Redis commands; subclasses bind a client."""
 
@@ -43,6 +64,7 @@ class RedisFamilyStateStore(StateStore):
         self._prefix = key_prefix
         self._prefix_pattern = glob_escape(key_prefix)
         self._closed = False
+        self._guard = _Calling(self)
 
     # -- what a client adapter supplies -------------------------------------
 
@@ -72,19 +94,9 @@ class RedisFamilyStateStore(StateStore):
 
     # -- plumbing ------------------------------------------------------------
 
-    @contextmanager
-    def _calling(self) -> Iterator[None]:
-        if self._closed:
-            raise StoreError("the store is closed", backend=self.backend)
-        try:
-            yield
-        except StoreError:
-            raise
-        except Exception as error:
-            translated = self._translate(error)
-            if translated is None:
-                raise
-            raise translated from error
+    def _calling(self) -> _Calling:
+        """``with self._calling():`` around a driver call: refuse a closed store, translate driver errors."""
+        return self._guard
 
     def _stored(self, key: str) -> str:
         return self._prefix + check_key(key, self.backend)
