@@ -198,7 +198,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[_Target]):
         builder = (
             target.table.search(query, vector_column_name="vector")
             .distance_type(_NATIVE[target.distance])
-            .select(list(_BASE_COLUMNS))
+            .select([*_BASE_COLUMNS, "_distance"])  # named: lance warns when it adds _distance on its own
             .limit(limit)
         )
         if where is not None:

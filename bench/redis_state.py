@@ -1,0 +1,151 @@
+"""redis state store against raw redis-py doing the same commands.
+
+Both sides use a connection pool built from the same settings (``decode_responses``,
+utf-8, timeouts), store JSON text under a prefix of equal length, and send the same
+commands: ``GET`` / ``SET key value`` per call; ``get_many`` as one non-transactional
+pipeline of ``GET``\\ s, ``set_many`` as one ``MULTI``/``EXEC`` pipeline of ``SET``\\ s.
+The raw side encodes and decodes JSON as any user of redis-py must.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from praisonai.persistence.registry import STATE_STORES
+from praisonai.persistence.state.config import RedisStateConfig
+
+from ._conversation import encode
+from ._harness import Options, Row, interleaved, rate_row
+from .servers import _reachable
+
+MIN_RATIO = 0.85
+CALLS_PER_ROUND_MANY = 20
+
+
+def _value(index: int) -> dict[str, Any]:
+    return {"user": f"user-{index % 97}", "step": index, "tags": ["draft", "bench"], "score": index / 7}
+
+
+def _raw_client(config: RedisStateConfig) -> Any:
+    """The same pool the redis store builds (plain TCP, no size limit)."""
+    import redis
+
+    pool = redis.ConnectionPool(
+        host=config.host,
+        port=config.port,
+        db=config.db,
+        username=config.username,
+        password=None if config.password is None else config.password.get_secret_value(),
+        socket_timeout=config.socket_timeout,
+        socket_connect_timeout=config.socket_connect_timeout,
+        decode_responses=True,
+        encoding="utf-8",
+    )
+    return redis.Redis(connection_pool=pool)
+
+
+def run(options: Options) -> list[Row]:
+    _reachable(options.redis_url, 6379, "Redis")
+    config = RedisStateConfig.from_options(options.redis_url)
+    pid = os.getpid()
+    ours_prefix, raw_prefix = f"bench:{pid}:ours:", f"bench:{pid}:raw-:"  # equal lengths
+    ours = STATE_STORES.create("redis", url=options.redis_url, key_prefix=ours_prefix)
+    raw = _raw_client(config)
+    keys = [f"key-{index:06d}" for index in range(options.keys)]
+    values = [_value(index) for index in range(options.keys)]
+    many_keys = [f"many-{index:06d}" for index in range(options.many)]
+    many_items = {key: _value(index) for index, key in enumerate(many_keys)}
+    raw_many_keys = [raw_prefix + key for key in many_keys]
+    loads = json.loads
+
+    def ours_set() -> float:
+        start = time.perf_counter()
+        for key, value in zip(keys, values, strict=True):
+            ours.set(key, value)
+        return time.perf_counter() - start
+
+    def raw_set() -> float:
+        start = time.perf_counter()
+        for key, value in zip(keys, values, strict=True):
+            raw.set(raw_prefix + key, encode(value), px=None)
+        return time.perf_counter() - start
+
+    def ours_get() -> float:
+        start = time.perf_counter()
+        for key in keys:
+            ours.get(key)
+        return time.perf_counter() - start
+
+    def raw_get() -> float:
+        start = time.perf_counter()
+        for key in keys:
+            text = raw.get(raw_prefix + key)
+            _ = None if text is None else loads(text)
+        return time.perf_counter() - start
+
+    def ours_set_many() -> float:
+        start = time.perf_counter()
+        for _ in range(CALLS_PER_ROUND_MANY):
+            ours.set_many(many_items)
+        return time.perf_counter() - start
+
+    def raw_set_many() -> float:
+        start = time.perf_counter()
+        for _ in range(CALLS_PER_ROUND_MANY):
+            with raw.pipeline(transaction=True) as pipe:
+                for key, value in many_items.items():
+                    pipe.set(raw_prefix + key, encode(value), px=None)
+                pipe.execute()
+        return time.perf_counter() - start
+
+    def ours_get_many() -> float:
+        start = time.perf_counter()
+        for _ in range(CALLS_PER_ROUND_MANY):
+            ours.get_many(many_keys)
+        return time.perf_counter() - start
+
+    def raw_get_many() -> float:
+        start = time.perf_counter()
+        for _ in range(CALLS_PER_ROUND_MANY):
+            with raw.pipeline(transaction=False) as pipe:
+                for key in raw_many_keys:
+                    pipe.get(key)
+                texts = pipe.execute()
+            _ = {key: loads(text) for key, text in zip(many_keys, texts, strict=True) if text is not None}
+        return time.perf_counter() - start
+
+    rows: list[Row] = []
+    try:
+        pairs: list[tuple[str, Callable[[], float], Callable[[], float], int, str]] = [
+            ("set", ours_set, raw_set, options.keys, "ops/s"),
+            ("get", ours_get, raw_get, options.keys, "ops/s"),
+            (
+                f"set_many of {options.many:,} keys (MULTI/EXEC pipeline)",
+                ours_set_many,
+                raw_set_many,
+                options.many * CALLS_PER_ROUND_MANY,
+                "keys/s",
+            ),
+            (
+                f"get_many of {options.many:,} keys (pipeline)",
+                ours_get_many,
+                raw_get_many,
+                options.many * CALLS_PER_ROUND_MANY,
+                "keys/s",
+            ),
+        ]
+        for name, ours_run, raw_run, count, unit in pairs:
+            samples = interleaved({"ours": ours_run, "raw": raw_run}, options.rounds)
+            rows.append(rate_row("redis", name, samples, count, unit, MIN_RATIO))
+    finally:
+        for prefix in (ours_prefix, raw_prefix):
+            doomed = list(raw.scan_iter(match=prefix + "*", count=1000))
+            for start in range(0, len(doomed), 1000):
+                raw.delete(*doomed[start : start + 1000])
+        ours.close()
+        raw.close()
+    return rows
