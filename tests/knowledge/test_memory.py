@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from praisonai.persistence._catalogue import BY_KIND_AND_NAME
 from praisonai.persistence.errors import ConfigError, InvalidInputError, StoreError, UnsupportedFilterError
 from praisonai.persistence.knowledge import memory as memory_module
 from praisonai.persistence.knowledge._common import check_distance, parse_filters
-from praisonai.persistence.knowledge.base import Distance, Filter, KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import Distance, Filter, KnowledgeDocument, KnowledgeStore, similarity
 from praisonai.persistence.knowledge.config import MemoryKnowledgeConfig
 from praisonai.persistence.knowledge.memory import MemoryKnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
@@ -350,6 +351,148 @@ def test_scores_are_exact_reference_values() -> None:
         store.insert("c", [KnowledgeDocument(id="z", embedding=[0.0, 0.0])])
         [zero] = store.search("c", [1.0, 0.0])
         assert zero.score == 0.0 and not math.isnan(zero.score)
+
+
+def _near_ties(dimension: int, seed: int) -> tuple[list[float], list[list[float]]]:
+    """A query and vectors whose scores differ in the last bits: copies of the query nudged by one ulp,
+    exact duplicates, scaled copies, zero vectors and random ones, in a shuffled order."""
+    rng = random.Random(seed)
+    query = [rng.gauss(0.0, 1.0) for _ in range(dimension)]
+    vectors = [list(query), list(query), [2.0 * value for value in query], [0.0] * dimension]
+    for _ in range(40):
+        nudged = list(query)
+        position = rng.randrange(dimension)
+        nudged[position] = math.nextafter(nudged[position], math.inf if rng.random() < 0.5 else -math.inf)
+        vectors.append(nudged)
+    vectors += [[rng.gauss(0.0, 1.0) for _ in range(dimension)] for _ in range(150)]
+    rng.shuffle(vectors)
+    return query, vectors
+
+
+def _reference_search(
+    distance: Distance, query: list[float], vectors: list[list[float]], limit: int
+) -> list[tuple[str, float]]:
+    """The old search: similarity() of every document, a stable sort, the first ``limit``."""
+    scored = [(f"v{index}", similarity(distance, query, vector)) for index, vector in enumerate(vectors)]
+    return sorted(scored, key=lambda pair: -pair[1])[:limit]
+
+
+@pytest.mark.parametrize("distance", ["cosine", "dot", "euclidean"])
+@pytest.mark.parametrize("seed", range(3))
+def test_search_returns_the_reference_ranking_bit_for_bit(distance: Distance, seed: int) -> None:
+    query, vectors = _near_ties(64, seed)
+    with MemoryKnowledgeStore() as store:
+        store.create_collection("c", 64, distance)
+        store.insert("c", [KnowledgeDocument(id=f"v{index}", embedding=vector) for index, vector in enumerate(vectors)])
+        for probe in (query, vectors[0], [value * 1e-3 for value in vectors[-1]]):
+            for limit in (1, 3, 10, 60, len(vectors) + 5):
+                found = [(document.id, document.score) for document in store.search("c", probe, limit=limit)]
+                assert found == _reference_search(distance, probe, vectors, limit)
+
+
+@pytest.mark.parametrize(
+    ("distance", "query", "better", "worse"),
+    [
+        # sum() of the products loses the 1.0 between the cancelling 1e16s: the better one's estimate is 0.0.
+        ("dot", [1.0, 1.0, 1.0], [1e16, 1.0, -1e16], [0.5, 0.0, 0.0]),
+        ("cosine", [1.0, 1.0, 1.0, 1e-30], [1e16, 1.0, -1e16, 0.0], [0.0, 0.0, 0.0, 1.0]),
+        # The same with tiny documents, then a tiny query, whose squares underflow: their norms (0.0) bound nothing.
+        ("dot", [1e100] * 3, [1e-165, 1e-181, -1e-165], [1e-182, 0.0, 0.0]),
+        ("dot", [1e-165, 1e-181, -1e-165], [1e100] * 3, [0.0, 1e99, 0.0]),
+        # sum() of the squared differences loses the 4096 small squares added to 1.0: the worse one looks closer.
+        ("euclidean", [0.0] * 4097, [1.0 + 2.0**-44] + [0.0] * 4096, [1.0] + [2.0**-27] * 4096),
+    ],
+)
+def test_nearly_cancelling_sums_are_ranked_exactly(
+    distance: Distance, query: list[float], better: list[float], worse: list[float]
+) -> None:
+    assert similarity(distance, query, better) > similarity(distance, query, worse)
+    with MemoryKnowledgeStore() as store:
+        store.create_collection("c", len(query), distance)
+        store.insert(
+            "c", [KnowledgeDocument(id="worse", embedding=worse), KnowledgeDocument(id="better", embedding=better)]
+        )
+        [found] = store.search("c", query, limit=1)
+        assert (found.id, found.score) == ("better", similarity(distance, query, better))
+
+
+@pytest.mark.parametrize("distance", ["cosine", "dot", "euclidean"])
+@pytest.mark.parametrize("magnitude", [1e-170, 1e-130, 1e140, 1e160])  # squares underflow / overflow at the ends
+def test_huge_and_tiny_vectors_rank_or_fail_as_the_reference_does(distance: Distance, magnitude: float) -> None:
+    query, vectors = _near_ties(16, 7)
+    vectors = [
+        [value * magnitude for value in vector] if index % 3 == 0 else vector for index, vector in enumerate(vectors)
+    ]
+    vectors.append([1e154] * 16)  # its squares are finite, their sum is not
+
+    def outcome(search: Callable[[], list[tuple[str, float | None]]]) -> object:
+        try:
+            return search()
+        except (ArithmeticError, ValueError) as error:  # at 1e160 products and squares overflow: fsum and ** raise
+            return type(error)
+
+    with MemoryKnowledgeStore() as store:
+        store.create_collection("c", 16, distance)
+        store.insert("c", [KnowledgeDocument(id=f"v{index}", embedding=vector) for index, vector in enumerate(vectors)])
+        for probe in (query, vectors[0]):
+            found = outcome(lambda: [(document.id, document.score) for document in store.search("c", probe, limit=5)])
+            assert found == outcome(lambda: _reference_search(distance, probe, vectors, 5))
+
+
+@pytest.mark.parametrize(
+    ("distance", "query", "before", "after"),
+    [
+        # A stale norm of 100 would score the new cosine 0.01, below the rival's 0.6.
+        ("cosine", [1.0, 0.0, 0.0], [100.0, 0.0, 0.0], [1.0, 0.0, 0.0]),
+        # dot keeps no norm: an upsert must still rank the new vector (1.0 after exact cancellation).
+        ("dot", [1.0, 1.0, 1.0], [1.0, 0.0, 0.0], [1e16, 1.0, -1e16]),
+    ],
+)
+def test_replaced_and_restored_documents_are_ranked_with_their_own_norm(
+    distance: Distance,
+    query: list[float],
+    before: list[float],
+    after: list[float],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rival = KnowledgeDocument(id="rival", embedding=[0.5, 0.0, 0.0] if distance == "dot" else [0.6, 0.8, 0.0])
+    expected = ("b", similarity(distance, query, after))
+    with _open(tmp_path / "k.json") as store:
+
+        def best() -> tuple[str, float | None]:
+            [found] = store.search("k", query, limit=1)
+            return found.id, found.score
+
+        store.create_collection("k", 3, distance)
+        store.insert("k", [rival, KnowledgeDocument(id="b", embedding=before)])
+        best()  # keeps the norms
+        store.upsert("k", [KnowledgeDocument(id="b", embedding=after)])
+        assert best() == expected
+
+        def full_disk(target: Path, text: str) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(memory_module, "_write_atomically", full_disk)
+        for failing in (
+            lambda: store.upsert("k", [KnowledgeDocument(id="b", embedding=before)]),
+            lambda: store.delete("k", ids=["b"]),
+        ):
+            with pytest.raises(OSError, match="No space"):
+                failing()
+            assert best() == expected  # rolled back, and ranked with the restored document's norm
+
+
+def test_a_file_with_a_wrong_dimension_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "k.json"
+    with _open(path) as store:
+        store.create_collection("c", 2)
+        store.insert("c", [KnowledgeDocument(id="a", embedding=[1.0, 0.0])])
+    saved = json.loads(path.read_text())
+    saved["collections"]["c"]["documents"][0]["embedding"] = [1.0, 0.0, 0.0]
+    path.write_text(json.dumps(saved))
+    with pytest.raises(StoreError, match=r"cannot read.*'a'.*dimension 3"):
+        _open(path)
 
 
 @pytest.mark.slow

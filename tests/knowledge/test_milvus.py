@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,3 +130,30 @@ def test_a_released_collection_is_loaded_again(tmp_path: Path, pymilvus: object)
     with KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "m.db")) as reopened:
         assert [document.id for document in reopened.search("kept", [1.0, 0.0], limit=1)] == ["a"]
         assert [document.id for document in reopened.get("kept", ["a"])] == ["a"]
+
+
+def test_a_search_flushes_rows_written_since_the_last_flush_once_enough_built_up(
+    tmp_path: Path, pymilvus: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(milvus_module, "_FLUSH_ROWS", 3)
+    with KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "m.db")) as store:
+        client = store._client  # type: ignore[attr-defined]
+        flushed: list[str] = []
+        flush = client.flush
+
+        def counted_flush(name: str, **options: Any) -> None:
+            flushed.append(name)
+            flush(name, **options)
+
+        monkeypatch.setattr(client, "flush", counted_flush)
+        store.create_collection("c", 2)
+
+        def ranking() -> list[str]:
+            return [document.id for document in store.search("c", [1.0, 0.0], limit=10)]
+
+        store.insert("c", [KnowledgeDocument(id=key, embedding=[1.0, float(key)]) for key in "12"])
+        assert (ranking(), flushed) == (["1", "2"], [])
+        store.upsert("c", [KnowledgeDocument(id="0", embedding=[1.0, 0.0])])  # the third row since a flush
+        assert (ranking(), flushed) == (["0", "1", "2"], ["c"])
+        store.insert("c", [KnowledgeDocument(id="3", embedding=[1.0, 3.0])])
+        assert (ranking(), flushed) == (["0", "1", "2", "3"], ["c"])

@@ -245,6 +245,34 @@ def test_two_stores_racing_for_one_id(vector_url: str, schema: str) -> None:
         second.close()
 
 
+def test_a_waiting_write_neither_blocks_other_calls_nor_loses_its_collection(vector_url: str, schema: str) -> None:
+    store = _open(vector_url, schema)
+    try:
+        store.create_collection("held", 2)
+        store.create_collection("free", 2)
+        inserted = threading.Event()
+
+        def insert() -> None:
+            store.insert("held", [KnowledgeDocument(id="a", embedding=[1.0, 0.0])])
+            inserted.set()
+
+        with psycopg.connect(vector_url) as other:  # a transaction holding the collection's catalogue row
+            other.execute(f'SELECT 1 FROM "{schema}".praison_kb_collections WHERE name = %s FOR UPDATE', ("held",))
+            writer = threading.Thread(target=insert)
+            writer.start()
+            assert not inserted.wait(0.5)  # the write waits for the row, as a drop would have to
+            counted: list[int] = []
+            reader = threading.Thread(target=lambda: counted.append(store.count("free")))
+            reader.start()
+            reader.join(5)
+            assert counted == [0]  # the store's other calls go on meanwhile
+        writer.join(10)
+        assert inserted.is_set()
+        assert store.count("held") == 1
+    finally:
+        store.close()
+
+
 def test_missing_extension_is_reported_or_created(vector_url: str) -> None:
     database = f"kb_noext_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(vector_url, autocommit=True) as connection:

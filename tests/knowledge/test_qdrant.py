@@ -164,3 +164,21 @@ def test_string_ordering_handles_long_and_unicode_values() -> None:
                 assert found == {f"s{n}" for n, v in enumerate(values) if check(v, probe)}, (op, probe)
         with pytest.raises(UnsupportedFilterError):
             store.search("strings", [1.0, 0.0], filters={"v": {"$gt": "x" * 400}})
+
+
+def test_collections_this_backend_did_not_create_are_left_alone() -> None:
+    from qdrant_client import models
+
+    from praisonai.persistence.errors import AlreadyExistsError
+    from praisonai.persistence.knowledge.qdrant import QdrantKnowledgeStore
+
+    with KNOWLEDGE_STORES.create("qdrant", path=":memory:") as store:
+        assert isinstance(store, QdrantKnowledgeStore)
+        client = store._client  # the same engine, used by another application
+        client.create_collection("foreign", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+        assert not store.collection_exists("foreign")
+        assert store.list_collections() == []
+        assert store.delete_collection("foreign") is False
+        assert client.collection_exists("foreign")
+        with pytest.raises(AlreadyExistsError):
+            store.create_collection("foreign", 2)

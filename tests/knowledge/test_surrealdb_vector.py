@@ -155,3 +155,19 @@ def test_content_with_nul_is_refused() -> None:
         assert store.count("c") == 0
     finally:
         store.close()
+
+
+def test_zero_and_vanishing_vectors_score_cosine_zero() -> None:
+    store = KNOWLEDGE_STORES.create("surrealdb_vector", url="mem://")
+    try:
+        store.create_collection("c", 2)
+        vectors = {"pos": [1.0, 0.0], "zero": [0.0, 0.0], "tiny": [1e-200, 0.0], "neg": [-1.0, 0.0]}
+        store.insert("c", [KnowledgeDocument(id=key, embedding=vector) for key, vector in vectors.items()])
+        # SurrealDB's magnitude of [1e-200, 0] is 0 (the square underflows), so its raw cosine is an infinity.
+        found = store.search("c", [1.0, 0.5], limit=4)
+        assert [found[0].id, found[-1].id] == ["pos", "neg"]
+        assert {document.id: document.score for document in found[1:3]} == {"zero": 0.0, "tiny": 0.0}
+        for query in ([0.0, 0.0], [1e-200, 0.0]):
+            assert [document.score for document in store.search("c", query, limit=4)] == [0.0] * 4
+    finally:
+        store.close()

@@ -2,14 +2,17 @@
 
 :class:`KnowledgeStoreBase` does everything the contract asks that is not a
 call to the engine, in the same order on every backend built on it (memory,
-lightrag, the framework adapters, chroma, lancedb, milvus, redis, clickhouse,
-surrealdb_vector, and the hosted services of :mod:`._hosted`), so their
+lightrag, the framework adapters, chroma, lancedb, milvus, qdrant, pgvector,
+redis, clickhouse, surrealdb_vector, and the hosted services of
+:mod:`._hosted`), so their
 semantics cannot drift apart:
 
 - arguments are checked with :mod:`._common` before the engine is touched
   (filters included, with the operators in ``unsupported_filters`` refused);
-- each call holds the store's lock and raises ``StoreError("the store is
-  closed")`` after :meth:`~KnowledgeStoreBase.close`, which is idempotent;
+- each call holds the store's lock (pgvector overrides ``_call`` to hold a
+  pooled connection instead, so its calls run in parallel) and raises
+  ``StoreError("the store is closed")`` after
+  :meth:`~KnowledgeStoreBase.close`, which is idempotent;
 - an engine error escaping a call (or a backend's connecting in ``__init__``,
   see :meth:`~KnowledgeStoreBase._opening`) goes through
   :meth:`~KnowledgeStoreBase._engine_error` (a server that cannot be reached
@@ -22,7 +25,7 @@ semantics cannot drift apart:
 - the :class:`~.base.KnowledgeTransfer` extras.
 
 A backend implements the ``_find`` ... ``_scan`` primitives below. Each is
-called with the lock held, the store open and its arguments validated; ``C`` is
+called inside ``_call`` (the lock held), the store open and its arguments validated; ``C`` is
 what the backend's ``_find`` returns for an existing collection (its handle,
 with at least the collection's dimension, distance and metadata).
 """

@@ -32,6 +32,7 @@ import uuid
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from operator import mul
 from types import TracebackType
 from typing import Any, Literal, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
@@ -94,11 +95,14 @@ def score_from_distance(distance: Distance, raw: float) -> float:
 
 def similarity(distance: Distance, a: Sequence[float], b: Sequence[float]) -> float:
     """The portable score of ``b`` for query ``a``: the reference every backend must match."""
+    if len(a) != len(b):
+        raise ValueError(f"vectors of dimensions {len(a)} and {len(b)}")
+    # map(mul) is zip's products without a generator frame: the same numbers, and fsum is exact.
     if distance == "dot":
-        return math.fsum(x * y for x, y in zip(a, b, strict=True))
+        return math.fsum(map(mul, a, b))
     if distance == "cosine":
-        dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
-        norm = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
+        dot = math.fsum(map(mul, a, b))
+        norm = math.sqrt(math.fsum(map(mul, a, a))) * math.sqrt(math.fsum(map(mul, b, b)))
         return dot / norm if norm else 0.0
     return 1.0 / (1.0 + math.sqrt(math.fsum((x - y) ** 2 for x, y in zip(a, b, strict=True))))
 

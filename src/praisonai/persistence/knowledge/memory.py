@@ -12,7 +12,9 @@ backend is measured against exactly this behaviour. Search is exact and costs
 O(documents x dimension) per query: meant for tests, notebooks and small corpora.
 
 Documents are copied on the way in and on the way out, so callers cannot change
-what is stored. All operations hold one lock.
+what is stored. All operations hold one lock. Search scores every document
+exactly as ``similarity`` does (cosine keeps each document's norm between
+searches) and copies only the documents it returns.
 
 With a ``path``, the collections are loaded when the store opens. With
 ``autosave=True`` (the default) every write rewrites the whole file before it
@@ -27,17 +29,21 @@ or another process) from opening the same file while the first is open.
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import mul
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .._files import open_lock_file
 from .._files import write_atomically as _write_atomically
 from .._values import dump_json, load_json
 from ..errors import StoreError
-from ._common import copy_document
+from ._common import check_embedding, copy_document
 from ._store import InProcessKnowledgeStore
 from .base import Distance, KnowledgeDocument, similarity
 from .config import MemoryKnowledgeConfig
@@ -56,6 +62,9 @@ class _Collection:
     metadata: dict[str, Any] | None
     # Insertion-ordered; stored documents are never mutated, only replaced.
     documents: dict[str, KnowledgeDocument] = field(default_factory=dict)
+    # Norms of stored documents, filled by searches. A write drops the entries of the ids it
+    # touches, so an entry present belongs to the document stored now (a rollback only loses entries).
+    norms: dict[str, float] = field(default_factory=dict)
 
     def snapshot(self) -> _Collection:
         return _Collection(self.dimension, self.distance, self.metadata, dict(self.documents))
@@ -95,22 +104,25 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
         def change() -> None:
             for document in documents:
                 target.documents[document.id] = document
+                target.norms.pop(document.id, None)
 
         self._commit(change)
 
     def _search(
         self, name: str, target: _Collection, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        scored: list[tuple[float, KnowledgeDocument]] = []
-        for document in target.documents.values():
-            if node is not None and not matches(node, document.metadata):
-                continue
-            assert document.embedding is not None  # check_documents guarantees it
-            scored.append((similarity(target.distance, query, document.embedding), document))
-        # Stable: equal scores keep insertion order.
-        scored.sort(key=lambda pair: -pair[0])
+        query_norm: float | None = None
+        if target.distance == "cosine":
+            with contextlib.suppress(OverflowError):  # then similarity() itself fails, if a document is scored
+                query_norm = math.sqrt(math.fsum(map(mul, query, query)))
+        scored = [
+            (_score(target, query, query_norm, document), index, document)
+            for index, document in enumerate(target.documents.values())
+            if node is None or matches(node, document.metadata)
+        ]
         results = []
-        for score, document in scored[:limit]:
+        # Best first; equal scores keep insertion order (the index), as a stable sort would.
+        for score, _, document in heapq.nsmallest(limit, scored, key=lambda item: (-item[0], item[1])):
             result = copy_document(document)
             result.score = score
             results.append(result)
@@ -120,6 +132,7 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
         def change() -> None:
             for document_id in ids:
                 del target.documents[document_id]
+                target.norms.pop(document_id, None)
 
         self._commit(change)
 
@@ -207,6 +220,22 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
         _write_atomically(self._path, text)
 
 
+def _score(target: _Collection, query: list[float], query_norm: float | None, document: KnowledgeDocument) -> float:
+    """``similarity(target.distance, query, document.embedding)`` to the bit, with the document's norm
+    kept between searches and the query's computed once: the same sums in the same order."""
+    embedding = cast("list[float]", document.embedding)  # check_documents and _load guarantee one
+    if target.distance == "dot":
+        return math.fsum(map(mul, query, embedding))
+    if target.distance == "cosine" and query_norm is not None:
+        dot = math.fsum(map(mul, query, embedding))
+        norm = target.norms.get(document.id)
+        if norm is None:
+            norm = target.norms[document.id] = math.sqrt(math.fsum(map(mul, embedding, embedding)))
+        scale = query_norm * norm
+        return dot / scale if scale else 0.0
+    return similarity(target.distance, query, embedding)
+
+
 def _load(path: Path) -> dict[str, _Collection]:
     try:
         data = load_json(path.read_bytes())
@@ -221,7 +250,10 @@ def _load(path: Path) -> dict[str, _Collection]:
                 collection.documents[item["id"]] = KnowledgeDocument(
                     id=item["id"],
                     content=item["content"],
-                    embedding=item["embedding"],
+                    # Checked like an insert's: search relies on every embedding having the dimension.
+                    embedding=check_embedding(
+                        item["embedding"], collection.dimension, "memory", f"embedding of {item['id']!r}"
+                    ),
                     metadata=item["metadata"],
                     content_hash=item["content_hash"],
                     created_at=item["created_at"],

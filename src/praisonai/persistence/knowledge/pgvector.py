@@ -42,33 +42,19 @@ import hashlib
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from .._loading import import_driver
 from .._pool import Pool, PoolClosedError
-from .._values import check_limit, dump_json, load_json
+from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, InvalidInputError, StoreError, UnsupportedFilterError
-from ._common import (
-    check_collection_metadata,
-    check_collection_name,
-    check_delete_args,
-    check_dimension,
-    check_distance,
-    check_document_ids,
-    check_documents,
-    check_embedding,
-    check_score_threshold,
-    check_search_limit,
-    collection_exists,
-    collection_not_found,
-    document_exists,
-    parse_filters,
-)
+from ._common import collection_exists, collection_not_found, document_exists
 from ._filter_sql import Parameters, PostgresJsonb, translate_filter
-from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore, score_from_distance
+from ._store import KnowledgeStoreBase
+from .base import Distance, KnowledgeDocument, score_from_distance
 from .config import PgvectorKnowledgeConfig
 from .filters import Comparison, FilterNode
 
@@ -77,8 +63,6 @@ if TYPE_CHECKING:
     from psycopg import sql as psql
 
 __all__ = ["PgvectorKnowledgeStore"]
-
-T = TypeVar("T")
 
 MAX_DIMENSION = 16000
 """The most dimensions pgvector's ``vector`` type holds."""
@@ -99,6 +83,11 @@ class _Collection:
     table: psql.Composable
     dimension: int
     distance: Distance
+    metadata_json: str | None  # parsed only when asked for (describe_collection), not on every call
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        return None if self.metadata_json is None else load_json(self.metadata_json)
 
 
 def table_name(prefix: str, collection: str) -> str:
@@ -137,12 +126,13 @@ def _filter_has_nul(node: FilterNode) -> bool:
     return any(_filter_has_nul(part) for part in node.clauses)
 
 
-class PgvectorKnowledgeStore(KnowledgeStore):
+class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
     """Knowledge store on PostgreSQL + pgvector; thread-safe (a small pool of connections)."""
 
     backend = "pgvector"
 
     def __init__(self, config: PgvectorKnowledgeConfig | None = None) -> None:
+        super().__init__()
         self.config = config or PgvectorKnowledgeConfig()
         self._psycopg = import_driver("psycopg", backend=self.backend, extra="pgvector")
         self._sql = import_driver("psycopg.sql", backend=self.backend, extra="pgvector")
@@ -150,236 +140,205 @@ class PgvectorKnowledgeStore(KnowledgeStore):
         self._setup_lock = threading.Lock()
         self._ready = False
         self._iterative_scan = False
-        self._closed = False
+        self._current = threading.local()  # .connection: the one this thread's call holds
         schema = self._sql.Identifier(self.config.db_schema)
         self._schema = schema
         self._catalogue = self._sql.SQL("{}.{}").format(
             schema, self._sql.Identifier(f"{self.config.table_prefix}collections")
         )
 
-    # -- collections --------------------------------------------------------
+    # -- engine primitives (called with a pooled connection held, see _call) --
 
-    def create_collection(
-        self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        name = check_collection_name(name, self.backend)
-        dimension = check_dimension(dimension, self.backend)
-        distance = check_distance(distance, self.backend)
-        copied = check_collection_metadata(metadata, self.backend)
+    def _find(self, name: str) -> _Collection | None:
+        sql = self._sql
+        row = (
+            self._connection_held()
+            .execute(
+                sql.SQL("SELECT table_name, dimension, distance, metadata FROM {} WHERE name = %s").format(
+                    self._catalogue
+                ),
+                (name,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return _Collection(sql.SQL("{}.{}").format(self._schema, sql.Identifier(row[0])), int(row[1]), row[2], row[3])
+
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
         if dimension > MAX_DIMENSION:
             raise InvalidInputError(
                 f"dimension {dimension} is above pgvector's limit of {MAX_DIMENSION}", backend=self.backend
             )
         table = table_name(self.config.table_prefix, name)
         sql = self._sql
-
-        def create(connection: psycopg.Connection[Any]) -> None:
-            with connection.transaction():
-                inserted = connection.execute(
-                    sql.SQL(
-                        "INSERT INTO {} (name, table_name, dimension, distance, metadata, created_at) "
-                        "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING name"
-                    ).format(self._catalogue),
-                    (name, table, dimension, distance, _optional_json(copied, self.backend), time.time()),
-                ).fetchone()
-                if inserted is None:
-                    raise collection_exists(name, self.backend)
-                target = sql.SQL("{}.{}").format(self._schema, sql.Identifier(table))
+        connection = self._connection_held()
+        with connection.transaction():
+            inserted = connection.execute(
+                sql.SQL(
+                    "INSERT INTO {} (name, table_name, dimension, distance, metadata, created_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING name"
+                ).format(self._catalogue),
+                (name, table, dimension, distance, _optional_json(metadata, self.backend), time.time()),
+            ).fetchone()
+            if inserted is None:
+                raise collection_exists(name, self.backend)
+            target = sql.SQL("{}.{}").format(self._schema, sql.Identifier(table))
+            connection.execute(
+                sql.SQL(
+                    "CREATE TABLE {} (id text PRIMARY KEY, content text NOT NULL, "
+                    "embedding vector({}) NOT NULL, metadata jsonb, metadata_json text, "
+                    "content_hash text, created_at double precision NOT NULL)"
+                ).format(target, sql.Literal(dimension))
+            )
+            if self.config.index == "hnsw" and dimension <= MAX_INDEXED_DIMENSION:
                 connection.execute(
-                    sql.SQL(
-                        "CREATE TABLE {} (id text PRIMARY KEY, content text NOT NULL, "
-                        "embedding vector({}) NOT NULL, metadata jsonb, metadata_json text, "
-                        "content_hash text, created_at double precision NOT NULL)"
-                    ).format(target, sql.Literal(dimension))
-                )
-                if self.config.index == "hnsw" and dimension <= MAX_INDEXED_DIMENSION:
-                    connection.execute(
-                        sql.SQL(
-                            "CREATE INDEX ON {} USING hnsw (embedding {}) WITH (m = {}, ef_construction = {})"
-                        ).format(
-                            target,
-                            sql.SQL(_OPERATORS[distance][1]),
-                            sql.Literal(self.config.hnsw_m),
-                            sql.Literal(self.config.hnsw_ef_construction),
-                        )
+                    sql.SQL("CREATE INDEX ON {} USING hnsw (embedding {}) WITH (m = {}, ef_construction = {})").format(
+                        target,
+                        sql.SQL(_OPERATORS[distance][1]),
+                        sql.Literal(self.config.hnsw_m),
+                        sql.Literal(self.config.hnsw_ef_construction),
                     )
-
-        self._run(create)
-
-    def delete_collection(self, name: str) -> bool:
-        name = check_collection_name(name, self.backend)
-        sql = self._sql
-
-        def drop(connection: psycopg.Connection[Any]) -> bool:
-            with connection.transaction():
-                row = connection.execute(
-                    sql.SQL("DELETE FROM {} WHERE name = %s RETURNING table_name").format(self._catalogue), (name,)
-                ).fetchone()
-                if row is None:
-                    return False
-                connection.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(self._schema, sql.Identifier(row[0])))
-                return True
-
-        return self._run(drop)
-
-    def collection_exists(self, name: str) -> bool:
-        name = check_collection_name(name, self.backend)
-        statement = self._sql.SQL("SELECT 1 FROM {} WHERE name = %s").format(self._catalogue)
-        return self._run(lambda connection: connection.execute(statement, (name,)).fetchone() is not None)
-
-    def list_collections(self) -> list[str]:
-        statement = self._sql.SQL('SELECT name FROM {} ORDER BY name COLLATE "C"').format(self._catalogue)
-        return self._run(lambda connection: [row[0] for row in connection.execute(statement).fetchall()])
-
-    # -- documents ----------------------------------------------------------
-
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, replace=False)
-
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, replace=True)
-
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
-    ) -> list[KnowledgeDocument]:
-        limit = check_search_limit(limit, self.backend)
-        threshold = check_score_threshold(score_threshold, self.backend)
-        node = self._parse_filter(filters)
-        sql = self._sql
-
-        def search(connection: psycopg.Connection[Any]) -> list[KnowledgeDocument]:
-            with connection.transaction():
-                target = self._lookup(connection, collection)
-                query = check_embedding(query_embedding, target.dimension, self.backend, "query_embedding")
-                params = Parameters()
-                where = sql.SQL("")
-                if node is not None:
-                    where = sql.SQL(" WHERE ") + sql.SQL(translate_filter(node, PostgresJsonb("metadata"), params))
-                operator = sql.SQL(_OPERATORS[target.distance][0])
-                self._tune_search(connection, limit, filtered=node is not None)
-                rows = connection.execute(
-                    sql.SQL(
-                        "SELECT " + _COLUMNS + ", embedding {op} %(query)s::float8[]::vector AS distance "
-                        "FROM {table}{where} ORDER BY embedding {op} %(query)s::float8[]::vector LIMIT %(limit)s"
-                    ).format(op=operator, table=target.table, where=where),
-                    {**params.values, "query": query, "limit": limit},
-                ).fetchall()
-            results = []
-            for row in rows:
-                document = _document(row)
-                document.score = _score(target.distance, row[6])
-                if threshold is not None and document.score < threshold:
-                    break  # best first: every later row scores lower
-                results.append(document)
-            return results
-
-        return self._run(search)
-
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        wanted = check_document_ids(ids, self.backend)
-        sql = self._sql
-
-        def get(connection: psycopg.Connection[Any]) -> list[KnowledgeDocument]:
-            target = self._lookup(connection, collection)
-            if not wanted:
-                return []
-            rows = connection.execute(
-                sql.SQL("SELECT " + _COLUMNS + " FROM {} WHERE id = ANY(%s)").format(target.table), (wanted,)
-            ).fetchall()
-            found = {row[0]: row for row in rows}
-            return [_document(found[document_id]) for document_id in dict.fromkeys(wanted) if document_id in found]
-
-        return self._run(get)
-
-    def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        wanted, node = check_delete_args(ids, filters, self.backend)
-        if node is not None:
-            self._check_filter_text(node)
-        sql = self._sql
-
-        def delete(connection: psycopg.Connection[Any]) -> int:
-            with connection.transaction():
-                target = self._lookup(connection, collection, lock=True)
-                if wanted is not None and not wanted:
-                    return 0
-                params = Parameters()
-                conditions: list[psql.Composable] = []
-                if wanted is not None:
-                    conditions.append(sql.SQL("id = ANY(%(ids)s)"))
-                if node is not None:
-                    conditions.append(sql.SQL(translate_filter(node, PostgresJsonb("metadata"), params)))
-                cursor = connection.execute(
-                    sql.SQL("DELETE FROM {} WHERE ").format(target.table) + sql.SQL(" AND ").join(conditions),
-                    {**params.values, "ids": wanted},
                 )
-                return max(cursor.rowcount, 0)
 
-        return self._run(delete)
-
-    def count(self, collection: str) -> int:
+    def _drop(self, name: str, target: _Collection) -> None:
         sql = self._sql
+        connection = self._connection_held()
+        with connection.transaction():
+            row = connection.execute(
+                sql.SQL("DELETE FROM {} WHERE name = %s RETURNING table_name").format(self._catalogue), (name,)
+            ).fetchone()
+            if row is None:
+                raise collection_not_found(name, self.backend)
+            connection.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(self._schema, sql.Identifier(row[0])))
 
-        def count(connection: psycopg.Connection[Any]) -> int:
-            target = self._lookup(connection, collection)
-            row = connection.execute(sql.SQL("SELECT count(*) FROM {}").format(target.table)).fetchone()
-            assert row is not None
-            return int(row[0])
+    def _names(self) -> list[str]:
+        rows = self._connection_held().execute(self._sql.SQL("SELECT name FROM {}").format(self._catalogue))
+        return [row[0] for row in rows.fetchall()]
 
-        return self._run(count)
+    def _taken(self, name: str, target: _Collection, ids: list[str]) -> tuple[()]:
+        return ()  # _put checks, in the transaction it writes in
 
-    # -- KnowledgeTransfer extras (for migrate / export) --------------------
+    def _put(self, name: str, target: _Collection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        sql = self._sql
+        connection = self._connection_held()
+        rows = [self._row(document, index) for index, document in enumerate(documents)]
+        ids = [document.id for document in documents]
+        with connection.transaction():
+            self._hold(connection, name, target.dimension)
+            if not overwrite:
+                taken = connection.execute(
+                    sql.SQL("SELECT id FROM {} WHERE id = ANY(%s)").format(target.table), (ids,)
+                ).fetchall()
+                if taken:
+                    raise document_exists(name, [row[0] for row in taken], self.backend)
+            conflict = sql.SQL(
+                " ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content, embedding = EXCLUDED.embedding, "
+                "metadata = EXCLUDED.metadata, metadata_json = EXCLUDED.metadata_json, "
+                "content_hash = EXCLUDED.content_hash, created_at = EXCLUDED.created_at"
+                if overwrite
+                else ""
+            )
+            statement = (
+                sql.SQL(
+                    "INSERT INTO {} (id, content, embedding, metadata, metadata_json, content_hash, created_at) "
+                    "VALUES (%s, %s, %s::float8[]::vector, %s::jsonb, %s, %s, %s)"
+                ).format(target.table)
+                + conflict
+            )
+            try:
+                with connection.cursor() as cursor:
+                    cursor.executemany(statement, rows)
+            except self._psycopg.errors.UniqueViolation as error:
+                # Another writer took an id between our check and our insert.
+                raise document_exists(name, ids, self.backend) from error
 
-    def describe_collection(self, name: str) -> CollectionInfo:
-        name = check_collection_name(name, self.backend)
-        statement = self._sql.SQL("SELECT dimension, distance, metadata FROM {} WHERE name = %s").format(
-            self._catalogue
+    def _search(
+        self, name: str, target: _Collection, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        sql = self._sql
+        connection = self._connection_held()
+        params = Parameters()
+        where = sql.SQL("")
+        if node is not None:
+            where = sql.SQL(" WHERE ") + self._where(node, params)
+        operator = sql.SQL(_OPERATORS[target.distance][0])
+        with connection.transaction():
+            self._tune_search(connection, limit, filtered=node is not None)
+            rows = connection.execute(
+                sql.SQL(
+                    "SELECT " + _COLUMNS + ", embedding {op} %(query)s::float8[]::vector AS distance "
+                    "FROM {table}{where} ORDER BY embedding {op} %(query)s::float8[]::vector LIMIT %(limit)s"
+                ).format(op=operator, table=target.table, where=where),
+                {**params.values, "query": query, "limit": limit},
+            ).fetchall()
+        results = []
+        for row in rows:
+            document = _document(row)
+            document.score = _score(target.distance, row[6])
+            results.append(document)
+        return results
+
+    def _fetch(self, name: str, target: _Collection, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        rows = (
+            self._connection_held()
+            .execute(self._sql.SQL("SELECT " + _COLUMNS + " FROM {} WHERE id = ANY(%s)").format(target.table), (ids,))
+            .fetchall()
         )
-        row = self._run(lambda connection: connection.execute(statement, (name,)).fetchone())
-        if row is None:
-            raise collection_not_found(name, self.backend)
-        return CollectionInfo(name, int(row[0]), row[1], None if row[2] is None else load_json(row[2]))
+        return {row[0]: _document(row) for row in rows}
 
-    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
-        size = check_limit(batch_size, self.backend, "batch_size", allow_zero=False)
+    def _remove(self, name: str, target: _Collection, ids: list[str] | None, node: FilterNode | None) -> int:
         sql = self._sql
+        connection = self._connection_held()
+        params = Parameters()
+        conditions: list[psql.Composable] = []
+        if ids is not None:
+            conditions.append(sql.SQL("id = ANY(%(ids)s)"))
+        if node is not None:
+            conditions.append(self._where(node, params))
+        cursor = connection.execute(
+            sql.SQL("DELETE FROM {} WHERE ").format(target.table) + sql.SQL(" AND ").join(conditions),
+            {**params.values, "ids": ids},
+        )
+        return max(cursor.rowcount, 0)
+
+    def _count(self, name: str, target: _Collection) -> int:
+        row = self._connection_held().execute(self._sql.SQL("SELECT count(*) FROM {}").format(target.table)).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def _scan(self, name: str, target: _Collection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         after: str | None = None
         while True:
-
-            def page(connection: psycopg.Connection[Any], after: str | None = after) -> list[Any]:
-                target = self._lookup(connection, collection)
-                return connection.execute(
-                    sql.SQL(
+            rows = (
+                self._connection_held()
+                .execute(
+                    self._sql.SQL(
                         "SELECT " + _COLUMNS + ' FROM {} WHERE %(after)s::text IS NULL OR id COLLATE "C" > %(after)s '
                         'ORDER BY id COLLATE "C" LIMIT %(size)s'
                     ).format(target.table),
-                    {"after": after, "size": size},
-                ).fetchall()
-
-            rows = self._run(page)
+                    {"after": after, "size": batch_size},
+                )
+                .fetchall()
+            )
             if not rows:
                 return
             yield [_document(row) for row in rows]
             after = rows[-1][0]
+            target = self._require(name)
 
-    # -- lifecycle ----------------------------------------------------------
-
-    def close(self) -> None:
-        self._closed = True
+    def _release(self) -> None:
         self._pool.close()
+
+    def _engine_error(self, error: Exception) -> Exception | None:
+        errors = self._psycopg.errors
+        if isinstance(error, errors.UndefinedTable):
+            return StoreError(
+                f"a table of this store is missing (dropped outside the store?): {error}", backend=self.backend
+            )
+        if isinstance(error, errors.DataError):
+            return InvalidInputError(f"PostgreSQL refused a value: {error}", backend=self.backend)
+        return None
 
     def __repr__(self) -> str:
         config = self.config
@@ -390,47 +349,41 @@ class PgvectorKnowledgeStore(KnowledgeStore):
 
     # -- internals ----------------------------------------------------------
 
-    def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, replace: bool) -> list[str]:
-        sql = self._sql
-        errors = self._psycopg.errors
+    @contextmanager
+    def _call(self) -> Iterator[None]:
+        """One pooled connection per call instead of the base's store-wide lock, so calls run in parallel."""
+        if self._closed:
+            raise StoreError("the store is closed", backend=self.backend)
+        with self._connection() as connection, self._opening():
+            self._setup(connection)
+            outer = getattr(self._current, "connection", None)
+            self._current.connection = connection
+            try:
+                yield
+            finally:
+                self._current.connection = outer
 
-        def write(connection: psycopg.Connection[Any]) -> list[str]:
-            with connection.transaction():
-                target = self._lookup(connection, collection, lock=True)
-                prepared = check_documents(documents, target.dimension, self.backend)
-                rows = [self._row(document, index) for index, document in enumerate(prepared)]
-                ids = [document.id for document in prepared]
-                if not rows:
-                    return []
-                if not replace:
-                    taken = connection.execute(
-                        sql.SQL("SELECT id FROM {} WHERE id = ANY(%s)").format(target.table), (ids,)
-                    ).fetchall()
-                    if taken:
-                        raise document_exists(collection, [row[0] for row in taken], self.backend)
-                conflict = sql.SQL(
-                    " ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content, embedding = EXCLUDED.embedding, "
-                    "metadata = EXCLUDED.metadata, metadata_json = EXCLUDED.metadata_json, "
-                    "content_hash = EXCLUDED.content_hash, created_at = EXCLUDED.created_at"
-                    if replace
-                    else ""
-                )
-                statement = (
-                    sql.SQL(
-                        "INSERT INTO {} (id, content, embedding, metadata, metadata_json, content_hash, created_at) "
-                        "VALUES (%s, %s, %s::float8[]::vector, %s::jsonb, %s, %s, %s)"
-                    ).format(target.table)
-                    + conflict
-                )
-                try:
-                    with connection.cursor() as cursor:
-                        cursor.executemany(statement, rows)
-                except errors.UniqueViolation as error:
-                    # Another writer took an id between our check and our insert.
-                    raise document_exists(collection, ids, self.backend) from error
-                return ids
+    def _connection_held(self) -> psycopg.Connection[Any]:
+        connection: psycopg.Connection[Any] = self._current.connection
+        return connection
 
-        return self._run(write)
+    def _hold(self, connection: psycopg.Connection[Any], name: str, dimension: int) -> None:
+        """Lock the collection's catalogue row for this transaction, so it cannot be dropped between
+        ``_find`` and a write of several statements (one statement holds its table while it runs)."""
+        row = connection.execute(
+            self._sql.SQL("SELECT dimension FROM {} WHERE name = %s FOR SHARE").format(self._catalogue), (name,)
+        ).fetchone()
+        if row is None or int(row[0]) != dimension:
+            raise collection_not_found(name, self.backend)  # dropped (and maybe re-created) since _find
+
+    def _where(self, node: FilterNode, params: Parameters) -> psql.Composable:
+        if _filter_has_nul(node):
+            raise UnsupportedFilterError(
+                "filter field names and string values cannot contain NUL characters on PostgreSQL",
+                backend=self.backend,
+            )
+        where: psql.Composable = self._sql.SQL(translate_filter(node, PostgresJsonb("metadata"), params))
+        return where
 
     def _row(self, document: KnowledgeDocument, index: int) -> tuple[Any, ...]:
         if "\x00" in document.content:
@@ -454,19 +407,6 @@ class PgvectorKnowledgeStore(KnowledgeStore):
             document.created_at,
         )
 
-    def _parse_filter(self, filters: Filter | None) -> FilterNode | None:
-        node = parse_filters(filters, self.backend)
-        if node is not None:
-            self._check_filter_text(node)
-        return node
-
-    def _check_filter_text(self, node: FilterNode) -> None:
-        if _filter_has_nul(node):
-            raise UnsupportedFilterError(
-                "filter field names and string values cannot contain NUL characters on PostgreSQL",
-                backend=self.backend,
-            )
-
     def _tune_search(self, connection: psycopg.Connection[Any], limit: int, *, filtered: bool) -> None:
         """Per-transaction HNSW settings: enough candidates for ``limit``, or an exact scan."""
         if self.config.exact_search or limit > _MAX_EF_SEARCH:
@@ -476,35 +416,6 @@ class PgvectorKnowledgeStore(KnowledgeStore):
         connection.execute("SELECT set_config('hnsw.ef_search', %s, true)", (ef_search,))
         if filtered and self._iterative_scan:
             connection.execute("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
-
-    def _lookup(self, connection: psycopg.Connection[Any], name: str, *, lock: bool = False) -> _Collection:
-        """The collection's table, dimension and distance; ``lock`` keeps it from being dropped meanwhile."""
-        check_collection_name(name, self.backend)
-        sql = self._sql
-        row = connection.execute(
-            sql.SQL(
-                "SELECT table_name, dimension, distance FROM {} WHERE name = %s" + (" FOR SHARE" if lock else "")
-            ).format(self._catalogue),
-            (name,),
-        ).fetchone()
-        if row is None:
-            raise collection_not_found(name, self.backend)
-        return _Collection(sql.SQL("{}.{}").format(self._schema, sql.Identifier(row[0])), int(row[1]), row[2])
-
-    def _run(self, operation: Callable[[psycopg.Connection[Any]], T]) -> T:
-        if self._closed:
-            raise StoreError("the store is closed", backend=self.backend)
-        psycopg = self._psycopg
-        with self._connection() as connection:
-            try:
-                self._setup(connection)
-                return operation(connection)
-            except psycopg.errors.UndefinedTable as error:
-                raise StoreError(
-                    f"a table of this store is missing (dropped outside the store?): {error}", backend=self.backend
-                ) from error
-            except psycopg.errors.DataError as error:
-                raise InvalidInputError(f"PostgreSQL refused a value: {error}", backend=self.backend) from error
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:

@@ -38,28 +38,12 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from .._loading import import_driver
 from .._values import dump_json, load_json
-from ..errors import BackendUnavailableError, StoreError
-from ._common import (
-    check_collection_metadata,
-    check_collection_name,
-    check_delete_args,
-    check_dimension,
-    check_distance,
-    check_document_ids,
-    check_documents,
-    check_embedding,
-    check_score_threshold,
-    check_search_limit,
-    collection_exists,
-    collection_not_found,
-    document_exists,
-    parse_filters,
-)
+from ..errors import BackendUnavailableError
+from ._common import collection_exists, collection_not_found, document_exists
 from ._filter_native import (
     ALWAYS,
     NEVER,
@@ -78,9 +62,10 @@ from ._filter_native import (
 from ._filter_native import (
     Any as AnyOf,
 )
-from ._store import error_chain
-from .base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from ._store import KnowledgeStoreBase, error_chain
+from .base import Distance, KnowledgeDocument
 from .config import QdrantKnowledgeConfig
+from .filters import FilterNode
 
 __all__ = ["QdrantKnowledgeStore"]
 
@@ -125,17 +110,28 @@ class _SharedLocalClient:
             client.close()
 
 
-class QdrantKnowledgeStore(KnowledgeStore):
+class _Target(NamedTuple):
+    dimension: int
+    distance: Distance
+    metadata_json: str  # parsed only when asked for (describe_collection), not on every call
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        metadata: dict[str, Any] | None = load_json(self.metadata_json)
+        return metadata
+
+
+class QdrantKnowledgeStore(KnowledgeStoreBase[_Target]):
     """A KnowledgeStore on Qdrant (local mode or server)."""
 
     backend = _BACKEND
 
     def __init__(self, config: QdrantKnowledgeConfig) -> None:
+        super().__init__()
         self.config = config
         qdrant_client = import_driver("qdrant_client", backend=_BACKEND, extra=_EXTRA)
         self._models: Any = import_driver("qdrant_client.models", backend=_BACKEND, extra=_EXTRA)
         self._shared_path: str | None = None
-        self._closed = False
         local = config.local_path
         if local is None:
             assert config.url is not None
@@ -147,103 +143,131 @@ class QdrantKnowledgeStore(KnowledgeStore):
                 timeout=int(config.timeout),
                 check_compatibility=False,
             )
-            self._lock = threading.RLock()
         elif local == ":memory:":
             self._client = qdrant_client.QdrantClient(location=":memory:")
-            self._lock = threading.RLock()
         else:
             path = os.path.realpath(os.path.expanduser(local))
             os.makedirs(path, exist_ok=True)
+            # Stores sharing the directory's client share its lock too.
             self._client, self._lock = _SharedLocalClient.acquire(path, lambda: qdrant_client.QdrantClient(path=path))
             self._shared_path = path
 
-    # -- collections ----------------------------------------------------------
+    # -- engine primitives (called with the lock held) ---------------------------
 
-    def create_collection(
-        self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        check_collection_name(name, _BACKEND)
-        check_dimension(dimension, _BACKEND)
-        check_distance(distance, _BACKEND)
-        metadata = check_collection_metadata(metadata, _BACKEND)
+    def _find(self, name: str) -> _Target | None:
+        if not self._client.collection_exists(name):
+            return None
+        settings = (self._client.get_collection(name).config.metadata or {}).get(_MARKER)
+        if not isinstance(settings, dict):
+            return None  # a Qdrant collection this backend did not create
+        return _Target(int(settings["dimension"]), settings["distance"], settings["metadata"])
+
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        if self._client.collection_exists(name):
+            raise collection_exists(name, _BACKEND)  # one this backend did not create has the name
         models = self._models
         settings = {"dimension": dimension, "distance": distance, "metadata": dump_json(metadata, _BACKEND)}
-        with self._call():
-            if self._client.collection_exists(name):
-                raise collection_exists(name, _BACKEND)
-            self._client.create_collection(
-                name,
-                vectors_config=models.VectorParams(size=dimension, distance=models.Distance(_NATIVE[distance])),
-                metadata={_MARKER: settings},
+        self._client.create_collection(
+            name,
+            vectors_config=models.VectorParams(size=dimension, distance=models.Distance(_NATIVE[distance])),
+            metadata={_MARKER: settings},
+        )
+
+    def _drop(self, name: str, target: _Target) -> None:
+        if not self._client.delete_collection(name):
+            raise collection_not_found(name, _BACKEND)
+
+    def _names(self) -> list[str]:
+        names = [collection.name for collection in self._client.get_collections().collections]
+        return [name for name in names if self._find(name) is not None]
+
+    def _taken(self, name: str, target: _Target, ids: list[str]) -> tuple[()]:
+        return ()  # _put checks, on the point ids it computes anyway
+
+    def _put(self, name: str, target: _Target, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        points = [self._point(document, target.distance) for document in documents]
+        if not overwrite:
+            found = self._client.retrieve(
+                name, ids=[point.id for point in points], with_payload=["id"], with_vectors=False
             )
+            if found:
+                raise document_exists(name, [record.payload["id"] for record in found], _BACKEND)
+        self._client.upsert(name, points=points, wait=True)
 
-    def delete_collection(self, name: str) -> bool:
-        check_collection_name(name, _BACKEND)
-        with self._call():
-            if not self._client.collection_exists(name):
-                return False
-            self._client.delete_collection(name)
-            return True
+    def _search(
+        self, name: str, target: _Target, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        native = self._filter(node)
+        if native is NEVER:
+            return []
+        distance = target.distance
+        response = self._client.query_points(
+            name,
+            query=query,
+            limit=limit,
+            query_filter=native,
+            with_payload=True,
+            with_vectors=distance != "cosine",
+        )
+        results = []
+        for point in response.points:
+            raw = float(point.score)
+            document = self._document(point, distance)
+            document.score = 1.0 / (1.0 + raw) if distance == "euclidean" else raw
+            results.append(document)
+        return results
 
-    def collection_exists(self, name: str) -> bool:
-        check_collection_name(name, _BACKEND)
-        with self._call():
-            return self._settings(name) is not None
+    def _fetch(self, name: str, target: _Target, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        records = self._client.retrieve(
+            name,
+            ids=[_point_id(i) for i in ids],
+            with_payload=True,
+            with_vectors=target.distance != "cosine",
+        )
+        return {record.payload["id"]: self._document(record, target.distance) for record in records}
 
-    def list_collections(self) -> list[str]:
-        with self._call():
-            names = [collection.name for collection in self._client.get_collections().collections]
-            return sorted(name for name in names if self._settings(name) is not None)
+    def _remove(self, name: str, target: _Target, ids: list[str] | None, node: FilterNode | None) -> int:
+        models = self._models
+        conditions: list[Any] = []
+        if ids is not None:
+            conditions.append(models.HasIdCondition(has_id=[_point_id(i) for i in ids]))
+        native = self._filter(node)
+        if native is NEVER:
+            return 0
+        if native is not None:
+            conditions.append(native)
+        doomed = self._matching_points(name, models.Filter(must=conditions))
+        if doomed:
+            self._client.delete(name, points_selector=models.PointIdsList(points=doomed), wait=True)
+        return len(doomed)
 
-    def describe_collection(self, name: str) -> CollectionInfo:
-        """The collection's dimension, distance and metadata (see ``KnowledgeTransfer``)."""
-        with self._call():
-            dimension, distance = self._require(name)
-            info = self._client.get_collection(name)
-        metadata = load_json(info.config.metadata[_MARKER]["metadata"])
-        return CollectionInfo(name, dimension, distance, metadata)
+    def _count(self, name: str, target: _Target) -> int:
+        return int(self._client.count(name, exact=True).count)
 
-    def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
-        """Every document, embeddings included, ``batch_size`` at a time (see ``KnowledgeTransfer``)."""
+    def _scan(self, name: str, target: _Target, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         offset = None
         while True:
-            with self._call():
-                _, distance = self._require(collection)
-                records, offset = self._client.scroll(
-                    collection, limit=batch_size, offset=offset, with_payload=True, with_vectors=distance != "cosine"
-                )
+            records, offset = self._client.scroll(
+                name, limit=batch_size, offset=offset, with_payload=True, with_vectors=target.distance != "cosine"
+            )
             if records:
-                yield [self._document(record, distance) for record in records]
+                yield [self._document(record, target.distance) for record in records]
             if offset is None:
                 return
+            target = self._require(name)
 
-    # -- documents -------------------------------------------------------------
+    def _release(self) -> None:
+        if self._shared_path is not None:
+            _SharedLocalClient.release(self._shared_path)
+        else:
+            self._client.close()
 
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=False)
+    def _engine_error(self, error: Exception) -> Exception | None:
+        if _is_connection_error(error):
+            return BackendUnavailableError(f"cannot reach the Qdrant server: {type(error).__name__}", backend=_BACKEND)
+        return None
 
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=True)
-
-    def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, overwrite: bool) -> list[str]:
-        with self._call():
-            dimension, distance = self._require(collection)
-            prepared = check_documents(documents, dimension, _BACKEND)
-            if not prepared:
-                return []
-            points = [self._point(document, distance) for document in prepared]
-            if not overwrite:
-                found = self._client.retrieve(
-                    collection, ids=[point.id for point in points], with_payload=["id"], with_vectors=False
-                )
-                if found:
-                    raise document_exists(collection, [record.payload["id"] for record in found], _BACKEND)
-            self._client.upsert(collection, points=points, wait=True)
-            return [document.id for document in prepared]
+    # -- helpers ---------------------------------------------------------------
 
     def _point(self, document: KnowledgeDocument, distance: Distance) -> Any:
         assert document.embedding is not None
@@ -269,81 +293,6 @@ class QdrantKnowledgeStore(KnowledgeStore):
                 payload["c"][f"{indexed.key}_{position}"] = chunk
         return self._models.PointStruct(id=_point_id(document.id), vector=document.embedding, payload=payload)
 
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
-    ) -> list[KnowledgeDocument]:
-        limit = check_search_limit(limit, _BACKEND)
-        threshold = check_score_threshold(score_threshold, _BACKEND)
-        with self._call():
-            dimension, distance = self._require(collection)
-            query = check_embedding(query_embedding, dimension, _BACKEND, "query_embedding")
-            native = self._filter(filters)
-            if native is NEVER:
-                return []
-            response = self._client.query_points(
-                collection,
-                query=query,
-                limit=limit,
-                query_filter=native,
-                with_payload=True,
-                with_vectors=distance != "cosine",
-            )
-        results = []
-        for point in response.points:
-            raw = float(point.score)
-            score = 1.0 / (1.0 + raw) if distance == "euclidean" else raw
-            if threshold is not None and score < threshold:
-                continue
-            document = self._document(point, distance)
-            document.score = score
-            results.append(document)
-        return results
-
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        wanted = check_document_ids(ids, _BACKEND)
-        with self._call():
-            _, distance = self._require(collection)
-            if not wanted:
-                return []
-            records = self._client.retrieve(
-                collection,
-                ids=list(dict.fromkeys(_point_id(i) for i in wanted)),
-                with_payload=True,
-                with_vectors=distance != "cosine",
-            )
-        found = {record.payload["id"]: record for record in records}
-        return [self._document(found[i], distance) for i in wanted if i in found]
-
-    def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        wanted, node = check_delete_args(ids, filters, _BACKEND)
-        with self._call():
-            self._require(collection)
-            models = self._models
-            conditions: list[Any] = []
-            if wanted is not None:
-                if not wanted:
-                    return 0
-                conditions.append(models.HasIdCondition(has_id=list(dict.fromkeys(_point_id(i) for i in wanted))))
-            native = self._filter(filters) if node is not None else None
-            if native is NEVER:
-                return 0
-            if native is not None:
-                conditions.append(native)
-            doomed = self._matching_points(collection, models.Filter(must=conditions))
-            if doomed:
-                self._client.delete(collection, points_selector=models.PointIdsList(points=doomed), wait=True)
-            return len(doomed)
-
     def _matching_points(self, collection: str, native: Any) -> list[Any]:
         found: list[Any] = []
         offset = None
@@ -354,55 +303,6 @@ class QdrantKnowledgeStore(KnowledgeStore):
             found.extend(record.id for record in records)
             if offset is None:
                 return found
-
-    def count(self, collection: str) -> int:
-        with self._call():
-            self._require(collection)
-            return int(self._client.count(collection, exact=True).count)
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._shared_path is not None:
-            _SharedLocalClient.release(self._shared_path)
-        else:
-            with self._lock:
-                self._client.close()
-
-    # -- helpers ---------------------------------------------------------------
-
-    @contextmanager
-    def _call(self) -> Iterator[None]:
-        if self._closed:
-            raise StoreError("the store is closed", backend=_BACKEND)
-        with self._lock:
-            try:
-                yield
-            except StoreError:
-                raise
-            except Exception as error:
-                if _is_connection_error(error):
-                    raise BackendUnavailableError(
-                        f"cannot reach the Qdrant server: {type(error).__name__}", backend=_BACKEND
-                    ) from error
-                raise
-
-    def _settings(self, name: str) -> tuple[int, Distance] | None:
-        if not self._client.collection_exists(name):
-            return None
-        info = self._client.get_collection(name)
-        settings = (info.config.metadata or {}).get(_MARKER)
-        if not isinstance(settings, dict):
-            return None
-        return int(settings["dimension"]), settings["distance"]
-
-    def _require(self, collection: str) -> tuple[int, Distance]:
-        check_collection_name(collection, _BACKEND)
-        settings = self._settings(collection)
-        if settings is None:
-            raise collection_not_found(collection, _BACKEND)
-        return settings
 
     def _document(self, record: Any, distance: Distance) -> KnowledgeDocument:
         payload = record.payload
@@ -416,8 +316,7 @@ class QdrantKnowledgeStore(KnowledgeStore):
             created_at=float(payload["created_at"]),
         )
 
-    def _filter(self, filters: Filter | None) -> Any:
-        node = parse_filters(filters, _BACKEND)
+    def _filter(self, node: FilterNode | None) -> Any:
         if node is None:
             return None
         lowered = lower(node, _BACKEND, chunk_limit=_CHUNKS)

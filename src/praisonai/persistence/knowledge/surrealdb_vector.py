@@ -16,7 +16,8 @@ Layout: a catalogue table ``<prefix>collections`` (record id = collection name)
 and a table ``<prefix><name>`` per collection whose record ids are the document
 ids. Search is exact: ``vector::similarity::cosine``, ``vector::dot`` and
 ``1 / (1 + vector::distance::euclidean)`` over every record that passes the
-filter, best first. A zero vector has no cosine and scores 0.0.
+filter, best first (the fields of the best only are read). A zero vector has no
+cosine and scores 0.0.
 
 Metadata is kept twice: ``metadata_json`` (the exact JSON text, returned) and
 ``meta`` (an object, filtered on; see :mod:`._filter_sql`). The SDK sends
@@ -57,13 +58,19 @@ __all__ = ["SurrealVectorKnowledgeStore"]
 T = TypeVar("T")
 
 _SCORES: dict[str, str] = {
-    # A zero vector has no cosine (NaN, which SurrealDB sorts first): score it 0.0.
-    "cosine": "IF vector::magnitude(embedding) = 0 OR vector::magnitude($query) = 0 THEN 0.0 "
-    "ELSE vector::similarity::cosine(embedding, $query) END",
+    # A zero vector has no cosine (NaN or an infinity, which SurrealDB sorts first): score it 0.0. The
+    # cosine divides by the product of the magnitudes, so it is finite only if neither is zero: only a
+    # cosine that is not finite needs them (a vector function call costs about as much as the cosine).
+    "cosine": "{ LET $cosine = vector::similarity::cosine(embedding, $query); "
+    "RETURN IF $cosine > -math::inf AND $cosine < math::inf THEN $cosine "
+    "ELSE IF vector::magnitude(embedding) = 0 OR vector::magnitude($query) = 0 THEN 0.0 ELSE $cosine END; }",
     "dot": "vector::dot(embedding, $query)",
     "euclidean": "1 / (1 + vector::distance::euclidean(embedding, $query))",
 }
-_FIELDS = "record::id(id) AS id, content, embedding, metadata_json, content_hash, created_at"
+_DOCUMENT_FIELDS = ("content", "embedding", "metadata_json", "content_hash", "created_at")
+_FIELDS = ", ".join(["record::id(id) AS id", *_DOCUMENT_FIELDS])
+# The same, read through the record id (search reads them only for the rows it returns).
+_LINKED_FIELDS = ", ".join(["record::id(id) AS id", *(f"id.{name} AS {name}" for name in _DOCUMENT_FIELDS)])
 _DOCUMENT_EXISTS = "already exists"
 
 
@@ -170,9 +177,10 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     ) -> list[KnowledgeDocument]:
         params = Parameters()
         where = "" if node is None else " WHERE " + translate_filter(node, SurrealObject("meta", "meta_nulls"), params)
+        # Ranking rows of id and score only: projecting every row's fields first costs as much as the scores.
         [rows] = self._query(
-            f"SELECT {_FIELDS}, {_SCORES[target.distance]} AS score FROM type::table($table){where} "
-            "ORDER BY score DESC LIMIT $limit",
+            f"SELECT score, {_LINKED_FIELDS} FROM (SELECT id, {_SCORES[target.distance]} AS score "
+            f"FROM type::table($table){where} ORDER BY score DESC LIMIT $limit)",
             {**params.values, "table": self._table(name), "query": query, "limit": limit},
         )
         results = []
