@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,34 +81,22 @@ def run(options: Options) -> list[Row]:
         options,
         {size: str(sqlite.cached_database(options, size)) for size in (options.small, options.large)},
     )
-    try:
-        admin = servers._Postgres(options)
-    except Skip as skip:
-        rows.append(Row("memory", "postgres", "-", verdict=f"skipped: {skip}"))
-    else:
+    servers_to_stream: list[tuple[str, Callable[[Options], Any], str]] = [
+        ("postgres", servers._Postgres, options.postgres_url),
+        ("mysql", servers._MySql, options.mysql_url),
+    ]
+    for backend, open_admin, url in servers_to_stream:
         try:
-            targets = {
-                size: f"{options.postgres_url}#{admin.cached(options, size)}" for size in (options.small, options.large)
-            }
-            rows += _rows("postgres", options, targets)
+            admin = open_admin(options)
+        except Skip as skip:
+            rows.append(Row("memory", backend, "-", verdict=f"skipped: {skip}"))
+            continue
+        try:
+            targets = {size: f"{url}#{admin.cached(options, size)}" for size in (options.small, options.large)}
+            rows += _rows(backend, options, targets)
         finally:
             if options.quick:
                 for size in (options.small, options.large):
                     admin.drop(servers._cache_name(options, size))
             admin.close()
-    try:
-        mysql = servers._MySql(options)
-    except Skip as skip:
-        rows.append(Row("memory", "mysql", "-", verdict=f"skipped: {skip}"))
-    else:
-        try:
-            targets = {
-                size: f"{options.mysql_url}#{mysql.cached(options, size)}" for size in (options.small, options.large)
-            }
-            rows += _rows("mysql", options, targets)
-        finally:
-            if options.quick:
-                for size in (options.small, options.large):
-                    mysql.drop(servers._cache_name(options, size))
-            mysql.close()
     return rows

@@ -196,22 +196,19 @@ class _Postgres:
         self.admin.close()
 
 
-class RawPsycopg:
-    """A psycopg 3 user's transaction: one cursor, BEGIN / touch / insert / COMMIT."""
+class _RawDbApi:
+    """A DB-API user's transaction on one connection: one cursor, BEGIN / touch / insert / COMMIT.
 
-    def __init__(self, connection: Any, schema: str, create: bool) -> None:
-        self.connection = connection
-        self.sql = _postgres_statements(schema, format_mark)
-        if create:
-            with connection.cursor() as cursor:
-                cursor.execute("BEGIN")
-                for statement in _postgres_ddl(schema):
-                    cursor.execute(statement)
-                now = time.time()
-                cursor.execute(
-                    self.sql.insert_session, (SESSION_ID, "bench-user", "bench-agent", "bench", None, None, now, now)
-                )
-                cursor.execute("COMMIT")
+    psycopg 3 and PyMySQL cursors agree on everything used here (``rowcount`` included).
+    """
+
+    connection: Any
+    sql: Statements
+
+    def _insert_session(self, cursor: Any) -> None:
+        now = time.time()
+        session = (SESSION_ID, "bench-user", "bench-agent", "bench", None, None, now, now)
+        cursor.execute(self.sql.insert_session, session)
 
     def _write(self, insert: Callable[[Any], None]) -> None:
         with self.connection.cursor() as cursor:
@@ -236,7 +233,23 @@ class RawPsycopg:
     def last_messages(self, limit: int) -> list[tuple[Any, ...]]:
         with self.connection.cursor() as cursor:
             cursor.execute(self.sql.last_messages, (SESSION_ID, limit))
-            return decode_rows(cursor.fetchall())
+            rows = cursor.fetchall()  # psycopg: a list; PyMySQL: a tuple
+            return decode_rows(rows if isinstance(rows, list) else list(rows))
+
+
+class RawPsycopg(_RawDbApi):
+    """The transaction with psycopg 3."""
+
+    def __init__(self, connection: Any, schema: str, create: bool) -> None:
+        self.connection = connection
+        self.sql = _postgres_statements(schema, format_mark)
+        if create:
+            with connection.cursor() as cursor:
+                cursor.execute("BEGIN")
+                for statement in _postgres_ddl(schema):
+                    cursor.execute(statement)
+                self._insert_session(cursor)
+                cursor.execute("COMMIT")
 
 
 def run_postgres(options: Options) -> list[Row]:
@@ -526,8 +539,8 @@ class _MySql:
         self.admin.close()
 
 
-class RawPyMySql:
-    """A PyMySQL user's transaction: one cursor, BEGIN / touch / insert / COMMIT."""
+class RawPyMySql(_RawDbApi):
+    """The transaction with PyMySQL."""
 
     def __init__(self, connection: Any, collation: str | None) -> None:
         self.connection = connection
@@ -536,34 +549,7 @@ class RawPyMySql:
             with connection.cursor() as cursor:
                 for statement in _mysql_ddl(collation):
                     cursor.execute(statement)
-                now = time.time()
-                cursor.execute(
-                    self.sql.insert_session, (SESSION_ID, "bench-user", "bench-agent", "bench", None, None, now, now)
-                )
-
-    def _write(self, insert: Callable[[Any], None]) -> None:
-        with self.connection.cursor() as cursor:
-            cursor.execute("BEGIN")
-            try:
-                if cursor.execute(self.sql.touch, (time.time(), SESSION_ID)) != 1:
-                    raise LookupError(SESSION_ID)
-                insert(cursor)
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            cursor.execute("COMMIT")
-
-    def add_message(self, row: tuple[Any, ...]) -> None:
-        self._write(lambda cursor: cursor.execute(self.sql.insert_message, stored_row(row)))
-
-    def add_messages(self, rows: list[tuple[Any, ...]]) -> None:
-        stored = [stored_row(row) for row in rows]
-        self._write(lambda cursor: cursor.executemany(self.sql.insert_message, stored))
-
-    def last_messages(self, limit: int) -> list[tuple[Any, ...]]:
-        with self.connection.cursor() as cursor:
-            cursor.execute(self.sql.last_messages, (SESSION_ID, limit))
-            return decode_rows(list(cursor.fetchall()))
+                self._insert_session(cursor)
 
 
 def run_mysql(options: Options) -> list[Row]:

@@ -252,6 +252,23 @@ def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
     return check()
 
 
+def _restart_under_writers(
+    stores: dict[str, Any], workloads: dict[str, Workload], restart: Callable[[], None], figures: Figures
+) -> None:
+    """Restart the server once while every store's writers run; then check each store's outcome."""
+    outages = Outages()
+    time.sleep(1.0)
+    restart()
+    outages.restored.append(time.monotonic())
+    time.sleep(1.5)
+    for backend, workload in workloads.items():
+        workload.finish(stores[backend])
+    for backend, workload in workloads.items():
+        outcome = check_outcome(workload, outages)
+        assert _eventually(lambda workload=workload: workload.connections() == 0), "connections leaked"
+        figures.record("server_restart", backend, restarts=1, **outcome)
+
+
 # -- PostgreSQL ----------------------------------------------------------------------------------------------------
 
 
@@ -303,25 +320,26 @@ def test_postgres_restart_under_sync_and_async_writers(postgres_url: str, figure
             workloads[backend] = start_conversation_workload(
                 stores[backend], backend, lambda application=application: postgres_backends(postgres_url, application)
             )
-        outages = Outages()
-        time.sleep(1.0)
-        with postgres_restart_guard(postgres_url):
-            restart_postgres()
-        outages.restored.append(time.monotonic())
-        time.sleep(1.5)
-        for backend, workload in workloads.items():
-            workload.finish(stores[backend])
-        for backend, workload in workloads.items():
-            outcome = check_outcome(workload, outages)
-            assert _eventually(lambda workload=workload: workload.connections() == 0), "connections leaked"
-            figures.record("server_restart", backend, restarts=1, **outcome)
+        _restart_under_writers(stores, workloads, lambda: _restart_postgres(postgres_url), figures)
     finally:
         for schema in schemas.values():
             with contextlib.suppress(Exception):
                 drop_postgres_schema(postgres_url, schema)
 
 
+def _restart_postgres(postgres_url: str) -> None:
+    with postgres_restart_guard(postgres_url):
+        restart_postgres()
+
+
 # -- MariaDB -------------------------------------------------------------------------------------------------------
+
+
+def _restart_mariadb(mysql_url: str) -> None:
+    with mariadb_restart_guard(mysql_url):
+        stop_mariadb(mysql_url)
+        time.sleep(OUTAGE_SECONDS)
+        start_mariadb(mysql_url)
 
 
 def _open_mysql(backend: str, url: str) -> Any:
@@ -363,20 +381,7 @@ def test_mariadb_restart_under_sync_and_async_writers(mysql_url: str, figures: F
             workloads[backend] = start_conversation_workload(
                 stores[backend], backend, lambda database=database: _mysql_connections(mysql_url, database)
             )
-        outages = Outages()
-        time.sleep(1.0)
-        with mariadb_restart_guard(mysql_url):
-            stop_mariadb(mysql_url)
-            time.sleep(OUTAGE_SECONDS)
-            start_mariadb(mysql_url)
-        outages.restored.append(time.monotonic())
-        time.sleep(1.5)
-        for backend, workload in workloads.items():
-            workload.finish(stores[backend])
-        for backend, workload in workloads.items():
-            outcome = check_outcome(workload, outages)
-            assert _eventually(lambda workload=workload: workload.connections() == 0), "connections leaked"
-            figures.record("server_restart", backend, restarts=1, **outcome)
+        _restart_under_writers(stores, workloads, lambda: _restart_mariadb(mysql_url), figures)
     finally:
         for database in databases.values():
             with contextlib.suppress(Exception):
