@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
-from .errors import PersistenceError
+from .errors import RoundTripError
 
 __all__ = ["CheckStep", "RoundTripError", "run_round_trip"]
 
@@ -25,10 +25,6 @@ class CheckStep(NamedTuple):
     action: str
     result: str
     seconds: float
-
-
-class RoundTripError(PersistenceError):
-    """The backend answered, but not with what was written."""
 
 
 class _Steps:

@@ -18,13 +18,11 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-__all__ = ["AsyncPool", "Pool", "PoolClosedError"]
+from .errors import StoreClosedError
+
+__all__ = ["AsyncPool", "Pool"]
 
 C = TypeVar("C")
-
-
-class PoolClosedError(RuntimeError):
-    """The pool was closed."""
 
 
 class Pool(Generic[C]):
@@ -59,7 +57,7 @@ class Pool(Generic[C]):
             with self._changed:
                 while True:
                     if self._closed:
-                        raise PoolClosedError("the pool is closed")
+                        raise StoreClosedError("the store is closed")
                     while self._idle:
                         connection = self._idle.pop()
                         if self._alive is None or self._alive(connection):
@@ -144,7 +142,7 @@ class AsyncPool(Generic[C]):
             async with self._changed:
                 while True:
                     if self._closed:
-                        raise PoolClosedError("the pool is closed")
+                        raise StoreClosedError("the store is closed")
                     while self._idle:
                         connection = self._idle.pop()
                         if self._alive is None or self._alive(connection):

@@ -33,6 +33,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
+from .errors import (
+    BackendNotFoundError,
+    ConfigError,
+    ConflictError,
+    InvalidExportError,
+    MissingDriverError,
+    PluginLoadError,
+    RoundTripError,
+    UnsupportedTransferError,
+    UsageError,
+)
+
 if TYPE_CHECKING:
     from ._check import CheckStep
     from .migrate import Progress, TransferReport
@@ -65,10 +77,6 @@ EXIT_INTERRUPTED = 130
 
 KINDS = ("conversation", "knowledge", "state")
 PROG = "praisonai-persistence"
-
-
-class UsageError(Exception):
-    """A command-line mistake found after parsing; exits with status 2."""
 
 
 class Endpoint(NamedTuple):
@@ -415,9 +423,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def exit_status(error: BaseException) -> int:
     """The exit status that tells what kind of failure ``error`` is (see the module docstring)."""
-    from .errors import BackendNotFoundError, ConfigError, MissingDriverError, PluginLoadError
-
-    if isinstance(error, UsageError | BackendNotFoundError):
+    if isinstance(error, UsageError | BackendNotFoundError | InvalidExportError):
         return EXIT_USAGE
     if isinstance(error, ConfigError):
         return EXIT_CONFIG
@@ -425,17 +431,12 @@ def exit_status(error: BaseException) -> int:
         return EXIT_DRIVER
     if isinstance(error, ConnectionError | TimeoutError):  # BackendUnavailableError is a ConnectionError
         return EXIT_UNREACHABLE
-    checks = sys.modules.get("praisonai.persistence._check")
-    if checks is not None and isinstance(error, checks.RoundTripError):
+    if isinstance(error, RoundTripError):
         return EXIT_VERIFICATION
-    transfers = sys.modules.get("praisonai.persistence.migrate")
-    if transfers is not None:
-        if isinstance(error, transfers.ConflictError):
-            return EXIT_CONFLICT
-        if isinstance(error, transfers.UnsupportedTransferError):
-            return EXIT_UNSUPPORTED
-        if isinstance(error, transfers.InvalidExportError):
-            return EXIT_USAGE
+    if isinstance(error, ConflictError):
+        return EXIT_CONFLICT
+    if isinstance(error, UnsupportedTransferError):
+        return EXIT_UNSUPPORTED
     return EXIT_FAILURE
 
 

@@ -11,16 +11,27 @@ callers already catch, so ``except ValueError`` keeps working::
     │   └── DriverImportError                          the driver is installed but failed to import
     ├── PluginLoadError             (ImportError)      an entry-point plugin failed to load
     ├── ContractError               (TypeError)        a factory returned an object off the store contract
-    └── StoreError                                     raised by a store while it runs
-        ├── InvalidInputError       (ValueError)       bad id, oversized or malformed argument
-        │   └── UnsupportedFilterError                 a filter the backend cannot express
-        ├── NotJSONSerializableError (TypeError)       a value that is not plain JSON
-        ├── WrongTypeError          (TypeError)        a hash operation on a plain key, or the reverse
-        ├── AlreadyExistsError      (ValueError)       create of an existing session, message, document
-        ├── NotFoundError           (KeyError)         the session, collection or key does not exist
-        └── BackendUnavailableError (ConnectionError)  the server cannot be reached
+    ├── StoreError                                     raised by a store while it runs
+    │   ├── InvalidInputError       (ValueError)       bad id, oversized or malformed argument
+    │   │   └── UnsupportedFilterError                 a filter the backend cannot express
+    │   ├── NotJSONSerializableError (TypeError)       a value that is not plain JSON
+    │   ├── WrongTypeError          (TypeError)        a hash operation on a plain key, or the reverse
+    │   ├── AlreadyExistsError      (ValueError)       create of an existing session, message, document
+    │   ├── NotFoundError           (KeyError)         the session, collection or key does not exist
+    │   ├── StoreClosedError        (RuntimeError)     a call on a store after close()
+    │   ├── EngineError                                the engine failed in a way no other class describes
+    │   └── BackendUnavailableError (ConnectionError)  the server cannot be reached; a retry may succeed
+    ├── TransferError                                  a copy, export or import could not proceed
+    │   ├── ConflictError           (ValueError)       the target holds a different item under that id
+    │   ├── UnsupportedTransferError (TypeError)       a store lacks what the copy needs
+    │   └── InvalidExportError      (ValueError)       a JSON Lines file is not a complete export
+    ├── RoundTripError                                 ``check``: the backend answered, but not with what was written
+    └── UsageError                  (ValueError)       a command-line mistake found after parsing
 
-Messages name the backend and the field; secrets never appear in them.
+Messages name the backend and the field; secrets never appear in them. A store
+raises every error through its call guard (``_guard.py``), which stamps the
+backend's name on a :class:`StoreError` raised without one and turns any other
+exception of its engine into one of the classes above, the original chained.
 """
 
 from __future__ import annotations
@@ -33,9 +44,12 @@ __all__ = [
     "BackendNotFoundError",
     "BackendUnavailableError",
     "ConfigError",
+    "ConflictError",
     "ContractError",
     "DriverImportError",
+    "EngineError",
     "FieldError",
+    "InvalidExportError",
     "InvalidInputError",
     "MissingDriverError",
     "NotFoundError",
@@ -43,8 +57,13 @@ __all__ = [
     "PersistenceError",
     "PluginLoadError",
     "RegistrationError",
+    "RoundTripError",
+    "StoreClosedError",
     "StoreError",
+    "TransferError",
     "UnsupportedFilterError",
+    "UnsupportedTransferError",
+    "UsageError",
     "WrongTypeError",
 ]
 
@@ -126,11 +145,20 @@ class ContractError(PersistenceError, TypeError):
 
 
 class StoreError(PersistenceError):
-    """Raised by a store while it runs. ``backend`` names the backend that raised it."""
+    """Raised by a store while it runs. ``backend`` names the backend that raised it.
 
-    def __init__(self, message: str, *, backend: str) -> None:
-        super().__init__(f"[{backend}] {message}")
+    Code below a store may raise it without ``backend``; the store's call guard
+    stamps the name before the error leaves the store (``str()`` then reads
+    ``[backend] message``).
+    """
+
+    def __init__(self, message: str, *, backend: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
         self.backend = backend
+
+    def __str__(self) -> str:
+        return f"[{self.backend}] {self.message}" if self.backend else self.message
 
 
 class InvalidInputError(StoreError, ValueError):
@@ -156,10 +184,47 @@ class AlreadyExistsError(StoreError, ValueError):
 class NotFoundError(StoreError, KeyError):
     """The session, collection or key does not exist."""
 
-    def __str__(self) -> str:
-        # KeyError would quote the message.
-        return str(self.args[0]) if self.args else ""
+    # KeyError would quote the message.
+    __str__ = StoreError.__str__
+
+
+class StoreClosedError(StoreError, RuntimeError):
+    """A store method was called after ``close()``."""
+
+
+class EngineError(StoreError):
+    """The engine (driver or server) failed in a way that no more specific class describes.
+
+    The driver's exception is chained as ``__cause__``; its text is in the message, secrets masked.
+    """
 
 
 class BackendUnavailableError(StoreError, ConnectionError):
     """The backend's server cannot be reached; the store reconnects on a later call."""
+
+
+# -- transfers and the command line -------------------------------------------------------
+
+
+class TransferError(PersistenceError):
+    """A copy, export or import could not proceed."""
+
+
+class ConflictError(TransferError, ValueError):
+    """The target holds a different item under an id or key being copied (``on_conflict="fail"``)."""
+
+
+class UnsupportedTransferError(TransferError, TypeError):
+    """A store lacks what the copy needs (a knowledge source without ``iter_documents``)."""
+
+
+class InvalidExportError(TransferError, ValueError):
+    """A JSON Lines file is not a complete export of the expected kind; nothing was imported."""
+
+
+class RoundTripError(PersistenceError):
+    """``check``: the backend answered, but not with what was written."""
+
+
+class UsageError(PersistenceError, ValueError):
+    """A command-line mistake found after parsing (the command exits with status 2)."""

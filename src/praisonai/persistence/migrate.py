@@ -55,7 +55,14 @@ from typing import IO, Any, Generic, Literal, TypeAlias, TypeVar, cast
 
 from ._sync import SyncStores, SyncView
 from .conversation.base import ConversationMessage, ConversationSession, ConversationStore
-from .errors import AlreadyExistsError, PersistenceError, WrongTypeError
+from .errors import (
+    AlreadyExistsError,
+    ConflictError,
+    InvalidExportError,
+    TransferError,
+    UnsupportedTransferError,
+    WrongTypeError,
+)
 from .knowledge.base import CollectionInfo, KnowledgeDocument, KnowledgeStore
 from .state.base import StateStore
 
@@ -87,22 +94,6 @@ DEFAULT_BATCH_SIZE = 1000
 
 _TIME_TOLERANCE = 1e-3  # seconds; some engines keep timestamps to the millisecond
 _MAX_LISTED = 20  # mismatches listed in a report
-
-
-class TransferError(PersistenceError):
-    """A copy, export or import could not proceed."""
-
-
-class ConflictError(TransferError, ValueError):
-    """The target holds a different item under an id or key being copied (``on_conflict="fail"``)."""
-
-
-class UnsupportedTransferError(TransferError, TypeError):
-    """A store lacks what the copy needs (a knowledge source without ``iter_documents``)."""
-
-
-class InvalidExportError(TransferError, ValueError):
-    """A JSON Lines file is not a complete export of the expected kind; nothing was imported."""
 
 
 @dataclass(slots=True)

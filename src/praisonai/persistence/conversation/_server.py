@@ -24,8 +24,8 @@ import asyncio
 from abc import abstractmethod
 from typing import Any, TypeVar
 
-from .._pool import AsyncPool, Pool, PoolClosedError
-from ..errors import BackendUnavailableError, InvalidInputError, StoreError
+from .._pool import AsyncPool, Pool
+from ..errors import BackendUnavailableError, InvalidInputError, StoreClosedError, StoreError
 from ..url import mask_secrets_in_text
 from ._sql import (
     AsyncSqlConversationStore,
@@ -149,7 +149,7 @@ class ServerSqlConversationStore(_ServerHooks, SqlConversationStore):
     def _acquire(self) -> Any:
         try:
             return self._pool.acquire()
-        except PoolClosedError:
+        except StoreClosedError:
             raise self._closed() from None
         except StoreError:
             raise
@@ -274,7 +274,7 @@ class AsyncServerSqlConversationStore(_ServerHooks, AsyncSqlConversationStore):
     async def _acquire(self, pool: AsyncPool[Any]) -> Any:
         try:
             return await pool.acquire()
-        except PoolClosedError:
+        except StoreClosedError:
             raise self._closed() from None
         except StoreError:
             raise

@@ -48,9 +48,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._loading import import_driver
-from .._pool import Pool, PoolClosedError
+from .._pool import Pool
 from .._values import dump_json, load_json
-from ..errors import BackendUnavailableError, InvalidInputError, StoreError, UnsupportedFilterError
+from ..errors import BackendUnavailableError, InvalidInputError, StoreClosedError, StoreError, UnsupportedFilterError
 from ._common import collection_exists, collection_not_found, document_exists
 from ._filter_sql import Parameters, PostgresJsonb, translate_filter
 from ._store import KnowledgeStoreBase
@@ -422,8 +422,8 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
         psycopg = self._psycopg
         try:
             connection = self._pool.acquire()
-        except PoolClosedError:
-            raise StoreError("the store is closed", backend=self.backend) from None
+        except StoreClosedError:
+            raise StoreClosedError("the store is closed", backend=self.backend) from None
         broken = False
         try:
             yield connection
