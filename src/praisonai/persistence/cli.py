@@ -233,7 +233,7 @@ def _open(kind: str, endpoint: Endpoint) -> Any:
 
 
 def _close_quietly(store: Any) -> None:
-    from ._sync import SyncStores
+    from .transfer._sync_view import SyncStores
 
     stores = SyncStores()
     stores.adopt(store, "close")
@@ -245,7 +245,7 @@ def _close_quietly(store: Any) -> None:
 
 def _check(kind: str, endpoint: Endpoint) -> int:
     from ._check import run_round_trip
-    from ._sync import SyncStores
+    from .transfer._sync_view import SyncStores
 
     registry = _registry(kind)
     info = registry.describe(endpoint.backend)
