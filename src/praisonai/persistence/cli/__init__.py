@@ -91,6 +91,12 @@ _OPTION_HELP = "a backend option as key=value (or key:=<JSON>); repeatable"
 _KIND_HELP = "conversation, knowledge or state"
 
 
+def _add_endpoint(parser: argparse.ArgumentParser, flag: str, dest: str) -> None:
+    """``--from`` / ``--to`` with its repeatable ``--from-option`` / ``--to-option``."""
+    parser.add_argument(f"--{flag}", dest=dest, required=True, metavar="BACKEND[:URL]", help=_ENDPOINT_HELP)
+    parser.add_argument(f"--{flag}-option", action="append", metavar="KEY=VALUE", help=_OPTION_HELP)
+
+
 def _add_transfer_options(parser: argparse.ArgumentParser, conflicts: bool) -> None:
     parser.add_argument(
         "--batch-size", type=_positive_int, default=1000, metavar="N", help="items per batch (default: 1000)"
@@ -159,10 +165,8 @@ def _parser() -> argparse.ArgumentParser:
         "idempotently (run it again to resume; nothing is copied twice), then compare counts.",
     )
     migrate.add_argument("kind", choices=KINDS, metavar="KIND", help=_KIND_HELP)
-    migrate.add_argument("--from", dest="source", required=True, metavar="BACKEND[:URL]", help=_ENDPOINT_HELP)
-    migrate.add_argument("--to", dest="target", required=True, metavar="BACKEND[:URL]", help=_ENDPOINT_HELP)
-    migrate.add_argument("--from-option", action="append", metavar="KEY=VALUE", help=_OPTION_HELP)
-    migrate.add_argument("--to-option", action="append", metavar="KEY=VALUE", help=_OPTION_HELP)
+    _add_endpoint(migrate, "from", "source")
+    _add_endpoint(migrate, "to", "target")
     _add_transfer_options(migrate, conflicts=True)
 
     export = commands.add_parser(
@@ -172,8 +176,7 @@ def _parser() -> argparse.ArgumentParser:
         "appears complete or not at all. Format: docs/cli.md.",
     )
     export.add_argument("kind", choices=KINDS, metavar="KIND", help=_KIND_HELP)
-    export.add_argument("--from", dest="source", required=True, metavar="BACKEND[:URL]", help=_ENDPOINT_HELP)
-    export.add_argument("--from-option", action="append", metavar="KEY=VALUE", help=_OPTION_HELP)
+    _add_endpoint(export, "from", "source")
     export.add_argument("--output", "-o", type=Path, required=True, metavar="FILE")
     _add_transfer_options(export, conflicts=False)
 
@@ -184,8 +187,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("kind", choices=KINDS, metavar="KIND", help=_KIND_HELP)
     restore.add_argument("--input", "-i", type=Path, required=True, metavar="FILE")
-    restore.add_argument("--to", dest="target", required=True, metavar="BACKEND[:URL]", help=_ENDPOINT_HELP)
-    restore.add_argument("--to-option", action="append", metavar="KEY=VALUE", help=_OPTION_HELP)
+    _add_endpoint(restore, "to", "target")
     _add_transfer_options(restore, conflicts=True)
     return parser
 
