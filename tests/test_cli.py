@@ -127,7 +127,8 @@ def test_help_imports_nothing_heavy(args: list[str]) -> None:
         name
         for name in imported
         if name.split(".")[0] in {"pydantic", "pydantic_core", "sqlite3", "psycopg", "aiosqlite", "asyncio"}
-        or name in {"praisonai.persistence.registry", "praisonai.persistence.migrate", "importlib.metadata"}
+        or name in {"praisonai.persistence.registry", "praisonai.persistence.migrate", "praisonai.persistence.transfer"}
+        or name == "importlib.metadata"
     ]
     assert heavy == []
     assert "exit status" in result.stdout or args != ["--help"]

@@ -1,4 +1,4 @@
-"""The copy engine (praisonai.persistence.migrate), in process: exactness, idempotence, conflicts, files.
+"""The copy engine (praisonai.persistence.transfer, as imported from praisonai.persistence.migrate), in process: exactness, idempotence, conflicts, files.
 
 The command line that drives it is tested as a user runs it in tests/test_cli.py.
 """

@@ -273,6 +273,58 @@ def test_builtin_config_is_validated_before_the_adapter_is_imported(monkeypatch:
     assert "did you mean 'snapshot_path'" in str(caught.value)
 
 
+def test_validate_returns_the_config_object_with_the_values() -> None:
+    from praisonai.persistence.conversation.config import PostgresConversationConfig
+    from praisonai.persistence.state.config import MemoryStateConfig
+
+    config = CONVERSATION_STORES.validate("postgres", url="postgresql://app@db.example:5433/chat", pool_size=7)
+    assert isinstance(config, PostgresConversationConfig)
+    assert (config.host, config.port, config.database, config.pool_size) == ("db.example", 5433, "chat", 7)
+    state = STATE_STORES.validate("memory", compact_every=5)
+    assert isinstance(state, MemoryStateConfig) and state.compact_every == 5
+    assert isinstance(STATE_STORES.create(state), MemoryStateStore)
+
+
+def test_validate_a_bad_option_names_backend_and_field_with_the_secret_masked() -> None:
+    with pytest.raises(ConfigError) as caught:
+        CONVERSATION_STORES.validate("postgres", url="postgresql://app:hunter2@db.example/chat", pool_size=0)
+    assert caught.value.backend == "postgres"
+    assert [error.field for error in caught.value.errors] == ["pool_size"]
+    assert "'postgres'" in str(caught.value) and "pool_size" in str(caught.value)
+    assert "hunter2" not in str(caught.value) + repr(caught.value.errors)
+
+
+def test_validate_resolves_an_alias_and_rejects_an_unknown_name(registry: ConversationStoreRegistry) -> None:
+    from praisonai.persistence.conversation.config import PostgresConversationConfig
+
+    assert isinstance(registry.validate("neon", url="postgresql://app@db/chat"), PostgresConversationConfig)
+    with pytest.raises(BackendNotFoundError, match="Did you mean 'sqlite'"):
+        registry.validate("sqlit")
+
+
+def test_validate_a_plugin_backend_checks_its_name_only(registry: ConversationStoreRegistry) -> None:
+    registry.register("plugin_store", ExplicitStore)
+    assert registry.validate("plugin_store", url="anything", whatever=1) is None
+
+
+def test_validate_imports_no_adapter_and_no_driver() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from praisonai.persistence.registry import CONVERSATION_STORES, STATE_STORES\n"
+        "CONVERSATION_STORES.validate('postgres', url='postgresql://app@db/chat')\n"
+        "CONVERSATION_STORES.validate('async_postgres', url='postgresql://app@db/chat')\n"
+        "STATE_STORES.validate('redis', url='redis://localhost:6379/0')\n"
+        "loaded = [name for name in sys.modules if name.split('.')[0] in {'psycopg', 'asyncpg', 'redis'}\n"
+        "          or name in {'praisonai.persistence.conversation.postgres', 'praisonai.persistence.state.redis'}]\n"
+        "print(loaded)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
 def test_create_with_a_config_object() -> None:
     from praisonai.persistence.conversation.config import SqliteConversationConfig
     from praisonai.persistence.state.config import MemoryStateConfig

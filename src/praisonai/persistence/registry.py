@@ -444,8 +444,7 @@ class StoreRegistry(Generic[T]):
             return self._create_from_config(name, kwargs)  # type: ignore[unreachable]
         entry = self._find(name)
         if entry.builtin is not None:
-            config_class = load_object(entry.builtin.config)
-            config = config_class.from_options(kwargs.pop("url", None), kwargs)
+            config = self._config(entry.builtin, kwargs)  # before the adapter (and its driver) is imported
             store = load_object(entry.builtin.adapter)(config)
         elif entry.error is not None:
             raise PluginLoadError(
@@ -459,6 +458,26 @@ class StoreRegistry(Generic[T]):
             store = entry.factory(**kwargs)
         self._check_contract(entry.name, store)
         return store  # type: ignore[no-any-return]
+
+    def validate(self, name: str, **options: Any) -> StoreConfig | None:
+        """Check a backend name and its options without creating a store, importing no adapter or driver.
+
+        ``name`` is a backend name or alias; an unknown one raises the same
+        :class:`~praisonai.persistence.errors.BackendNotFoundError` as :meth:`create`.
+        For a built-in backend, ``url`` and ``options`` are validated into its
+        config model, which is returned (pass it to :meth:`create`); a bad one
+        raises :class:`~praisonai.persistence.errors.ConfigError` naming the
+        backend and every bad field, secrets masked. A plugin backend has no
+        config model: once its name resolves, None is returned, and its factory
+        sees the options only in :meth:`create`.
+        """
+        entry = self._find(name)
+        return None if entry.builtin is None else self._config(entry.builtin, options)
+
+    @staticmethod
+    def _config(builtin: BuiltinBackend, options: dict[str, Any]) -> StoreConfig:
+        config_class = load_object(builtin.config)
+        return config_class.from_options(options.pop("url", None), options)  # type: ignore[no-any-return]
 
     def _create_from_config(self, config: Any, kwargs: dict[str, Any]) -> T:
         if not getattr(type(config), "is_store_config", False):
@@ -585,6 +604,15 @@ class ConversationStoreRegistry(StoreRegistry[Union["ConversationStore", "AsyncC
     def create(self, name: str | StoreConfig, **kwargs: Any) -> ConversationStore | AsyncConversationStore:
         return super().create(name, **kwargs)  # type: ignore[arg-type]
 
+    @overload
+    def validate(self, name: SyncConversationName, **options: Any) -> ConversationConfig: ...
+    @overload
+    def validate(self, name: AsyncConversationName, **options: Any) -> AsyncConversationConfig: ...
+    @overload
+    def validate(self, name: str, **options: Any) -> ConversationConfig | AsyncConversationConfig | None: ...
+    def validate(self, name: str, **options: Any) -> ConversationConfig | AsyncConversationConfig | None:
+        return super().validate(name, **options)  # type: ignore[return-value]
+
 
 class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore"]):
     """The knowledge registry."""
@@ -595,6 +623,9 @@ class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore"]):
     def create(self, name: str, **kwargs: Any) -> KnowledgeStore: ...
     def create(self, name: str | StoreConfig, **kwargs: Any) -> KnowledgeStore:
         return super().create(name, **kwargs)  # type: ignore[arg-type]
+
+    def validate(self, name: str, **options: Any) -> KnowledgeConfig | None:
+        return super().validate(name, **options)  # type: ignore[return-value]
 
 
 class StateStoreRegistry(StoreRegistry[Union["StateStore", "AsyncStateStore"]]):
@@ -612,6 +643,15 @@ class StateStoreRegistry(StoreRegistry[Union["StateStore", "AsyncStateStore"]]):
     def create(self, name: str, **kwargs: Any) -> StateStore | AsyncStateStore: ...
     def create(self, name: str | StoreConfig, **kwargs: Any) -> StateStore | AsyncStateStore:
         return super().create(name, **kwargs)  # type: ignore[arg-type]
+
+    @overload
+    def validate(self, name: SyncStateName, **options: Any) -> StateConfig: ...
+    @overload
+    def validate(self, name: AsyncStateName, **options: Any) -> AsyncStateConfig: ...
+    @overload
+    def validate(self, name: str, **options: Any) -> StateConfig | AsyncStateConfig | None: ...
+    def validate(self, name: str, **options: Any) -> StateConfig | AsyncStateConfig | None:
+        return super().validate(name, **options)  # type: ignore[return-value]
 
 
 CONVERSATION_STORES = ConversationStoreRegistry("conversation", "praisonai.conversation_stores")

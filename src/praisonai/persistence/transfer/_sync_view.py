@@ -1,4 +1,4 @@
-"""Driving async stores from synchronous code, for the command line and :mod:`.migrate`.
+"""Driving async stores from synchronous code, for the transfers and the command line.
 
 An async store is wrapped in a :class:`SyncView`, whose coroutine methods run
 on one private event loop (and whose async generators become plain

@@ -1,7 +1,9 @@
-"""The round trips behind ``praisonai-persistence check``.
+"""``praisonai-persistence check``: validate a backend's config, open it, and make a harmless round trip.
 
-Each kind gets a harmless round trip under a fresh, unique name (a session,
-a collection, a key) that is removed again, also when a step fails.
+The config is validated by the registry (:meth:`~praisonai.persistence.registry.StoreRegistry.validate`)
+and the store created from it. Each kind gets a round trip under a fresh,
+unique name (a session, a collection, a key) that is removed again, also when
+a step fails; each call is printed with its duration.
 """
 
 from __future__ import annotations
@@ -12,11 +14,58 @@ import uuid
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
-from .errors import RoundTripError
+from ..errors import RoundTripError
+from ._endpoints import Endpoint, registry_of
+from ._status import EXIT_OK
 
-__all__ = ["CheckStep", "RoundTripError", "run_round_trip"]
+__all__ = ["CheckStep", "RoundTripError", "check", "run_round_trip"]
 
 T = TypeVar("T")
+
+
+def check(kind: str, endpoint: Endpoint) -> int:
+    """Run the command; every failure is raised (the caller maps it to an exit status)."""
+    from ..transfer._sync_view import SyncStores
+
+    registry = registry_of(kind)
+    info = registry.describe(endpoint.backend)
+    print(f"{kind} backend {info.name!r} ({_origin(info.source, info.distribution)})")
+    arguments = endpoint.arguments()
+    config = registry.validate(endpoint.backend, **arguments)
+    if config is not None:
+        print(f"  config ok: {config!r}")  # a config's repr masks its secrets
+    else:
+        names = [*(["url"] if endpoint.url is not None else []), *endpoint.options]
+        print(f"  no config model to validate: its factory gets {', '.join(names) or 'no arguments'}")
+    started = time.perf_counter()
+    store = registry.create(endpoint.backend, **arguments)
+    stores = SyncStores()
+    view = stores.adopt(store, "close")
+    try:
+        lazily = " (async: it connects on the first call)" if view is not store else ""
+        print(f"  {'opened' + lazily:<48} {_milliseconds(time.perf_counter() - started)}")
+        total = time.perf_counter()
+        steps: list[CheckStep] = []
+
+        def emit(step: CheckStep) -> None:
+            steps.append(step)
+            print(f"  {step.action + ': ' + step.result:<48} {_milliseconds(step.seconds)}")
+
+        run_round_trip(kind, view, emit)
+    finally:
+        stores.close()
+    print(f"check passed: {len(steps)} calls in {(time.perf_counter() - total) * 1000:.1f} ms")
+    return EXIT_OK
+
+
+def _origin(source: str, distribution: str | None) -> str:
+    if source == "entry_point":
+        return f"plugin from distribution {distribution!r}"
+    return {"builtin": "built-in", "runtime": "registered at run time"}.get(source, source)
+
+
+def _milliseconds(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
 
 
 class CheckStep(NamedTuple):
@@ -56,7 +105,7 @@ def run_round_trip(kind: str, store: Any, emit: Callable[[CheckStep], None]) -> 
 
 
 def _conversation(store: Any, token: str, step: _Steps) -> None:
-    from .conversation.base import ConversationMessage, ConversationSession
+    from ..conversation.base import ConversationMessage, ConversationSession
 
     session_id = f"praisonai-check-{token}"
     step(
@@ -78,7 +127,7 @@ def _conversation(store: Any, token: str, step: _Steps) -> None:
 
 
 def _knowledge(store: Any, token: str, step: _Steps) -> None:
-    from .knowledge.base import KnowledgeDocument
+    from ..knowledge.base import KnowledgeDocument
 
     name = f"praisonai_check_{token}"
     step(f"create_collection {name!r} (dimension 3)", lambda: store.create_collection(name, 3, "cosine"))

@@ -1,0 +1,81 @@
+"""Backends as named on the command line (``BACKEND[:URL]`` plus ``key=value`` options), and opening them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..registry import StoreRegistry
+
+
+class Endpoint(NamedTuple):
+    """A backend name with its URL and options, as given on the command line."""
+
+    backend: str
+    url: str | None
+    options: dict[str, Any]
+
+    def describe(self) -> str:
+        from ..url import mask_secrets_in_text
+
+        return self.backend + (f" at {mask_secrets_in_text(self.url)}" if self.url else "")
+
+    def arguments(self) -> dict[str, Any]:
+        """The keyword arguments of the registry's ``create`` and ``validate``."""
+        return {**self.options, **({"url": self.url} if self.url is not None else {})}
+
+
+def registry_of(kind: str) -> StoreRegistry[Any]:
+    from ..registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
+
+    registries: dict[str, StoreRegistry[Any]] = {
+        "conversation": CONVERSATION_STORES,
+        "knowledge": KNOWLEDGE_STORES,
+        "state": STATE_STORES,
+    }
+    return registries[kind]
+
+
+def parse_options(pairs: Sequence[str] | None, flag: str) -> dict[str, Any]:
+    """``key=value`` gives the string value (configs convert it); ``key:=json`` a JSON value."""
+    options: dict[str, Any] = {}
+    for pair in pairs or ():
+        key, separator, value = pair.partition("=")
+        if not separator or not key or key == ":":
+            raise UsageError(f"{flag} takes key=value (or key:=<JSON>), not {pair!r}")
+        if key.endswith(":"):
+            key = key[:-1]
+            try:
+                options[key] = json.loads(value)
+            except ValueError as error:
+                raise UsageError(f"{flag} {key}:= needs a JSON value ({error})") from None
+        else:
+            options[key] = value
+    return options
+
+
+def parse_endpoint(text: str, options: dict[str, Any], flag: str) -> Endpoint:
+    """``BACKEND``, ``BACKEND:URL``, or a URL whose scheme is the backend (``sqlite:///chat.db``)."""
+    backend, separator, rest = text.partition(":")
+    if not backend:
+        raise UsageError(f"{flag} needs BACKEND or BACKEND:URL, not {text!r}")
+    url: str | None = None
+    if separator:
+        url = text if rest.startswith("//") else rest
+    return Endpoint(backend, url or None, options)
+
+
+def open_store(kind: str, endpoint: Endpoint) -> Any:
+    return registry_of(kind).create(endpoint.backend, **endpoint.arguments())
+
+
+def close_quietly(store: Any) -> None:
+    from ..transfer._sync_view import SyncStores
+
+    stores = SyncStores()
+    stores.adopt(store, "close")
+    stores.close()

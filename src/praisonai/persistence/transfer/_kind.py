@@ -1,0 +1,220 @@
+"""The interface each kind of data implements to be copied (:class:`KindTransfer`), and what the kinds share.
+
+A copy moves *parts* from a source to a sink: a session with its messages, a
+collection with its documents, or a batch of state keys. A kind says how to
+read its parts from a store or a file, how to write them into a store or a
+file, and how to verify a target against a reference: the operations in
+:mod:`.operations` are written once over this interface.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from ..errors import ConflictError
+from ._sync_view import SyncView
+from .jsonl import FileReader, Groups, LineWriter, Scan
+from .report import OnConflict, ProgressCallback, Ticker, TransferKind, TransferReport, Verification
+
+__all__ = ["GroupedTransfer", "KindTransfer", "Reading", "Run", "StoreWriter", "canonical", "capability", "store_name"]
+
+S = TypeVar("S")  # the kind's store
+P = TypeVar("P")  # one part of a copy
+R = TypeVar("R")  # one item of what a verification compares the target with
+T = TypeVar("T")
+
+
+def capability(store: Any, name: str) -> Any:
+    """The store's optional method ``name``, or None."""
+    member = getattr(store, name, None)
+    return member if callable(member) else None
+
+
+def store_name(store: Any) -> str:
+    inner = store._store if isinstance(store, SyncView) else store
+    return str(getattr(inner, "backend", None) or type(inner).__name__)
+
+
+def canonical(value: Any) -> str:
+    """A JSON value as text that compares equal exactly when the values do."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+class Run:
+    """One transfer's settings, its report, and the progress of its copy phase."""
+
+    def __init__(
+        self,
+        units: tuple[str, ...],
+        batch_size: int,
+        on_conflict: OnConflict,
+        progress: ProgressCallback | None,
+        report: TransferReport,
+    ) -> None:
+        self.units = units
+        self.batch_size = batch_size
+        self.on_conflict: OnConflict = on_conflict
+        self.progress = progress
+        self.report = report
+        self._copy = Ticker(None, "copy", units[0], None)
+
+    def start(self, unit: str, total: int) -> None:
+        self._copy = Ticker(self.progress, "copy", unit, total)
+        self.tick()
+
+    def tick(self, finished: bool = False) -> None:
+        self._copy.tick(self.report.done(self.units), finished)
+
+    def ticking(self, batches: Iterator[list[T]]) -> Iterator[list[T]]:
+        """Pass batches through, reporting progress after each has been written."""
+        for batch in batches:
+            yield batch
+            self.tick()
+
+
+@dataclass(slots=True)
+class Reading(Generic[P, R]):
+    """A source opened for a copy."""
+
+    total: int  # of the copy's progress unit
+    parts: Iterator[P]
+    # After the copy: the number of the verification's unit and the reference, read again from the source.
+    reference: Callable[[], tuple[int, Iterable[R]]]
+
+
+class StoreWriter(Generic[S]):
+    """Writes parts into a target store; what the kinds' writers share is the conflict policy."""
+
+    def __init__(self, target: S, run: Run) -> None:
+        self.target: S = target
+        self.report = run.report
+        self.on_conflict = run.on_conflict
+
+    def _conflict(self, unit: str, what: str) -> bool:
+        """Count a conflict over ``what``; raise it (``fail``), or say whether to overwrite (else skip)."""
+        self.report.add("conflicts", unit)
+        if self.on_conflict == "fail":
+            raise ConflictError(f"{what}; use --on-conflict skip or overwrite")
+        return self.on_conflict == "overwrite"
+
+
+class KindTransfer(ABC, Generic[S, P, R]):
+    """How one kind of data is read, written and verified, in stores and in JSON Lines files."""
+
+    name: TransferKind
+    units: tuple[str, ...]  # what the report counts; the last is the bulk
+    probe: str  # a method whose being a coroutine function tells an async store
+    copy_unit: str  # the unit of the copy's progress
+    verify_unit: str  # the unit of the verification's progress
+    record_types: frozenset[str]  # of the JSON Lines records, ``end`` included
+
+    def check_source(self, source: S) -> None:
+        """Raise :class:`~..errors.UnsupportedTransferError` if ``source`` cannot be read in full."""
+
+    @abstractmethod
+    def read(self, source: S, run: Run) -> Reading[P, R]:
+        """Open ``source`` for a copy; its parts tick ``run`` as their batches are consumed."""
+
+    @abstractmethod
+    def writer(self, target: S, run: Run) -> Callable[[P], None]:
+        """What writes parts into ``target``: idempotently, resumably, by ``run.on_conflict``."""
+
+    @abstractmethod
+    def verify(self, reference: Iterable[R], other: S, checker: Ticker, batch_size: int) -> Verification:
+        """Compare ``other`` with the reference, item by item."""
+
+    @abstractmethod
+    def export(self, part: P, lines: LineWriter, run: Run) -> None:
+        """Write a part's records and count it in ``run.report``."""
+
+    @abstractmethod
+    def check_record(self, record_type: str, record: dict[str, Any], scan: Scan) -> None:
+        """Validate one record of a file being scanned (see :func:`.jsonl.scan`)."""
+
+    @abstractmethod
+    def read_file(self, reader: FileReader, run: Run) -> Iterator[P]:
+        """The parts of a scanned file."""
+
+    @abstractmethod
+    def file_reference(self, reader: FileReader, batch_size: int) -> Iterable[R]:
+        """What a scanned file holds, as a reference for :meth:`verify`."""
+
+
+H = TypeVar("H")  # the head of a group: a session, a collection
+It = TypeVar("It")  # an item of a group: a message, a document
+
+
+class GroupedTransfer(KindTransfer[S, tuple[H, Iterator[list[It]]], tuple[str, int]]):
+    """A kind whose data comes in named groups of items: sessions of messages, collections of documents.
+
+    Its parts are (head, batches of items); a file holds them as :class:`.jsonl.Groups`;
+    a verification compares the number of items per group.
+    """
+
+    groups: Groups
+
+    @abstractmethod
+    def group_name(self, head: H) -> str: ...
+    @abstractmethod
+    def head_record(self, head: H) -> dict[str, Any]: ...
+    @abstractmethod
+    def parse_head(self, record: dict[str, Any]) -> H: ...
+    @abstractmethod
+    def item_payload(self, item: It) -> dict[str, Any]: ...
+    @abstractmethod
+    def parse_item(self, payload: Any) -> It: ...
+
+    @abstractmethod
+    def has_group(self, store: S, name: str) -> bool: ...
+    @abstractmethod
+    def item_count(self, store: S, name: str, batch_size: int) -> int: ...
+
+    def verify(self, reference: Iterable[tuple[str, int]], other: S, checker: Ticker, batch_size: int) -> Verification:
+        heads, items = self.units
+        verification = Verification(checked={heads: 0, items: 0})
+        checker.tick(verification.checked)
+        for name, expected in reference:
+            verification.checked[heads] += 1
+            verification.checked[items] += expected
+            if not self.has_group(other, name):
+                verification.mismatch(f"{self.groups.head} {name!r} is missing")
+                continue
+            found = self.item_count(other, name, batch_size)
+            if found != expected:
+                verification.mismatch(f"{self.groups.head} {name!r}: {expected} {items} expected, {found} found")
+            checker.tick(verification.checked)
+        return verification
+
+    def check_item(self, payload: Any, scan: Scan) -> None:
+        """Validate an item's payload in the group ``scan.group``."""
+        self.parse_item(payload)
+
+    def export(self, part: tuple[H, Iterator[list[It]]], lines: LineWriter, run: Run) -> None:
+        head, parts = part
+        groups = self.groups
+        lines.write(self.head_record(head))
+        count = 0
+        for batch in parts:
+            for item in batch:
+                lines.write({"type": groups.item, groups.item: self.item_payload(item)})
+            count += len(batch)
+            run.report.add("copied", self.units[1], len(batch))
+        lines.write({"type": groups.end, groups.key: self.group_name(head), groups.count: count})
+        run.report.add("copied", self.units[0])
+
+    def check_record(self, record_type: str, record: dict[str, Any], scan: Scan) -> None:
+        self.groups.check(
+            record_type, record, scan, lambda head: self.group_name(self.parse_head(head)), self.check_item
+        )
+
+    def read_file(self, reader: FileReader, run: Run) -> Iterator[tuple[H, Iterator[list[It]]]]:
+        for head, parts in reader.groups(self.groups, run.batch_size):
+            items = ([self.parse_item(payload) for payload in batch] for batch in parts)
+            yield self.parse_head(head), run.ticking(items)
+
+    def file_reference(self, reader: FileReader, batch_size: int) -> Iterable[tuple[str, int]]:
+        return reader.group_counts(self.groups)
