@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeAlias, 
 
 from ._catalogue import BUILTINS, BuiltinBackend, Kind, Tier
 from ._loading import driver_installed, load_object
+from ._names import AsyncConversationName, AsyncStateName, KnowledgeName, SyncConversationName, SyncStateName
 from .errors import (
     BackendNotFoundError,
     ContractError,
@@ -537,38 +538,6 @@ class StoreRegistry(Generic[T]):
         )
 
 
-# The names below are kept in step with the catalogue by tests/test_typing.py.
-SyncConversationName: TypeAlias = Literal[
-    "cockroach",
-    "cockroachdb",
-    "crdb",
-    "json",
-    "libsql",
-    "mysql",
-    "neon",
-    "postgres",
-    "singlestore",
-    "sqlite",
-    "supabase",
-    "surrealdb",
-    "turso",
-    "xata",
-]
-AsyncConversationName: TypeAlias = Literal[
-    "aiomysql",
-    "aiosqlite",
-    "async_mysql",
-    "async_postgres",
-    "async_sqlite",
-    "asyncpg",
-    "mysql_async",
-    "postgres_async",
-    "sqlite_async",
-]
-SyncStateName: TypeAlias = Literal["dynamodb", "firestore", "gcs", "memory", "mongodb", "redis", "upstash"]
-AsyncStateName: TypeAlias = Literal["async_mongodb", "mongodb_async", "motor"]
-
-
 class ConversationStoreRegistry(StoreRegistry[Union["ConversationStore", "AsyncConversationStore"]]):
     """The conversation registry, typed so that mypy knows sync from async backends."""
 
@@ -591,6 +560,8 @@ class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore"]):
 
     @overload
     def create(self, name: KnowledgeConfig) -> KnowledgeStore: ...
+    @overload
+    def create(self, name: KnowledgeName, **kwargs: Any) -> KnowledgeStore: ...
     @overload
     def create(self, name: str, **kwargs: Any) -> KnowledgeStore: ...
     def create(self, name: str | StoreConfig, **kwargs: Any) -> KnowledgeStore:
