@@ -81,9 +81,8 @@ class Endpoint:
     """A field that keeps ``scheme://host:port`` of the URL (credentials and path go to their own fields)."""
 
     field: str
-    schemes: Mapping[str, str] = dataclass_field(
-        default_factory=dict
-    )  # URL scheme -> scheme of the endpoint (default: the same)
+    schemes: Mapping[str, str] = dataclass_field(default_factory=dict)
+    """URL scheme -> scheme of the endpoint (default: the same)."""
     default_port: int | None = None
     only_with_host: bool = False
 
