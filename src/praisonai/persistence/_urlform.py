@@ -12,10 +12,13 @@ is kept in a field::
             schemes=("redis", "rediss"),
             implies={"redis": {"ssl": False}, "rediss": {"ssl": True}},
             host="host", port="port", username="username", credential="password",
-            path="db", convert={"db": number("db")},
+            path="db", convert={"db": number("db", "a database number")},
             query={"db": "db", "key_prefix": "key_prefix"},
         ),
     )
+
+(``server_form("redis", "rediss", username="username", path="db", ...)`` says the same
+parts in short.)
 
 The spec is built once, with the class; parsing a URL is a few dictionary
 look-ups. Errors are ``ValueError`` texts without the password; the config
@@ -34,7 +37,7 @@ from pydantic import SecretStr
 
 from .url import URL, mask_secrets_in_text
 
-__all__ = ["Endpoint", "Param", "UrlForm", "UrlSpec", "flag", "number"]
+__all__ = ["Endpoint", "Param", "UrlForm", "UrlSpec", "flag", "number", "server_form"]
 
 Convert = Callable[[str], Any]
 Hook = Callable[[URL, dict[str, Any]], None]
@@ -57,12 +60,12 @@ def flag(name: str) -> Convert:
     return convert
 
 
-def number(name: str) -> Convert:
+def number(name: str, what: str = "a number") -> Convert:
     """A whole number written in digits (a redis database number)."""
 
     def convert(value: str) -> int:
         if not value.isdigit():
-            raise ValueError(f"{name} must be a number, got {value!r:.20}")
+            raise ValueError(f"{name} must be {what}, got {value!r:.20}")
         return int(value)
 
     return convert
@@ -213,6 +216,14 @@ class UrlForm:
     def _converted(self, name: str, value: str) -> Any:
         convert = self.convert.get(name)
         return value if convert is None else convert(value)
+
+
+def server_form(*schemes: str, username: str = "user", path: str = "database", **details: Any) -> UrlForm:
+    """The usual form of a server: ``scheme://user:password@host:port/path`` into ``host``, ``port``,
+    ``username``, ``password`` and ``path``; ``details`` are the rest of the :class:`UrlForm`."""
+    return UrlForm(
+        schemes=schemes, host="host", port="port", username=username, credential="password", path=path, **details
+    )
 
 
 class UrlSpec:

@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from ..._config import StoreConfig
 from ..._fields import Identifier, Port, Seconds, TablePrefix, Text
-from ..._urlform import Param, UrlForm, UrlSpec
+from ..._urlform import Param, UrlForm, UrlSpec, server_form
 from ...url import URL
 from . import AsyncConversationConfig, ConversationConfig
 
@@ -45,15 +45,12 @@ class _PostgresSettings(StoreConfig):
     """PostgreSQL (and CockroachDB, Neon, Supabase, Xata): a URL or the fields."""
 
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        UrlForm(
-            schemes=("postgresql", "postgres", "cockroachdb"),
+        server_form(
+            "postgresql",
+            "postgres",
+            "cockroachdb",
             drivers=True,
             implies={"cockroachdb": {"port": 26257}},
-            host="host",
-            port="port",
-            username="user",
-            credential="password",
-            path="database",
             query={
                 "application_name": "application_name",
                 "connect_timeout": "connect_timeout",
@@ -120,14 +117,9 @@ def _mysql_form(*schemes: str) -> UrlForm:
     query: dict[str, str | Param] = {"charset": Param(None, _utf8mb4_only)}
     for name in ("connect_timeout", "ssl_ca", "ssl_mode"):
         query[name] = query[name.replace("_", "-")] = name
-    return UrlForm(
-        schemes=schemes,
+    return server_form(
+        *schemes,
         drivers=True,
-        host="host",
-        port="port",
-        username="user",
-        credential="password",
-        path="database",
         convert={"ssl_mode": str.lower},
         query=query,
     )

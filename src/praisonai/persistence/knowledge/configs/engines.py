@@ -11,7 +11,7 @@ from typing_extensions import Self
 
 from ..._fields import Port, Seconds, Text, no_nul
 from ..._paths import data_dir
-from ..._urlform import Endpoint, UrlForm, UrlSpec, number
+from ..._urlform import Endpoint, UrlForm, UrlSpec, number, server_form
 from ...url import URL
 from . import KnowledgeConfig
 
@@ -251,15 +251,13 @@ class RedisVectorKnowledgeConfig(KnowledgeConfig):
 
     backend: ClassVar[str] = "redis"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        UrlForm(
-            schemes=("redis", "rediss"),
-            implies={"redis": {"ssl": False}, "rediss": {"ssl": True}},
-            host="host",
-            port="port",
+        server_form(
+            "redis",
+            "rediss",
             username="username",
-            credential="password",
             path="db",
-            convert={"db": number("db")},
+            implies={"redis": {"ssl": False}, "rediss": {"ssl": True}},
+            convert={"db": number("db", "a database number")},
             query={"key_prefix": "key_prefix"},
         )
     )

@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 from typing_extensions import Self
 
 from ..._fields import HostName, Identifier, LongSeconds, Port, Seconds, TablePrefix, Text
-from ..._urlform import UrlForm, UrlSpec, flag
+from ..._urlform import UrlForm, UrlSpec, flag, server_form
 from . import KnowledgeConfig
 
 __all__ = ["ClickHouseKnowledgeConfig", "PgvectorKnowledgeConfig", "SingleStoreVectorKnowledgeConfig"]
@@ -19,13 +19,11 @@ class PgvectorKnowledgeConfig(KnowledgeConfig):
 
     backend: ClassVar[str] = "pgvector"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        UrlForm(
-            schemes=("postgresql", "postgres", "pgvector", "postgresql+psycopg"),
-            host="host",
-            port="port",
-            username="user",
-            credential="password",
-            path="database",
+        server_form(
+            "postgresql",
+            "postgres",
+            "pgvector",
+            "postgresql+psycopg",
             query={
                 "sslmode": "sslmode",
                 "schema": "db_schema",
@@ -87,19 +85,18 @@ class ClickHouseKnowledgeConfig(KnowledgeConfig):
             local_refuses=("host", "username", "port", "query"),
             empty=":memory:",
         ),
-        UrlForm(
-            schemes=("clickhouse", "clickhouses", "http", "https"),
+        server_form(
+            "clickhouse",
+            "clickhouses",
+            "http",
+            "https",
+            username="username",
             implies={
                 "clickhouse": {"secure": False},
                 "http": {"secure": False},
                 "clickhouses": {"secure": True},
                 "https": {"secure": True},
             },
-            host="host",
-            port="port",
-            username="username",
-            credential="password",
-            path="database",
             convert={"secure": flag("secure"), "verify": flag("verify")},
             query={
                 name: name for name in ("secure", "verify", "table_prefix", "connect_timeout", "send_receive_timeout")
@@ -137,16 +134,7 @@ class SingleStoreVectorKnowledgeConfig(KnowledgeConfig):
 
     backend: ClassVar[str] = "singlestore_vector"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        UrlForm(
-            schemes=("singlestoredb", "singlestore", "mysql"),
-            drivers=True,
-            host="host",
-            port="port",
-            username="user",
-            credential="password",
-            path="database",
-            query={"table_prefix": "table_prefix"},
-        )
+        server_form("singlestoredb", "singlestore", "mysql", drivers=True, query={"table_prefix": "table_prefix"})
     )
 
     host: HostName = "127.0.0.1"

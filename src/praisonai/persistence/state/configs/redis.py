@@ -7,13 +7,13 @@ from typing import Any, ClassVar
 from pydantic import Field, SecretStr
 
 from ..._fields import KeyPrefix, Port
-from ..._urlform import UrlForm, UrlSpec, number
+from ..._urlform import UrlForm, UrlSpec, number, server_form
 from ...url import URL
 from . import StateConfig
 
 __all__ = ["RedisStateConfig", "UpstashStateConfig"]
 
-_DB = number("db")
+_DB = number("db", "a database number")
 
 
 def _socket_path(parsed: URL, fields: dict[str, Any]) -> None:
@@ -27,14 +27,12 @@ class RedisStateConfig(StateConfig):
 
     backend: ClassVar[str] = "redis"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        UrlForm(
-            schemes=("redis", "rediss"),
-            implies={"redis": {"ssl": False}, "rediss": {"ssl": True}},
-            host="host",
-            port="port",
+        server_form(
+            "redis",
+            "rediss",
             username="username",
-            credential="password",
             path="db",
+            implies={"redis": {"ssl": False}, "rediss": {"ssl": True}},
             convert={"db": _DB},
             query={"db": "db"},
         ),
