@@ -8,16 +8,9 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from praisonai.persistence._catalogue import (
-    BUILTINS,
-    KINDS,
-    extras,
-    names_path,
-    render_docs,
-    render_names,
-    render_pyproject,
-)
+from praisonai.persistence._catalogue import BUILTINS, KINDS
 from praisonai.persistence._config import StoreConfig
+from praisonai.persistence._generated import extras, names_path, render_docs, render_names, render_pyproject
 from praisonai.persistence.registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
 
 ROOT = Path(__file__).parent.parent
