@@ -1,6 +1,6 @@
 """Field types the built-in configs share, each written once.
 
-``Text`` (no NUL character), ``HostName``, ``Port`` (1-65535), ``Seconds``
+``Text`` (no NUL character), ``FilePath``, ``HostName``, ``Port`` (1-65535), ``Seconds``
 (positive, at most an hour) and ``LongSeconds`` (at most a day), ``KeyPrefix``
 (a key-value store's key prefix), ``Identifier`` (a SQL name) and
 ``TablePrefix``. Secrets are pydantic's ``SecretStr``; URL flags and numbers
@@ -17,6 +17,7 @@ from pydantic import AfterValidator, Field
 from .url import URL
 
 __all__ = [
+    "FilePath",
     "HostName",
     "Identifier",
     "KeyPrefix",
@@ -38,6 +39,12 @@ def no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain a NUL character")
     return value
+
+
+def _path(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return no_nul(value)
 
 
 def _identifier(value: str) -> str:
@@ -76,6 +83,8 @@ TablePrefix = Annotated[str, AfterValidator(_prefix)]
 """A table-name prefix: up to 32 letters, digits and underscores."""
 Text = Annotated[str, AfterValidator(no_nul)]
 """Text without a NUL character (drivers cut or refuse it)."""
+FilePath = Annotated[str, AfterValidator(_path)]
+"""A local file or directory: not empty, no NUL character."""
 HostName = Annotated[str, AfterValidator(_host)]
 """A host name or address: letters, digits, ``.``, ``:``, ``[]``, ``_`` and ``-``."""
 Port = Annotated[int, Field(ge=1, le=65535)]

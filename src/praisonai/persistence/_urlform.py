@@ -37,7 +37,7 @@ from pydantic import SecretStr
 
 from .url import URL, mask_secrets_in_text
 
-__all__ = ["Endpoint", "Param", "UrlForm", "UrlSpec", "flag", "number", "server_form"]
+__all__ = ["Endpoint", "Param", "UrlForm", "UrlSpec", "flag", "number", "redis_form", "server_form"]
 
 Convert = Callable[[str], Any]
 Hook = Callable[[URL, dict[str, Any]], None]
@@ -223,6 +223,19 @@ def server_form(*schemes: str, username: str = "user", path: str = "database", *
     ``username``, ``password`` and ``path``; ``details`` are the rest of the :class:`UrlForm`."""
     return UrlForm(
         schemes=schemes, host="host", port="port", username=username, credential="password", path=path, **details
+    )
+
+
+def redis_form(query: Mapping[str, str | Param]) -> UrlForm:
+    """redis-py's URLs, ``redis://`` and ``rediss://`` (``ssl``): the path is the database number ``db``."""
+    return server_form(
+        "redis",
+        "rediss",
+        username="username",
+        path="db",
+        implies={"redis": {"ssl": False}, "rediss": {"ssl": True}},
+        convert={"db": number("db", "a database number")},
+        query=query,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from ..._config import StoreConfig
-from ..._fields import LongSeconds, Seconds, TablePrefix, Text
+from ..._fields import FilePath, LongSeconds, Seconds, TablePrefix, Text
 from ..._paths import data_dir
 from ..._urlform import Param, UrlForm, UrlSpec
 from ...url import URL
@@ -60,7 +60,7 @@ class JsonConversationConfig(ConversationConfig):
         UrlForm(schemes=("json", "file"), path="path", local=True), bare="path"
     )
 
-    path: Text = Field(default_factory=_default_json_dir, min_length=1)
+    path: FilePath = Field(default_factory=_default_json_dir)
     """The store's directory (created if missing). Accepts ``json:///relative/dir`` and ``json:////abs/dir``."""
     durable: bool = True
     """fsync every write before it returns; False keeps atomicity but may lose the last writes on power loss."""
@@ -92,13 +92,13 @@ class TursoConversationConfig(ConversationConfig):
         ),
     )
 
-    path: Text | None = Field(default=None, min_length=1)
+    path: FilePath | None = None
     """Local libSQL/SQLite file; without ``url`` it defaults to ``$PRAISONAI_DATA_DIR/conversations-libsql.db``."""
     url: str | None = None
     """Remote database: ``libsql://<db>-<org>.turso.io`` (or ``https://``, ``http://`` for a self-hosted sqld)."""
     auth_token: SecretStr | None = None
     """Database token of the remote database; ``?authToken=`` in the URL is accepted too."""
-    replica_path: Text | None = Field(default=None, min_length=1)
+    replica_path: FilePath | None = None
     """Local file of an embedded replica of ``url``: reads are local, writes go to the remote primary."""
     sync_interval: LongSeconds | None = None
     """Seconds between background syncs of the embedded replica (default: sync at connect only)."""

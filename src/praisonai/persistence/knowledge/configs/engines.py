@@ -11,7 +11,7 @@ from typing_extensions import Self
 
 from ..._fields import Port, Seconds, Text, no_nul
 from ..._paths import data_dir
-from ..._urlform import Endpoint, UrlForm, UrlSpec, number, server_form
+from ..._urlform import Endpoint, UrlForm, UrlSpec, redis_form
 from ...url import URL
 from . import KnowledgeConfig
 
@@ -250,17 +250,7 @@ class RedisVectorKnowledgeConfig(KnowledgeConfig):
     """
 
     backend: ClassVar[str] = "redis"
-    url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        server_form(
-            "redis",
-            "rediss",
-            username="username",
-            path="db",
-            implies={"redis": {"ssl": False}, "rediss": {"ssl": True}},
-            convert={"db": number("db", "a database number")},
-            query={"key_prefix": "key_prefix"},
-        )
-    )
+    url_spec: ClassVar[UrlSpec | None] = UrlSpec(redis_form({"key_prefix": "key_prefix"}))
 
     host: Text = "127.0.0.1"
     port: Port = 6379

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from pydantic import Field, SecretStr
 
 from ..._fields import KeyPrefix, Port
-from ..._urlform import UrlForm, UrlSpec, number, server_form
+from ..._urlform import UrlForm, UrlSpec, number, redis_form
 from ...url import URL
 from . import StateConfig
 
@@ -27,15 +27,7 @@ class RedisStateConfig(StateConfig):
 
     backend: ClassVar[str] = "redis"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        server_form(
-            "redis",
-            "rediss",
-            username="username",
-            path="db",
-            implies={"redis": {"ssl": False}, "rediss": {"ssl": True}},
-            convert={"db": _DB},
-            query={"db": "db"},
-        ),
+        redis_form({"db": "db"}),
         UrlForm(
             schemes=("unix",),
             username="username",
