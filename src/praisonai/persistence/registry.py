@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeAlias, 
 
 from ._catalogue import BUILTINS, BuiltinBackend, Kind, Tier
 from ._loading import driver_installed, load_object
-from ._names import AsyncConversationName, AsyncStateName, KnowledgeName, SyncConversationName, SyncStateName
 from .errors import (
     BackendNotFoundError,
     ContractError,
@@ -40,6 +39,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from ._config import StoreConfig
+    from ._names import AsyncConversationName, AsyncStateName, KnowledgeName, SyncConversationName, SyncStateName
     from .conversation.base import AsyncConversationStore, ConversationStore
     from .conversation.config import AsyncConversationConfig, ConversationConfig
     from .knowledge.base import KnowledgeStore
@@ -536,6 +536,15 @@ class StoreRegistry(Generic[T]):
             backend=backend,
             missing=missing + wrong,
         )
+
+
+def __getattr__(name: str) -> Any:
+    # The typed backend names (generated into _names.py) are for type checkers; loaded on first runtime use only.
+    from . import _names
+
+    if name in _names.__all__:
+        return getattr(_names, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ConversationStoreRegistry(StoreRegistry[Union["ConversationStore", "AsyncConversationStore"]]):
