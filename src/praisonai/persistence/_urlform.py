@@ -141,7 +141,7 @@ class UrlForm:
 
     def fields(self, text: str, parsed: URL, scheme: str) -> dict[str, Any]:
         if self.query is not None and not self.other_params and parsed.query:
-            unknown = sorted({key for key, _ in parsed.query} - set(self._params))
+            unknown = sorted({key for key, _ in parsed.query if key not in self._params})
             if unknown:
                 accepted = ", ".join(sorted(self._params)) or "none"
                 raise ValueError(f"unknown URL parameter(s) {', '.join(unknown)}; accepted: {accepted}")
@@ -203,9 +203,10 @@ class UrlForm:
     def _query(self, parsed: URL, fields: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         if self.query is None or not parsed.query:
             return parsed.query
-        others = tuple((key, value) for key, value in parsed.query if key not in self._params)
+        params = self._params
+        others = tuple(pair for pair in parsed.query if pair[0] not in params) if self.other_params else ()
         for key, value in parsed.query_dict().items():
-            param = self._params.get(key)
+            param = params.get(key)
             if param is None:
                 continue
             converted = param.convert(value) if param.convert is not None else value
