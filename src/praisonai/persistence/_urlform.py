@@ -17,8 +17,8 @@ is kept in a field::
         ),
     )
 
-(``server_form("redis", "rediss", username="username", path="db", ...)`` says the same
-parts in short.)
+``server_form(*schemes, ...)`` is the usual server parts in short, and
+``redis_form(query)`` the form above, which both redis configs use.
 
 The spec is built once, with the class; parsing a URL is a few dictionary
 look-ups. Errors are ``ValueError`` texts without the password; the config
@@ -87,7 +87,6 @@ class Endpoint:
     schemes: Mapping[str, str] = dataclass_field(default_factory=dict)
     """URL scheme -> scheme of the endpoint (default: the same)."""
     default_port: int | None = None
-    only_with_host: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,7 +154,7 @@ class UrlForm:
         else:
             self._parts(parsed, fields)
         remaining = self._query(parsed, fields)
-        if self.endpoint is not None and (parsed.host or not self.endpoint.only_with_host):
+        if self.endpoint is not None:
             end = self.endpoint
             port = parsed.port if parsed.port is not None else end.default_port
             rendered = URL(scheme=end.schemes.get(scheme, scheme), host=parsed.host, port=port)
@@ -269,10 +268,6 @@ class UrlSpec:
         if bare is not None:
             named.insert(0, "a path")
         self._expected = ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else "".join(named)
-
-    @property
-    def bare_field(self) -> str | None:
-        return self._bare[0]
 
     def parse(self, text: str) -> dict[str, Any]:
         """The fields ``text`` stands for; ``ValueError`` when it is not one of the declared forms."""
