@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from praisonai.persistence._catalogue import BUILTINS, KINDS, extras, render_docs, render_pyproject
+from praisonai.persistence._catalogue import BUILTINS, KINDS
 from praisonai.persistence._config import StoreConfig
+from praisonai.persistence._generated import extras, names_path, render_docs, render_names, render_pyproject
 from praisonai.persistence.registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
 
 ROOT = Path(__file__).parent.parent
@@ -29,6 +30,11 @@ def test_pyproject_extras_match_catalogue() -> None:
     for name, requirements in extras().items():
         assert declared[name] == requirements
     assert "test" in declared
+
+
+def test_typed_names_are_generated_from_the_catalogue() -> None:
+    # registry.py's create() overloads use these Literal types; nobody keeps a list of names by hand.
+    assert Path(names_path()).read_text(encoding="utf-8") == render_names(), FIX
 
 
 def test_catalogue_is_sorted_and_unique() -> None:

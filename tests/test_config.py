@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from praisonai.persistence._config import Identifier, StoreConfig
 from praisonai.persistence._loading import import_driver
+from praisonai.persistence._urlform import Param, UrlForm, UrlSpec, flag, number
 from praisonai.persistence.errors import ConfigError, DriverImportError, MissingDriverError
 from praisonai.persistence.registry import CONVERSATION_STORES
 from praisonai.persistence.url import URL, mask_secrets_in_text
@@ -156,3 +157,110 @@ def test_a_password_inside_a_plain_field_is_refused_unseen() -> None:
         DemoConfig.from_options(None, {"host": f"mongodb://h/?tlsCertificateKeyFilePassword={SECRET}"})
     assert SECRET not in str(caught.value)
     assert DemoConfig.from_options(None, {"host": "gs://bucket/prefix"}).host == "gs://bucket/prefix"
+
+
+# -- the declarative URL parser (_urlform.py) ----------------------------------------------------------------------
+
+
+class DeclaredConfig(StoreConfig):
+    """A config that declares its URL forms and keyword aliases instead of parsing URLs itself."""
+
+    backend: ClassVar[str] = "declared"
+    kind: ClassVar[Any] = "state"
+    url_spec: ClassVar[UrlSpec | None] = UrlSpec(
+        UrlForm(schemes=("demo+file",), path="path", local=True),
+        UrlForm(
+            schemes=("demo", "demos"),
+            drivers=True,
+            implies={"demo": {"tls": False}, "demos": {"tls": True, "port": 443}},
+            host="host",
+            port="port",
+            username="user",
+            credential="password",
+            path="db",
+            convert={"db": number("db")},
+            query={"schema": "schema_name", "tls": Param("tls", flag("tls")), "charset": Param(None, str.lower)},
+        ),
+        bare="path",
+    )
+    keyword_aliases: ClassVar[dict[str, str]] = {"schema": "schema_name", "prefix": "key_prefix"}
+
+    host: str = "localhost"
+    port: int = 5432
+    user: str | None = None
+    password: SecretStr | None = None
+    db: int = 0
+    tls: bool = False
+    schema_name: Identifier = "public"
+    key_prefix: str = ""
+    path: str | None = None
+
+
+def test_declared_url_parts_fill_their_fields() -> None:
+    config = DeclaredConfig.from_options(f"demo+driver://app:{SECRET}@db.example:6432/3?schema=chat&tls=YES")
+    assert (config.host, config.port, config.user, config.db, config.schema_name, config.tls) == (
+        "db.example",
+        6432,
+        "app",
+        3,
+        "chat",
+        True,
+    )
+    assert config.password is not None and config.password.get_secret_value() == SECRET
+
+
+def test_a_scheme_implies_fields_that_the_url_parts_override() -> None:
+    assert (DeclaredConfig.from_options("demos://h").tls, DeclaredConfig.from_options("demos://h").port) == (True, 443)
+    assert DeclaredConfig.from_options("demos://h:8443").port == 8443
+    assert DeclaredConfig.from_options("demo://h").tls is False
+
+
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        ("other://h", "expected a path, demo+file://, demo:// or demos://, got scheme 'other'"),
+        ("demo://h?bogus=1", "unknown URL parameter(s) bogus; accepted: charset, schema, tls"),
+        ("demo://h?tls=maybe", "tls must be true or false"),
+        ("demo://h/notanumber", "db must be a number"),
+        ("demo+file://host/x.db", "take no host"),
+        ("demo+file://", "has no path"),
+    ],
+)
+def test_urls_outside_the_declared_forms_are_refused_under_url(url: str, complaint: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        DeclaredConfig.from_options(url)
+    assert [error.field for error in caught.value.errors] == ["url"]
+    assert complaint in str(caught.value)
+
+
+def test_local_paths_relative_absolute_and_bare() -> None:
+    assert DeclaredConfig.from_options("demo+file:///relative.db").path == "relative.db"
+    assert DeclaredConfig.from_options("demo+file:////abs/x.db").path == "/abs/x.db"
+    assert DeclaredConfig.from_options(":memory:").path == ":memory:"
+    assert DeclaredConfig.from_options("some/dir").path == "some/dir"
+
+
+def test_keyword_aliases_fill_their_field() -> None:
+    config = DeclaredConfig.from_options(None, {"schema": "chat", "prefix": "app:"})
+    assert (config.schema_name, config.key_prefix) == ("chat", "app:")
+
+
+def test_an_alias_given_with_its_field_is_an_error() -> None:
+    with pytest.raises(ConfigError) as caught:
+        DeclaredConfig.from_options(None, {"schema": "a", "schema_name": "b", "prefix": "p", "key_prefix": "q"})
+    assert sorted(error.field for error in caught.value.errors) == ["prefix", "schema"]
+    assert "is another name of 'schema_name'; give only one of them" in str(caught.value)
+
+
+def test_an_unknown_option_may_be_close_to_an_alias() -> None:
+    with pytest.raises(ConfigError, match="did you mean 'prefix'"):
+        DeclaredConfig.from_options(None, {"prefx": "p"})
+
+
+def test_a_config_without_a_url_spec_takes_no_url() -> None:
+    class Keywords(StoreConfig):
+        backend: ClassVar[str] = "keywords"
+        kind: ClassVar[Any] = "state"
+
+    with pytest.raises(ConfigError, match="does not take a URL"):
+        Keywords.from_options("demo://h")

@@ -99,3 +99,5 @@ def test_typed_names_match_the_catalogue() -> None:
     assert set(get_args(registry.AsyncConversationName)) == async_conversation
     assert set(get_args(registry.SyncStateName)) == sync_state
     assert set(get_args(getattr(registry, "AsyncStateName", None)) or ()) == async_state
+    knowledge = {name for b in BUILTINS if b.kind == "knowledge" for name in (b.name, *b.aliases)}
+    assert set(get_args(registry.KnowledgeName)) == knowledge

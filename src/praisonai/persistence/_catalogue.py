@@ -1,10 +1,12 @@
 """The one table of built-in backends.
 
-It feeds the registries, ``docs/backends.md``, the command-line listing and the
-``[project.optional-dependencies]`` of ``pyproject.toml``; ``tests/test_catalogue.py``
-fails when any of them drifts. Importing this module imports nothing else.
+It feeds the registries, ``docs/backends.md``, the command-line listing, the
+``[project.optional-dependencies]`` of ``pyproject.toml`` and the typed backend
+names of ``_names.py``; ``tests/test_catalogue.py`` fails when any of them
+drifts. Importing this module imports nothing else.
 
-Regenerate the docs table and the pyproject extras after editing::
+Regenerate the docs table, the pyproject extras and the names after editing
+(``_generated.py`` renders them)::
 
     python -m praisonai.persistence._catalogue --write
 """
@@ -51,7 +53,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="async_mysql",
         kind="conversation",
-        config=f"{_P}.conversation.config:AsyncMySqlConversationConfig",
+        config=f"{_P}.conversation.configs.servers:AsyncMySqlConversationConfig",
         adapter=f"{_P}.conversation.async_mysql:AsyncMySqlConversationStore",
         summary="MySQL / MariaDB through aiomysql; same schema and statements as mysql",
         tier="server",
@@ -65,7 +67,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="async_postgres",
         kind="conversation",
-        config=f"{_P}.conversation.config:AsyncPostgresConversationConfig",
+        config=f"{_P}.conversation.configs.servers:AsyncPostgresConversationConfig",
         adapter=f"{_P}.conversation.async_postgres:AsyncPostgresConversationStore",
         summary="PostgreSQL through asyncpg; same schema and statements as postgres",
         tier="server",
@@ -79,7 +81,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="async_sqlite",
         kind="conversation",
-        config=f"{_P}.conversation.config:AsyncSqliteConversationConfig",
+        config=f"{_P}.conversation.configs.local:AsyncSqliteConversationConfig",
         adapter=f"{_P}.conversation.async_sqlite:AsyncSqliteConversationStore",
         summary="SQLite through aiosqlite; same schema and statements as sqlite",
         tier="embedded",
@@ -93,7 +95,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="json",
         kind="conversation",
-        config=f"{_P}.conversation.config:JsonConversationConfig",
+        config=f"{_P}.conversation.configs.local:JsonConversationConfig",
         adapter=f"{_P}.conversation.json:JsonConversationStore",
         summary="A directory of JSON files: atomic writes, append-only message logs, file locks (POSIX)",
         tier="embedded",
@@ -102,7 +104,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="mysql",
         kind="conversation",
-        config=f"{_P}.conversation.config:MySqlConversationConfig",
+        config=f"{_P}.conversation.configs.servers:MySqlConversationConfig",
         adapter=f"{_P}.conversation.mysql:MySqlConversationStore",
         summary="MySQL / MariaDB through PyMySQL, utf8mb4 end to end, pooled connections",
         tier="server",
@@ -114,7 +116,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="postgres",
         kind="conversation",
-        config=f"{_P}.conversation.config:PostgresConversationConfig",
+        config=f"{_P}.conversation.configs.servers:PostgresConversationConfig",
         adapter=f"{_P}.conversation.postgres:PostgresConversationStore",
         summary="PostgreSQL (and CockroachDB, Neon, Xata) through psycopg 3, pooled connections",
         tier="server",
@@ -127,7 +129,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="singlestore",
         kind="conversation",
-        config=f"{_P}.conversation.config:SingleStoreConversationConfig",
+        config=f"{_P}.conversation.configs.servers:SingleStoreConversationConfig",
         adapter=f"{_P}.conversation.singlestore:SingleStoreConversationStore",
         summary="SingleStore through singlestoredb; mysql's statements, sharded tables without foreign keys",
         tier="emulator",
@@ -142,7 +144,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="sqlite",
         kind="conversation",
-        config=f"{_P}.conversation.config:SqliteConversationConfig",
+        config=f"{_P}.conversation.configs.local:SqliteConversationConfig",
         adapter=f"{_P}.conversation.sqlite:SqliteConversationStore",
         summary="SQLite from the standard library (the embedded default)",
         tier="embedded",
@@ -151,7 +153,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="supabase",
         kind="conversation",
-        config=f"{_P}.conversation.config:SupabaseConversationConfig",
+        config=f"{_P}.conversation.configs.servers:SupabaseConversationConfig",
         adapter=f"{_P}.conversation.supabase:SupabaseConversationStore",
         summary="Supabase through its Python client (PostgREST over HTTPS); postgres' tables",
         tier="fake",
@@ -163,7 +165,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="surrealdb",
         kind="conversation",
-        config=f"{_P}.conversation.config:SurrealDbConversationConfig",
+        config=f"{_P}.conversation.configs.surreal:SurrealDbConversationConfig",
         adapter=f"{_P}.conversation.surrealdb:SurrealDbConversationStore",
         summary="SurrealDB through the official SDK: embedded (mem://, surrealkv://) or a ws:// / http:// server",
         tier="embedded",
@@ -175,7 +177,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="turso",
         kind="conversation",
-        config=f"{_P}.conversation.config:TursoConversationConfig",
+        config=f"{_P}.conversation.configs.local:TursoConversationConfig",
         adapter=f"{_P}.conversation.turso:TursoConversationStore",
         summary="libSQL: a local file, a remote Turso database or an embedded replica; sqlite's statements",
         tier="embedded",
@@ -189,7 +191,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="cassandra",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:CassandraKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.hosted:CassandraKnowledgeConfig",
         adapter=f"{_P}.knowledge.cassandra:CassandraKnowledgeStore",
         summary="Apache Cassandra 5 (SAI vector search) through cassandra-driver; $eq/$and filters only",
         tier="fake",
@@ -204,7 +206,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="chroma",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:ChromaKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.engines:ChromaKnowledgeConfig",
         adapter=f"{_P}.knowledge.chroma:ChromaKnowledgeStore",
         summary="Chroma: embedded persistent client or HTTP client; embeddings always passed in (no embedding model)",
         tier="server",
@@ -217,7 +219,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="clickhouse",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:ClickHouseKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.sql:ClickHouseKnowledgeConfig",
         adapter=f"{_P}.knowledge.clickhouse:ClickHouseKnowledgeStore",
         summary="ClickHouse through clickhouse-connect (server over HTTP, or embedded chDB); exact vector search",
         tier="embedded",
@@ -229,7 +231,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="cosmosdb",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:CosmosDbKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.hosted:CosmosDbKnowledgeConfig",
         adapter=f"{_P}.knowledge.cosmosdb:CosmosDbKnowledgeStore",
         summary="Azure Cosmos DB for NoSQL vector search through azure-cosmos; one container per collection",
         tier="fake",
@@ -245,7 +247,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="couchbase",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:CouchbaseKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.hosted:CouchbaseKnowledgeConfig",
         adapter=f"{_P}.knowledge.couchbase:CouchbaseKnowledgeStore",
         summary=(
             "Couchbase Server 8 / Capella through the couchbase SDK: key-value writes, SQL++ VECTOR_DISTANCE search"
@@ -262,7 +264,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="lancedb",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:LanceDbKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.engines:LanceDbKnowledgeConfig",
         adapter=f"{_P}.knowledge.lancedb:LanceDbKnowledgeStore",
         summary="LanceDB tables (local directory, object store or LanceDB Cloud); exact search, typed filter columns",
         tier="embedded",
@@ -274,7 +276,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="langchain",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:LangChainKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.frameworks:LangChainKnowledgeConfig",
         adapter=f"{_P}.knowledge.langchain:LangChainKnowledgeStore",
         summary="Adapter over any LangChain VectorStore object (vector_store=); exact filters on InMemoryVectorStore",
         tier="embedded",
@@ -287,7 +289,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="lightrag",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:LightRagKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.frameworks:LightRagKnowledgeConfig",
         adapter=f"{_P}.knowledge.lightrag:LightRagKnowledgeStore",
         summary="LightRAG (graph RAG) on its local storage, one workspace per collection; cosine chunk search",
         tier="embedded",
@@ -299,7 +301,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="llamaindex",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:LlamaIndexKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.frameworks:LlamaIndexKnowledgeConfig",
         adapter=f"{_P}.knowledge.llamaindex:LlamaIndexKnowledgeStore",
         summary="Adapter over any LlamaIndex vector store object (vector_store=); exact filters on SimpleVectorStore",
         tier="embedded",
@@ -312,7 +314,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="memory",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:MemoryKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.memory:MemoryKnowledgeConfig",
         adapter=f"{_P}.knowledge.memory:MemoryKnowledgeStore",
         summary="Exact brute-force search in pure Python, optionally kept in a JSON file (the reference backend)",
         tier="embedded",
@@ -321,7 +323,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="milvus",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:MilvusKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.engines:MilvusKnowledgeConfig",
         adapter=f"{_P}.knowledge.milvus:MilvusKnowledgeStore",
         summary="Milvus through pymilvus: milvus-lite on a local file, or a server by URI and token",
         tier="embedded",
@@ -333,7 +335,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="mongodb_vector",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:MongoVectorKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.hosted:MongoVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.mongodb_vector:MongoVectorKnowledgeStore",
         summary="MongoDB Atlas Vector Search through pymongo; equality filters ($eq $ne $in $nin $and $or)",
         tier="fake",
@@ -349,7 +351,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="pgvector",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:PgvectorKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.sql:PgvectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.pgvector:PgvectorKnowledgeStore",
         summary="PostgreSQL + pgvector through psycopg 3; an HNSW index per collection with its distance's opclass",
         tier="server",
@@ -361,7 +363,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="pinecone",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:PineconeKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.hosted:PineconeKnowledgeConfig",
         adapter=f"{_P}.knowledge.pinecone:PineconeKnowledgeStore",
         summary="Pinecone serverless through the pinecone SDK; one index per collection",
         tier="fake",
@@ -376,7 +378,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="qdrant",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:QdrantKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.engines:QdrantKnowledgeConfig",
         adapter=f"{_P}.knowledge.qdrant:QdrantKnowledgeStore",
         summary="Qdrant through qdrant-client: local mode on a directory or :memory: (embedded default), or a server",
         tier="embedded",
@@ -388,7 +390,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="redis",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:RedisVectorKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.engines:RedisVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.redis:RedisVectorKnowledgeStore",
         summary="Redis with the search module (Redis Stack, Redis 8): hashes and one vector index per collection",
         tier="server",
@@ -400,7 +402,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="singlestore_vector",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:SingleStoreVectorKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.sql:SingleStoreVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.singlestore_vector:SingleStoreVectorKnowledgeStore",
         summary=(
             "SingleStore through singlestoredb: one table per collection, exact DOT_PRODUCT / EUCLIDEAN_DISTANCE search"
@@ -418,7 +420,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="surrealdb_vector",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:SurrealVectorKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.surreal:SurrealVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.surrealdb_vector:SurrealVectorKnowledgeStore",
         summary="SurrealDB (embedded mem:// / surrealkv://, or a server); exact search with SurrealQL vector functions",
         tier="embedded",
@@ -431,7 +433,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="upstash_vector",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:UpstashVectorKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.hosted:UpstashVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.upstash_vector:UpstashVectorKnowledgeStore",
         summary="Upstash Vector (REST) through upstash-vector; one namespace per collection of one index",
         tier="fake",
@@ -447,7 +449,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="weaviate",
         kind="knowledge",
-        config=f"{_P}.knowledge.config:WeaviateKnowledgeConfig",
+        config=f"{_P}.knowledge.configs.hosted:WeaviateKnowledgeConfig",
         adapter=f"{_P}.knowledge.weaviate:WeaviateKnowledgeStore",
         summary="Weaviate 1.28+ through weaviate-client v4; equality filters ($eq $ne $in $nin $and $or)",
         tier="fake",
@@ -463,7 +465,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="async_mongodb",
         kind="state",
-        config=f"{_P}.state.config:AsyncMongoStateConfig",
+        config=f"{_P}.state.configs.mongodb:AsyncMongoStateConfig",
         adapter=f"{_P}.state.async_mongodb:AsyncMongoStateStore",
         summary="MongoDB through pymongo's native asyncio client (AsyncMongoClient; motor is deprecated)",
         tier="emulator",
@@ -477,7 +479,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="dynamodb",
         kind="state",
-        config=f"{_P}.state.config:DynamoDBStateConfig",
+        config=f"{_P}.state.configs.cloud:DynamoDBStateConfig",
         adapter=f"{_P}.state.dynamodb:DynamoDBStateStore",
         summary="Amazon DynamoDB through boto3: one item per key, native TTL, conditional writes",
         tier="emulator",
@@ -489,7 +491,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="firestore",
         kind="state",
-        config=f"{_P}.state.config:FirestoreStateConfig",
+        config=f"{_P}.state.configs.cloud:FirestoreStateConfig",
         adapter=f"{_P}.state.firestore:FirestoreStateStore",
         summary="Google Cloud Firestore through google-cloud-firestore: one document per key",
         tier="emulator",
@@ -501,7 +503,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="gcs",
         kind="state",
-        config=f"{_P}.state.config:GCSStateConfig",
+        config=f"{_P}.state.configs.cloud:GCSStateConfig",
         adapter=f"{_P}.state.gcs:GCSStateStore",
         summary="Google Cloud Storage through google-cloud-storage: one JSON object per key",
         tier="emulator",
@@ -513,7 +515,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="memory",
         kind="state",
-        config=f"{_P}.state.config:MemoryStateConfig",
+        config=f"{_P}.state.configs.memory:MemoryStateConfig",
         adapter=f"{_P}.state.memory:MemoryStateStore",
         summary="In-process dict with an optional journal + snapshot file (the embedded default)",
         tier="embedded",
@@ -522,7 +524,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="mongodb",
         kind="state",
-        config=f"{_P}.state.config:MongoStateConfig",
+        config=f"{_P}.state.configs.mongodb:MongoStateConfig",
         adapter=f"{_P}.state.mongodb:MongoStateStore",
         summary="MongoDB through pymongo: one document per key, TTL index on a real date",
         tier="emulator",
@@ -534,7 +536,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="redis",
         kind="state",
-        config=f"{_P}.state.config:RedisStateConfig",
+        config=f"{_P}.state.configs.redis:RedisStateConfig",
         adapter=f"{_P}.state.redis:RedisStateStore",
         summary="Redis through redis-py: strings and hashes with Redis's own TTLs, SCAN for keys()",
         tier="server",
@@ -546,7 +548,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     BuiltinBackend(
         name="upstash",
         kind="state",
-        config=f"{_P}.state.config:UpstashStateConfig",
+        config=f"{_P}.state.configs.redis:UpstashStateConfig",
         adapter=f"{_P}.state.upstash:UpstashStateStore",
         summary="Upstash Redis over its REST API (upstash-redis); the redis backend's commands",
         tier="fake",
@@ -560,72 +562,9 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
 BY_KIND_AND_NAME: dict[tuple[Kind, str], BuiltinBackend] = {(b.kind, b.name): b for b in BUILTINS}
 
 
-def extras() -> dict[str, list[str]]:
-    """The pip extras the catalogue implies, plus ``all`` (``test`` is kept by hand)."""
-    merged: dict[str, set[str]] = {}
-    for backend in BUILTINS:
-        if backend.extra:
-            merged.setdefault(backend.extra, set()).update(backend.requirements)
-    result = {name: sorted(reqs) for name, reqs in sorted(merged.items())}
-    result["all"] = sorted({req for reqs in merged.values() for req in reqs})
-    return result
-
-
-def backends_table(kind: Kind) -> str:
-    """The markdown table of one kind's built-in backends, for docs/backends.md."""
-    rows = [
-        "| backend | aliases | install | test tier | tested with | what it is |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for backend in sorted((b for b in BUILTINS if b.kind == kind), key=lambda b: b.name):
-        aliases = ", ".join(f"`{alias}`" for alias in backend.aliases) or "-"
-        install = f'`pip install "praisonai-persistence[{backend.extra}]"`' if backend.extra else "core"
-        flavour = " (async)" if backend.is_async else ""
-        rows.append(
-            f"| `{backend.name}`{flavour} | {aliases} | {install} | {backend.tier} "
-            f"| {backend.tested_with} | {backend.summary} |"
-        )
-    return "\n".join(rows)
-
-
-_DOCS_BEGIN = "<!-- BEGIN generated: {kind} -->"
-_DOCS_END = "<!-- END generated: {kind} -->"
-_EXTRAS_BEGIN = "# BEGIN generated extras (python -m praisonai.persistence._catalogue --write)"
-_EXTRAS_END = "# END generated extras"
-
-
-def render_docs(text: str) -> str:
-    """``text`` (docs/backends.md) with every generated table replaced by the catalogue's."""
-    for kind in KINDS:
-        begin, end = _DOCS_BEGIN.format(kind=kind), _DOCS_END.format(kind=kind)
-        head, _, rest = text.partition(begin)
-        _, _, tail = rest.partition(end)
-        text = f"{head}{begin}\n{backends_table(kind)}\n{end}{tail}"
-    return text
-
-
-def render_pyproject(text: str) -> str:
-    """``text`` (pyproject.toml) with the generated extras block replaced by the catalogue's."""
-    lines = [_EXTRAS_BEGIN]
-    for name, requirements in extras().items():
-        quoted = ", ".join(f'"{req}"' for req in requirements)
-        lines.append(f"{name} = [{quoted}]")
-    lines.append(_EXTRAS_END)
-    head, _, rest = text.partition(_EXTRAS_BEGIN)
-    _, _, tail = rest.partition(_EXTRAS_END)
-    return head + "\n".join(lines) + tail
-
-
-def _write(root: str) -> None:
-    from pathlib import Path
-
-    for relative, render in (("docs/backends.md", render_docs), ("pyproject.toml", render_pyproject)):
-        path = Path(root) / relative
-        path.write_text(render(path.read_text(encoding="utf-8")), encoding="utf-8")
-        print(f"wrote {path}")
-
-
 if __name__ == "__main__":
+    from ._generated import write
+
     if sys.argv[1:] != ["--write"]:
         sys.exit("usage: python -m praisonai.persistence._catalogue --write  (run from the repository root)")
-    _write(".")
+    write(".")

@@ -10,39 +10,21 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, model_validator
 from typing_extensions import Self
 
 from ._catalogue import BY_KIND_AND_NAME, Kind
+from ._fields import Identifier, TablePrefix
 from ._loading import load_object
+from ._urlform import UrlSpec
 from .errors import ConfigError, FieldError
-from .url import URL, has_secret, mask_secrets_in_text
+from .url import has_secret, mask_secrets_in_text
 
 __all__ = ["Identifier", "StoreConfig", "TablePrefix", "build_store"]
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_PREFIX = re.compile(r"^[A-Za-z0-9_]{0,32}$")
 _SECRET_NAME = re.compile(r"password|passwd|secret|token|api_key|apikey|credential|private_key|access_key")
-
-
-def _identifier(value: str) -> str:
-    if not _IDENTIFIER.match(value):
-        raise ValueError("must be a letter or _ followed by up to 62 letters, digits or _")
-    return value
-
-
-def _prefix(value: str) -> str:
-    if not _PREFIX.match(value):
-        raise ValueError("must be at most 32 letters, digits or _")
-    return value
-
-
-Identifier = Annotated[str, AfterValidator(_identifier)]
-"""A SQL identifier we may interpolate: letters, digits and underscores."""
-TablePrefix = Annotated[str, AfterValidator(_prefix)]
-"""A table-name prefix: up to 32 letters, digits and underscores."""
 
 
 class StoreConfig(BaseModel):
@@ -53,6 +35,10 @@ class StoreConfig(BaseModel):
     backend: ClassVar[str]
     kind: ClassVar[Kind]
     is_store_config: ClassVar[bool] = True
+    url_spec: ClassVar[UrlSpec | None] = None
+    """The URL forms the backend accepts (see ``_urlform.py``); None: it takes no URL."""
+    keyword_aliases: ClassVar[Mapping[str, str]] = {}
+    """Other names accepted for fields as keyword options (``schema`` -> ``schema_name``)."""
 
     @model_validator(mode="after")
     def _no_secret_in_plain_fields(self) -> Self:
@@ -67,8 +53,10 @@ class StoreConfig(BaseModel):
 
     @classmethod
     def url_fields(cls, url: str) -> dict[str, Any]:
-        """The fields a URL stands for. Backends that accept URLs override this."""
-        raise ValueError(f"backend {cls.backend!r} does not take a URL; pass its options as keywords")
+        """The fields a URL stands for, by the class's ``url_spec``."""
+        if cls.url_spec is None:
+            raise ValueError(f"backend {cls.backend!r} does not take a URL; pass its options as keywords")
+        return cls.url_spec.parse(url)
 
     @classmethod
     def from_options(cls, url: str | None = None, options: Mapping[str, Any] | None = None) -> Self:
@@ -84,11 +72,18 @@ class StoreConfig(BaseModel):
             except (ValueError, TypeError) as error:
                 problems.append(FieldError("url", mask_secrets_in_text(str(error))))
         known = cls.model_fields
+        aliases = cls.keyword_aliases
         for name, value in options.items():
             if name in known:
                 data[name] = value
+            elif name in aliases:
+                field = aliases[name]
+                if field in options:
+                    problems.append(FieldError(name, f"is another name of {field!r}; give only one of them"))
+                else:
+                    data[field] = value
             else:
-                close = difflib.get_close_matches(name, [*known, "url"], n=1, cutoff=0.6)
+                close = difflib.get_close_matches(name, [*known, *aliases, "url"], n=1, cutoff=0.6)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 problems.append(FieldError(name, f"unknown option{hint}; valid options: {', '.join(sorted(known))}"))
         try:
@@ -135,7 +130,3 @@ def build_store(config: StoreConfig) -> Any:
 
 def secret_value(secret: SecretStr | None) -> str | None:
     return None if secret is None else secret.get_secret_value()
-
-
-def url_password(url: URL) -> SecretStr | None:
-    return None if url.password is None else SecretStr(url.password)

@@ -23,7 +23,6 @@ import re
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
@@ -31,6 +30,7 @@ from pydantic import AfterValidator, SecretStr, ValidationInfo, field_validator
 
 from ._config import StoreConfig, TablePrefix, secret_value
 from ._files import open_lock_file
+from ._urlform import UrlForm, UrlSpec
 from .errors import BackendUnavailableError, StoreError
 from .url import URL
 
@@ -56,6 +56,21 @@ class SurrealSettings(StoreConfig):
     """SurrealDB: the SDK's embedded engine (``mem://``, ``surrealkv://``) or a server (``ws://``, ``http://``)."""
 
     _example_directory: ClassVar[str] = "/var/lib/app/data"
+    # Embedded URLs are kept as given; any other scheme too, for the url validator to name the accepted ones.
+    url_spec: ClassVar[UrlSpec | None] = UrlSpec(
+        UrlForm(schemes=EMBEDDED_SCHEMES, verbatim="url"),
+        UrlForm(
+            schemes=REMOTE_SCHEMES,
+            username="username",
+            credential="password",
+            query={"ns": "namespace", "namespace": "namespace", "db": "database", "database": "database"},
+            other_params=True,
+            keep="url",
+        ),
+        bare="url",
+        bare_prefix="surrealkv://",
+        fallback=UrlForm(schemes=(), verbatim="url"),
+    )
 
     url: str
     """``mem://``, ``surrealkv:///abs/dir`` (or ``surrealkv://relative/dir``, ``surrealkv+versioned://``,
@@ -124,26 +139,6 @@ class SurrealSettings(StoreConfig):
         if scheme.lower() in _ON_DISK_SCHEMES:
             return rest.split("?", 1)[0]
         return None
-
-    @classmethod
-    def url_fields(cls, url: str) -> dict[str, Any]:
-        if "://" not in url:
-            return {"url": f"surrealkv://{url}"}
-        scheme = url.partition("://")[0].lower()
-        if scheme not in REMOTE_SCHEMES:
-            return {"url": url}
-        parsed = URL.parse(url)
-        fields: dict[str, Any] = {}
-        if parsed.username is not None:
-            fields["username"] = parsed.username
-        if parsed.password is not None:
-            fields["password"] = SecretStr(parsed.password)
-        query = parsed.query_dict()
-        for key in ("ns", "namespace", "db", "database"):
-            if key in query:
-                fields["namespace" if key.startswith("n") else "database"] = query.pop(key)
-        fields["url"] = replace(parsed, username=None, password=None, query=tuple(query.items())).render()
-        return fields
 
 
 # -- engines --------------------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from ._config import StoreConfig
+    from ._names import AsyncConversationName, AsyncStateName, KnowledgeName, SyncConversationName, SyncStateName
     from .conversation.base import AsyncConversationStore, ConversationStore
     from .conversation.config import AsyncConversationConfig, ConversationConfig
     from .knowledge.base import KnowledgeStore
@@ -556,36 +557,13 @@ class StoreRegistry(Generic[T]):
         )
 
 
-# The names below are kept in step with the catalogue by tests/test_typing.py.
-SyncConversationName: TypeAlias = Literal[
-    "cockroach",
-    "cockroachdb",
-    "crdb",
-    "json",
-    "libsql",
-    "mysql",
-    "neon",
-    "postgres",
-    "singlestore",
-    "sqlite",
-    "supabase",
-    "surrealdb",
-    "turso",
-    "xata",
-]
-AsyncConversationName: TypeAlias = Literal[
-    "aiomysql",
-    "aiosqlite",
-    "async_mysql",
-    "async_postgres",
-    "async_sqlite",
-    "asyncpg",
-    "mysql_async",
-    "postgres_async",
-    "sqlite_async",
-]
-SyncStateName: TypeAlias = Literal["dynamodb", "firestore", "gcs", "memory", "mongodb", "redis", "upstash"]
-AsyncStateName: TypeAlias = Literal["async_mongodb", "mongodb_async", "motor"]
+def __getattr__(name: str) -> Any:
+    # The typed backend names (generated into _names.py) are for type checkers; loaded on first runtime use only.
+    from . import _names
+
+    if name in _names.__all__:
+        return getattr(_names, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ConversationStoreRegistry(StoreRegistry[Union["ConversationStore", "AsyncConversationStore"]]):
@@ -619,6 +597,8 @@ class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore"]):
 
     @overload
     def create(self, name: KnowledgeConfig) -> KnowledgeStore: ...
+    @overload
+    def create(self, name: KnowledgeName, **kwargs: Any) -> KnowledgeStore: ...
     @overload
     def create(self, name: str, **kwargs: Any) -> KnowledgeStore: ...
     def create(self, name: str | StoreConfig, **kwargs: Any) -> KnowledgeStore:

@@ -1,0 +1,96 @@
+"""Field types the built-in configs share, each written once.
+
+``Text`` (no NUL character), ``FilePath``, ``HostName``, ``Port`` (1-65535), ``Seconds``
+(positive, at most an hour) and ``LongSeconds`` (at most a day), ``KeyPrefix``
+(a key-value store's key prefix), ``Identifier`` (a SQL name) and
+``TablePrefix``. Secrets are pydantic's ``SecretStr``; URL flags and numbers
+are converted by ``_urlform.flag`` and ``_urlform.number``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from .url import URL
+
+__all__ = [
+    "FilePath",
+    "HostName",
+    "Identifier",
+    "KeyPrefix",
+    "TablePrefix",
+    "LongSeconds",
+    "Port",
+    "Seconds",
+    "Text",
+    "https_url",
+    "no_nul",
+]
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_PREFIX = re.compile(r"^[A-Za-z0-9_]{0,32}$")
+_HOST = re.compile(r"^[A-Za-z0-9.:\[\]_-]{1,253}$")
+
+
+def no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+def _path(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return no_nul(value)
+
+
+def _identifier(value: str) -> str:
+    if not _IDENTIFIER.match(value):
+        raise ValueError("must be a letter or _ followed by up to 62 letters, digits or _")
+    return value
+
+
+def _prefix(value: str) -> str:
+    if not _PREFIX.match(value):
+        raise ValueError("must be at most 32 letters, digits or _")
+    return value
+
+
+def _host(value: str) -> str:
+    if not _HOST.match(value):
+        raise ValueError("must be a host name or address")
+    return value
+
+
+def https_url(value: str | None) -> str | None:
+    """An ``http(s)://`` URL with a host and no credentials (a REST endpoint)."""
+    if value is None:
+        return None
+    parsed = URL.parse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError("expected an http:// or https:// URL with a host")
+    if parsed.username is not None or parsed.password is not None:
+        raise ValueError("pass credentials as their own fields, not inside the url")
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
+"""A SQL identifier we may interpolate: letters, digits and underscores."""
+TablePrefix = Annotated[str, AfterValidator(_prefix)]
+"""A table-name prefix: up to 32 letters, digits and underscores."""
+Text = Annotated[str, AfterValidator(no_nul)]
+"""Text without a NUL character (drivers cut or refuse it)."""
+FilePath = Annotated[str, AfterValidator(_path)]
+"""A local file or directory: not empty, no NUL character."""
+HostName = Annotated[str, AfterValidator(_host)]
+"""A host name or address: letters, digits, ``.``, ``:``, ``[]``, ``_`` and ``-``."""
+Port = Annotated[int, Field(ge=1, le=65535)]
+Seconds = Annotated[float, Field(gt=0, le=3600)]
+"""A timeout: positive, at most an hour."""
+LongSeconds = Annotated[float, Field(gt=0, le=86400)]
+"""A long wait: positive, at most a day."""
+KeyPrefix = Annotated[str, Field(max_length=256), AfterValidator(no_nul)]
+"""Prepended to every key the store writes; keys() lists only keys under it."""

@@ -1,0 +1,32 @@
+"""The conversation config of SurrealDB (embedded or a server); its URL forms are in ``_surreal.py``."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from ..._fields import TablePrefix
+from ..._paths import data_dir
+from ..._surreal import SurrealName, SurrealSettings
+from . import ConversationConfig
+
+__all__ = ["SurrealDbConversationConfig"]
+
+
+def _default_surrealkv_url() -> str:
+    return "surrealkv://" + str(data_dir() / "conversations.surrealkv")
+
+
+class SurrealDbConversationConfig(SurrealSettings, ConversationConfig):
+    """SurrealDB: the SDK's embedded engine (``mem://``, ``surrealkv://``) or a server (``ws://``, ``http://``)."""
+
+    backend: ClassVar[str] = "surrealdb"
+    _example_directory: ClassVar[str] = "/var/lib/app/chat"
+
+    url: str = Field(default_factory=_default_surrealkv_url)
+    """``mem://``, ``surrealkv:///abs/dir`` (or ``surrealkv://relative/dir``, ``surrealkv+versioned://``,
+    ``file://``), ``ws[s]://host:8000/rpc``, ``http[s]://host:8000``. Default: a SurrealKV directory under
+    ``$PRAISONAI_DATA_DIR``."""
+    database: SurrealName = "conversations"
+    table_prefix: TablePrefix = "praison_"

@@ -1,0 +1,31 @@
+"""Config models of the built-in knowledge backends, one module per family.
+
+``memory``; ``sql`` (pgvector, clickhouse, singlestore_vector); ``engines``
+(qdrant, chroma, lancedb, milvus, redis); ``hosted`` (pinecone, weaviate,
+cassandra, couchbase, mongodb_vector, upstash_vector, cosmosdb);
+``frameworks`` (langchain, llamaindex, lightrag) and ``surreal``
+(surrealdb_vector). This package holds their base; ``knowledge/config.py``
+re-exports every class. Validated before the adapter module or driver is
+imported; see ``_config.py``, and ``_urlform.py`` for the URL forms.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from ..._catalogue import Kind
+from ..._config import StoreConfig, build_store
+
+if TYPE_CHECKING:
+    from ..base import KnowledgeStore
+
+__all__ = ["KnowledgeConfig"]
+
+
+class KnowledgeConfig(StoreConfig):
+    """Config of a knowledge backend; ``open()`` is a KnowledgeStore."""
+
+    kind: ClassVar[Kind] = "knowledge"
+
+    def open(self) -> KnowledgeStore:
+        return cast("KnowledgeStore", build_store(self))

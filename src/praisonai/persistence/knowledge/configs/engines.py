@@ -1,0 +1,266 @@
+"""Knowledge configs of vector engines: qdrant, chroma, lancedb, milvus (embedded or a server), redis."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
+from typing_extensions import Self
+
+from ..._fields import Port, Seconds, Text, no_nul
+from ..._paths import data_dir
+from ..._urlform import Endpoint, UrlForm, UrlSpec, redis_form
+from ...url import URL
+from . import KnowledgeConfig
+
+__all__ = [
+    "ChromaKnowledgeConfig",
+    "LanceDbKnowledgeConfig",
+    "MilvusKnowledgeConfig",
+    "QdrantKnowledgeConfig",
+    "RedisVectorKnowledgeConfig",
+]
+
+
+def _embedded_dir(name: str) -> Callable[[], str]:
+    return lambda: str(data_dir() / name)
+
+
+def _local_dir(scheme: str, field: str) -> UrlForm:
+    # scheme:///relative/dir and scheme:////absolute/dir (a URL without a host), as the sqlite URLs spell paths.
+    return UrlForm(
+        schemes=(scheme,), hostless=True, path=field, local=True, local_refuses=("host", "username", "port", "query")
+    )
+
+
+class QdrantKnowledgeConfig(KnowledgeConfig):
+    """Qdrant through qdrant-client: local mode on a directory (or ``:memory:``), or a server by URL.
+
+    Local mode is the embedded default: ``path`` (default ``$PRAISONAI_DATA_DIR/qdrant``),
+    ``:memory:``, ``qdrant:///relative/dir`` or ``qdrant:////absolute/dir``. Servers:
+    ``http[s]://host:6333``, ``qdrant://host:6333`` (``qdrants://`` for TLS), with ``api_key``
+    (or ``qdrant://:api-key@host``).
+    """
+
+    backend: ClassVar[str] = "qdrant"
+    url_spec: ClassVar[UrlSpec | None] = UrlSpec(
+        _local_dir("qdrant", "path"),
+        _local_dir("qdrants", "path"),
+        UrlForm(
+            schemes=("qdrant", "qdrants", "http", "https"),
+            credential="api_key",
+            query={},
+            endpoint=Endpoint("url", {"qdrant": "http", "qdrants": "https"}, default_port=6333),
+        ),
+        bare="path",
+    )
+
+    path: Text | None = Field(default=None, min_length=1)
+    """Local-mode storage directory, or ``:memory:``. Default (when no ``url``): ``$PRAISONAI_DATA_DIR/qdrant``."""
+    url: Text | None = None
+    """Server URL, ``http[s]://host:port``; excludes ``path``."""
+    api_key: SecretStr | None = None
+    prefer_grpc: bool = False
+    """Talk to the server over gRPC (port 6334) instead of REST."""
+    timeout: Seconds = 10.0
+    """Seconds a server request may take before it fails."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parsed = URL.parse(value)
+            if parsed.scheme not in ("http", "https") or not parsed.host:
+                raise ValueError("expected an http:// or https:// URL with a host")
+            if parsed.username is not None or parsed.password is not None:
+                raise ValueError("pass the API key as api_key, not inside the url")
+        return value
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if self.url is not None and self.path is not None:
+            raise ValueError("give either path (local mode) or url (server), not both")
+        if self.url is None and self.api_key is not None:
+            raise ValueError("api_key is for servers (url); local mode has no authentication")
+        return self
+
+    @property
+    def local_path(self) -> str | None:
+        """The local-mode directory (or ``:memory:``); None when talking to a server."""
+        if self.url is not None:
+            return None
+        return self.path if self.path is not None else str(data_dir() / "qdrant")
+
+
+_CHROMA_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_REDIS_PREFIX = re.compile(r"^[A-Za-z0-9_:.-]{1,64}$")
+
+
+def _chroma_name(value: str) -> str:
+    if not _CHROMA_NAME.match(value):
+        raise ValueError("must be 1 to 64 letters, digits, '_' or '-'")
+    return value
+
+
+def _redis_prefix(value: str) -> str:
+    if not _REDIS_PREFIX.match(value):
+        raise ValueError("must be 1 to 64 letters, digits, '_', ':', '.' or '-'")
+    return value
+
+
+def _chroma_server(parsed: URL, fields: dict[str, Any]) -> None:
+    if parsed.database:
+        raise ValueError("chroma URLs have no path; use ?tenant=...&database=...")
+    fields["host"] = parsed.host
+
+
+class ChromaKnowledgeConfig(KnowledgeConfig):
+    """Chroma: the embedded persistent client on a directory, or a Chroma server over HTTP.
+
+    Embedded: ``path`` (default ``$PRAISONAI_DATA_DIR/chroma``), ``chroma:///relative/dir``,
+    ``chroma:////absolute/dir``. Server: ``http[s]://host:8000``, ``chroma://host:8000``
+    (``?tenant=...&database=...``), with ``token`` sent as ``X-Chroma-Token``.
+    Embeddings are always passed in: no embedding function is ever used (or downloaded).
+    """
+
+    backend: ClassVar[str] = "chroma"
+    url_spec: ClassVar[UrlSpec | None] = UrlSpec(
+        _local_dir("chroma", "path"),
+        UrlForm(
+            schemes=("chroma", "http", "https"),
+            implies={"chroma": {"ssl": False}, "http": {"ssl": False}, "https": {"ssl": True}},
+            port="port",
+            credential="token",
+            query={"tenant": "tenant", "database": "database"},
+            hook=_chroma_server,
+        ),
+        bare="path",
+    )
+
+    path: Text | None = Field(default=None, min_length=1)
+    """Embedded storage directory; default (when no ``host``): ``$PRAISONAI_DATA_DIR/chroma``."""
+    host: Text | None = None
+    """Chroma server host; when set, the HTTP client is used instead of the embedded one."""
+    port: Port = 8000
+    ssl: bool = False
+    token: SecretStr | None = None
+    """Sent as the ``X-Chroma-Token`` header (Chroma's token authentication)."""
+    tenant: Annotated[str, AfterValidator(_chroma_name)] = "default_tenant"
+    database: Annotated[str, AfterValidator(_chroma_name)] = "default_database"
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if self.host is not None and self.path is not None:
+            raise ValueError("give either path (embedded) or host (server), not both")
+        if self.host is None and self.token is not None:
+            raise ValueError("token is for servers (host); the embedded client has no authentication")
+        return self
+
+    @property
+    def local_path(self) -> str | None:
+        if self.host is not None:
+            return None
+        return self.path if self.path is not None else str(data_dir() / "chroma")
+
+
+class LanceDbKnowledgeConfig(KnowledgeConfig):
+    """LanceDB: a local directory of Lance tables (embedded), an object store, or LanceDB Cloud.
+
+    ``uri``: a directory (default ``$PRAISONAI_DATA_DIR/lancedb``), ``lancedb:///relative/dir``,
+    ``lancedb:////absolute/dir``, ``s3://bucket/prefix`` / ``gs://`` / ``az://`` (credentials from
+    the environment, as LanceDB reads them), or ``db://database`` with ``api_key`` and ``region``.
+    """
+
+    backend: ClassVar[str] = "lancedb"
+    url_spec: ClassVar[UrlSpec | None] = UrlSpec(
+        UrlForm(schemes=("lancedb",), path="uri", local=True, local_refuses=("username", "port", "query")),
+        UrlForm(schemes=("s3", "s3+ddb", "gs", "az", "file", "memory", "db"), verbatim="uri"),
+        bare="uri",
+    )
+
+    uri: Text = Field(default_factory=_embedded_dir("lancedb"), min_length=1)
+    api_key: SecretStr | None = None
+    """LanceDB Cloud API key (``db://`` URIs)."""
+    region: str | None = None
+    """LanceDB Cloud region (``db://`` URIs)."""
+
+
+def _default_milvus_uri() -> str:
+    return str(data_dir() / "milvus.db")
+
+
+def _milvus_token(parsed: URL, fields: dict[str, Any]) -> None:
+    if parsed.username is not None or parsed.password is not None:
+        fields["token"] = SecretStr(f"{parsed.username or ''}:{parsed.password or ''}")
+
+
+class MilvusKnowledgeConfig(KnowledgeConfig):
+    """Milvus through pymilvus: milvus-lite on a local path (embedded), or a server by URI.
+
+    ``uri``: a local path ending in ``.db`` (milvus-lite; default ``$PRAISONAI_DATA_DIR/milvus.db``),
+    ``milvus:///relative.db`` / ``milvus:////absolute.db``, or ``http[s]://host:19530`` with
+    ``token`` (``user:password`` or an API key; also ``milvus://user:password@host:19530``).
+    Every store opens its own client; no process-global connection alias is used.
+    """
+
+    backend: ClassVar[str] = "milvus"
+    url_spec: ClassVar[UrlSpec | None] = UrlSpec(
+        _local_dir("milvus", "uri"),
+        UrlForm(
+            schemes=("milvus", "http", "https"),
+            path="db_name",
+            query={"db_name": "db_name"},
+            endpoint=Endpoint("uri", {"milvus": "http"}, default_port=19530),
+            hook=_milvus_token,
+        ),
+        bare="uri",
+    )
+
+    uri: str = Field(default_factory=_default_milvus_uri, min_length=1)
+    token: SecretStr | None = None
+    db_name: str = ""
+    """Database on the server ("" for the default one)."""
+    timeout: Seconds = 30.0
+    """Seconds a request may take before it fails."""
+
+    @field_validator("uri")
+    @classmethod
+    def _uri_without_nul(cls, value: str) -> str:
+        no_nul(value)
+        if "://" in value:
+            parsed = URL.parse(value)
+            if parsed.scheme not in ("http", "https", "tcp", "grpc", "unix") or not parsed.host:
+                raise ValueError("expected a local .db path or an http://, https:// or tcp:// URL with a host")
+            if parsed.username is not None or parsed.password is not None:
+                raise ValueError("pass credentials as token, not inside the uri")
+        return value
+
+    @property
+    def is_local(self) -> bool:
+        """Whether ``uri`` is a milvus-lite path rather than a server."""
+        return "://" not in self.uri
+
+
+class RedisVectorKnowledgeConfig(KnowledgeConfig):
+    """Redis with the search module (Redis Stack, Redis 8): hashes plus one vector index per collection.
+
+    ``redis://[user:password@]host:6379/0`` or ``rediss://`` (TLS), or the fields.
+    """
+
+    backend: ClassVar[str] = "redis"
+    url_spec: ClassVar[UrlSpec | None] = UrlSpec(redis_form({"key_prefix": "key_prefix"}))
+
+    host: Text = "127.0.0.1"
+    port: Port = 6379
+    db: int = Field(default=0, ge=0)
+    username: Text | None = None
+    password: SecretStr | None = None
+    ssl: bool = False
+    key_prefix: Annotated[str, AfterValidator(_redis_prefix)] = "praisonai:kb"
+    """Prefix of every key and index name this store writes."""
+    vector_type: Literal["FLOAT32", "FLOAT64"] = "FLOAT32"
+    algorithm: Literal["FLAT", "HNSW"] = "FLAT"
+    """``FLAT`` searches exactly; ``HNSW`` is approximate and faster on large collections."""
+    socket_timeout: Seconds = 10.0

@@ -1,0 +1,24 @@
+"""The state config of the in-process ``memory`` backend (optionally journalled to a snapshot file)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from ..._urlform import UrlForm, UrlSpec
+from . import StateConfig
+
+__all__ = ["MemoryStateConfig"]
+
+
+class MemoryStateConfig(StateConfig):
+    backend: ClassVar[str] = "memory"
+    url_spec: ClassVar[UrlSpec | None] = UrlSpec(UrlForm(schemes=("memory",), path="snapshot_path"))
+
+    snapshot_path: str | None = Field(default=None, min_length=1)
+    """File that keeps the state across restarts (a snapshot plus ``<path>.journal``)."""
+    fsync: bool = True
+    """With a snapshot file: fsync each journal append, so an acknowledged write survives a crash."""
+    compact_every: int = Field(default=10_000, ge=1)
+    """Journal entries after which the snapshot is rewritten and the journal emptied."""
