@@ -11,17 +11,16 @@ Test tier: server (PostgreSQL 15 on loopback; CockroachDB, Neon and Xata are not
 
 Tables live in ``schema_name`` (created if missing) as ``<table_prefix>sessions`` and
 ``<table_prefix>messages``; schema and statements are the ``async_postgres`` store's too
-(``_sql.py``). Writes are transactions; after a server restart the next call reconnects.
+(``_sql_operations.py``). Writes are transactions; after a server restart the next call reconnects.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._loading import import_driver
-from ._postgres_common import integrity_violation, is_disconnect_sqlstate, postgres_address, postgres_operations
-from ._server import ServerSqlConversationStore
-from ._sql import IntegrityViolation, Step
+from ._postgres_driver import integrity_violation, is_disconnect_sqlstate, postgres_address, postgres_operations
+from ._server_runner import ServerSqlConversationStore
+from ._sql_operations import IntegrityViolation, Step
 from .config import PostgresConversationConfig
 
 __all__ = ["PostgresConversationStore"]
@@ -49,8 +48,8 @@ class PostgresConversationStore(ServerSqlConversationStore):
 
     def __init__(self, config: PostgresConversationConfig) -> None:
         self.config = config
-        self._psycopg = import_driver("psycopg", backend=self.backend, extra="postgres")
-        self._ops = postgres_operations(config, "format", self.backend)
+        self._psycopg = self._import_driver("psycopg")
+        self._ops = postgres_operations(config, "format")
         self._address = postgres_address(config)
         self._open(config.pool_size)
 

@@ -8,21 +8,18 @@ URL forms: as ``mongodb``.
 Test tier: emulator (SecantusDB on loopback, as ``mongodb``).
 
 The client is created on the first call, inside the running event loop. The
-layout and statements are ``_mongo``'s, identical to the sync store's.
+layout and statements are ``_mongo_documents``'s, identical to the sync store's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from .._loading import import_driver
 from ..errors import BackendUnavailableError, StoreError
-from . import _mongo
-from ._document import AsyncDocumentStateStore, Item, Token
+from . import _mongo_documents as _mongo
+from ._document_store import AsyncDocumentStateStore, Item, Token
 from .config import AsyncMongoStateConfig
 
 if TYPE_CHECKING:
@@ -40,7 +37,7 @@ class AsyncMongoStateStore(AsyncDocumentStateStore):
     def __init__(self, config: AsyncMongoStateConfig) -> None:
         super().__init__(config.key_prefix)
         self.config = config
-        self._pymongo = import_driver("pymongo", backend=self.backend, extra="mongodb")
+        self._pymongo = self._import_driver("pymongo")
         self._errors = self._pymongo.errors
         self._client: AsyncMongoClient[dict[str, Any]] | None = None
         self._collection_handle: AsyncCollection[dict[str, Any]] | None = None
@@ -59,51 +56,40 @@ class AsyncMongoStateStore(AsyncDocumentStateStore):
                 collection = client[self.config.database][self.config.collection]
                 try:
                     if self.config.create_indexes:
-                        with self._calling():
-                            await collection.create_index("expires_at", name=_mongo.TTL_INDEX, expireAfterSeconds=0)
+                        await collection.create_index("expires_at", name=_mongo.TTL_INDEX, expireAfterSeconds=0)
                 except BaseException:
                     await client.close()
                     raise
                 self._client, self._collection_handle = client, collection
         return self._collection_handle
 
-    @contextmanager
-    def _calling(self) -> Iterator[None]:
+    def _translate_error(self, error: Exception) -> Exception | None:
         errors = self._errors
-        try:
-            yield
-        except (errors.ServerSelectionTimeoutError, errors.AutoReconnect, errors.ConnectionFailure) as error:
-            raise BackendUnavailableError(f"cannot reach MongoDB: {error}", backend=self.backend) from error
-        except errors.PyMongoError as error:
-            raise StoreError(f"{type(error).__name__}: {error}", backend=self.backend) from error
+        if isinstance(error, (errors.ServerSelectionTimeoutError, errors.AutoReconnect, errors.ConnectionFailure)):
+            return BackendUnavailableError(f"cannot reach MongoDB: {error}")
+        return None
 
     async def _load(self, key: str) -> tuple[Item, Token] | None:
         collection = await self._collection()
-        with self._calling():
-            document = await collection.find_one(_mongo.key_filter(key))
+        document = await collection.find_one(_mongo.key_filter(key))
         return None if document is None else _mongo.from_document(document)
 
     async def _create(self, key: str, item: Item) -> bool:
         collection = await self._collection()
         try:
-            with self._calling():
-                await collection.insert_one(_mongo.to_document(key, item))
-        except StoreError as error:
-            if isinstance(error.__cause__, self._errors.DuplicateKeyError):
-                return False
-            raise
+            await collection.insert_one(_mongo.to_document(key, item))
+        except self._errors.DuplicateKeyError:
+            return False
         return True
 
     async def _replace(self, key: str, item: Item, token: Token) -> bool:
         collection = await self._collection()
-        with self._calling():
-            result = await collection.replace_one(_mongo.version_filter(key, token), _mongo.to_document(key, item))
+        result = await collection.replace_one(_mongo.version_filter(key, token), _mongo.to_document(key, item))
         return result.matched_count == 1
 
     async def _remove(self, key: str, token: Token) -> bool:
         collection = await self._collection()
-        with self._calling():
-            result = await collection.delete_one(_mongo.version_filter(key, token))
+        result = await collection.delete_one(_mongo.version_filter(key, token))
         return result.deleted_count == 1
 
     async def _put(self, key: str, item: Item) -> None:
@@ -111,26 +97,20 @@ class AsyncMongoStateStore(AsyncDocumentStateStore):
         document = _mongo.to_document(key, item)
         for _attempt in range(3):
             try:
-                with self._calling():
-                    await collection.replace_one(_mongo.key_filter(key), document, upsert=True)
+                await collection.replace_one(_mongo.key_filter(key), document, upsert=True)
                 return
-            except StoreError as error:
-                if not isinstance(error.__cause__, self._errors.DuplicateKeyError):
-                    raise
-        raise StoreError(f"key {key!r}: concurrent upserts kept colliding", backend=self.backend)
+            except self._errors.DuplicateKeyError:
+                pass  # two upserts of a new _id can race; the loser retries and replaces
+        raise StoreError(f"key {key!r}: concurrent upserts kept colliding")
 
-    async def _scan(self, prefix: str) -> AsyncIterator[tuple[str, float | None]]:
+    async def _scan(self, prefix: str) -> list[tuple[str, float | None]]:
         collection = await self._collection()
-        with self._calling():
-            cursor = collection.find(_mongo.scan_filter(prefix, time.time()), _mongo.PROJECTION_FOR_SCAN)
-            documents = await cursor.to_list()
-        for document in documents:
-            yield document["_id"], _mongo.epoch_of(document)
+        cursor = collection.find(_mongo.scan_filter(prefix, time.time()), _mongo.PROJECTION_FOR_SCAN)
+        return [(document["_id"], _mongo.epoch_of(document)) for document in await cursor.to_list()]
 
     async def _load_many(self, keys: list[str]) -> dict[str, Item]:
         collection = await self._collection()
-        with self._calling():
-            documents = await collection.find({"_id": {"$in": keys}}).to_list()
+        documents = await collection.find({"_id": {"$in": keys}}).to_list()
         return {document["_id"]: _mongo.from_document(document)[0] for document in documents}
 
     async def _put_many(self, items: list[tuple[str, Item]]) -> None:
@@ -139,8 +119,7 @@ class AsyncMongoStateStore(AsyncDocumentStateStore):
             self._pymongo.ReplaceOne(_mongo.key_filter(key), _mongo.to_document(key, item), upsert=True)
             for key, item in items
         ]
-        with self._calling():
-            await collection.bulk_write(requests, ordered=False)
+        await collection.bulk_write(requests, ordered=False)
 
     async def _shutdown(self) -> None:
         client, self._client, self._collection_handle, self._connecting = self._client, None, None, None

@@ -1,11 +1,11 @@
-"""What the sqlite and async_sqlite stores share besides the SQL layer: pragmas and error mapping."""
+"""How the sqlite and async_sqlite stores open and read their connection: the file, pragmas, constraint errors."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from ._sql import IntegrityViolation
+from ._sql_operations import IntegrityViolation
 from .config import AsyncSqliteConversationConfig, SqliteConversationConfig
 
 __all__ = ["classify_sqlite_error", "prepare_path", "sqlite_pragmas"]

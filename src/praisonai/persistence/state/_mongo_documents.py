@@ -1,4 +1,4 @@
-"""The MongoDB document layout and statements, shared by ``mongodb`` and ``async_mongodb``.
+"""The MongoDB documents of the state stores: their layout, filters and client options (``mongodb``, ``async_mongodb``).
 
 One document per key::
 
@@ -11,7 +11,7 @@ Keys are only ever compared as values (``{_id: key}``, ``$gte``/``$lt`` ranges,
 ``$in`` lists), never put in a field path or a regex, and hash fields are
 encoded (``encode_field_name``) before they become map keys, so neither can
 inject an operator or a dotted path. ``ver`` is a fresh random token on every
-write: the compare-and-set of ``_document`` filters on it.
+write: the compare-and-set of ``_document_store`` filters on it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from ._document import HASH, VALUE, Item, decode_field_name, encode_field_name, prefix_upper_bound
+from ._document_store import HASH, VALUE, Item, decode_field_name, encode_field_name, prefix_upper_bound
 from .config import AsyncMongoStateConfig, MongoStateConfig
 
 __all__ = [

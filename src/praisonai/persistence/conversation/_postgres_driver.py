@@ -1,10 +1,11 @@
-"""What the postgres and async_postgres stores share besides the SQL layer: names and error codes."""
+"""What the postgres and async_postgres stores know of PostgreSQL besides the SQL: its address and error codes."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from ._sql import POSTGRES, ConversationOperations, ConversationStatements, IntegrityViolation
+from ._sql_operations import ConversationOperations, IntegrityViolation
+from ._sql_statements import POSTGRES, ConversationStatements
 from .config import AsyncPostgresConversationConfig, PostgresConversationConfig
 
 __all__ = ["integrity_violation", "is_disconnect_sqlstate", "postgres_address", "postgres_operations"]
@@ -16,10 +17,9 @@ _DISCONNECT_STATES = ("57P01", "57P02", "57P03")
 def postgres_operations(
     config: PostgresConversationConfig | AsyncPostgresConversationConfig,
     paramstyle: Literal["format", "numeric"],
-    backend: str,
 ) -> ConversationOperations:
     statements = ConversationStatements(POSTGRES, config.table_prefix, config.schema_name, paramstyle)
-    return ConversationOperations(statements, backend)
+    return ConversationOperations(statements)
 
 
 def postgres_address(config: PostgresConversationConfig | AsyncPostgresConversationConfig) -> str:
