@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Final, Generic, TypeVar, cast
 
 from .errors import StoreClosedError
@@ -30,16 +30,34 @@ _CONNECT: Final = object()  # a place is reserved for a new connection
 
 
 class _Ledger(Generic[C]):
-    """What a pool knows; every method is called with the pool's lock held."""
+    """What a pool knows; the methods below ``closed`` are called with the pool's lock held.
 
-    def __init__(self, max_size: int, alive: Callable[[C], bool] | None) -> None:
+    ``connect`` makes a connection and ``dispose`` closes one: plain callables for
+    :class:`Pool`, coroutine functions for :class:`AsyncPool`.
+    """
+
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        dispose: Callable[[C], Any],
+        max_size: int,
+        alive: Callable[[C], bool] | None = None,
+    ) -> None:
         if max_size < 1:
             raise ValueError("max_size must be at least 1")
+        self._connect = connect
+        self._dispose = dispose
+        self._changed = self._condition()
         self._alive = alive  # a cheap local check (no round trip) that a connection is not known dead
         self._max_size = max_size
         self._idle: list[C] = []
         self._size = 0  # connections open or being opened
         self._closed = False
+
+    @staticmethod
+    def _condition() -> Any:
+        """The condition (and lock) that guards the ledger."""
+        return threading.Condition(threading.Lock())
 
     @property
     def closed(self) -> bool:
@@ -78,18 +96,6 @@ class _Ledger(Generic[C]):
 class Pool(_Ledger[C]):
     """A thread-safe pool of connections made by ``connect`` and closed by ``dispose``."""
 
-    def __init__(
-        self,
-        connect: Callable[[], C],
-        dispose: Callable[[C], None],
-        max_size: int,
-        alive: Callable[[C], bool] | None = None,
-    ) -> None:
-        super().__init__(max_size, alive)
-        self._connect = connect
-        self._dispose = dispose
-        self._changed = threading.Condition(threading.Lock())
-
     def acquire(self) -> C:
         """An idle connection, else a new one; waits while ``max_size`` are in use."""
         dead: list[C] = []
@@ -103,7 +109,7 @@ class Pool(_Ledger[C]):
         if taken is not _CONNECT:
             return cast(C, taken)
         try:
-            return self._connect()
+            return cast(C, self._connect())
         except BaseException:
             with self._changed:
                 self._size -= 1
@@ -140,17 +146,9 @@ class Pool(_Ledger[C]):
 class AsyncPool(_Ledger[C]):
     """The asyncio twin of :class:`Pool`; bound to the event loop it is first used in."""
 
-    def __init__(
-        self,
-        connect: Callable[[], Awaitable[C]],
-        dispose: Callable[[C], Awaitable[None]],
-        max_size: int,
-        alive: Callable[[C], bool] | None = None,
-    ) -> None:
-        super().__init__(max_size, alive)
-        self._connect = connect
-        self._dispose = dispose
-        self._changed = asyncio.Condition()
+    @staticmethod
+    def _condition() -> Any:
+        return asyncio.Condition()
 
     async def acquire(self) -> C:
         dead: list[C] = []
@@ -164,7 +162,7 @@ class AsyncPool(_Ledger[C]):
         if taken is not _CONNECT:
             return cast(C, taken)
         try:
-            return await self._connect()
+            return cast(C, await self._connect())
         except BaseException:
             async with self._changed:
                 self._size -= 1

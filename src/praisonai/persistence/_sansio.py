@@ -84,59 +84,56 @@ def throw_in_everything(error: BaseException) -> BaseException | None:
 
 
 class Stepper(Generic[Q, R]):
-    """Moves an operation on, one answer or error at a time; :attr:`done` once it has returned."""
+    """Moves an operation on, one answer or error at a time: :attr:`request` is what it asks
+    for while :attr:`pending`, :attr:`result` what it returned once done."""
 
-    __slots__ = ("_operation", "_throw_in", "done", "result")
+    __slots__ = ("_operation", "_throw_in", "pending", "request", "result")
 
     def __init__(self, operation: Operation[Q, R], throw_in: ThrowIn) -> None:
         self._operation = operation
         self._throw_in = throw_in
-        self.done = False
-        self.result: Any = None
-
-    def start(self) -> Q | None:
-        """The first request (None once done)."""
+        self.pending = True
+        self.request: Q
+        self.result: R
         try:
-            return next(self._operation)
+            self.request = next(operation)
         except StopIteration as stop:
-            self.done, self.result = True, stop.value
-            return None
+            self._finish(stop)
 
-    def send(self, answer: Any) -> Q | None:
-        """The next request after ``answer``."""
+    def send(self, answer: Any) -> None:
+        """Give the operation the answer to its request."""
         try:
-            return self._operation.send(answer)
+            self.request = self._operation.send(answer)
         except StopIteration as stop:
-            self.done, self.result = True, stop.value
-            return None
+            self._finish(stop)
 
-    def fail(self, error: BaseException) -> Q | None:
-        """The next request after ``execute`` raised ``error`` (re-raised unless it is thrown in)."""
+    def fail(self, error: BaseException) -> None:
+        """Tell the operation that its request raised ``error`` (re-raised here unless it is thrown in)."""
         thrown = self._throw_in(error)
         if thrown is None:
             raise error
         if thrown is not error:
             thrown.__cause__ = error
         try:
-            return self._operation.throw(thrown)
+            self.request = self._operation.throw(thrown)
         except StopIteration as stop:
-            self.done, self.result = True, stop.value
-            return None
+            self._finish(stop)
+
+    def _finish(self, stop: StopIteration) -> None:
+        self.pending, self.result = False, stop.value
 
 
 def drive(operation: Operation[Q, R], execute: Callable[[Q], Any], throw_in: ThrowIn = nothing_thrown_in) -> R:
     """Run ``operation`` with a synchronous ``execute``; its return value."""
     stepper = Stepper(operation, throw_in)
-    request = stepper.start()
-    while not stepper.done:
+    while stepper.pending:
         try:
-            answer = execute(request)  # type: ignore[arg-type]  # not None while not done
+            answer = execute(stepper.request)
         except BaseException as error:
-            request = stepper.fail(error)
+            stepper.fail(error)
         else:
-            request = stepper.send(answer)
-    result: R = stepper.result
-    return result
+            stepper.send(answer)
+    return stepper.result
 
 
 async def drive_async(
@@ -144,13 +141,11 @@ async def drive_async(
 ) -> R:
     """Run ``operation`` with an awaitable ``execute``: the same generators as :func:`drive`."""
     stepper = Stepper(operation, throw_in)
-    request = stepper.start()
-    while not stepper.done:
+    while stepper.pending:
         try:
-            answer = await execute(request)  # type: ignore[arg-type]
+            answer = await execute(stepper.request)
         except BaseException as error:
-            request = stepper.fail(error)
+            stepper.fail(error)
         else:
-            request = stepper.send(answer)
-    result: R = stepper.result
-    return result
+            stepper.send(answer)
+    return stepper.result

@@ -25,6 +25,7 @@ __all__ = [
     "TLS_STATUS",
     "MySqlHooks",
     "check_tls",
+    "connect_arguments",
     "error_code",
     "integrity_violation",
     "mysql_address",
@@ -107,6 +108,20 @@ def refused_value(error: BaseException) -> str | None:
     if error_code(error) in _REFUSED_VALUE_CODES:
         return f"the server refused a value: {error}"
     return None
+
+
+def connect_arguments(config: MySqlSettings, pymysql: Any) -> dict[str, Any]:
+    """What PyMySQL and aiomysql connections share: utf8mb4, autocommit, FOUND_ROWS and strict SQL mode."""
+    return {
+        "host": config.host,
+        "port": config.port,
+        "user": config.user,
+        "charset": "utf8mb4",
+        "autocommit": True,
+        "client_flag": pymysql.constants.CLIENT.FOUND_ROWS,
+        "connect_timeout": config.connect_timeout,
+        "init_command": SESSION_SETUP,
+    }
 
 
 def ssl_context(config: MySqlSettings) -> ssl.SSLContext | None:

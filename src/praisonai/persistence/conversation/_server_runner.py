@@ -153,17 +153,14 @@ class _ServerRunner:
     def _statements(self, operation: Operation[R], write: bool, use: _Use) -> PoolOperation[R]:
         """Each step of ``operation`` on ``use``'s connection; a constraint violation is thrown back into it."""
         stepper = Stepper(operation, self._classify)
-        step = stepper.start()
-        while not stepper.done:
-            assert step is not None
+        while stepper.pending:
             try:
-                answer = yield from self._statement(step, write, use)
+                answer = yield from self._statement(stepper.request, write, use)
             except Exception as error:
-                step = stepper.fail(error)
+                stepper.fail(error)
             else:
-                step = stepper.send(answer)
-        result: R = stepper.result
-        return result
+                stepper.send(answer)
+        return stepper.result
 
     def _statement(self, step: Step, write: bool, use: _Use) -> PoolOperation[Any]:
         while True:

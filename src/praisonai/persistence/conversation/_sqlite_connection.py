@@ -1,14 +1,42 @@
-"""How the sqlite and async_sqlite stores open and read their connection: the file, pragmas, constraint errors."""
+"""How the sqlite, async_sqlite and turso stores use their one connection.
+
+The file, the pragmas, the statements, the reading of constraint errors, and
+:class:`LockedConnectionRunner`, the runner of the synchronous stores (sqlite,
+turso): one connection shared by all threads behind a lock, each write one
+transaction.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+from abc import abstractmethod
 from pathlib import Path
+from typing import Any, TypeVar
 
-from ._sql_operations import IntegrityViolation
-from .config import AsyncSqliteConversationConfig, SqliteConversationConfig
+from .._sansio import drive
+from ..errors import StoreClosedError
+from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
+from ._sql_statements import SQLITE, ConversationStatements
+from .config import AsyncSqliteConversationConfig, SqliteConversationConfig, TursoConversationConfig
 
-__all__ = ["classify_sqlite_error", "prepare_path", "sqlite_pragmas"]
+__all__ = [
+    "LockedConnectionRunner",
+    "classify_sqlite_error",
+    "fetch",
+    "prepare_path",
+    "sqlite_operations",
+    "sqlite_pragmas",
+]
+
+R = TypeVar("R")
+
+
+def sqlite_operations(
+    config: SqliteConversationConfig | AsyncSqliteConversationConfig | TursoConversationConfig,
+) -> ConversationOperations:
+    """The operations on the SQLite dialect's statements, with the configured table prefix."""
+    return ConversationOperations(ConversationStatements(SQLITE, config.table_prefix))
 
 
 def prepare_path(config: SqliteConversationConfig | AsyncSqliteConversationConfig) -> str:
@@ -41,3 +69,51 @@ def classify_sqlite_error(error: BaseException) -> IntegrityViolation | None:
     if "FOREIGN KEY" in text:
         return IntegrityViolation("foreign_key", text)
     return IntegrityViolation("other", text)
+
+
+def fetch(cursor: Any, step: Step) -> Any:
+    """What ``step.fetch`` asks of a DB-API cursor that ran it."""
+    if step.fetch == "all":
+        return cursor.fetchall()
+    if step.fetch == "one":
+        return cursor.fetchone()
+    return cursor.rowcount if step.fetch == "rowcount" else None
+
+
+class LockedConnectionRunner:
+    """``_run`` and ``close`` of a store on one DB-API connection shared by all threads behind a lock."""
+
+    _closed: bool
+    _connection: Any
+    _lock: threading.Lock
+    _begin = "BEGIN IMMEDIATE"  # take the write lock first: writers wait (busy_timeout), never fail
+
+    def _classify(self, error: BaseException) -> IntegrityViolation | None:
+        return classify_sqlite_error(error)
+
+    @abstractmethod
+    def _execute(self, step: Step) -> Any:
+        """Run ``step`` on the connection and return what its ``fetch`` asks for."""
+
+    def _run(self, operation: Operation[R], write: bool) -> R:
+        with self._lock:
+            if self._closed:  # closed while this call waited for the lock
+                raise StoreClosedError("the store is closed")
+            if not write:
+                return drive(operation, self._execute, self._classify)
+            connection = self._connection
+            connection.execute(self._begin)
+            try:
+                result = drive(operation, self._execute, self._classify)
+            except BaseException:
+                if connection.in_transaction:  # the engine may have rolled back already
+                    connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return result
+
+    def _close_connection(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._connection.close()

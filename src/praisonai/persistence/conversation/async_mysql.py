@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ._mysql_driver import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_tls, ssl_context
+from ._mysql_driver import TLS_STATUS, MySqlHooks, check_tls, connect_arguments, ssl_context
 from ._server_runner import AsyncServerSqlConversationStore
 from ._sql_operations import Step
 from .config import AsyncMySqlConversationConfig
@@ -43,17 +43,10 @@ class AsyncMySqlConversationStore(MySqlHooks, AsyncServerSqlConversationStore):
     async def _connect(self) -> Any:
         config = self.config
         connection = await self._aiomysql.connect(
-            host=config.host,
-            port=config.port,
-            user=config.user,
             password="" if config.password is None else config.password.get_secret_value(),
             db=config.database,
-            charset="utf8mb4",
-            autocommit=True,
-            client_flag=self._pymysql.constants.CLIENT.FOUND_ROWS,
-            connect_timeout=config.connect_timeout,
-            init_command=SESSION_SETUP,
             ssl=ssl_context(config),
+            **connect_arguments(config, self._pymysql),
         )
         try:
             async with connection.cursor() as cursor:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ._postgres_driver import integrity_violation, is_disconnect_sqlstate, postgres_address, postgres_operations
+from ._postgres_driver import PostgresHooks, integrity_violation, is_disconnect_sqlstate
 from ._server_runner import AsyncServerSqlConversationStore
 from ._sql_operations import IntegrityViolation, Step
 from .config import AsyncPostgresConversationConfig
@@ -25,16 +25,14 @@ from .config import AsyncPostgresConversationConfig
 __all__ = ["AsyncPostgresConversationStore"]
 
 
-class AsyncPostgresConversationStore(AsyncServerSqlConversationStore):
+class AsyncPostgresConversationStore(PostgresHooks, AsyncServerSqlConversationStore):
     """Conversations in PostgreSQL through asyncpg; any number of tasks may share it."""
 
     backend = "async_postgres"
 
     def __init__(self, config: AsyncPostgresConversationConfig) -> None:
-        self.config = config
+        self._use_postgres(config, "numeric")
         self._asyncpg = self._import_driver("asyncpg")
-        self._ops = postgres_operations(config, "numeric")
-        self._address = postgres_address(config)
         self._init_runner(config.pool_size)
 
     async def _connect(self) -> Any:
@@ -105,6 +103,3 @@ class AsyncPostgresConversationStore(AsyncServerSqlConversationStore):
         if isinstance(error, self._asyncpg.exceptions.PostgresError) and str(sqlstate).startswith("22"):
             return f"PostgreSQL refused a value: {error}"
         return None
-
-    def __repr__(self) -> str:
-        return f"AsyncPostgresConversationStore({self._address}, schema={self.config.schema_name!r})"

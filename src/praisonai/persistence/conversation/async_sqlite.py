@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._sansio import drive_async
 from ..errors import StoreClosedError
-from ._sql_operations import ConversationOperations, Operation, Step
-from ._sql_statements import SQLITE, ConversationStatements
+from ._sql_operations import Operation, Step
 from ._sql_store import AsyncSqlConversationStore
-from ._sqlite_connection import classify_sqlite_error, prepare_path, sqlite_pragmas
+from ._sqlite_connection import classify_sqlite_error, prepare_path, sqlite_operations, sqlite_pragmas
 from .config import AsyncSqliteConversationConfig
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ class AsyncSqliteConversationStore(AsyncSqlConversationStore):
     def __init__(self, config: AsyncSqliteConversationConfig) -> None:
         self.config = config
         self._driver = self._import_driver("aiosqlite")
-        self._ops = ConversationOperations(ConversationStatements(SQLITE, config.table_prefix))
+        self._ops = sqlite_operations(config)
         self._lock = asyncio.Lock()
         self._connection: aiosqlite.Connection | None = None
 

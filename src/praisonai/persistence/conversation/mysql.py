@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._mysql_driver import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_tls, ssl_context
+from ._mysql_driver import TLS_STATUS, MySqlHooks, check_tls, connect_arguments, ssl_context
 from ._server_runner import ServerSqlConversationStore
 from ._sql_operations import Step
 from .config import MySqlConversationConfig
@@ -46,16 +46,9 @@ class MySqlConversationStore(MySqlHooks, ServerSqlConversationStore):
         elif config.ssl_mode != "preferred":
             options["ssl"] = ssl_context(config)
         connection = self._pymysql.connect(
-            host=config.host,
-            port=config.port,
-            user=config.user,
             password=None if config.password is None else config.password.get_secret_value(),
             database=config.database,
-            charset="utf8mb4",
-            autocommit=True,
-            client_flag=self._pymysql.constants.CLIENT.FOUND_ROWS,
-            connect_timeout=config.connect_timeout,
-            init_command=SESSION_SETUP,
+            **connect_arguments(config, self._pymysql),
             **options,
         )
         try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._postgres_driver import integrity_violation, is_disconnect_sqlstate, postgres_address, postgres_operations
+from ._postgres_driver import PostgresHooks, integrity_violation, is_disconnect_sqlstate
 from ._server_runner import ServerSqlConversationStore
 from ._sql_operations import IntegrityViolation, Step
 from .config import PostgresConversationConfig
@@ -41,16 +41,14 @@ class _Connection:
         self.cursor = cursor
 
 
-class PostgresConversationStore(ServerSqlConversationStore):
+class PostgresConversationStore(PostgresHooks, ServerSqlConversationStore):
     """Conversations in PostgreSQL through psycopg 3; safe to share between threads."""
 
     backend = "postgres"
 
     def __init__(self, config: PostgresConversationConfig) -> None:
-        self.config = config
+        self._use_postgres(config, "format")
         self._psycopg = self._import_driver("psycopg")
-        self._ops = postgres_operations(config, "format")
-        self._address = postgres_address(config)
         self._open(config.pool_size)
 
     def _connect(self) -> Any:
@@ -111,6 +109,3 @@ class PostgresConversationStore(ServerSqlConversationStore):
         if isinstance(error, self._psycopg.DataError):
             return f"PostgreSQL refused a value: {error}"
         return None
-
-    def __repr__(self) -> str:
-        return f"PostgresConversationStore({self._address}, schema={self.config.schema_name!r})"

@@ -17,29 +17,24 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from typing import Any, TypeVar
+from typing import Any
 
-from .._sansio import drive
-from ..errors import StoreClosedError
-from ._sql_operations import ConversationOperations, Operation, Step
-from ._sql_statements import SQLITE, ConversationStatements
+from ._sql_operations import Step
 from ._sql_store import SqlConversationStore
-from ._sqlite_connection import classify_sqlite_error, prepare_path, sqlite_pragmas
+from ._sqlite_connection import LockedConnectionRunner, fetch, prepare_path, sqlite_operations, sqlite_pragmas
 from .config import SqliteConversationConfig
 
 __all__ = ["SqliteConversationStore"]
 
-R = TypeVar("R")
 
-
-class SqliteConversationStore(SqlConversationStore):
+class SqliteConversationStore(LockedConnectionRunner, SqlConversationStore):
     """Conversations in one SQLite file, safe from many threads and processes."""
 
     backend = "sqlite"
 
     def __init__(self, config: SqliteConversationConfig) -> None:
         self.config = config
-        self._ops = ConversationOperations(ConversationStatements(SQLITE, config.table_prefix))
+        self._ops = sqlite_operations(config)
         self._lock = threading.Lock()
         with self._translating:
             self._connection = sqlite3.connect(
@@ -59,38 +54,12 @@ class SqliteConversationStore(SqlConversationStore):
     def _execute(self, step: Step) -> Any:
         connection = self._connection
         if step.many:
-            cursor = connection.executemany(step.sql, step.params)
-        else:
-            cursor = connection.execute(step.sql, step.params)
-        if step.fetch == "all":
-            return cursor.fetchall()
-        if step.fetch == "one":
-            return cursor.fetchone()
-        if step.fetch == "rowcount":
-            return cursor.rowcount
-        return None
-
-    def _run(self, operation: Operation[R], write: bool) -> R:
-        with self._lock:
-            if self._closed:  # closed while this call waited for the lock
-                raise StoreClosedError("the store is closed")
-            if not write:
-                return drive(operation, self._execute, classify_sqlite_error)
-            connection = self._connection
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                result = drive(operation, self._execute, classify_sqlite_error)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-            return result
+            return fetch(connection.executemany(step.sql, step.params), step)
+        return fetch(connection.execute(step.sql, step.params), step)
 
     def close(self) -> None:
-        with self._lock, self._translating:
-            if not self._closed:
-                self._closed = True
-                self._connection.close()
+        with self._translating:
+            self._close_connection()
 
     def __repr__(self) -> str:
         return f"SqliteConversationStore(path={self.config.path!r})"

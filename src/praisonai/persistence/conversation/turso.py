@@ -26,19 +26,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from .._config import secret_value
-from .._sansio import drive
-from ..errors import BackendUnavailableError, InvalidInputError, StoreClosedError
-from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
-from ._sql_statements import SQLITE, ConversationStatements
+from ..errors import BackendUnavailableError, InvalidInputError
+from ._sql_operations import IntegrityViolation, Operation, Step
 from ._sql_store import SqlConversationStore
+from ._sqlite_connection import LockedConnectionRunner, fetch, sqlite_operations
 from .config import TursoConversationConfig
 
 __all__ = ["TursoConversationStore"]
-
-R = TypeVar("R")
 
 _UNREACHABLE = ("hrana", "http error", "sync error", "tcp connect", "connection refused", "dns error", "timed out")
 
@@ -69,7 +66,7 @@ def _refuse_nul(values: Iterable[Any]) -> None:
             )
 
 
-class TursoConversationStore(SqlConversationStore):
+class TursoConversationStore(LockedConnectionRunner, SqlConversationStore):
     """Conversations in a libSQL database: a local file, a Turso database or an embedded replica."""
 
     backend = "turso"
@@ -77,9 +74,10 @@ class TursoConversationStore(SqlConversationStore):
     def __init__(self, config: TursoConversationConfig) -> None:
         self.config = config
         libsql = self._import_driver("libsql")
-        self._ops = ConversationOperations(ConversationStatements(SQLITE, config.table_prefix))
+        self._ops = sqlite_operations(config)
         self._lock = threading.Lock()
-        self._begin = "BEGIN IMMEDIATE" if config.mode == "local" else "BEGIN"
+        if config.mode != "local":
+            self._begin = "BEGIN"
         token = secret_value(config.auth_token) or ""
         with self._translating:
             self._connection = self._connect(libsql, token)
@@ -113,6 +111,9 @@ class TursoConversationStore(SqlConversationStore):
             auth_token=token,
         )
 
+    def _classify(self, error: BaseException) -> IntegrityViolation | None:
+        return classify_libsql_error(error)
+
     def _translate_error(self, error: Exception) -> Exception | None:
         if not _is_unreachable(error):
             return None
@@ -144,39 +145,13 @@ class TursoConversationStore(SqlConversationStore):
                 _refuse_nul(row)
             cursor = connection.cursor()
             cursor.executemany(step.sql, list(step.params))
-        else:
-            _refuse_nul(step.params)
-            cursor = connection.execute(step.sql, tuple(step.params))
-        if step.fetch == "all":
-            return cursor.fetchall()
-        if step.fetch == "one":
-            return cursor.fetchone()
-        if step.fetch == "rowcount":
-            return cursor.rowcount
-        return None
-
-    def _run(self, operation: Operation[R], write: bool) -> R:
-        with self._lock:
-            if self._closed:  # closed while this call waited for the lock
-                raise StoreClosedError("the store is closed")
-            connection = self._connection
-            if not write:
-                return drive(operation, self._execute, classify_libsql_error)
-            connection.execute(self._begin)
-            try:
-                result = drive(operation, self._execute, classify_libsql_error)
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-            return result
+            return fetch(cursor, step)
+        _refuse_nul(step.params)
+        return fetch(connection.execute(step.sql, tuple(step.params)), step)
 
     def close(self) -> None:
-        with self._lock, self._translating:
-            if not self._closed:
-                self._closed = True
-                self._connection.close()
+        with self._translating:
+            self._close_connection()
 
     def __repr__(self) -> str:
         where = self.config.path if self.config.mode == "local" else self.config.url
