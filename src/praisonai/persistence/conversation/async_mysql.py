@@ -9,7 +9,7 @@ Aliases: ``aiomysql``, ``mysql_async``.
 Test tier: server (MariaDB 10.11 on loopback; MySQL proper is not exercised).
 
 The schema, statements and control flow are those of the ``mysql`` store (one SQL
-layer, ``_sql_operations.py``); only the runner differs. utf8mb4 end to end, FOUND_ROWS, strict
+layer: ``_sql_statements.py``, ``_sql_operations.py``); only the runner differs. utf8mb4 end to end, FOUND_ROWS, strict
 SQL mode, as there. The store connects on first use; the first call also creates the
 schema if needed.
 """

@@ -8,7 +8,8 @@ Aliases: ``asyncpg``, ``postgres_async``.
 Test tier: server (PostgreSQL 15 on loopback).
 
 The schema, statements and control flow are those of the ``postgres`` store (one SQL
-layer, ``_sql_operations.py``, rendered with ``$1`` placeholders); only the runner differs. The
+layer: ``_sql_statements.py``, ``_sql_operations.py``, rendered with ``$1`` placeholders); only the
+runner differs. The
 store connects on first use; the first call also creates the schema if needed.
 """
 

@@ -7,7 +7,7 @@ URL forms: as ``sqlite`` (a plain path, ``sqlite:///relative.db``,
 Test tier: embedded (real SQLite files).
 
 The schema, statements and control flow are those of the ``sqlite`` store (one
-SQL layer, ``_sql_operations.py``); only the runner differs. An ``asyncio.Lock``
+SQL layer: ``_sql_statements.py``, ``_sql_operations.py``); only the runner differs. An ``asyncio.Lock``
 keeps one transaction at a time on the connection, so any number of tasks may
 share a store.
 """

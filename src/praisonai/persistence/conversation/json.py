@@ -152,12 +152,12 @@ class JsonConversationStore(GuardedStore, ConversationStore):
         self.config = config or JsonConversationConfig()
         self._root = Path(self.config.path).expanduser()
         self._sessions = self._root / "sessions"
-        self._sessions.mkdir(parents=True, exist_ok=True)
         # The SQL stores' encoders: the same validation, and JSON text for state and metadata.
         self._encoder = ConversationOperations(ConversationStatements(SQLITE, ""))
         self._thread_lock = threading.Lock()
         self._indexes: OrderedDict[str, _Index] = OrderedDict()
         with self._translating:
+            self._sessions.mkdir(parents=True, exist_ok=True)
             self._file_lock = _DirectoryLock(self._root / ".lock", self.config.lock_timeout)
             try:
                 with self._locked(exclusive=True):

@@ -12,7 +12,7 @@ utf8mb4 end to end: the connection, the tables and every text column, so emoji a
 other 4-byte characters round-trip. Ids are compared byte for byte (a NO PAD binary
 collation where the server has one). Connections use the FOUND_ROWS flag: an UPDATE
 reports the rows it matched, not only those it changed. Schema and statements are the
-``async_mysql`` store's too (``_sql_operations.py``).
+``async_mysql`` store's too (``_sql_statements.py``, ``_sql_operations.py``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ Test tier: server (PostgreSQL 15 on loopback; CockroachDB, Neon and Xata are not
 
 Tables live in ``schema_name`` (created if missing) as ``<table_prefix>sessions`` and
 ``<table_prefix>messages``; schema and statements are the ``async_postgres`` store's too
-(``_sql_operations.py``). Writes are transactions; after a server restart the next call reconnects.
+(``_sql_statements.py``, ``_sql_operations.py``). Writes are transactions; after a server restart the
+next call reconnects.
 """
 
 from __future__ import annotations

@@ -8,11 +8,11 @@ URL forms: ``singlestoredb://user:password@host:3306/database``, ``singlestore:/
 (``http://``, ``https://``) is not supported: it has no transactions.
 Test tier: emulator: MariaDB 10.11 on loopback stands in for SingleStore. What that covers:
 the driver, the connection settings, every statement (the ``mysql`` store's: one SQL layer,
-``_sql_operations.py``) and the control flow. What it does not: SingleStore itself, and its own table
-layout. On SingleStore
-(detected by ``@@memsql_version``) the tables have no foreign keys and the messages table
-is sharded by session (``SHARD KEY (session_id)``, the row number an AUTO_INCREMENT key
-rather than the primary key); that DDL has not run on a SingleStore server here.
+``_sql_statements.py``, ``_sql_operations.py``) and the control flow. What it does not: SingleStore
+itself, and its own table layout. On SingleStore (detected by ``@@memsql_version``) the tables
+have no foreign keys and the messages table is sharded by session (``SHARD KEY (session_id)``,
+the row number an AUTO_INCREMENT key rather than the primary key); that DDL has not run on a
+SingleStore server here.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Test tier: embedded (local libSQL files). The remote and replica connections
 are configured and validated, but no test reaches a Turso server.
 
 The schema, statements and control flow are those of the ``sqlite`` store (one
-SQL layer, ``_sql_operations.py``, SQLite dialect); only the runner differs. As with
+SQL layer: ``_sql_statements.py``, ``_sql_operations.py``, SQLite dialect); only the runner differs. As with
 ``sqlite``: one connection shared by all threads behind a lock, WAL,
 ``synchronous=FULL`` and ``BEGIN IMMEDIATE`` write transactions on a local file.
 

@@ -1,4 +1,4 @@
-"""The MongoDB documents of the state stores: their layout, filters and client options (``mongodb``, ``async_mongodb``).
+"""MongoDB for the state stores (``mongodb``, ``async_mongodb``): the documents, and the primitives on them.
 
 One document per key::
 
@@ -12,19 +12,29 @@ Keys are only ever compared as values (``{_id: key}``, ``$gte``/``$lt`` ranges,
 encoded (``encode_field_name``) before they become map keys, so neither can
 inject an operator or a dotted path. ``ver`` is a fresh random token on every
 write: the compare-and-set of ``_document_store`` filters on it.
+
+:class:`MongoPrimitives` writes the primitives of ``_document_store`` once, as
+operations (``_sansio.py``) of collection requests (``find_one``, ``insert_one``,
+``replace_one``, ``delete_one``, ``find_all``, ``bulk_write``): the sync store
+runs them on a pymongo ``Collection``, the async one on an ``AsyncCollection``.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Generator
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
-from ._document_store import HASH, VALUE, Item, decode_field_name, encode_field_name, prefix_upper_bound
+from .._sansio import Call
+from ..errors import BackendUnavailableError, StoreError
+from ._document_store import HASH, VALUE, Item, Token, decode_field_name, encode_field_name, prefix_upper_bound
 from .config import AsyncMongoStateConfig, MongoStateConfig
 
 __all__ = [
     "TTL_INDEX",
+    "MongoPrimitives",
     "client_options",
     "from_document",
     "key_filter",
@@ -33,6 +43,9 @@ __all__ = [
     "to_document",
     "version_filter",
 ]
+
+R = TypeVar("R")
+CollectionOperation = Generator[Call, Any, R]
 
 TTL_INDEX = "praisonai_expires_at"
 PROJECTION_FOR_SCAN = {"expires_at": True}
@@ -112,3 +125,57 @@ def scan_filter(prefix: str, now: float) -> dict[str, Any]:
 
 def epoch_of(document: dict[str, Any]) -> float | None:
     return _epoch(document.get("expires_at"))
+
+
+class MongoPrimitives:
+    """The primitives of a document state store on one MongoDB collection; ``_errors`` is ``pymongo.errors``."""
+
+    _errors: Any
+    _replace_one: Any  # pymongo.ReplaceOne
+
+    def _translate_error(self, error: Exception) -> Exception | None:
+        errors = self._errors
+        if isinstance(error, (errors.ServerSelectionTimeoutError, errors.AutoReconnect, errors.ConnectionFailure)):
+            return BackendUnavailableError(f"cannot reach MongoDB: {error}")
+        return None
+
+    def _load_document(self, key: str) -> CollectionOperation[tuple[Item, Token] | None]:
+        document = yield Call("find_one", (key_filter(key),))
+        return None if document is None else from_document(document)
+
+    def _create_document(self, key: str, item: Item) -> CollectionOperation[bool]:
+        try:
+            yield Call("insert_one", (to_document(key, item),))
+        except self._errors.DuplicateKeyError:
+            return False
+        return True
+
+    def _replace_document(self, key: str, item: Item, token: Token) -> CollectionOperation[bool]:
+        result = yield Call("replace_one", (version_filter(key, token), to_document(key, item)))
+        return bool(result.matched_count == 1)
+
+    def _remove_document(self, key: str, token: Token) -> CollectionOperation[bool]:
+        result = yield Call("delete_one", (version_filter(key, token),))
+        return bool(result.deleted_count == 1)
+
+    def _put_document(self, key: str, item: Item) -> CollectionOperation[None]:
+        document = to_document(key, item)
+        for _attempt in range(3):
+            try:
+                yield Call("replace_one", (key_filter(key), document, True))  # upsert
+                return
+            except self._errors.DuplicateKeyError:
+                pass  # two upserts of a new _id can race; the loser retries and replaces
+        raise StoreError(f"key {key!r}: concurrent upserts kept colliding")
+
+    def _scan_documents(self, prefix: str) -> CollectionOperation[list[tuple[str, float | None]]]:
+        documents = yield Call("find_all", (scan_filter(prefix, time.time()), PROJECTION_FOR_SCAN))
+        return [(document["_id"], epoch_of(document)) for document in documents]
+
+    def _load_documents(self, keys: list[str]) -> CollectionOperation[dict[str, Item]]:
+        documents = yield Call("find_all", ({"_id": {"$in": keys}}, None))
+        return {document["_id"]: from_document(document)[0] for document in documents}
+
+    def _put_documents(self, items: list[tuple[str, Item]]) -> CollectionOperation[None]:
+        requests = [self._replace_one(key_filter(key), to_document(key, item), upsert=True) for key, item in items]
+        yield Call("bulk_write", (requests, False))  # unordered

@@ -55,17 +55,17 @@ class DynamoDBStateStore(DocumentStateStore):
         botocore_config = self._import_driver("botocore.config")
         self._botocore_exceptions = self._import_driver("botocore.exceptions")
         secret_key, session_token = secret_value(config.aws_secret_access_key), secret_value(config.aws_session_token)
-        session = boto3.session.Session(
-            profile_name=config.profile_name,
-            region_name=config.region_name,
-            aws_access_key_id=config.aws_access_key_id,
-            aws_secret_access_key=secret_key,
-            aws_session_token=session_token,
-        )
         # botocore logs every request it signs at DEBUG level, the session token header included.
         self._redacted = redact_secrets(_BOTOCORE_LOGGERS, (secret_key, session_token))
         try:
             with self._translating:
+                session = boto3.session.Session(
+                    profile_name=config.profile_name,
+                    region_name=config.region_name,
+                    aws_access_key_id=config.aws_access_key_id,
+                    aws_secret_access_key=secret_key,
+                    aws_session_token=session_token,
+                )
                 self._client: Any = session.client(
                     "dynamodb",
                     endpoint_url=config.endpoint_url,

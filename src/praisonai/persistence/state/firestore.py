@@ -72,10 +72,12 @@ class FirestoreStateStore(DocumentStateStore):
         self._field_filter = firestore.FieldFilter
         self._delete_field = firestore.DELETE_FIELD
         credentials = None
-        if config.credentials_file is not None:
-            service_account = self._import_driver("google.oauth2.service_account")
-            credentials = service_account.Credentials.from_service_account_file(config.credentials_file)
+        service_account = (
+            self._import_driver("google.oauth2.service_account") if config.credentials_file is not None else None
+        )
         with self._translating:
+            if service_account is not None:
+                credentials = service_account.Credentials.from_service_account_file(config.credentials_file)
             self._client: Any = firestore.Client(
                 project=config.project, credentials=credentials, database=config.database
             )

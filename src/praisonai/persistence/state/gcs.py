@@ -60,13 +60,16 @@ class GCSStateStore(DocumentStateStore):
         self._api_errors = self._import_driver("google.api_core.exceptions")
         self._requests_errors = self._import_driver("requests.exceptions")
         credentials = None
-        if config.credentials_file is not None:
-            service_account = self._import_driver("google.oauth2.service_account")
-            credentials = service_account.Credentials.from_service_account_file(config.credentials_file)
-        elif config.endpoint is not None:
-            credentials = self._import_driver("google.auth.credentials").AnonymousCredentials()
+        service_account = (
+            self._import_driver("google.oauth2.service_account") if config.credentials_file is not None else None
+        )
+        anonymous = self._import_driver("google.auth.credentials") if config.endpoint is not None else None
         options = {"api_endpoint": config.endpoint} if config.endpoint is not None else None
         with self._translating:
+            if service_account is not None:
+                credentials = service_account.Credentials.from_service_account_file(config.credentials_file)
+            elif anonymous is not None:
+                credentials = anonymous.AnonymousCredentials()
             self._client: Any = storage.Client(project=config.project, credentials=credentials, client_options=options)
             try:
                 self._bucket: Any = self._open_bucket()
