@@ -133,6 +133,9 @@ class MongoPrimitives:
     _errors: Any
     _replace_one: Any  # pymongo.ReplaceOne
 
+    def _use_pymongo(self, pymongo: Any) -> None:
+        self._errors, self._replace_one = pymongo.errors, pymongo.ReplaceOne
+
     def _translate_error(self, error: Exception) -> Exception | None:
         errors = self._errors
         if isinstance(error, (errors.ServerSelectionTimeoutError, errors.AutoReconnect, errors.ConnectionFailure)):

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .._sansio import Call, drive_async, throw_in_everything
 from . import _mongo_documents as _mongo
 from ._document_store import AsyncDocumentStateStore, Item, Token
-from ._mongo_documents import CollectionOperation, MongoPrimitives
 from .config import AsyncMongoStateConfig
 
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ __all__ = ["AsyncMongoStateStore"]
 R = TypeVar("R")
 
 
-class AsyncMongoStateStore(MongoPrimitives, AsyncDocumentStateStore):
+class AsyncMongoStateStore(_mongo.MongoPrimitives, AsyncDocumentStateStore):
     """State as one MongoDB document per key, through ``AsyncMongoClient``."""
 
     backend = "async_mongodb"
@@ -40,8 +39,7 @@ class AsyncMongoStateStore(MongoPrimitives, AsyncDocumentStateStore):
         super().__init__(config.key_prefix)
         self.config = config
         self._pymongo = self._import_driver("pymongo")
-        self._errors = self._pymongo.errors
-        self._replace_one = self._pymongo.ReplaceOne
+        self._use_pymongo(self._pymongo)
         self._client: AsyncMongoClient[dict[str, Any]] | None = None
         self._collection_handle: AsyncCollection[dict[str, Any]] | None = None
         self._connecting: asyncio.Lock | None = None
@@ -72,7 +70,7 @@ class AsyncMongoStateStore(MongoPrimitives, AsyncDocumentStateStore):
             return await collection.find(*call.args).to_list()
         return await getattr(collection, call.method)(*call.args)
 
-    async def _on_collection(self, operation: CollectionOperation[R]) -> R:
+    async def _on_collection(self, operation: _mongo.CollectionOperation[R]) -> R:
         return await drive_async(operation, self._collection_request, throw_in_everything)
 
     async def _load(self, key: str) -> tuple[Item, Token] | None:

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .._sansio import Call, drive, throw_in_everything
 from . import _mongo_documents as _mongo
 from ._document_store import DocumentStateStore, Item, Token
-from ._mongo_documents import CollectionOperation, MongoPrimitives
 from .config import MongoStateConfig
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ __all__ = ["MongoStateStore"]
 R = TypeVar("R")
 
 
-class MongoStateStore(MongoPrimitives, DocumentStateStore):
+class MongoStateStore(_mongo.MongoPrimitives, DocumentStateStore):
     """State as one MongoDB document per key, with a TTL index on ``expires_at``."""
 
     backend = "mongodb"
@@ -41,8 +40,7 @@ class MongoStateStore(MongoPrimitives, DocumentStateStore):
         super().__init__(config.key_prefix)
         self.config = config
         pymongo = self._import_driver("pymongo")
-        self._errors = pymongo.errors
-        self._replace_one = pymongo.ReplaceOne
+        self._use_pymongo(pymongo)
         with self._translating:
             self._client = pymongo.MongoClient(config.url, **_mongo.client_options(config))
             self._collection: Collection[dict[str, Any]] = self._client[config.database][config.collection]
@@ -58,7 +56,7 @@ class MongoStateStore(MongoPrimitives, DocumentStateStore):
             return list(self._collection.find(*call.args))
         return getattr(self._collection, call.method)(*call.args)
 
-    def _on_collection(self, operation: CollectionOperation[R]) -> R:
+    def _on_collection(self, operation: _mongo.CollectionOperation[R]) -> R:
         return drive(operation, self._collection_request, throw_in_everything)
 
     def _load(self, key: str) -> tuple[Item, Token] | None:
