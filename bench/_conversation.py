@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from praisonai.persistence.conversation._sql import ConversationStatements
+from praisonai.persistence.conversation._sql_statements import ConversationStatements
 from praisonai.persistence.conversation.base import ConversationMessage, ConversationSession
 
 from ._harness import Options, Row, interleaved, rate_row

@@ -22,7 +22,7 @@ from itertools import count
 from typing import Any
 from urllib.parse import urlsplit
 
-from praisonai.persistence.conversation._sql import MYSQL, POSTGRES, ConversationStatements
+from praisonai.persistence.conversation._sql_statements import MYSQL, POSTGRES, ConversationStatements
 from praisonai.persistence.conversation.config import MySqlConversationConfig, PostgresConversationConfig
 from praisonai.persistence.registry import CONVERSATION_STORES
 

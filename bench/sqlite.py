@@ -18,8 +18,8 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-from praisonai.persistence.conversation._sql import SQLITE, ConversationStatements
-from praisonai.persistence.conversation._sqlite_common import sqlite_pragmas
+from praisonai.persistence.conversation._sql_statements import SQLITE, ConversationStatements
+from praisonai.persistence.conversation._sqlite_connection import sqlite_pragmas
 from praisonai.persistence.conversation.config import SqliteConversationConfig
 from praisonai.persistence.registry import CONVERSATION_STORES
 

@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("pymysql", reason="PyMySQL is not installed (pip install 'praisonai-persistence[mysql]')")
 
-from praisonai.persistence.conversation._sql import MYSQL, ConversationStatements
+from praisonai.persistence.conversation._sql_statements import MYSQL, ConversationStatements
 from praisonai.persistence.conversation.base import (
     ConversationMessage,
     ConversationSession,

@@ -17,7 +17,7 @@ psycopg = pytest.importorskip(
     "psycopg", reason="psycopg is not installed (pip install 'praisonai-persistence[postgres]')"
 )
 
-from praisonai.persistence.conversation._sql import POSTGRES, ConversationStatements  # noqa: E402
+from praisonai.persistence.conversation._sql_statements import POSTGRES, ConversationStatements  # noqa: E402
 from praisonai.persistence.conversation.base import (  # noqa: E402
     ConversationMessage,
     ConversationSession,

@@ -17,7 +17,7 @@ pytest.importorskip(
 )
 pytest.importorskip("pymysql", reason="the test fixtures use PyMySQL (pip install 'praisonai-persistence[mysql]')")
 
-from praisonai.persistence.conversation._sql import MYSQL, SINGLESTORE, ConversationStatements
+from praisonai.persistence.conversation._sql_statements import MYSQL, SINGLESTORE, ConversationStatements
 from praisonai.persistence.conversation.base import ConversationSession, ConversationStore
 from praisonai.persistence.conversation.config import SingleStoreConversationConfig
 from praisonai.persistence.errors import ConfigError

@@ -1,4 +1,4 @@
-"""The optional ConversationTransfer extras of every SQL conversation store (``_sql.py``).
+"""The optional ConversationTransfer extras of every SQL conversation store (``_sql_store.py``).
 
 ``iter_messages`` must be exact with equal timestamps (a keyset on created_at and seq),
 ``restore_session`` must store a session's timestamps as given, creating or replacing it.

@@ -89,7 +89,7 @@ def _link_new(temporary: Path, target: Path) -> None:
         os.replace(temporary, target)
 
 
-def lock_exclusively(descriptor: int, busy: str, backend: str) -> None:
+def lock_exclusively(descriptor: int, busy: str, backend: str | None = None) -> None:
     """``flock`` the open file ``descriptor`` exclusively without waiting; ``StoreError(busy)`` if it is taken.
 
     The lock belongs to the open file: closing ``descriptor`` releases it, and
@@ -105,7 +105,7 @@ def lock_exclusively(descriptor: int, busy: str, backend: str) -> None:
         raise StoreError(busy, backend=backend) from None
 
 
-def open_lock_file(path: Path, busy: str, backend: str) -> int:
+def open_lock_file(path: Path, busy: str, backend: str | None = None) -> int:
     """Open (creating) the lock file ``path`` and lock it (:func:`lock_exclusively`); the descriptor to close."""
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:

@@ -7,7 +7,9 @@ outage a call fails at once with :class:`~praisonai.persistence.errors.BackendUn
 and the first call after the server is back succeeds. These pools connect on demand
 (no background threads or tasks), keep up to ``max_size`` connections, reuse the most
 recently released one, and let the store throw away every idle connection when it sees
-that the server went away (:meth:`discard_idle`).
+that the server went away (:meth:`discard_idle`). The bookkeeping (idle connections, how
+many are open, closing) is :class:`_Ledger`'s, shared by both; they differ only in their lock
+and in awaiting ``connect`` and ``dispose``.
 """
 
 from __future__ import annotations
@@ -15,23 +17,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Final, Generic, TypeVar, cast
 
 from .errors import StoreClosedError
 
 __all__ = ["AsyncPool", "Pool"]
 
 C = TypeVar("C")
+_WAIT: Final = object()  # every connection is in use: wait for one to come back
+_CONNECT: Final = object()  # a place is reserved for a new connection
 
 
-class Pool(Generic[C]):
-    """A thread-safe pool of connections made by ``connect`` and closed by ``dispose``."""
+class _Ledger(Generic[C]):
+    """What a pool knows; the methods below ``closed`` are called with the pool's lock held.
+
+    ``connect`` makes a connection and ``dispose`` closes one: plain callables for
+    :class:`Pool`, coroutine functions for :class:`AsyncPool`.
+    """
 
     def __init__(
         self,
-        connect: Callable[[], C],
-        dispose: Callable[[C], None],
+        connect: Callable[[], Any],
+        dispose: Callable[[C], Any],
         max_size: int,
         alive: Callable[[C], bool] | None = None,
     ) -> None:
@@ -39,54 +47,79 @@ class Pool(Generic[C]):
             raise ValueError("max_size must be at least 1")
         self._connect = connect
         self._dispose = dispose
+        self._changed = self._condition()
         self._alive = alive  # a cheap local check (no round trip) that a connection is not known dead
         self._max_size = max_size
         self._idle: list[C] = []
         self._size = 0  # connections open or being opened
         self._closed = False
-        self._changed = threading.Condition(threading.Lock())
+
+    @staticmethod
+    def _condition() -> Any:
+        """The condition (and lock) that guards the ledger."""
+        return threading.Condition(threading.Lock())
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+    def _take(self, dead: list[C]) -> Any:
+        """An idle connection, :data:`_CONNECT` (a place reserved) or :data:`_WAIT`; dead idle ones go to ``dead``."""
+        if self._closed:
+            raise StoreClosedError("the store is closed")
+        while self._idle:
+            connection = self._idle.pop()
+            if self._alive is None or self._alive(connection):
+                return connection
+            dead.append(connection)
+            self._size -= 1
+        if self._size < self._max_size:
+            self._size += 1
+            return _CONNECT
+        return _WAIT
+
+    def _give_back(self, connection: C, broken: bool) -> bool:
+        """Whether ``connection`` is kept (else the caller disposes of it)."""
+        keep = not broken and not self._closed
+        if keep:
+            self._idle.append(connection)
+        else:
+            self._size -= 1
+        return keep
+
+    def _drain(self) -> list[C]:
+        idle, self._idle = self._idle, []
+        self._size -= len(idle)
+        return idle
+
+
+class Pool(_Ledger[C]):
+    """A thread-safe pool of connections made by ``connect`` and closed by ``dispose``."""
 
     def acquire(self) -> C:
         """An idle connection, else a new one; waits while ``max_size`` are in use."""
         dead: list[C] = []
         try:
             with self._changed:
-                while True:
-                    if self._closed:
-                        raise StoreClosedError("the store is closed")
-                    while self._idle:
-                        connection = self._idle.pop()
-                        if self._alive is None or self._alive(connection):
-                            return connection
-                        dead.append(connection)
-                        self._size -= 1
-                    if self._size < self._max_size:
-                        self._size += 1
-                        break
+                while (taken := self._take(dead)) is _WAIT:
                     self._changed.wait()
         finally:
             for connection in dead:
                 self._quietly_dispose(connection)
+        if taken is not _CONNECT:
+            return cast(C, taken)
         try:
-            return self._connect()
+            return cast(C, self._connect())
         except BaseException:
             with self._changed:
                 self._size -= 1
                 self._changed.notify()
             raise
 
-    def release(self, connection: C, *, broken: bool = False) -> None:
+    def release(self, connection: C, broken: bool = False) -> None:
         """Give a connection back; a broken one (or any, once closed) is disposed of."""
         with self._changed:
-            keep = not broken and not self._closed
-            if keep:
-                self._idle.append(connection)
-            else:
-                self._size -= 1
+            keep = self._give_back(connection, broken)
             self._changed.notify()
         if not keep:
             self._quietly_dispose(connection)
@@ -94,8 +127,7 @@ class Pool(Generic[C]):
     def discard_idle(self) -> None:
         """Dispose of every idle connection (after one of them turned out dead)."""
         with self._changed:
-            idle, self._idle = self._idle, []
-            self._size -= len(idle)
+            idle = self._drain()
             self._changed.notify_all()
         for connection in idle:
             self._quietly_dispose(connection)
@@ -111,74 +143,42 @@ class Pool(Generic[C]):
             self._dispose(connection)
 
 
-class AsyncPool(Generic[C]):
+class AsyncPool(_Ledger[C]):
     """The asyncio twin of :class:`Pool`; bound to the event loop it is first used in."""
 
-    def __init__(
-        self,
-        connect: Callable[[], Awaitable[C]],
-        dispose: Callable[[C], Awaitable[None]],
-        max_size: int,
-        alive: Callable[[C], bool] | None = None,
-    ) -> None:
-        if max_size < 1:
-            raise ValueError("max_size must be at least 1")
-        self._connect = connect
-        self._dispose = dispose
-        self._alive = alive
-        self._max_size = max_size
-        self._idle: list[C] = []
-        self._size = 0
-        self._closed = False
-        self._changed = asyncio.Condition()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
+    @staticmethod
+    def _condition() -> Any:
+        return asyncio.Condition()
 
     async def acquire(self) -> C:
         dead: list[C] = []
         try:
             async with self._changed:
-                while True:
-                    if self._closed:
-                        raise StoreClosedError("the store is closed")
-                    while self._idle:
-                        connection = self._idle.pop()
-                        if self._alive is None or self._alive(connection):
-                            return connection
-                        dead.append(connection)
-                        self._size -= 1
-                    if self._size < self._max_size:
-                        self._size += 1
-                        break
+                while (taken := self._take(dead)) is _WAIT:
                     await self._changed.wait()
         finally:
             for connection in dead:
                 await self._quietly_dispose(connection)
+        if taken is not _CONNECT:
+            return cast(C, taken)
         try:
-            return await self._connect()
+            return cast(C, await self._connect())
         except BaseException:
             async with self._changed:
                 self._size -= 1
                 self._changed.notify()
             raise
 
-    async def release(self, connection: C, *, broken: bool = False) -> None:
+    async def release(self, connection: C, broken: bool = False) -> None:
         async with self._changed:
-            keep = not broken and not self._closed
-            if keep:
-                self._idle.append(connection)
-            else:
-                self._size -= 1
+            keep = self._give_back(connection, broken)
             self._changed.notify()
         if not keep:
             await self._quietly_dispose(connection)
 
     async def discard_idle(self) -> None:
         async with self._changed:
-            idle, self._idle = self._idle, []
-            self._size -= len(idle)
+            idle = self._drain()
             self._changed.notify_all()
         for connection in idle:
             await self._quietly_dispose(connection)
@@ -191,9 +191,7 @@ class AsyncPool(Generic[C]):
     def abandon(self, terminate: Callable[[C], None]) -> None:
         """Close the pool from outside its event loop (which may be gone): ``terminate`` is synchronous."""
         self._closed = True
-        idle, self._idle = self._idle, []
-        self._size -= len(idle)
-        for connection in idle:
+        for connection in self._drain():
             with contextlib.suppress(Exception):
                 terminate(connection)
 

@@ -157,8 +157,11 @@ class SurrealEngine:
         self.using: tuple[str, str] | None = None  # the namespace and database the connection is on
         self.broken = False  # a server connection that failed; reopened on the next call
 
-    def query_raw(self, config: SurrealSettings, backend: str, surrealql: str, variables: dict[str, Any]) -> Any:
-        """The SDK's raw response to ``surrealql``, run on ``config``'s namespace and database."""
+    def query_raw(self, config: SurrealSettings, backend: str | None, surrealql: str, variables: dict[str, Any]) -> Any:
+        """The SDK's raw response to ``surrealql``, run on ``config``'s namespace and database.
+
+        ``backend`` (None under a store's call guard, which stamps it) names the backend in errors.
+        """
         wanted = (config.namespace, config.database)
         with self.lock:
             if self.broken:
@@ -189,7 +192,7 @@ _SHARED: dict[str, SurrealEngine] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def open_engine(config: SurrealSettings, driver: Any, backend: str) -> SurrealEngine:
+def open_engine(config: SurrealSettings, driver: Any, backend: str | None = None) -> SurrealEngine:
     """An engine for ``config``: the one this process has open on its directory, or a new one.
 
     Give it back with :func:`release_engine`.
@@ -229,7 +232,7 @@ def release_engine(engine: SurrealEngine) -> None:
         engine.close()
 
 
-def _lock_directory(directory: str, backend: str) -> int:
+def _lock_directory(directory: str, backend: str | None) -> int:
     if sys.platform == "win32":
         raise StoreError("the embedded SurrealKV engine needs POSIX file locks here", backend=backend)
     Path(directory).parent.mkdir(parents=True, exist_ok=True)
@@ -241,7 +244,7 @@ def _lock_directory(directory: str, backend: str) -> int:
     )
 
 
-def _connect(config: SurrealSettings, driver: Any, backend: str) -> Any:
+def _connect(config: SurrealSettings, driver: Any, backend: str | None) -> Any:
     url = config.url
     if config.directory is not None:
         # The SDK takes the path after the scheme as is; expand ~ the way every other backend does.
@@ -262,7 +265,7 @@ def _connect(config: SurrealSettings, driver: Any, backend: str) -> Any:
     return connection
 
 
-def _unreachable(config: SurrealSettings, backend: str, error: OSError) -> BackendUnavailableError:
+def _unreachable(config: SurrealSettings, backend: str | None, error: OSError) -> BackendUnavailableError:
     return BackendUnavailableError(
         f"cannot reach the SurrealDB server at {config.url}: {type(error).__name__}", backend=backend
     )

@@ -1,7 +1,9 @@
 """Value checks shared by every store: JSON encoding, ids, glob patterns.
 
 Kept free of drivers and pydantic so that every backend, sync or async, applies
-exactly the same rules.
+exactly the same rules. They raise :class:`~.errors.StoreError` subclasses; a store
+calls them under its call guard, which names the backend in the message, so
+``backend`` is optional (given, it is stamped at once).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ _encode = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", 
 _decode = json.JSONDecoder().decode
 
 
-def _check_json(value: object, backend: str, path: str, depth: int) -> None:
+def _check_json(value: object, backend: str | None, path: str, depth: int) -> None:
     # json.dumps would silently turn int keys into strings and tuples into
     # lists; we refuse anything that would not come back exactly as it went in.
     if depth > MAX_JSON_DEPTH:
@@ -102,7 +104,7 @@ def _plain_json(value: object, depth: int) -> bool:
     return False
 
 
-def dump_json(value: object, backend: str, what: str = "value") -> str:
+def dump_json(value: object, backend: str | None = None, what: str = "value") -> str:
     """Encode plain JSON, raising :class:`NotJSONSerializableError` (a TypeError) otherwise.
 
     JSON nested deeper than :data:`MAX_JSON_DEPTH` raises :class:`InvalidInputError` (a ValueError).
@@ -117,7 +119,7 @@ def dump_json(value: object, backend: str, what: str = "value") -> str:
     return _encode(value)
 
 
-def dump_optional_json(value: object, backend: str, what: str) -> str | None:
+def dump_optional_json(value: object, backend: str | None = None, what: str = "value") -> str | None:
     return None if value is None else dump_json(value, backend, what)
 
 
@@ -134,7 +136,7 @@ def load_optional_json(text: str | bytes | None) -> Any:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _check_unicode(value: str, backend: str, what: str) -> None:
+def _check_unicode(value: str, backend: str | None, what: str) -> None:
     # A lone surrogate has no UTF-8 encoding: every engine (and file name) would refuse it, each with its
     # own error, some only after a round trip. JSON values are not checked: they travel as \u escapes.
     if not value.isascii():
@@ -146,7 +148,7 @@ def _check_unicode(value: str, backend: str, what: str) -> None:
             )
 
 
-def check_text(value: object, backend: str, what: str) -> str:
+def check_text(value: object, backend: str | None = None, what: str = "text") -> str:
     """Free text stored as text (message content, session names): a str that is valid Unicode."""
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be a str, not {type(value).__name__}", backend=backend)
@@ -154,7 +156,7 @@ def check_text(value: object, backend: str, what: str) -> str:
     return value
 
 
-def check_id(value: object, backend: str, what: str = "session_id") -> str:
+def check_id(value: object, backend: str | None = None, what: str = "session_id") -> str:
     """A non-empty str of at most 255 characters with no NUL byte, valid Unicode."""
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be a str, not {type(value).__name__}", backend=backend)
@@ -170,7 +172,7 @@ def check_id(value: object, backend: str, what: str = "session_id") -> str:
     return value
 
 
-def check_key(value: object, backend: str, what: str = "key") -> str:
+def check_key(value: object, backend: str | None = None, what: str = "key") -> str:
     """A state key or hash field: a non-empty str of at most 1024 characters with no NUL, valid Unicode."""
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be a str, not {type(value).__name__}", backend=backend)
@@ -184,14 +186,14 @@ def check_key(value: object, backend: str, what: str = "key") -> str:
     return value
 
 
-def check_ttl(value: object, backend: str) -> float:
+def check_ttl(value: object, backend: str | None = None) -> float:
     """A TTL in seconds: a positive, finite number."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise InvalidInputError(f"ttl must be a positive number of seconds, got {value!r}", backend=backend)
     return float(value)
 
 
-def check_limit(value: object, backend: str, what: str = "limit", *, allow_zero: bool = True) -> int:
+def check_limit(value: object, backend: str | None = None, what: str = "limit", *, allow_zero: bool = True) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(f"{what} must be an int, not {type(value).__name__}", backend=backend)
     if value < 0 or (value == 0 and not allow_zero):
@@ -199,7 +201,7 @@ def check_limit(value: object, backend: str, what: str = "limit", *, allow_zero:
     return value
 
 
-def check_ids(values: Sequence[str] | None, backend: str, what: str) -> list[str] | None:
+def check_ids(values: Sequence[str] | None, backend: str | None = None, what: str = "id") -> list[str] | None:
     if values is None:
         return None
     if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, Mapping, set, frozenset)):

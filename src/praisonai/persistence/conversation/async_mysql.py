@@ -9,7 +9,7 @@ Aliases: ``aiomysql``, ``mysql_async``.
 Test tier: server (MariaDB 10.11 on loopback; MySQL proper is not exercised).
 
 The schema, statements and control flow are those of the ``mysql`` store (one SQL
-layer, ``_sql.py``); only the runner differs. utf8mb4 end to end, FOUND_ROWS, strict
+layer: ``_sql_statements.py``, ``_sql_operations.py``); only the runner differs. utf8mb4 end to end, FOUND_ROWS, strict
 SQL mode, as there. The store connects on first use; the first call also creates the
 schema if needed.
 """
@@ -19,10 +19,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from .._loading import import_driver
-from ._mysql_common import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_tls, ssl_context
-from ._server import AsyncServerSqlConversationStore
-from ._sql import Step
+from ._mysql_driver import TLS_STATUS, MySqlHooks, check_tls, connect_arguments, ssl_context
+from ._server_runner import AsyncServerSqlConversationStore
+from ._sql_operations import Step
 from .config import AsyncMySqlConversationConfig
 
 __all__ = ["AsyncMySqlConversationStore"]
@@ -36,30 +35,23 @@ class AsyncMySqlConversationStore(MySqlHooks, AsyncServerSqlConversationStore):
 
     def __init__(self, config: AsyncMySqlConversationConfig) -> None:
         self.config = config
-        self._aiomysql = import_driver("aiomysql", backend=self.backend, extra="mysql")
-        self._pymysql = import_driver("pymysql", backend=self.backend, extra="mysql")
+        self._aiomysql = self._import_driver("aiomysql")
+        self._pymysql = self._import_driver("pymysql")
         self._use_mysql(config, self._pymysql.err)
         self._init_runner(config.pool_size)
 
     async def _connect(self) -> Any:
         config = self.config
         connection = await self._aiomysql.connect(
-            host=config.host,
-            port=config.port,
-            user=config.user,
             password="" if config.password is None else config.password.get_secret_value(),
             db=config.database,
-            charset="utf8mb4",
-            autocommit=True,
-            client_flag=self._pymysql.constants.CLIENT.FOUND_ROWS,
-            connect_timeout=config.connect_timeout,
-            init_command=SESSION_SETUP,
             ssl=ssl_context(config),
+            **connect_arguments(config, self._pymysql),
         )
         try:
             async with connection.cursor() as cursor:
                 await cursor.execute(TLS_STATUS)
-                check_tls(config, self.backend, await cursor.fetchone())
+                check_tls(config, await cursor.fetchone())
         except BaseException:
             connection.close()
             raise

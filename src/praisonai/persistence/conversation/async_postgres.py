@@ -8,7 +8,8 @@ Aliases: ``asyncpg``, ``postgres_async``.
 Test tier: server (PostgreSQL 15 on loopback).
 
 The schema, statements and control flow are those of the ``postgres`` store (one SQL
-layer, ``_sql.py``, rendered with ``$1`` placeholders); only the runner differs. The
+layer: ``_sql_statements.py``, ``_sql_operations.py``, rendered with ``$1`` placeholders); only the
+runner differs. The
 store connects on first use; the first call also creates the schema if needed.
 """
 
@@ -17,25 +18,22 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from .._loading import import_driver
-from ._postgres_common import integrity_violation, is_disconnect_sqlstate, postgres_address, postgres_operations
-from ._server import AsyncServerSqlConversationStore
-from ._sql import IntegrityViolation, Step
+from ._postgres_driver import PostgresHooks, integrity_violation, is_disconnect_sqlstate
+from ._server_runner import AsyncServerSqlConversationStore
+from ._sql_operations import IntegrityViolation, Step
 from .config import AsyncPostgresConversationConfig
 
 __all__ = ["AsyncPostgresConversationStore"]
 
 
-class AsyncPostgresConversationStore(AsyncServerSqlConversationStore):
+class AsyncPostgresConversationStore(PostgresHooks, AsyncServerSqlConversationStore):
     """Conversations in PostgreSQL through asyncpg; any number of tasks may share it."""
 
     backend = "async_postgres"
 
     def __init__(self, config: AsyncPostgresConversationConfig) -> None:
-        self.config = config
-        self._asyncpg = import_driver("asyncpg", backend=self.backend, extra="postgres")
-        self._ops = postgres_operations(config, "numeric", self.backend)
-        self._address = postgres_address(config)
+        self._use_postgres(config, "numeric")
+        self._asyncpg = self._import_driver("asyncpg")
         self._init_runner(config.pool_size)
 
     async def _connect(self) -> Any:
@@ -106,6 +104,3 @@ class AsyncPostgresConversationStore(AsyncServerSqlConversationStore):
         if isinstance(error, self._asyncpg.exceptions.PostgresError) and str(sqlstate).startswith("22"):
             return f"PostgreSQL refused a value: {error}"
         return None
-
-    def __repr__(self) -> str:
-        return f"AsyncPostgresConversationStore({self._address}, schema={self.config.schema_name!r})"

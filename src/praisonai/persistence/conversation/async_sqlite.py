@@ -7,8 +7,9 @@ URL forms: as ``sqlite`` (a plain path, ``sqlite:///relative.db``,
 Test tier: embedded (real SQLite files).
 
 The schema, statements and control flow are those of the ``sqlite`` store (one
-SQL layer, ``_sql.py``); only the runner differs. An ``asyncio.Lock`` keeps one
-transaction at a time on the connection, so any number of tasks may share a store.
+SQL layer: ``_sql_statements.py``, ``_sql_operations.py``); only the runner differs. An ``asyncio.Lock``
+keeps one transaction at a time on the connection, so any number of tasks may
+share a store.
 """
 
 from __future__ import annotations
@@ -16,18 +17,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._loading import import_driver
-from ..errors import StoreError
-from ._sql import (
-    SQLITE,
-    AsyncSqlConversationStore,
-    ConversationOperations,
-    ConversationStatements,
-    Operation,
-    Step,
-    drive_async,
-)
-from ._sqlite_common import classify_sqlite_error, prepare_path, sqlite_pragmas
+from .._sansio import drive_async
+from ..errors import StoreClosedError
+from ._sql_operations import Operation, Step
+from ._sql_store import AsyncSqlConversationStore
+from ._sqlite_connection import classify_sqlite_error, prepare_path, sqlite_operations, sqlite_pragmas
 from .config import AsyncSqliteConversationConfig
 
 if TYPE_CHECKING:
@@ -45,11 +39,10 @@ class AsyncSqliteConversationStore(AsyncSqlConversationStore):
 
     def __init__(self, config: AsyncSqliteConversationConfig) -> None:
         self.config = config
-        self._driver = import_driver("aiosqlite", backend=self.backend, extra="sqlite")
-        self._ops = ConversationOperations(ConversationStatements(SQLITE, config.table_prefix), self.backend)
+        self._driver = self._import_driver("aiosqlite")
+        self._ops = sqlite_operations(config)
         self._lock = asyncio.Lock()
         self._connection: aiosqlite.Connection | None = None
-        self._closed = False
 
     async def _connect(self) -> aiosqlite.Connection:
         # The connection is opened on first use: __init__ cannot await.
@@ -68,9 +61,8 @@ class AsyncSqliteConversationStore(AsyncSqlConversationStore):
 
     async def _run(self, operation: Operation[R], write: bool) -> R:
         async with self._lock:
-            if self._closed:
-                operation.close()
-                raise StoreError("the store is closed", backend=self.backend)
+            if self._closed:  # closed while this call waited for the lock
+                raise StoreClosedError("the store is closed")
             if self._connection is None:
                 self._connection = await self._connect()
             connection = self._connection
@@ -103,9 +95,10 @@ class AsyncSqliteConversationStore(AsyncSqlConversationStore):
     async def close(self) -> None:
         async with self._lock:
             self._closed = True
-            if self._connection is not None:
-                await self._connection.close()
-                self._connection = None
+            with self._translating:
+                if self._connection is not None:
+                    await self._connection.close()
+                    self._connection = None
 
     def __repr__(self) -> str:
         return f"AsyncSqliteConversationStore(path={self.config.path!r})"

@@ -53,9 +53,11 @@ from pathlib import Path
 from typing import Any
 
 from .._files import fsync_directory, write_all, write_atomically
+from .._guard import GuardedStore
 from .._values import check_id, check_ids, check_limit, load_json, load_optional_json
-from ..errors import AlreadyExistsError, NotFoundError, StoreError
-from ._sql import SQLITE, ConversationOperations, ConversationStatements, _timestamp
+from ..errors import AlreadyExistsError, NotFoundError, StoreClosedError, StoreError
+from ._sql_operations import ConversationOperations, timestamp
+from ._sql_statements import SQLITE, ConversationStatements
 from .base import ConversationMessage, ConversationSession, ConversationStore
 from .config import JsonConversationConfig
 
@@ -112,12 +114,11 @@ class _Index:
 class _DirectoryLock:
     """``flock`` on a lock file, with a timeout. Callers serialize their threads around it."""
 
-    def __init__(self, path: Path, timeout: float, backend: str) -> None:
+    def __init__(self, path: Path, timeout: float) -> None:
         if sys.platform == "win32":
-            raise StoreError("needs POSIX file locks (fcntl.flock), which Windows lacks", backend=backend)
+            raise StoreError("needs POSIX file locks (fcntl.flock), which Windows lacks")
         self.path = path
         self.timeout = timeout
-        self.backend = backend
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
 
     def acquire(self, exclusive: bool) -> None:
@@ -131,10 +132,7 @@ class _DirectoryLock:
             except BlockingIOError:
                 pass
             if time.monotonic() >= deadline:
-                raise StoreError(
-                    f"another process has held {self.path} for more than {self.timeout} s (lock_timeout)",
-                    backend=self.backend,
-                )
+                raise StoreError(f"another process has held {self.path} for more than {self.timeout} s (lock_timeout)")
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
 
@@ -145,7 +143,7 @@ class _DirectoryLock:
         os.close(self.fd)
 
 
-class JsonConversationStore(ConversationStore):
+class JsonConversationStore(GuardedStore, ConversationStore):
     """Conversations as JSON files in one directory, safe across threads and processes."""
 
     backend = "json"
@@ -154,33 +152,31 @@ class JsonConversationStore(ConversationStore):
         self.config = config or JsonConversationConfig()
         self._root = Path(self.config.path).expanduser()
         self._sessions = self._root / "sessions"
-        self._sessions.mkdir(parents=True, exist_ok=True)
         # The SQL stores' encoders: the same validation, and JSON text for state and metadata.
-        self._encoder = ConversationOperations(ConversationStatements(SQLITE, ""), self.backend)
+        self._encoder = ConversationOperations(ConversationStatements(SQLITE, ""))
         self._thread_lock = threading.Lock()
         self._indexes: OrderedDict[str, _Index] = OrderedDict()
-        self._file_lock: _DirectoryLock | None = _DirectoryLock(
-            self._root / ".lock", self.config.lock_timeout, self.backend
-        )
-        try:
-            with self._locked(exclusive=True):
-                self._check_format()
-                # Writers hold the exclusive lock, so any temporary file now is a dead writer's.
-                for leftover in self._sessions.glob(".tmp-*"):
-                    leftover.unlink(missing_ok=True)
-        except BaseException:
-            self._file_lock.close()
-            self._file_lock = None
-            raise
+        with self._translating:
+            self._sessions.mkdir(parents=True, exist_ok=True)
+            self._file_lock = _DirectoryLock(self._root / ".lock", self.config.lock_timeout)
+            try:
+                with self._locked(exclusive=True):
+                    self._check_format()
+                    # Writers hold the exclusive lock, so any temporary file now is a dead writer's.
+                    for leftover in self._sessions.glob(".tmp-*"):
+                        leftover.unlink(missing_ok=True)
+            except BaseException:
+                self._file_lock.close()
+                raise
 
     # -- files --------------------------------------------------------------------
 
     @contextlib.contextmanager
     def _locked(self, exclusive: bool) -> Iterator[None]:
         with self._thread_lock:
+            if self._closed:  # closed while this call waited for the lock
+                raise StoreClosedError("the store is closed")
             lock = self._file_lock
-            if lock is None:
-                raise StoreError("the store is closed", backend=self.backend)
             lock.acquire(exclusive)
             try:
                 yield
@@ -195,14 +191,13 @@ class JsonConversationStore(ConversationStore):
             self._write_file(path, _encode(FORMAT).encode("ascii"))
             return
         except ValueError as error:
-            raise StoreError(f"{path} is not a JSON file: {error}", backend=self.backend) from error
+            raise StoreError(f"{path} is not a JSON file: {error}") from error
         if not isinstance(found, dict) or found.get("format") != FORMAT["format"]:
-            raise StoreError(f"{self._root} is not a conversation store directory ({path})", backend=self.backend)
+            raise StoreError(f"{self._root} is not a conversation store directory ({path})")
         if found.get("version") != FORMAT["version"]:
             raise StoreError(
                 f"{self._root} holds format version {found.get('version')!r}; this release reads version "
-                f"{FORMAT['version']}",
-                backend=self.backend,
+                f"{FORMAT['version']}"
             )
 
     def _fsync_directory(self, directory: Path) -> None:
@@ -228,9 +223,9 @@ class JsonConversationStore(ConversationStore):
         try:
             record = load_json(data)
         except ValueError as error:
-            raise StoreError(f"session file {path} is corrupt: {error}", backend=self.backend) from error
+            raise StoreError(f"session file {path} is corrupt: {error}") from error
         if not isinstance(record, dict) or record.get("session_id") != session_id:
-            raise StoreError(f"session file {path} does not hold session {session_id!r}", backend=self.backend)
+            raise StoreError(f"session file {path} does not hold session {session_id!r}")
         return record
 
     def _save_session(self, record: dict[str, Any], *, create: bool = False) -> None:
@@ -258,13 +253,13 @@ class JsonConversationStore(ConversationStore):
             header = load_json(data[:header_end])
             file_id = header["file_id"]
         except (ValueError, KeyError, TypeError) as error:
-            raise StoreError(f"message file {path} has no valid header line", backend=self.backend) from error
+            raise StoreError(f"message file {path} has no valid header line") from error
         records = []
         for number, line in enumerate(data[header_end:end].splitlines(), 2):
             try:
                 records.append(load_json(line))
             except ValueError as error:
-                raise StoreError(f"message file {path} is corrupt (line {number})", backend=self.backend) from error
+                raise StoreError(f"message file {path} is corrupt (line {number})") from error
         return file_id, records, end
 
     @staticmethod
@@ -359,54 +354,58 @@ class JsonConversationStore(ConversationStore):
     # -- sessions -----------------------------------------------------------------
 
     def create_session(self, session: ConversationSession) -> ConversationSession:
-        row = self._encoder.session_row(session)
-        text = _json_object(_SESSION_KEYS, row).encode("ascii")
-        session_id = row[0]
-        with self._locked(exclusive=True):
-            path = self._session_path(session_id)
-            if path.exists():
-                raise AlreadyExistsError(f"session {session_id!r} already exists", backend=self.backend)
-            # Messages left by a delete_session that died between its two unlinks belong to no one.
-            self._messages_path(session_id).unlink(missing_ok=True)
-            self._indexes.pop(session_id, None)
-            try:
-                self._write_file(path, text, create=True)
-            except FileExistsError:
-                raise AlreadyExistsError(f"session {session_id!r} already exists", backend=self.backend) from None
-        return session
+        with self._guard:
+            row = self._encoder.session_row(session)
+            text = _json_object(_SESSION_KEYS, row).encode("ascii")
+            session_id = row[0]
+            with self._locked(exclusive=True):
+                path = self._session_path(session_id)
+                if path.exists():
+                    raise AlreadyExistsError(f"session {session_id!r} already exists")
+                # Messages left by a delete_session that died between its two unlinks belong to no one.
+                self._messages_path(session_id).unlink(missing_ok=True)
+                self._indexes.pop(session_id, None)
+                try:
+                    self._write_file(path, text, create=True)
+                except FileExistsError:
+                    raise AlreadyExistsError(f"session {session_id!r} already exists") from None
+            return session
 
     def get_session(self, session_id: str) -> ConversationSession | None:
-        check_id(session_id, self.backend)
-        with self._locked(exclusive=False):
-            record = self._read_session(session_id)
-        return None if record is None else _session_from_record(record)
+        with self._guard:
+            check_id(session_id)
+            with self._locked(exclusive=False):
+                record = self._read_session(session_id)
+            return None if record is None else _session_from_record(record)
 
     def update_session(self, session: ConversationSession) -> ConversationSession:
-        row = self._encoder.session_row(session)
-        now = time.time()
-        with self._locked(exclusive=True):
-            stored = self._read_session(row[0])
-            if stored is None:
-                raise NotFoundError(f"session {row[0]!r} does not exist", backend=self.backend)
-            self._save_session(self._merged(stored, row, now))
-        session.updated_at = now
-        return session
+        with self._guard:
+            row = self._encoder.session_row(session)
+            now = time.time()
+            with self._locked(exclusive=True):
+                stored = self._read_session(row[0])
+                if stored is None:
+                    raise NotFoundError(f"session {row[0]!r} does not exist")
+                self._save_session(self._merged(stored, row, now))
+            session.updated_at = now
+            return session
 
     def upsert_session(self, session: ConversationSession) -> ConversationSession:
-        row = self._encoder.session_row(session)
-        with self._locked(exclusive=True):
-            stored = self._read_session(row[0])
-            if stored is None:
-                self._messages_path(row[0]).unlink(missing_ok=True)
-                self._indexes.pop(row[0], None)
-                record = dict(zip(_SESSION_KEYS, row, strict=True))
-                for key in ("state", "metadata"):
-                    record[key] = load_optional_json(record[key])
-                self._save_session(record, create=True)
-            else:
-                record = self._merged(stored, row, time.time())
-                self._save_session(record)
-        return _session_from_record(record)
+        with self._guard:
+            row = self._encoder.session_row(session)
+            with self._locked(exclusive=True):
+                stored = self._read_session(row[0])
+                if stored is None:
+                    self._messages_path(row[0]).unlink(missing_ok=True)
+                    self._indexes.pop(row[0], None)
+                    record = dict(zip(_SESSION_KEYS, row, strict=True))
+                    for key in ("state", "metadata"):
+                        record[key] = load_optional_json(record[key])
+                    self._save_session(record, create=True)
+                else:
+                    record = self._merged(stored, row, time.time())
+                    self._save_session(record)
+            return _session_from_record(record)
 
     @staticmethod
     def _merged(stored: dict[str, Any], row: Sequence[Any], now: float) -> dict[str, Any]:
@@ -422,82 +421,83 @@ class JsonConversationStore(ConversationStore):
         }
 
     def delete_session(self, session_id: str) -> bool:
-        check_id(session_id, self.backend)
-        with self._locked(exclusive=True):
-            path = self._session_path(session_id)
-            try:
-                path.unlink()  # the commit point: without its session file, the messages are garbage
-            except FileNotFoundError:
-                return False
-            self._messages_path(session_id).unlink(missing_ok=True)
-            self._indexes.pop(session_id, None)
-            self._fsync_directory(self._sessions)
-        return True
+        with self._guard:
+            check_id(session_id)
+            with self._locked(exclusive=True):
+                path = self._session_path(session_id)
+                try:
+                    path.unlink()  # the commit point: without its session file, the messages are garbage
+                except FileNotFoundError:
+                    return False
+                self._messages_path(session_id).unlink(missing_ok=True)
+                self._indexes.pop(session_id, None)
+                self._fsync_directory(self._sessions)
+            return True
 
     def list_sessions(
         self, user_id: str | None = None, agent_id: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[ConversationSession]:
-        b = self.backend
-        for value, what in ((user_id, "user_id"), (agent_id, "agent_id")):
-            if value is not None:
-                check_id(value, b, what)
-        check_limit(limit, b, "limit")
-        check_limit(offset, b, "offset")
-        if limit == 0:
-            return []
-        records = []
-        with self._locked(exclusive=False):
-            for path in self._sessions.glob("*.json"):
-                try:
-                    record = load_json(path.read_bytes())
-                except FileNotFoundError:
-                    continue
-                except ValueError as error:
-                    raise StoreError(f"session file {path} is corrupt: {error}", backend=b) from error
-                if (user_id is None or record["user_id"] == user_id) and (
-                    agent_id is None or record["agent_id"] == agent_id
-                ):
-                    records.append(record)
-        records.sort(key=lambda record: record["session_id"])
-        records.sort(key=lambda record: record["updated_at"], reverse=True)
-        return [_session_from_record(record) for record in records[offset : offset + limit]]
+        with self._guard:
+            for value, what in ((user_id, "user_id"), (agent_id, "agent_id")):
+                if value is not None:
+                    check_id(value, what=what)
+            check_limit(limit, what="limit")
+            check_limit(offset, what="offset")
+            if limit == 0:
+                return []
+            records = []
+            with self._locked(exclusive=False):
+                for path in self._sessions.glob("*.json"):
+                    try:
+                        record = load_json(path.read_bytes())
+                    except FileNotFoundError:
+                        continue
+                    except ValueError as error:
+                        raise StoreError(f"session file {path} is corrupt: {error}") from error
+                    if (user_id is None or record["user_id"] == user_id) and (
+                        agent_id is None or record["agent_id"] == agent_id
+                    ):
+                        records.append(record)
+            records.sort(key=lambda record: record["session_id"])
+            records.sort(key=lambda record: record["updated_at"], reverse=True)
+            return [_session_from_record(record) for record in records[offset : offset + limit]]
 
     # -- messages -----------------------------------------------------------------
 
     def add_message(self, session_id: str, message: ConversationMessage) -> ConversationMessage:
-        check_id(session_id, self.backend)
-        row = self._encoder.message_row(session_id, message)
-        self._write_messages(session_id, [row], _json_object(_MESSAGE_KEYS, row))
-        return message
+        with self._guard:
+            check_id(session_id)
+            row = self._encoder.message_row(session_id, message)
+            self._write_messages(session_id, [row], _json_object(_MESSAGE_KEYS, row))
+            return message
 
     def add_messages(self, session_id: str, messages: Iterable[ConversationMessage]) -> list[ConversationMessage]:
-        check_id(session_id, self.backend)
-        batch = list(messages)
-        rows = [self._encoder.message_row(session_id, message) for message in batch]
-        if not rows:
+        with self._guard:
+            check_id(session_id)
+            batch = list(messages)
+            rows = [self._encoder.message_row(session_id, message) for message in batch]
+            if not rows:
+                return batch
+            if len({row[0] for row in rows}) < len(rows):
+                raise AlreadyExistsError(
+                    f"a message id appears twice in this batch for session {session_id!r}; none was stored"
+                )
+            # One line for the whole batch: a crash stores all of it or none.
+            line = "[" + ",".join(_json_object(_MESSAGE_KEYS, row) for row in rows) + "]"
+            self._write_messages(session_id, rows, line)
             return batch
-        if len({row[0] for row in rows}) < len(rows):
-            raise AlreadyExistsError(
-                f"a message id appears twice in this batch for session {session_id!r}; none was stored",
-                backend=self.backend,
-            )
-        # One line for the whole batch: a crash stores all of it or none.
-        line = "[" + ",".join(_json_object(_MESSAGE_KEYS, row) for row in rows) + "]"
-        self._write_messages(session_id, rows, line)
-        return batch
 
     def _write_messages(self, session_id: str, rows: list[tuple[Any, ...]], line: str) -> None:
         with self._locked(exclusive=True):
             stored = self._read_session(session_id)
             if stored is None:
-                raise NotFoundError(f"session {session_id!r} does not exist", backend=self.backend)
+                raise NotFoundError(f"session {session_id!r} does not exist")
             index = self._index(session_id)
             clash = [row[0] for row in rows if row[0] in index.ids]
             if clash:
                 what = "message" if len(rows) == 1 else "a message id of this batch"
                 raise AlreadyExistsError(
-                    f"{what} {clash[0]!r} already exists in session {session_id!r}; none was stored",
-                    backend=self.backend,
+                    f"{what} {clash[0]!r} already exists in session {session_id!r}; none was stored"
                 )
             new_file_id, end = self._append(session_id, line)
             if new_file_id is not None:
@@ -510,58 +510,58 @@ class JsonConversationStore(ConversationStore):
     def get_messages(
         self, session_id: str, limit: int | None = None, before: float | None = None, after: float | None = None
     ) -> list[ConversationMessage]:
-        b = self.backend
-        check_id(session_id, b)
-        if before is not None:
-            before = _timestamp(before, b, "before")
-        if after is not None:
-            after = _timestamp(after, b, "after")
-        if limit is not None:
-            check_limit(limit, b, "limit")
-            if limit == 0:
-                return []
-        with self._locked(exclusive=False):
-            if not self._session_path(session_id).exists():
-                return []
-            _, records, _ = self._read_lines(self._messages_path(session_id))
-        messages = [
-            record
-            for record in self._flatten(records)
-            if (before is None or record["created_at"] < before) and (after is None or record["created_at"] > after)
-        ]
-        messages.sort(key=lambda record: record["created_at"])  # stable: equal times keep file order
-        if limit is not None:
-            messages = messages[-limit:]
-        return [_message_from_record(record) for record in messages]
+        with self._guard:
+            check_id(session_id)
+            if before is not None:
+                before = timestamp(before, "before")
+            if after is not None:
+                after = timestamp(after, "after")
+            if limit is not None:
+                check_limit(limit, what="limit")
+                if limit == 0:
+                    return []
+            with self._locked(exclusive=False):
+                if not self._session_path(session_id).exists():
+                    return []
+                _, records, _ = self._read_lines(self._messages_path(session_id))
+            messages = [
+                record
+                for record in self._flatten(records)
+                if (before is None or record["created_at"] < before) and (after is None or record["created_at"] > after)
+            ]
+            messages.sort(key=lambda record: record["created_at"])  # stable: equal times keep file order
+            if limit is not None:
+                messages = messages[-limit:]
+            return [_message_from_record(record) for record in messages]
 
     def delete_messages(self, session_id: str, message_ids: Sequence[str] | None = None) -> int:
-        b = self.backend
-        check_id(session_id, b)
-        ids = check_ids(message_ids, b, "message id")
-        if ids is not None and not ids:
-            return 0
-        doomed = None if ids is None else set(ids)
-        with self._locked(exclusive=True):
-            path = self._messages_path(session_id)
-            if not self._session_path(session_id).exists():
+        with self._guard:
+            check_id(session_id)
+            ids = check_ids(message_ids, what="message id")
+            if ids is not None and not ids:
                 return 0
-            _, records, _ = self._read_lines(path)
-            messages = list(self._flatten(records))
-            kept = [m for m in messages if doomed is not None and m["id"] not in doomed]
-            removed = len(messages) - len(kept)
-            if removed:
-                lines = [self._header(uuid.uuid4().hex)] + [_encode(message) for message in kept]
-                self._write_file(path, ("\n".join(lines) + "\n").encode("ascii"))
-                self._indexes.pop(session_id, None)
-        return removed
+            doomed = None if ids is None else set(ids)
+            with self._locked(exclusive=True):
+                path = self._messages_path(session_id)
+                if not self._session_path(session_id).exists():
+                    return 0
+                _, records, _ = self._read_lines(path)
+                messages = list(self._flatten(records))
+                kept = [m for m in messages if doomed is not None and m["id"] not in doomed]
+                removed = len(messages) - len(kept)
+                if removed:
+                    lines = [self._header(uuid.uuid4().hex)] + [_encode(message) for message in kept]
+                    self._write_file(path, ("\n".join(lines) + "\n").encode("ascii"))
+                    self._indexes.pop(session_id, None)
+            return removed
 
     # -- lifecycle ----------------------------------------------------------------
 
     def close(self) -> None:
-        with self._thread_lock:
-            if self._file_lock is not None:
+        with self._thread_lock, self._translating:
+            if not self._closed:
+                self._closed = True
                 self._file_lock.close()
-                self._file_lock = None
                 self._indexes.clear()
 
     def __repr__(self) -> str:

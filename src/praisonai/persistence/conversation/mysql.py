@@ -12,17 +12,16 @@ utf8mb4 end to end: the connection, the tables and every text column, so emoji a
 other 4-byte characters round-trip. Ids are compared byte for byte (a NO PAD binary
 collation where the server has one). Connections use the FOUND_ROWS flag: an UPDATE
 reports the rows it matched, not only those it changed. Schema and statements are the
-``async_mysql`` store's too (``_sql.py``).
+``async_mysql`` store's too (``_sql_statements.py``, ``_sql_operations.py``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._loading import import_driver
-from ._mysql_common import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_tls, ssl_context
-from ._server import ServerSqlConversationStore
-from ._sql import Step
+from ._mysql_driver import TLS_STATUS, MySqlHooks, check_tls, connect_arguments, ssl_context
+from ._server_runner import ServerSqlConversationStore
+from ._sql_operations import Step
 from .config import MySqlConversationConfig
 
 __all__ = ["MySqlConversationStore"]
@@ -35,7 +34,7 @@ class MySqlConversationStore(MySqlHooks, ServerSqlConversationStore):
 
     def __init__(self, config: MySqlConversationConfig) -> None:
         self.config = config
-        self._pymysql = import_driver("pymysql", backend=self.backend, extra="mysql")
+        self._pymysql = self._import_driver("pymysql")
         self._use_mysql(config, self._pymysql.err)
         self._open(config.pool_size)
 
@@ -47,22 +46,15 @@ class MySqlConversationStore(MySqlHooks, ServerSqlConversationStore):
         elif config.ssl_mode != "preferred":
             options["ssl"] = ssl_context(config)
         connection = self._pymysql.connect(
-            host=config.host,
-            port=config.port,
-            user=config.user,
             password=None if config.password is None else config.password.get_secret_value(),
             database=config.database,
-            charset="utf8mb4",
-            autocommit=True,
-            client_flag=self._pymysql.constants.CLIENT.FOUND_ROWS,
-            connect_timeout=config.connect_timeout,
-            init_command=SESSION_SETUP,
+            **connect_arguments(config, self._pymysql),
             **options,
         )
         try:
             with connection.cursor() as cursor:
                 cursor.execute(TLS_STATUS)
-                check_tls(config, self.backend, cursor.fetchone())
+                check_tls(config, cursor.fetchone())
         except BaseException:
             connection.close()
             raise

@@ -11,17 +11,17 @@ Test tier: server (PostgreSQL 15 on loopback; CockroachDB, Neon and Xata are not
 
 Tables live in ``schema_name`` (created if missing) as ``<table_prefix>sessions`` and
 ``<table_prefix>messages``; schema and statements are the ``async_postgres`` store's too
-(``_sql.py``). Writes are transactions; after a server restart the next call reconnects.
+(``_sql_statements.py``, ``_sql_operations.py``). Writes are transactions; after a server restart the
+next call reconnects.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._loading import import_driver
-from ._postgres_common import integrity_violation, is_disconnect_sqlstate, postgres_address, postgres_operations
-from ._server import ServerSqlConversationStore
-from ._sql import IntegrityViolation, Step
+from ._postgres_driver import PostgresHooks, integrity_violation, is_disconnect_sqlstate
+from ._server_runner import ServerSqlConversationStore
+from ._sql_operations import IntegrityViolation, Step
 from .config import PostgresConversationConfig
 
 __all__ = ["PostgresConversationStore"]
@@ -42,16 +42,14 @@ class _Connection:
         self.cursor = cursor
 
 
-class PostgresConversationStore(ServerSqlConversationStore):
+class PostgresConversationStore(PostgresHooks, ServerSqlConversationStore):
     """Conversations in PostgreSQL through psycopg 3; safe to share between threads."""
 
     backend = "postgres"
 
     def __init__(self, config: PostgresConversationConfig) -> None:
-        self.config = config
-        self._psycopg = import_driver("psycopg", backend=self.backend, extra="postgres")
-        self._ops = postgres_operations(config, "format", self.backend)
-        self._address = postgres_address(config)
+        self._use_postgres(config, "format")
+        self._psycopg = self._import_driver("psycopg")
         self._open(config.pool_size)
 
     def _connect(self) -> Any:
@@ -112,6 +110,3 @@ class PostgresConversationStore(ServerSqlConversationStore):
         if isinstance(error, self._psycopg.DataError):
             return f"PostgreSQL refused a value: {error}"
         return None
-
-    def __repr__(self) -> str:
-        return f"PostgresConversationStore({self._address}, schema={self.config.schema_name!r})"

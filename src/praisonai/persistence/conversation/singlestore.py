@@ -8,21 +8,20 @@ URL forms: ``singlestoredb://user:password@host:3306/database``, ``singlestore:/
 (``http://``, ``https://``) is not supported: it has no transactions.
 Test tier: emulator: MariaDB 10.11 on loopback stands in for SingleStore. What that covers:
 the driver, the connection settings, every statement (the ``mysql`` store's: one SQL layer,
-``_sql.py``) and the control flow. What it does not: SingleStore itself, and its own table
-layout. On SingleStore
-(detected by ``@@memsql_version``) the tables have no foreign keys and the messages table
-is sharded by session (``SHARD KEY (session_id)``, the row number an AUTO_INCREMENT key
-rather than the primary key); that DDL has not run on a SingleStore server here.
+``_sql_statements.py``, ``_sql_operations.py``) and the control flow. What it does not: SingleStore
+itself, and its own table layout. On SingleStore (detected by ``@@memsql_version``) the tables
+have no foreign keys and the messages table is sharded by session (``SHARD KEY (session_id)``,
+the row number an AUTO_INCREMENT key rather than the primary key); that DDL has not run on a
+SingleStore server here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._loading import import_driver
-from ._mysql_common import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_tls
-from ._server import ServerSqlConversationStore
-from ._sql import Step
+from ._mysql_driver import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_tls
+from ._server_runner import ServerSqlConversationStore
+from ._sql_operations import Step
 from .config import SingleStoreConversationConfig
 
 __all__ = ["SingleStoreConversationStore"]
@@ -35,8 +34,8 @@ class SingleStoreConversationStore(MySqlHooks, ServerSqlConversationStore):
 
     def __init__(self, config: SingleStoreConversationConfig) -> None:
         self.config = config
-        self._s2 = import_driver("singlestoredb", backend=self.backend, extra="singlestore")
-        self._use_mysql(config, import_driver("singlestoredb.exceptions", backend=self.backend, extra="singlestore"))
+        self._s2 = self._import_driver("singlestoredb")
+        self._use_mysql(config, self._import_driver("singlestoredb.exceptions"))
         self._open(config.pool_size)
 
     def _connect(self) -> Any:
@@ -65,7 +64,7 @@ class SingleStoreConversationStore(MySqlHooks, ServerSqlConversationStore):
                 if not self._is_singlestore(cursor):
                     cursor.execute(SESSION_SETUP)  # SingleStore's sql_mode has values of its own
                 cursor.execute(TLS_STATUS)
-                check_tls(config, self.backend, cursor.fetchone())
+                check_tls(config, cursor.fetchone())
         except BaseException:
             connection.close()
             raise

@@ -9,85 +9,57 @@ Test tier: embedded (real SQLite files).
 WAL journal, ``synchronous=FULL`` (each write durable when it returns), one
 connection shared by all threads behind a lock, and ``BEGIN IMMEDIATE`` write
 transactions so that several processes on one file wait for each other
-(``busy_timeout``) instead of failing.
+(``busy_timeout``) instead of failing. The statements and control flow are
+``_sql_statements.py``'s and ``_sql_operations.py``'s, shared with ``async_sqlite`` and ``turso``.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from typing import Any, TypeVar
+from typing import Any
 
-from ..errors import StoreError
-from ._sql import SQLITE, ConversationOperations, ConversationStatements, Operation, SqlConversationStore, Step, drive
-from ._sqlite_common import classify_sqlite_error, prepare_path, sqlite_pragmas
+from ._sql_operations import Step
+from ._sql_store import SqlConversationStore
+from ._sqlite_connection import LockedConnectionRunner, fetch, prepare_path, sqlite_operations, sqlite_pragmas
 from .config import SqliteConversationConfig
 
 __all__ = ["SqliteConversationStore"]
 
-R = TypeVar("R")
 
-
-class SqliteConversationStore(SqlConversationStore):
+class SqliteConversationStore(LockedConnectionRunner, SqlConversationStore):
     """Conversations in one SQLite file, safe from many threads and processes."""
 
     backend = "sqlite"
 
     def __init__(self, config: SqliteConversationConfig) -> None:
         self.config = config
-        self._ops = ConversationOperations(ConversationStatements(SQLITE, config.table_prefix), self.backend)
+        self._ops = sqlite_operations(config)
         self._lock = threading.Lock()
-        self._connection: sqlite3.Connection | None = sqlite3.connect(
-            prepare_path(config),
-            isolation_level=None,
-            check_same_thread=False,
-            timeout=config.busy_timeout,
-        )
-        for pragma in sqlite_pragmas(config):
-            self._connection.execute(pragma)
-        self._run(self._create_schema(), write=True)
-
-    def _create_schema(self) -> Operation[None]:
-        for statement in self._ops.sql.schema:
-            yield Step(statement)
+        with self._translating:
+            self._connection = sqlite3.connect(
+                prepare_path(config),
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=config.busy_timeout,
+            )
+            try:
+                for pragma in sqlite_pragmas(config):
+                    self._connection.execute(pragma)
+                self._run(self._ops.create_schema(), write=True)
+            except BaseException:
+                self._connection.close()
+                raise
 
     def _execute(self, step: Step) -> Any:
         connection = self._connection
-        assert connection is not None
         if step.many:
-            cursor = connection.executemany(step.sql, step.params)
-        else:
-            cursor = connection.execute(step.sql, step.params)
-        if step.fetch == "all":
-            return cursor.fetchall()
-        if step.fetch == "one":
-            return cursor.fetchone()
-        if step.fetch == "rowcount":
-            return cursor.rowcount
-        return None
-
-    def _run(self, operation: Operation[R], write: bool) -> R:
-        with self._lock:
-            connection = self._connection
-            if connection is None:
-                operation.close()
-                raise StoreError("the store is closed", backend=self.backend)
-            if not write:
-                return drive(operation, self._execute, classify_sqlite_error)
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                result = drive(operation, self._execute, classify_sqlite_error)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-            return result
+            return fetch(connection.executemany(step.sql, step.params), step)
+        return fetch(connection.execute(step.sql, step.params), step)
 
     def close(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+        with self._translating:
+            self._close_connection()
 
     def __repr__(self) -> str:
         return f"SqliteConversationStore(path={self.config.path!r})"

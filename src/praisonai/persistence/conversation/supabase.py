@@ -9,7 +9,7 @@ Test tier: fake. The tests run the real client against an HTTP stand-in of Postg
 (``tests/support/postgrest_standin.py``) that executes the requests on the real
 PostgreSQL 15; neither Supabase nor PostgREST itself is exercised.
 
-The tables are those of the ``postgres`` store (same DDL, from ``_sql.py``); PostgREST
+The tables are those of the ``postgres`` store (same DDL, from ``_sql_statements.py``); PostgREST
 cannot create them, so create them once, in the SQL editor or a migration, from
 :meth:`SupabaseConversationStore.schema_sql` (or by pointing the ``postgres`` store at the
 project's database once). Then expose the schema to the API if it is not ``public``.
@@ -28,25 +28,26 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .._loading import import_driver
+from .._guard import GuardedStore
 from .._values import check_id, check_ids, check_limit
-from ..errors import AlreadyExistsError, BackendUnavailableError, InvalidInputError, NotFoundError, StoreError
-from ..url import mask_secrets_in_text
-from ._sql import (
-    _MESSAGE_COLUMNS,
-    _SESSION_COLUMNS,
-    POSTGRES,
-    ConversationOperations,
-    ConversationStatements,
-    _timestamp,
+from ..errors import (
+    AlreadyExistsError,
+    BackendUnavailableError,
+    InvalidInputError,
+    NotFoundError,
+    StoreClosedError,
+    StoreError,
 )
+from ..url import mask_secrets_in_text
+from ._sql_operations import ConversationOperations, timestamp
+from ._sql_statements import MESSAGE_COLUMNS, POSTGRES, SESSION_COLUMNS, ConversationStatements
 from .base import ConversationMessage, ConversationSession, ConversationStore
 from .config import SupabaseConversationConfig
 
 __all__ = ["SupabaseConversationStore"]
 
-_SESSION_SELECT = ",".join(_SESSION_COLUMNS)
-_MESSAGE_SELECT = ",".join(_MESSAGE_COLUMNS)
+_SESSION_SELECT = ",".join(SESSION_COLUMNS)
+_MESSAGE_SELECT = ",".join(MESSAGE_COLUMNS)
 _UPDATABLE = ("user_id", "agent_id", "name", "state", "metadata")
 # PostgREST filters travel in the URL; deletes by id go in chunks that keep it short.
 _URL_BUDGET = 4000
@@ -54,19 +55,19 @@ _URL_BUDGET = 4000
 _UNAVAILABLE_CODES = frozenset({"PGRST000", "PGRST001", "PGRST002", "PGRST003", "502", "503", "504", "520"})
 
 
-class SupabaseConversationStore(ConversationStore):
+class SupabaseConversationStore(GuardedStore, ConversationStore):
     """Conversations in a Supabase project's tables, through PostgREST; safe to share between threads."""
 
     backend = "supabase"
 
     def __init__(self, config: SupabaseConversationConfig) -> None:
         self.config = config
-        supabase = import_driver("supabase", backend=self.backend, extra="supabase")
-        httpx = import_driver("httpx", backend=self.backend, extra="supabase")
-        self._postgrest = import_driver("postgrest", backend=self.backend, extra="supabase")
+        supabase = self._import_driver("supabase")
+        httpx = self._import_driver("httpx")
+        self._postgrest = self._import_driver("postgrest")
         self._httpx = httpx
         statements = ConversationStatements(POSTGRES, config.table_prefix, config.schema_name)
-        self._ops = ConversationOperations(statements, self.backend)
+        self._ops = ConversationOperations(statements)
         self._sessions = f"{config.table_prefix}sessions"
         self._messages = f"{config.table_prefix}messages"
         self._http = httpx.Client(timeout=config.timeout, follow_redirects=True)
@@ -77,8 +78,8 @@ class SupabaseConversationStore(ConversationStore):
             auto_refresh_token=False,
             persist_session=False,
         )
-        self._client = supabase.create_client(config.project_url, config.api_key.get_secret_value(), options)
-        self._closed = False
+        with self._translating:
+            self._client = supabase.create_client(config.project_url, config.api_key.get_secret_value(), options)
         self._lock = threading.Lock()
 
     @classmethod
@@ -90,51 +91,47 @@ class SupabaseConversationStore(ConversationStore):
     # -- plumbing -------------------------------------------------------------------
 
     def _table(self, name: str) -> Any:
-        if self._closed:
-            raise StoreError("the store is closed", backend=self.backend)
+        if self._closed:  # closed by another thread since this call's guard let it in
+            raise StoreClosedError("the store is closed")
         return self._client.table(name)
 
-    def _execute(self, request: Any) -> Any:
-        try:
-            return request.execute()
-        except self._httpx.TransportError as error:  # connect, read, write errors and timeouts
-            raise BackendUnavailableError(
-                f"the REST API of {self.config.project_url} cannot be reached ({type(error).__name__}: "
-                f"{mask_secrets_in_text(str(error))})",
-                backend=self.backend,
-            ) from error
-        except self._postgrest.APIError as error:
-            raise self._translate(error) from error
+    @staticmethod
+    def _execute(request: Any) -> Any:
+        return request.execute()
 
-    def _translate(self, error: Any) -> Exception:
-        code = str(error.code or "")
+    def _translate_error(self, error: Exception) -> Exception | None:
+        if isinstance(error, self._httpx.TransportError):  # connect, read, write errors and timeouts
+            return BackendUnavailableError(
+                f"the REST API of {self.config.project_url} cannot be reached ({type(error).__name__}: "
+                f"{mask_secrets_in_text(str(error))})"
+            )
+        if not isinstance(error, self._postgrest.APIError):
+            return None
+        code = self._code(error)
         message = mask_secrets_in_text(f"{code}: {error.message}")
         if code in _UNAVAILABLE_CODES:
-            return BackendUnavailableError(
-                f"the REST API of {self.config.project_url} failed ({message})", backend=self.backend
-            )
+            return BackendUnavailableError(f"the REST API of {self.config.project_url} failed ({message})")
         if code.startswith("22"):  # a data exception: a NUL character in text, ...
-            return InvalidInputError(f"PostgreSQL refused a value ({message})", backend=self.backend)
-        return StoreError(f"the REST API refused the request ({message})", backend=self.backend)
+            return InvalidInputError(f"PostgreSQL refused a value ({message})")
+        return StoreError(f"the REST API refused the request ({message})")
 
     @staticmethod
-    def _code(error: BaseException) -> str:
-        cause = error.__cause__
-        return str(getattr(cause, "code", "") or "")
+    def _code(error: Any) -> str:
+        return str(getattr(error, "code", "") or "")
 
     def _session_fields(self, session: ConversationSession) -> dict[str, Any]:
-        return dict(zip(_SESSION_COLUMNS, self._ops.session_row(session), strict=False))
+        return dict(zip(SESSION_COLUMNS, self._ops.session_row(session), strict=False))
 
     def _message_fields(self, session_id: str, message: ConversationMessage) -> dict[str, Any]:
-        return dict(zip(_MESSAGE_COLUMNS, self._ops.message_row(session_id, message), strict=False))
+        return dict(zip(MESSAGE_COLUMNS, self._ops.message_row(session_id, message), strict=False))
 
     @staticmethod
     def _session(row: dict[str, Any]) -> ConversationSession:
-        return ConversationOperations.session_from_row([row[column] for column in _SESSION_COLUMNS])
+        return ConversationOperations.session_from_row([row[column] for column in SESSION_COLUMNS])
 
     @staticmethod
     def _message(row: dict[str, Any]) -> ConversationMessage:
-        return ConversationOperations.message_from_row([row[column] for column in _MESSAGE_COLUMNS])
+        return ConversationOperations.message_from_row([row[column] for column in MESSAGE_COLUMNS])
 
     def _returning(self) -> Any:
         return self._postgrest.types.ReturnMethod
@@ -142,80 +139,83 @@ class SupabaseConversationStore(ConversationStore):
     # -- sessions -------------------------------------------------------------------
 
     def create_session(self, session: ConversationSession) -> ConversationSession:
-        fields = self._session_fields(session)
-        try:
-            self._execute(self._table(self._sessions).insert(fields, returning=self._returning().minimal))
-        except StoreError as error:
-            if self._code(error) == "23505":
-                raise AlreadyExistsError(
-                    f"session {session.session_id!r} already exists", backend=self.backend
-                ) from error
-            raise
-        return session
+        with self._guard:
+            fields = self._session_fields(session)
+            try:
+                self._execute(self._table(self._sessions).insert(fields, returning=self._returning().minimal))
+            except self._postgrest.APIError as error:
+                if self._code(error) == "23505":
+                    raise AlreadyExistsError(f"session {session.session_id!r} already exists") from error
+                raise
+            return session
 
     def get_session(self, session_id: str) -> ConversationSession | None:
-        key = check_id(session_id, self.backend)
-        response = self._execute(self._table(self._sessions).select(_SESSION_SELECT).eq("session_id", key).limit(1))
-        return self._session(response.data[0]) if response.data else None
+        with self._guard:
+            key = check_id(session_id)
+            response = self._execute(self._table(self._sessions).select(_SESSION_SELECT).eq("session_id", key).limit(1))
+            return self._session(response.data[0]) if response.data else None
 
     def update_session(self, session: ConversationSession) -> ConversationSession:
-        fields = self._session_fields(session)
-        now = time.time()
-        changes = {column: fields[column] for column in _UPDATABLE} | {"updated_at": now}
-        response = self._execute(
-            self._table(self._sessions).update(changes).eq("session_id", fields["session_id"]).select("session_id")
-        )
-        if not response.data:
-            raise NotFoundError(f"session {session.session_id!r} does not exist", backend=self.backend)
-        session.updated_at = now
-        return session
+        with self._guard:
+            fields = self._session_fields(session)
+            now = time.time()
+            changes = {column: fields[column] for column in _UPDATABLE} | {"updated_at": now}
+            response = self._execute(
+                self._table(self._sessions).update(changes).eq("session_id", fields["session_id"]).select("session_id")
+            )
+            if not response.data:
+                raise NotFoundError(f"session {session.session_id!r} does not exist")
+            session.updated_at = now
+            return session
 
     def upsert_session(self, session: ConversationSession) -> ConversationSession:
-        fields = self._session_fields(session)
-        changes = {column: fields[column] for column in _UPDATABLE}
-        # Insert unless it exists (ON CONFLICT DO NOTHING), then update. A session deleted
-        # between the two requests makes the update find nothing: try again, a few times.
-        for _ in range(3):
-            inserted = self._execute(
-                self._table(self._sessions)
-                .upsert(fields, on_conflict="session_id", ignore_duplicates=True)
-                .select(_SESSION_SELECT)
+        with self._guard:
+            fields = self._session_fields(session)
+            changes = {column: fields[column] for column in _UPDATABLE}
+            # Insert unless it exists (ON CONFLICT DO NOTHING), then update. A session deleted
+            # between the two requests makes the update find nothing: try again, a few times.
+            for _ in range(3):
+                inserted = self._execute(
+                    self._table(self._sessions)
+                    .upsert(fields, on_conflict="session_id", ignore_duplicates=True)
+                    .select(_SESSION_SELECT)
+                )
+                if inserted.data:
+                    return self._session(inserted.data[0])
+                updated = self._execute(
+                    self._table(self._sessions)
+                    .update({**changes, "updated_at": time.time()})
+                    .eq("session_id", fields["session_id"])
+                    .select(_SESSION_SELECT)
+                )
+                if updated.data:
+                    return self._session(updated.data[0])
+            raise StoreError(
+                f"session {session.session_id!r} was neither inserted nor updated; is it hidden by a row-level policy?"
             )
-            if inserted.data:
-                return self._session(inserted.data[0])
-            updated = self._execute(
-                self._table(self._sessions)
-                .update({**changes, "updated_at": time.time()})
-                .eq("session_id", fields["session_id"])
-                .select(_SESSION_SELECT)
-            )
-            if updated.data:
-                return self._session(updated.data[0])
-        raise StoreError(
-            f"session {session.session_id!r} was neither inserted nor updated; is it hidden by a row-level policy?",
-            backend=self.backend,
-        )
 
     def delete_session(self, session_id: str) -> bool:
-        key = check_id(session_id, self.backend)
-        # The messages go with it: ON DELETE CASCADE, in the same statement.
-        response = self._execute(self._table(self._sessions).delete().eq("session_id", key).select("session_id"))
-        return bool(response.data)
+        with self._guard:
+            key = check_id(session_id)
+            # The messages go with it: ON DELETE CASCADE, in the same statement.
+            response = self._execute(self._table(self._sessions).delete().eq("session_id", key).select("session_id"))
+            return bool(response.data)
 
     def list_sessions(
         self, user_id: str | None = None, agent_id: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[ConversationSession]:
-        limit = check_limit(limit, self.backend, "limit")
-        offset = check_limit(offset, self.backend, "offset")
-        request = self._table(self._sessions).select(_SESSION_SELECT)
-        if user_id is not None:
-            request = request.eq("user_id", check_id(user_id, self.backend, "user_id"))
-        if agent_id is not None:
-            request = request.eq("agent_id", check_id(agent_id, self.backend, "agent_id"))
-        if limit == 0:
-            return []
-        request = request.order("updated_at", desc=True).order("session_id").limit(limit).offset(offset)
-        return [self._session(row) for row in self._execute(request).data]
+        with self._guard:
+            limit = check_limit(limit, what="limit")
+            offset = check_limit(offset, what="offset")
+            request = self._table(self._sessions).select(_SESSION_SELECT)
+            if user_id is not None:
+                request = request.eq("user_id", check_id(user_id, what="user_id"))
+            if agent_id is not None:
+                request = request.eq("agent_id", check_id(agent_id, what="agent_id"))
+            if limit == 0:
+                return []
+            request = request.order("updated_at", desc=True).order("session_id").limit(limit).offset(offset)
+            return [self._session(row) for row in self._execute(request).data]
 
     # -- messages -------------------------------------------------------------------
 
@@ -227,85 +227,89 @@ class SupabaseConversationStore(ConversationStore):
             .select("session_id")
         )
         if not response.data:
-            raise NotFoundError(f"session {session_id!r} does not exist", backend=self.backend)
+            raise NotFoundError(f"session {session_id!r} does not exist")
 
     def _insert_messages(self, session_id: str, rows: list[dict[str, Any]], what: str) -> None:
         body: Any = rows[0] if len(rows) == 1 else rows
         try:
             self._execute(self._table(self._messages).insert(body, returning=self._returning().minimal))
-        except StoreError as error:
+        except self._postgrest.APIError as error:
             code = self._code(error)
             if code == "23505":
-                raise AlreadyExistsError(
-                    f"{what} already exists in session {session_id!r}", backend=self.backend
-                ) from error
+                raise AlreadyExistsError(f"{what} already exists in session {session_id!r}") from error
             if code == "23503":
-                raise NotFoundError(f"session {session_id!r} does not exist", backend=self.backend) from error
+                raise NotFoundError(f"session {session_id!r} does not exist") from error
             raise
 
     def add_message(self, session_id: str, message: ConversationMessage) -> ConversationMessage:
-        key = check_id(session_id, self.backend)
-        row = self._message_fields(key, message)
-        self._touch(key)
-        self._insert_messages(key, [row], f"message {message.id!r}")
-        return message
+        with self._guard:
+            key = check_id(session_id)
+            row = self._message_fields(key, message)
+            self._touch(key)
+            self._insert_messages(key, [row], f"message {message.id!r}")
+            return message
 
     def add_messages(self, session_id: str, messages: Iterable[ConversationMessage]) -> list[ConversationMessage]:
-        key = check_id(session_id, self.backend)
-        batch = list(messages)
-        rows = [self._message_fields(key, message) for message in batch]
-        if not rows:
+        with self._guard:
+            key = check_id(session_id)
+            batch = list(messages)
+            rows = [self._message_fields(key, message) for message in batch]
+            if not rows:
+                return batch
+            self._touch(key)
+            # One request, one INSERT: the batch is stored whole or not at all.
+            self._insert_messages(key, rows, "a message id of this batch")
             return batch
-        self._touch(key)
-        # One request, one INSERT: the batch is stored whole or not at all.
-        self._insert_messages(key, rows, "a message id of this batch")
-        return batch
 
     def get_messages(
         self, session_id: str, limit: int | None = None, before: float | None = None, after: float | None = None
     ) -> list[ConversationMessage]:
-        key = check_id(session_id, self.backend)
-        request = self._table(self._messages).select(_MESSAGE_SELECT).eq("session_id", key)
-        if before is not None:
-            request = request.lt("created_at", repr(_timestamp(before, self.backend, "before")))
-        if after is not None:
-            request = request.gt("created_at", repr(_timestamp(after, self.backend, "after")))
-        if limit is None:
-            rows = self._execute(request.order("created_at").order("seq")).data
-            return [self._message(row) for row in rows]
-        if check_limit(limit, self.backend, "limit") == 0:
-            return []
-        rows = self._execute(request.order("created_at", desc=True).order("seq", desc=True).limit(limit)).data
-        return [self._message(row) for row in reversed(rows)]
+        with self._guard:
+            key = check_id(session_id)
+            request = self._table(self._messages).select(_MESSAGE_SELECT).eq("session_id", key)
+            if before is not None:
+                request = request.lt("created_at", repr(timestamp(before, "before")))
+            if after is not None:
+                request = request.gt("created_at", repr(timestamp(after, "after")))
+            if limit is None:
+                rows = self._execute(request.order("created_at").order("seq")).data
+                return [self._message(row) for row in rows]
+            if check_limit(limit, what="limit") == 0:
+                return []
+            rows = self._execute(request.order("created_at", desc=True).order("seq", desc=True).limit(limit)).data
+            return [self._message(row) for row in reversed(rows)]
 
     def delete_messages(self, session_id: str, message_ids: Sequence[str] | None = None) -> int:
-        key = check_id(session_id, self.backend)
-        ids = check_ids(message_ids, self.backend, "message id")
-        count_method = self._postgrest.types.CountMethod.exact
-        minimal = self._returning().minimal
+        with self._guard:
+            key = check_id(session_id)
+            ids = check_ids(message_ids, what="message id")
+            count_method = self._postgrest.types.CountMethod.exact
+            minimal = self._returning().minimal
 
-        def delete(values: list[str] | None) -> int:
-            request = self._table(self._messages).delete(count=count_method, returning=minimal).eq("session_id", key)
-            if values is not None:
-                request = request.in_("id", values)
-            return int(self._execute(request).count or 0)
+            def delete(values: list[str] | None) -> int:
+                request = (
+                    self._table(self._messages).delete(count=count_method, returning=minimal).eq("session_id", key)
+                )
+                if values is not None:
+                    request = request.in_("id", values)
+                return int(self._execute(request).count or 0)
 
-        if ids is None:
-            return delete(None)
-        total, size = 0, 0
-        chunk: list[str] = []
-        for value in dict.fromkeys(ids):
-            if chunk and size + len(value) > _URL_BUDGET:
+            if ids is None:
+                return delete(None)
+            total, size = 0, 0
+            chunk: list[str] = []
+            for value in dict.fromkeys(ids):
+                if chunk and size + len(value) > _URL_BUDGET:
+                    total += delete(chunk)
+                    chunk, size = [], 0
+                chunk.append(value)
+                size += len(value) + 3
+            if chunk:
                 total += delete(chunk)
-                chunk, size = [], 0
-            chunk.append(value)
-            size += len(value) + 3
-        if chunk:
-            total += delete(chunk)
-        return total
+            return total
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._translating:
             if not self._closed:
                 self._closed = True
                 self._http.close()

@@ -35,11 +35,12 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .._loading import import_driver
+from .._guard import GuardedStore
 from .._surreal import SurrealEngine, open_engine, release_engine
 from .._values import check_id, check_ids, check_limit, load_optional_json
-from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError, StoreError
-from ._sql import SQLITE, ConversationOperations, ConversationStatements, _timestamp
+from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError, StoreClosedError, StoreError
+from ._sql_operations import ConversationOperations, timestamp
+from ._sql_statements import SQLITE, ConversationStatements
 from .base import ConversationMessage, ConversationSession, ConversationStore
 from .config import SurrealDbConversationConfig
 
@@ -50,40 +51,40 @@ _SESSION_FIELDS = ("session_id", "user_id", "agent_id", "name", "state", "metada
 _SESSION_SET = "user_id = $uid, agent_id = $aid, name = $name, state = $state, metadata = $metadata"
 
 
-def _refuse_bad_text(values: Iterable[Any], backend: str) -> None:
+def _refuse_bad_text(values: Iterable[Any]) -> None:
     for value in values:
         if not isinstance(value, str):
             continue
         if "\x00" in value:
             raise InvalidInputError(
-                "SurrealDB strings cannot hold a NUL character, so content and names containing one are refused",
-                backend=backend,
+                "SurrealDB strings cannot hold a NUL character, so content and names containing one are refused"
             )
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise InvalidInputError("text must be valid Unicode (it holds a lone surrogate)", backend=backend) from None
+            raise InvalidInputError("text must be valid Unicode (it holds a lone surrogate)") from None
 
 
-class SurrealDbConversationStore(ConversationStore):
+class SurrealDbConversationStore(GuardedStore, ConversationStore):
     """Conversations in SurrealDB: embedded in this process, or on a server."""
 
     backend = "surrealdb"
 
     def __init__(self, config: SurrealDbConversationConfig | None = None) -> None:
         self.config = config or SurrealDbConversationConfig()
-        self._driver = import_driver("surrealdb", backend=self.backend, extra="surrealdb")
+        self._driver = self._import_driver("surrealdb")
         # The SQL stores' encoders: the same validation, and JSON text for state and metadata.
-        self._encoder = ConversationOperations(ConversationStatements(SQLITE, ""), self.backend)
+        self._encoder = ConversationOperations(ConversationStatements(SQLITE, ""))
         prefix = self.config.table_prefix
         self._sessions = f"{prefix}sessions"
         self._messages = f"{prefix}messages"
-        self._engine: SurrealEngine | None = open_engine(self.config, self._driver, self.backend)
-        try:
-            self._query(self._schema())
-        except BaseException:
-            self.close()
-            raise
+        with self._translating:
+            self._engine: SurrealEngine | None = open_engine(self.config, self._driver)
+            try:
+                self._query(self._schema())
+            except BaseException:
+                self.close()
+                raise
 
     # -- queries ------------------------------------------------------------------
 
@@ -101,22 +102,22 @@ class SurrealDbConversationStore(ConversationStore):
     def _query(self, surrealql: str, variables: dict[str, Any] | None = None) -> Any:
         """Run a script; return the result of its last statement, mapping statement errors to ours."""
         engine = self._engine
-        if engine is None:
-            raise StoreError("the store is closed", backend=self.backend)
-        response = engine.query_raw(self.config, self.backend, surrealql, variables or {})
+        if engine is None:  # closed by another thread since this call's guard let it in
+            raise StoreClosedError("the store is closed")
+        response = engine.query_raw(self.config, None, surrealql, variables or {})
         results = response.get("result")
         if not isinstance(results, list):
-            raise StoreError(f"unexpected response from SurrealDB: {response.get('error')!r}", backend=self.backend)
+            raise StoreError(f"unexpected response from SurrealDB: {response.get('error')!r}")
         failures = [str(item.get("result")) for item in results if item.get("status") != "OK"]
         # A failed transaction marks every other statement "not executed"; the real cause is the odd one out.
         causes = [text for text in failures if "not executed due to a failed transaction" not in text] or failures
         if causes:
             cause = causes[0]
             if _NO_SESSION in cause:
-                raise NotFoundError("session does not exist", backend=self.backend)
+                raise NotFoundError("session does not exist")
             if "already exists" in cause:
-                raise AlreadyExistsError(cause, backend=self.backend)
-            raise StoreError(f"query failed: {cause}", backend=self.backend)
+                raise AlreadyExistsError(cause)
+            raise StoreError(f"query failed: {cause}")
         return results[-1].get("result") if results else None
 
     def _session_rid(self, session_id: str) -> Any:
@@ -129,7 +130,7 @@ class SurrealDbConversationStore(ConversationStore):
 
     def _session_vars(self, session: ConversationSession) -> dict[str, Any]:
         row = self._encoder.session_row(session)
-        _refuse_bad_text(row, self.backend)
+        _refuse_bad_text(row)
         return {
             "srid": self._session_rid(row[0]),
             "sid": row[0],
@@ -171,95 +172,106 @@ class SurrealDbConversationStore(ConversationStore):
     # -- sessions -----------------------------------------------------------------
 
     def create_session(self, session: ConversationSession) -> ConversationSession:
-        variables = self._session_vars(session)
-        try:
-            self._query(
-                "CREATE $srid SET session_id = $sid, " + _SESSION_SET + ", created_at = $created, "
-                "updated_at = $updated, next_seq = 0 RETURN NONE",
-                variables,
-            )
-        except AlreadyExistsError:
-            raise AlreadyExistsError(f"session {variables['sid']!r} already exists", backend=self.backend) from None
-        return session
+        with self._guard:
+            variables = self._session_vars(session)
+            try:
+                self._query(
+                    "CREATE $srid SET session_id = $sid, " + _SESSION_SET + ", created_at = $created, "
+                    "updated_at = $updated, next_seq = 0 RETURN NONE",
+                    variables,
+                )
+            except AlreadyExistsError:
+                raise AlreadyExistsError(f"session {variables['sid']!r} already exists") from None
+            return session
 
     def get_session(self, session_id: str) -> ConversationSession | None:
-        record = self._query(
-            "SELECT * FROM ONLY $srid", {"srid": self._session_rid(check_id(session_id, self.backend))}
-        )
-        return None if record is None else self._session_from_record(record)
+        with self._guard:
+            record = self._query("SELECT * FROM ONLY $srid", {"srid": self._session_rid(check_id(session_id))})
+            return None if record is None else self._session_from_record(record)
 
     def update_session(self, session: ConversationSession) -> ConversationSession:
-        variables = self._session_vars(session)
-        variables["now"] = now = time.time()
-        # UPDATE of one record id never creates it: no row back means no such session.
-        updated = self._query("UPDATE $srid SET " + _SESSION_SET + ", updated_at = $now RETURN updated_at", variables)
-        if not updated:
-            raise NotFoundError(f"session {variables['sid']!r} does not exist", backend=self.backend)
-        session.updated_at = now
-        return session
+        with self._guard:
+            variables = self._session_vars(session)
+            variables["now"] = now = time.time()
+            # UPDATE of one record id never creates it: no row back means no such session.
+            updated = self._query(
+                "UPDATE $srid SET " + _SESSION_SET + ", updated_at = $now RETURN updated_at", variables
+            )
+            if not updated:
+                raise NotFoundError(f"session {variables['sid']!r} does not exist")
+            session.updated_at = now
+            return session
 
     def upsert_session(self, session: ConversationSession) -> ConversationSession:
-        variables = self._session_vars(session)
-        variables["now"] = time.time()
-        record = self._query(
-            "BEGIN TRANSACTION;"
-            "IF record::exists($srid) { UPDATE $srid SET " + _SESSION_SET + ", updated_at = $now RETURN NONE } "
-            "ELSE { CREATE $srid SET session_id = $sid, " + _SESSION_SET + ", created_at = $created, "
-            "updated_at = $updated, next_seq = 0 RETURN NONE };"
-            "RETURN (SELECT * FROM ONLY $srid);"
-            "COMMIT TRANSACTION;",
-            variables,
-        )
-        return self._session_from_record(record)
+        with self._guard:
+            variables = self._session_vars(session)
+            variables["now"] = time.time()
+            record = self._query(
+                "BEGIN TRANSACTION;"
+                "IF record::exists($srid) { UPDATE $srid SET " + _SESSION_SET + ", updated_at = $now RETURN NONE } "
+                "ELSE { CREATE $srid SET session_id = $sid, " + _SESSION_SET + ", created_at = $created, "
+                "updated_at = $updated, next_seq = 0 RETURN NONE };"
+                "RETURN (SELECT * FROM ONLY $srid);"
+                "COMMIT TRANSACTION;",
+                variables,
+            )
+            return self._session_from_record(record)
 
     def delete_session(self, session_id: str) -> bool:
-        check_id(session_id, self.backend)
-        gone = self._query(
-            "BEGIN TRANSACTION;"
-            f"DELETE `{self._messages}` WHERE session_id = $sid RETURN NONE;"
-            "RETURN (DELETE $srid RETURN BEFORE);"
-            "COMMIT TRANSACTION;",
-            {"sid": session_id, "srid": self._session_rid(session_id)},
-        )
-        return bool(gone)
+        with self._guard:
+            check_id(session_id)
+            gone = self._query(
+                "BEGIN TRANSACTION;"
+                f"DELETE `{self._messages}` WHERE session_id = $sid RETURN NONE;"
+                "RETURN (DELETE $srid RETURN BEFORE);"
+                "COMMIT TRANSACTION;",
+                {"sid": session_id, "srid": self._session_rid(session_id)},
+            )
+            return bool(gone)
 
     def list_sessions(
         self, user_id: str | None = None, agent_id: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[ConversationSession]:
-        b = self.backend
-        where = []
-        variables: dict[str, Any] = {"lim": check_limit(limit, b, "limit"), "skip": check_limit(offset, b, "offset")}
-        if user_id is not None:
-            variables["uid"] = check_id(user_id, b, "user_id")
-            where.append("user_id = $uid")
-        if agent_id is not None:
-            variables["aid"] = check_id(agent_id, b, "agent_id")
-            where.append("agent_id = $aid")
-        if limit == 0:
-            return []
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        records = self._query(
-            f"SELECT * FROM `{self._sessions}`{clause} ORDER BY updated_at DESC, session_id ASC LIMIT $lim START $skip",
-            variables,
-        )
-        return [self._session_from_record(record) for record in records]
+        with self._guard:
+            where = []
+            variables: dict[str, Any] = {
+                "lim": check_limit(limit, what="limit"),
+                "skip": check_limit(offset, what="offset"),
+            }
+            if user_id is not None:
+                variables["uid"] = check_id(user_id, what="user_id")
+                where.append("user_id = $uid")
+            if agent_id is not None:
+                variables["aid"] = check_id(agent_id, what="agent_id")
+                where.append("agent_id = $aid")
+            if limit == 0:
+                return []
+            clause = f" WHERE {' AND '.join(where)}" if where else ""
+            records = self._query(
+                f"SELECT * FROM `{self._sessions}`{clause} "
+                "ORDER BY updated_at DESC, session_id ASC LIMIT $lim START $skip",
+                variables,
+            )
+            return [self._session_from_record(record) for record in records]
 
     # -- messages -----------------------------------------------------------------
 
     def add_message(self, session_id: str, message: ConversationMessage) -> ConversationMessage:
-        self._insert(check_id(session_id, self.backend), [message])
-        return message
+        with self._guard:
+            self._insert(check_id(session_id), [message])
+            return message
 
     def add_messages(self, session_id: str, messages: Iterable[ConversationMessage]) -> list[ConversationMessage]:
-        batch = list(messages)
-        self._insert(check_id(session_id, self.backend), batch)
-        return batch
+        with self._guard:
+            batch = list(messages)
+            self._insert(check_id(session_id), batch)
+            return batch
 
     def _insert(self, session_id: str, messages: Sequence[ConversationMessage]) -> None:
         items = []
         for offset, message in enumerate(messages, 1):
             row = self._encoder.message_row(session_id, message)
-            _refuse_bad_text(row, self.backend)
+            _refuse_bad_text(row)
             items.append(
                 {
                     "rid": self._message_rid(session_id, row[0]),
@@ -295,71 +307,71 @@ class SurrealDbConversationStore(ConversationStore):
                 },
             )
         except NotFoundError:
-            raise NotFoundError(f"session {session_id!r} does not exist", backend=self.backend) from None
+            raise NotFoundError(f"session {session_id!r} does not exist") from None
         except AlreadyExistsError:
             what = "message" if len(items) == 1 else "a message id of this batch"
-            raise AlreadyExistsError(
-                f"{what} already exists in session {session_id!r}; none was stored", backend=self.backend
-            ) from None
+            raise AlreadyExistsError(f"{what} already exists in session {session_id!r}; none was stored") from None
 
     def get_messages(
         self, session_id: str, limit: int | None = None, before: float | None = None, after: float | None = None
     ) -> list[ConversationMessage]:
-        b = self.backend
-        variables: dict[str, Any] = {"sid": check_id(session_id, b)}
-        where = ["session_id = $sid"]
-        for bound, what, name, operator in ((before, "before", "below", "<"), (after, "after", "above", ">")):
-            if bound is not None:
-                variables[name] = _timestamp(bound, b, what)
-                where.append(f"created_at {operator} ${name}")
-        order = "created_at ASC, seq ASC"
-        tail = ""
-        if limit is not None:
-            variables["lim"] = check_limit(limit, b, "limit")
-            if limit == 0:
-                return []
-            # The most recent N, newest first; reversed below.
-            order, tail = "created_at DESC, seq DESC", " LIMIT $lim"
-        records = self._query(
-            f"SELECT * FROM `{self._messages}` WHERE {' AND '.join(where)} ORDER BY {order}{tail}", variables
-        )
-        messages = [self._message_from_record(record) for record in records]
-        if limit is not None:
-            messages.reverse()
-        return messages
+        with self._guard:
+            variables: dict[str, Any] = {"sid": check_id(session_id)}
+            where = ["session_id = $sid"]
+            for bound, what, name, operator in ((before, "before", "below", "<"), (after, "after", "above", ">")):
+                if bound is not None:
+                    variables[name] = timestamp(bound, what)
+                    where.append(f"created_at {operator} ${name}")
+            order = "created_at ASC, seq ASC"
+            tail = ""
+            if limit is not None:
+                variables["lim"] = check_limit(limit, what="limit")
+                if limit == 0:
+                    return []
+                # The most recent N, newest first; reversed below.
+                order, tail = "created_at DESC, seq DESC", " LIMIT $lim"
+            records = self._query(
+                f"SELECT * FROM `{self._messages}` WHERE {' AND '.join(where)} ORDER BY {order}{tail}", variables
+            )
+            messages = [self._message_from_record(record) for record in records]
+            if limit is not None:
+                messages.reverse()
+            return messages
 
     def delete_messages(self, session_id: str, message_ids: Sequence[str] | None = None) -> int:
-        b = self.backend
-        check_id(session_id, b)
-        ids = check_ids(message_ids, b, "message id")
-        if ids is None:
+        with self._guard:
+            check_id(session_id)
+            ids = check_ids(message_ids, what="message id")
+            if ids is None:
+                count = self._query(
+                    "BEGIN TRANSACTION;"
+                    f"LET $found = (SELECT VALUE id FROM `{self._messages}` WHERE session_id = $sid);"
+                    "DELETE $found RETURN NONE;"
+                    "RETURN array::len($found);"
+                    "COMMIT TRANSACTION;",
+                    {"sid": session_id},
+                )
+                return int(count)
+            if not ids:
+                return 0
             count = self._query(
                 "BEGIN TRANSACTION;"
-                f"LET $found = (SELECT VALUE id FROM `{self._messages}` WHERE session_id = $sid);"
+                "LET $found = (SELECT VALUE id FROM $rids);"
                 "DELETE $found RETURN NONE;"
                 "RETURN array::len($found);"
                 "COMMIT TRANSACTION;",
-                {"sid": session_id},
+                {"rids": [self._message_rid(session_id, message_id) for message_id in dict.fromkeys(ids)]},
             )
             return int(count)
-        if not ids:
-            return 0
-        count = self._query(
-            "BEGIN TRANSACTION;"
-            "LET $found = (SELECT VALUE id FROM $rids);"
-            "DELETE $found RETURN NONE;"
-            "RETURN array::len($found);"
-            "COMMIT TRANSACTION;",
-            {"rids": [self._message_rid(session_id, message_id) for message_id in dict.fromkeys(ids)]},
-        )
-        return int(count)
 
     # -- lifecycle ----------------------------------------------------------------
 
     def close(self) -> None:
+        self._closed = True
         engine, self._engine = self._engine, None
         if engine is not None:
-            release_engine(engine)
+            with self._translating:
+                release_engine(engine)
 
     def __repr__(self) -> str:
         return f"SurrealDbConversationStore(url={self.config.url!r}, namespace={self.config.namespace!r})"

@@ -11,7 +11,7 @@ Test tier: embedded (local libSQL files). The remote and replica connections
 are configured and validated, but no test reaches a Turso server.
 
 The schema, statements and control flow are those of the ``sqlite`` store (one
-SQL layer, ``_sql.py``, SQLite dialect); only the runner differs. As with
+SQL layer: ``_sql_statements.py``, ``_sql_operations.py``, SQLite dialect); only the runner differs. As with
 ``sqlite``: one connection shared by all threads behind a lock, WAL,
 ``synchronous=FULL`` and ``BEGIN IMMEDIATE`` write transactions on a local file.
 
@@ -26,26 +26,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from .._config import secret_value
-from .._loading import import_driver
-from ..errors import BackendUnavailableError, InvalidInputError, StoreError
-from ._sql import (
-    SQLITE,
-    ConversationOperations,
-    ConversationStatements,
-    IntegrityViolation,
-    Operation,
-    SqlConversationStore,
-    Step,
-    drive,
-)
+from ..errors import BackendUnavailableError, InvalidInputError
+from ._sql_operations import IntegrityViolation, Operation, Step
+from ._sql_store import SqlConversationStore
+from ._sqlite_connection import LockedConnectionRunner, fetch, sqlite_operations
 from .config import TursoConversationConfig
 
 __all__ = ["TursoConversationStore"]
-
-R = TypeVar("R")
 
 _UNREACHABLE = ("hrana", "http error", "sync error", "tcp connect", "connection refused", "dns error", "timed out")
 
@@ -68,72 +58,69 @@ def _is_unreachable(error: BaseException) -> bool:
     return isinstance(error, ValueError) and any(marker in text for marker in _UNREACHABLE)
 
 
-def _refuse_nul(values: Iterable[Any], backend: str) -> None:
+def _refuse_nul(values: Iterable[Any]) -> None:
     for value in values:
         if isinstance(value, str) and "\x00" in value:
             raise InvalidInputError(
-                "libSQL cuts text at a NUL character, so content and names containing one are refused",
-                backend=backend,
+                "libSQL cuts text at a NUL character, so content and names containing one are refused"
             )
 
 
-class TursoConversationStore(SqlConversationStore):
+class TursoConversationStore(LockedConnectionRunner, SqlConversationStore):
     """Conversations in a libSQL database: a local file, a Turso database or an embedded replica."""
 
     backend = "turso"
 
     def __init__(self, config: TursoConversationConfig) -> None:
         self.config = config
-        libsql = import_driver("libsql", backend=self.backend, extra="turso")
-        self._ops = ConversationOperations(ConversationStatements(SQLITE, config.table_prefix), self.backend)
+        libsql = self._import_driver("libsql")
+        self._ops = sqlite_operations(config)
         self._lock = threading.Lock()
-        self._begin = "BEGIN IMMEDIATE" if config.mode == "local" else "BEGIN"
+        if config.mode != "local":
+            self._begin = "BEGIN"
         token = secret_value(config.auth_token) or ""
-        try:
-            if config.mode == "local":
-                assert config.path is not None
-                path = Path(config.path).expanduser()
-                path.parent.mkdir(parents=True, exist_ok=True)
-                connection = libsql.connect(
-                    str(path), isolation_level=None, _check_same_thread=False, timeout=config.busy_timeout
-                )
-            elif config.mode == "remote":
-                connection = libsql.connect(
-                    config.url, isolation_level=None, _check_same_thread=False, auth_token=token
-                )
-            else:
-                assert config.replica_path is not None
-                replica = Path(config.replica_path).expanduser()
-                replica.parent.mkdir(parents=True, exist_ok=True)
-                connection = libsql.connect(
-                    str(replica),
-                    isolation_level=None,
-                    _check_same_thread=False,
-                    sync_url=config.url,
-                    sync_interval=config.sync_interval,
-                    auth_token=token,
-                )
-        except ValueError as error:
-            unavailable = self._unavailable(error)
-            if unavailable is None:
+        with self._translating:
+            self._connection = self._connect(libsql, token)
+            try:
+                self._run(self._statements(self._pragmas()), write=False)
+                self._run(self._statements(self._ops.sql.schema), write=True)
+            except BaseException:
+                self._connection.close()
                 raise
-            raise unavailable from error
-        self._connection: Any = connection
-        try:
-            self._run(self._statements(self._pragmas()), write=False)
-            self._run(self._statements(self._ops.sql.schema), write=True)
-        except BaseException:
-            self._connection = None
-            connection.close()
-            raise
 
-    def _unavailable(self, error: BaseException) -> BackendUnavailableError | None:
+    def _connect(self, libsql: Any, token: str) -> Any:
+        config = self.config
+        if config.mode == "local":
+            assert config.path is not None
+            path = Path(config.path).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return libsql.connect(
+                str(path), isolation_level=None, _check_same_thread=False, timeout=config.busy_timeout
+            )
+        if config.mode == "remote":
+            return libsql.connect(config.url, isolation_level=None, _check_same_thread=False, auth_token=token)
+        assert config.replica_path is not None
+        replica = Path(config.replica_path).expanduser()
+        replica.parent.mkdir(parents=True, exist_ok=True)
+        return libsql.connect(
+            str(replica),
+            isolation_level=None,
+            _check_same_thread=False,
+            sync_url=config.url,
+            sync_interval=config.sync_interval,
+            auth_token=token,
+        )
+
+    def _classify(self, error: BaseException) -> IntegrityViolation | None:
+        return classify_libsql_error(error)
+
+    def _translate_error(self, error: Exception) -> Exception | None:
         if not _is_unreachable(error):
             return None
         where = "the local file" if self.config.mode == "local" else "the remote database"
         # The driver's message may quote the URL, never the token; keep only its first line.
         detail = str(error).splitlines()[0][:300]
-        return BackendUnavailableError(f"cannot reach {where}: {detail}", backend=self.backend)
+        return BackendUnavailableError(f"cannot reach {where}: {detail}")
 
     def _pragmas(self) -> tuple[str, ...]:
         if self.config.mode != "local":
@@ -155,49 +142,16 @@ class TursoConversationStore(SqlConversationStore):
         connection = self._connection
         if step.many:
             for row in step.params:
-                _refuse_nul(row, self.backend)
+                _refuse_nul(row)
             cursor = connection.cursor()
             cursor.executemany(step.sql, list(step.params))
-        else:
-            _refuse_nul(step.params, self.backend)
-            cursor = connection.execute(step.sql, tuple(step.params))
-        if step.fetch == "all":
-            return cursor.fetchall()
-        if step.fetch == "one":
-            return cursor.fetchone()
-        if step.fetch == "rowcount":
-            return cursor.rowcount
-        return None
-
-    def _run(self, operation: Operation[R], write: bool) -> R:
-        with self._lock:
-            connection = self._connection
-            if connection is None:
-                operation.close()
-                raise StoreError("the store is closed", backend=self.backend)
-            try:
-                if not write:
-                    return drive(operation, self._execute, classify_libsql_error)
-                connection.execute(self._begin)
-                try:
-                    result = drive(operation, self._execute, classify_libsql_error)
-                except BaseException:
-                    if connection.in_transaction:
-                        connection.execute("ROLLBACK")
-                    raise
-                connection.execute("COMMIT")
-                return result
-            except ValueError as error:
-                unavailable = self._unavailable(error)
-                if unavailable is None:
-                    raise
-                raise unavailable from error
+            return fetch(cursor, step)
+        _refuse_nul(step.params)
+        return fetch(connection.execute(step.sql, tuple(step.params)), step)
 
     def close(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+        with self._translating:
+            self._close_connection()
 
     def __repr__(self) -> str:
         where = self.config.path if self.config.mode == "local" else self.config.url

@@ -8,21 +8,17 @@ URL forms: as ``mongodb``.
 Test tier: emulator (SecantusDB on loopback, as ``mongodb``).
 
 The client is created on the first call, inside the running event loop. The
-layout and statements are ``_mongo``'s, identical to the sync store's.
+layout, statements and primitives are ``_mongo_documents``'s, identical to the sync store's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._loading import import_driver
-from ..errors import BackendUnavailableError, StoreError
-from . import _mongo
-from ._document import AsyncDocumentStateStore, Item, Token
+from .._sansio import Call, drive_async, throw_in_everything
+from . import _mongo_documents as _mongo
+from ._document_store import AsyncDocumentStateStore, Item, Token
 from .config import AsyncMongoStateConfig
 
 if TYPE_CHECKING:
@@ -31,8 +27,10 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncMongoStateStore"]
 
+R = TypeVar("R")
 
-class AsyncMongoStateStore(AsyncDocumentStateStore):
+
+class AsyncMongoStateStore(_mongo.MongoPrimitives, AsyncDocumentStateStore):
     """State as one MongoDB document per key, through ``AsyncMongoClient``."""
 
     backend = "async_mongodb"
@@ -40,8 +38,8 @@ class AsyncMongoStateStore(AsyncDocumentStateStore):
     def __init__(self, config: AsyncMongoStateConfig) -> None:
         super().__init__(config.key_prefix)
         self.config = config
-        self._pymongo = import_driver("pymongo", backend=self.backend, extra="mongodb")
-        self._errors = self._pymongo.errors
+        self._pymongo = self._import_driver("pymongo")
+        self._use_pymongo(self._pymongo)
         self._client: AsyncMongoClient[dict[str, Any]] | None = None
         self._collection_handle: AsyncCollection[dict[str, Any]] | None = None
         self._connecting: asyncio.Lock | None = None
@@ -59,88 +57,45 @@ class AsyncMongoStateStore(AsyncDocumentStateStore):
                 collection = client[self.config.database][self.config.collection]
                 try:
                     if self.config.create_indexes:
-                        with self._calling():
-                            await collection.create_index("expires_at", name=_mongo.TTL_INDEX, expireAfterSeconds=0)
+                        await collection.create_index("expires_at", name=_mongo.TTL_INDEX, expireAfterSeconds=0)
                 except BaseException:
                     await client.close()
                     raise
                 self._client, self._collection_handle = client, collection
         return self._collection_handle
 
-    @contextmanager
-    def _calling(self) -> Iterator[None]:
-        errors = self._errors
-        try:
-            yield
-        except (errors.ServerSelectionTimeoutError, errors.AutoReconnect, errors.ConnectionFailure) as error:
-            raise BackendUnavailableError(f"cannot reach MongoDB: {error}", backend=self.backend) from error
-        except errors.PyMongoError as error:
-            raise StoreError(f"{type(error).__name__}: {error}", backend=self.backend) from error
+    async def _collection_request(self, call: Call) -> Any:
+        collection = await self._collection()
+        if call.method == "find_all":
+            return await collection.find(*call.args).to_list()
+        return await getattr(collection, call.method)(*call.args)
+
+    async def _on_collection(self, operation: _mongo.CollectionOperation[R]) -> R:
+        return await drive_async(operation, self._collection_request, throw_in_everything)
 
     async def _load(self, key: str) -> tuple[Item, Token] | None:
-        collection = await self._collection()
-        with self._calling():
-            document = await collection.find_one(_mongo.key_filter(key))
-        return None if document is None else _mongo.from_document(document)
+        return await self._on_collection(self._load_document(key))
 
     async def _create(self, key: str, item: Item) -> bool:
-        collection = await self._collection()
-        try:
-            with self._calling():
-                await collection.insert_one(_mongo.to_document(key, item))
-        except StoreError as error:
-            if isinstance(error.__cause__, self._errors.DuplicateKeyError):
-                return False
-            raise
-        return True
+        return await self._on_collection(self._create_document(key, item))
 
     async def _replace(self, key: str, item: Item, token: Token) -> bool:
-        collection = await self._collection()
-        with self._calling():
-            result = await collection.replace_one(_mongo.version_filter(key, token), _mongo.to_document(key, item))
-        return result.matched_count == 1
+        return await self._on_collection(self._replace_document(key, item, token))
 
     async def _remove(self, key: str, token: Token) -> bool:
-        collection = await self._collection()
-        with self._calling():
-            result = await collection.delete_one(_mongo.version_filter(key, token))
-        return result.deleted_count == 1
+        return await self._on_collection(self._remove_document(key, token))
 
     async def _put(self, key: str, item: Item) -> None:
-        collection = await self._collection()
-        document = _mongo.to_document(key, item)
-        for _attempt in range(3):
-            try:
-                with self._calling():
-                    await collection.replace_one(_mongo.key_filter(key), document, upsert=True)
-                return
-            except StoreError as error:
-                if not isinstance(error.__cause__, self._errors.DuplicateKeyError):
-                    raise
-        raise StoreError(f"key {key!r}: concurrent upserts kept colliding", backend=self.backend)
+        await self._on_collection(self._put_document(key, item))
 
-    async def _scan(self, prefix: str) -> AsyncIterator[tuple[str, float | None]]:
-        collection = await self._collection()
-        with self._calling():
-            cursor = collection.find(_mongo.scan_filter(prefix, time.time()), _mongo.PROJECTION_FOR_SCAN)
-            documents = await cursor.to_list()
-        for document in documents:
-            yield document["_id"], _mongo.epoch_of(document)
+    async def _scan(self, prefix: str) -> list[tuple[str, float | None]]:
+        return await self._on_collection(self._scan_documents(prefix))
 
     async def _load_many(self, keys: list[str]) -> dict[str, Item]:
-        collection = await self._collection()
-        with self._calling():
-            documents = await collection.find({"_id": {"$in": keys}}).to_list()
-        return {document["_id"]: _mongo.from_document(document)[0] for document in documents}
+        return await self._on_collection(self._load_documents(keys))
 
     async def _put_many(self, items: list[tuple[str, Item]]) -> None:
-        collection = await self._collection()
-        requests = [
-            self._pymongo.ReplaceOne(_mongo.key_filter(key), _mongo.to_document(key, item), upsert=True)
-            for key, item in items
-        ]
-        with self._calling():
-            await collection.bulk_write(requests, ordered=False)
+        await self._on_collection(self._put_documents(items))
 
     async def _shutdown(self) -> None:
         client, self._client, self._collection_handle, self._connecting = self._client, None, None, None

@@ -24,16 +24,14 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from .._config import secret_value
-from .._loading import import_driver
 from .._redact import redact_secrets, release_secrets
 from ..errors import BackendUnavailableError, InvalidInputError, NotFoundError, StoreError
-from ._document import HASH, VALUE, DocumentStateStore, Item, Token
+from ._document_store import HASH, VALUE, DocumentStateStore, Item, Token
 from .config import DynamoDBStateConfig
 
 __all__ = ["DynamoDBStateStore"]
@@ -53,21 +51,21 @@ class DynamoDBStateStore(DocumentStateStore):
     def __init__(self, config: DynamoDBStateConfig) -> None:
         super().__init__(config.key_prefix)
         self.config = config
-        boto3 = import_driver("boto3", backend=self.backend, extra="dynamodb")
-        botocore_config = import_driver("botocore.config", backend=self.backend, extra="dynamodb")
-        self._botocore_exceptions = import_driver("botocore.exceptions", backend=self.backend, extra="dynamodb")
+        boto3 = self._import_driver("boto3")
+        botocore_config = self._import_driver("botocore.config")
+        self._botocore_exceptions = self._import_driver("botocore.exceptions")
         secret_key, session_token = secret_value(config.aws_secret_access_key), secret_value(config.aws_session_token)
-        session = boto3.session.Session(
-            profile_name=config.profile_name,
-            region_name=config.region_name,
-            aws_access_key_id=config.aws_access_key_id,
-            aws_secret_access_key=secret_key,
-            aws_session_token=session_token,
-        )
         # botocore logs every request it signs at DEBUG level, the session token header included.
         self._redacted = redact_secrets(_BOTOCORE_LOGGERS, (secret_key, session_token))
         try:
-            with self._calling():
+            with self._translating:
+                session = boto3.session.Session(
+                    profile_name=config.profile_name,
+                    region_name=config.region_name,
+                    aws_access_key_id=config.aws_access_key_id,
+                    aws_secret_access_key=secret_key,
+                    aws_session_token=session_token,
+                )
                 self._client: Any = session.client(
                     "dynamodb",
                     endpoint_url=config.endpoint_url,
@@ -89,27 +87,22 @@ class DynamoDBStateStore(DocumentStateStore):
 
     # -- plumbing --------------------------------------------------------------
 
-    @contextmanager
-    def _calling(self) -> Iterator[None]:
+    def _translate_error(self, error: Exception) -> Exception | None:
         exceptions = self._botocore_exceptions
-        try:
-            yield
-        except exceptions.ClientError as error:
+        if isinstance(error, exceptions.ClientError):
             code = error.response.get("Error", {}).get("Code", "")
             message = error.response.get("Error", {}).get("Message", "")
             if code == "ResourceNotFoundException":
-                raise NotFoundError(f"table {self.config.table_name!r}: {message}", backend=self.backend) from error
+                return NotFoundError(f"table {self.config.table_name!r}: {message}")
             if code == "ValidationException" and "size" in message.lower():
-                raise InvalidInputError(f"DynamoDB refused the item: {message}", backend=self.backend) from error
-            raise StoreError(f"{code}: {message}", backend=self.backend) from error
-        except exceptions.BotoCoreError as error:
-            if type(error).__name__ in _UNAVAILABLE:
-                raise BackendUnavailableError(f"cannot reach DynamoDB: {error}", backend=self.backend) from error
-            raise StoreError(f"{type(error).__name__}: {error}", backend=self.backend) from error
+                return InvalidInputError(f"DynamoDB refused the item: {message}")
+            return StoreError(f"{code}: {message}")
+        if isinstance(error, exceptions.BotoCoreError) and type(error).__name__ in _UNAVAILABLE:
+            return BackendUnavailableError(f"cannot reach DynamoDB: {error}")
+        return None
 
-    def _is_conflict(self, error: StoreError) -> bool:
-        cause = error.__cause__
-        return isinstance(cause, self._botocore_exceptions.ClientError) and cause.response.get("Error", {}).get(
+    def _is_conflict(self, error: Exception) -> bool:
+        return isinstance(error, self._botocore_exceptions.ClientError) and error.response.get("Error", {}).get(
             "Code"
         ) in ("ConditionalCheckFailedException", "TransactionConflictException")
 
@@ -123,8 +116,7 @@ class DynamoDBStateStore(DocumentStateStore):
             if not self.config.create_table:
                 raise NotFoundError(
                     f"table {self._table!r} does not exist; create it (partition key 'k', a string) "
-                    "or pass create_table=True",
-                    backend=self.backend,
+                    "or pass create_table=True"
                 ) from None
         try:
             self._client.create_table(
@@ -169,16 +161,14 @@ class DynamoDBStateStore(DocumentStateStore):
     # -- primitives ------------------------------------------------------------
 
     def _load(self, key: str) -> tuple[Item, Token] | None:
-        with self._calling():
-            reply = self._client.get_item(TableName=self._table, Key={"k": {"S": key}}, ConsistentRead=True)
+        reply = self._client.get_item(TableName=self._table, Key={"k": {"S": key}}, ConsistentRead=True)
         raw = reply.get("Item")
         return None if raw is None else self._decode(raw)
 
     def _conditional(self, call: Any, **arguments: Any) -> bool:
         try:
-            with self._calling():
-                call(TableName=self._table, **arguments)
-        except StoreError as error:
+            call(TableName=self._table, **arguments)
+        except self._botocore_exceptions.ClientError as error:
             if self._is_conflict(error):
                 return False
             raise
@@ -206,8 +196,7 @@ class DynamoDBStateStore(DocumentStateStore):
         )
 
     def _put(self, key: str, item: Item) -> None:
-        with self._calling():
-            self._client.put_item(TableName=self._table, Item=self._encode(key, item))
+        self._client.put_item(TableName=self._table, Item=self._encode(key, item))
 
     def _scan(self, prefix: str) -> Iterable[tuple[str, float | None]]:
         arguments: dict[str, Any] = {
@@ -222,15 +211,14 @@ class DynamoDBStateStore(DocumentStateStore):
             arguments["FilterExpression"] += " AND begins_with(#k, :prefix)"
             arguments["ExpressionAttributeValues"][":prefix"] = {"S": prefix}
         found: list[tuple[str, float | None]] = []
-        with self._calling():
-            while True:
-                page = self._client.scan(**arguments)
-                for raw in page.get("Items", []):
-                    found.append((raw["k"]["S"], float(raw["expires_at"]["N"]) if "expires_at" in raw else None))
-                last = page.get("LastEvaluatedKey")
-                if not last:
-                    return found
-                arguments["ExclusiveStartKey"] = last
+        while True:
+            page = self._client.scan(**arguments)
+            for raw in page.get("Items", []):
+                found.append((raw["k"]["S"], float(raw["expires_at"]["N"]) if "expires_at" in raw else None))
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return found
+            arguments["ExclusiveStartKey"] = last
 
     def _load_many(self, keys: list[str]) -> dict[str, Item]:
         found: dict[str, Item] = {}
@@ -243,8 +231,7 @@ class DynamoDBStateStore(DocumentStateStore):
             }
             attempt = 0
             while pending:
-                with self._calling():
-                    reply = self._client.batch_get_item(RequestItems=pending)
+                reply = self._client.batch_get_item(RequestItems=pending)
                 for raw in reply.get("Responses", {}).get(self._table, []):
                     found[raw["k"]["S"]] = self._decode(raw)[0]
                 pending = reply.get("UnprocessedKeys") or {}
@@ -259,15 +246,14 @@ class DynamoDBStateStore(DocumentStateStore):
             }
             attempt = 0
             while pending:
-                with self._calling():
-                    reply = self._client.batch_write_item(RequestItems=pending)
+                reply = self._client.batch_write_item(RequestItems=pending)
                 pending = reply.get("UnprocessedItems") or {}
                 attempt = self._pause(attempt) if pending else 0
 
     def _pause(self, attempt: int) -> int:
         # Throttled batch parts come back unprocessed; back off before resending them.
         if attempt >= 10:
-            raise StoreError("DynamoDB kept leaving batch items unprocessed (throttled)", backend=self.backend)
+            raise StoreError("DynamoDB kept leaving batch items unprocessed (throttled)")
         time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
         return attempt + 1
 

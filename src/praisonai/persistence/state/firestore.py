@@ -22,14 +22,12 @@ day). Conditional writes use the document's update time as the version.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
-from .._loading import import_driver
-from ..errors import BackendUnavailableError, InvalidInputError, StoreError
-from ._document import (
+from ..errors import BackendUnavailableError, InvalidInputError
+from ._document_store import (
     HASH,
     VALUE,
     DocumentStateStore,
@@ -69,31 +67,29 @@ class FirestoreStateStore(DocumentStateStore):
     def __init__(self, config: FirestoreStateConfig) -> None:
         super().__init__(config.key_prefix)
         self.config = config
-        firestore = import_driver("google.cloud.firestore", backend=self.backend, extra="firestore")
-        self._api_errors = import_driver("google.api_core.exceptions", backend=self.backend, extra="firestore")
+        firestore = self._import_driver("google.cloud.firestore")
+        self._api_errors = self._import_driver("google.api_core.exceptions")
         self._field_filter = firestore.FieldFilter
         self._delete_field = firestore.DELETE_FIELD
         credentials = None
-        if config.credentials_file is not None:
-            service_account = import_driver("google.oauth2.service_account", backend=self.backend, extra="firestore")
-            credentials = service_account.Credentials.from_service_account_file(config.credentials_file)
-        with self._calling():
+        service_account = (
+            self._import_driver("google.oauth2.service_account") if config.credentials_file is not None else None
+        )
+        with self._translating:
+            if service_account is not None:
+                credentials = service_account.Credentials.from_service_account_file(config.credentials_file)
             self._client: Any = firestore.Client(
                 project=config.project, credentials=credentials, database=config.database
             )
         self._collection: Any = self._client.collection(config.collection)
 
-    @contextmanager
-    def _calling(self) -> Iterator[None]:
+    def _translate_error(self, error: Exception) -> Exception | None:
         errors = self._api_errors
-        try:
-            yield
-        except (errors.ServiceUnavailable, errors.DeadlineExceeded, errors.RetryError) as error:
-            raise BackendUnavailableError(f"cannot reach Firestore: {error}", backend=self.backend) from error
-        except errors.InvalidArgument as error:
-            raise InvalidInputError(f"Firestore refused the request: {error}", backend=self.backend) from error
-        except errors.GoogleAPIError as error:
-            raise StoreError(f"{type(error).__name__}: {error}", backend=self.backend) from error
+        if isinstance(error, (errors.ServiceUnavailable, errors.DeadlineExceeded, errors.RetryError)):
+            return BackendUnavailableError(f"cannot reach Firestore: {error}")
+        if isinstance(error, errors.InvalidArgument):
+            return InvalidInputError(f"Firestore refused the request: {error}")
+        return None
 
     def _reference(self, key: str) -> Any:
         return self._collection.document(_document_id(key))
@@ -114,8 +110,7 @@ class FirestoreStateStore(DocumentStateStore):
         if size > _MAX_DOCUMENT_BYTES:
             raise InvalidInputError(
                 f"the value of key {key!r:.80} takes {size} bytes as a Firestore document (JSON text, non-ASCII "
-                f"escaped); Firestore stores at most {_MAX_DOCUMENT_BYTES}",
-                backend="firestore",
+                f"escaped); Firestore stores at most {_MAX_DOCUMENT_BYTES}"
             )
         return document
 
@@ -131,42 +126,35 @@ class FirestoreStateStore(DocumentStateStore):
     # -- primitives ------------------------------------------------------------
 
     def _load(self, key: str) -> tuple[Item, Token] | None:
-        with self._calling():
-            snapshot = self._reference(key).get()
+        snapshot = self._reference(key).get()
         if not snapshot.exists:
             return None
         return self._decode(snapshot.to_dict() or {}), snapshot.update_time
 
-    def _guarded(self, write: Any) -> bool:
+    def _conditional(self, write: Any) -> bool:
+        errors = self._api_errors
         try:
-            with self._calling():
-                write()
-        except StoreError as error:
-            cause = error.__cause__
-            if isinstance(cause, (self._api_errors.AlreadyExists, self._api_errors.FailedPrecondition)):
-                return False
-            if isinstance(cause, self._api_errors.NotFound):
-                return False
-            raise
+            write()
+        except (errors.AlreadyExists, errors.FailedPrecondition, errors.NotFound):
+            return False
         return True
 
     def _create(self, key: str, item: Item) -> bool:
-        return self._guarded(lambda: self._reference(key).create(self._encode(key, item)))
+        return self._conditional(lambda: self._reference(key).create(self._encode(key, item)))
 
     def _replace(self, key: str, item: Item, token: Token) -> bool:
         document = self._encode(key, item)
         # update() takes a precondition (set() does not); it replaces every top-level field we own.
         changes = {name: document.get(name, self._delete_field) for name in ("k", "kind", "v", "h", "expires_at")}
         option = self._client.write_option(last_update_time=token)
-        return self._guarded(lambda: self._reference(key).update(changes, option=option))
+        return self._conditional(lambda: self._reference(key).update(changes, option=option))
 
     def _remove(self, key: str, token: Token) -> bool:
         option = self._client.write_option(last_update_time=token)
-        return self._guarded(lambda: self._reference(key).delete(option=option))
+        return self._conditional(lambda: self._reference(key).delete(option=option))
 
     def _put(self, key: str, item: Item) -> None:
-        with self._calling():
-            self._reference(key).set(self._encode(key, item))
+        self._reference(key).set(self._encode(key, item))
 
     def _scan(self, prefix: str) -> Iterable[tuple[str, float | None]]:
         query = self._collection
@@ -176,21 +164,19 @@ class FirestoreStateStore(DocumentStateStore):
             if upper is not None:
                 query = query.where(filter=self._field_filter("k", "<", upper))
         query = query.select(["k", "expires_at"])
-        with self._calling():
-            found = []
-            for snapshot in query.stream():
-                data = snapshot.to_dict() or {}
-                stamp = data.get("expires_at")
-                found.append((data["k"], None if stamp is None else float(stamp.timestamp())))
+        found = []
+        for snapshot in query.stream():
+            data = snapshot.to_dict() or {}
+            stamp = data.get("expires_at")
+            found.append((data["k"], None if stamp is None else float(stamp.timestamp())))
         return found
 
     def _load_many(self, keys: list[str]) -> dict[str, Item]:
         found: dict[str, Item] = {}
-        with self._calling():
-            for snapshot in self._client.get_all([self._reference(key) for key in keys]):
-                if snapshot.exists:
-                    data = snapshot.to_dict() or {}
-                    found[data["k"]] = self._decode(data)
+        for snapshot in self._client.get_all([self._reference(key) for key in keys]):
+            if snapshot.exists:
+                data = snapshot.to_dict() or {}
+                found[data["k"]] = self._decode(data)
         return found
 
     def _put_many(self, items: list[tuple[str, Item]]) -> None:
@@ -198,8 +184,7 @@ class FirestoreStateStore(DocumentStateStore):
             batch = self._client.batch()
             for key, item in items[start : start + _BATCH]:
                 batch.set(self._reference(key), self._encode(key, item))
-            with self._calling():
-                batch.commit()
+            batch.commit()
 
     def _shutdown(self) -> None:
         self._client.close()

@@ -24,15 +24,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
-from .._loading import import_driver
 from .._values import dump_json, load_json
-from ..errors import BackendUnavailableError, InvalidInputError, NotFoundError, StoreError
-from ._document import HASH, VALUE, DocumentStateStore, Item, Token
+from ..errors import BackendUnavailableError, InvalidInputError, NotFoundError
+from ._document_store import HASH, VALUE, DocumentStateStore, Item, Token
 from .config import GCSStateConfig
 
 __all__ = ["GCSStateStore"]
@@ -58,59 +56,52 @@ class GCSStateStore(DocumentStateStore):
     def __init__(self, config: GCSStateConfig) -> None:
         super().__init__()
         self.config = config
-        storage = import_driver("google.cloud.storage", backend=self.backend, extra="gcs")
-        self._api_errors = import_driver("google.api_core.exceptions", backend=self.backend, extra="gcs")
-        self._requests_errors = import_driver("requests.exceptions", backend=self.backend, extra="gcs")
+        storage = self._import_driver("google.cloud.storage")
+        self._api_errors = self._import_driver("google.api_core.exceptions")
+        self._requests_errors = self._import_driver("requests.exceptions")
         credentials = None
-        if config.credentials_file is not None:
-            service_account = import_driver("google.oauth2.service_account", backend=self.backend, extra="gcs")
-            credentials = service_account.Credentials.from_service_account_file(config.credentials_file)
-        elif config.endpoint is not None:
-            credentials = import_driver(
-                "google.auth.credentials", backend=self.backend, extra="gcs"
-            ).AnonymousCredentials()
+        service_account = (
+            self._import_driver("google.oauth2.service_account") if config.credentials_file is not None else None
+        )
+        anonymous = self._import_driver("google.auth.credentials") if config.endpoint is not None else None
         options = {"api_endpoint": config.endpoint} if config.endpoint is not None else None
-        with self._calling():
+        with self._translating:
+            if service_account is not None:
+                credentials = service_account.Credentials.from_service_account_file(config.credentials_file)
+            elif anonymous is not None:
+                credentials = anonymous.AnonymousCredentials()
             self._client: Any = storage.Client(project=config.project, credentials=credentials, client_options=options)
-        try:
-            self._bucket: Any = self._open_bucket()
-        except BaseException:
-            self._client.close()
-            raise
+            try:
+                self._bucket: Any = self._open_bucket()
+            except BaseException:
+                self._client.close()
+                raise
 
     def _open_bucket(self) -> Any:
         config = self.config
-        with self._calling():
-            bucket = self._client.bucket(config.bucket)
-            if bucket.exists(timeout=config.timeout):
-                return bucket
-            if not config.create_bucket:
-                raise NotFoundError(
-                    f"bucket {config.bucket!r} does not exist; create it or pass create_bucket=True",
-                    backend=self.backend,
-                )
-            with contextlib.suppress(self._api_errors.Conflict):  # created meanwhile
-                bucket = self._client.create_bucket(config.bucket, timeout=config.timeout)
+        bucket = self._client.bucket(config.bucket)
+        if bucket.exists(timeout=config.timeout):
             return bucket
+        if not config.create_bucket:
+            raise NotFoundError(f"bucket {config.bucket!r} does not exist; create it or pass create_bucket=True")
+        with contextlib.suppress(self._api_errors.Conflict):  # created meanwhile
+            bucket = self._client.create_bucket(config.bucket, timeout=config.timeout)
+        return bucket
 
-    @contextmanager
-    def _calling(self) -> Iterator[None]:
-        try:
-            yield
-        except self._api_errors.GoogleAPIError as error:
-            if isinstance(error, (self._api_errors.ServiceUnavailable, self._api_errors.RetryError)):
-                raise BackendUnavailableError(f"cannot reach GCS: {error}", backend=self.backend) from error
-            raise StoreError(f"{type(error).__name__}: {error}", backend=self.backend) from error
-        except self._requests_errors.ConnectionError as error:
-            raise BackendUnavailableError(f"cannot reach GCS: {error}", backend=self.backend) from error
+    def _translate_error(self, error: Exception) -> Exception | None:
+        api_errors = self._api_errors
+        if isinstance(
+            error, (api_errors.ServiceUnavailable, api_errors.RetryError, self._requests_errors.ConnectionError)
+        ):
+            return BackendUnavailableError(f"cannot reach GCS: {error}")
+        return None
 
     def _stored(self, key: str) -> str:
         # Stored keys are object names; ``_scan`` takes and returns plain keys (the base's prefix is empty).
         name = self.config.prefix + encode_object_name(super()._stored(key))
         if len(name.encode("utf-8")) > 1024:
             raise InvalidInputError(
-                f"the object name of this key is {len(name.encode('utf-8'))} bytes long in UTF-8; GCS allows 1024",
-                backend=self.backend,
+                f"the object name of this key is {len(name.encode('utf-8'))} bytes long in UTF-8; GCS allows 1024"
             )
         return name
 
@@ -128,7 +119,7 @@ class GCSStateStore(DocumentStateStore):
             blob.metadata = {"expires_at": repr(item.expires_at)}
             blob.custom_time = datetime.fromtimestamp(item.expires_at, tz=timezone.utc)
         blob.upload_from_string(
-            dump_json(body, self.backend, "object"),
+            dump_json(body, what="object"),
             content_type="application/json",
             if_generation_match=generation,
             timeout=self.config.timeout,
@@ -147,22 +138,16 @@ class GCSStateStore(DocumentStateStore):
     def _load(self, key: str) -> tuple[Item, Token] | None:
         blob = self._bucket.blob(key)
         try:
-            with self._calling():
-                data = blob.download_as_bytes(timeout=self.config.timeout)
-        except StoreError as error:
-            if isinstance(error.__cause__, self._api_errors.NotFound):
-                return None
-            raise
+            data = blob.download_as_bytes(timeout=self.config.timeout)
+        except self._api_errors.NotFound:
+            return None
         return self._decode(data), blob.generation
 
     def _conditional(self, write: Any) -> bool:
         try:
-            with self._calling():
-                write()
-        except StoreError as error:
-            if isinstance(error.__cause__, (self._api_errors.PreconditionFailed, self._api_errors.NotFound)):
-                return False
-            raise
+            write()
+        except (self._api_errors.PreconditionFailed, self._api_errors.NotFound):
+            return False
         return True
 
     def _create(self, key: str, item: Item) -> bool:
@@ -176,18 +161,16 @@ class GCSStateStore(DocumentStateStore):
         return self._conditional(lambda: blob.delete(if_generation_match=token, timeout=self.config.timeout))
 
     def _put(self, key: str, item: Item) -> None:
-        with self._calling():
-            self._upload(key, item, None)
+        self._upload(key, item, None)
 
     def _scan(self, prefix: str) -> Iterable[tuple[str, float | None]]:
         cut = len(self.config.prefix)
         found = []
-        with self._calling():
-            for blob in self._client.list_blobs(
-                self._bucket, prefix=self.config.prefix + encode_object_name(prefix), timeout=self.config.timeout
-            ):
-                expires_at = (blob.metadata or {}).get("expires_at")
-                found.append((decode_object_name(blob.name[cut:]), None if expires_at is None else float(expires_at)))
+        for blob in self._client.list_blobs(
+            self._bucket, prefix=self.config.prefix + encode_object_name(prefix), timeout=self.config.timeout
+        ):
+            expires_at = (blob.metadata or {}).get("expires_at")
+            found.append((decode_object_name(blob.name[cut:]), None if expires_at is None else float(expires_at)))
         return found
 
     def _shutdown(self) -> None:

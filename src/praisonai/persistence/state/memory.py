@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from .._files import lock_exclusively, write_atomically
+from .._guard import GuardedStore
 from .._values import check_key, check_ttl, dump_json, glob_to_regex, load_json
-from ..errors import InvalidInputError, StoreError, WrongTypeError
+from ..errors import InvalidInputError, StoreClosedError, StoreError, WrongTypeError
 from .base import JSONInput, StateStore
 from .config import MemoryStateConfig
 
@@ -48,7 +49,7 @@ class _Item:
         self.expires_at = expires_at
 
 
-class MemoryStateStore(StateStore):
+class MemoryStateStore(GuardedStore, StateStore):
     """Thread-safe in-process state with TTLs, hashes and optional durability."""
 
     backend = "memory"
@@ -60,9 +61,9 @@ class MemoryStateStore(StateStore):
         self._expiries: list[tuple[float, str]] = []  # heap; stale entries are skipped
         self._journal: IO[str] | None = None
         self._journal_entries = 0
-        self._closed = False
         if self.config.snapshot_path is not None:
-            self._open_files(Path(self.config.snapshot_path).expanduser())
+            with self._translating:
+                self._open_files(Path(self.config.snapshot_path).expanduser())
 
     # -- durability ---------------------------------------------------------
 
@@ -72,7 +73,7 @@ class MemoryStateStore(StateStore):
         journal_path = snapshot.with_name(snapshot.name + ".journal")
         journal = open(journal_path, "a+", encoding="utf-8")  # noqa: SIM115 - kept open for the store's life
         try:
-            lock_exclusively(journal.fileno(), f"{journal_path} is in use by another process", self.backend)
+            lock_exclusively(journal.fileno(), f"{journal_path} is in use by another process")
             if snapshot.exists():
                 data = load_json(snapshot.read_text(encoding="utf-8"))
                 for key, (kind, payload, expires_at) in data["items"].items():
@@ -123,7 +124,7 @@ class MemoryStateStore(StateStore):
         journal = self._journal
         if journal is None:
             return
-        journal.write(dump_json(entry, self.backend, "journal entry") + "\n")
+        journal.write(dump_json(entry, what="journal entry") + "\n")
         journal.flush()
         if self.config.fsync:
             os.fsync(journal.fileno())
@@ -140,7 +141,7 @@ class MemoryStateStore(StateStore):
         now = time.time()
         self._purge_expired(now)
         items = {key: [item.kind, item.payload, item.expires_at] for key, item in self._items.items()}
-        text = dump_json({"version": 1, "items": items}, self.backend, "snapshot")
+        text = dump_json({"version": 1, "items": items}, what="snapshot")
         write_atomically(self._snapshot, text)
         # Only now is the journal redundant; a crash before this line replays it harmlessly.
         journal.truncate(0)
@@ -151,17 +152,19 @@ class MemoryStateStore(StateStore):
 
     def save_snapshot(self) -> None:
         """Write the snapshot now and empty the journal (also done by ``close``)."""
-        with self._lock:
-            self._check_open()
+        with self._guard, self._lock:
+            self._check_still_open()
             if self._journal is None:
-                raise StoreError("no snapshot_path was configured", backend=self.backend)
+                raise StoreError("no snapshot_path was configured")
             self._compact()
 
     # -- bookkeeping --------------------------------------------------------
 
-    def _check_open(self) -> None:
+    def _check_still_open(self) -> None:
+        # Called with the lock held: the guard refused a closed store before the lock was taken,
+        # and a close() may have run since.
         if self._closed:
-            raise StoreError("the store is closed", backend=self.backend)
+            raise StoreClosedError("the store is closed")
 
     def _put(self, key: str, item: _Item) -> None:
         self._items[key] = item
@@ -194,171 +197,184 @@ class MemoryStateStore(StateStore):
     def _value_item(self, key: str, now: float) -> _Item | None:
         item = self._live(key, now)
         if item is not None and item.kind != _VALUE:
-            raise WrongTypeError(f"key {key!r} holds a hash; use hget/hgetall", backend=self.backend)
+            raise WrongTypeError(f"key {key!r} holds a hash; use hget/hgetall")
         return item
 
     def _hash_item(self, key: str, now: float) -> _Item | None:
         item = self._live(key, now)
         if item is not None and item.kind != _HASH:
-            raise WrongTypeError(f"key {key!r} holds a plain value; use get", backend=self.backend)
+            raise WrongTypeError(f"key {key!r} holds a plain value; use get")
         return item
 
     # -- the contract -------------------------------------------------------
 
     def get(self, key: str) -> Any:
-        check_key(key, self.backend)
-        with self._lock:
-            self._check_open()
-            item = self._value_item(key, time.time())
-            text = None if item is None else item.payload
-        return None if text is None else load_json(text)
+        with self._guard:
+            check_key(key)
+            with self._lock:
+                self._check_still_open()
+                item = self._value_item(key, time.time())
+                text = None if item is None else item.payload
+            return None if text is None else load_json(text)
 
     def set(self, key: str, value: JSONInput, ttl: float | None = None) -> None:
-        check_key(key, self.backend)
-        text = dump_json(value, self.backend)
-        with self._lock:
-            self._check_open()
-            now = time.time()
-            expires_at = None if ttl is None else now + check_ttl(ttl, self.backend)
-            self._log(["set", key, text, expires_at])
-            self._put(key, _Item(_VALUE, text, expires_at))
-            self._purge_expired(now)
-            self._maybe_compact()
+        with self._guard:
+            check_key(key)
+            text = dump_json(value)
+            with self._lock:
+                self._check_still_open()
+                now = time.time()
+                expires_at = None if ttl is None else now + check_ttl(ttl)
+                self._log(["set", key, text, expires_at])
+                self._put(key, _Item(_VALUE, text, expires_at))
+                self._purge_expired(now)
+                self._maybe_compact()
 
     def delete(self, key: str) -> bool:
-        check_key(key, self.backend)
-        with self._lock:
-            self._check_open()
-            if self._live(key, time.time()) is None:
-                return False
-            self._log(["del", key])
-            del self._items[key]
-            self._maybe_compact()
-            return True
+        with self._guard:
+            check_key(key)
+            with self._lock:
+                self._check_still_open()
+                if self._live(key, time.time()) is None:
+                    return False
+                self._log(["del", key])
+                del self._items[key]
+                self._maybe_compact()
+                return True
 
     def exists(self, key: str) -> bool:
-        check_key(key, self.backend)
-        with self._lock:
-            self._check_open()
-            return self._live(key, time.time()) is not None
+        with self._guard:
+            check_key(key)
+            with self._lock:
+                self._check_still_open()
+                return self._live(key, time.time()) is not None
 
     def keys(self, pattern: str = "*") -> list[str]:
-        if not isinstance(pattern, str):
-            raise InvalidInputError(f"pattern must be a str, not {type(pattern).__name__}", backend=self.backend)
-        regex = glob_to_regex(pattern)
-        with self._lock:
-            self._check_open()
-            now = time.time()
-            self._purge_expired(now)
-            return sorted(
-                key
-                for key, item in self._items.items()
-                if (item.expires_at is None or item.expires_at > now) and regex.fullmatch(key)
-            )
+        with self._guard:
+            if not isinstance(pattern, str):
+                raise InvalidInputError(f"pattern must be a str, not {type(pattern).__name__}")
+            regex = glob_to_regex(pattern)
+            with self._lock:
+                self._check_still_open()
+                now = time.time()
+                self._purge_expired(now)
+                return sorted(
+                    key
+                    for key, item in self._items.items()
+                    if (item.expires_at is None or item.expires_at > now) and regex.fullmatch(key)
+                )
 
     def ttl(self, key: str) -> int | None:
-        check_key(key, self.backend)
-        with self._lock:
-            self._check_open()
-            now = time.time()
-            item = self._live(key, now)
-            if item is None or item.expires_at is None:
-                return None
-            return max(1, math.ceil(item.expires_at - now))
+        with self._guard:
+            check_key(key)
+            with self._lock:
+                self._check_still_open()
+                now = time.time()
+                item = self._live(key, now)
+                if item is None or item.expires_at is None:
+                    return None
+                return max(1, math.ceil(item.expires_at - now))
 
     def expire(self, key: str, ttl: float) -> bool:
-        check_key(key, self.backend)
-        seconds = check_ttl(ttl, self.backend)
-        with self._lock:
-            self._check_open()
-            now = time.time()
-            item = self._live(key, now)
-            if item is None:
-                return False
-            self._log(["exp", key, now + seconds])
-            self._set_expiry(key, item, now + seconds)
-            self._maybe_compact()
-            return True
+        with self._guard:
+            check_key(key)
+            seconds = check_ttl(ttl)
+            with self._lock:
+                self._check_still_open()
+                now = time.time()
+                item = self._live(key, now)
+                if item is None:
+                    return False
+                self._log(["exp", key, now + seconds])
+                self._set_expiry(key, item, now + seconds)
+                self._maybe_compact()
+                return True
 
     def hget(self, key: str, field: str) -> Any:
-        check_key(key, self.backend)
-        check_key(field, self.backend, "field")
-        with self._lock:
-            self._check_open()
-            item = self._hash_item(key, time.time())
-            text = None if item is None else item.payload.get(field)
-        return None if text is None else load_json(text)
+        with self._guard:
+            check_key(key)
+            check_key(field, what="field")
+            with self._lock:
+                self._check_still_open()
+                item = self._hash_item(key, time.time())
+                text = None if item is None else item.payload.get(field)
+            return None if text is None else load_json(text)
 
     def hset(self, key: str, field: str, value: JSONInput) -> None:
-        check_key(key, self.backend)
-        check_key(field, self.backend, "field")
-        text = dump_json(value, self.backend)
-        with self._lock:
-            self._check_open()
-            item = self._hash_item(key, time.time())
-            self._log(["hset", key, field, text])
-            if item is None:
-                self._items[key] = _Item(_HASH, {field: text}, None)
-            else:
-                item.payload[field] = text
-            self._maybe_compact()
+        with self._guard:
+            check_key(key)
+            check_key(field, what="field")
+            text = dump_json(value)
+            with self._lock:
+                self._check_still_open()
+                item = self._hash_item(key, time.time())
+                self._log(["hset", key, field, text])
+                if item is None:
+                    self._items[key] = _Item(_HASH, {field: text}, None)
+                else:
+                    item.payload[field] = text
+                self._maybe_compact()
 
     def hgetall(self, key: str) -> dict[str, Any]:
-        check_key(key, self.backend)
-        with self._lock:
-            self._check_open()
-            item = self._hash_item(key, time.time())
-            payload = {} if item is None else dict(item.payload)
-        return {field: load_json(text) for field, text in payload.items()}
+        with self._guard:
+            check_key(key)
+            with self._lock:
+                self._check_still_open()
+                item = self._hash_item(key, time.time())
+                payload = {} if item is None else dict(item.payload)
+            return {field: load_json(text) for field, text in payload.items()}
 
     def hdel(self, key: str, *fields: str) -> int:
-        check_key(key, self.backend)
-        for field in fields:
-            check_key(field, self.backend, "field")
-        with self._lock:
-            self._check_open()
-            item = self._hash_item(key, time.time())
-            if item is None:
-                return 0
-            present = [field for field in dict.fromkeys(fields) if field in item.payload]
-            if not present:
-                return 0
-            self._log(["hdel", key, present])
-            for field in present:
-                del item.payload[field]
-            if not item.payload:
-                del self._items[key]
-            self._maybe_compact()
-            return len(present)
+        with self._guard:
+            check_key(key)
+            for field in fields:
+                check_key(field, what="field")
+            with self._lock:
+                self._check_still_open()
+                item = self._hash_item(key, time.time())
+                if item is None:
+                    return 0
+                present = [field for field in dict.fromkeys(fields) if field in item.payload]
+                if not present:
+                    return 0
+                self._log(["hdel", key, present])
+                for field in present:
+                    del item.payload[field]
+                if not item.payload:
+                    del self._items[key]
+                self._maybe_compact()
+                return len(present)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
-        wanted = [check_key(key, self.backend) for key in keys]
-        with self._lock:
-            self._check_open()
-            now = time.time()
-            texts = {}
-            for key in wanted:
-                item = self._value_item(key, now)
-                if item is not None:
-                    texts[key] = item.payload
-        return {key: load_json(text) for key, text in texts.items()}
+        with self._guard:
+            wanted = [check_key(key) for key in keys]
+            with self._lock:
+                self._check_still_open()
+                now = time.time()
+                texts = {}
+                for key in wanted:
+                    item = self._value_item(key, now)
+                    if item is not None:
+                        texts[key] = item.payload
+            return {key: load_json(text) for key, text in texts.items()}
 
     def set_many(self, items: Mapping[str, JSONInput], ttl: float | None = None) -> None:
-        # Validate everything first so a bad value stores nothing.
-        encoded = [(check_key(key, self.backend), dump_json(value, self.backend)) for key, value in items.items()]
-        with self._lock:
-            self._check_open()
-            now = time.time()
-            expires_at = None if ttl is None else now + check_ttl(ttl, self.backend)
-            if encoded:
-                self._log(["mset", [[key, text] for key, text in encoded], expires_at])
-            for key, text in encoded:
-                self._put(key, _Item(_VALUE, text, expires_at))
-            self._purge_expired(now)
-            self._maybe_compact()
+        with self._guard:
+            # Validate everything first so a bad value stores nothing.
+            encoded = [(check_key(key), dump_json(value)) for key, value in items.items()]
+            with self._lock:
+                self._check_still_open()
+                now = time.time()
+                expires_at = None if ttl is None else now + check_ttl(ttl)
+                if encoded:
+                    self._log(["mset", [[key, text] for key, text in encoded], expires_at])
+                for key, text in encoded:
+                    self._put(key, _Item(_VALUE, text, expires_at))
+                self._purge_expired(now)
+                self._maybe_compact()
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._translating:
             if self._closed:
                 return
             self._closed = True

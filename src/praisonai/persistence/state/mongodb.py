@@ -9,21 +9,18 @@ Test tier: emulator. The tests run the real pymongo driver over the wire
 against SecantusDB, a MongoDB-compatible server on WiredTiger started on
 loopback; MongoDB's own server is not installable on the test machines.
 
-The document layout and statements are in ``_mongo`` (shared with
-``async_mongodb``); the semantics are ``_document``'s.
+The document layout and statements are in ``_mongo_documents``, and so are the
+primitives (shared with ``async_mongodb``); the semantics are ``_document_store``'s.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._loading import import_driver
-from ..errors import BackendUnavailableError, StoreError
-from . import _mongo
-from ._document import DocumentStateStore, Item, Token
+from .._sansio import Call, drive, throw_in_everything
+from . import _mongo_documents as _mongo
+from ._document_store import DocumentStateStore, Item, Token
 from .config import MongoStateConfig
 
 if TYPE_CHECKING:
@@ -31,8 +28,10 @@ if TYPE_CHECKING:
 
 __all__ = ["MongoStateStore"]
 
+R = TypeVar("R")
 
-class MongoStateStore(DocumentStateStore):
+
+class MongoStateStore(_mongo.MongoPrimitives, DocumentStateStore):
     """State as one MongoDB document per key, with a TTL index on ``expires_at``."""
 
     backend = "mongodb"
@@ -40,82 +39,49 @@ class MongoStateStore(DocumentStateStore):
     def __init__(self, config: MongoStateConfig) -> None:
         super().__init__(config.key_prefix)
         self.config = config
-        pymongo = import_driver("pymongo", backend=self.backend, extra="mongodb")
-        self._errors = pymongo.errors
-        self._replace_one = pymongo.ReplaceOne
-        self._client = pymongo.MongoClient(config.url, **_mongo.client_options(config))
-        self._collection: Collection[dict[str, Any]] = self._client[config.database][config.collection]
-        if config.create_indexes:
-            try:
-                with self._calling():
+        pymongo = self._import_driver("pymongo")
+        self._use_pymongo(pymongo)
+        with self._translating:
+            self._client = pymongo.MongoClient(config.url, **_mongo.client_options(config))
+            self._collection: Collection[dict[str, Any]] = self._client[config.database][config.collection]
+            if config.create_indexes:
+                try:
                     self._collection.create_index("expires_at", name=_mongo.TTL_INDEX, expireAfterSeconds=0)
-            except BaseException:
-                self._client.close()
-                raise
+                except BaseException:
+                    self._client.close()
+                    raise
 
-    @contextmanager
-    def _calling(self) -> Iterator[None]:
-        errors = self._errors
-        try:
-            yield
-        except (errors.ServerSelectionTimeoutError, errors.AutoReconnect, errors.ConnectionFailure) as error:
-            raise BackendUnavailableError(f"cannot reach MongoDB: {error}", backend=self.backend) from error
-        except errors.PyMongoError as error:
-            raise StoreError(f"{type(error).__name__}: {error}", backend=self.backend) from error
+    def _collection_request(self, call: Call) -> Any:
+        if call.method == "find_all":
+            return list(self._collection.find(*call.args))
+        return getattr(self._collection, call.method)(*call.args)
+
+    def _on_collection(self, operation: _mongo.CollectionOperation[R]) -> R:
+        return drive(operation, self._collection_request, throw_in_everything)
 
     def _load(self, key: str) -> tuple[Item, Token] | None:
-        with self._calling():
-            document = self._collection.find_one(_mongo.key_filter(key))
-        return None if document is None else _mongo.from_document(document)
+        return self._on_collection(self._load_document(key))
 
     def _create(self, key: str, item: Item) -> bool:
-        try:
-            with self._calling():
-                self._collection.insert_one(_mongo.to_document(key, item))
-        except StoreError as error:
-            if isinstance(error.__cause__, self._errors.DuplicateKeyError):
-                return False
-            raise
-        return True
+        return self._on_collection(self._create_document(key, item))
 
     def _replace(self, key: str, item: Item, token: Token) -> bool:
-        with self._calling():
-            result = self._collection.replace_one(_mongo.version_filter(key, token), _mongo.to_document(key, item))
-        return result.matched_count == 1
+        return self._on_collection(self._replace_document(key, item, token))
 
     def _remove(self, key: str, token: Token) -> bool:
-        with self._calling():
-            return self._collection.delete_one(_mongo.version_filter(key, token)).deleted_count == 1
+        return self._on_collection(self._remove_document(key, token))
 
     def _put(self, key: str, item: Item) -> None:
-        document = _mongo.to_document(key, item)
-        for _attempt in range(3):
-            try:
-                with self._calling():
-                    self._collection.replace_one(_mongo.key_filter(key), document, upsert=True)
-                return
-            except StoreError as error:
-                # Two upserts of a new _id can race; the loser retries and replaces.
-                if not isinstance(error.__cause__, self._errors.DuplicateKeyError):
-                    raise
-        raise StoreError(f"key {key!r}: concurrent upserts kept colliding", backend=self.backend)
+        self._on_collection(self._put_document(key, item))
 
     def _scan(self, prefix: str) -> Iterable[tuple[str, float | None]]:
-        with self._calling():
-            cursor = self._collection.find(_mongo.scan_filter(prefix, time.time()), _mongo.PROJECTION_FOR_SCAN)
-            return [(document["_id"], _mongo.epoch_of(document)) for document in cursor]
+        return self._on_collection(self._scan_documents(prefix))
 
     def _load_many(self, keys: list[str]) -> dict[str, Item]:
-        with self._calling():
-            documents = list(self._collection.find({"_id": {"$in": keys}}))
-        return {document["_id"]: _mongo.from_document(document)[0] for document in documents}
+        return self._on_collection(self._load_documents(keys))
 
     def _put_many(self, items: list[tuple[str, Item]]) -> None:
-        requests = [
-            self._replace_one(_mongo.key_filter(key), _mongo.to_document(key, item), upsert=True) for key, item in items
-        ]
-        with self._calling():
-            self._collection.bulk_write(requests, ordered=False)
+        self._on_collection(self._put_documents(items))
 
     def _shutdown(self) -> None:
         self._client.close()

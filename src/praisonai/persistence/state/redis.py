@@ -9,7 +9,7 @@ URL forms: ``redis://[user[:password]@]host[:port][/db]``, ``rediss://...``
 Test tier: server (the real Redis server on loopback).
 
 Keys are stored under ``key_prefix`` (default ``praisonai:state:``); the
-semantics live in ``_redis_family``. ``get_many`` is one pipelined round
+semantics live in ``_redis_commands``. ``get_many`` is one pipelined round
 trip, ``set_many`` one MULTI/EXEC transaction.
 """
 
@@ -18,9 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from .._config import secret_value
-from .._loading import import_driver
-from ..errors import BackendUnavailableError, StoreError
-from ._redis_family import SCAN_COUNT, RedisFamilyStateStore
+from ..errors import BackendUnavailableError
+from ._redis_commands import SCAN_COUNT, RedisCommandsStateStore
 from .config import RedisStateConfig
 
 if TYPE_CHECKING:
@@ -29,14 +28,14 @@ if TYPE_CHECKING:
 __all__ = ["RedisStateStore"]
 
 
-class RedisStateStore(RedisFamilyStateStore):
+class RedisStateStore(RedisCommandsStateStore):
     """State in Redis strings and hashes, with Redis's own TTLs."""
 
     backend = "redis"
 
     def __init__(self, config: RedisStateConfig) -> None:
         self.config = config
-        driver = import_driver("redis", backend=self.backend, extra="redis")
+        driver = self._import_driver("redis")
         self._errors = driver.exceptions
         common: dict[str, Any] = {
             "db": config.db,
@@ -72,15 +71,13 @@ class RedisStateStore(RedisFamilyStateStore):
     def _client(self) -> redis.Redis:
         return self._redis
 
-    def _translate(self, error: Exception) -> Exception | None:
+    def _translate_error(self, error: Exception) -> Exception | None:
         errors = self._errors
-        where = self.config.unix_socket_path or f"{self.config.host}:{self.config.port}"
         if isinstance(error, (errors.ConnectionError, errors.TimeoutError)):
-            return BackendUnavailableError(f"cannot reach Redis at {where}: {error}", backend=self.backend)
+            where = self.config.unix_socket_path or f"{self.config.host}:{self.config.port}"
+            return BackendUnavailableError(f"cannot reach Redis at {where}: {error}")
         if isinstance(error, errors.ResponseError):
             return self._wrong_type(str(error))
-        if isinstance(error, errors.RedisError):
-            return StoreError(f"{type(error).__name__}: {error}", backend=self.backend)
         return None
 
     def _get_pipelined(self, keys: list[str]) -> list[str | None]:

@@ -9,7 +9,7 @@ Test tier: fake. The tests run the real upstash-redis client against
 protocol that executes each command on the real local Redis server; Upstash's
 own service is not exercised.
 
-The same Redis commands as the ``redis`` backend (``_redis_family``):
+The same Redis commands as the ``redis`` backend (``_redis_commands``):
 ``get_many`` is one ``/pipeline`` request, ``set_many`` one ``/multi-exec``.
 """
 
@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._loading import import_driver
-from ..errors import BackendUnavailableError, StoreError
-from ._redis_family import SCAN_COUNT, RedisFamilyStateStore
+from ..errors import BackendUnavailableError
+from ._redis_commands import SCAN_COUNT, RedisCommandsStateStore
 from .config import UpstashStateConfig
 
 if TYPE_CHECKING:
@@ -28,16 +27,16 @@ if TYPE_CHECKING:
 __all__ = ["UpstashStateStore"]
 
 
-class UpstashStateStore(RedisFamilyStateStore):
+class UpstashStateStore(RedisCommandsStateStore):
     """State in Upstash Redis, through its REST API."""
 
     backend = "upstash"
 
     def __init__(self, config: UpstashStateConfig) -> None:
         self.config = config
-        driver = import_driver("upstash_redis", backend=self.backend, extra="upstash")
-        self._httpx = import_driver("httpx", backend=self.backend, extra="upstash")
-        self._upstash_error = import_driver("upstash_redis.errors", backend=self.backend, extra="upstash").UpstashError
+        driver = self._import_driver("upstash_redis")
+        self._httpx = self._import_driver("httpx")
+        self._upstash_error = self._import_driver("upstash_redis.errors").UpstashError
         self._redis: upstash_redis.Redis = driver.Redis(
             url=config.url,
             token=config.token.get_secret_value(),
@@ -52,15 +51,13 @@ class UpstashStateStore(RedisFamilyStateStore):
     def _client(self) -> upstash_redis.Redis:
         return self._redis
 
-    def _translate(self, error: Exception) -> Exception | None:
+    def _translate_error(self, error: Exception) -> Exception | None:
         if isinstance(error, self._httpx.TransportError):
             return BackendUnavailableError(
-                f"cannot reach Upstash at {self.config.url}: {type(error).__name__}: {error}", backend=self.backend
+                f"cannot reach Upstash at {self.config.url}: {type(error).__name__}: {error}"
             )
         if isinstance(error, self._upstash_error):
             return self._wrong_type(str(error))
-        if isinstance(error, self._httpx.HTTPError):
-            return StoreError(f"{type(error).__name__}: {error}", backend=self.backend)
         return None
 
     def _get_pipelined(self, keys: list[str]) -> list[str | None]:

@@ -1,9 +1,9 @@
-"""What the mysql, async_mysql and singlestore stores share besides the SQL layer.
+"""What the mysql, async_mysql and singlestore stores know of their drivers and the MySQL server.
 
 Error codes, the TLS settings, the server probe that picks the id collation, the
 schema operation built from it, and :class:`MySqlHooks`, the driver hooks of the three
 stores (their drivers raise exceptions of the same DB-API shape with the same codes).
-The statements are ``_sql.py``'s (dialect ``MYSQL``).
+The statements are ``_sql_statements.py``'s (dialect ``MYSQL``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from ..errors import BackendUnavailableError
-from ._server import _ServerHooks
-from ._sql import MYSQL, SINGLESTORE, ConversationOperations, ConversationStatements, Dialect, IntegrityViolation, Step
-from ._sql import Operation as _Operation
+from ._server_runner import _ServerRunner
+from ._sql_operations import ConversationOperations, IntegrityViolation, Step
+from ._sql_operations import Operation as _Operation
+from ._sql_statements import MYSQL, SINGLESTORE, ConversationStatements, Dialect
 from .config import AsyncMySqlConversationConfig, MySqlConversationConfig, SingleStoreConversationConfig
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "TLS_STATUS",
     "MySqlHooks",
     "check_tls",
+    "connect_arguments",
     "error_code",
     "integrity_violation",
     "mysql_address",
@@ -57,8 +59,8 @@ _COLLATION_PROBE = "SELECT COLLATION_NAME FROM information_schema.COLLATIONS WHE
 _SINGLESTORE_PROBE = "SHOW VARIABLES LIKE 'memsql_version'"
 
 
-def mysql_operations(config: MySqlSettings, backend: str) -> ConversationOperations:
-    return ConversationOperations(ConversationStatements(MYSQL, config.table_prefix), backend)
+def mysql_operations(config: MySqlSettings) -> ConversationOperations:
+    return ConversationOperations(ConversationStatements(MYSQL, config.table_prefix))
 
 
 def mysql_address(config: MySqlSettings) -> str:
@@ -66,7 +68,7 @@ def mysql_address(config: MySqlSettings) -> str:
     return f"{engine} at {config.host}:{config.port}/{config.database}"
 
 
-def schema_operation(config: MySqlSettings, backend: str) -> _Operation[None]:
+def schema_operation(config: MySqlSettings) -> _Operation[None]:
     """Probe the server, then create the tables with the best id collation it has.
 
     The SingleStore store creates SingleStore's table layout on SingleStore and MySQL's
@@ -81,7 +83,7 @@ def schema_operation(config: MySqlSettings, backend: str) -> _Operation[None]:
     collation = next((name for name in _ID_COLLATIONS if name in names), "utf8mb4_bin")
     dialect = replace(dialect, id_type=f"VARCHAR(255) CHARACTER SET utf8mb4 COLLATE {collation}")
     statements = ConversationStatements(dialect, config.table_prefix)
-    yield from ConversationOperations(statements, backend).create_schema()
+    yield from ConversationOperations(statements).create_schema()
 
 
 def error_code(error: BaseException) -> int | None:
@@ -108,6 +110,20 @@ def refused_value(error: BaseException) -> str | None:
     return None
 
 
+def connect_arguments(config: MySqlSettings, pymysql: Any) -> dict[str, Any]:
+    """What PyMySQL and aiomysql connections share: utf8mb4, autocommit, FOUND_ROWS and strict SQL mode."""
+    return {
+        "host": config.host,
+        "port": config.port,
+        "user": config.user,
+        "charset": "utf8mb4",
+        "autocommit": True,
+        "client_flag": pymysql.constants.CLIENT.FOUND_ROWS,
+        "connect_timeout": config.connect_timeout,
+        "init_command": SESSION_SETUP,
+    }
+
+
 def ssl_context(config: MySqlSettings) -> ssl.SSLContext | None:
     """The TLS context of ``ssl_mode``; None for ``disabled``."""
     if config.ssl_mode == "disabled":
@@ -120,15 +136,13 @@ def ssl_context(config: MySqlSettings) -> ssl.SSLContext | None:
     return context
 
 
-def check_tls(config: MySqlSettings, backend: str, status: tuple[object, ...] | None) -> None:
+def check_tls(config: MySqlSettings, status: tuple[object, ...] | None) -> None:
     """Refuse a plaintext connection when ``ssl_mode`` requires TLS (``status``: the Ssl_cipher row)."""
     if config.ssl_mode in ("required", "verify_ca", "verify_identity") and not (status and status[1]):
-        raise BackendUnavailableError(
-            f"ssl_mode={config.ssl_mode!r} but {mysql_address(config)} did not negotiate TLS", backend=backend
-        )
+        raise BackendUnavailableError(f"ssl_mode={config.ssl_mode!r} but {mysql_address(config)} did not negotiate TLS")
 
 
-class MySqlHooks(_ServerHooks):
+class MySqlHooks(_ServerRunner):
     """The driver hooks of the mysql, async_mysql and singlestore stores.
 
     ``_errors`` is the module of the driver's DB-API exceptions: PyMySQL's ``err``
@@ -142,11 +156,11 @@ class MySqlHooks(_ServerHooks):
 
     def _use_mysql(self, config: MySqlSettings, errors: Any) -> None:
         self._errors = errors
-        self._ops = mysql_operations(config, self.backend)
+        self._ops = mysql_operations(config)
         self._address = mysql_address(config)
 
     def _schema_operation(self) -> _Operation[None]:
-        return schema_operation(self.config, self.backend)
+        return schema_operation(self.config)
 
     def _is_disconnect(self, error: BaseException) -> bool:
         if isinstance(error, self._errors.InterfaceError):

@@ -1,13 +1,18 @@
-"""What the postgres and async_postgres stores share besides the SQL layer: names and error codes."""
+"""What the postgres and async_postgres stores know of PostgreSQL besides the SQL: its address and error codes.
+
+:class:`PostgresHooks` is what the two stores share of the server runner's hooks.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from ._sql import POSTGRES, ConversationOperations, ConversationStatements, IntegrityViolation
+from ._server_runner import _ServerRunner
+from ._sql_operations import ConversationOperations, IntegrityViolation
+from ._sql_statements import POSTGRES, ConversationStatements
 from .config import AsyncPostgresConversationConfig, PostgresConversationConfig
 
-__all__ = ["integrity_violation", "is_disconnect_sqlstate", "postgres_address", "postgres_operations"]
+__all__ = ["PostgresHooks", "integrity_violation", "is_disconnect_sqlstate", "postgres_address", "postgres_operations"]
 
 # Class 08: connection exceptions; 57P01-57P03: the server is shutting down, crashed or starting up.
 _DISCONNECT_STATES = ("57P01", "57P02", "57P03")
@@ -16,10 +21,9 @@ _DISCONNECT_STATES = ("57P01", "57P02", "57P03")
 def postgres_operations(
     config: PostgresConversationConfig | AsyncPostgresConversationConfig,
     paramstyle: Literal["format", "numeric"],
-    backend: str,
 ) -> ConversationOperations:
     statements = ConversationStatements(POSTGRES, config.table_prefix, config.schema_name, paramstyle)
-    return ConversationOperations(statements, backend)
+    return ConversationOperations(statements)
 
 
 def postgres_address(config: PostgresConversationConfig | AsyncPostgresConversationConfig) -> str:
@@ -39,3 +43,21 @@ def integrity_violation(sqlstate: str | None, detail: str) -> IntegrityViolation
         "unique" if sqlstate == "23505" else "foreign_key" if sqlstate == "23503" else "other"
     )
     return IntegrityViolation(kind, detail)
+
+
+class PostgresHooks(_ServerRunner):
+    """The statements, address and description of the postgres and async_postgres stores."""
+
+    config: PostgresConversationConfig | AsyncPostgresConversationConfig
+
+    def _use_postgres(
+        self,
+        config: PostgresConversationConfig | AsyncPostgresConversationConfig,
+        paramstyle: Literal["format", "numeric"],
+    ) -> None:
+        self.config = config
+        self._ops = postgres_operations(config, paramstyle)
+        self._address = postgres_address(config)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._address}, schema={self.config.schema_name!r})"

@@ -1,4 +1,4 @@
-"""The state contract for document stores (DynamoDB, MongoDB, Firestore, GCS), written once.
+"""The state contract for document stores (DynamoDB, MongoDB, Firestore, GCS), written once for sync and async.
 
 Every key is one document (an "item")::
 
@@ -7,9 +7,12 @@ Every key is one document (an "item")::
 
 A backend supplies a handful of primitives (load one item with a version
 token, create-if-absent, replace-if-unchanged, delete-if-unchanged, blind put,
-scan by key prefix); :class:`DocumentStateStore` and its asyncio twin
-:class:`AsyncDocumentStateStore` implement the contract on top of them, so the
-semantics cannot drift between backends:
+scan by key prefix). Each contract method is an operation (``_sansio.py``): a
+generator of :class:`~.._sansio.Call` requests for those primitives, written
+once in :class:`_DocumentContract`; :class:`DocumentStateStore` drives it on
+synchronous primitives, :class:`AsyncDocumentStateStore` on awaitable ones, each
+call under the store's call guard. So the semantics cannot drift between
+backends, nor between a store and its asyncio twin:
 
 - Reads hide expired items themselves (read-time expiry); the engine's own TTL
   mechanism, where there is one, only reclaims space later.
@@ -27,10 +30,12 @@ import math
 import random
 import time
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Final, TypeAlias, TypeVar
 
+from .._guard import GuardedStore
+from .._sansio import Call, call_on, call_on_async, drive, drive_async
 from .._values import check_key, check_ttl, dump_json, glob_to_regex, load_json
 from ..errors import InvalidInputError, StoreError, WrongTypeError
 from .base import AsyncStateStore, JSONInput, StateStore
@@ -40,6 +45,7 @@ __all__ = [
     "VALUE",
     "AsyncDocumentStateStore",
     "DocumentStateStore",
+    "Operation",
     "Item",
     "decode_field_name",
     "encode_field_name",
@@ -55,6 +61,7 @@ _TIMESTAMP_SLACK: Final = 0.001
 R = TypeVar("R")
 Token: TypeAlias = Any
 """What a backend uses to detect a concurrent change: a version string, a generation, an update time."""
+Operation: TypeAlias = Generator[Call, Any, R]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,19 +162,19 @@ def remaining_seconds(expires_at: float, now: float) -> int:
 # -- the pure part of every operation (shared by the sync and async stores) ------
 
 
-def _value_text(item: Item | None, key: str, backend: str) -> str | None:
+def _value_text(item: Item | None, key: str) -> str | None:
     if item is None:
         return None
     if item.kind != VALUE:
-        raise WrongTypeError(f"key {key!r} holds a hash; use hget/hgetall", backend=backend)
+        raise WrongTypeError(f"key {key!r} holds a hash; use hget/hgetall")
     return item.value
 
 
-def _hash_fields(item: Item | None, key: str, backend: str) -> Mapping[str, str] | None:
+def _hash_fields(item: Item | None, key: str) -> Mapping[str, str] | None:
     if item is None:
         return None
     if item.kind != HASH:
-        raise WrongTypeError(f"key {key!r} holds a plain value; use get", backend=backend)
+        raise WrongTypeError(f"key {key!r} holds a plain value; use get")
     return item.fields or {}
 
 
@@ -185,9 +192,9 @@ def _change_expire(expires_at: float) -> Callable[[Item | None, float], Change[b
     return change
 
 
-def _change_hset(key: str, field: str, text: str, backend: str) -> Callable[[Item | None, float], Change[None]]:
+def _change_hset(key: str, field: str, text: str) -> Callable[[Item | None, float], Change[None]]:
     def change(item: Item | None, now: float) -> Change[None]:
-        fields = _hash_fields(item, key, backend)
+        fields = _hash_fields(item, key)
         if item is None or fields is None:
             return Item(HASH, fields={field: text}), None
         return replace(item, fields={**fields, field: text}), None
@@ -195,9 +202,9 @@ def _change_hset(key: str, field: str, text: str, backend: str) -> Callable[[Ite
     return change
 
 
-def _change_hdel(key: str, fields: tuple[str, ...], backend: str) -> Callable[[Item | None, float], Change[int]]:
+def _change_hdel(key: str, fields: tuple[str, ...]) -> Callable[[Item | None, float], Change[int]]:
     def change(item: Item | None, now: float) -> Change[int]:
-        current = _hash_fields(item, key, backend)
+        current = _hash_fields(item, key)
         if item is None or current is None:
             return KEEP, 0
         present = [field for field in dict.fromkeys(fields) if field in current]
@@ -209,41 +216,42 @@ def _change_hdel(key: str, fields: tuple[str, ...], backend: str) -> Callable[[I
     return change
 
 
-class _Shared:
-    """Argument checks and key mapping, common to the sync and async stores."""
+def _backoff(attempt: int) -> float:
+    return 0.0 if attempt < 2 else random.uniform(0, min(0.05, 0.001 * 2**attempt))
 
-    backend: ClassVar[str]
+
+class _DocumentContract(GuardedStore):
+    """The contract as operations on the primitives; argument checks and key mapping."""
+
     max_key_bytes: ClassVar[int | None] = None
     """The engine's limit on a stored key (prefix included), in UTF-8 bytes."""
 
     def __init__(self, key_prefix: str = "") -> None:
         self._prefix = key_prefix
-        self._closed = False
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StoreError("the store is closed", backend=self.backend)
+    # -- arguments ------------------------------------------------------------
 
     def _stored(self, key: str) -> str:
-        stored = self._prefix + check_key(key, self.backend)
+        stored = self._prefix + check_key(key)
         limit = self.max_key_bytes
         if limit is not None and len(stored.encode("utf-8")) > limit:
             raise InvalidInputError(
                 f"key is {len(stored.encode('utf-8'))} bytes long in UTF-8 with the key prefix; "
-                f"{self.backend} allows {limit}",
-                backend=self.backend,
+                f"{self.backend} allows {limit}"
             )
         return stored
 
-    def _field(self, field: str) -> str:
-        return check_key(field, self.backend, "field")
+    @staticmethod
+    def _field(field: str) -> str:
+        return check_key(field, what="field")
 
-    def _expiry(self, ttl: float | None) -> float | None:
-        return None if ttl is None else time.time() + check_ttl(ttl, self.backend)
+    @staticmethod
+    def _expiry(ttl: float | None) -> float | None:
+        return None if ttl is None else time.time() + check_ttl(ttl)
 
     def _pattern(self, pattern: str) -> tuple[str, Any]:
         if not isinstance(pattern, str):
-            raise InvalidInputError(f"pattern must be a str, not {type(pattern).__name__}", backend=self.backend)
+            raise InvalidInputError(f"pattern must be a str, not {type(pattern).__name__}")
         return self._prefix + glob_literal_prefix(pattern), glob_to_regex(pattern)
 
     def _matching(self, scanned: Iterable[tuple[str, float | None]], regex: Any, now: float) -> Iterator[str]:
@@ -255,16 +263,111 @@ class _Shared:
             if regex.fullmatch(key):
                 yield key
 
-    def _conflict(self, key: str) -> StoreError:
-        return StoreError(f"key {key!r} kept changing under {MAX_ATTEMPTS} attempts to update it", backend=self.backend)
+    # -- the contract, as operations --------------------------------------------
+
+    def _live(self, stored: str) -> Operation[Item | None]:
+        loaded = yield Call("_load", (stored,))
+        if loaded is None or not loaded[0].is_live(time.time()):
+            return None
+        item: Item = loaded[0]
+        return item
+
+    def _mutate(self, stored: str, change: Callable[[Item | None, float], Change[R]]) -> Operation[R]:
+        for attempt in range(MAX_ATTEMPTS):
+            loaded = yield Call("_load", (stored,))
+            now = time.time()
+            current, token = loaded if loaded is not None else (None, None)
+            new, result = change(current if current is not None and current.is_live(now) else None, now)
+            if isinstance(new, _Keep):
+                return result
+            if new is None:
+                done = current is None or (yield Call("_remove", (stored, token)))
+            elif current is None:
+                done = yield Call("_create", (stored, new))
+            else:
+                done = yield Call("_replace", (stored, new, token))
+            if done:
+                return result
+            yield Call("_sleep", (_backoff(attempt),))
+        key = stored[len(self._prefix) :]
+        raise StoreError(f"key {key!r} kept changing under {MAX_ATTEMPTS} attempts to update it")
+
+    def _get(self, key: str) -> Operation[Any]:
+        text = _value_text((yield from self._live(self._stored(key))), key)
+        return None if text is None else load_json(text)
+
+    def _set(self, key: str, value: JSONInput, ttl: float | None) -> Operation[None]:
+        stored = self._stored(key)
+        yield Call("_put", (stored, Item(VALUE, value=dump_json(value), expires_at=self._expiry(ttl))))
+
+    def _delete(self, key: str) -> Operation[bool]:
+        return (yield from self._mutate(self._stored(key), _change_delete))
+
+    def _exists(self, key: str) -> Operation[bool]:
+        return (yield from self._live(self._stored(key))) is not None
+
+    def _keys(self, pattern: str) -> Operation[list[str]]:
+        prefix, regex = self._pattern(pattern)
+        scanned = yield Call("_scan", (prefix,))
+        return sorted(self._matching(scanned, regex, time.time()))
+
+    def _ttl(self, key: str) -> Operation[int | None]:
+        item = yield from self._live(self._stored(key))
+        if item is None or item.expires_at is None:
+            return None
+        return remaining_seconds(item.expires_at, time.time())
+
+    def _expire(self, key: str, ttl: float) -> Operation[bool]:
+        stored = self._stored(key)
+        return (yield from self._mutate(stored, _change_expire(time.time() + check_ttl(ttl))))
+
+    def _hget(self, key: str, field: str) -> Operation[Any]:
+        stored, field = self._stored(key), self._field(field)
+        fields = _hash_fields((yield from self._live(stored)), key)
+        text = None if fields is None else fields.get(field)
+        return None if text is None else load_json(text)
+
+    def _hset(self, key: str, field: str, value: JSONInput) -> Operation[None]:
+        stored, field = self._stored(key), self._field(field)
+        yield from self._mutate(stored, _change_hset(key, field, dump_json(value)))
+
+    def _hgetall(self, key: str) -> Operation[dict[str, Any]]:
+        fields = _hash_fields((yield from self._live(self._stored(key))), key)
+        return {} if fields is None else {field: load_json(text) for field, text in fields.items()}
+
+    def _hdel(self, key: str, fields: tuple[str, ...]) -> Operation[int]:
+        stored = self._stored(key)
+        names = tuple(self._field(field) for field in fields)
+        return (yield from self._mutate(stored, _change_hdel(key, names)))
+
+    def _get_many(self, keys: Iterable[str]) -> Operation[dict[str, Any]]:
+        wanted = {key: self._stored(key) for key in keys}
+        items = (yield Call("_load_many", (list(dict.fromkeys(wanted.values())),))) if wanted else {}
+        now = time.time()
+        found = {}
+        for key, stored in wanted.items():
+            item = items.get(stored)
+            text = _value_text(item if item is not None and item.is_live(now) else None, key)
+            if text is not None:
+                found[key] = load_json(text)
+        return found
+
+    def _set_many(self, items: Mapping[str, JSONInput], ttl: float | None) -> Operation[None]:
+        # Everything is checked before anything is written.
+        encoded = [(self._stored(key), dump_json(value)) for key, value in items.items()]
+        expires_at = self._expiry(ttl)
+        if encoded:
+            yield Call(
+                "_put_many", ([(stored, Item(VALUE, value=text, expires_at=expires_at)) for stored, text in encoded],)
+            )
 
 
-def _backoff(attempt: int) -> float:
-    return 0.0 if attempt < 2 else random.uniform(0, min(0.05, 0.001 * 2**attempt))
-
-
-class DocumentStateStore(_Shared, StateStore):
+class DocumentStateStore(_DocumentContract, StateStore):
     """A synchronous state store over a document engine; subclasses supply the primitives."""
+
+    def __init__(self, key_prefix: str = "") -> None:
+        super().__init__(key_prefix)
+        self._on_primitives = call_on(self)
 
     # -- primitives -----------------------------------------------------------
 
@@ -308,115 +411,69 @@ class DocumentStateStore(_Shared, StateStore):
         for key, item in items:
             self._put(key, item)
 
+    @staticmethod
+    def _sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
     # -- the contract ---------------------------------------------------------
 
-    def _live(self, stored: str) -> Item | None:
-        self._check_open()
-        loaded = self._load(stored)
-        if loaded is None or not loaded[0].is_live(time.time()):
-            return None
-        return loaded[0]
-
-    def _mutate(self, stored: str, change: Callable[[Item | None, float], Change[R]]) -> R:
-        self._check_open()
-        for attempt in range(MAX_ATTEMPTS):
-            loaded = self._load(stored)
-            now = time.time()
-            current, token = loaded if loaded is not None else (None, None)
-            new, result = change(current if current is not None and current.is_live(now) else None, now)
-            if isinstance(new, _Keep):
-                return result
-            if new is None:
-                done = current is None or self._remove(stored, token)
-            elif current is None:
-                done = self._create(stored, new)
-            else:
-                done = self._replace(stored, new, token)
-            if done:
-                return result
-            time.sleep(_backoff(attempt))
-        raise self._conflict(stored[len(self._prefix) :])
+    def _run(self, operation: Operation[R]) -> R:
+        with self._guard:
+            return drive(operation, self._on_primitives)
 
     def get(self, key: str) -> Any:
-        text = _value_text(self._live(self._stored(key)), key, self.backend)
-        return None if text is None else load_json(text)
+        return self._run(self._get(key))
 
     def set(self, key: str, value: JSONInput, ttl: float | None = None) -> None:
-        stored = self._stored(key)
-        item = Item(VALUE, value=dump_json(value, self.backend), expires_at=self._expiry(ttl))
-        self._check_open()
-        self._put(stored, item)
+        self._run(self._set(key, value, ttl))
 
     def delete(self, key: str) -> bool:
-        return self._mutate(self._stored(key), _change_delete)
+        return self._run(self._delete(key))
 
     def exists(self, key: str) -> bool:
-        return self._live(self._stored(key)) is not None
+        return self._run(self._exists(key))
 
     def keys(self, pattern: str = "*") -> list[str]:
-        prefix, regex = self._pattern(pattern)
-        self._check_open()
-        return sorted(self._matching(self._scan(prefix), regex, time.time()))
+        return self._run(self._keys(pattern))
 
     def ttl(self, key: str) -> int | None:
-        item = self._live(self._stored(key))
-        if item is None or item.expires_at is None:
-            return None
-        return remaining_seconds(item.expires_at, time.time())
+        return self._run(self._ttl(key))
 
     def expire(self, key: str, ttl: float) -> bool:
-        stored = self._stored(key)
-        return self._mutate(stored, _change_expire(time.time() + check_ttl(ttl, self.backend)))
+        return self._run(self._expire(key, ttl))
 
     def hget(self, key: str, field: str) -> Any:
-        stored, field = self._stored(key), self._field(field)
-        fields = _hash_fields(self._live(stored), key, self.backend)
-        text = None if fields is None else fields.get(field)
-        return None if text is None else load_json(text)
+        return self._run(self._hget(key, field))
 
     def hset(self, key: str, field: str, value: JSONInput) -> None:
-        stored, field = self._stored(key), self._field(field)
-        self._mutate(stored, _change_hset(key, field, dump_json(value, self.backend), self.backend))
+        self._run(self._hset(key, field, value))
 
     def hgetall(self, key: str) -> dict[str, Any]:
-        fields = _hash_fields(self._live(self._stored(key)), key, self.backend)
-        return {} if fields is None else {field: load_json(text) for field, text in fields.items()}
+        return self._run(self._hgetall(key))
 
     def hdel(self, key: str, *fields: str) -> int:
-        stored = self._stored(key)
-        names = tuple(self._field(field) for field in fields)
-        return self._mutate(stored, _change_hdel(key, names, self.backend))
+        return self._run(self._hdel(key, fields))
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
-        wanted = {key: self._stored(key) for key in keys}
-        self._check_open()
-        items = self._load_many(list(dict.fromkeys(wanted.values()))) if wanted else {}
-        now = time.time()
-        found = {}
-        for key, stored in wanted.items():
-            item = items.get(stored)
-            text = _value_text(item if item is not None and item.is_live(now) else None, key, self.backend)
-            if text is not None:
-                found[key] = load_json(text)
-        return found
+        return self._run(self._get_many(keys))
 
     def set_many(self, items: Mapping[str, JSONInput], ttl: float | None = None) -> None:
-        # Everything is checked before anything is written.
-        encoded = [(self._stored(key), dump_json(value, self.backend)) for key, value in items.items()]
-        expires_at = self._expiry(ttl)
-        self._check_open()
-        if encoded:
-            self._put_many([(stored, Item(VALUE, value=text, expires_at=expires_at)) for stored, text in encoded])
+        self._run(self._set_many(items, ttl))
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        self._shutdown()
+        with self._translating:
+            self._shutdown()
 
 
-class AsyncDocumentStateStore(_Shared, AsyncStateStore):
-    """The asyncio twin of :class:`DocumentStateStore`: the same decisions, awaited primitives."""
+class AsyncDocumentStateStore(_DocumentContract, AsyncStateStore):
+    """The asyncio twin of :class:`DocumentStateStore`: the same operations, on awaited primitives."""
+
+    def __init__(self, key_prefix: str = "") -> None:
+        super().__init__(key_prefix)
+        self._on_primitives = call_on_async(self)
 
     @abstractmethod
     async def _load(self, key: str) -> tuple[Item, Token] | None: ...
@@ -434,7 +491,7 @@ class AsyncDocumentStateStore(_Shared, AsyncStateStore):
     async def _put(self, key: str, item: Item) -> None: ...
 
     @abstractmethod
-    def _scan(self, prefix: str) -> AsyncIterator[tuple[str, float | None]]: ...
+    async def _scan(self, prefix: str) -> Iterable[tuple[str, float | None]]: ...
 
     @abstractmethod
     async def _shutdown(self) -> None: ...
@@ -451,106 +508,56 @@ class AsyncDocumentStateStore(_Shared, AsyncStateStore):
         for key, item in items:
             await self._put(key, item)
 
-    async def _live(self, stored: str) -> Item | None:
-        self._check_open()
-        loaded = await self._load(stored)
-        if loaded is None or not loaded[0].is_live(time.time()):
-            return None
-        return loaded[0]
+    @staticmethod
+    def _sleep(seconds: float) -> Awaitable[None]:
+        return asyncio.sleep(seconds)
 
-    async def _mutate(self, stored: str, change: Callable[[Item | None, float], Change[R]]) -> R:
-        self._check_open()
-        for attempt in range(MAX_ATTEMPTS):
-            loaded = await self._load(stored)
-            now = time.time()
-            current, token = loaded if loaded is not None else (None, None)
-            new, result = change(current if current is not None and current.is_live(now) else None, now)
-            if isinstance(new, _Keep):
-                return result
-            if new is None:
-                done = current is None or await self._remove(stored, token)
-            elif current is None:
-                done = await self._create(stored, new)
-            else:
-                done = await self._replace(stored, new, token)
-            if done:
-                return result
-            await asyncio.sleep(_backoff(attempt))
-        raise self._conflict(stored[len(self._prefix) :])
+    async def _run(self, operation: Operation[R]) -> R:
+        with self._guard:
+            return await drive_async(operation, self._on_primitives)
 
     async def get(self, key: str) -> Any:
-        text = _value_text(await self._live(self._stored(key)), key, self.backend)
-        return None if text is None else load_json(text)
+        return await self._run(self._get(key))
 
     async def set(self, key: str, value: JSONInput, ttl: float | None = None) -> None:
-        stored = self._stored(key)
-        item = Item(VALUE, value=dump_json(value, self.backend), expires_at=self._expiry(ttl))
-        self._check_open()
-        await self._put(stored, item)
+        await self._run(self._set(key, value, ttl))
 
     async def delete(self, key: str) -> bool:
-        return await self._mutate(self._stored(key), _change_delete)
+        return await self._run(self._delete(key))
 
     async def exists(self, key: str) -> bool:
-        return await self._live(self._stored(key)) is not None
+        return await self._run(self._exists(key))
 
     async def keys(self, pattern: str = "*") -> list[str]:
-        prefix, regex = self._pattern(pattern)
-        self._check_open()
-        scanned = [entry async for entry in self._scan(prefix)]
-        return sorted(self._matching(scanned, regex, time.time()))
+        return await self._run(self._keys(pattern))
 
     async def ttl(self, key: str) -> int | None:
-        item = await self._live(self._stored(key))
-        if item is None or item.expires_at is None:
-            return None
-        return remaining_seconds(item.expires_at, time.time())
+        return await self._run(self._ttl(key))
 
     async def expire(self, key: str, ttl: float) -> bool:
-        stored = self._stored(key)
-        return await self._mutate(stored, _change_expire(time.time() + check_ttl(ttl, self.backend)))
+        return await self._run(self._expire(key, ttl))
 
     async def hget(self, key: str, field: str) -> Any:
-        stored, field = self._stored(key), self._field(field)
-        fields = _hash_fields(await self._live(stored), key, self.backend)
-        text = None if fields is None else fields.get(field)
-        return None if text is None else load_json(text)
+        return await self._run(self._hget(key, field))
 
     async def hset(self, key: str, field: str, value: JSONInput) -> None:
-        stored, field = self._stored(key), self._field(field)
-        await self._mutate(stored, _change_hset(key, field, dump_json(value, self.backend), self.backend))
+        await self._run(self._hset(key, field, value))
 
     async def hgetall(self, key: str) -> dict[str, Any]:
-        fields = _hash_fields(await self._live(self._stored(key)), key, self.backend)
-        return {} if fields is None else {field: load_json(text) for field, text in fields.items()}
+        return await self._run(self._hgetall(key))
 
     async def hdel(self, key: str, *fields: str) -> int:
-        stored = self._stored(key)
-        names = tuple(self._field(field) for field in fields)
-        return await self._mutate(stored, _change_hdel(key, names, self.backend))
+        return await self._run(self._hdel(key, fields))
 
     async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
-        wanted = {key: self._stored(key) for key in keys}
-        self._check_open()
-        items = await self._load_many(list(dict.fromkeys(wanted.values()))) if wanted else {}
-        now = time.time()
-        found = {}
-        for key, stored in wanted.items():
-            item = items.get(stored)
-            text = _value_text(item if item is not None and item.is_live(now) else None, key, self.backend)
-            if text is not None:
-                found[key] = load_json(text)
-        return found
+        return await self._run(self._get_many(keys))
 
     async def set_many(self, items: Mapping[str, JSONInput], ttl: float | None = None) -> None:
-        encoded = [(self._stored(key), dump_json(value, self.backend)) for key, value in items.items()]
-        expires_at = self._expiry(ttl)
-        self._check_open()
-        if encoded:
-            await self._put_many([(stored, Item(VALUE, value=text, expires_at=expires_at)) for stored, text in encoded])
+        await self._run(self._set_many(items, ttl))
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        await self._shutdown()
+        with self._translating:
+            await self._shutdown()

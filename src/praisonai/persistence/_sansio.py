@@ -1,0 +1,151 @@
+"""Operations written once for sync and async stores: generators of requests, and their two runners.
+
+An operation is a generator that yields requests (what to ask the engine: a SQL
+:class:`~.conversation._sql_operations.Step`, a document-store primitive, a pool
+action) and receives each answer back, so its control flow holds no I/O::
+
+    def get_session(self, session_id: str) -> Operation[Step, Session | None]:
+        row = yield Step("SELECT ...", (session_id,), "one")
+        return None if row is None else decode(row)
+
+:func:`drive` runs one with a synchronous ``execute(request)``, :func:`drive_async`
+with an awaitable one; both send each answer back with the same
+:class:`Stepper`, so a sync store and its async twin run the very same code.
+
+When ``execute`` raises, ``throw_in(error)`` decides: None lets the error out of
+the runner as it is; an exception is thrown into the operation at its ``yield``
+(the driver's error chained as its cause when it is another one), where the
+operation may catch it (a unique violation becomes ``AlreadyExistsError``) or
+clean up and let it go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeAlias, TypeVar
+
+__all__ = [
+    "Call",
+    "Operation",
+    "Stepper",
+    "ThrowIn",
+    "call_on",
+    "call_on_async",
+    "drive",
+    "drive_async",
+    "nothing_thrown_in",
+    "throw_in_everything",
+]
+
+Q = TypeVar("Q")
+R = TypeVar("R")
+
+Operation: TypeAlias = Generator[Q, Any, R]
+"""A generator yielding requests of type ``Q`` and returning ``R``."""
+
+ThrowIn: TypeAlias = Callable[[BaseException], "BaseException | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A request to call ``method`` of the runner's target with ``args``: the target is sync or async."""
+
+    method: str
+    args: tuple[Any, ...] = ()
+
+
+def call_on(target: object) -> Callable[[Call], Any]:
+    """``execute`` of :func:`drive` for :class:`Call` requests: calls them on ``target``."""
+
+    def execute(call: Call) -> Any:
+        return getattr(target, call.method)(*call.args)
+
+    return execute
+
+
+def call_on_async(target: object) -> Callable[[Call], Awaitable[Any]]:
+    """``execute`` of :func:`drive_async` for :class:`Call` requests: awaits them on ``target``."""
+
+    async def execute(call: Call) -> Any:
+        return await getattr(target, call.method)(*call.args)
+
+    return execute
+
+
+def nothing_thrown_in(error: BaseException) -> BaseException | None:
+    """Every error of ``execute`` leaves the runner as it is."""
+    return None
+
+
+def throw_in_everything(error: BaseException) -> BaseException | None:
+    """Every error of ``execute``, cancellation included, goes back into the operation (which cleans up)."""
+    return error
+
+
+class Stepper(Generic[Q, R]):
+    """Moves an operation on, one answer or error at a time: :attr:`request` is what it asks
+    for while :attr:`pending`, :attr:`result` what it returned once done."""
+
+    __slots__ = ("_operation", "_throw_in", "pending", "request", "result")
+
+    def __init__(self, operation: Operation[Q, R], throw_in: ThrowIn) -> None:
+        self._operation = operation
+        self._throw_in = throw_in
+        self.pending = True
+        self.request: Q
+        self.result: R
+        try:
+            self.request = next(operation)
+        except StopIteration as stop:
+            self._finish(stop)
+
+    def send(self, answer: Any) -> None:
+        """Give the operation the answer to its request."""
+        try:
+            self.request = self._operation.send(answer)
+        except StopIteration as stop:
+            self._finish(stop)
+
+    def fail(self, error: BaseException) -> None:
+        """Tell the operation that its request raised ``error`` (re-raised here unless it is thrown in)."""
+        thrown = self._throw_in(error)
+        if thrown is None:
+            raise error
+        if thrown is not error:
+            thrown.__cause__ = error
+        try:
+            self.request = self._operation.throw(thrown)
+        except StopIteration as stop:
+            self._finish(stop)
+
+    def _finish(self, stop: StopIteration) -> None:
+        self.pending, self.result = False, stop.value
+
+
+def drive(operation: Operation[Q, R], execute: Callable[[Q], Any], throw_in: ThrowIn = nothing_thrown_in) -> R:
+    """Run ``operation`` with a synchronous ``execute``; its return value."""
+    stepper = Stepper(operation, throw_in)
+    while stepper.pending:
+        try:
+            answer = execute(stepper.request)
+        except BaseException as error:
+            stepper.fail(error)
+        else:
+            stepper.send(answer)
+    return stepper.result
+
+
+async def drive_async(
+    operation: Operation[Q, R], execute: Callable[[Q], Awaitable[Any]], throw_in: ThrowIn = nothing_thrown_in
+) -> R:
+    """Run ``operation`` with an awaitable ``execute``: the same generators as :func:`drive`."""
+    stepper = Stepper(operation, throw_in)
+    while stepper.pending:
+        try:
+            answer = await execute(stepper.request)
+        except BaseException as error:
+            stepper.fail(error)
+        else:
+            stepper.send(answer)
+    return stepper.result

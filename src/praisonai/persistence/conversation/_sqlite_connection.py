@@ -1,0 +1,119 @@
+"""How the sqlite, async_sqlite and turso stores use their one connection.
+
+The file, the pragmas, the statements, the reading of constraint errors, and
+:class:`LockedConnectionRunner`, the runner of the synchronous stores (sqlite,
+turso): one connection shared by all threads behind a lock, each write one
+transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from abc import abstractmethod
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .._sansio import drive
+from ..errors import StoreClosedError
+from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
+from ._sql_statements import SQLITE, ConversationStatements
+from .config import AsyncSqliteConversationConfig, SqliteConversationConfig, TursoConversationConfig
+
+__all__ = [
+    "LockedConnectionRunner",
+    "classify_sqlite_error",
+    "fetch",
+    "prepare_path",
+    "sqlite_operations",
+    "sqlite_pragmas",
+]
+
+R = TypeVar("R")
+
+
+def sqlite_operations(
+    config: SqliteConversationConfig | AsyncSqliteConversationConfig | TursoConversationConfig,
+) -> ConversationOperations:
+    """The operations on the SQLite dialect's statements, with the configured table prefix."""
+    return ConversationOperations(ConversationStatements(SQLITE, config.table_prefix))
+
+
+def prepare_path(config: SqliteConversationConfig | AsyncSqliteConversationConfig) -> str:
+    """Create the database file's directory; ``:memory:`` and ``file:`` URIs pass through."""
+    if config.path != ":memory:" and not config.path.startswith("file:"):
+        Path(config.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return str(Path(config.path).expanduser())
+    return config.path
+
+
+def sqlite_pragmas(config: SqliteConversationConfig | AsyncSqliteConversationConfig) -> tuple[str, ...]:
+    # WAL lets readers run beside the writer; synchronous=FULL makes each
+    # commit durable when it returns (NORMAL may lose the last ones on power loss).
+    pragmas = [
+        f"PRAGMA busy_timeout = {int(config.busy_timeout * 1000)}",
+        "PRAGMA foreign_keys = ON",
+        f"PRAGMA synchronous = {'FULL' if config.durable else 'NORMAL'}",
+    ]
+    if config.path != ":memory:":
+        pragmas.insert(0, "PRAGMA journal_mode = WAL")
+    return tuple(pragmas)
+
+
+def classify_sqlite_error(error: BaseException) -> IntegrityViolation | None:
+    if not isinstance(error, sqlite3.IntegrityError):
+        return None
+    text = str(error)
+    if "UNIQUE" in text or "PRIMARY KEY" in text:
+        return IntegrityViolation("unique", text)
+    if "FOREIGN KEY" in text:
+        return IntegrityViolation("foreign_key", text)
+    return IntegrityViolation("other", text)
+
+
+def fetch(cursor: Any, step: Step) -> Any:
+    """What ``step.fetch`` asks of a DB-API cursor that ran it."""
+    if step.fetch == "all":
+        return cursor.fetchall()
+    if step.fetch == "one":
+        return cursor.fetchone()
+    return cursor.rowcount if step.fetch == "rowcount" else None
+
+
+class LockedConnectionRunner:
+    """``_run`` and ``close`` of a store on one DB-API connection shared by all threads behind a lock."""
+
+    _closed: bool
+    _connection: Any
+    _lock: threading.Lock
+    _begin = "BEGIN IMMEDIATE"  # take the write lock first: writers wait (busy_timeout), never fail
+
+    def _classify(self, error: BaseException) -> IntegrityViolation | None:
+        return classify_sqlite_error(error)
+
+    @abstractmethod
+    def _execute(self, step: Step) -> Any:
+        """Run ``step`` on the connection and return what its ``fetch`` asks for."""
+
+    def _run(self, operation: Operation[R], write: bool) -> R:
+        with self._lock:
+            if self._closed:  # closed while this call waited for the lock
+                raise StoreClosedError("the store is closed")
+            if not write:
+                return drive(operation, self._execute, self._classify)
+            connection = self._connection
+            connection.execute(self._begin)
+            try:
+                result = drive(operation, self._execute, self._classify)
+            except BaseException:
+                if connection.in_transaction:  # the engine may have rolled back already
+                    connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return result
+
+    def _close_connection(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._connection.close()
