@@ -12,7 +12,7 @@ import random
 import pytest
 
 from praisonai.persistence.errors import UnsupportedFilterError
-from praisonai.persistence.knowledge._filter_native import (
+from praisonai.persistence.knowledge._filters.native import (
     ALWAYS,
     NEVER,
     All,

@@ -24,7 +24,7 @@ import pytest
 from praisonai.persistence._catalogue import BY_KIND_AND_NAME
 from praisonai.persistence.errors import ConfigError, InvalidInputError, StoreError, UnsupportedFilterError
 from praisonai.persistence.knowledge import memory as memory_module
-from praisonai.persistence.knowledge._common import check_distance, parse_filters
+from praisonai.persistence.knowledge._layers.checks import check_distance, parse_filters
 from praisonai.persistence.knowledge.base import Distance, Filter, KnowledgeDocument, KnowledgeStore, similarity
 from praisonai.persistence.knowledge.config import MemoryKnowledgeConfig
 from praisonai.persistence.knowledge.memory import MemoryKnowledgeStore

@@ -10,8 +10,8 @@ import pytest
 
 from praisonai.persistence.errors import ConfigError
 from praisonai.persistence.knowledge import pinecone as pinecone_module
-from praisonai.persistence.knowledge._filter_native import lower
-from praisonai.persistence.knowledge._hosted import kind_token, value_token
+from praisonai.persistence.knowledge._filters.native import lower
+from praisonai.persistence.knowledge._layers.records import kind_token, value_token
 from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import PineconeKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter

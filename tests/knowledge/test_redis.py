@@ -10,7 +10,7 @@ import pytest
 
 from praisonai.persistence.errors import AlreadyExistsError, ConfigError, StoreError
 from praisonai.persistence.knowledge import redis as redis_module
-from praisonai.persistence.knowledge._filter_native import lower
+from praisonai.persistence.knowledge._filters.native import lower
 from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import RedisVectorKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter

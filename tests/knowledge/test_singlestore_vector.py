@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from praisonai.persistence.errors import ConfigError
-from praisonai.persistence.knowledge._filter_native import lower
+from praisonai.persistence.knowledge._filters.native import lower
 from praisonai.persistence.knowledge.base import KnowledgeStore
 from praisonai.persistence.knowledge.config import SingleStoreVectorKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 import pytest
 
 from praisonai.persistence.errors import ConfigError, InvalidInputError
-from praisonai.persistence.knowledge._filter_native import lower
-from praisonai.persistence.knowledge._hosted import value_token
+from praisonai.persistence.knowledge._filters.native import lower
+from praisonai.persistence.knowledge._layers.records import value_token
 from praisonai.persistence.knowledge.base import Distance, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import UpstashVectorKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter

@@ -16,7 +16,7 @@ catalogue table ``<prefix>collections`` and one table ``<prefix><sha1 of the nam
 per collection: ``id`` (partition key), ``content``, ``metadata`` (exact JSON),
 ``content_hash``, ``created_at``, ``embedding vector<float, N>`` with a SAI vector index of
 the collection's similarity function (``COSINE``, ``DOT_PRODUCT``, ``EUCLIDEAN``) and ``ix
-set<text>`` (the filter tokens of :mod:`._hosted`) with a SAI index.
+set<text>`` (the filter tokens of :mod:`._layers.records`) with a SAI index.
 
 Filters: SAI in Cassandra 5.0 has no ``OR`` and no negation, and a set's ``CONTAINS`` is
 the only predicate on the tokens, so only equality (``$eq``) and ``$and`` are expressed
@@ -31,8 +31,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._loading import import_driver
-from ._filter_native import All, Eq, Lowered
-from ._hosted import RANGE_OPERATORS, HostedVectorStore, Settings, document_from_record, value_token
+from ._filters.native import All, Eq, Lowered
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import RANGE_OPERATORS, document_from_record, value_token
 from .base import KnowledgeDocument
 from .config import CassandraKnowledgeConfig
 

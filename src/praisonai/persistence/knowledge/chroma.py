@@ -18,7 +18,7 @@ that is not already such a name is stored as ``k.<name>.k`` (portable names
 have no ``.``, so this never collides). Only collections created by this
 backend are listed. Each document's Chroma metadata holds the exact metadata
 JSON, the hash and the creation time, plus the typed index of
-:mod:`._filter_native` (keys ``t:``, ``s:``, ``n:``, ``b:``, ``c<j>:`` followed by the
+:mod:`._filters.native` (keys ``t:``, ``s:``, ``n:``, ``b:``, ``c<j>:`` followed by the
 field name) that filters are translated onto: Chroma's ``where`` compares
 numbers across int and float, keeps bools apart, and lets ``$ne`` match an absent
 key, as the portable language needs.
@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError
-from ._filter_native import (
+from ._filters.native import (
     NEVER,
     All,
     Chunk,
@@ -53,10 +53,10 @@ from ._filter_native import (
     index_metadata,
     render,
 )
-from ._filter_native import (
+from ._filters.native import (
     Any as AnyOf,
 )
-from ._store import KnowledgeStoreBase, error_chain, score_of_distance
+from ._layers.store_base import KnowledgeStoreBase, error_chain, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import ChromaKnowledgeConfig
 from .filters import FilterNode

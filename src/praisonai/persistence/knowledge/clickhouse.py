@@ -21,7 +21,7 @@ Layout, in ``database``: a catalogue table ``<prefix>collections`` and one
 ``ReplacingMergeTree(version) ORDER BY id`` table per collection; reads use
 ``FINAL`` so an upsert (a newer version of the row) replaces atomically.
 Metadata is stored as its exact JSON text and filtered with ``JSONType`` /
-``JSONExtract*`` (see :mod:`._filter_sql`). Search is exact: ``cosineDistance``
+``JSONExtract*`` (see :mod:`._filters.sql`). Search is exact: ``cosineDistance``
 (score ``1 - d``), ``dotProduct`` and ``L2Distance`` (score ``1 / (1 + d)``)
 over every row that passes the filter. A zero vector has no cosine and scores 0.0.
 
@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, NotFoundError, StoreError
-from ._filter_sql import ClickHouseJson, Parameters, translate_filter
-from ._store import CollectionSettings, KnowledgeStoreBase
+from ._filters.sql import ClickHouseJson, Parameters, translate_filter
+from ._layers.store_base import CollectionSettings, KnowledgeStoreBase
 from .base import Distance, KnowledgeDocument
 from .config import ClickHouseKnowledgeConfig
 from .filters import FilterNode

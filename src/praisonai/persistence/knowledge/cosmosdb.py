@@ -15,7 +15,7 @@ Layout: one container ``<prefix><name>`` per collection (partition key ``/id``) 
 vector embedding policy on ``/embedding`` (the collection's ``distanceFunction``:
 ``cosine``, ``dotproduct``, ``euclidean``) and a vector index (``vector_index``); a
 container ``<prefix>catalogue`` holds each collection's settings. Items hold the fields of
-:func:`~._hosted.document_record`. Filters become a WHERE clause with ``@p`` parameters:
+:func:`~._layers.records.document_record`. Filters become a WHERE clause with ``@p`` parameters:
 ``ARRAY_CONTAINS(c.ix, @p0)``, ``c.n[@p1] > @p2``, ``c.c[@p3]`` (string order chunks).
 Search is ``SELECT TOP @k ... ORDER BY VectorDistance(c.embedding, @q)``.
 """
@@ -27,8 +27,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._loading import import_driver
-from ._filter_native import Lowered
-from ._hosted import HostedVectorStore, Settings, SqlTokens, document_from_record
+from ._filters.native import Lowered
+from ._filters.tokens import SqlTokens
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import document_from_record
 from .base import KnowledgeDocument
 from .config import CosmosDbKnowledgeConfig
 

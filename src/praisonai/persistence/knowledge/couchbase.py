@@ -15,7 +15,7 @@ vector indexes and auth are not exercised.
 Layout: the scope ``scope`` of bucket ``bucket`` (created if missing) holds a collection
 ``<prefix>catalogue`` (each collection's settings, by name) and one collection
 ``<prefix><name>`` per knowledge collection with a primary index; documents are keyed by
-id and hold the fields of :func:`~._hosted.document_record`. Filters become SQL++ with
+id and hold the fields of :func:`~._layers.records.document_record`. Filters become SQL++ with
 ``$p`` named parameters: ``ARRAY_CONTAINS(d.ix, $p0)``, ``d.n.[$p1] > $p2``, ``d.c.[$p3]``.
 Search: ``ORDER BY VECTOR_DISTANCE(d.embedding, $q, "<metric>") LIMIT $k`` (``COSINE``, ``DOT``,
 ``L2``; smaller is closer). Queries use ``REQUEST_PLUS`` consistency, so they see every write.
@@ -29,8 +29,10 @@ from datetime import timedelta
 from typing import Any
 
 from .._loading import import_driver
-from ._filter_native import Lowered
-from ._hosted import HostedVectorStore, Settings, SqlTokens, document_from_record
+from ._filters.native import Lowered
+from ._filters.tokens import SqlTokens
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import document_from_record
 from .base import KnowledgeDocument
 from .config import CouchbaseKnowledgeConfig
 

@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 
 from .._loading import import_driver
 from .._values import dump_json, load_json
-from ._filter_native import (
+from ._filters.native import (
     NEVER,
     All,
     Atom,
@@ -52,10 +52,10 @@ from ._filter_native import (
     index_metadata,
     render,
 )
-from ._filter_native import (
+from ._filters.native import (
     Any as AnyOf,
 )
-from ._store import CollectionSettings, KnowledgeStoreBase, score_of_distance
+from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import LanceDbKnowledgeConfig
 from .filters import FilterNode

@@ -27,7 +27,7 @@ similarity); ``distance=`` says which one it is, and collections of any other
 distance are refused. Filters: exact for ``InMemoryVectorStore`` (a Python
 predicate with the reference semantics); other stores need ``filter_translator``.
 Collections and their ids are tracked by the adapter object; see
-:mod:`._framework` for the layout.
+:mod:`._layers.framework_store` for the layout.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from typing import Any
 
 from .._loading import import_driver
 from ..errors import ConfigError, FieldError, StoreError
-from ._framework import FrameworkKnowledgeStore, Hit, StoredRecord
+from ._layers.framework_store import FrameworkKnowledgeStore, Hit, StoredRecord
 from .base import KnowledgeDocument
 from .config import LangChainKnowledgeConfig
 from .filters import FilterNode

@@ -62,8 +62,8 @@ from .._files import open_lock_file, write_atomically
 from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import InvalidInputError, StoreError
-from ._common import copy_document
-from ._store import InProcessKnowledgeStore
+from ._layers.checks import copy_document
+from ._layers.store_base import InProcessKnowledgeStore
 from .base import Distance, KnowledgeDocument
 from .config import LightRagKnowledgeConfig
 from .filters import FilterNode, matches

@@ -22,7 +22,7 @@ stores need ``filter_translator`` returning ``MetadataFilters`` (LlamaIndex's
 own operators treat absent keys and ``True == 1`` differently, so no automatic
 translation is offered). ``SimpleVectorStore`` keeps no text, so the content
 rides in the reserved metadata. Collections and their ids are tracked by the
-adapter object; see :mod:`._framework` for the layout.
+adapter object; see :mod:`._layers.framework_store` for the layout.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._loading import import_driver
-from ._framework import CONTENT_KEY, FrameworkKnowledgeStore, Hit, StoredRecord
+from ._layers.framework_store import CONTENT_KEY, FrameworkKnowledgeStore, Hit, StoredRecord
 from .base import KnowledgeDocument
 from .config import LlamaIndexKnowledgeConfig
 from .filters import FilterNode

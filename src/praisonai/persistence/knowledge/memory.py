@@ -43,8 +43,8 @@ from .._files import open_lock_file
 from .._files import write_atomically as _write_atomically
 from .._values import dump_json, load_json
 from ..errors import StoreError
-from ._common import check_embedding, copy_document
-from ._store import InProcessKnowledgeStore
+from ._layers.checks import check_embedding, copy_document
+from ._layers.store_base import InProcessKnowledgeStore
 from .base import Distance, KnowledgeDocument, similarity
 from .config import MemoryKnowledgeConfig
 from .filters import FilterNode, matches

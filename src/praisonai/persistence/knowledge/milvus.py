@@ -17,7 +17,7 @@ Layout: one collection per collection, consistency level ``Strong``, fields ``id
 exact), ``content`` and ``metadata`` (VARCHAR, at most 65535 UTF-8 bytes each; the
 metadata is the exact JSON, which is what is returned), ``content_hash``,
 ``created_at``, and ``idx``, a JSON field with the typed index of
-:mod:`._filter_native` that filters run on. The collection's dimension, distance
+:mod:`._filters.native` that filters run on. The collection's dimension, distance
 and metadata live in a collection property. Milvus collection names allow only
 letters, digits and ``_``, so a name with ``-`` is stored as ``h<hex of the name>``
 padded with ``_`` to 64+ characters (longer than any portable name, so this never
@@ -53,10 +53,7 @@ from typing import Any
 from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, InvalidInputError
-from ._common import (
-    check_search_limit,
-)
-from ._filter_native import (
+from ._filters.native import (
     NEVER,
     All,
     Chunk,
@@ -73,10 +70,13 @@ from ._filter_native import (
     render,
     string_digest,
 )
-from ._filter_native import (
+from ._filters.native import (
     Any as AnyOf,
 )
-from ._store import CollectionSettings, KnowledgeStoreBase, error_chain
+from ._layers.checks import (
+    check_search_limit,
+)
+from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, error_chain
 from .base import Distance, Filter, KnowledgeDocument
 from .config import MilvusKnowledgeConfig
 from .filters import FilterNode

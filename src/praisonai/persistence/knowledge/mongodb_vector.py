@@ -20,7 +20,7 @@ similarity) with ``ix`` as its only filter path. ``_id`` is the document id.
 
 Filters: Atlas Vector Search can filter only on paths declared in the index, and
 metadata keys are open-ended, so every equality becomes membership of the ``ix``
-token list (``$in`` / ``$nin``, see :mod:`._hosted`). Ordering comparisons
+token list (``$in`` / ``$nin``, see :mod:`._layers.records`). Ordering comparisons
 (``$gt $gte $lt $lte``) would need a declared path per field and raise
 UnsupportedFilterError. Search indexes build asynchronously on Atlas: a collection
 is searchable once its index is ready (seconds).
@@ -32,8 +32,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._loading import import_driver
-from ._filter_native import Lowered
-from ._hosted import RANGE_OPERATORS, HostedVectorStore, Settings, document_from_record, render_mql
+from ._filters.native import Lowered
+from ._filters.tokens import render_mql
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import RANGE_OPERATORS, document_from_record
 from .base import KnowledgeDocument
 from .config import MongoVectorKnowledgeConfig
 

@@ -51,9 +51,9 @@ from .._loading import import_driver
 from .._pool import Pool
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, InvalidInputError, StoreClosedError, StoreError, UnsupportedFilterError
-from ._common import collection_exists, collection_not_found, document_exists
-from ._filter_sql import Parameters, PostgresJsonb, translate_filter
-from ._store import KnowledgeStoreBase
+from ._filters.sql import Parameters, PostgresJsonb, translate_filter
+from ._layers.checks import collection_exists, collection_not_found, document_exists
+from ._layers.store_base import KnowledgeStoreBase
 from .base import Distance, KnowledgeDocument, score_from_distance
 from .config import PgvectorKnowledgeConfig
 from .filters import Comparison, FilterNode

@@ -12,7 +12,7 @@ Layout: a collection is an index named ``<index_prefix>-<24 hex of sha1(name)>``
 collection's dimension and metric (``cosine``, ``dotproduct``, ``euclidean``) and a tag
 ``praisonai_collection=<name>``. Documents live in namespace ``documents``; the collection
 metadata is one record in namespace ``praisonai-settings``. A record's metadata holds the
-fields of :func:`~._hosted.document_record`: the exact metadata JSON, content, and the filter
+fields of :func:`~._layers.records.document_record`: the exact metadata JSON, content, and the filter
 index (the ``ix`` token list, the numbers ``n_<key>`` and string chunks ``c_<key>_<j>``), so a
 portable filter becomes ``$in`` / ``$nin`` on ``ix`` and ``$gt``-style ranges on numbers.
 Pinecone keeps vectors as float32 and numbers as float64; reads are eventually consistent
@@ -27,8 +27,10 @@ from typing import Any
 
 from .._loading import import_driver
 from .._values import dump_json, load_json
-from ._filter_native import Lowered
-from ._hosted import HostedVectorStore, Settings, document_from_record, render_mql
+from ._filters.native import Lowered
+from ._filters.tokens import render_mql
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import document_from_record
 from .base import Distance, KnowledgeDocument
 from .config import PineconeKnowledgeConfig
 

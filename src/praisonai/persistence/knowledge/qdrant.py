@@ -14,7 +14,7 @@ in the collection's metadata. Point ids must be unsigned integers or UUIDs, so a
 document's id maps to ``uuid5(namespace, id)``; the id itself is kept in the
 payload and is what every method returns. The payload holds the document
 (content, the exact metadata JSON, hash, creation time) plus the typed index of
-:mod:`._filter_native` that filters run on: ``t.<key>`` (kind), ``s.<key>``,
+:mod:`._filters.native` that filters run on: ``t.<key>`` (kind), ``s.<key>``,
 ``n.<key>``, ``b.<key>`` and the string chunks ``c.<key>_<j>``, where ``<key>`` is
 the field name in hex, so every field name is a valid payload path. Cosine
 collections also keep the caller's embedding in the payload (Qdrant normalises
@@ -43,8 +43,7 @@ from typing import Any, ClassVar, NamedTuple
 from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError
-from ._common import collection_exists, collection_not_found, document_exists
-from ._filter_native import (
+from ._filters.native import (
     ALWAYS,
     NEVER,
     All,
@@ -59,10 +58,11 @@ from ._filter_native import (
     index_metadata,
     lower,
 )
-from ._filter_native import (
+from ._filters.native import (
     Any as AnyOf,
 )
-from ._store import KnowledgeStoreBase, error_chain
+from ._layers.checks import collection_exists, collection_not_found, document_exists
+from ._layers.store_base import KnowledgeStoreBase, error_chain
 from .base import Distance, KnowledgeDocument
 from .config import QdrantKnowledgeConfig
 from .filters import FilterNode

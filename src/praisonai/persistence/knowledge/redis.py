@@ -15,7 +15,7 @@ Layout, under ``key_prefix`` (default ``praisonai:kb``):
 - ``<prefix>:c:<name>:d:<id>``: one hash per document: ``id``, ``content``,
   ``metadata`` (the exact JSON, which is what is returned), ``content_hash``,
   ``created_at``, ``vec`` (little-endian float32 or float64), ``iddigest``, and
-  the typed index of :mod:`._filter_native` that filters run on: ``t_<key>`` (TAG,
+  the typed index of :mod:`._filters.native` that filters run on: ``t_<key>`` (TAG,
   the kind), ``s_<key>`` (TAG, SHA-256 of the string), ``n_<key>`` (NUMERIC),
   ``b_<key>`` (TAG), ``c_<key>_<j>`` (NUMERIC string chunks), ``<key>`` being the
   field name in hex;
@@ -43,11 +43,7 @@ from typing import Any
 from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, StoreError
-from ._common import (
-    collection_exists,
-    document_exists,
-)
-from ._filter_native import (
+from ._filters.native import (
     NEVER,
     All,
     Atom,
@@ -63,10 +59,14 @@ from ._filter_native import (
     render,
     string_digest,
 )
-from ._filter_native import (
+from ._filters.native import (
     Any as AnyOf,
 )
-from ._store import CollectionSettings, KnowledgeStoreBase, score_of_distance
+from ._layers.checks import (
+    collection_exists,
+    document_exists,
+)
+from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import RedisVectorKnowledgeConfig
 from .filters import FilterNode

@@ -14,7 +14,7 @@ SingleStore itself (its function implementations, packed float32 vectors, shardi
 not exercised.
 
 Layout: ``<prefix>collections`` (name, settings JSON) and per collection a table
-``<prefix><sha1 of the name, 24 hex>`` with the fields of :func:`~._hosted.document_record`:
+``<prefix><sha1 of the name, 24 hex>`` with the fields of :func:`~._layers.records.document_record`:
 the embedding as JSON text (returned exactly) and as a packed ``vec`` blob (ranked with
 ``DOT_PRODUCT`` / ``EUCLIDEAN_DISTANCE``; cosine divides by the stored vector's norm),
 the filter tokens ``ix``, numbers ``n`` and chunks ``c`` as JSON columns. Filters become
@@ -30,8 +30,10 @@ from typing import Any
 
 from .._loading import import_driver
 from .._values import dump_json
-from ._filter_native import Lowered
-from ._hosted import HostedVectorStore, Settings, SqlTokens, document_from_record
+from ._filters.native import Lowered
+from ._filters.tokens import SqlTokens
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import document_from_record
 from .base import KnowledgeDocument
 from .config import SingleStoreVectorKnowledgeConfig
 

@@ -20,7 +20,7 @@ filter, best first (the fields of the best only are read). A zero vector has no
 cosine and scores 0.0.
 
 Metadata is kept twice: ``metadata_json`` (the exact JSON text, returned) and
-``meta`` (an object, filtered on; see :mod:`._filter_sql`). The SDK sends
+``meta`` (an object, filtered on; see :mod:`._filters.sql`). The SDK sends
 Python ``None`` as NONE, which erases an object key, so the keys whose value is
 ``null`` are listed in ``meta_nulls``; integers beyond 64 bits are stored in
 ``meta`` as exact decimals. SurrealDB cannot return strings containing NUL:
@@ -42,13 +42,13 @@ from .._loading import import_driver
 from .._surreal import SurrealEngine, open_engine, release_engine
 from .._values import dump_json, load_json
 from ..errors import AlreadyExistsError, InvalidInputError, StoreError
-from ._common import (
+from ._filters.sql import Parameters, SurrealObject, surreal_scalar, translate_filter
+from ._layers.checks import (
     check_collection_name,
     collection_exists,
     document_exists,
 )
-from ._filter_sql import Parameters, SurrealObject, surreal_scalar, translate_filter
-from ._store import CollectionSettings, KnowledgeStoreBase
+from ._layers.store_base import CollectionSettings, KnowledgeStoreBase
 from .base import Distance, KnowledgeDocument
 from .config import SurrealVectorKnowledgeConfig
 from .filters import FilterNode

@@ -16,7 +16,7 @@ raises InvalidInputError otherwise). Collections are namespaces ``<prefix><name>
 catalogue (each collection's settings) is the namespace ``<prefix>.catalogue``.
 
 Filters are strings in Upstash's SQL-like language, built only from tokens of a fixed
-alphabet (:mod:`._hosted`: field names in hex, strings as SHA-256 digests, numbers as
+alphabet (:mod:`._layers.records`: field names in hex, strings as SHA-256 digests, numbers as
 plain decimal literals), so no caller text is ever spliced in: equality is
 ``ix CONTAINS '<token>'`` / ``ix NOT CONTAINS '<token>'``, ranges compare ``n.<key>`` and the
 string chunks ``c.<key>_<j>``. Delete by filter is the API's own ``delete(filter=...)``.
@@ -31,17 +31,11 @@ from typing import Any
 from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import InvalidInputError
-from ._filter_native import All, Chunk, Eq, IsKind, Lowered, Ne, Range, string_digest
-from ._filter_native import Any as AnyOf
-from ._hosted import (
-    HostedVectorStore,
-    Settings,
-    decimal_literal,
-    document_from_record,
-    kind_token,
-    number_key,
-    value_token,
-)
+from ._filters.native import All, Chunk, Eq, IsKind, Lowered, Ne, Range, string_digest
+from ._filters.native import Any as AnyOf
+from ._filters.tokens import decimal_literal
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import document_from_record, kind_token, number_key, value_token
 from .base import Distance, KnowledgeDocument
 from .config import UpstashVectorKnowledgeConfig
 

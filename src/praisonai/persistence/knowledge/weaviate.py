@@ -15,7 +15,7 @@ Layout: a collection is the Weaviate collection ``<prefix>_<hex of the name>`` w
 self-provided HNSW vector (``cosine``, ``dot``, ``l2-squared``), its settings JSON as the
 collection description, and the properties ``doc_id``, ``content``, ``metadata`` (exact
 JSON), ``content_hash``, ``created_at``, ``embedding`` (exact floats) and ``ix`` (the filter
-tokens of :mod:`._hosted`, ``field`` tokenization). Object UUIDs are ``uuid5`` of the id.
+tokens of :mod:`._layers.records`, ``field`` tokenization). Object UUIDs are ``uuid5`` of the id.
 
 Filters: equality atoms become ``ix`` ``contains_any`` / ``contains_none``. Ordering
 comparisons would need one typed property per metadata key and raise
@@ -29,9 +29,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._loading import import_driver
-from ._filter_native import All, Eq, Lowered, Ne
-from ._filter_native import Any as AnyOf
-from ._hosted import RANGE_OPERATORS, HostedVectorStore, Settings, document_from_record, value_token
+from ._filters.native import All, Eq, Lowered, Ne
+from ._filters.native import Any as AnyOf
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import RANGE_OPERATORS, document_from_record, value_token
 from .base import KnowledgeDocument
 from .config import WeaviateKnowledgeConfig
 

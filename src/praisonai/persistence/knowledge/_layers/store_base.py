@@ -4,10 +4,10 @@
 call to the engine, in the same order on every backend built on it (memory,
 lightrag, the framework adapters, chroma, lancedb, milvus, qdrant, pgvector,
 redis, clickhouse, surrealdb_vector, and the hosted services of
-:mod:`._hosted`), so their
+:mod:`.hosted_store`), so their
 semantics cannot drift apart:
 
-- arguments are checked with :mod:`._common` before the engine is touched
+- arguments are checked with :mod:`.checks` before the engine is touched
   (filters included, with the operators in ``unsupported_filters`` refused);
 - each call holds the store's lock (pgvector overrides ``_call`` to hold a
   pooled connection instead, so its calls run in parallel) and raises
@@ -22,7 +22,7 @@ semantics cannot drift apart:
   :class:`AlreadyExistsError`; ``insert`` refuses (storing nothing) when an id
   is taken; ``get`` answers in the order asked, each id once; ``search`` keeps
   the scores ``>= score_threshold``; ``delete`` never means "delete all";
-- the :class:`~.base.KnowledgeTransfer` extras.
+- the :class:`~..base.KnowledgeTransfer` extras.
 
 A backend implements the ``_find`` ... ``_scan`` primitives below. Each is
 called inside ``_call`` (the lock held), the store open and its arguments validated; ``C`` is
@@ -39,9 +39,11 @@ from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, 
 from contextlib import contextmanager
 from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
-from .._values import check_limit, dump_json, load_json
-from ..errors import NotFoundError, StoreError
-from ._common import (
+from ..._values import check_limit, dump_json, load_json
+from ...errors import NotFoundError, StoreError
+from ..base import DISTANCES, CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from ..filters import FilterNode, matches
+from .checks import (
     check_collection_metadata,
     check_collection_name,
     check_delete_args,
@@ -58,8 +60,6 @@ from ._common import (
     document_exists,
     parse_filters,
 )
-from .base import DISTANCES, CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
-from .filters import FilterNode, matches
 
 __all__ = ["CollectionSettings", "InProcessKnowledgeStore", "KnowledgeStoreBase", "error_chain", "score_of_distance"]
 
@@ -373,7 +373,7 @@ class InProcessKnowledgeStore(KnowledgeStoreBase[H]):
 
     ``_collections`` maps each name to a collection with a ``documents`` dict;
     ``get``, ``delete``, ``count`` and the scan read it (filters with the
-    reference :func:`~.filters.matches`) and return copies. A backend adds the
+    reference :func:`~..filters.matches`) and return copies. A backend adds the
     writes (``_create``, ``_drop``, ``_put``, :meth:`_discard`) and ``_search``.
     """
 

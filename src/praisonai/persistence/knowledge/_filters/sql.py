@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, TypeAlias
 
-from .._values import dump_json
-from ..errors import UnsupportedFilterError
-from .filters import And, Comparison, FilterNode, Or, Scalar
+from ..._values import dump_json
+from ...errors import UnsupportedFilterError
+from ..filters import And, Comparison, FilterNode, Or, Scalar
 
 __all__ = [
     "ClickHouseJson",

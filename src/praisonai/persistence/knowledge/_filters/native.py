@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from typing import Any as AnyType
 from typing import Literal, TypeAlias, TypeVar
 
-from ..errors import UnsupportedFilterError
-from .filters import And, Comparison, FilterNode, Or
+from ...errors import UnsupportedFilterError
+from ..filters import And, Comparison, FilterNode, Or
 
 __all__ = [
     "ALWAYS",

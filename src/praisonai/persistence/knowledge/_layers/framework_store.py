@@ -29,12 +29,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._values import dump_json, load_json
-from ..errors import InvalidInputError, UnsupportedFilterError
-from ._store import KnowledgeStoreBase
-from .base import Distance, KnowledgeDocument
-from .config import LangChainKnowledgeConfig, LlamaIndexKnowledgeConfig
-from .filters import And, Comparison, FilterNode, matches
+from ..._values import dump_json, load_json
+from ...errors import InvalidInputError, UnsupportedFilterError
+from ..base import Distance, KnowledgeDocument
+from ..config import LangChainKnowledgeConfig, LlamaIndexKnowledgeConfig
+from ..filters import And, Comparison, FilterNode, matches
+from .store_base import KnowledgeStoreBase
 
 __all__ = [
     "COLLECTION_KEY",

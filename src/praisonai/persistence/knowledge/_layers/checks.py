@@ -31,10 +31,10 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from .._values import MAX_ID_LENGTH, check_id, check_limit, check_text, dump_json, load_json
-from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError, UnsupportedFilterError
-from .base import DISTANCES, Distance, Filter, KnowledgeDocument, _new_id
-from .filters import And, Comparison, FilterNode, parse_filter
+from ..._values import MAX_ID_LENGTH, check_id, check_limit, check_text, dump_json, load_json
+from ...errors import AlreadyExistsError, InvalidInputError, NotFoundError, UnsupportedFilterError
+from ..base import DISTANCES, Distance, Filter, KnowledgeDocument, _new_id
+from ..filters import And, Comparison, FilterNode, parse_filter
 
 __all__ = [
     "COLLECTION_NAME_PATTERN",
