@@ -77,7 +77,8 @@ class _NarrowStore(MemoryKnowledgeStore):
     def create_collection(
         self, name: str, dimension: int, distance: Distance = "cosine", metadata: dict[str, Any] | None = None
     ) -> None:
-        check_distance(distance, self.backend, self.distances)
+        with self._translating:
+            check_distance(distance, self.distances)
         super().create_collection(name, dimension, distance, metadata)
 
     def search(
@@ -88,11 +89,13 @@ class _NarrowStore(MemoryKnowledgeStore):
         filters: Filter | None = None,
         score_threshold: float | None = None,
     ) -> list[KnowledgeDocument]:
-        parse_filters(filters, self.backend, self.unsupported)
+        with self._translating:
+            parse_filters(filters, self.unsupported)
         return super().search(collection, query_embedding, limit, filters, score_threshold)
 
     def delete(self, collection: str, ids: Sequence[str] | None = None, filters: Filter | None = None) -> int:
-        parse_filters(filters, self.backend, self.unsupported)
+        with self._translating:
+            parse_filters(filters, self.unsupported)
         return super().delete(collection, ids, filters)
 
 

@@ -57,7 +57,7 @@ def test_layout_is_one_tagged_index_per_collection(project: FakePinecone) -> Non
 
 
 def test_filter_translation_uses_pinecone_operators() -> None:
-    node = lower(parse_filter({"lang": "en", "year": {"$gte": 2020}, "tag": {"$ne": None}}), "pinecone", chunk_limit=16)
+    node = lower(parse_filter({"lang": "en", "year": {"$gte": 2020}, "tag": {"$ne": None}}), chunk_limit=16)
     rendered = pinecone_module.PineconeKnowledgeStore._filter(node)
     year = "f" + b"year".hex()
     assert rendered == {

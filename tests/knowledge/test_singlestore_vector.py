@@ -54,7 +54,7 @@ def test_filter_sql_uses_singlestore_functions_and_parameters() -> None:
 
     hostile = "'; DROP TABLE x; --"
     where = SingleStoreFilter()
-    text = where.render(lower(parse_filter({"a": hostile, "n": {"$gte": 3}}), "t", chunk_limit=16))
+    text = where.render(lower(parse_filter({"a": hostile, "n": {"$gte": 3}}), chunk_limit=16))
     assert hostile not in text
     assert text == (
         "(JSON_ARRAY_CONTAINS_STRING(ix, %(p0)s) AND (JSON_ARRAY_CONTAINS_STRING(ix, %(p1)s) "

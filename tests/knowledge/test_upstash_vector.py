@@ -127,7 +127,6 @@ def test_filter_text_has_no_caller_text_and_parses() -> None:
     hostile = "x' OR 1=1 --"
     node = lower(
         parse_filter({"$or": [{hostile: hostile}, {"n": {"$gt": 1e-10, "$lte": 2**60}}, {"s": {"$gt": "b"}}]}),
-        "t",
         chunk_limit=16,
     )
     text = render_filter(node)

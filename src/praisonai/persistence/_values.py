@@ -41,7 +41,7 @@ _encode = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", 
 _decode = json.JSONDecoder().decode
 
 
-def _check_json(value: object, backend: str, path: str, depth: int) -> None:
+def _check_json(value: object, backend: str | None, path: str, depth: int) -> None:
     # json.dumps would silently turn int keys into strings and tuples into
     # lists; we refuse anything that would not come back exactly as it went in.
     if depth > MAX_JSON_DEPTH:
@@ -102,7 +102,7 @@ def _plain_json(value: object, depth: int) -> bool:
     return False
 
 
-def dump_json(value: object, backend: str, what: str = "value") -> str:
+def dump_json(value: object, backend: str | None = None, what: str = "value") -> str:
     """Encode plain JSON, raising :class:`NotJSONSerializableError` (a TypeError) otherwise.
 
     JSON nested deeper than :data:`MAX_JSON_DEPTH` raises :class:`InvalidInputError` (a ValueError).
@@ -134,7 +134,7 @@ def load_optional_json(text: str | bytes | None) -> Any:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _check_unicode(value: str, backend: str, what: str) -> None:
+def _check_unicode(value: str, backend: str | None, what: str) -> None:
     # A lone surrogate has no UTF-8 encoding: every engine (and file name) would refuse it, each with its
     # own error, some only after a round trip. JSON values are not checked: they travel as \u escapes.
     if not value.isascii():
@@ -146,7 +146,7 @@ def _check_unicode(value: str, backend: str, what: str) -> None:
             )
 
 
-def check_text(value: object, backend: str, what: str) -> str:
+def check_text(value: object, backend: str | None = None, what: str = "text") -> str:
     """Free text stored as text (message content, session names): a str that is valid Unicode."""
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be a str, not {type(value).__name__}", backend=backend)
@@ -154,7 +154,7 @@ def check_text(value: object, backend: str, what: str) -> str:
     return value
 
 
-def check_id(value: object, backend: str, what: str = "session_id") -> str:
+def check_id(value: object, backend: str | None = None, what: str = "session_id") -> str:
     """A non-empty str of at most 255 characters with no NUL byte, valid Unicode."""
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be a str, not {type(value).__name__}", backend=backend)
@@ -191,7 +191,7 @@ def check_ttl(value: object, backend: str) -> float:
     return float(value)
 
 
-def check_limit(value: object, backend: str, what: str = "limit", *, allow_zero: bool = True) -> int:
+def check_limit(value: object, backend: str | None = None, what: str = "limit", *, allow_zero: bool = True) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(f"{what} must be an int, not {type(value).__name__}", backend=backend)
     if value < 0 or (value == 0 and not allow_zero):

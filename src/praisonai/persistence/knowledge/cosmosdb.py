@@ -26,7 +26,6 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from .._loading import import_driver
 from ._filters.native import Lowered
 from ._filters.tokens import SqlTokens
 from ._layers.hosted_store import HostedVectorStore, Settings
@@ -36,7 +35,6 @@ from .config import CosmosDbKnowledgeConfig
 
 __all__ = ["CosmosDbKnowledgeStore", "CosmosFilter"]
 
-_BACKEND = "cosmosdb"
 _FUNCTIONS = {"cosine": "cosine", "dot": "dotproduct", "euclidean": "euclidean"}
 _FIELDS = "c.id, c.content, c.metadata, c.content_hash, c.created_at, c.embedding"
 
@@ -66,16 +64,16 @@ class CosmosFilter(SqlTokens):
 class CosmosDbKnowledgeStore(HostedVectorStore):
     """A KnowledgeStore on Azure Cosmos DB for NoSQL."""
 
-    backend = _BACKEND
+    backend = "cosmosdb"
     engine = "Azure Cosmos DB"
 
     def __init__(self, config: CosmosDbKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        cosmos = import_driver("azure.cosmos", backend=_BACKEND, extra="cosmosdb")
-        self._exceptions: Any = import_driver("azure.cosmos.exceptions", backend=_BACKEND, extra="cosmosdb")
+        cosmos = self._import_driver("azure.cosmos")
+        self._exceptions: Any = self._import_driver("azure.cosmos.exceptions")
         self._partition_key: Any = cosmos.PartitionKey
-        with self._opening():  # an unreachable engine is BackendUnavailableError
+        with self._translating:  # an unreachable engine is BackendUnavailableError
             self._client: Any = cosmos.CosmosClient(
                 config.url, credential=config.key.get_secret_value(), connection_timeout=int(config.timeout)
             )
@@ -96,7 +94,7 @@ class CosmosDbKnowledgeStore(HostedVectorStore):
 
     def _native_create(self, name: str, settings: Settings) -> bool:
         try:
-            self._catalogue.create_item({"id": name, "settings": settings.to_json(_BACKEND)})
+            self._catalogue.create_item({"id": name, "settings": settings.to_json()})
         except self._exceptions.CosmosResourceExistsError:
             return False
         policy = {

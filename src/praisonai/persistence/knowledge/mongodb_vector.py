@@ -31,7 +31,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .._loading import import_driver
 from ._filters.native import Lowered
 from ._filters.tokens import render_mql
 from ._layers.hosted_store import HostedVectorStore, Settings
@@ -41,7 +40,6 @@ from .config import MongoVectorKnowledgeConfig
 
 __all__ = ["MongoVectorKnowledgeStore"]
 
-_BACKEND = "mongodb_vector"
 _SIMILARITY = {"cosine": "cosine", "dot": "dotProduct", "euclidean": "euclidean"}
 _FIELDS = ("id", "content", "metadata", "content_hash", "created_at", "embedding", "ix")
 
@@ -49,23 +47,24 @@ _FIELDS = ("id", "content", "metadata", "content_hash", "created_at", "embedding
 class MongoVectorKnowledgeStore(HostedVectorStore):
     """A KnowledgeStore on MongoDB Atlas Vector Search."""
 
-    backend = _BACKEND
+    backend = "mongodb_vector"
     engine = "MongoDB"
     unsupported_filters = RANGE_OPERATORS
 
     def __init__(self, config: MongoVectorKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        pymongo = import_driver("pymongo", backend=_BACKEND, extra="mongodb")
-        self._operations: Any = import_driver("pymongo.operations", backend=_BACKEND, extra="mongodb")
-        self._errors: Any = import_driver("pymongo.errors", backend=_BACKEND, extra="mongodb")
+        pymongo = self._import_driver("pymongo")
+        self._operations: Any = self._import_driver("pymongo.operations")
+        self._errors: Any = self._import_driver("pymongo.errors")
         options: dict[str, Any] = {"serverSelectionTimeoutMS": config.server_selection_timeout_ms}
         if config.username is not None:
             options["username"] = config.username
         if config.password is not None:
             options["password"] = config.password.get_secret_value()
-        self._client: Any = pymongo.MongoClient(config.url, **options)
-        self._db: Any = self._client[config.database]
+        with self._translating:
+            self._client: Any = pymongo.MongoClient(config.url, **options)
+            self._db: Any = self._client[config.database]
 
     def _catalogue(self) -> Any:
         return self._db[f"{self.config.collection_prefix}collections"]
@@ -77,7 +76,7 @@ class MongoVectorKnowledgeStore(HostedVectorStore):
 
     def _native_create(self, name: str, settings: Settings) -> bool:
         try:
-            self._catalogue().insert_one({"_id": name, "settings": settings.to_json(_BACKEND)})
+            self._catalogue().insert_one({"_id": name, "settings": settings.to_json()})
         except self._errors.DuplicateKeyError:
             return False
         data = self._data(name)

@@ -25,7 +25,6 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from .._loading import import_driver
 from .._values import dump_json, load_json
 from ._filters.native import Lowered
 from ._filters.tokens import render_mql
@@ -36,7 +35,6 @@ from .config import PineconeKnowledgeConfig
 
 __all__ = ["PineconeKnowledgeStore"]
 
-_BACKEND = "pinecone"
 _NAMESPACE = "documents"
 _SETTINGS_NAMESPACE = "praisonai-settings"
 _SETTINGS_ID = "settings"
@@ -66,19 +64,20 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
 class PineconeKnowledgeStore(HostedVectorStore):
     """A KnowledgeStore on Pinecone serverless indexes."""
 
-    backend = _BACKEND
+    backend = "pinecone"
     engine = "Pinecone"
 
     def __init__(self, config: PineconeKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        pinecone = import_driver("pinecone", backend=_BACKEND, extra="pinecone")
+        pinecone = self._import_driver("pinecone")
         self._pinecone = pinecone
         options: dict[str, Any] = {"api_key": config.api_key.get_secret_value(), "timeout": config.timeout}
         if config.host is not None:
             options["host"] = config.host
-        self._client: Any = pinecone.Pinecone(**options)
-        self._indexes: dict[str, tuple[Any, Settings]] = {}
+        with self._translating:
+            self._client: Any = pinecone.Pinecone(**options)
+            self._indexes: dict[str, tuple[Any, Settings]] = {}
 
     # -- helpers ------------------------------------------------------------------
 
@@ -117,7 +116,7 @@ class PineconeKnowledgeStore(HostedVectorStore):
                 {
                     "id": _SETTINGS_ID,
                     "values": [1.0] * settings.dimension,
-                    "metadata": {"settings": dump_json(settings.metadata, _BACKEND)},
+                    "metadata": {"settings": dump_json(settings.metadata)},
                 }
             ],
             namespace=_SETTINGS_NAMESPACE,

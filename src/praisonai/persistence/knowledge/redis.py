@@ -40,7 +40,6 @@ import struct
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, StoreError
 from ._filters.native import (
@@ -73,8 +72,6 @@ from .filters import FilterNode
 
 __all__ = ["RedisVectorKnowledgeStore"]
 
-_BACKEND = "redis"
-_EXTRA = "redis"
 _METRIC = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
 _CHUNKS = 32
 _PAGE = 1000
@@ -109,28 +106,29 @@ def _number_text(value: int | float) -> str:
 class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     """A KnowledgeStore on Redis with the search module."""
 
-    backend = _BACKEND
+    backend = "redis"
 
     def __init__(self, config: RedisVectorKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        redis = import_driver("redis", backend=_BACKEND, extra=_EXTRA)
+        redis = self._import_driver("redis")
         self._errors: Any = redis.exceptions
         password = config.password.get_secret_value() if config.password is not None else None
-        self._redis: Any = redis.Redis(
-            host=config.host,
-            port=config.port,
-            db=config.db,
-            username=config.username,
-            password=password,
-            ssl=config.ssl,
-            socket_timeout=config.socket_timeout,
-            socket_connect_timeout=config.socket_timeout,
-            protocol=2,
-        )
-        self._prefix = config.key_prefix
-        self._catalogue = f"{self._prefix}:collections"
-        self._format = "<{}f" if config.vector_type == "FLOAT32" else "<{}d"
+        with self._translating:
+            self._redis: Any = redis.Redis(
+                host=config.host,
+                port=config.port,
+                db=config.db,
+                username=config.username,
+                password=password,
+                ssl=config.ssl,
+                socket_timeout=config.socket_timeout,
+                socket_connect_timeout=config.socket_timeout,
+                protocol=2,
+            )
+            self._prefix = config.key_prefix
+            self._catalogue = f"{self._prefix}:collections"
+            self._format = "<{}f" if config.vector_type == "FLOAT32" else "<{}d"
 
     # -- engine primitives (called with the lock held) ---------------------------
 
@@ -139,12 +137,12 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
         return None if stored is None else CollectionSettings.from_json(stored)
 
     def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        settings = CollectionSettings(dimension, distance, metadata).to_json(_BACKEND)
+        settings = CollectionSettings(dimension, distance, metadata).to_json()
         config = self.config
         vector = ["TYPE", config.vector_type, "DIM", str(dimension), "DISTANCE_METRIC", _METRIC[distance]]
         schema = ["iddigest", "TAG", "CASESENSITIVE", "vec", "VECTOR", config.algorithm, str(len(vector)), *vector]
         if not self._redis.hsetnx(self._catalogue, name, settings):
-            raise collection_exists(name, _BACKEND)
+            raise collection_exists(name)
         try:
             self._redis.delete(self._fields_key(name))
             self._create_index(name, schema)
@@ -203,7 +201,7 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
                     if existing:
                         taken = [key for key in keys if pipe.exists(key)]
                         prefix = len(self._document_prefix(collection))
-                        raise document_exists(collection, [key[prefix:] for key in taken], _BACKEND)
+                        raise document_exists(collection, [key[prefix:] for key in taken])
                     pipe.multi()
                     for key, mapping in hashes:
                         pipe.hset(key, mapping=mapping)
@@ -218,7 +216,7 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             "id": document.id,
             "iddigest": string_digest(document.id),
             "content": document.content,
-            "metadata": dump_json(document.metadata, _BACKEND, "metadata"),
+            "metadata": dump_json(document.metadata, what="metadata"),
             "created_at": repr(document.created_at),
             "vec": struct.pack(self._format.format(len(document.embedding)), *document.embedding),
         }
@@ -330,17 +328,16 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     def _release(self) -> None:
         self._redis.close()
 
-    def _engine_error(self, error: Exception) -> Exception | None:
+    def _translate_error(self, error: Exception) -> Exception | None:
         if isinstance(error, (self._errors.ConnectionError, self._errors.TimeoutError)):
             return BackendUnavailableError(
                 f"cannot reach Redis at {self.config.host}:{self.config.port}: {type(error).__name__}",
-                backend=_BACKEND,
             )
         if isinstance(error, self._errors.ResponseError):
             text = str(error).lower()
             if "unknown command" in text and "ft." in text:
                 return StoreError(
-                    "this Redis has no search module (RediSearch); use Redis Stack or Redis 8", backend=_BACKEND
+                    "this Redis has no search module (RediSearch); use Redis Stack or Redis 8",
                 )
         return None
 
@@ -400,7 +397,7 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             # An attribute the index lacks cannot be queried (it is an error): no document has it.
             return None if _attribute(atom) in attributes else isinstance(atom, Ne)
 
-        return render(node, _BACKEND, lambda lowered: _render(lowered, params), chunk_limit=_CHUNKS, known=known)
+        return render(node, lambda lowered: _render(lowered, params), chunk_limit=_CHUNKS, known=known)
 
 
 def _attribute(atom: Atom) -> str:

@@ -28,7 +28,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import InvalidInputError
 from ._filters.native import All, Chunk, Eq, IsKind, Lowered, Ne, Range, string_digest
@@ -41,7 +40,6 @@ from .config import UpstashVectorKnowledgeConfig
 
 __all__ = ["UpstashVectorKnowledgeStore", "render_filter"]
 
-_BACKEND = "upstash_vector"
 _FUNCTIONS: dict[str, Distance] = {"COSINE": "cosine", "DOT_PRODUCT": "dot", "EUCLIDEAN": "euclidean"}
 _SAFE = re.compile(r"^[A-Za-z0-9:=._+-]+$")
 _BATCH = 100
@@ -80,19 +78,20 @@ def render_filter(node: Lowered) -> str:
 class UpstashVectorKnowledgeStore(HostedVectorStore):
     """A KnowledgeStore on the namespaces of one Upstash Vector index."""
 
-    backend = _BACKEND
+    backend = "upstash_vector"
     engine = "Upstash Vector"
 
     def __init__(self, config: UpstashVectorKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        upstash_vector = import_driver("upstash_vector", backend=_BACKEND, extra="upstash-vector")
-        self._index: Any = upstash_vector.Index(
-            url=config.url, token=config.token.get_secret_value(), retries=0, allow_telemetry=False
-        )
-        self._vector_type: Any = upstash_vector.Vector
-        self._shape: tuple[int, Distance] | None = None
-        self._catalogue = f"{config.namespace_prefix}.catalogue"
+        upstash_vector = self._import_driver("upstash_vector")
+        with self._translating:
+            self._index: Any = upstash_vector.Index(
+                url=config.url, token=config.token.get_secret_value(), retries=0, allow_telemetry=False
+            )
+            self._vector_type: Any = upstash_vector.Vector
+            self._shape: tuple[int, Distance] | None = None
+            self._catalogue = f"{config.namespace_prefix}.catalogue"
 
     def _namespace(self, name: str) -> str:
         return f"{self.config.namespace_prefix}{name}"
@@ -111,11 +110,10 @@ class UpstashVectorKnowledgeStore(HostedVectorStore):
             raise InvalidInputError(
                 f"this Upstash Vector index has dimension {dimension} and distance {distance!r}; "
                 f"a collection cannot use dimension {settings.dimension} and {settings.distance!r}",
-                backend=_BACKEND,
             )
         if self._index.fetch(ids=[name], namespace=self._catalogue)[0] is not None:
             return False
-        entry = {"settings": dump_json(settings.metadata, _BACKEND)}
+        entry = {"settings": dump_json(settings.metadata)}
         self._index.upsert(
             vectors=[self._vector_type(id=name, vector=[1.0] * dimension, metadata=entry)], namespace=self._catalogue
         )

@@ -56,6 +56,7 @@ __all__ = [
     "evaluate",
     "field_key",
     "index_metadata",
+    "int64_or_float",
     "lower",
     "render",
     "simplify",
@@ -73,11 +74,18 @@ CHUNK_SYMBOLS = 6
 """UTF-8 bytes per chunk: each byte is a base-257 digit (byte + 1; 0 pads), so a
 chunk stays below 257**6 < 2**53 and is exact as a double in every engine."""
 _BASE = 257
+_INT64 = 2**63
 
 
 def field_key(name: str) -> str:
     """A field name as an engine key: lowercase hex of its UTF-8, so any name is safe anywhere."""
     return name.encode("utf-8", "surrogatepass").hex()
+
+
+def int64_or_float(value: int | float) -> int | float:
+    """``value`` as engines that keep integers in 64 bits store and compare it: larger integers as floats
+    (stored and queried alike, so they still meet each other)."""
+    return float(value) if isinstance(value, int) and not -_INT64 <= value < _INT64 else value
 
 
 def string_digest(value: str) -> str:
@@ -221,25 +229,25 @@ NEVER = Any(())
 """The lowered filter that matches no document."""
 
 
-def lower(node: FilterNode, backend: str, *, chunk_limit: int | None = None) -> Lowered:
+def lower(node: FilterNode, *, chunk_limit: int | None = None) -> Lowered:
     """Lower a parsed filter; string ordering uses :class:`StrRange`, or chunks if ``chunk_limit`` is set.
 
     With chunks, comparing against a string needs that string's chunks plus
     one more to fit in ``chunk_limit``; a longer one raises
     :class:`UnsupportedFilterError` (the filter is never dropped).
     """
-    return simplify(_lower(node, backend, chunk_limit))
+    return simplify(_lower(node, chunk_limit))
 
 
-def _lower(node: FilterNode, backend: str, chunk_limit: int | None) -> Lowered:
+def _lower(node: FilterNode, chunk_limit: int | None) -> Lowered:
     if isinstance(node, And):
-        return All(tuple(_lower(part, backend, chunk_limit) for part in node.clauses))
+        return All(tuple(_lower(part, chunk_limit) for part in node.clauses))
     if isinstance(node, Or):
-        return Any(tuple(_lower(part, backend, chunk_limit) for part in node.clauses))
-    return _comparison(node, backend, chunk_limit)
+        return Any(tuple(_lower(part, chunk_limit) for part in node.clauses))
+    return _comparison(node, chunk_limit)
 
 
-def _comparison(node: Comparison, backend: str, chunk_limit: int | None) -> Lowered:
+def _comparison(node: Comparison, chunk_limit: int | None) -> Lowered:
     field, op, value = node.field, node.op, node.value
     if op == "$in":
         assert isinstance(value, tuple)
@@ -256,7 +264,7 @@ def _comparison(node: Comparison, backend: str, chunk_limit: int | None) -> Lowe
     if isinstance(value, str):
         if chunk_limit is None:
             return StrRange(field, range_op, value)
-        return _string_range(field, range_op, value, backend, chunk_limit)
+        return _string_range(field, range_op, value, chunk_limit)
     assert isinstance(value, (int, float))
     assert not isinstance(value, bool)
     return _number_range(field, range_op, value)
@@ -288,13 +296,12 @@ def _number_range(field: str, op: RangeOp, value: int | float) -> Lowered:
     return Range(field, op, value)
 
 
-def _string_range(field: str, op: RangeOp, value: str, backend: str, chunk_limit: int) -> Lowered:
+def _string_range(field: str, op: RangeOp, value: str, chunk_limit: int) -> Lowered:
     chunks = string_chunks(value, chunk_limit + 1)[:-1]  # without the terminator
     if len(chunks) + 1 > chunk_limit:
         raise UnsupportedFilterError(
             f"ordering comparison of {field!r} against a string longer than "
-            f"{(chunk_limit - 1) * CHUNK_SYMBOLS} UTF-8 bytes cannot be expressed by this backend",
-            backend=backend,
+            f"{(chunk_limit - 1) * CHUNK_SYMBOLS} UTF-8 bytes cannot be expressed by this backend"
         )
     strict = _chunks_compare(field, chunks, "gt" if op in ("gt", "gte") else "lt")
     if op in ("gte", "lte"):
@@ -348,7 +355,6 @@ def simplify(node: Lowered, known: Callable[[Atom], bool | None] | None = None) 
 
 def render(
     node: FilterNode | None,
-    backend: str,
     native: Callable[[Lowered], T],
     *,
     chunk_limit: int | None = None,
@@ -358,7 +364,7 @@ def render(
     matches (no filter to send), or :data:`NEVER` when none can (no need to ask the engine)."""
     if node is None:
         return None
-    lowered = lower(node, backend, chunk_limit=chunk_limit)
+    lowered = lower(node, chunk_limit=chunk_limit)
     if known is not None:
         lowered = simplify(lowered, known)
     if lowered == NEVER:

@@ -88,7 +88,6 @@ class FilterDialect(ABC):
     Every method returns an expression that is true or false, never NULL.
     """
 
-    backend: str
     true: str = "TRUE"
     false: str = "FALSE"
 
@@ -116,8 +115,6 @@ class FilterDialect(ABC):
 class PostgresJsonb(FilterDialect):
     """PostgreSQL ``jsonb``: ``->`` keeps JSON types, so numbers compare as exact numerics."""
 
-    backend = "pgvector"
-
     def _key(self, key: str, params: Parameters) -> str:
         return f"%({params.add(key)})s"
 
@@ -131,14 +128,13 @@ class PostgresJsonb(FilterDialect):
             placeholder = f"%({params.add(value)})s"
             return f'({self.column} ->> {self._key(key, params)}) COLLATE "C" {op} {placeholder}'
         # jsonb compares numbers as numerics (1 = 1.0) and booleans as booleans.
-        literal = f"%({params.add(dump_json(value, self.backend, 'filter value'))})s::jsonb"
+        literal = f"%({params.add(dump_json(value, what='filter value'))})s::jsonb"
         return f"({self.column} -> {self._key(key, params)}) {op} {literal}"
 
 
 class ClickHouseJson(FilterDialect):
     """ClickHouse: JSON text in a String column, read with ``JSONType`` and ``JSONExtract*``."""
 
-    backend = "clickhouse"
     true = "true"
     false = "false"
     _INT256 = 2**255
@@ -162,9 +158,7 @@ class ClickHouseJson(FilterDialect):
             return f"(JSONExtractBool({self.column}, {key_sql}) {op} {{{params.add(value)}:Bool}})"
         if isinstance(value, int):
             if not -self._INT256 <= value < self._INT256:
-                raise UnsupportedFilterError(
-                    f"filter value for {key!r} is outside ClickHouse's Int256 range", backend=self.backend
-                )
+                raise UnsupportedFilterError(f"filter value for {key!r} is outside ClickHouse's Int256 range")
             bound = f"{{{params.add(value)}:Int256}}"
         else:
             bound = f"{{{params.add(value)}:Float64}}"
@@ -186,7 +180,6 @@ class SurrealObject(FilterDialect):
     Integers outside the 64-bit range are bound as decimals (exact).
     """
 
-    backend = "surrealdb_vector"
     true = "true"
     false = "false"
 

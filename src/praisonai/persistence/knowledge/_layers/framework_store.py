@@ -168,7 +168,6 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection]):
                 raise UnsupportedFilterError(
                     f"{type(self.vector_store).__name__} is not the framework's in-memory store: give "
                     "filter_translator to turn filters (every search filters by collection) into its native form",
-                    backend=self.backend,
                 )
             scope: FilterNode = Comparison(COLLECTION_KEY, "$eq", name)
             hits = self._native_search(query, limit, translator(scope if node is None else And((scope, node))))
@@ -235,13 +234,13 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection]):
         for key, value in (document.metadata or {}).items():
             if key.startswith(RESERVED_PREFIX):
                 raise InvalidInputError(
-                    f"metadata key {key!r} is reserved by the {self.backend} adapter", backend=self.backend
+                    f"metadata key {key!r} is reserved by the {self.backend} adapter",
                 )
             if isinstance(value, (str, int, float, bool)) and key not in self._framework_keys():
                 metadata[key] = value
         metadata[COLLECTION_KEY] = collection
         metadata[ID_KEY] = document.id
-        metadata[METADATA_KEY] = dump_json(document.metadata, self.backend, "metadata")
+        metadata[METADATA_KEY] = dump_json(document.metadata, what="metadata")
         metadata[CREATED_KEY] = document.created_at
         if document.content_hash is not None:
             metadata[HASH_KEY] = document.content_hash

@@ -31,7 +31,7 @@ from ..filters import FilterNode
 from .checks import collection_exists, collection_not_found
 from .records import CHUNKS, document_record
 from .store_base import CollectionSettings as Settings
-from .store_base import KnowledgeStoreBase, error_chain
+from .store_base import KnowledgeStoreBase, error_chain, raised_by
 
 __all__ = ["HostedVectorStore", "Settings"]
 
@@ -87,14 +87,13 @@ class HostedVectorStore(KnowledgeStoreBase[Settings]):
     def _is_unavailable(self, error: BaseException) -> bool:
         """Whether ``error`` means the engine cannot be reached."""
         chain = list(error_chain(error))
-        names = {type(item).__name__ for item in chain}
         # MySQL-protocol clients (singlestoredb): 2003 can't connect, 2006 gone away, 2013/2055 lost connection.
         codes = {getattr(item, "errno", None) for item in chain} | {
             item.args[0] for item in chain if item.args and isinstance(item.args[0], int)
         }
-        return bool(codes & {2003, 2006, 2013, 2055}) or bool(
-            names
-            & {
+        return bool(codes & {2003, 2006, 2013, 2055}) or raised_by(
+            error,
+            {
                 "ConnectError",
                 "ConnectTimeout",
                 "ConnectionError",
@@ -107,27 +106,27 @@ class HostedVectorStore(KnowledgeStoreBase[Settings]):
                 "ServiceRequestError",  # azure-core: the request could not be sent
                 "WeaviateConnectionError",
                 "WeaviateStartUpError",
-            }
+            },
         )
 
     # -- KnowledgeStoreBase hooks on the primitives ---------------------------------
 
-    def _engine_error(self, error: Exception) -> Exception | None:
+    def _translate_error(self, error: Exception) -> Exception | None:
         if self._is_unavailable(error):
-            return BackendUnavailableError(f"cannot reach {self.engine}: {type(error).__name__}", backend=self.backend)
+            return BackendUnavailableError(f"cannot reach {self.engine}: {type(error).__name__}")
         return None
 
     def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
         if not self._native_create(name, Settings(dimension, distance, metadata)):
-            raise collection_exists(name, self.backend)
+            raise collection_exists(name)
 
     def _drop(self, name: str, target: Settings) -> None:
         if not self._native_drop(name):
-            raise collection_not_found(name, self.backend)
+            raise collection_not_found(name)
 
     def _put(self, name: str, target: Settings, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
         # insert's existence check (_taken) has run already; every engine's write replaces.
-        self._native_put(name, target, [document_record(document, self.backend) for document in documents])
+        self._native_put(name, target, [document_record(document) for document in documents])
 
     def _search(
         self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
@@ -157,4 +156,4 @@ class HostedVectorStore(KnowledgeStoreBase[Settings]):
         return len(doomed)
 
     def _lower(self, node: FilterNode | None) -> Lowered:
-        return ALWAYS if node is None else lower(node, self.backend, chunk_limit=CHUNKS)
+        return ALWAYS if node is None else lower(node, chunk_limit=CHUNKS)

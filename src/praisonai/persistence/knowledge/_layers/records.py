@@ -77,7 +77,7 @@ def value_token(field: str, kind: str, value: Any) -> str:
     return f"{key}=n:{_canonical_number(value)}"
 
 
-def document_record(document: KnowledgeDocument, backend: str) -> dict[str, Any]:
+def document_record(document: KnowledgeDocument) -> dict[str, Any]:
     """The stored form of a (checked) document: see the module docstring."""
     tokens: list[str] = ["doc"]  # never empty: some engines drop empty lists
     numbers: dict[str, float] = {}
@@ -96,7 +96,7 @@ def document_record(document: KnowledgeDocument, backend: str) -> dict[str, Any]
     return {
         "id": document.id,
         "content": document.content,
-        "metadata": dump_json(document.metadata, backend, "metadata"),
+        "metadata": dump_json(document.metadata, what="metadata"),
         "content_hash": document.content_hash,
         "created_at": document.created_at,
         "embedding": list(document.embedding),
