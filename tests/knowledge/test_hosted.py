@@ -21,7 +21,7 @@ Opener = Callable[[], KnowledgeStore]
 
 def _pinecone(monkeypatch: pytest.MonkeyPatch) -> Opener:
     fake = FakePinecone()
-    monkeypatch.setattr(pinecone_module, "import_driver", lambda name, **_: fake.module())
+    monkeypatch.setattr(pinecone_module.PineconeKnowledgeStore, "_import_driver", lambda self, name: fake.module())
     return lambda: KNOWLEDGE_STORES.create("pinecone", url="pinecone://:pc-secret@")
 
 

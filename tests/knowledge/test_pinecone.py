@@ -24,7 +24,7 @@ from tests.support.hosted_fakes import FakePinecone
 @pytest.fixture
 def project(monkeypatch: pytest.MonkeyPatch) -> FakePinecone:
     fake = FakePinecone()
-    monkeypatch.setattr(pinecone_module, "import_driver", lambda name, **_: fake.module())
+    monkeypatch.setattr(pinecone_module.PineconeKnowledgeStore, "_import_driver", lambda self, name: fake.module())
     return fake
 
 

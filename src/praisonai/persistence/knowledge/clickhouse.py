@@ -246,9 +246,7 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             return BackendUnavailableError(f"ClickHouse is unreachable: {error}")
         if isinstance(error, exceptions.DatabaseError):
             if "UNKNOWN_TABLE" in str(error):
-                return NotFoundError(
-                    f"a collection table is missing (dropped meanwhile?): {error}",
-                )
+                return NotFoundError(f"a collection table is missing (dropped meanwhile?): {error}")
             return StoreError(f"ClickHouse error: {error}")
         return None
 
@@ -278,7 +276,7 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             except Exception as error:
                 raise StoreError(
                     f"cannot open chDB at {config.chdb_path!r} ({type(error).__name__}: {error}); the embedded "
-                    "engine needs clickhouse-connect>=1.12 and chdb, and one data directory per process",
+                    "engine needs clickhouse-connect>=1.12 and chdb, and one data directory per process"
                 ) from error
         else:
             try:
@@ -295,7 +293,7 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
                 )
             except self._exceptions.OperationalError as error:
                 raise BackendUnavailableError(
-                    f"cannot connect to ClickHouse at {config.host}:{config.effective_port}: {error}",
+                    f"cannot connect to ClickHouse at {config.host}:{config.effective_port}: {error}"
                 ) from error
         try:
             if not self._ready:

@@ -231,18 +231,18 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
             text = document.content.strip()
             if not text:
                 raise InvalidInputError(
-                    f"documents[{index}] ({document.id!r}) has no content; LightRAG cannot index empty text",
+                    f"documents[{index}] ({document.id!r}) has no content; LightRAG cannot index empty text"
                 )
             if text in seen:
                 raise InvalidInputError(
                     f"documents[{index}] ({document.id!r}) has the same content as {seen[text]!r} in "
-                    f"collection {collection!r}; LightRAG indexes each distinct content once",
+                    f"collection {collection!r}; LightRAG indexes each distinct content once"
                 )
             seen[text] = document.id
             if self.config.embedding_func is None and len(tokenizer.encode(text)) > self.config.chunk_token_size:
                 raise InvalidInputError(
                     f"documents[{index}] ({document.id!r}) is longer than one LightRAG chunk "
-                    f"({self.config.chunk_token_size} tokens); pass embedding_func to embed its chunks",
+                    f"({self.config.chunk_token_size} tokens); pass embedding_func to embed its chunks"
                 )
 
     def _index(self, collection: str, target: _Collection, documents: list[KnowledgeDocument]) -> None:

@@ -64,6 +64,7 @@ from ._filters.native import (
     StrRange,
     evaluate,
     field_key,
+    flat_index,
     index_metadata,
     int64_or_float,
     lower,
@@ -215,21 +216,9 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             size = len(text.encode("utf-8", "surrogatepass"))
             if size > _MAX_TEXT:
                 raise InvalidInputError(
-                    f"document {document.id!r}: {what} is {size} UTF-8 bytes; Milvus stores at most {_MAX_TEXT}",
+                    f"document {document.id!r}: {what} is {size} UTF-8 bytes; Milvus stores at most {_MAX_TEXT}"
                 )
-        index: dict[str, Any] = {}
-        for indexed in index_metadata(document.metadata, chunk_limit=_CHUNKS):
-            index[f"t_{indexed.key}"] = indexed.kind
-            if indexed.kind == "string":
-                assert isinstance(indexed.value, str)
-                index[f"s_{indexed.key}"] = string_digest(indexed.value)
-            elif indexed.kind == "number":
-                assert isinstance(indexed.value, (int, float))
-                index[f"n_{indexed.key}"] = int64_or_float(indexed.value)
-            elif indexed.kind == "bool":
-                index[f"b_{indexed.key}"] = indexed.value
-            for position, chunk in enumerate(indexed.chunks):
-                index[f"c_{indexed.key}_{position}"] = chunk
+        index = flat_index(document.metadata, chunk_limit=_CHUNKS, number=int64_or_float)
         return {
             "id": document.id,
             "vector": document.embedding,

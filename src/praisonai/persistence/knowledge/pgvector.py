@@ -197,9 +197,7 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
 
     def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
         if dimension > MAX_DIMENSION:
-            raise InvalidInputError(
-                f"dimension {dimension} is above pgvector's limit of {MAX_DIMENSION}",
-            )
+            raise InvalidInputError(f"dimension {dimension} is above pgvector's limit of {MAX_DIMENSION}")
         table = table_name(self.config.table_prefix, name)
         sql = self._sql
         connection = self._connection_held()
@@ -366,9 +364,7 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
             config = self.config
             return BackendUnavailableError(f"PostgreSQL at {config.host}:{config.port} is unreachable: {error}")
         if isinstance(error, errors.UndefinedTable):
-            return StoreError(
-                f"a table of this store is missing (dropped outside the store?): {error}",
-            )
+            return StoreError(f"a table of this store is missing (dropped outside the store?): {error}")
         if isinstance(error, errors.DataError):
             return InvalidInputError(f"PostgreSQL refused a value: {error}")
         return None
@@ -409,7 +405,7 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
     def _where(self, node: FilterNode, params: Parameters) -> psql.Composable:
         if _filter_has_nul(node):
             raise UnsupportedFilterError(
-                "filter field names and string values cannot contain NUL characters on PostgreSQL",
+                "filter field names and string values cannot contain NUL characters on PostgreSQL"
             )
         where: psql.Composable = self._sql.SQL(translate_filter(node, PostgresJsonb("metadata"), params))
         return where
@@ -417,11 +413,11 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
     def _row(self, document: KnowledgeDocument, index: int) -> tuple[Any, ...]:
         if "\x00" in document.content:
             raise InvalidInputError(
-                f"documents[{index}].content contains a NUL character, which PostgreSQL text cannot hold",
+                f"documents[{index}].content contains a NUL character, which PostgreSQL text cannot hold"
             )
         if document.metadata is not None and _has_nul(document.metadata):
             raise InvalidInputError(
-                f"documents[{index}].metadata contains a NUL character, which PostgreSQL jsonb cannot hold",
+                f"documents[{index}].metadata contains a NUL character, which PostgreSQL jsonb cannot hold"
             )
         metadata = _optional_json(document.metadata)
         return (
@@ -498,13 +494,13 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
                 raise StoreError(
                     f"the pgvector extension is not installed in this database and could not be created "
                     f"({type(error).__name__}: {error}); install pgvector on the server and run "
-                    "CREATE EXTENSION vector as a privileged user",
+                    "CREATE EXTENSION vector as a privileged user"
                 ) from error
             row = connection.execute(query).fetchone()
         if row is None:
             raise StoreError(
                 "the pgvector extension is not enabled in this database; run CREATE EXTENSION vector "
-                "(or allow create_extension)",
+                "(or allow create_extension)"
             )
         return tuple(int(part) for part in str(row[0]).split(".")[:2] if part.isdigit())
 

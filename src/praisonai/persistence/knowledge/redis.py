@@ -54,6 +54,7 @@ from ._filters.native import (
     Range,
     StrRange,
     field_key,
+    flat_index,
     index_metadata,
     render,
     string_digest,
@@ -97,6 +98,10 @@ class _Params:
         for name, value in self.values.items():
             flat += [name, value]
         return flat
+
+
+def _flag_text(value: bool) -> str:
+    return "1" if value else "0"
 
 
 def _number_text(value: int | float) -> str:
@@ -222,18 +227,9 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
         }
         if document.content_hash is not None:
             mapping["content_hash"] = document.content_hash
-        for indexed in index_metadata(document.metadata, chunk_limit=_CHUNKS):
-            mapping[f"t_{indexed.key}"] = indexed.kind
-            if indexed.kind == "string":
-                assert isinstance(indexed.value, str)
-                mapping[f"s_{indexed.key}"] = string_digest(indexed.value)
-            elif indexed.kind == "number":
-                assert isinstance(indexed.value, (int, float))
-                mapping[f"n_{indexed.key}"] = _number_text(indexed.value)
-            elif indexed.kind == "bool":
-                mapping[f"b_{indexed.key}"] = "1" if indexed.value else "0"
-            for position, chunk in enumerate(indexed.chunks):
-                mapping[f"c_{indexed.key}_{position}"] = str(chunk)
+        mapping.update(
+            flat_index(document.metadata, chunk_limit=_CHUNKS, number=_number_text, flag=_flag_text, chunk=str)
+        )
         return mapping
 
     def _add_attributes(self, collection: str, documents: list[KnowledgeDocument]) -> None:
@@ -331,14 +327,12 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     def _translate_error(self, error: Exception) -> Exception | None:
         if isinstance(error, (self._errors.ConnectionError, self._errors.TimeoutError)):
             return BackendUnavailableError(
-                f"cannot reach Redis at {self.config.host}:{self.config.port}: {type(error).__name__}",
+                f"cannot reach Redis at {self.config.host}:{self.config.port}: {type(error).__name__}"
             )
         if isinstance(error, self._errors.ResponseError):
             text = str(error).lower()
             if "unknown command" in text and "ft." in text:
-                return StoreError(
-                    "this Redis has no search module (RediSearch); use Redis Stack or Redis 8",
-                )
+                return StoreError("this Redis has no search module (RediSearch); use Redis Stack or Redis 8")
         return None
 
     # -- helpers ---------------------------------------------------------------

@@ -233,7 +233,7 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     def _row(self, table: str, document: KnowledgeDocument, index: int) -> dict[str, Any]:
         if "\x00" in document.content:
             raise InvalidInputError(
-                f"documents[{index}].content contains a NUL character, which SurrealDB cannot return",
+                f"documents[{index}].content contains a NUL character, which SurrealDB cannot return"
             )
         metadata = document.metadata or {}
         row: dict[str, Any] = {

@@ -109,7 +109,7 @@ class UpstashVectorKnowledgeStore(HostedVectorStore):
         if (settings.dimension, settings.distance) != (dimension, distance):
             raise InvalidInputError(
                 f"this Upstash Vector index has dimension {dimension} and distance {distance!r}; "
-                f"a collection cannot use dimension {settings.dimension} and {settings.distance!r}",
+                f"a collection cannot use dimension {settings.dimension} and {settings.distance!r}"
             )
         if self._index.fetch(ids=[name], namespace=self._catalogue)[0] is not None:
             return False

@@ -55,8 +55,10 @@ __all__ = [
     "StrRange",
     "evaluate",
     "field_key",
+    "flat_index",
     "index_metadata",
     "int64_or_float",
+    "kind_of",
     "lower",
     "render",
     "simplify",
@@ -133,7 +135,7 @@ def index_metadata(metadata: Mapping[str, AnyType] | None, *, chunk_limit: int =
     """
     fields: list[IndexedField] = []
     for name, value in (metadata or {}).items():
-        kind = _kind(value)
+        kind = kind_of(value)
         if kind is None or not name:
             continue
         chunks = tuple(string_chunks(value, chunk_limit)) if chunk_limit and isinstance(value, str) else ()
@@ -141,7 +143,37 @@ def index_metadata(metadata: Mapping[str, AnyType] | None, *, chunk_limit: int =
     return fields
 
 
-def _kind(value: object) -> Kind | None:
+def _same(value: AnyType) -> AnyType:
+    return value
+
+
+def flat_index(
+    metadata: Mapping[str, AnyType] | None,
+    *,
+    chunk_limit: int,
+    number: Callable[[int | float], AnyType] = _same,
+    flag: Callable[[bool], AnyType] = _same,
+    chunk: Callable[[int], AnyType] = _same,
+) -> dict[str, AnyType]:
+    """The typed index of ``metadata`` as flat keys, for engines that index flat fields (Milvus, Redis):
+    ``t_<key>`` the kind, ``s_<key>`` a string's digest, ``n_<key>`` a number, ``b_<key>`` a bool and
+    ``c_<key>_<j>`` the string chunks; ``number``, ``flag`` and ``chunk`` spell values the engine's way."""
+    flat: dict[str, AnyType] = {}
+    for indexed in index_metadata(metadata, chunk_limit=chunk_limit):
+        key, value = indexed.key, indexed.value
+        flat[f"t_{key}"] = indexed.kind
+        if isinstance(value, str):
+            flat[f"s_{key}"] = string_digest(value)
+        elif isinstance(value, bool):
+            flat[f"b_{key}"] = flag(value)
+        elif value is not None:
+            flat[f"n_{key}"] = number(value)
+        for position, piece in enumerate(indexed.chunks):
+            flat[f"c_{key}_{position}"] = chunk(piece)
+    return flat
+
+
+def kind_of(value: object) -> Kind | None:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -271,7 +303,7 @@ def _comparison(node: Comparison, chunk_limit: int | None) -> Lowered:
 
 
 def _equal(field: str, value: Value) -> Lowered:
-    kind = _kind(value)
+    kind = kind_of(value)
     assert kind is not None
     if isinstance(value, float) and not math.isfinite(value):
         return NEVER  # no stored number is NaN or infinite
@@ -279,7 +311,7 @@ def _equal(field: str, value: Value) -> Lowered:
 
 
 def _not_equal(field: str, value: Value) -> Lowered:
-    kind = _kind(value)
+    kind = kind_of(value)
     assert kind is not None
     if isinstance(value, float) and not math.isfinite(value):
         return ALWAYS

@@ -35,16 +35,16 @@ import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, cast
 
 from ..._values import dump_json
 from ...errors import UnsupportedFilterError
 from ..filters import And, Comparison, FilterNode, Or, Scalar
+from .native import Kind, kind_of
 
 __all__ = [
     "ClickHouseJson",
     "FilterDialect",
-    "Kind",
     "Parameters",
     "PostgresJsonb",
     "SurrealObject",
@@ -52,20 +52,9 @@ __all__ = [
     "translate_filter",
 ]
 
-Kind: TypeAlias = Literal["null", "bool", "number", "string"]
 OrderOp: TypeAlias = Literal["$gt", "$gte", "$lt", "$lte"]
 
 _SQL_OPS: dict[str, str] = {"$eq": "=", "$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
-
-
-def _kind(value: Scalar) -> Kind:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    return "string"
 
 
 @dataclass
@@ -238,7 +227,7 @@ def _member(key: str, values: tuple[Scalar, ...], dialect: FilterDialect, params
 
 
 def _equals(key: str, value: Scalar, dialect: FilterDialect, params: Parameters) -> str:
-    kind = _kind(value)
+    kind = cast("Kind", kind_of(value))  # a filter's scalar always has one
     if kind == "null":
         return dialect.is_kind(key, "null", params)
     if isinstance(value, float) and not math.isfinite(value):
@@ -247,7 +236,7 @@ def _equals(key: str, value: Scalar, dialect: FilterDialect, params: Parameters)
 
 
 def _ordered(key: str, op: OrderOp, value: Scalar, dialect: FilterDialect, params: Parameters) -> str:
-    kind = _kind(value)
+    kind = cast("Kind", kind_of(value))  # a filter's scalar always has one
     if isinstance(value, float) and not math.isfinite(value):
         if math.isnan(value) or (value > 0) == (op in ("$gt", "$gte")):
             return dialect.false  # nothing is beyond an infinity, and NaN orders against nothing

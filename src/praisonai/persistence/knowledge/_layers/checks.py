@@ -92,7 +92,7 @@ def check_collection_name(name: object, what: str = "collection") -> str:
         raise InvalidInputError(f"{what} name must be a str, not {type(name).__name__}")
     if not COLLECTION_NAME_PATTERN.match(name):
         raise InvalidInputError(
-            f"{what} name {name!r:.80} is invalid: use a letter or _ followed by up to 62 letters, digits, _ or -",
+            f"{what} name {name!r:.80} is invalid: use a letter or _ followed by up to 62 letters, digits, _ or -"
         )
     return name
 
@@ -113,12 +113,10 @@ def check_distance(distance: object, supported: Collection[str] = DISTANCES) -> 
     raise :class:`InvalidInputError`; the message says which.
     """
     if not isinstance(distance, str) or distance not in DISTANCES:
-        raise InvalidInputError(
-            f"distance must be one of {', '.join(DISTANCES)}, got {distance!r:.40}",
-        )
+        raise InvalidInputError(f"distance must be one of {', '.join(DISTANCES)}, got {distance!r:.40}")
     if distance not in supported:
         raise InvalidInputError(
-            f"distance {distance!r} is not supported by this backend; use one of {', '.join(sorted(supported))}",
+            f"distance {distance!r} is not supported by this backend; use one of {', '.join(sorted(supported))}"
         )
     return distance
 
@@ -144,7 +142,7 @@ def document_exists(collection: str, ids: Iterable[str]) -> AlreadyExistsError:
     listed = ", ".join(repr(i) for i in shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
     return AlreadyExistsError(
         f"document id(s) {listed} already exist in collection {collection!r}; nothing was inserted "
-        "(use upsert to replace)",
+        "(use upsert to replace)"
     )
 
 
@@ -163,9 +161,7 @@ def check_embedding(embedding: object, dimension: int, what: str = "embedding") 
         raise InvalidInputError(f"{what} must be a list of floats, not {type(embedding).__name__}")
     items = cast("Sequence[object]", embedding)
     if len(items) != dimension:
-        raise InvalidInputError(
-            f"{what} has dimension {len(items)}; the collection's dimension is {dimension}",
-        )
+        raise InvalidInputError(f"{what} has dimension {len(items)}; the collection's dimension is {dimension}")
     # The usual case, a list of finite floats, is checked at C speed (the loop below costs about
     # 0.5 µs per value: a 384-dimension document spent ~0.2 ms here); anything else takes the loop.
     if set(map(type, items)) == {float}:
@@ -221,16 +217,12 @@ def check_documents(documents: object, dimension: int) -> list[KnowledgeDocument
     modified. Order is kept, so the ids of the result are the ids to return.
     """
     if isinstance(documents, (str, bytes, Mapping, KnowledgeDocument)) or not isinstance(documents, Iterable):
-        raise InvalidInputError(
-            f"documents must be a list of KnowledgeDocument, not {type(documents).__name__}",
-        )
+        raise InvalidInputError(f"documents must be a list of KnowledgeDocument, not {type(documents).__name__}")
     prepared: list[KnowledgeDocument] = []
     seen: set[str] = set()
     for index, document in enumerate(documents):
         if not isinstance(document, KnowledgeDocument):
-            raise InvalidInputError(
-                f"documents[{index}] must be a KnowledgeDocument, not {type(document).__name__}",
-            )
+            raise InvalidInputError(f"documents[{index}] must be a KnowledgeDocument, not {type(document).__name__}")
         document_id = fresh_id() if document.id == "" else check_id(document.id, what=f"documents[{index}].id")
         if document_id in seen:
             raise InvalidInputError(f"document id {document_id!r} appears twice in one call")
@@ -273,9 +265,7 @@ def check_score_threshold(score_threshold: object) -> float | None:
         return None
     value = float(score_threshold) if isinstance(score_threshold, (int, float, numbers.Real)) else math.nan
     if isinstance(score_threshold, bool) or not math.isfinite(value):
-        raise InvalidInputError(
-            f"score_threshold must be a finite number, got {score_threshold!r:.40}",
-        )
+        raise InvalidInputError(f"score_threshold must be a finite number, got {score_threshold!r:.40}")
     return value
 
 
@@ -312,7 +302,7 @@ def check_filter_support(node: FilterNode, unsupported: Collection[str]) -> None
     if used:
         raise UnsupportedFilterError(
             f"filter operator(s) {', '.join(sorted(used))} cannot be expressed by this backend; "
-            "the filter was not applied",
+            "the filter was not applied"
         )
 
 
@@ -327,7 +317,7 @@ def check_delete_args(
     """
     if ids is None and filters is None:
         raise InvalidInputError(
-            "delete needs ids, filters or both; it never deletes a whole collection (use delete_collection)",
+            "delete needs ids, filters or both; it never deletes a whole collection (use delete_collection)"
         )
     checked = None if ids is None else check_document_ids(ids)
     return checked, parse_filters(filters, unsupported)

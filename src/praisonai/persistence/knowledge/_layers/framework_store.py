@@ -167,7 +167,7 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection]):
             if translator is None:
                 raise UnsupportedFilterError(
                     f"{type(self.vector_store).__name__} is not the framework's in-memory store: give "
-                    "filter_translator to turn filters (every search filters by collection) into its native form",
+                    "filter_translator to turn filters (every search filters by collection) into its native form"
                 )
             scope: FilterNode = Comparison(COLLECTION_KEY, "$eq", name)
             hits = self._native_search(query, limit, translator(scope if node is None else And((scope, node))))
@@ -233,9 +233,7 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection]):
         metadata: dict[str, Any] = {}
         for key, value in (document.metadata or {}).items():
             if key.startswith(RESERVED_PREFIX):
-                raise InvalidInputError(
-                    f"metadata key {key!r} is reserved by the {self.backend} adapter",
-                )
+                raise InvalidInputError(f"metadata key {key!r} is reserved by the {self.backend} adapter")
             if isinstance(value, (str, int, float, bool)) and key not in self._framework_keys():
                 metadata[key] = value
         metadata[COLLECTION_KEY] = collection
