@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from praisonai.persistence.errors import ConfigError
-from praisonai.persistence.knowledge._filter_native import lower
+from praisonai.persistence.knowledge._filters.native import lower
 from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import CosmosDbKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
@@ -73,7 +73,7 @@ def test_filter_values_are_parameters_only() -> None:
 
     hostile = "') OR 1=1 --"
     where = CosmosFilter()
-    text = where.render(lower(parse_filter({hostile: {"$lt": hostile}}), "t", chunk_limit=16))
+    text = where.render(lower(parse_filter({hostile: {"$lt": hostile}}), chunk_limit=16))
     assert hostile not in text and "IS_DEFINED(c.c[@p" in text
     assert all(hostile not in str(v) for v in where.values.values())  # keys are hex, strings are chunks
 

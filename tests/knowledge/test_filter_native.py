@@ -12,7 +12,7 @@ import random
 import pytest
 
 from praisonai.persistence.errors import UnsupportedFilterError
-from praisonai.persistence.knowledge._filter_native import (
+from praisonai.persistence.knowledge._filters.native import (
     ALWAYS,
     NEVER,
     All,
@@ -33,7 +33,7 @@ from praisonai.persistence.testing.knowledge import FILTER_DATA, FILTERS, NULL_F
 
 def _agrees(filters: dict[str, object], metadata: dict[str, object], chunk_limit: int | None) -> bool:
     node = parse_filter(filters)
-    lowered = lower(node, "test", chunk_limit=chunk_limit)
+    lowered = lower(node, chunk_limit=chunk_limit)
     index = {field.name: field for field in index_metadata(metadata, chunk_limit=chunk_limit or 0)}
     return evaluate(lowered, index) == matches(node, metadata)
 
@@ -65,9 +65,9 @@ def test_strings_longer_than_the_stored_chunks_still_compare_exactly() -> None:
 
 
 def test_a_comparison_string_beyond_the_chunks_is_refused() -> None:
-    assert lower(parse_filter({"s": {"$gt": "x" * 66}}), "test", chunk_limit=12) is not None
+    assert lower(parse_filter({"s": {"$gt": "x" * 66}}), chunk_limit=12) is not None
     with pytest.raises(UnsupportedFilterError):
-        lower(parse_filter({"s": {"$gt": "x" * 67}}), "test", chunk_limit=12)
+        lower(parse_filter({"s": {"$gt": "x" * 67}}), chunk_limit=12)
 
 
 def test_chunks_order_like_strings_and_fit_a_double() -> None:
@@ -93,7 +93,7 @@ def test_chunks_order_like_strings_and_fit_a_double() -> None:
     ],
 )
 def test_constants_fold(filters: dict[str, object], expected: object) -> None:
-    assert lower(parse_filter(filters), "test") == expected
+    assert lower(parse_filter(filters)) == expected
 
 
 def test_simplify_uses_what_the_engine_knows() -> None:

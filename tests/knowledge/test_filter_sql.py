@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from praisonai.persistence._values import dump_json
 from praisonai.persistence.errors import UnsupportedFilterError
-from praisonai.persistence.knowledge._filter_sql import (
+from praisonai.persistence.knowledge._filters.sql import (
     ClickHouseJson,
     Parameters,
     PostgresJsonb,

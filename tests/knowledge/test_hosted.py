@@ -10,7 +10,7 @@ import pytest
 
 from praisonai.persistence.errors import BackendUnavailableError, InvalidInputError, UnsupportedFilterError
 from praisonai.persistence.knowledge import pinecone as pinecone_module
-from praisonai.persistence.knowledge._hosted import HostedVectorStore, Settings
+from praisonai.persistence.knowledge._layers.hosted_store import HostedVectorStore, Settings
 from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from tests.support.emulators import require_driver
@@ -21,7 +21,7 @@ Opener = Callable[[], KnowledgeStore]
 
 def _pinecone(monkeypatch: pytest.MonkeyPatch) -> Opener:
     fake = FakePinecone()
-    monkeypatch.setattr(pinecone_module, "import_driver", lambda name, **_: fake.module())
+    monkeypatch.setattr(pinecone_module.PineconeKnowledgeStore, "_import_driver", lambda self, name: fake.module())
     return lambda: KNOWLEDGE_STORES.create("pinecone", url="pinecone://:pc-secret@")
 
 

@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 
 from praisonai.persistence._catalogue import BY_KIND_AND_NAME
-from praisonai.persistence.errors import ConfigError, InvalidInputError, StoreError, UnsupportedFilterError
+from praisonai.persistence.errors import ConfigError, EngineError, InvalidInputError, StoreError, UnsupportedFilterError
 from praisonai.persistence.knowledge import memory as memory_module
-from praisonai.persistence.knowledge._common import check_distance, parse_filters
+from praisonai.persistence.knowledge._layers.checks import check_distance, parse_filters
 from praisonai.persistence.knowledge.base import Distance, Filter, KnowledgeDocument, KnowledgeStore, similarity
 from praisonai.persistence.knowledge.config import MemoryKnowledgeConfig
 from praisonai.persistence.knowledge.memory import MemoryKnowledgeStore
@@ -77,7 +77,8 @@ class _NarrowStore(MemoryKnowledgeStore):
     def create_collection(
         self, name: str, dimension: int, distance: Distance = "cosine", metadata: dict[str, Any] | None = None
     ) -> None:
-        check_distance(distance, self.backend, self.distances)
+        with self._translating:
+            check_distance(distance, self.distances)
         super().create_collection(name, dimension, distance, metadata)
 
     def search(
@@ -88,11 +89,13 @@ class _NarrowStore(MemoryKnowledgeStore):
         filters: Filter | None = None,
         score_threshold: float | None = None,
     ) -> list[KnowledgeDocument]:
-        parse_filters(filters, self.backend, self.unsupported)
+        with self._translating:
+            parse_filters(filters, self.unsupported)
         return super().search(collection, query_embedding, limit, filters, score_threshold)
 
     def delete(self, collection: str, ids: Sequence[str] | None = None, filters: Filter | None = None) -> int:
-        parse_filters(filters, self.backend, self.unsupported)
+        with self._translating:
+            parse_filters(filters, self.unsupported)
         return super().delete(collection, ids, filters)
 
 
@@ -313,13 +316,15 @@ def test_a_failed_save_rolls_the_change_back(tmp_path: Path, monkeypatch: pytest
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(memory_module, "_write_atomically", full_disk)
-    with pytest.raises(OSError, match="No space"):
+    # The call guard: the OSError is chained under EngineError, never raised bare.
+    with pytest.raises(EngineError, match="No space") as caught:
         store.insert("c", [KnowledgeDocument(id="b", embedding=[0.0, 1.0])])
-    with pytest.raises(OSError, match="No space"):
+    assert isinstance(caught.value.__cause__, OSError)
+    with pytest.raises(EngineError, match="No space"):
         store.upsert("c", [KnowledgeDocument(id="a", content="new", embedding=[0.0, 1.0])])
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(EngineError, match="No space"):
         store.delete_collection("c")
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(EngineError, match="No space"):
         store.create_collection("d", 2)
     assert store.list_collections() == ["c"]
     assert store.count("c") == 1
@@ -430,6 +435,8 @@ def test_huge_and_tiny_vectors_rank_or_fail_as_the_reference_does(distance: Dist
             return search()
         except (ArithmeticError, ValueError) as error:  # at 1e160 products and squares overflow: fsum and ** raise
             return type(error)
+        except EngineError as error:  # the store's call guard chains the same arithmetic error
+            return type(error.__cause__)
 
     with MemoryKnowledgeStore() as store:
         store.create_collection("c", 16, distance)
@@ -478,7 +485,7 @@ def test_replaced_and_restored_documents_are_ranked_with_their_own_norm(
             lambda: store.upsert("k", [KnowledgeDocument(id="b", embedding=before)]),
             lambda: store.delete("k", ids=["b"]),
         ):
-            with pytest.raises(OSError, match="No space"):
+            with pytest.raises(EngineError, match="No space"):
                 failing()
             assert best() == expected  # rolled back, and ranked with the restored document's norm
 

@@ -88,7 +88,7 @@ def test_collection_names_encode_reversibly_into_milvus_names(name: str) -> None
 def test_filter_expressions_never_contain_caller_text(name: str) -> None:
     filters = {**FILTERS, **NULL_FILTERS}[name]
     node = parse_filter({"$or": [filters, {"x'\"); drop": {"$in": ["'; DROP", 'a"b']}}]})
-    lowered = milvus_module.lower(node, "milvus", chunk_limit=32)
+    lowered = milvus_module.lower(node, chunk_limit=32)
     expression = milvus_module._render(lowered)
     for text in ("DROP", "drop", "'", "lang", "group", "en", '"b'):
         assert text not in expression.replace('"]', "").replace('["', ""), (text, expression)

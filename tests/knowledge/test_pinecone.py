@@ -10,8 +10,8 @@ import pytest
 
 from praisonai.persistence.errors import ConfigError
 from praisonai.persistence.knowledge import pinecone as pinecone_module
-from praisonai.persistence.knowledge._filter_native import lower
-from praisonai.persistence.knowledge._hosted import kind_token, value_token
+from praisonai.persistence.knowledge._filters.native import lower
+from praisonai.persistence.knowledge._layers.records import kind_token, value_token
 from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import PineconeKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
@@ -24,7 +24,7 @@ from tests.support.hosted_fakes import FakePinecone
 @pytest.fixture
 def project(monkeypatch: pytest.MonkeyPatch) -> FakePinecone:
     fake = FakePinecone()
-    monkeypatch.setattr(pinecone_module, "import_driver", lambda name, **_: fake.module())
+    monkeypatch.setattr(pinecone_module.PineconeKnowledgeStore, "_import_driver", lambda self, name: fake.module())
     return fake
 
 
@@ -57,7 +57,7 @@ def test_layout_is_one_tagged_index_per_collection(project: FakePinecone) -> Non
 
 
 def test_filter_translation_uses_pinecone_operators() -> None:
-    node = lower(parse_filter({"lang": "en", "year": {"$gte": 2020}, "tag": {"$ne": None}}), "pinecone", chunk_limit=16)
+    node = lower(parse_filter({"lang": "en", "year": {"$gte": 2020}, "tag": {"$ne": None}}), chunk_limit=16)
     rendered = pinecone_module.PineconeKnowledgeStore._filter(node)
     year = "f" + b"year".hex()
     assert rendered == {

@@ -10,7 +10,7 @@ import pytest
 
 from praisonai.persistence.errors import AlreadyExistsError, ConfigError, StoreError
 from praisonai.persistence.knowledge import redis as redis_module
-from praisonai.persistence.knowledge._filter_native import lower
+from praisonai.persistence.knowledge._filters.native import lower
 from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import RedisVectorKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
@@ -75,7 +75,7 @@ def test_bad_configs_are_refused(options: dict[str, str]) -> None:
 def test_queries_carry_values_only_as_parameters(name: str) -> None:
     filters = {"$or": [{**FILTERS, **NULL_FILTERS}[name]], "x} @y:{z": {"$in": ["'}) | *", "a b"]}}
     params = redis_module._Params()
-    lowered = lower(parse_filter(filters), "redis", chunk_limit=32)
+    lowered = lower(parse_filter(filters), chunk_limit=32)
     text = redis_module._render(lowered, params)
     assert "'" not in text and "a b" not in text and "*" not in text and "} @y" not in text
     for value in params.values.values():

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from praisonai.persistence.errors import ConfigError
-from praisonai.persistence.knowledge._filter_native import lower
+from praisonai.persistence.knowledge._filters.native import lower
 from praisonai.persistence.knowledge.base import KnowledgeStore
 from praisonai.persistence.knowledge.config import SingleStoreVectorKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
@@ -54,7 +54,7 @@ def test_filter_sql_uses_singlestore_functions_and_parameters() -> None:
 
     hostile = "'; DROP TABLE x; --"
     where = SingleStoreFilter()
-    text = where.render(lower(parse_filter({"a": hostile, "n": {"$gte": 3}}), "t", chunk_limit=16))
+    text = where.render(lower(parse_filter({"a": hostile, "n": {"$gte": 3}}), chunk_limit=16))
     assert hostile not in text
     assert text == (
         "(JSON_ARRAY_CONTAINS_STRING(ix, %(p0)s) AND (JSON_ARRAY_CONTAINS_STRING(ix, %(p1)s) "

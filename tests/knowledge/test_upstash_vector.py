@@ -10,8 +10,8 @@ from contextlib import contextmanager
 import pytest
 
 from praisonai.persistence.errors import ConfigError, InvalidInputError
-from praisonai.persistence.knowledge._filter_native import lower
-from praisonai.persistence.knowledge._hosted import value_token
+from praisonai.persistence.knowledge._filters.native import lower
+from praisonai.persistence.knowledge._layers.records import value_token
 from praisonai.persistence.knowledge.base import Distance, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import UpstashVectorKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
@@ -127,7 +127,6 @@ def test_filter_text_has_no_caller_text_and_parses() -> None:
     hostile = "x' OR 1=1 --"
     node = lower(
         parse_filter({"$or": [{hostile: hostile}, {"n": {"$gt": 1e-10, "$lte": 2**60}}, {"s": {"$gt": "b"}}]}),
-        "t",
         chunk_limit=16,
     )
     text = render_filter(node)

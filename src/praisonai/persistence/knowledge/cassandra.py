@@ -16,7 +16,7 @@ catalogue table ``<prefix>collections`` and one table ``<prefix><sha1 of the nam
 per collection: ``id`` (partition key), ``content``, ``metadata`` (exact JSON),
 ``content_hash``, ``created_at``, ``embedding vector<float, N>`` with a SAI vector index of
 the collection's similarity function (``COSINE``, ``DOT_PRODUCT``, ``EUCLIDEAN``) and ``ix
-set<text>`` (the filter tokens of :mod:`._hosted`) with a SAI index.
+set<text>`` (the filter tokens of :mod:`._layers.records`) with a SAI index.
 
 Filters: SAI in Cassandra 5.0 has no ``OR`` and no negation, and a set's ``CONTAINS`` is
 the only predicate on the tokens, so only equality (``$eq``) and ``$and`` are expressed
@@ -30,15 +30,14 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from .._loading import import_driver
-from ._filter_native import All, Eq, Lowered
-from ._hosted import RANGE_OPERATORS, HostedVectorStore, Settings, document_from_record, value_token
+from ._filters.native import All, Eq, Lowered
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import RANGE_OPERATORS, document_from_record, value_token
 from .base import KnowledgeDocument
 from .config import CassandraKnowledgeConfig
 
 __all__ = ["CassandraKnowledgeStore", "contains_clauses"]
 
-_BACKEND = "cassandra"
 _FUNCTIONS = {"cosine": "COSINE", "dot": "DOT_PRODUCT", "euclidean": "EUCLIDEAN"}
 _FIELDS = "id, content, metadata, content_hash, created_at, embedding"
 _COLUMNS = ("id", "content", "metadata", "content_hash", "created_at", "embedding")
@@ -60,20 +59,20 @@ def _row(row: Any) -> KnowledgeDocument:
 class CassandraKnowledgeStore(HostedVectorStore):
     """A KnowledgeStore on Cassandra tables with SAI vector indexes."""
 
-    backend = _BACKEND
+    backend = "cassandra"
     engine = "Cassandra"
     unsupported_filters = RANGE_OPERATORS | frozenset({"$ne", "$nin", "$in", "$or"})
 
     def __init__(self, config: CassandraKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        cluster_module = import_driver("cassandra.cluster", backend=_BACKEND, extra="cassandra")
+        cluster_module = self._import_driver("cassandra.cluster")
         auth = None
         if config.username is not None:
-            auth_module = import_driver("cassandra.auth", backend=_BACKEND, extra="cassandra")
+            auth_module = self._import_driver("cassandra.auth")
             password = "" if config.password is None else config.password.get_secret_value()
             auth = auth_module.PlainTextAuthProvider(username=config.username, password=password)
-        with self._opening():  # an unreachable engine is BackendUnavailableError
+        with self._translating:  # an unreachable engine is BackendUnavailableError
             self._cluster: Any = cluster_module.Cluster(
                 contact_points=list(config.hosts),
                 port=config.port,
@@ -124,7 +123,7 @@ class CassandraKnowledgeStore(HostedVectorStore):
         )
         result = self._run(
             f"INSERT INTO {self._catalogue} (name, settings) VALUES (?, ?) IF NOT EXISTS",
-            (name, settings.to_json(_BACKEND)),
+            (name, settings.to_json()),
         )
         return bool(result.was_applied)
 
@@ -191,7 +190,7 @@ class CassandraKnowledgeStore(HostedVectorStore):
         return int(self._run(f"SELECT COUNT(*) FROM {self._table(name)}").one()[0])
 
     def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        query = import_driver("cassandra.query", backend=_BACKEND, extra="cassandra")
+        query = self._import_driver("cassandra.query")
         result = self._session.execute(
             query.SimpleStatement(f"SELECT {_FIELDS} FROM {self._table(name)}", fetch_size=batch_size)
         )

@@ -18,7 +18,7 @@ that is not already such a name is stored as ``k.<name>.k`` (portable names
 have no ``.``, so this never collides). Only collections created by this
 backend are listed. Each document's Chroma metadata holds the exact metadata
 JSON, the hash and the creation time, plus the typed index of
-:mod:`._filter_native` (keys ``t:``, ``s:``, ``n:``, ``b:``, ``c<j>:`` followed by the
+:mod:`._filters.native` (keys ``t:``, ``s:``, ``n:``, ``b:``, ``c<j>:`` followed by the
 field name) that filters are translated onto: Chroma's ``where`` compares
 numbers across int and float, keeps bools apart, and lets ``$ne`` match an absent
 key, as the portable language needs.
@@ -35,12 +35,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
-from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError
-from ._filter_native import (
+from ._filters.native import (
     NEVER,
     All,
     Chunk,
@@ -51,23 +50,21 @@ from ._filter_native import (
     Range,
     StrRange,
     index_metadata,
+    int64_or_float,
     render,
 )
-from ._filter_native import (
+from ._filters.native import (
     Any as AnyOf,
 )
-from ._store import KnowledgeStoreBase, error_chain, score_of_distance
+from ._layers.store_base import KnowledgeStoreBase, OpenedCollection, raised_by, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import ChromaKnowledgeConfig
 from .filters import FilterNode
 
 __all__ = ["ChromaKnowledgeStore"]
 
-_BACKEND = "chroma"
-_EXTRA = "chroma"
 _SPACE = {"cosine": "cosine", "dot": "ip", "euclidean": "l2"}
 _CHUNKS = 32
-_INT64 = 2**63
 _NATIVE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,510}[A-Za-z0-9]$")
 # Keys of the collection's and the documents' Chroma metadata that belong to this backend.
 _DIMENSION = "praisonai:dimension"
@@ -76,6 +73,8 @@ _COLLECTION_METADATA = "praisonai:metadata"
 _METADATA = "praisonai:metadata"
 _HASH = "praisonai:content_hash"
 _CREATED = "praisonai:created_at"
+_UNREACHABLE = frozenset({"ConnectError", "ConnectTimeout", "ConnectionError", "ConnectionRefusedError"})
+_UNREACHABLE_TEXTS = ("Could not connect to a Chroma server",)
 _INCLUDE = ["documents", "metadatas", "embeddings"]
 
 
@@ -87,30 +86,18 @@ def _portable_name(native: str) -> str:
     return native[2:-2] if native.startswith("k.") and native.endswith(".k") else native
 
 
-def _number(value: int | float) -> int | float:
-    # Chroma keeps integers in 64 bits; larger ones are compared as floats (stored and queried alike).
-    return float(value) if isinstance(value, int) and not -_INT64 <= value < _INT64 else value
-
-
-class _Target(NamedTuple):
-    native: Any  # the Chroma collection
-    dimension: int
-    distance: Distance
-    metadata: dict[str, Any] | None
-
-
-class ChromaKnowledgeStore(KnowledgeStoreBase[_Target]):
+class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
     """A KnowledgeStore on Chroma (embedded persistent client or HTTP client)."""
 
-    backend = _BACKEND
+    backend = "chroma"
 
     def __init__(self, config: ChromaKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        chromadb = import_driver("chromadb", backend=_BACKEND, extra=_EXTRA)
+        chromadb = self._import_driver("chromadb")
         settings = chromadb.Settings(anonymized_telemetry=False)
         local = config.local_path
-        try:
+        with self._translating:
             if local is not None:
                 self._client: Any = chromadb.PersistentClient(
                     path=local, settings=settings, tenant=config.tenant, database=config.database
@@ -127,18 +114,11 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[_Target]):
                     tenant=config.tenant,
                     database=config.database,
                 )
-        except Exception as error:
-            if local is None and _is_connection_error(error):
-                raise BackendUnavailableError(
-                    f"cannot reach the Chroma server at {config.host}:{config.port}: {type(error).__name__}",
-                    backend=_BACKEND,
-                ) from error
-            raise
 
     # -- engine primitives (called with the lock held) ---------------------------
 
-    def _find(self, name: str) -> _Target | None:
-        errors = import_driver("chromadb.errors", backend=_BACKEND, extra=_EXTRA)
+    def _find(self, name: str) -> OpenedCollection | None:
+        errors = self._import_driver("chromadb.errors")
         try:
             collection = self._client.get_collection(_native_name(name), embedding_function=None)
         except (errors.NotFoundError, ValueError):
@@ -146,7 +126,9 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[_Target]):
         stored = collection.metadata or {}
         if _DIMENSION not in stored:
             return None
-        return _Target(collection, int(stored[_DIMENSION]), stored[_DISTANCE], load_json(stored[_COLLECTION_METADATA]))
+        return OpenedCollection(
+            collection, int(stored[_DIMENSION]), stored[_DISTANCE], load_json(stored[_COLLECTION_METADATA])
+        )
 
     def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
         self._client.create_collection(
@@ -156,22 +138,22 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[_Target]):
                 "hnsw:space": _SPACE[distance],
                 _DIMENSION: dimension,
                 _DISTANCE: distance,
-                _COLLECTION_METADATA: dump_json(metadata, _BACKEND),
+                _COLLECTION_METADATA: dump_json(metadata),
             },
         )
 
-    def _drop(self, name: str, target: _Target) -> None:
+    def _drop(self, name: str, target: OpenedCollection) -> None:
         self._client.delete_collection(_native_name(name))
 
     def _names(self) -> list[str]:
         found = self._client.list_collections()
         return [_portable_name(collection.name) for collection in found if _DIMENSION in (collection.metadata or {})]
 
-    def _taken(self, name: str, target: _Target, ids: list[str]) -> list[str]:
+    def _taken(self, name: str, target: OpenedCollection, ids: list[str]) -> list[str]:
         taken: list[str] = target.native.get(ids=ids, include=[])["ids"]
         return taken
 
-    def _put(self, name: str, target: _Target, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+    def _put(self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
         write = target.native.upsert if overwrite else target.native.add
         step = max(1, int(self._client.get_max_batch_size()))
         for start in range(0, len(documents), step):
@@ -184,7 +166,7 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[_Target]):
             )
 
     def _search(
-        self, name: str, target: _Target, query: list[float], limit: int, node: FilterNode | None
+        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
         where = self._where(node)
         if where is NEVER:
@@ -202,11 +184,11 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[_Target]):
             results.append(document)
         return results
 
-    def _fetch(self, name: str, target: _Target, ids: list[str]) -> dict[str, KnowledgeDocument]:
+    def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
         page = target.native.get(ids=ids, include=_INCLUDE)
         return {document.id: document for document in self._documents(page)}
 
-    def _remove(self, name: str, target: _Target, ids: list[str] | None, node: FilterNode | None) -> int:
+    def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
         where = self._where(node)
         if where is NEVER:
             return 0
@@ -220,10 +202,10 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[_Target]):
             target.native.delete(ids=doomed)
         return len(doomed)
 
-    def _count(self, name: str, target: _Target) -> int:
+    def _count(self, name: str, target: OpenedCollection) -> int:
         return int(target.native.count())
 
-    def _scan(self, name: str, target: _Target, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+    def _scan(self, name: str, target: OpenedCollection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         native, offset = target.native, 0
         while True:
             documents = self._documents(native.get(limit=batch_size, offset=offset, include=_INCLUDE))
@@ -238,16 +220,19 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[_Target]):
         if callable(close):
             close()
 
-    def _engine_error(self, error: Exception) -> Exception | None:
-        if self.config.local_path is None and _is_connection_error(error):
-            return BackendUnavailableError(f"cannot reach the Chroma server: {type(error).__name__}", backend=_BACKEND)
+    def _translate_error(self, error: Exception) -> Exception | None:
+        if self.config.local_path is None and raised_by(error, _UNREACHABLE, _UNREACHABLE_TEXTS):
+            config = self.config
+            return BackendUnavailableError(
+                f"cannot reach the Chroma server at {config.host}:{config.port}: {type(error).__name__}"
+            )
         return None
 
     # -- helpers ---------------------------------------------------------------
 
     def _metadata(self, document: KnowledgeDocument) -> dict[str, Any]:
         stored: dict[str, Any] = {
-            _METADATA: dump_json(document.metadata, _BACKEND, "metadata"),
+            _METADATA: dump_json(document.metadata, what="metadata"),
             _CREATED: document.created_at,
         }
         if document.content_hash is not None:
@@ -256,7 +241,7 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[_Target]):
             stored[f"t:{indexed.name}"] = indexed.kind
             if indexed.kind == "number":
                 assert isinstance(indexed.value, (int, float))
-                stored[f"n:{indexed.name}"] = _number(indexed.value)
+                stored[f"n:{indexed.name}"] = int64_or_float(indexed.value)
             elif indexed.kind != "null":
                 stored[f"{indexed.kind[0]}:{indexed.name}"] = indexed.value
             for position, chunk in enumerate(indexed.chunks):
@@ -281,7 +266,7 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[_Target]):
         return documents
 
     def _where(self, node: FilterNode | None) -> Any:
-        return render(node, _BACKEND, _render, chunk_limit=_CHUNKS)
+        return render(node, _render, chunk_limit=_CHUNKS)
 
 
 def _render(node: Lowered) -> dict[str, Any]:
@@ -292,21 +277,13 @@ def _render(node: Lowered) -> dict[str, Any]:
         operator = "$eq" if isinstance(node, Eq) else "$ne"
         if node.kind == "null":
             return {f"t:{node.field}": {operator: "null"}}
-        value = _number(node.value) if node.kind == "number" else node.value  # type: ignore[arg-type]
+        value = int64_or_float(node.value) if node.kind == "number" else node.value  # type: ignore[arg-type]
         return {f"{node.kind[0]}:{node.field}": {operator: value}}
     if isinstance(node, IsKind):
         return {f"t:{node.field}": {"$eq": node.kind}}
     if isinstance(node, Range):
-        return {f"n:{node.field}": {f"${node.op}": _number(node.value)}}
+        return {f"n:{node.field}": {f"${node.op}": int64_or_float(node.value)}}
     if isinstance(node, Chunk):
         return {f"c{node.index}:{node.field}": {f"${node.op}": node.value}}
     assert not isinstance(node, StrRange), "lowered with chunks"
     raise AssertionError(f"unexpected filter node {node!r}")
-
-
-def _is_connection_error(error: BaseException) -> bool:
-    return any(
-        type(current).__name__ in ("ConnectError", "ConnectTimeout", "ConnectionError", "ConnectionRefusedError")
-        or "Could not connect to a Chroma server" in str(current)
-        for current in error_chain(error)
-    )

@@ -21,7 +21,7 @@ Layout, in ``database``: a catalogue table ``<prefix>collections`` and one
 ``ReplacingMergeTree(version) ORDER BY id`` table per collection; reads use
 ``FINAL`` so an upsert (a newer version of the row) replaces atomically.
 Metadata is stored as its exact JSON text and filtered with ``JSONType`` /
-``JSONExtract*`` (see :mod:`._filter_sql`). Search is exact: ``cosineDistance``
+``JSONExtract*`` (see :mod:`._filters.sql`). Search is exact: ``cosineDistance``
 (score ``1 - d``), ``dotProduct`` and ``L2Distance`` (score ``1 / (1 + d)``)
 over every row that passes the filter. A zero vector has no cosine and scores 0.0.
 
@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, NotFoundError, StoreError
-from ._filter_sql import ClickHouseJson, Parameters, translate_filter
-from ._store import CollectionSettings, KnowledgeStoreBase
+from ._filters.sql import ClickHouseJson, Parameters, translate_filter
+from ._layers.store_base import CollectionSettings, KnowledgeStoreBase
 from .base import Distance, KnowledgeDocument
 from .config import ClickHouseKnowledgeConfig
 from .filters import FilterNode
@@ -77,10 +77,8 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     def __init__(self, config: ClickHouseKnowledgeConfig | None = None) -> None:
         super().__init__()
         self.config = config or ClickHouseKnowledgeConfig()
-        self._driver = import_driver("clickhouse_connect", backend=self.backend, extra="clickhouse")
-        self._exceptions = import_driver(
-            "clickhouse_connect.driver.exceptions", backend=self.backend, extra="clickhouse"
-        )
+        self._driver = self._import_driver("clickhouse_connect")
+        self._exceptions = self._import_driver("clickhouse_connect.driver.exceptions")
         if self.config.chdb_path is not None:
             import_driver("chdb", backend=self.backend, extra=None)
         self._client: Client | None = None
@@ -119,7 +117,7 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
         client.command(f"TRUNCATE TABLE {table}")  # a leftover of a half-finished delete_collection
         client.insert(
             self._catalogue,
-            [[name, dimension, distance, dump_json(metadata, self.backend, "metadata"), time.time()]],
+            [[name, dimension, distance, dump_json(metadata, what="metadata"), time.time()]],
             column_names=["name", "dimension", "distance", "metadata", "created_at"],
         )
 
@@ -151,7 +149,7 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
                 document.id,
                 document.content,
                 document.embedding,
-                dump_json(document.metadata, self.backend, "metadata"),
+                dump_json(document.metadata, what="metadata"),
                 document.content_hash,
                 document.created_at,
                 version,
@@ -241,17 +239,15 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
         if client is not None:
             client.close()
 
-    def _engine_error(self, error: Exception) -> Exception | None:
+    def _translate_error(self, error: Exception) -> Exception | None:
         exceptions = self._exceptions
         if isinstance(error, exceptions.OperationalError):
             self._drop_client()
-            return BackendUnavailableError(f"ClickHouse is unreachable: {error}", backend=self.backend)
+            return BackendUnavailableError(f"ClickHouse is unreachable: {error}")
         if isinstance(error, exceptions.DatabaseError):
             if "UNKNOWN_TABLE" in str(error):
-                return NotFoundError(
-                    f"a collection table is missing (dropped meanwhile?): {error}", backend=self.backend
-                )
-            return StoreError(f"ClickHouse error: {error}", backend=self.backend)
+                return NotFoundError(f"a collection table is missing (dropped meanwhile?): {error}")
+            return StoreError(f"ClickHouse error: {error}")
         return None
 
     # -- internals ----------------------------------------------------------
@@ -280,8 +276,7 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             except Exception as error:
                 raise StoreError(
                     f"cannot open chDB at {config.chdb_path!r} ({type(error).__name__}: {error}); the embedded "
-                    "engine needs clickhouse-connect>=1.12 and chdb, and one data directory per process",
-                    backend=self.backend,
+                    "engine needs clickhouse-connect>=1.12 and chdb, and one data directory per process"
                 ) from error
         else:
             try:
@@ -298,8 +293,7 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
                 )
             except self._exceptions.OperationalError as error:
                 raise BackendUnavailableError(
-                    f"cannot connect to ClickHouse at {config.host}:{config.effective_port}: {error}",
-                    backend=self.backend,
+                    f"cannot connect to ClickHouse at {config.host}:{config.effective_port}: {error}"
                 ) from error
         try:
             if not self._ready:

@@ -15,7 +15,7 @@ Layout: one container ``<prefix><name>`` per collection (partition key ``/id``) 
 vector embedding policy on ``/embedding`` (the collection's ``distanceFunction``:
 ``cosine``, ``dotproduct``, ``euclidean``) and a vector index (``vector_index``); a
 container ``<prefix>catalogue`` holds each collection's settings. Items hold the fields of
-:func:`~._hosted.document_record`. Filters become a WHERE clause with ``@p`` parameters:
+:func:`~._layers.records.document_record`. Filters become a WHERE clause with ``@p`` parameters:
 ``ARRAY_CONTAINS(c.ix, @p0)``, ``c.n[@p1] > @p2``, ``c.c[@p3]`` (string order chunks).
 Search is ``SELECT TOP @k ... ORDER BY VectorDistance(c.embedding, @q)``.
 """
@@ -26,15 +26,15 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from .._loading import import_driver
-from ._filter_native import Lowered
-from ._hosted import HostedVectorStore, Settings, SqlTokens, document_from_record
+from ._filters.native import Lowered
+from ._filters.tokens import SqlTokens
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import document_from_record
 from .base import KnowledgeDocument
 from .config import CosmosDbKnowledgeConfig
 
 __all__ = ["CosmosDbKnowledgeStore", "CosmosFilter"]
 
-_BACKEND = "cosmosdb"
 _FUNCTIONS = {"cosine": "cosine", "dot": "dotproduct", "euclidean": "euclidean"}
 _FIELDS = "c.id, c.content, c.metadata, c.content_hash, c.created_at, c.embedding"
 
@@ -64,16 +64,16 @@ class CosmosFilter(SqlTokens):
 class CosmosDbKnowledgeStore(HostedVectorStore):
     """A KnowledgeStore on Azure Cosmos DB for NoSQL."""
 
-    backend = _BACKEND
+    backend = "cosmosdb"
     engine = "Azure Cosmos DB"
 
     def __init__(self, config: CosmosDbKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        cosmos = import_driver("azure.cosmos", backend=_BACKEND, extra="cosmosdb")
-        self._exceptions: Any = import_driver("azure.cosmos.exceptions", backend=_BACKEND, extra="cosmosdb")
+        cosmos = self._import_driver("azure.cosmos")
+        self._exceptions: Any = self._import_driver("azure.cosmos.exceptions")
         self._partition_key: Any = cosmos.PartitionKey
-        with self._opening():  # an unreachable engine is BackendUnavailableError
+        with self._translating:  # an unreachable engine is BackendUnavailableError
             self._client: Any = cosmos.CosmosClient(
                 config.url, credential=config.key.get_secret_value(), connection_timeout=int(config.timeout)
             )
@@ -94,7 +94,7 @@ class CosmosDbKnowledgeStore(HostedVectorStore):
 
     def _native_create(self, name: str, settings: Settings) -> bool:
         try:
-            self._catalogue.create_item({"id": name, "settings": settings.to_json(_BACKEND)})
+            self._catalogue.create_item({"id": name, "settings": settings.to_json()})
         except self._exceptions.CosmosResourceExistsError:
             return False
         policy = {

@@ -15,7 +15,7 @@ vector indexes and auth are not exercised.
 Layout: the scope ``scope`` of bucket ``bucket`` (created if missing) holds a collection
 ``<prefix>catalogue`` (each collection's settings, by name) and one collection
 ``<prefix><name>`` per knowledge collection with a primary index; documents are keyed by
-id and hold the fields of :func:`~._hosted.document_record`. Filters become SQL++ with
+id and hold the fields of :func:`~._layers.records.document_record`. Filters become SQL++ with
 ``$p`` named parameters: ``ARRAY_CONTAINS(d.ix, $p0)``, ``d.n.[$p1] > $p2``, ``d.c.[$p3]``.
 Search: ``ORDER BY VECTOR_DISTANCE(d.embedding, $q, "<metric>") LIMIT $k`` (``COSINE``, ``DOT``,
 ``L2``; smaller is closer). Queries use ``REQUEST_PLUS`` consistency, so they see every write.
@@ -28,16 +28,15 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from .._loading import import_driver
-from ._filter_native import Lowered
-from ._hosted import HostedVectorStore, Settings, SqlTokens, document_from_record
+from ._filters.native import Lowered
+from ._filters.tokens import SqlTokens
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import document_from_record
 from .base import KnowledgeDocument
 from .config import CouchbaseKnowledgeConfig
 
 __all__ = ["CouchbaseFilter", "CouchbaseKnowledgeStore"]
 
-_BACKEND = "couchbase"
-_EXTRA = "couchbase"
 _METRICS = {"cosine": "COSINE", "dot": "DOT", "euclidean": "L2"}
 _FIELDS = "d.id, d.content, d.metadata, d.content_hash, d.created_at, d.embedding"
 
@@ -64,20 +63,20 @@ class CouchbaseFilter(SqlTokens):
 class CouchbaseKnowledgeStore(HostedVectorStore):
     """A KnowledgeStore on Couchbase collections."""
 
-    backend = _BACKEND
+    backend = "couchbase"
     engine = "Couchbase"
 
     def __init__(self, config: CouchbaseKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        cluster_module = import_driver("couchbase.cluster", backend=_BACKEND, extra=_EXTRA)
-        auth = import_driver("couchbase.auth", backend=_BACKEND, extra=_EXTRA)
-        self._options: Any = import_driver("couchbase.options", backend=_BACKEND, extra=_EXTRA)
-        self._exceptions: Any = import_driver("couchbase.exceptions", backend=_BACKEND, extra=_EXTRA)
-        self._n1ql: Any = import_driver("couchbase.n1ql", backend=_BACKEND, extra=_EXTRA)
+        cluster_module = self._import_driver("couchbase.cluster")
+        auth = self._import_driver("couchbase.auth")
+        self._options: Any = self._import_driver("couchbase.options")
+        self._exceptions: Any = self._import_driver("couchbase.exceptions")
+        self._n1ql: Any = self._import_driver("couchbase.n1ql")
         password = config.password.get_secret_value() if config.password is not None else ""
         authenticator = auth.PasswordAuthenticator(config.username or "", password)
-        with self._opening():  # an unreachable engine is BackendUnavailableError
+        with self._translating:  # an unreachable engine is BackendUnavailableError
             self._cluster: Any = cluster_module.Cluster(
                 config.connection_string, self._options.ClusterOptions(authenticator)
             )
@@ -110,7 +109,7 @@ class CouchbaseKnowledgeStore(HostedVectorStore):
 
     def _native_create(self, name: str, settings: Settings) -> bool:
         try:
-            self._catalogue.insert(name, {"settings": settings.to_json(_BACKEND)})
+            self._catalogue.insert(name, {"settings": settings.to_json()})
         except self._exceptions.DocumentExistsException:
             return False
         collection = self._collection_name(name)

@@ -70,12 +70,15 @@ def _is_scalar(value: object) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
 
 
-def parse_filter(filters: Mapping[str, Any], backend: str = "knowledge") -> FilterNode:
-    """Validate a filter and return its tree; raise :class:`InvalidInputError` if malformed."""
+def parse_filter(filters: Mapping[str, Any], backend: str | None = "knowledge") -> FilterNode:
+    """Validate a filter and return its tree; raise :class:`InvalidInputError` if malformed.
+
+    ``backend`` names the backend in the messages; None leaves that to the store's call guard.
+    """
     return _parse(filters, backend, 0)
 
 
-def _parse(filters: object, backend: str, depth: int) -> FilterNode:
+def _parse(filters: object, backend: str | None, depth: int) -> FilterNode:
     if depth > _MAX_DEPTH:
         raise InvalidInputError(f"filter nested deeper than {_MAX_DEPTH} levels", backend=backend)
     if not isinstance(filters, Mapping) or not filters:
@@ -100,7 +103,7 @@ def _parse(filters: object, backend: str, depth: int) -> FilterNode:
     return clauses[0] if len(clauses) == 1 else And(tuple(clauses))
 
 
-def _parse_field(name: str, condition: object, backend: str) -> list[FilterNode]:
+def _parse_field(name: str, condition: object, backend: str | None) -> list[FilterNode]:
     if not isinstance(condition, Mapping):
         if not _is_scalar(condition):
             raise InvalidInputError(

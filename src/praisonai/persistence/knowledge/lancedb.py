@@ -33,11 +33,10 @@ the check and the write.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
-from .._loading import import_driver
 from .._values import dump_json, load_json
-from ._filter_native import (
+from ._filters.native import (
     NEVER,
     All,
     Atom,
@@ -52,18 +51,16 @@ from ._filter_native import (
     index_metadata,
     render,
 )
-from ._filter_native import (
+from ._filters.native import (
     Any as AnyOf,
 )
-from ._store import CollectionSettings, KnowledgeStoreBase, score_of_distance
+from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, OpenedCollection, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import LanceDbKnowledgeConfig
 from .filters import FilterNode
 
 __all__ = ["LanceDbKnowledgeStore"]
 
-_BACKEND = "lancedb"
-_EXTRA = "lancedb"
 _MARKER = b"praisonai_knowledge"
 _NATIVE = {"cosine": "cosine", "dot": "dot", "euclidean": "l2"}
 _BASE_COLUMNS = ("id", "content", "metadata", "content_hash", "created_at", "vector")
@@ -76,34 +73,28 @@ def _column(key: str, suffix: str) -> str:
     return f"m_{key}_{suffix}"
 
 
-class _Target(NamedTuple):
-    table: Any  # the Lance table
-    dimension: int
-    distance: Distance
-    metadata: dict[str, Any] | None
-
-
-class LanceDbKnowledgeStore(KnowledgeStoreBase[_Target]):
+class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
     """A KnowledgeStore on LanceDB tables."""
 
-    backend = _BACKEND
+    backend = "lancedb"
 
     def __init__(self, config: LanceDbKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        lancedb = import_driver("lancedb", backend=_BACKEND, extra=_EXTRA)
-        self._pa: Any = import_driver("pyarrow", backend=_BACKEND, extra=_EXTRA)
-        self._expr: Any = import_driver("lancedb.expr", backend=_BACKEND, extra=_EXTRA)
+        lancedb = self._import_driver("lancedb")
+        self._pa: Any = self._import_driver("pyarrow")
+        self._expr: Any = self._import_driver("lancedb.expr")
         options: dict[str, Any] = {}
         if config.api_key is not None:
             options["api_key"] = config.api_key.get_secret_value()
         if config.region is not None:
             options["region"] = config.region
-        self._db: Any = lancedb.connect(config.uri, **options)
+        with self._translating:
+            self._db: Any = lancedb.connect(config.uri, **options)
 
     # -- engine primitives (called with the lock held) ---------------------------
 
-    def _find(self, name: str) -> _Target | None:
+    def _find(self, name: str) -> OpenedCollection | None:
         try:
             table = self._db.open_table(name)
         except (FileNotFoundError, ValueError):
@@ -111,7 +102,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[_Target]):
         stored = (table.schema.metadata or {}).get(_MARKER)
         if stored is None:
             return None
-        return _Target(table, *CollectionSettings.from_json(stored))
+        return OpenedCollection(table, *CollectionSettings.from_json(stored))
 
     def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
         pa = self._pa
@@ -124,11 +115,11 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[_Target]):
                 pa.field("created_at", pa.float64(), nullable=False),
                 pa.field("vector", pa.list_(pa.float32(), dimension), nullable=False),
             ],
-            metadata={_MARKER: CollectionSettings(dimension, distance, metadata).to_json(_BACKEND).encode()},
+            metadata={_MARKER: CollectionSettings(dimension, distance, metadata).to_json().encode()},
         )
         self._db.create_table(name, schema=schema)
 
-    def _drop(self, name: str, target: _Target) -> None:
+    def _drop(self, name: str, target: OpenedCollection) -> None:
         self._db.drop_table(name)
 
     def _names(self) -> list[str]:
@@ -142,11 +133,11 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[_Target]):
                 break
         return [name for name in names if self._find(name) is not None]
 
-    def _taken(self, name: str, target: _Target, ids: list[str]) -> list[str]:
-        return [row["id"] for row in self._select(target.table, self._expr.col("id").isin(ids), ["id"])]
+    def _taken(self, name: str, target: OpenedCollection, ids: list[str]) -> list[str]:
+        return [row["id"] for row in self._select(target.native, self._expr.col("id").isin(ids), ["id"])]
 
-    def _put(self, name: str, target: _Target, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
-        table = target.table
+    def _put(self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        table = target.native
         self._add_typed_columns(table, documents)
         data = self._rows(table.schema, documents)
         if overwrite:
@@ -172,7 +163,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[_Target]):
         for document in documents:
             columns["id"].append(document.id)
             columns["content"].append(document.content)
-            columns["metadata"].append(dump_json(document.metadata, _BACKEND, "metadata"))
+            columns["metadata"].append(dump_json(document.metadata, what="metadata"))
             columns["content_hash"].append(document.content_hash)
             columns["created_at"].append(document.created_at)
             columns["vector"].append(document.embedding)
@@ -190,13 +181,13 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[_Target]):
         return self._pa.Table.from_pydict(columns, schema=schema)
 
     def _search(
-        self, name: str, target: _Target, query: list[float], limit: int, node: FilterNode | None
+        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        where = self._where(target.table, node)
+        where = self._where(target.native, node)
         if where is NEVER:
             return []
         builder = (
-            target.table.search(query, vector_column_name="vector")
+            target.native.search(query, vector_column_name="vector")
             .distance_type(_NATIVE[target.distance])
             .select([*_BASE_COLUMNS, "_distance"])  # named: lance warns when it adds _distance on its own
             .limit(limit)
@@ -210,12 +201,12 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[_Target]):
             results.append(document)
         return results
 
-    def _fetch(self, name: str, target: _Target, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        rows = self._select(target.table, self._expr.col("id").isin(ids), list(_BASE_COLUMNS))
+    def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        rows = self._select(target.native, self._expr.col("id").isin(ids), list(_BASE_COLUMNS))
         return {row["id"]: self._document(row) for row in rows}
 
-    def _remove(self, name: str, target: _Target, ids: list[str] | None, node: FilterNode | None) -> int:
-        where = self._where(target.table, node)
+    def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
+        where = self._where(target.native, node)
         if where is NEVER:
             return 0
         if ids is not None:
@@ -223,20 +214,20 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[_Target]):
             where = by_id if where is None else by_id & where
         if where is None:  # a filter every document matches
             where = self._expr.lit(True)
-        return int(target.table.delete(where).num_deleted_rows)
+        return int(target.native.delete(where).num_deleted_rows)
 
-    def _count(self, name: str, target: _Target) -> int:
-        return int(target.table.count_rows())
+    def _count(self, name: str, target: OpenedCollection) -> int:
+        return int(target.native.count_rows())
 
-    def _scan(self, name: str, target: _Target, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        table, offset = target.table, 0
+    def _scan(self, name: str, target: OpenedCollection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        table, offset = target.native, 0
         while True:
             rows = table.search().select(list(_BASE_COLUMNS)).offset(offset).limit(batch_size).to_list()
             if not rows:
                 return
             yield [self._document(row) for row in rows]
             offset += len(rows)
-            table = self._require(name).table
+            table = self._require(name).native
 
     def _release(self) -> None:
         close = getattr(self._db, "close", None)
@@ -270,7 +261,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[_Target]):
                 return None
             return isinstance(atom, Ne)
 
-        return render(node, _BACKEND, self._render, known=known)
+        return render(node, self._render, known=known)
 
     def _render(self, node: Lowered) -> Any:
         col, lit = self._expr.col, self._expr.lit

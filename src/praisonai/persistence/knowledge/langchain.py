@@ -27,7 +27,7 @@ similarity); ``distance=`` says which one it is, and collections of any other
 distance are refused. Filters: exact for ``InMemoryVectorStore`` (a Python
 predicate with the reference semantics); other stores need ``filter_translator``.
 Collections and their ids are tracked by the adapter object; see
-:mod:`._framework` for the layout.
+:mod:`._layers.framework_store` for the layout.
 """
 
 from __future__ import annotations
@@ -37,9 +37,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from .._loading import import_driver
 from ..errors import ConfigError, FieldError, StoreError
-from ._framework import FrameworkKnowledgeStore, Hit, StoredRecord
+from ._layers.framework_store import FrameworkKnowledgeStore, Hit, StoredRecord
 from .base import KnowledgeDocument
 from .config import LangChainKnowledgeConfig
 from .filters import FilterNode
@@ -105,10 +104,10 @@ class LangChainKnowledgeStore(FrameworkKnowledgeStore):
 
     def __init__(self, config: LangChainKnowledgeConfig) -> None:
         super().__init__(config)
-        embeddings_module = import_driver("langchain_core.embeddings", backend=self.backend, extra="langchain")
-        self._documents = import_driver("langchain_core.documents", backend=self.backend, extra="langchain")
+        embeddings_module = self._import_driver("langchain_core.embeddings")
+        self._documents = self._import_driver("langchain_core.documents")
         embeddings_module.Embeddings.register(PrecomputedEmbeddings)
-        in_memory = import_driver("langchain_core.vectorstores", backend=self.backend, extra="langchain")
+        in_memory = self._import_driver("langchain_core.vectorstores")
         self._in_memory = isinstance(self.vector_store, in_memory.InMemoryVectorStore)
         embeddings = getattr(self.vector_store, "embeddings", None)
         self._precomputed = embeddings if isinstance(embeddings, PrecomputedEmbeddings) else None
@@ -150,7 +149,7 @@ class LangChainKnowledgeStore(FrameworkKnowledgeStore):
 
     def _remove_records(self, store_ids: list[str]) -> None:
         if self.vector_store.delete(ids=store_ids) is False:
-            raise StoreError("the LangChain store refused to delete documents", backend=self.backend)
+            raise StoreError("the LangChain store refused to delete documents")
 
     def _fetch_records(self, store_ids: list[str]) -> dict[str, StoredRecord]:
         found = {}

@@ -59,11 +59,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .._files import open_lock_file, write_atomically
-from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import InvalidInputError, StoreError
-from ._common import copy_document
-from ._store import InProcessKnowledgeStore
+from ._layers.checks import copy_document
+from ._layers.store_base import InProcessKnowledgeStore
 from .base import Distance, KnowledgeDocument
 from .config import LightRagKnowledgeConfig
 from .filters import FilterNode, matches
@@ -105,26 +104,27 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
 
     def __init__(self, config: LightRagKnowledgeConfig | None = None) -> None:
         self.config = config or LightRagKnowledgeConfig()
-        self._lightrag = import_driver("lightrag", backend=self.backend, extra="lightrag")
-        self._utils = import_driver("lightrag.utils", backend=self.backend, extra="lightrag")
-        self._numpy = import_driver("numpy", backend=self.backend, extra="lightrag")
+        self._lightrag = self._import_driver("lightrag")
+        self._utils = self._import_driver("lightrag.utils")
+        self._numpy = self._import_driver("numpy")
         super().__init__()
-        self._root = Path(self.config.working_dir).expanduser()
-        self._root.mkdir(parents=True, exist_ok=True)
-        # LightRAG shares in-process state by workspace name alone, whatever the working_dir.
-        self._suffix = hashlib.sha256(str(self._root.resolve()).encode("utf-8")).hexdigest()[:10]
-        # LightRAG's JSON files are not safe for two writers.
-        self._lock_fd: int | None = open_lock_file(
-            self._root / "praisonai.lock", f"{self._root} is in use by another store", self.backend
-        )
-        try:
-            self._collections: dict[str, _Collection] = self._load_catalogue()
-        except BaseException:
-            os.close(self._lock_fd)
-            raise
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="praisonai-lightrag", daemon=True)
-        self._thread.start()
+        with self._translating:
+            self._root = Path(self.config.working_dir).expanduser()
+            self._root.mkdir(parents=True, exist_ok=True)
+            # LightRAG shares in-process state by workspace name alone, whatever the working_dir.
+            self._suffix = hashlib.sha256(str(self._root.resolve()).encode("utf-8")).hexdigest()[:10]
+            # LightRAG's JSON files are not safe for two writers.
+            self._lock_fd: int | None = open_lock_file(
+                self._root / "praisonai.lock", f"{self._root} is in use by another store", self.backend
+            )
+            try:
+                self._collections: dict[str, _Collection] = self._load_catalogue()
+            except BaseException:
+                os.close(self._lock_fd)
+                raise
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=self._loop.run_forever, name="praisonai-lightrag", daemon=True)
+            self._thread.start()
 
     # -- engine primitives (called with the lock held) ------------------------
 
@@ -180,15 +180,16 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
 
     def lightrag(self, collection: str) -> Any:
         """The ``LightRAG`` instance of ``collection`` (its methods are async and belong to this store's loop)."""
-        with self._call():
+        with self._held, self._guard:
             return self._rag(collection, self._require(collection))
 
     def rag_query(self, collection: str, question: str, **query_param: Any) -> Any:
         """LightRAG's answer to ``question`` over ``collection``; ``query_param`` goes to ``QueryParam``
         (``mode="mix"`` by default). Needs ``llm_model_func`` and ``embedding_func``."""
-        if self.config.embedding_func is None or self.config.llm_model_func is None:
-            raise StoreError("rag_query needs both llm_model_func and embedding_func", backend=self.backend)
-        with self._call():
+        with self._translating:
+            if self.config.embedding_func is None or self.config.llm_model_func is None:
+                raise StoreError("rag_query needs both llm_model_func and embedding_func")
+        with self._held, self._guard:
             rag = self._rag(collection, self._require(collection))
             param = self._lightrag.QueryParam(**{"mode": "mix", **query_param})
             return self._run(rag.aquery(question, param=param))
@@ -230,21 +231,18 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
             text = document.content.strip()
             if not text:
                 raise InvalidInputError(
-                    f"documents[{index}] ({document.id!r}) has no content; LightRAG cannot index empty text",
-                    backend=self.backend,
+                    f"documents[{index}] ({document.id!r}) has no content; LightRAG cannot index empty text"
                 )
             if text in seen:
                 raise InvalidInputError(
                     f"documents[{index}] ({document.id!r}) has the same content as {seen[text]!r} in "
-                    f"collection {collection!r}; LightRAG indexes each distinct content once",
-                    backend=self.backend,
+                    f"collection {collection!r}; LightRAG indexes each distinct content once"
                 )
             seen[text] = document.id
             if self.config.embedding_func is None and len(tokenizer.encode(text)) > self.config.chunk_token_size:
                 raise InvalidInputError(
                     f"documents[{index}] ({document.id!r}) is longer than one LightRAG chunk "
-                    f"({self.config.chunk_token_size} tokens); pass embedding_func to embed its chunks",
-                    backend=self.backend,
+                    f"({self.config.chunk_token_size} tokens); pass embedding_func to embed its chunks"
                 )
 
     def _index(self, collection: str, target: _Collection, documents: list[KnowledgeDocument]) -> None:
@@ -275,7 +273,7 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
                 with contextlib.suppress(Exception):
                     self._run(rag.adelete_by_doc_id(document_id))
             shown = "; ".join(f"{key!r}: {value}" for key, value in list(failed.items())[:3])
-            raise StoreError(f"LightRAG failed to process {len(failed)} document(s): {shown}", backend=self.backend)
+            raise StoreError(f"LightRAG failed to process {len(failed)} document(s): {shown}")
 
     def _discard(self, collection: str, target: _Collection, ids: list[str]) -> None:
         rag = self._rag(collection, target)
@@ -375,7 +373,7 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
                         target.documents[item["id"]] = KnowledgeDocument(**item)
                 collections[name] = target
         except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise StoreError(f"cannot read {path}: {error}", backend=self.backend) from error
+            raise StoreError(f"cannot read {path}: {error}") from error
         return collections
 
     def _save_catalogue(self) -> None:
@@ -386,7 +384,7 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
                 for name, target in self._collections.items()
             },
         }
-        write_atomically(self._root / _CATALOGUE, dump_json(data, self.backend, "catalogue"))
+        write_atomically(self._root / _CATALOGUE, dump_json(data, what="catalogue"))
 
     def _save_documents(self, collection: str, target: _Collection) -> None:
         directory = self._root / self._workspace(collection)
@@ -402,7 +400,7 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
             }
             for document in target.documents.values()
         ]
-        write_atomically(directory / _SIDECAR, dump_json({"documents": documents}, self.backend, "documents"))
+        write_atomically(directory / _SIDECAR, dump_json({"documents": documents}, what="documents"))
 
 
 def _processed(status: dict[str, Any] | None) -> bool:

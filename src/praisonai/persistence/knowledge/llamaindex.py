@@ -22,15 +22,14 @@ stores need ``filter_translator`` returning ``MetadataFilters`` (LlamaIndex's
 own operators treat absent keys and ``True == 1`` differently, so no automatic
 translation is offered). ``SimpleVectorStore`` keeps no text, so the content
 rides in the reserved metadata. Collections and their ids are tracked by the
-adapter object; see :mod:`._framework` for the layout.
+adapter object; see :mod:`._layers.framework_store` for the layout.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._loading import import_driver
-from ._framework import CONTENT_KEY, FrameworkKnowledgeStore, Hit, StoredRecord
+from ._layers.framework_store import CONTENT_KEY, FrameworkKnowledgeStore, Hit, StoredRecord
 from .base import KnowledgeDocument
 from .config import LlamaIndexKnowledgeConfig
 from .filters import FilterNode
@@ -49,9 +48,9 @@ class LlamaIndexKnowledgeStore(FrameworkKnowledgeStore):
 
     def __init__(self, config: LlamaIndexKnowledgeConfig) -> None:
         super().__init__(config)
-        self._schema = import_driver("llama_index.core.schema", backend=self.backend, extra="llamaindex")
-        self._types = import_driver("llama_index.core.vector_stores.types", backend=self.backend, extra="llamaindex")
-        simple = import_driver("llama_index.core.vector_stores", backend=self.backend, extra="llamaindex")
+        self._schema = self._import_driver("llama_index.core.schema")
+        self._types = self._import_driver("llama_index.core.vector_stores.types")
+        simple = self._import_driver("llama_index.core.vector_stores")
         self._simple = isinstance(self.vector_store, simple.SimpleVectorStore)
         self._stores_text = bool(getattr(self.vector_store, "stores_text", False))
 

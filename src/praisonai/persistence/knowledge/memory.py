@@ -43,8 +43,8 @@ from .._files import open_lock_file
 from .._files import write_atomically as _write_atomically
 from .._values import dump_json, load_json
 from ..errors import StoreError
-from ._common import check_embedding, copy_document
-from ._store import InProcessKnowledgeStore
+from ._layers.checks import check_embedding, copy_document
+from ._layers.store_base import InProcessKnowledgeStore
 from .base import Distance, KnowledgeDocument, similarity
 from .config import MemoryKnowledgeConfig
 from .filters import FilterNode, matches
@@ -81,8 +81,9 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
         self._collections: dict[str, _Collection] = {}
         self._path: Path | None = None
         self._lock_fd: int | None = None
-        if self.config.path is not None:
-            self._open_file(Path(self.config.path).expanduser())
+        with self._translating:
+            if self.config.path is not None:
+                self._open_file(Path(self.config.path).expanduser())
 
     # -- engine primitives (called with the lock held) ------------------------
 
@@ -149,9 +150,9 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
 
     def save(self) -> None:
         """Write the file now (needed only with ``autosave=False``)."""
-        with self._call():
+        with self._held, self._guard:
             if self._path is None:
-                raise StoreError("no path was configured; nothing to save to", backend=self.backend)
+                raise StoreError("no path was configured; nothing to save to")
             self._save()
 
     def __repr__(self) -> str:
@@ -216,7 +217,7 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
                 for name, collection in self._collections.items()
             },
         }
-        text = dump_json(data, self.backend, "collections")
+        text = dump_json(data, what="collections")
         _write_atomically(self._path, text)
 
 
@@ -251,14 +252,12 @@ def _load(path: Path) -> dict[str, _Collection]:
                     id=item["id"],
                     content=item["content"],
                     # Checked like an insert's: search relies on every embedding having the dimension.
-                    embedding=check_embedding(
-                        item["embedding"], collection.dimension, "memory", f"embedding of {item['id']!r}"
-                    ),
+                    embedding=check_embedding(item["embedding"], collection.dimension, f"embedding of {item['id']!r}"),
                     metadata=item["metadata"],
                     content_hash=item["content_hash"],
                     created_at=item["created_at"],
                 )
             collections[name] = collection
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise StoreError(f"cannot read {path}: {error}", backend="memory") from error
+        raise StoreError(f"cannot read {path}: {error}") from error
     return collections

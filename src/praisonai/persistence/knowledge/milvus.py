@@ -17,7 +17,7 @@ Layout: one collection per collection, consistency level ``Strong``, fields ``id
 exact), ``content`` and ``metadata`` (VARCHAR, at most 65535 UTF-8 bytes each; the
 metadata is the exact JSON, which is what is returned), ``content_hash``,
 ``created_at``, and ``idx``, a JSON field with the typed index of
-:mod:`._filter_native` that filters run on. The collection's dimension, distance
+:mod:`._filters.native` that filters run on. The collection's dimension, distance
 and metadata live in a collection property. Milvus collection names allow only
 letters, digits and ``_``, so a name with ``-`` is stored as ``h<hex of the name>``
 padded with ``_`` to 64+ characters (longer than any portable name, so this never
@@ -47,16 +47,12 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
-from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, InvalidInputError
-from ._common import (
-    check_search_limit,
-)
-from ._filter_native import (
+from ._filters.native import (
     NEVER,
     All,
     Chunk,
@@ -68,34 +64,34 @@ from ._filter_native import (
     StrRange,
     evaluate,
     field_key,
+    flat_index,
     index_metadata,
+    int64_or_float,
     lower,
     render,
     string_digest,
 )
-from ._filter_native import (
+from ._filters.native import (
     Any as AnyOf,
 )
-from ._store import CollectionSettings, KnowledgeStoreBase, error_chain
-from .base import Distance, Filter, KnowledgeDocument
+from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, raised_by
+from .base import Distance, KnowledgeDocument
 from .config import MilvusKnowledgeConfig
 from .filters import FilterNode
 
 __all__ = ["MilvusKnowledgeStore"]
 
-_BACKEND = "milvus"
-_EXTRA = "milvus"
 _PROPERTY = "praisonai.knowledge"
 _METRIC = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
 _CHUNKS = 32
 _MAX_TEXT = 65535
-_MAX_RESULTS = 16384
 # milvus-lite searches rows not yet flushed ("growing") about 20x slower than flushed ones (some 40 µs
 # a row at 384 dimensions against 2); once this many have built up, a search flushes them first.
 _FLUSH_ROWS = 1000
 _PAGE = 1000
-_INT64 = 2**63
 _NATIVE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_UNREACHABLE = frozenset({"MilvusUnavailableException", "ConnectionError"})
+_UNREACHABLE_TEXTS = ("UNAVAILABLE", "Fail connecting to server")
 _OUTPUT = ["id", "vector", "content", "metadata", "content_hash", "created_at"]
 
 
@@ -115,11 +111,6 @@ def _portable_name(native: str) -> str:
     return native
 
 
-def _number(value: int | float) -> int | float:
-    # Milvus keeps JSON integers in 64 bits; larger ones are compared as floats (stored and queried alike).
-    return float(value) if isinstance(value, int) and not -_INT64 <= value < _INT64 else value
-
-
 def _literal(value: object) -> str:
     """A Milvus literal from a closed alphabet: digests, kind names, numbers and booleans only."""
     if isinstance(value, bool):
@@ -137,44 +128,26 @@ def _literal(value: object) -> str:
 class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     """A KnowledgeStore on Milvus (milvus-lite or a server)."""
 
-    backend = _BACKEND
+    backend = "milvus"
+    max_search_results = 16384
 
     def __init__(self, config: MilvusKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        pymilvus = import_driver("pymilvus", backend=_BACKEND, extra=_EXTRA)
+        pymilvus = self._import_driver("pymilvus")
         self._types: Any = pymilvus.DataType
         self._loaded: set[str] = set()  # native names of collections this store has loaded
         self._unflushed: dict[str, int] = {}  # milvus-lite: rows this store wrote per native name since a flush
-        uri = config.uri
-        if config.is_local:
-            import_driver("milvus_lite", backend=_BACKEND, extra=_EXTRA)
-            uri = os.path.abspath(os.path.expanduser(uri))
-            os.makedirs(os.path.dirname(uri), exist_ok=True)
-        token = config.token.get_secret_value() if config.token is not None else ""
-        try:
+        with self._translating:
+            uri = config.uri
+            if config.is_local:
+                self._import_driver("milvus_lite")
+                uri = os.path.abspath(os.path.expanduser(uri))
+                os.makedirs(os.path.dirname(uri), exist_ok=True)
+            token = config.token.get_secret_value() if config.token is not None else ""
             self._client: Any = pymilvus.MilvusClient(
                 uri=uri, token=token, db_name=config.db_name, timeout=config.timeout
             )
-        except Exception as error:
-            if not config.is_local and _is_connection_error(error):
-                raise BackendUnavailableError(
-                    f"cannot reach the Milvus server: {type(error).__name__}", backend=_BACKEND
-                ) from error
-            raise
-
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
-    ) -> list[KnowledgeDocument]:
-        limit = check_search_limit(limit, _BACKEND)
-        if limit > _MAX_RESULTS:
-            raise InvalidInputError(f"limit is {limit}; Milvus returns at most {_MAX_RESULTS}", backend=_BACKEND)
-        return super().search(collection, query_embedding, limit, filters, score_threshold)
 
     # -- engine primitives (called with the lock held) ---------------------------
 
@@ -210,7 +183,7 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             schema=schema,
             index_params=index,
             consistency_level="Strong",
-            properties={_PROPERTY: CollectionSettings(dimension, distance, metadata).to_json(_BACKEND)},
+            properties={_PROPERTY: CollectionSettings(dimension, distance, metadata).to_json()},
         )
 
     def _drop(self, name: str, target: CollectionSettings) -> None:
@@ -238,27 +211,14 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             self._unflushed[native] = self._unflushed.get(native, 0) + len(rows)
 
     def _row(self, document: KnowledgeDocument) -> dict[str, Any]:
-        metadata = dump_json(document.metadata, _BACKEND, "metadata")
+        metadata = dump_json(document.metadata, what="metadata")
         for what, text in (("content", document.content), ("metadata", metadata)):
             size = len(text.encode("utf-8", "surrogatepass"))
             if size > _MAX_TEXT:
                 raise InvalidInputError(
-                    f"document {document.id!r}: {what} is {size} UTF-8 bytes; Milvus stores at most {_MAX_TEXT}",
-                    backend=_BACKEND,
+                    f"document {document.id!r}: {what} is {size} UTF-8 bytes; Milvus stores at most {_MAX_TEXT}"
                 )
-        index: dict[str, Any] = {}
-        for indexed in index_metadata(document.metadata, chunk_limit=_CHUNKS):
-            index[f"t_{indexed.key}"] = indexed.kind
-            if indexed.kind == "string":
-                assert isinstance(indexed.value, str)
-                index[f"s_{indexed.key}"] = string_digest(indexed.value)
-            elif indexed.kind == "number":
-                assert isinstance(indexed.value, (int, float))
-                index[f"n_{indexed.key}"] = _number(indexed.value)
-            elif indexed.kind == "bool":
-                index[f"b_{indexed.key}"] = indexed.value
-            for position, chunk in enumerate(indexed.chunks):
-                index[f"c_{indexed.key}_{position}"] = chunk
+        index = flat_index(document.metadata, chunk_limit=_CHUNKS, number=int64_or_float)
         return {
             "id": document.id,
             "vector": document.embedding,
@@ -304,7 +264,7 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
         if ids is not None:
             rows = self._client.get(native, ids=ids, output_fields=["id", "metadata"])
             if node is not None:
-                lowered = lower(node, _BACKEND, chunk_limit=_CHUNKS)
+                lowered = lower(node, chunk_limit=_CHUNKS)
                 rows = [row for row in rows if evaluate(lowered, _index(load_json(row["metadata"])))]
             doomed = [row["id"] for row in rows]
             if doomed:
@@ -341,9 +301,9 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     def _release(self) -> None:
         self._client.close()
 
-    def _engine_error(self, error: Exception) -> Exception | None:
-        if not self.config.is_local and _is_connection_error(error):
-            return BackendUnavailableError(f"cannot reach the Milvus server: {type(error).__name__}", backend=_BACKEND)
+    def _translate_error(self, error: Exception) -> Exception | None:
+        if not self.config.is_local and raised_by(error, _UNREACHABLE, _UNREACHABLE_TEXTS):
+            return BackendUnavailableError(f"cannot reach the Milvus server: {type(error).__name__}")
         return None
 
     # -- helpers ---------------------------------------------------------------
@@ -359,7 +319,7 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
         )
 
     def _expression(self, node: FilterNode | None) -> Any:
-        return render(node, _BACKEND, _render, chunk_limit=_CHUNKS)
+        return render(node, _render, chunk_limit=_CHUNKS)
 
 
 def _index(metadata: Any) -> dict[str, Any]:
@@ -388,7 +348,7 @@ def _render(node: Lowered) -> str:
             matched = _guarded(f"s_{key}", "==", string_digest(node.value))
         elif node.kind == "number":
             assert isinstance(node.value, (int, float))
-            matched = _guarded(f"n_{key}", "==", _number(node.value))
+            matched = _guarded(f"n_{key}", "==", int64_or_float(node.value))
         else:
             matched = _guarded(f"b_{key}", "==", node.value)
         return matched if isinstance(node, Eq) else f"(not {matched})"
@@ -396,17 +356,8 @@ def _render(node: Lowered) -> str:
         return _guarded(f"t_{key}", "==", node.kind)
     operators = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=="}
     if isinstance(node, Range):
-        return _guarded(f"n_{key}", operators[node.op], _number(node.value))
+        return _guarded(f"n_{key}", operators[node.op], int64_or_float(node.value))
     if isinstance(node, Chunk):
         return _guarded(f"c_{key}_{node.index}", operators[node.op], node.value)
     assert not isinstance(node, StrRange), "lowered with chunks"
     raise AssertionError(f"unexpected filter node {node!r}")
-
-
-def _is_connection_error(error: BaseException) -> bool:
-    return any(
-        type(current).__name__ in ("MilvusUnavailableException", "ConnectionError")
-        or "UNAVAILABLE" in str(current)
-        or "Fail connecting to server" in str(current)
-        for current in error_chain(error)
-    )

@@ -20,7 +20,7 @@ similarity) with ``ix`` as its only filter path. ``_id`` is the document id.
 
 Filters: Atlas Vector Search can filter only on paths declared in the index, and
 metadata keys are open-ended, so every equality becomes membership of the ``ix``
-token list (``$in`` / ``$nin``, see :mod:`._hosted`). Ordering comparisons
+token list (``$in`` / ``$nin``, see :mod:`._layers.records`). Ordering comparisons
 (``$gt $gte $lt $lte``) would need a declared path per field and raise
 UnsupportedFilterError. Search indexes build asynchronously on Atlas: a collection
 is searchable once its index is ready (seconds).
@@ -31,15 +31,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .._loading import import_driver
-from ._filter_native import Lowered
-from ._hosted import RANGE_OPERATORS, HostedVectorStore, Settings, document_from_record, render_mql
+from ._filters.native import Lowered
+from ._filters.tokens import render_mql
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import RANGE_OPERATORS, document_from_record
 from .base import KnowledgeDocument
 from .config import MongoVectorKnowledgeConfig
 
 __all__ = ["MongoVectorKnowledgeStore"]
 
-_BACKEND = "mongodb_vector"
 _SIMILARITY = {"cosine": "cosine", "dot": "dotProduct", "euclidean": "euclidean"}
 _FIELDS = ("id", "content", "metadata", "content_hash", "created_at", "embedding", "ix")
 
@@ -47,23 +47,24 @@ _FIELDS = ("id", "content", "metadata", "content_hash", "created_at", "embedding
 class MongoVectorKnowledgeStore(HostedVectorStore):
     """A KnowledgeStore on MongoDB Atlas Vector Search."""
 
-    backend = _BACKEND
+    backend = "mongodb_vector"
     engine = "MongoDB"
     unsupported_filters = RANGE_OPERATORS
 
     def __init__(self, config: MongoVectorKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        pymongo = import_driver("pymongo", backend=_BACKEND, extra="mongodb")
-        self._operations: Any = import_driver("pymongo.operations", backend=_BACKEND, extra="mongodb")
-        self._errors: Any = import_driver("pymongo.errors", backend=_BACKEND, extra="mongodb")
+        pymongo = self._import_driver("pymongo")
+        self._operations: Any = self._import_driver("pymongo.operations")
+        self._errors: Any = self._import_driver("pymongo.errors")
         options: dict[str, Any] = {"serverSelectionTimeoutMS": config.server_selection_timeout_ms}
         if config.username is not None:
             options["username"] = config.username
         if config.password is not None:
             options["password"] = config.password.get_secret_value()
-        self._client: Any = pymongo.MongoClient(config.url, **options)
-        self._db: Any = self._client[config.database]
+        with self._translating:
+            self._client: Any = pymongo.MongoClient(config.url, **options)
+            self._db: Any = self._client[config.database]
 
     def _catalogue(self) -> Any:
         return self._db[f"{self.config.collection_prefix}collections"]
@@ -75,7 +76,7 @@ class MongoVectorKnowledgeStore(HostedVectorStore):
 
     def _native_create(self, name: str, settings: Settings) -> bool:
         try:
-            self._catalogue().insert_one({"_id": name, "settings": settings.to_json(_BACKEND)})
+            self._catalogue().insert_one({"_id": name, "settings": settings.to_json()})
         except self._errors.DuplicateKeyError:
             return False
         data = self._data(name)

@@ -43,17 +43,15 @@ import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from .._loading import import_driver
 from .._pool import Pool
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, InvalidInputError, StoreClosedError, StoreError, UnsupportedFilterError
-from ._common import collection_exists, collection_not_found, document_exists
-from ._filter_sql import Parameters, PostgresJsonb, translate_filter
-from ._store import KnowledgeStoreBase
+from ._filters.sql import Parameters, PostgresJsonb, translate_filter
+from ._layers.checks import collection_exists, collection_not_found, document_exists
+from ._layers.store_base import KnowledgeStoreBase
 from .base import Distance, KnowledgeDocument, score_from_distance
 from .config import PgvectorKnowledgeConfig
 from .filters import Comparison, FilterNode
@@ -126,6 +124,37 @@ def _filter_has_nul(node: FilterNode) -> bool:
     return any(_filter_has_nul(part) for part in node.clauses)
 
 
+class _PooledCall:
+    """What a pgvector call holds (its ``_held``): a pooled connection instead of the store's lock,
+    so calls run in parallel. One object per store; each thread keeps the connections it holds."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: PgvectorKnowledgeStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        store = self._store
+        with store._translating:
+            if store._closed:
+                raise StoreClosedError("the store is closed")
+            connection = store._pool.acquire()
+            try:
+                store._setup(connection)
+            except BaseException as error:
+                store._give_back(connection, error)
+                raise
+        held: list[psycopg.Connection[Any]] | None = getattr(store._current, "held", None)
+        if held is None:
+            held = store._current.held = []
+        held.append(connection)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> Literal[False]:
+        store = self._store
+        store._give_back(store._current.held.pop(), error)
+        return False
+
+
 class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
     """Knowledge store on PostgreSQL + pgvector; thread-safe (a small pool of connections)."""
 
@@ -134,20 +163,21 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
     def __init__(self, config: PgvectorKnowledgeConfig | None = None) -> None:
         super().__init__()
         self.config = config or PgvectorKnowledgeConfig()
-        self._psycopg = import_driver("psycopg", backend=self.backend, extra="pgvector")
-        self._sql = import_driver("psycopg.sql", backend=self.backend, extra="pgvector")
+        self._psycopg = self._import_driver("psycopg")
+        self._sql = self._import_driver("psycopg.sql")
         self._pool: Pool[psycopg.Connection[Any]] = Pool(self._connect, self._dispose, self.config.max_connections)
         self._setup_lock = threading.Lock()
         self._ready = False
         self._iterative_scan = False
-        self._current = threading.local()  # .connection: the one this thread's call holds
+        self._current = threading.local()  # .held: the connections this thread's calls hold, innermost last
+        self._pooled_call = _PooledCall(self)
         schema = self._sql.Identifier(self.config.db_schema)
         self._schema = schema
         self._catalogue = self._sql.SQL("{}.{}").format(
             schema, self._sql.Identifier(f"{self.config.table_prefix}collections")
         )
 
-    # -- engine primitives (called with a pooled connection held, see _call) --
+    # -- engine primitives (called with a pooled connection held, see _held) --
 
     def _find(self, name: str) -> _Collection | None:
         sql = self._sql
@@ -167,9 +197,7 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
 
     def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
         if dimension > MAX_DIMENSION:
-            raise InvalidInputError(
-                f"dimension {dimension} is above pgvector's limit of {MAX_DIMENSION}", backend=self.backend
-            )
+            raise InvalidInputError(f"dimension {dimension} is above pgvector's limit of {MAX_DIMENSION}")
         table = table_name(self.config.table_prefix, name)
         sql = self._sql
         connection = self._connection_held()
@@ -179,10 +207,10 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
                     "INSERT INTO {} (name, table_name, dimension, distance, metadata, created_at) "
                     "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING name"
                 ).format(self._catalogue),
-                (name, table, dimension, distance, _optional_json(metadata, self.backend), time.time()),
+                (name, table, dimension, distance, _optional_json(metadata), time.time()),
             ).fetchone()
             if inserted is None:
-                raise collection_exists(name, self.backend)
+                raise collection_exists(name)
             target = sql.SQL("{}.{}").format(self._schema, sql.Identifier(table))
             connection.execute(
                 sql.SQL(
@@ -209,7 +237,7 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
                 sql.SQL("DELETE FROM {} WHERE name = %s RETURNING table_name").format(self._catalogue), (name,)
             ).fetchone()
             if row is None:
-                raise collection_not_found(name, self.backend)
+                raise collection_not_found(name)
             connection.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(self._schema, sql.Identifier(row[0])))
 
     def _names(self) -> list[str]:
@@ -231,7 +259,7 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
                     sql.SQL("SELECT id FROM {} WHERE id = ANY(%s)").format(target.table), (ids,)
                 ).fetchall()
                 if taken:
-                    raise document_exists(name, [row[0] for row in taken], self.backend)
+                    raise document_exists(name, [row[0] for row in taken])
             conflict = sql.SQL(
                 " ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content, embedding = EXCLUDED.embedding, "
                 "metadata = EXCLUDED.metadata, metadata_json = EXCLUDED.metadata_json, "
@@ -251,7 +279,7 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
                     cursor.executemany(statement, rows)
             except self._psycopg.errors.UniqueViolation as error:
                 # Another writer took an id between our check and our insert.
-                raise document_exists(name, ids, self.backend) from error
+                raise document_exists(name, ids) from error
 
     def _search(
         self, name: str, target: _Collection, query: list[float], limit: int, node: FilterNode | None
@@ -330,14 +358,15 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
     def _release(self) -> None:
         self._pool.close()
 
-    def _engine_error(self, error: Exception) -> Exception | None:
+    def _translate_error(self, error: Exception) -> Exception | None:
         errors = self._psycopg.errors
+        if isinstance(error, self._psycopg.OperationalError):
+            config = self.config
+            return BackendUnavailableError(f"PostgreSQL at {config.host}:{config.port} is unreachable: {error}")
         if isinstance(error, errors.UndefinedTable):
-            return StoreError(
-                f"a table of this store is missing (dropped outside the store?): {error}", backend=self.backend
-            )
+            return StoreError(f"a table of this store is missing (dropped outside the store?): {error}")
         if isinstance(error, errors.DataError):
-            return InvalidInputError(f"PostgreSQL refused a value: {error}", backend=self.backend)
+            return InvalidInputError(f"PostgreSQL refused a value: {error}")
         return None
 
     def __repr__(self) -> str:
@@ -349,23 +378,20 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
 
     # -- internals ----------------------------------------------------------
 
-    @contextmanager
-    def _call(self) -> Iterator[None]:
-        """One pooled connection per call instead of the base's store-wide lock, so calls run in parallel."""
-        if self._closed:
-            raise StoreError("the store is closed", backend=self.backend)
-        with self._connection() as connection, self._opening():
-            self._setup(connection)
-            outer = getattr(self._current, "connection", None)
-            self._current.connection = connection
-            try:
-                yield
-            finally:
-                self._current.connection = outer
+    @property
+    def _held(self) -> _PooledCall:
+        return self._pooled_call
 
     def _connection_held(self) -> psycopg.Connection[Any]:
-        connection: psycopg.Connection[Any] = self._current.connection
+        connection: psycopg.Connection[Any] = self._current.held[-1]
         return connection
+
+    def _give_back(self, connection: psycopg.Connection[Any], error: BaseException | None) -> None:
+        """Return a call's connection to the pool; one that lost its server is discarded, with the idle ones."""
+        broken = isinstance(error, (BackendUnavailableError, self._psycopg.OperationalError))
+        if broken:
+            self._pool.discard_idle()
+        self._pool.release(connection, broken=broken or connection.closed)
 
     def _hold(self, connection: psycopg.Connection[Any], name: str, dimension: int) -> None:
         """Lock the collection's catalogue row for this transaction, so it cannot be dropped between
@@ -374,13 +400,12 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
             self._sql.SQL("SELECT dimension FROM {} WHERE name = %s FOR SHARE").format(self._catalogue), (name,)
         ).fetchone()
         if row is None or int(row[0]) != dimension:
-            raise collection_not_found(name, self.backend)  # dropped (and maybe re-created) since _find
+            raise collection_not_found(name)  # dropped (and maybe re-created) since _find
 
     def _where(self, node: FilterNode, params: Parameters) -> psql.Composable:
         if _filter_has_nul(node):
             raise UnsupportedFilterError(
-                "filter field names and string values cannot contain NUL characters on PostgreSQL",
-                backend=self.backend,
+                "filter field names and string values cannot contain NUL characters on PostgreSQL"
             )
         where: psql.Composable = self._sql.SQL(translate_filter(node, PostgresJsonb("metadata"), params))
         return where
@@ -388,15 +413,13 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
     def _row(self, document: KnowledgeDocument, index: int) -> tuple[Any, ...]:
         if "\x00" in document.content:
             raise InvalidInputError(
-                f"documents[{index}].content contains a NUL character, which PostgreSQL text cannot hold",
-                backend=self.backend,
+                f"documents[{index}].content contains a NUL character, which PostgreSQL text cannot hold"
             )
         if document.metadata is not None and _has_nul(document.metadata):
             raise InvalidInputError(
-                f"documents[{index}].metadata contains a NUL character, which PostgreSQL jsonb cannot hold",
-                backend=self.backend,
+                f"documents[{index}].metadata contains a NUL character, which PostgreSQL jsonb cannot hold"
             )
-        metadata = _optional_json(document.metadata, self.backend)
+        metadata = _optional_json(document.metadata)
         return (
             document.id,
             document.content,
@@ -417,25 +440,6 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
         if filtered and self._iterative_scan:
             connection.execute("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
 
-    @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        psycopg = self._psycopg
-        try:
-            connection = self._pool.acquire()
-        except StoreClosedError:
-            raise StoreClosedError("the store is closed", backend=self.backend) from None
-        broken = False
-        try:
-            yield connection
-        except psycopg.OperationalError as error:
-            broken = True
-            self._pool.discard_idle()
-            raise BackendUnavailableError(
-                f"PostgreSQL at {self.config.host}:{self.config.port} is unreachable: {error}", backend=self.backend
-            ) from error
-        finally:
-            self._pool.release(connection, broken=broken or connection.closed)
-
     def _connect(self) -> psycopg.Connection[Any]:
         config = self.config
         options: dict[str, Any] = {
@@ -449,14 +453,9 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
         }
         if config.password is not None:
             options["password"] = config.password.get_secret_value()
-        try:
-            connection: psycopg.Connection[Any] = self._psycopg.connect(
-                autocommit=True, **{key: value for key, value in options.items() if value is not None}
-            )
-        except self._psycopg.OperationalError as error:
-            raise BackendUnavailableError(
-                f"cannot connect to PostgreSQL at {config.host}:{config.port}: {error}", backend=self.backend
-            ) from error
+        connection: psycopg.Connection[Any] = self._psycopg.connect(
+            autocommit=True, **{key: value for key, value in options.items() if value is not None}
+        )
         return connection
 
     @staticmethod
@@ -495,21 +494,19 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
                 raise StoreError(
                     f"the pgvector extension is not installed in this database and could not be created "
                     f"({type(error).__name__}: {error}); install pgvector on the server and run "
-                    "CREATE EXTENSION vector as a privileged user",
-                    backend=self.backend,
+                    "CREATE EXTENSION vector as a privileged user"
                 ) from error
             row = connection.execute(query).fetchone()
         if row is None:
             raise StoreError(
                 "the pgvector extension is not enabled in this database; run CREATE EXTENSION vector "
-                "(or allow create_extension)",
-                backend=self.backend,
+                "(or allow create_extension)"
             )
         return tuple(int(part) for part in str(row[0]).split(".")[:2] if part.isdigit())
 
 
-def _optional_json(value: dict[str, Any] | None, backend: str) -> str | None:
-    return None if value is None else dump_json(value, backend, "metadata")
+def _optional_json(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else dump_json(value, what="metadata")
 
 
 def _document(row: Sequence[Any]) -> KnowledgeDocument:

@@ -12,7 +12,7 @@ Layout: a collection is an index named ``<index_prefix>-<24 hex of sha1(name)>``
 collection's dimension and metric (``cosine``, ``dotproduct``, ``euclidean``) and a tag
 ``praisonai_collection=<name>``. Documents live in namespace ``documents``; the collection
 metadata is one record in namespace ``praisonai-settings``. A record's metadata holds the
-fields of :func:`~._hosted.document_record`: the exact metadata JSON, content, and the filter
+fields of :func:`~._layers.records.document_record`: the exact metadata JSON, content, and the filter
 index (the ``ix`` token list, the numbers ``n_<key>`` and string chunks ``c_<key>_<j>``), so a
 portable filter becomes ``$in`` / ``$nin`` on ``ix`` and ``$gt``-style ranges on numbers.
 Pinecone keeps vectors as float32 and numbers as float64; reads are eventually consistent
@@ -25,16 +25,16 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from .._loading import import_driver
 from .._values import dump_json, load_json
-from ._filter_native import Lowered
-from ._hosted import HostedVectorStore, Settings, document_from_record, render_mql
+from ._filters.native import Lowered
+from ._filters.tokens import render_mql
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import document_from_record
 from .base import Distance, KnowledgeDocument
 from .config import PineconeKnowledgeConfig
 
 __all__ = ["PineconeKnowledgeStore"]
 
-_BACKEND = "pinecone"
 _NAMESPACE = "documents"
 _SETTINGS_NAMESPACE = "praisonai-settings"
 _SETTINGS_ID = "settings"
@@ -64,19 +64,20 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
 class PineconeKnowledgeStore(HostedVectorStore):
     """A KnowledgeStore on Pinecone serverless indexes."""
 
-    backend = _BACKEND
+    backend = "pinecone"
     engine = "Pinecone"
 
     def __init__(self, config: PineconeKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        pinecone = import_driver("pinecone", backend=_BACKEND, extra="pinecone")
+        pinecone = self._import_driver("pinecone")
         self._pinecone = pinecone
         options: dict[str, Any] = {"api_key": config.api_key.get_secret_value(), "timeout": config.timeout}
         if config.host is not None:
             options["host"] = config.host
-        self._client: Any = pinecone.Pinecone(**options)
-        self._indexes: dict[str, tuple[Any, Settings]] = {}
+        with self._translating:
+            self._client: Any = pinecone.Pinecone(**options)
+            self._indexes: dict[str, tuple[Any, Settings]] = {}
 
     # -- helpers ------------------------------------------------------------------
 
@@ -115,7 +116,7 @@ class PineconeKnowledgeStore(HostedVectorStore):
                 {
                     "id": _SETTINGS_ID,
                     "values": [1.0] * settings.dimension,
-                    "metadata": {"settings": dump_json(settings.metadata, _BACKEND)},
+                    "metadata": {"settings": dump_json(settings.metadata)},
                 }
             ],
             namespace=_SETTINGS_NAMESPACE,

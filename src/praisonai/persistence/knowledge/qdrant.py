@@ -14,7 +14,7 @@ in the collection's metadata. Point ids must be unsigned integers or UUIDs, so a
 document's id maps to ``uuid5(namespace, id)``; the id itself is kept in the
 payload and is what every method returns. The payload holds the document
 (content, the exact metadata JSON, hash, creation time) plus the typed index of
-:mod:`._filter_native` that filters run on: ``t.<key>`` (kind), ``s.<key>``,
+:mod:`._filters.native` that filters run on: ``t.<key>`` (kind), ``s.<key>``,
 ``n.<key>``, ``b.<key>`` and the string chunks ``c.<key>_<j>``, where ``<key>`` is
 the field name in hex, so every field name is a valid payload path. Cosine
 collections also keep the caller's embedding in the payload (Qdrant normalises
@@ -40,11 +40,9 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, NamedTuple
 
-from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError
-from ._common import collection_exists, collection_not_found, document_exists
-from ._filter_native import (
+from ._filters.native import (
     ALWAYS,
     NEVER,
     All,
@@ -59,23 +57,23 @@ from ._filter_native import (
     index_metadata,
     lower,
 )
-from ._filter_native import (
+from ._filters.native import (
     Any as AnyOf,
 )
-from ._store import KnowledgeStoreBase, error_chain
+from ._layers.checks import collection_exists, collection_not_found, document_exists
+from ._layers.store_base import KnowledgeStoreBase, raised_by
 from .base import Distance, KnowledgeDocument
 from .config import QdrantKnowledgeConfig
 from .filters import FilterNode
 
 __all__ = ["QdrantKnowledgeStore"]
 
-_BACKEND = "qdrant"
-_EXTRA = "qdrant"
 _ID_NAMESPACE = uuid.UUID("8f4d7c1e-5b1a-4f0e-9a51-2f6b1c6a9d30")
 _MARKER = "praisonai_knowledge"
 _CHUNKS = 32
 _NATIVE = {"cosine": "Cosine", "dot": "Dot", "euclidean": "Euclid"}
 _PAGE = 256
+_UNREACHABLE = frozenset({"ConnectError", "ConnectTimeout", "ConnectionError", "ResponseHandlingException"})
 
 
 def _point_id(document_id: str) -> str:
@@ -124,33 +122,36 @@ class _Target(NamedTuple):
 class QdrantKnowledgeStore(KnowledgeStoreBase[_Target]):
     """A KnowledgeStore on Qdrant (local mode or server)."""
 
-    backend = _BACKEND
+    backend = "qdrant"
 
     def __init__(self, config: QdrantKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        qdrant_client = import_driver("qdrant_client", backend=_BACKEND, extra=_EXTRA)
-        self._models: Any = import_driver("qdrant_client.models", backend=_BACKEND, extra=_EXTRA)
+        qdrant_client = self._import_driver("qdrant_client")
+        self._models: Any = self._import_driver("qdrant_client.models")
         self._shared_path: str | None = None
         local = config.local_path
-        if local is None:
-            assert config.url is not None
-            api_key = config.api_key.get_secret_value() if config.api_key is not None else None
-            self._client: Any = qdrant_client.QdrantClient(
-                url=config.url,
-                api_key=api_key,
-                prefer_grpc=config.prefer_grpc,
-                timeout=int(config.timeout),
-                check_compatibility=False,
-            )
-        elif local == ":memory:":
-            self._client = qdrant_client.QdrantClient(location=":memory:")
-        else:
-            path = os.path.realpath(os.path.expanduser(local))
-            os.makedirs(path, exist_ok=True)
-            # Stores sharing the directory's client share its lock too.
-            self._client, self._lock = _SharedLocalClient.acquire(path, lambda: qdrant_client.QdrantClient(path=path))
-            self._shared_path = path
+        with self._translating:
+            if local is None:
+                assert config.url is not None
+                api_key = config.api_key.get_secret_value() if config.api_key is not None else None
+                self._client: Any = qdrant_client.QdrantClient(
+                    url=config.url,
+                    api_key=api_key,
+                    prefer_grpc=config.prefer_grpc,
+                    timeout=int(config.timeout),
+                    check_compatibility=False,
+                )
+            elif local == ":memory:":
+                self._client = qdrant_client.QdrantClient(location=":memory:")
+            else:
+                path = os.path.realpath(os.path.expanduser(local))
+                os.makedirs(path, exist_ok=True)
+                # Stores sharing the directory's client share its lock too.
+                self._client, self._lock = _SharedLocalClient.acquire(
+                    path, lambda: qdrant_client.QdrantClient(path=path)
+                )
+                self._shared_path = path
 
     # -- engine primitives (called with the lock held) ---------------------------
 
@@ -164,9 +165,9 @@ class QdrantKnowledgeStore(KnowledgeStoreBase[_Target]):
 
     def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
         if self._client.collection_exists(name):
-            raise collection_exists(name, _BACKEND)  # one this backend did not create has the name
+            raise collection_exists(name)  # one this backend did not create has the name
         models = self._models
-        settings = {"dimension": dimension, "distance": distance, "metadata": dump_json(metadata, _BACKEND)}
+        settings = {"dimension": dimension, "distance": distance, "metadata": dump_json(metadata)}
         self._client.create_collection(
             name,
             vectors_config=models.VectorParams(size=dimension, distance=models.Distance(_NATIVE[distance])),
@@ -175,7 +176,7 @@ class QdrantKnowledgeStore(KnowledgeStoreBase[_Target]):
 
     def _drop(self, name: str, target: _Target) -> None:
         if not self._client.delete_collection(name):
-            raise collection_not_found(name, _BACKEND)
+            raise collection_not_found(name)
 
     def _names(self) -> list[str]:
         names = [collection.name for collection in self._client.get_collections().collections]
@@ -191,7 +192,7 @@ class QdrantKnowledgeStore(KnowledgeStoreBase[_Target]):
                 name, ids=[point.id for point in points], with_payload=["id"], with_vectors=False
             )
             if found:
-                raise document_exists(name, [record.payload["id"] for record in found], _BACKEND)
+                raise document_exists(name, [record.payload["id"] for record in found])
         self._client.upsert(name, points=points, wait=True)
 
     def _search(
@@ -262,9 +263,9 @@ class QdrantKnowledgeStore(KnowledgeStoreBase[_Target]):
         else:
             self._client.close()
 
-    def _engine_error(self, error: Exception) -> Exception | None:
-        if _is_connection_error(error):
-            return BackendUnavailableError(f"cannot reach the Qdrant server: {type(error).__name__}", backend=_BACKEND)
+    def _translate_error(self, error: Exception) -> Exception | None:
+        if raised_by(error, _UNREACHABLE):
+            return BackendUnavailableError(f"cannot reach the Qdrant server: {type(error).__name__}")
         return None
 
     # -- helpers ---------------------------------------------------------------
@@ -274,7 +275,7 @@ class QdrantKnowledgeStore(KnowledgeStoreBase[_Target]):
         payload: dict[str, Any] = {
             "id": document.id,
             "content": document.content,
-            "metadata": dump_json(document.metadata, _BACKEND, "metadata"),
+            "metadata": dump_json(document.metadata, what="metadata"),
             "content_hash": document.content_hash,
             "created_at": document.created_at,
             "t": {},
@@ -319,7 +320,7 @@ class QdrantKnowledgeStore(KnowledgeStoreBase[_Target]):
     def _filter(self, node: FilterNode | None) -> Any:
         if node is None:
             return None
-        lowered = lower(node, _BACKEND, chunk_limit=_CHUNKS)
+        lowered = lower(node, chunk_limit=_CHUNKS)
         if lowered == NEVER:
             return NEVER
         if lowered == ALWAYS:
@@ -360,8 +361,3 @@ def _floats(values: Sequence[Any]) -> list[float]:
     if set(map(type, values)) == {float}:
         return list(values)
     return [float(x) for x in values]
-
-
-def _is_connection_error(error: BaseException) -> bool:
-    names = {type(error).__name__ for error in error_chain(error)}
-    return bool(names & {"ConnectError", "ConnectTimeout", "ConnectionError", "ResponseHandlingException"})

@@ -15,7 +15,7 @@ Layout, under ``key_prefix`` (default ``praisonai:kb``):
 - ``<prefix>:c:<name>:d:<id>``: one hash per document: ``id``, ``content``,
   ``metadata`` (the exact JSON, which is what is returned), ``content_hash``,
   ``created_at``, ``vec`` (little-endian float32 or float64), ``iddigest``, and
-  the typed index of :mod:`._filter_native` that filters run on: ``t_<key>`` (TAG,
+  the typed index of :mod:`._filters.native` that filters run on: ``t_<key>`` (TAG,
   the kind), ``s_<key>`` (TAG, SHA-256 of the string), ``n_<key>`` (NUMERIC),
   ``b_<key>`` (TAG), ``c_<key>_<j>`` (NUMERIC string chunks), ``<key>`` being the
   field name in hex;
@@ -40,14 +40,9 @@ import struct
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, StoreError
-from ._common import (
-    collection_exists,
-    document_exists,
-)
-from ._filter_native import (
+from ._filters.native import (
     NEVER,
     All,
     Atom,
@@ -59,22 +54,25 @@ from ._filter_native import (
     Range,
     StrRange,
     field_key,
+    flat_index,
     index_metadata,
     render,
     string_digest,
 )
-from ._filter_native import (
+from ._filters.native import (
     Any as AnyOf,
 )
-from ._store import CollectionSettings, KnowledgeStoreBase, score_of_distance
+from ._layers.checks import (
+    collection_exists,
+    document_exists,
+)
+from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import RedisVectorKnowledgeConfig
 from .filters import FilterNode
 
 __all__ = ["RedisVectorKnowledgeStore"]
 
-_BACKEND = "redis"
-_EXTRA = "redis"
 _METRIC = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
 _CHUNKS = 32
 _PAGE = 1000
@@ -102,6 +100,10 @@ class _Params:
         return flat
 
 
+def _flag_text(value: bool) -> str:
+    return "1" if value else "0"
+
+
 def _number_text(value: int | float) -> str:
     return repr(float(value)) if isinstance(value, float) or abs(value) > 2**53 else str(value)
 
@@ -109,28 +111,29 @@ def _number_text(value: int | float) -> str:
 class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     """A KnowledgeStore on Redis with the search module."""
 
-    backend = _BACKEND
+    backend = "redis"
 
     def __init__(self, config: RedisVectorKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        redis = import_driver("redis", backend=_BACKEND, extra=_EXTRA)
+        redis = self._import_driver("redis")
         self._errors: Any = redis.exceptions
         password = config.password.get_secret_value() if config.password is not None else None
-        self._redis: Any = redis.Redis(
-            host=config.host,
-            port=config.port,
-            db=config.db,
-            username=config.username,
-            password=password,
-            ssl=config.ssl,
-            socket_timeout=config.socket_timeout,
-            socket_connect_timeout=config.socket_timeout,
-            protocol=2,
-        )
-        self._prefix = config.key_prefix
-        self._catalogue = f"{self._prefix}:collections"
-        self._format = "<{}f" if config.vector_type == "FLOAT32" else "<{}d"
+        with self._translating:
+            self._redis: Any = redis.Redis(
+                host=config.host,
+                port=config.port,
+                db=config.db,
+                username=config.username,
+                password=password,
+                ssl=config.ssl,
+                socket_timeout=config.socket_timeout,
+                socket_connect_timeout=config.socket_timeout,
+                protocol=2,
+            )
+            self._prefix = config.key_prefix
+            self._catalogue = f"{self._prefix}:collections"
+            self._format = "<{}f" if config.vector_type == "FLOAT32" else "<{}d"
 
     # -- engine primitives (called with the lock held) ---------------------------
 
@@ -139,12 +142,12 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
         return None if stored is None else CollectionSettings.from_json(stored)
 
     def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        settings = CollectionSettings(dimension, distance, metadata).to_json(_BACKEND)
+        settings = CollectionSettings(dimension, distance, metadata).to_json()
         config = self.config
         vector = ["TYPE", config.vector_type, "DIM", str(dimension), "DISTANCE_METRIC", _METRIC[distance]]
         schema = ["iddigest", "TAG", "CASESENSITIVE", "vec", "VECTOR", config.algorithm, str(len(vector)), *vector]
         if not self._redis.hsetnx(self._catalogue, name, settings):
-            raise collection_exists(name, _BACKEND)
+            raise collection_exists(name)
         try:
             self._redis.delete(self._fields_key(name))
             self._create_index(name, schema)
@@ -203,7 +206,7 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
                     if existing:
                         taken = [key for key in keys if pipe.exists(key)]
                         prefix = len(self._document_prefix(collection))
-                        raise document_exists(collection, [key[prefix:] for key in taken], _BACKEND)
+                        raise document_exists(collection, [key[prefix:] for key in taken])
                     pipe.multi()
                     for key, mapping in hashes:
                         pipe.hset(key, mapping=mapping)
@@ -218,24 +221,15 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             "id": document.id,
             "iddigest": string_digest(document.id),
             "content": document.content,
-            "metadata": dump_json(document.metadata, _BACKEND, "metadata"),
+            "metadata": dump_json(document.metadata, what="metadata"),
             "created_at": repr(document.created_at),
             "vec": struct.pack(self._format.format(len(document.embedding)), *document.embedding),
         }
         if document.content_hash is not None:
             mapping["content_hash"] = document.content_hash
-        for indexed in index_metadata(document.metadata, chunk_limit=_CHUNKS):
-            mapping[f"t_{indexed.key}"] = indexed.kind
-            if indexed.kind == "string":
-                assert isinstance(indexed.value, str)
-                mapping[f"s_{indexed.key}"] = string_digest(indexed.value)
-            elif indexed.kind == "number":
-                assert isinstance(indexed.value, (int, float))
-                mapping[f"n_{indexed.key}"] = _number_text(indexed.value)
-            elif indexed.kind == "bool":
-                mapping[f"b_{indexed.key}"] = "1" if indexed.value else "0"
-            for position, chunk in enumerate(indexed.chunks):
-                mapping[f"c_{indexed.key}_{position}"] = str(chunk)
+        mapping.update(
+            flat_index(document.metadata, chunk_limit=_CHUNKS, number=_number_text, flag=_flag_text, chunk=str)
+        )
         return mapping
 
     def _add_attributes(self, collection: str, documents: list[KnowledgeDocument]) -> None:
@@ -330,18 +324,15 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     def _release(self) -> None:
         self._redis.close()
 
-    def _engine_error(self, error: Exception) -> Exception | None:
+    def _translate_error(self, error: Exception) -> Exception | None:
         if isinstance(error, (self._errors.ConnectionError, self._errors.TimeoutError)):
             return BackendUnavailableError(
-                f"cannot reach Redis at {self.config.host}:{self.config.port}: {type(error).__name__}",
-                backend=_BACKEND,
+                f"cannot reach Redis at {self.config.host}:{self.config.port}: {type(error).__name__}"
             )
         if isinstance(error, self._errors.ResponseError):
             text = str(error).lower()
             if "unknown command" in text and "ft." in text:
-                return StoreError(
-                    "this Redis has no search module (RediSearch); use Redis Stack or Redis 8", backend=_BACKEND
-                )
+                return StoreError("this Redis has no search module (RediSearch); use Redis Stack or Redis 8")
         return None
 
     # -- helpers ---------------------------------------------------------------
@@ -400,7 +391,7 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             # An attribute the index lacks cannot be queried (it is an error): no document has it.
             return None if _attribute(atom) in attributes else isinstance(atom, Ne)
 
-        return render(node, _BACKEND, lambda lowered: _render(lowered, params), chunk_limit=_CHUNKS, known=known)
+        return render(node, lambda lowered: _render(lowered, params), chunk_limit=_CHUNKS, known=known)
 
 
 def _attribute(atom: Atom) -> str:

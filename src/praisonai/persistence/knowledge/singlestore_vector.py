@@ -14,7 +14,7 @@ SingleStore itself (its function implementations, packed float32 vectors, shardi
 not exercised.
 
 Layout: ``<prefix>collections`` (name, settings JSON) and per collection a table
-``<prefix><sha1 of the name, 24 hex>`` with the fields of :func:`~._hosted.document_record`:
+``<prefix><sha1 of the name, 24 hex>`` with the fields of :func:`~._layers.records.document_record`:
 the embedding as JSON text (returned exactly) and as a packed ``vec`` blob (ranked with
 ``DOT_PRODUCT`` / ``EUCLIDEAN_DISTANCE``; cosine divides by the stored vector's norm),
 the filter tokens ``ix``, numbers ``n`` and chunks ``c`` as JSON columns. Filters become
@@ -28,16 +28,16 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from .._loading import import_driver
 from .._values import dump_json
-from ._filter_native import Lowered
-from ._hosted import HostedVectorStore, Settings, SqlTokens, document_from_record
+from ._filters.native import Lowered
+from ._filters.tokens import SqlTokens
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import document_from_record
 from .base import KnowledgeDocument
 from .config import SingleStoreVectorKnowledgeConfig
 
 __all__ = ["SingleStoreFilter", "SingleStoreVectorKnowledgeStore"]
 
-_BACKEND = "singlestore_vector"
 _FIELDS = "id, content, metadata, content_hash, created_at, embedding"
 _COLUMNS = ("id", "content", "metadata", "content_hash", "created_at", "embedding")
 _TEXT = "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
@@ -77,14 +77,14 @@ def _json(value: Any) -> Any:
 class SingleStoreVectorKnowledgeStore(HostedVectorStore):
     """A KnowledgeStore on SingleStore tables; one connection, serialised by the store lock."""
 
-    backend = _BACKEND
+    backend = "singlestore_vector"
     engine = "SingleStore"
 
     def __init__(self, config: SingleStoreVectorKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        self._s2: Any = import_driver("singlestoredb", backend=_BACKEND, extra="singlestore")
-        with self._opening():  # an unreachable engine is BackendUnavailableError
+        self._s2: Any = self._import_driver("singlestoredb")
+        with self._translating:  # an unreachable engine is BackendUnavailableError
             self._connection: Any = self._s2.connect(
                 host=config.host,
                 port=config.port,
@@ -123,7 +123,7 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore):
         )
         self._execute(
             f"INSERT INTO {self._catalogue} (name, settings) VALUES (%s, %s)",
-            (name, settings.to_json(_BACKEND)),
+            (name, settings.to_json()),
         )
         return True
 
@@ -151,7 +151,7 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore):
         )
         with self._connection.cursor() as cursor:
             for r in records:
-                embedding = dump_json(r["embedding"], _BACKEND)
+                embedding = dump_json(r["embedding"])
                 cursor.execute(
                     statement,
                     (
@@ -162,9 +162,9 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore):
                         r["created_at"],
                         embedding,
                         embedding,
-                        dump_json(r["ix"], _BACKEND),
-                        dump_json(r["n"], _BACKEND),
-                        dump_json(r["c"], _BACKEND),
+                        dump_json(r["ix"]),
+                        dump_json(r["n"]),
+                        dump_json(r["c"]),
                     ),
                 )
 
@@ -178,7 +178,7 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore):
     ) -> list[KnowledgeDocument]:
         where = SingleStoreFilter()
         clause = "" if node is None else f" WHERE {where.render(node)}"
-        query = where.param(dump_json(vector, _BACKEND))
+        query = where.param(dump_json(vector))
         if settings.distance == "euclidean":
             order = f"EUCLIDEAN_DISTANCE(vec, JSON_ARRAY_PACK({query})) ASC"
         elif settings.distance == "dot":

@@ -20,7 +20,7 @@ filter, best first (the fields of the best only are read). A zero vector has no
 cosine and scores 0.0.
 
 Metadata is kept twice: ``metadata_json`` (the exact JSON text, returned) and
-``meta`` (an object, filtered on; see :mod:`._filter_sql`). The SDK sends
+``meta`` (an object, filtered on; see :mod:`._filters.sql`). The SDK sends
 Python ``None`` as NONE, which erases an object key, so the keys whose value is
 ``null`` are listed in ``meta_nulls``; integers beyond 64 bits are stored in
 ``meta`` as exact decimals. SurrealDB cannot return strings containing NUL:
@@ -38,17 +38,16 @@ import time
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
-from .._loading import import_driver
 from .._surreal import SurrealEngine, open_engine, release_engine
 from .._values import dump_json, load_json
 from ..errors import AlreadyExistsError, InvalidInputError, StoreError
-from ._common import (
+from ._filters.sql import Parameters, SurrealObject, surreal_scalar, translate_filter
+from ._layers.checks import (
     check_collection_name,
     collection_exists,
     document_exists,
 )
-from ._filter_sql import Parameters, SurrealObject, surreal_scalar, translate_filter
-from ._store import CollectionSettings, KnowledgeStoreBase
+from ._layers.store_base import CollectionSettings, KnowledgeStoreBase
 from .base import Distance, KnowledgeDocument
 from .config import SurrealVectorKnowledgeConfig
 from .filters import FilterNode
@@ -97,7 +96,7 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     def __init__(self, config: SurrealVectorKnowledgeConfig | None = None) -> None:
         super().__init__()
         self.config = config or SurrealVectorKnowledgeConfig()
-        self._sdk = import_driver("surrealdb", backend=self.backend, extra="surrealdb")
+        self._sdk = self._import_driver("surrealdb")
         self._engine: SurrealEngine | None = None  # opened on first use
         self._catalogue = f"{self.config.table_prefix}collections"
 
@@ -120,7 +119,7 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             "id": self._record(self._catalogue, name),
             "dimension": dimension,
             "distance": distance,
-            "metadata_json": dump_json(metadata, self.backend, "metadata"),
+            "metadata_json": dump_json(metadata, what="metadata"),
             "created_at": time.time(),
         }
         table = self._quoted_table(name)
@@ -133,7 +132,7 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             )
         except _QueryFailed as error:
             if _DOCUMENT_EXISTS in error.message:
-                raise collection_exists(name, self.backend) from None
+                raise collection_exists(name) from None
             raise self._error(error) from None
 
     def _drop(self, name: str, target: CollectionSettings) -> None:
@@ -169,7 +168,7 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
                 [taken] = self._query(
                     "SELECT VALUE record::id(id) FROM $records", {"records": [row["id"] for row in rows]}
                 )
-                raise document_exists(name, taken or [document.id for document in documents], self.backend) from None
+                raise document_exists(name, taken or [document.id for document in documents]) from None
             raise self._error(error) from None
 
     def _search(
@@ -234,15 +233,14 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     def _row(self, table: str, document: KnowledgeDocument, index: int) -> dict[str, Any]:
         if "\x00" in document.content:
             raise InvalidInputError(
-                f"documents[{index}].content contains a NUL character, which SurrealDB cannot return",
-                backend=self.backend,
+                f"documents[{index}].content contains a NUL character, which SurrealDB cannot return"
             )
         metadata = document.metadata or {}
         row: dict[str, Any] = {
             "id": self._record(table, document.id),
             "content": document.content,
             "embedding": document.embedding,
-            "metadata_json": dump_json(document.metadata, self.backend, "metadata"),
+            "metadata_json": dump_json(document.metadata, what="metadata"),
             "meta": _filter_copy(metadata),
             "meta_nulls": [key for key, value in metadata.items() if value is None],
             "created_at": document.created_at,
@@ -252,7 +250,7 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
         return row
 
     def _table(self, collection: str) -> str:
-        return f"{self.config.table_prefix}{check_collection_name(collection, self.backend)}"
+        return f"{self.config.table_prefix}{check_collection_name(collection)}"
 
     def _quoted_table(self, collection: str) -> str:
         # Validated names only (letters, digits, '_', '-'); backticks make '-' legal in SurrealQL.
@@ -268,9 +266,9 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
         try:
             response = self._engine.query_raw(self.config, self.backend, statement, variables)
         except RuntimeError as error:
-            raise StoreError(f"SurrealDB refused a statement: {error}", backend=self.backend) from error
+            raise StoreError(f"SurrealDB refused a statement: {error}") from error
         if "error" in response:
-            raise StoreError(f"SurrealDB error: {response['error']}", backend=self.backend)
+            raise StoreError(f"SurrealDB error: {response['error']}")
         results = []
         for item in response["result"]:
             if item.get("status") != "OK":
@@ -281,8 +279,8 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
 
     def _error(self, error: _QueryFailed) -> StoreError:
         if _DOCUMENT_EXISTS in error.message:
-            return AlreadyExistsError(error.message, backend=self.backend)
-        return StoreError(f"SurrealDB error: {error.message}", backend=self.backend)
+            return AlreadyExistsError(error.message)
+        return StoreError(f"SurrealDB error: {error.message}")
 
 
 def _document(row: dict[str, Any]) -> KnowledgeDocument:

@@ -16,7 +16,7 @@ raises InvalidInputError otherwise). Collections are namespaces ``<prefix><name>
 catalogue (each collection's settings) is the namespace ``<prefix>.catalogue``.
 
 Filters are strings in Upstash's SQL-like language, built only from tokens of a fixed
-alphabet (:mod:`._hosted`: field names in hex, strings as SHA-256 digests, numbers as
+alphabet (:mod:`._layers.records`: field names in hex, strings as SHA-256 digests, numbers as
 plain decimal literals), so no caller text is ever spliced in: equality is
 ``ix CONTAINS '<token>'`` / ``ix NOT CONTAINS '<token>'``, ranges compare ``n.<key>`` and the
 string chunks ``c.<key>_<j>``. Delete by filter is the API's own ``delete(filter=...)``.
@@ -28,26 +28,18 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .._loading import import_driver
 from .._values import dump_json, load_json
 from ..errors import InvalidInputError
-from ._filter_native import All, Chunk, Eq, IsKind, Lowered, Ne, Range, string_digest
-from ._filter_native import Any as AnyOf
-from ._hosted import (
-    HostedVectorStore,
-    Settings,
-    decimal_literal,
-    document_from_record,
-    kind_token,
-    number_key,
-    value_token,
-)
+from ._filters.native import All, Chunk, Eq, IsKind, Lowered, Ne, Range, string_digest
+from ._filters.native import Any as AnyOf
+from ._filters.tokens import decimal_literal
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import document_from_record, kind_token, number_key, value_token
 from .base import Distance, KnowledgeDocument
 from .config import UpstashVectorKnowledgeConfig
 
 __all__ = ["UpstashVectorKnowledgeStore", "render_filter"]
 
-_BACKEND = "upstash_vector"
 _FUNCTIONS: dict[str, Distance] = {"COSINE": "cosine", "DOT_PRODUCT": "dot", "EUCLIDEAN": "euclidean"}
 _SAFE = re.compile(r"^[A-Za-z0-9:=._+-]+$")
 _BATCH = 100
@@ -86,19 +78,20 @@ def render_filter(node: Lowered) -> str:
 class UpstashVectorKnowledgeStore(HostedVectorStore):
     """A KnowledgeStore on the namespaces of one Upstash Vector index."""
 
-    backend = _BACKEND
+    backend = "upstash_vector"
     engine = "Upstash Vector"
 
     def __init__(self, config: UpstashVectorKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        upstash_vector = import_driver("upstash_vector", backend=_BACKEND, extra="upstash-vector")
-        self._index: Any = upstash_vector.Index(
-            url=config.url, token=config.token.get_secret_value(), retries=0, allow_telemetry=False
-        )
-        self._vector_type: Any = upstash_vector.Vector
-        self._shape: tuple[int, Distance] | None = None
-        self._catalogue = f"{config.namespace_prefix}.catalogue"
+        upstash_vector = self._import_driver("upstash_vector")
+        with self._translating:
+            self._index: Any = upstash_vector.Index(
+                url=config.url, token=config.token.get_secret_value(), retries=0, allow_telemetry=False
+            )
+            self._vector_type: Any = upstash_vector.Vector
+            self._shape: tuple[int, Distance] | None = None
+            self._catalogue = f"{config.namespace_prefix}.catalogue"
 
     def _namespace(self, name: str) -> str:
         return f"{self.config.namespace_prefix}{name}"
@@ -116,12 +109,11 @@ class UpstashVectorKnowledgeStore(HostedVectorStore):
         if (settings.dimension, settings.distance) != (dimension, distance):
             raise InvalidInputError(
                 f"this Upstash Vector index has dimension {dimension} and distance {distance!r}; "
-                f"a collection cannot use dimension {settings.dimension} and {settings.distance!r}",
-                backend=_BACKEND,
+                f"a collection cannot use dimension {settings.dimension} and {settings.distance!r}"
             )
         if self._index.fetch(ids=[name], namespace=self._catalogue)[0] is not None:
             return False
-        entry = {"settings": dump_json(settings.metadata, _BACKEND)}
+        entry = {"settings": dump_json(settings.metadata)}
         self._index.upsert(
             vectors=[self._vector_type(id=name, vector=[1.0] * dimension, metadata=entry)], namespace=self._catalogue
         )

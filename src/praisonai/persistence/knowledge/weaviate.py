@@ -15,7 +15,7 @@ Layout: a collection is the Weaviate collection ``<prefix>_<hex of the name>`` w
 self-provided HNSW vector (``cosine``, ``dot``, ``l2-squared``), its settings JSON as the
 collection description, and the properties ``doc_id``, ``content``, ``metadata`` (exact
 JSON), ``content_hash``, ``created_at``, ``embedding`` (exact floats) and ``ix`` (the filter
-tokens of :mod:`._hosted`, ``field`` tokenization). Object UUIDs are ``uuid5`` of the id.
+tokens of :mod:`._layers.records`, ``field`` tokenization). Object UUIDs are ``uuid5`` of the id.
 
 Filters: equality atoms become ``ix`` ``contains_any`` / ``contains_none``. Ordering
 comparisons would need one typed property per metadata key and raise
@@ -28,17 +28,15 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from .._loading import import_driver
-from ._filter_native import All, Eq, Lowered, Ne
-from ._filter_native import Any as AnyOf
-from ._hosted import RANGE_OPERATORS, HostedVectorStore, Settings, document_from_record, value_token
+from ._filters.native import All, Eq, Lowered, Ne
+from ._filters.native import Any as AnyOf
+from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.records import RANGE_OPERATORS, document_from_record, value_token
 from .base import KnowledgeDocument
 from .config import WeaviateKnowledgeConfig
 
 __all__ = ["WeaviateKnowledgeStore"]
 
-_BACKEND = "weaviate"
-_EXTRA = "weaviate"
 _NAMESPACE = uuid.UUID("5b2f0d3c-8a7e-4c1b-9f64-1d2e3c4b5a69")
 _DISTANCES = {"cosine": "COSINE", "dot": "DOT", "euclidean": "L2_SQUARED"}
 _PROPERTIES = ("doc_id", "content", "metadata", "content_hash", "created_at", "embedding")
@@ -53,20 +51,20 @@ def _uuid(document_id: str) -> str:
 class WeaviateKnowledgeStore(HostedVectorStore):
     """A KnowledgeStore on Weaviate collections."""
 
-    backend = _BACKEND
+    backend = "weaviate"
     engine = "Weaviate"
     unsupported_filters = RANGE_OPERATORS
 
     def __init__(self, config: WeaviateKnowledgeConfig) -> None:
         super().__init__()
         self.config = config
-        weaviate = import_driver("weaviate", backend=_BACKEND, extra=_EXTRA)
-        self._config_classes: Any = import_driver("weaviate.classes.config", backend=_BACKEND, extra=_EXTRA)
-        self._query_classes: Any = import_driver("weaviate.classes.query", backend=_BACKEND, extra=_EXTRA)
-        self._data_classes: Any = import_driver("weaviate.classes.data", backend=_BACKEND, extra=_EXTRA)
-        init = import_driver("weaviate.classes.init", backend=_BACKEND, extra=_EXTRA)
+        weaviate = self._import_driver("weaviate")
+        self._config_classes: Any = self._import_driver("weaviate.classes.config")
+        self._query_classes: Any = self._import_driver("weaviate.classes.query")
+        self._data_classes: Any = self._import_driver("weaviate.classes.data")
+        init = self._import_driver("weaviate.classes.init")
         auth = None if config.api_key is None else init.Auth.api_key(config.api_key.get_secret_value())
-        with self._opening():  # an unreachable engine is BackendUnavailableError
+        with self._translating:  # an unreachable engine is BackendUnavailableError
             self._client: Any = weaviate.connect_to_custom(
                 http_host=config.host,
                 http_port=config.http_port,
@@ -96,7 +94,7 @@ class WeaviateKnowledgeStore(HostedVectorStore):
         text = c.DataType.TEXT
         self._client.collections.create(
             native,
-            description=settings.to_json(_BACKEND),
+            description=settings.to_json(),
             properties=[
                 c.Property(name="doc_id", data_type=text, tokenization=c.Tokenization.FIELD),
                 c.Property(name="content", data_type=text, skip_vectorization=True, index_filterable=False),

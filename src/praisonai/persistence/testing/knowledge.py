@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import pytest
 
 from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError, UnsupportedFilterError
-from ..knowledge._common import FILTER_OPERATORS, filter_operators
+from ..knowledge._layers.checks import FILTER_OPERATORS, filter_operators
 from ..knowledge.base import DISTANCES, Distance, KnowledgeDocument, KnowledgeStore, similarity
 from ..knowledge.filters import matches, parse_filter
 from ._support import run_in_threads

@@ -35,16 +35,16 @@ import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, cast
 
-from .._values import dump_json
-from ..errors import UnsupportedFilterError
-from .filters import And, Comparison, FilterNode, Or, Scalar
+from ..._values import dump_json
+from ...errors import UnsupportedFilterError
+from ..filters import And, Comparison, FilterNode, Or, Scalar
+from .native import Kind, kind_of
 
 __all__ = [
     "ClickHouseJson",
     "FilterDialect",
-    "Kind",
     "Parameters",
     "PostgresJsonb",
     "SurrealObject",
@@ -52,20 +52,9 @@ __all__ = [
     "translate_filter",
 ]
 
-Kind: TypeAlias = Literal["null", "bool", "number", "string"]
 OrderOp: TypeAlias = Literal["$gt", "$gte", "$lt", "$lte"]
 
 _SQL_OPS: dict[str, str] = {"$eq": "=", "$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
-
-
-def _kind(value: Scalar) -> Kind:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    return "string"
 
 
 @dataclass
@@ -88,7 +77,6 @@ class FilterDialect(ABC):
     Every method returns an expression that is true or false, never NULL.
     """
 
-    backend: str
     true: str = "TRUE"
     false: str = "FALSE"
 
@@ -116,8 +104,6 @@ class FilterDialect(ABC):
 class PostgresJsonb(FilterDialect):
     """PostgreSQL ``jsonb``: ``->`` keeps JSON types, so numbers compare as exact numerics."""
 
-    backend = "pgvector"
-
     def _key(self, key: str, params: Parameters) -> str:
         return f"%({params.add(key)})s"
 
@@ -131,14 +117,13 @@ class PostgresJsonb(FilterDialect):
             placeholder = f"%({params.add(value)})s"
             return f'({self.column} ->> {self._key(key, params)}) COLLATE "C" {op} {placeholder}'
         # jsonb compares numbers as numerics (1 = 1.0) and booleans as booleans.
-        literal = f"%({params.add(dump_json(value, self.backend, 'filter value'))})s::jsonb"
+        literal = f"%({params.add(dump_json(value, what='filter value'))})s::jsonb"
         return f"({self.column} -> {self._key(key, params)}) {op} {literal}"
 
 
 class ClickHouseJson(FilterDialect):
     """ClickHouse: JSON text in a String column, read with ``JSONType`` and ``JSONExtract*``."""
 
-    backend = "clickhouse"
     true = "true"
     false = "false"
     _INT256 = 2**255
@@ -162,9 +147,7 @@ class ClickHouseJson(FilterDialect):
             return f"(JSONExtractBool({self.column}, {key_sql}) {op} {{{params.add(value)}:Bool}})"
         if isinstance(value, int):
             if not -self._INT256 <= value < self._INT256:
-                raise UnsupportedFilterError(
-                    f"filter value for {key!r} is outside ClickHouse's Int256 range", backend=self.backend
-                )
+                raise UnsupportedFilterError(f"filter value for {key!r} is outside ClickHouse's Int256 range")
             bound = f"{{{params.add(value)}:Int256}}"
         else:
             bound = f"{{{params.add(value)}:Float64}}"
@@ -186,7 +169,6 @@ class SurrealObject(FilterDialect):
     Integers outside the 64-bit range are bound as decimals (exact).
     """
 
-    backend = "surrealdb_vector"
     true = "true"
     false = "false"
 
@@ -245,7 +227,7 @@ def _member(key: str, values: tuple[Scalar, ...], dialect: FilterDialect, params
 
 
 def _equals(key: str, value: Scalar, dialect: FilterDialect, params: Parameters) -> str:
-    kind = _kind(value)
+    kind = cast("Kind", kind_of(value))  # a filter's scalar always has one
     if kind == "null":
         return dialect.is_kind(key, "null", params)
     if isinstance(value, float) and not math.isfinite(value):
@@ -254,7 +236,7 @@ def _equals(key: str, value: Scalar, dialect: FilterDialect, params: Parameters)
 
 
 def _ordered(key: str, op: OrderOp, value: Scalar, dialect: FilterDialect, params: Parameters) -> str:
-    kind = _kind(value)
+    kind = cast("Kind", kind_of(value))  # a filter's scalar always has one
     if isinstance(value, float) and not math.isfinite(value):
         if math.isnan(value) or (value > 0) == (op in ("$gt", "$gte")):
             return dialect.false  # nothing is beyond an infinity, and NaN orders against nothing

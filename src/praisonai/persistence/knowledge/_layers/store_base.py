@@ -4,28 +4,28 @@
 call to the engine, in the same order on every backend built on it (memory,
 lightrag, the framework adapters, chroma, lancedb, milvus, qdrant, pgvector,
 redis, clickhouse, surrealdb_vector, and the hosted services of
-:mod:`._hosted`), so their
+:mod:`.hosted_store`), so their
 semantics cannot drift apart:
 
-- arguments are checked with :mod:`._common` before the engine is touched
+- arguments are checked with :mod:`.checks` before the engine is touched
   (filters included, with the operators in ``unsupported_filters`` refused);
-- each call holds the store's lock (pgvector overrides ``_call`` to hold a
-  pooled connection instead, so its calls run in parallel) and raises
-  ``StoreError("the store is closed")`` after
-  :meth:`~KnowledgeStoreBase.close`, which is idempotent;
-- an engine error escaping a call (or a backend's connecting in ``__init__``,
-  see :meth:`~KnowledgeStoreBase._opening`) goes through
-  :meth:`~KnowledgeStoreBase._engine_error` (a server that cannot be reached
-  becomes :class:`~praisonai.persistence.errors.BackendUnavailableError`);
+- each call holds :attr:`~KnowledgeStoreBase._held`, the store's lock (pgvector
+  holds a pooled connection instead, so its calls run in parallel), and runs
+  under the call guard of :mod:`praisonai.persistence._guard`: after
+  :meth:`~KnowledgeStoreBase.close` (idempotent) it raises
+  :class:`~praisonai.persistence.errors.StoreClosedError`, and an engine error
+  escaping it (or a backend's connecting in ``__init__``, run under
+  ``self._translating``) becomes one of the documented errors, through the
+  backend's ``_translate_error`` for its own mappings;
 - a missing collection is :class:`NotFoundError` (``delete_collection`` and
   ``collection_exists`` say False), creating an existing one
   :class:`AlreadyExistsError`; ``insert`` refuses (storing nothing) when an id
   is taken; ``get`` answers in the order asked, each id once; ``search`` keeps
   the scores ``>= score_threshold``; ``delete`` never means "delete all";
-- the :class:`~.base.KnowledgeTransfer` extras.
+- the :class:`~..base.KnowledgeTransfer` extras.
 
 A backend implements the ``_find`` ... ``_scan`` primitives below. Each is
-called inside ``_call`` (the lock held), the store open and its arguments validated; ``C`` is
+called inside ``_held`` and the guard, the store open and its arguments validated; ``C`` is
 what the backend's ``_find`` returns for an existing collection (its handle,
 with at least the collection's dimension, distance and metadata).
 """
@@ -36,12 +36,15 @@ import math
 import threading
 from abc import abstractmethod
 from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
-from .._values import check_limit, dump_json, load_json
-from ..errors import NotFoundError, StoreError
-from ._common import (
+from ..._guard import GuardedStore
+from ..._values import check_limit, dump_json, load_json
+from ...errors import InvalidInputError, NotFoundError
+from ..base import DISTANCES, CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from ..filters import FilterNode, matches
+from .checks import (
     check_collection_metadata,
     check_collection_name,
     check_delete_args,
@@ -58,10 +61,15 @@ from ._common import (
     document_exists,
     parse_filters,
 )
-from .base import DISTANCES, CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
-from .filters import FilterNode, matches
 
-__all__ = ["CollectionSettings", "InProcessKnowledgeStore", "KnowledgeStoreBase", "error_chain", "score_of_distance"]
+__all__ = [
+    "CollectionSettings",
+    "InProcessKnowledgeStore",
+    "KnowledgeStoreBase",
+    "OpenedCollection",
+    "raised_by",
+    "score_of_distance",
+]
 
 
 class _Collection(Protocol):
@@ -92,13 +100,22 @@ class CollectionSettings(NamedTuple):
     distance: Distance
     metadata: dict[str, Any] | None
 
-    def to_json(self, backend: str) -> str:
-        return dump_json({"dimension": self.dimension, "distance": self.distance, "metadata": self.metadata}, backend)
+    def to_json(self) -> str:
+        return dump_json({"dimension": self.dimension, "distance": self.distance, "metadata": self.metadata})
 
     @classmethod
     def from_json(cls, text: str | bytes) -> CollectionSettings:
         stored = load_json(text)
         return cls(int(stored["dimension"]), stored["distance"], stored["metadata"])
+
+
+class OpenedCollection(NamedTuple):
+    """A collection found by ``_find`` on engines that hand out a collection object (Chroma, LanceDB)."""
+
+    native: Any  # the engine's collection (Chroma) or table (LanceDB)
+    dimension: int
+    distance: Distance
+    metadata: dict[str, Any] | None
 
 
 def score_of_distance(distance: Distance, raw: float) -> float:
@@ -119,12 +136,21 @@ def error_chain(error: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
-    """The knowledge contract on top of ``_find`` ... ``_scan`` (called with the store's lock held)."""
+def raised_by(error: BaseException, names: Collection[str], texts: Sequence[str] = ()) -> bool:
+    """Whether ``error``, or an error it was raised from or while handling, is of a class named in
+    ``names`` or says one of ``texts``: drivers' errors told apart without importing their classes."""
+    return any(
+        type(current).__name__ in names or any(text in str(current) for text in texts) for current in error_chain(error)
+    )
 
-    backend: str
+
+class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
+    """The knowledge contract on top of ``_find`` ... ``_scan`` (called with ``_held`` held, under the guard)."""
+
     unsupported_filters: ClassVar[frozenset[str]] = frozenset()
     """Filter operators the engine cannot express: refused with UnsupportedFilterError before any call."""
+    max_search_results: ClassVar[int | None] = None
+    """The most results the engine returns for one search (Milvus: 16384); a larger ``limit`` is refused."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -183,10 +209,6 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
     def _release(self) -> None:
         """Release the engine; ``close`` calls this once."""
 
-    def _engine_error(self, error: Exception) -> Exception | None:
-        """The error to raise instead of ``error``, an engine error escaping a call; None lets it through."""
-        return None
-
     def _supported_distances(self) -> Collection[str]:
         return DISTANCES
 
@@ -199,19 +221,20 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
         distance: Distance = "cosine",
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        backend = self.backend
-        name = check_collection_name(name, backend)
-        dimension = check_dimension(dimension, backend)
-        distance = check_distance(distance, backend, self._supported_distances())
-        copied = check_collection_metadata(metadata, backend)
-        with self._call():
+        with self._translating:
+            name = check_collection_name(name)
+            dimension = check_dimension(dimension)
+            distance = check_distance(distance, self._supported_distances())
+            copied = check_collection_metadata(metadata)
+        with self._held, self._guard:
             if self._find(name) is not None:
-                raise collection_exists(name, backend)
+                raise collection_exists(name)
             self._create(name, dimension, distance, copied)
 
     def delete_collection(self, name: str) -> bool:
-        name = check_collection_name(name, self.backend)
-        with self._call():
+        with self._translating:
+            name = check_collection_name(name)
+        with self._held, self._guard:
             target = self._find(name)
             if target is None:
                 return False
@@ -222,12 +245,13 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
             return True
 
     def collection_exists(self, name: str) -> bool:
-        name = check_collection_name(name, self.backend)
-        with self._call():
+        with self._translating:
+            name = check_collection_name(name)
+        with self._held, self._guard:
             return self._find(name) is not None
 
     def list_collections(self) -> list[str]:
-        with self._call():
+        with self._held, self._guard:
             return sorted(self._names())
 
     # -- documents -------------------------------------------------------------------
@@ -239,16 +263,16 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
         return self._write(collection, documents, overwrite=True)
 
     def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, overwrite: bool) -> list[str]:
-        with self._call():
+        with self._held, self._guard:
             target = self._require(collection)
-            prepared = check_documents(documents, target.dimension, self.backend)
+            prepared = check_documents(documents, target.dimension)
             if not prepared:
                 return []
             ids = [document.id for document in prepared]
             if not overwrite:
                 taken = self._taken(collection, target, ids)
                 if taken:
-                    raise document_exists(collection, taken, self.backend)
+                    raise document_exists(collection, taken)
             self._put(collection, target, prepared, overwrite=overwrite)
             return ids
 
@@ -260,20 +284,24 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
         filters: Filter | None = None,
         score_threshold: float | None = None,
     ) -> list[KnowledgeDocument]:
-        limit = check_search_limit(limit, self.backend)
-        threshold = check_score_threshold(score_threshold, self.backend)
-        node = parse_filters(filters, self.backend, self.unsupported_filters)
-        with self._call():
+        with self._translating:
+            limit = check_search_limit(limit)
+            if self.max_search_results is not None and limit > self.max_search_results:
+                raise InvalidInputError(f"limit is {limit}; this engine returns at most {self.max_search_results}")
+            threshold = check_score_threshold(score_threshold)
+            node = parse_filters(filters, self.unsupported_filters)
+        with self._held, self._guard:
             target = self._require(collection)
-            query = check_embedding(query_embedding, target.dimension, self.backend, "query_embedding")
+            query = check_embedding(query_embedding, target.dimension, "query_embedding")
             found = self._search(collection, target, query, limit, node)
         if threshold is None:
             return found
         return [document for document in found if document.score is not None and document.score >= threshold]
 
     def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        wanted = list(dict.fromkeys(check_document_ids(ids, self.backend)))
-        with self._call():
+        with self._translating:
+            wanted = list(dict.fromkeys(check_document_ids(ids)))
+        with self._held, self._guard:
             target = self._require(collection)
             if not wanted:
                 return []
@@ -286,8 +314,9 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
         ids: Sequence[str] | None = None,
         filters: Filter | None = None,
     ) -> int:
-        wanted, node = check_delete_args(ids, filters, self.backend, self.unsupported_filters)
-        with self._call():
+        with self._translating:
+            wanted, node = check_delete_args(ids, filters, self.unsupported_filters)
+        with self._held, self._guard:
             target = self._require(collection)
             if wanted is not None:
                 wanted = list(dict.fromkeys(wanted))
@@ -296,26 +325,27 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
             return self._remove(collection, target, wanted, node)
 
     def count(self, collection: str) -> int:
-        with self._call():
+        with self._held, self._guard:
             return self._count(collection, self._require(collection))
 
     # -- KnowledgeTransfer extras (for migrate / export) -------------------------------
 
     def describe_collection(self, name: str) -> CollectionInfo:
         """The collection's dimension, distance and metadata (see ``KnowledgeTransfer``)."""
-        with self._call():
+        with self._held, self._guard:
             target = self._require(name)
-            metadata = check_collection_metadata(target.metadata, self.backend)  # a copy
+            metadata = check_collection_metadata(target.metadata)  # a copy
         return CollectionInfo(name, target.dimension, target.distance, metadata)
 
     def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
         """Every document, embeddings included, ``batch_size`` at a time (see ``KnowledgeTransfer``)."""
-        size = check_limit(batch_size, self.backend, "batch_size", allow_zero=False)
-        with self._call():
+        with self._translating:
+            size = check_limit(batch_size, what="batch_size", allow_zero=False)
+        with self._held, self._guard:
             pages = self._scan(collection, self._require(collection), size)
         try:
             while True:
-                with self._call():
+                with self._held, self._guard:
                     page = next(pages, None)
                 if page is None:
                     return
@@ -328,7 +358,7 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
     # -- lifecycle ---------------------------------------------------------------------
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._translating:
             if self._closed:
                 return
             self._closed = True
@@ -336,35 +366,17 @@ class KnowledgeStoreBase(KnowledgeStore, Generic[C]):
 
     # -- helpers for backends ------------------------------------------------------------
 
-    @contextmanager
-    def _call(self) -> Iterator[None]:
-        """Hold the lock for one call to the engine, on an open store, mapping its errors."""
-        with self._lock:
-            if self._closed:
-                raise StoreError("the store is closed", backend=self.backend)
-            with self._opening():
-                yield
-
-    @contextmanager
-    def _opening(self) -> Iterator[None]:
-        """Map an engine error escaping the block with ``_engine_error``. Every ``_call`` does; a backend
-        wraps its connecting in ``__init__`` in it too, so an unreachable engine is our error there as well."""
-        try:
-            yield
-        except StoreError:
-            raise
-        except Exception as error:
-            mapped = self._engine_error(error)
-            if mapped is None:
-                raise
-            raise mapped from error
+    @property
+    def _held(self) -> AbstractContextManager[Any]:
+        """What one call holds while it runs: the store's lock (pgvector: a pooled connection)."""
+        return self._lock
 
     def _require(self, name: str) -> C:
         """The collection ``name``; NotFoundError if there is none."""
-        check_collection_name(name, self.backend)
+        check_collection_name(name)
         target = self._find(name)
         if target is None:
-            raise collection_not_found(name, self.backend)
+            raise collection_not_found(name)
         return target
 
 
@@ -373,7 +385,7 @@ class InProcessKnowledgeStore(KnowledgeStoreBase[H]):
 
     ``_collections`` maps each name to a collection with a ``documents`` dict;
     ``get``, ``delete``, ``count`` and the scan read it (filters with the
-    reference :func:`~.filters.matches`) and return copies. A backend adds the
+    reference :func:`~..filters.matches`) and return copies. A backend adds the
     writes (``_create``, ``_drop``, ``_put``, :meth:`_discard`) and ``_search``.
     """
 

@@ -29,12 +29,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._values import dump_json, load_json
-from ..errors import InvalidInputError, UnsupportedFilterError
-from ._store import KnowledgeStoreBase
-from .base import Distance, KnowledgeDocument
-from .config import LangChainKnowledgeConfig, LlamaIndexKnowledgeConfig
-from .filters import And, Comparison, FilterNode, matches
+from ..._values import dump_json, load_json
+from ...errors import InvalidInputError, UnsupportedFilterError
+from ..base import Distance, KnowledgeDocument
+from ..config import LangChainKnowledgeConfig, LlamaIndexKnowledgeConfig
+from ..filters import And, Comparison, FilterNode, matches
+from .store_base import KnowledgeStoreBase
 
 __all__ = [
     "COLLECTION_KEY",
@@ -167,8 +167,7 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection]):
             if translator is None:
                 raise UnsupportedFilterError(
                     f"{type(self.vector_store).__name__} is not the framework's in-memory store: give "
-                    "filter_translator to turn filters (every search filters by collection) into its native form",
-                    backend=self.backend,
+                    "filter_translator to turn filters (every search filters by collection) into its native form"
                 )
             scope: FilterNode = Comparison(COLLECTION_KEY, "$eq", name)
             hits = self._native_search(query, limit, translator(scope if node is None else And((scope, node))))
@@ -234,14 +233,12 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection]):
         metadata: dict[str, Any] = {}
         for key, value in (document.metadata or {}).items():
             if key.startswith(RESERVED_PREFIX):
-                raise InvalidInputError(
-                    f"metadata key {key!r} is reserved by the {self.backend} adapter", backend=self.backend
-                )
+                raise InvalidInputError(f"metadata key {key!r} is reserved by the {self.backend} adapter")
             if isinstance(value, (str, int, float, bool)) and key not in self._framework_keys():
                 metadata[key] = value
         metadata[COLLECTION_KEY] = collection
         metadata[ID_KEY] = document.id
-        metadata[METADATA_KEY] = dump_json(document.metadata, self.backend, "metadata")
+        metadata[METADATA_KEY] = dump_json(document.metadata, what="metadata")
         metadata[CREATED_KEY] = document.created_at
         if document.content_hash is not None:
             metadata[HASH_KEY] = document.content_hash

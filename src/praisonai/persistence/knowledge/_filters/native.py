@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from typing import Any as AnyType
 from typing import Literal, TypeAlias, TypeVar
 
-from ..errors import UnsupportedFilterError
-from .filters import And, Comparison, FilterNode, Or
+from ...errors import UnsupportedFilterError
+from ..filters import And, Comparison, FilterNode, Or
 
 __all__ = [
     "ALWAYS",
@@ -55,7 +55,10 @@ __all__ = [
     "StrRange",
     "evaluate",
     "field_key",
+    "flat_index",
     "index_metadata",
+    "int64_or_float",
+    "kind_of",
     "lower",
     "render",
     "simplify",
@@ -73,11 +76,18 @@ CHUNK_SYMBOLS = 6
 """UTF-8 bytes per chunk: each byte is a base-257 digit (byte + 1; 0 pads), so a
 chunk stays below 257**6 < 2**53 and is exact as a double in every engine."""
 _BASE = 257
+_INT64 = 2**63
 
 
 def field_key(name: str) -> str:
     """A field name as an engine key: lowercase hex of its UTF-8, so any name is safe anywhere."""
     return name.encode("utf-8", "surrogatepass").hex()
+
+
+def int64_or_float(value: int | float) -> int | float:
+    """``value`` as engines that keep integers in 64 bits store and compare it: larger integers as floats
+    (stored and queried alike, so they still meet each other)."""
+    return float(value) if isinstance(value, int) and not -_INT64 <= value < _INT64 else value
 
 
 def string_digest(value: str) -> str:
@@ -125,7 +135,7 @@ def index_metadata(metadata: Mapping[str, AnyType] | None, *, chunk_limit: int =
     """
     fields: list[IndexedField] = []
     for name, value in (metadata or {}).items():
-        kind = _kind(value)
+        kind = kind_of(value)
         if kind is None or not name:
             continue
         chunks = tuple(string_chunks(value, chunk_limit)) if chunk_limit and isinstance(value, str) else ()
@@ -133,7 +143,37 @@ def index_metadata(metadata: Mapping[str, AnyType] | None, *, chunk_limit: int =
     return fields
 
 
-def _kind(value: object) -> Kind | None:
+def _same(value: AnyType) -> AnyType:
+    return value
+
+
+def flat_index(
+    metadata: Mapping[str, AnyType] | None,
+    *,
+    chunk_limit: int,
+    number: Callable[[int | float], AnyType] = _same,
+    flag: Callable[[bool], AnyType] = _same,
+    chunk: Callable[[int], AnyType] = _same,
+) -> dict[str, AnyType]:
+    """The typed index of ``metadata`` as flat keys, for engines that index flat fields (Milvus, Redis):
+    ``t_<key>`` the kind, ``s_<key>`` a string's digest, ``n_<key>`` a number, ``b_<key>`` a bool and
+    ``c_<key>_<j>`` the string chunks; ``number``, ``flag`` and ``chunk`` spell values the engine's way."""
+    flat: dict[str, AnyType] = {}
+    for indexed in index_metadata(metadata, chunk_limit=chunk_limit):
+        key, value = indexed.key, indexed.value
+        flat[f"t_{key}"] = indexed.kind
+        if isinstance(value, str):
+            flat[f"s_{key}"] = string_digest(value)
+        elif isinstance(value, bool):
+            flat[f"b_{key}"] = flag(value)
+        elif value is not None:
+            flat[f"n_{key}"] = number(value)
+        for position, piece in enumerate(indexed.chunks):
+            flat[f"c_{key}_{position}"] = chunk(piece)
+    return flat
+
+
+def kind_of(value: object) -> Kind | None:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -221,25 +261,25 @@ NEVER = Any(())
 """The lowered filter that matches no document."""
 
 
-def lower(node: FilterNode, backend: str, *, chunk_limit: int | None = None) -> Lowered:
+def lower(node: FilterNode, *, chunk_limit: int | None = None) -> Lowered:
     """Lower a parsed filter; string ordering uses :class:`StrRange`, or chunks if ``chunk_limit`` is set.
 
     With chunks, comparing against a string needs that string's chunks plus
     one more to fit in ``chunk_limit``; a longer one raises
     :class:`UnsupportedFilterError` (the filter is never dropped).
     """
-    return simplify(_lower(node, backend, chunk_limit))
+    return simplify(_lower(node, chunk_limit))
 
 
-def _lower(node: FilterNode, backend: str, chunk_limit: int | None) -> Lowered:
+def _lower(node: FilterNode, chunk_limit: int | None) -> Lowered:
     if isinstance(node, And):
-        return All(tuple(_lower(part, backend, chunk_limit) for part in node.clauses))
+        return All(tuple(_lower(part, chunk_limit) for part in node.clauses))
     if isinstance(node, Or):
-        return Any(tuple(_lower(part, backend, chunk_limit) for part in node.clauses))
-    return _comparison(node, backend, chunk_limit)
+        return Any(tuple(_lower(part, chunk_limit) for part in node.clauses))
+    return _comparison(node, chunk_limit)
 
 
-def _comparison(node: Comparison, backend: str, chunk_limit: int | None) -> Lowered:
+def _comparison(node: Comparison, chunk_limit: int | None) -> Lowered:
     field, op, value = node.field, node.op, node.value
     if op == "$in":
         assert isinstance(value, tuple)
@@ -256,14 +296,14 @@ def _comparison(node: Comparison, backend: str, chunk_limit: int | None) -> Lowe
     if isinstance(value, str):
         if chunk_limit is None:
             return StrRange(field, range_op, value)
-        return _string_range(field, range_op, value, backend, chunk_limit)
+        return _string_range(field, range_op, value, chunk_limit)
     assert isinstance(value, (int, float))
     assert not isinstance(value, bool)
     return _number_range(field, range_op, value)
 
 
 def _equal(field: str, value: Value) -> Lowered:
-    kind = _kind(value)
+    kind = kind_of(value)
     assert kind is not None
     if isinstance(value, float) and not math.isfinite(value):
         return NEVER  # no stored number is NaN or infinite
@@ -271,7 +311,7 @@ def _equal(field: str, value: Value) -> Lowered:
 
 
 def _not_equal(field: str, value: Value) -> Lowered:
-    kind = _kind(value)
+    kind = kind_of(value)
     assert kind is not None
     if isinstance(value, float) and not math.isfinite(value):
         return ALWAYS
@@ -288,13 +328,12 @@ def _number_range(field: str, op: RangeOp, value: int | float) -> Lowered:
     return Range(field, op, value)
 
 
-def _string_range(field: str, op: RangeOp, value: str, backend: str, chunk_limit: int) -> Lowered:
+def _string_range(field: str, op: RangeOp, value: str, chunk_limit: int) -> Lowered:
     chunks = string_chunks(value, chunk_limit + 1)[:-1]  # without the terminator
     if len(chunks) + 1 > chunk_limit:
         raise UnsupportedFilterError(
             f"ordering comparison of {field!r} against a string longer than "
-            f"{(chunk_limit - 1) * CHUNK_SYMBOLS} UTF-8 bytes cannot be expressed by this backend",
-            backend=backend,
+            f"{(chunk_limit - 1) * CHUNK_SYMBOLS} UTF-8 bytes cannot be expressed by this backend"
         )
     strict = _chunks_compare(field, chunks, "gt" if op in ("gt", "gte") else "lt")
     if op in ("gte", "lte"):
@@ -348,7 +387,6 @@ def simplify(node: Lowered, known: Callable[[Atom], bool | None] | None = None) 
 
 def render(
     node: FilterNode | None,
-    backend: str,
     native: Callable[[Lowered], T],
     *,
     chunk_limit: int | None = None,
@@ -358,7 +396,7 @@ def render(
     matches (no filter to send), or :data:`NEVER` when none can (no need to ask the engine)."""
     if node is None:
         return None
-    lowered = lower(node, backend, chunk_limit=chunk_limit)
+    lowered = lower(node, chunk_limit=chunk_limit)
     if known is not None:
         lowered = simplify(lowered, known)
     if lowered == NEVER:

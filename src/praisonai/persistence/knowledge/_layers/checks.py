@@ -20,7 +20,9 @@ same errors (:class:`InvalidInputError`, a ``ValueError``, unless noted):
 - error builders with consistent messages: :func:`collection_not_found`,
   :func:`collection_exists`, :func:`document_exists`.
 
-Pure Python; imports no driver and no pydantic.
+They raise without naming the backend: every store calls them under its call
+guard, which stamps its name on the error. Pure Python; imports no driver and
+no pydantic.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from .._values import MAX_ID_LENGTH, check_id, check_limit, check_text, dump_json, load_json
-from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError, UnsupportedFilterError
-from .base import DISTANCES, Distance, Filter, KnowledgeDocument, _new_id
-from .filters import And, Comparison, FilterNode, parse_filter
+from ..._values import MAX_ID_LENGTH, check_id, check_limit, check_text, dump_json, load_json
+from ...errors import AlreadyExistsError, InvalidInputError, NotFoundError, UnsupportedFilterError
+from ..base import DISTANCES, Distance, Filter, KnowledgeDocument, _new_id
+from ..filters import And, Comparison, FilterNode, parse_filter
 
 __all__ = [
     "COLLECTION_NAME_PATTERN",
@@ -80,93 +82,86 @@ def fresh_id() -> str:
 # -- collections ---------------------------------------------------------------
 
 
-def check_collection_name(name: object, backend: str, what: str = "collection") -> str:
+def check_collection_name(name: object, what: str = "collection") -> str:
     """Return ``name`` if it matches :data:`COLLECTION_NAME_PATTERN`, else raise InvalidInputError.
 
     The pattern is safe to interpolate as a table, index or namespace name in
     every engine we support (after the backend adds its own prefix or quoting).
     """
     if not isinstance(name, str):
-        raise InvalidInputError(f"{what} name must be a str, not {type(name).__name__}", backend=backend)
+        raise InvalidInputError(f"{what} name must be a str, not {type(name).__name__}")
     if not COLLECTION_NAME_PATTERN.match(name):
         raise InvalidInputError(
-            f"{what} name {name!r:.80} is invalid: use a letter or _ followed by up to 62 letters, digits, _ or -",
-            backend=backend,
+            f"{what} name {name!r:.80} is invalid: use a letter or _ followed by up to 62 letters, digits, _ or -"
         )
     return name
 
 
-def check_dimension(dimension: object, backend: str) -> int:
+def check_dimension(dimension: object) -> int:
     """Return ``dimension`` if it is an ``int`` (not bool) from 1 to :data:`MAX_DIMENSION`."""
     if isinstance(dimension, bool) or not isinstance(dimension, int):
-        raise InvalidInputError(f"dimension must be an int, not {type(dimension).__name__}", backend=backend)
+        raise InvalidInputError(f"dimension must be an int, not {type(dimension).__name__}")
     if not 1 <= dimension <= MAX_DIMENSION:
-        raise InvalidInputError(f"dimension must be 1 to {MAX_DIMENSION}, got {dimension}", backend=backend)
+        raise InvalidInputError(f"dimension must be 1 to {MAX_DIMENSION}, got {dimension}")
     return dimension
 
 
-def check_distance(distance: object, backend: str, supported: Collection[str] = DISTANCES) -> Distance:
+def check_distance(distance: object, supported: Collection[str] = DISTANCES) -> Distance:
     """Return ``distance`` if it is one of ``cosine``, ``dot``, ``euclidean`` and in ``supported``.
 
     A name outside the portable three and a portable name the engine lacks both
     raise :class:`InvalidInputError`; the message says which.
     """
     if not isinstance(distance, str) or distance not in DISTANCES:
-        raise InvalidInputError(
-            f"distance must be one of {', '.join(DISTANCES)}, got {distance!r:.40}", backend=backend
-        )
+        raise InvalidInputError(f"distance must be one of {', '.join(DISTANCES)}, got {distance!r:.40}")
     if distance not in supported:
         raise InvalidInputError(
-            f"distance {distance!r} is not supported by this backend; use one of {', '.join(sorted(supported))}",
-            backend=backend,
+            f"distance {distance!r} is not supported by this backend; use one of {', '.join(sorted(supported))}"
         )
     return distance
 
 
-def check_collection_metadata(metadata: object, backend: str) -> dict[str, Any] | None:
+def check_collection_metadata(metadata: object) -> dict[str, Any] | None:
     """A collection's metadata: ``None`` or a JSON-serializable dict; returned as a deep copy."""
-    return check_metadata(metadata, backend, what="collection metadata")
+    return check_metadata(metadata, "collection metadata")
 
 
-def collection_not_found(name: str, backend: str) -> NotFoundError:
+def collection_not_found(name: str) -> NotFoundError:
     """The error to raise when an operation names a collection that does not exist."""
-    return NotFoundError(f"collection {name!r} does not exist", backend=backend)
+    return NotFoundError(f"collection {name!r} does not exist")
 
 
-def collection_exists(name: str, backend: str) -> AlreadyExistsError:
+def collection_exists(name: str) -> AlreadyExistsError:
     """The error to raise when ``create_collection`` names an existing collection."""
-    return AlreadyExistsError(f"collection {name!r} already exists", backend=backend)
+    return AlreadyExistsError(f"collection {name!r} already exists")
 
 
-def document_exists(collection: str, ids: Iterable[str], backend: str) -> AlreadyExistsError:
+def document_exists(collection: str, ids: Iterable[str]) -> AlreadyExistsError:
     """The error to raise when ``insert`` meets ids already in the collection (nothing is stored)."""
     shown = sorted(ids)
     listed = ", ".join(repr(i) for i in shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
     return AlreadyExistsError(
         f"document id(s) {listed} already exist in collection {collection!r}; nothing was inserted "
-        "(use upsert to replace)",
-        backend=backend,
+        "(use upsert to replace)"
     )
 
 
 # -- documents -----------------------------------------------------------------
 
 
-def check_embedding(embedding: object, dimension: int, backend: str, what: str = "embedding") -> list[float]:
+def check_embedding(embedding: object, dimension: int, what: str = "embedding") -> list[float]:
     """Return ``embedding`` as a new ``list[float]`` of length ``dimension``.
 
     Accepts any sized iterable of real numbers (lists, tuples, numpy arrays);
     rejects ``None``, strings, bools, NaN and infinities.
     """
     if embedding is None:
-        raise InvalidInputError(f"{what} is missing (every document needs an embedding)", backend=backend)
+        raise InvalidInputError(f"{what} is missing (every document needs an embedding)")
     if isinstance(embedding, (str, bytes, bytearray, Mapping)) or not hasattr(embedding, "__len__"):
-        raise InvalidInputError(f"{what} must be a list of floats, not {type(embedding).__name__}", backend=backend)
+        raise InvalidInputError(f"{what} must be a list of floats, not {type(embedding).__name__}")
     items = cast("Sequence[object]", embedding)
     if len(items) != dimension:
-        raise InvalidInputError(
-            f"{what} has dimension {len(items)}; the collection's dimension is {dimension}", backend=backend
-        )
+        raise InvalidInputError(f"{what} has dimension {len(items)}; the collection's dimension is {dimension}")
     # The usual case, a list of finite floats, is checked at C speed (the loop below costs about
     # 0.5 µs per value: a 384-dimension document spent ~0.2 ms here); anything else takes the loop.
     if set(map(type, items)) == {float}:
@@ -176,15 +171,15 @@ def check_embedding(embedding: object, dimension: int, backend: str, what: str =
     values: list[float] = []
     for index, item in enumerate(items):
         if isinstance(item, bool) or not isinstance(item, numbers.Real):
-            raise InvalidInputError(f"{what}[{index}] must be a number, not {type(item).__name__}", backend=backend)
+            raise InvalidInputError(f"{what}[{index}] must be a number, not {type(item).__name__}")
         value = float(item)
         if not math.isfinite(value):
-            raise InvalidInputError(f"{what}[{index}] is {value!r}; values must be finite", backend=backend)
+            raise InvalidInputError(f"{what}[{index}] is {value!r}; values must be finite")
         values.append(value)
     return values
 
 
-def check_metadata(metadata: object, backend: str, what: str = "metadata") -> dict[str, Any] | None:
+def check_metadata(metadata: object, what: str = "metadata") -> dict[str, Any] | None:
     """``None`` or a JSON-serializable dict with str keys; returned as a deep copy.
 
     Raises :class:`InvalidInputError` for a non-dict and
@@ -194,8 +189,8 @@ def check_metadata(metadata: object, backend: str, what: str = "metadata") -> di
     if metadata is None:
         return None
     if not isinstance(metadata, dict):
-        raise InvalidInputError(f"{what} must be a dict or None, not {type(metadata).__name__}", backend=backend)
-    copied: dict[str, Any] = load_json(dump_json(metadata, backend, what))
+        raise InvalidInputError(f"{what} must be a dict or None, not {type(metadata).__name__}")
+    copied: dict[str, Any] = load_json(dump_json(metadata, what=what))
     return copied
 
 
@@ -205,14 +200,14 @@ def copy_document(document: KnowledgeDocument) -> KnowledgeDocument:
         id=document.id,
         content=document.content,
         embedding=None if document.embedding is None else list(document.embedding),
-        metadata=None if document.metadata is None else load_json(dump_json(document.metadata, "knowledge")),
+        metadata=None if document.metadata is None else load_json(dump_json(document.metadata)),
         content_hash=document.content_hash,
         created_at=document.created_at,
         score=document.score,
     )
 
 
-def check_documents(documents: object, dimension: int, backend: str) -> list[KnowledgeDocument]:
+def check_documents(documents: object, dimension: int) -> list[KnowledgeDocument]:
     """Validate the documents of one ``insert`` / ``upsert`` call and return prepared copies.
 
     Each copy has: the caller's id, or a fresh one where the id is ``""``; the
@@ -222,30 +217,26 @@ def check_documents(documents: object, dimension: int, backend: str) -> list[Kno
     modified. Order is kept, so the ids of the result are the ids to return.
     """
     if isinstance(documents, (str, bytes, Mapping, KnowledgeDocument)) or not isinstance(documents, Iterable):
-        raise InvalidInputError(
-            f"documents must be a list of KnowledgeDocument, not {type(documents).__name__}", backend=backend
-        )
+        raise InvalidInputError(f"documents must be a list of KnowledgeDocument, not {type(documents).__name__}")
     prepared: list[KnowledgeDocument] = []
     seen: set[str] = set()
     for index, document in enumerate(documents):
         if not isinstance(document, KnowledgeDocument):
-            raise InvalidInputError(
-                f"documents[{index}] must be a KnowledgeDocument, not {type(document).__name__}", backend=backend
-            )
-        document_id = fresh_id() if document.id == "" else check_id(document.id, backend, f"documents[{index}].id")
+            raise InvalidInputError(f"documents[{index}] must be a KnowledgeDocument, not {type(document).__name__}")
+        document_id = fresh_id() if document.id == "" else check_id(document.id, what=f"documents[{index}].id")
         if document_id in seen:
-            raise InvalidInputError(f"document id {document_id!r} appears twice in one call", backend=backend)
+            raise InvalidInputError(f"document id {document_id!r} appears twice in one call")
         seen.add(document_id)
-        check_text(document.content, backend, f"documents[{index}].content")
+        check_text(document.content, what=f"documents[{index}].content")
         created_at: object = document.created_at
         if isinstance(created_at, bool) or not isinstance(created_at, (int, float)) or not math.isfinite(created_at):
-            raise InvalidInputError(f"documents[{index}].created_at must be a finite number", backend=backend)
+            raise InvalidInputError(f"documents[{index}].created_at must be a finite number")
         prepared.append(
             KnowledgeDocument(
                 id=document_id,
                 content=document.content,
-                embedding=check_embedding(document.embedding, dimension, backend, f"documents[{index}].embedding"),
-                metadata=check_metadata(document.metadata, backend, f"documents[{index}].metadata"),
+                embedding=check_embedding(document.embedding, dimension, f"documents[{index}].embedding"),
+                metadata=check_metadata(document.metadata, f"documents[{index}].metadata"),
                 content_hash=document.content_hash,
                 created_at=float(created_at),
             )
@@ -253,36 +244,32 @@ def check_documents(documents: object, dimension: int, backend: str) -> list[Kno
     return prepared
 
 
-def check_document_ids(ids: object, backend: str, what: str = "ids") -> list[str]:
+def check_document_ids(ids: object, what: str = "ids") -> list[str]:
     """A list (or tuple) of valid document ids; a bare string is refused, not split into characters."""
     if isinstance(ids, (str, bytes, Mapping)) or not isinstance(ids, Iterable):
-        raise InvalidInputError(f"{what} must be a list of str, not {type(ids).__name__}", backend=backend)
-    return [check_id(value, backend, f"{what}[{index}]") for index, value in enumerate(ids)]
+        raise InvalidInputError(f"{what} must be a list of str, not {type(ids).__name__}")
+    return [check_id(value, what=f"{what}[{index}]") for index, value in enumerate(ids)]
 
 
 # -- search and delete ---------------------------------------------------------
 
 
-def check_search_limit(limit: object, backend: str) -> int:
+def check_search_limit(limit: object) -> int:
     """``search``'s ``limit``: an int >= 1."""
-    return check_limit(limit, backend, "limit", allow_zero=False)
+    return check_limit(limit, what="limit", allow_zero=False)
 
 
-def check_score_threshold(score_threshold: object, backend: str) -> float | None:
+def check_score_threshold(score_threshold: object) -> float | None:
     """``None`` or a finite number; results keep scores ``>=`` it."""
     if score_threshold is None:
         return None
     value = float(score_threshold) if isinstance(score_threshold, (int, float, numbers.Real)) else math.nan
     if isinstance(score_threshold, bool) or not math.isfinite(value):
-        raise InvalidInputError(
-            f"score_threshold must be a finite number, got {score_threshold!r:.40}", backend=backend
-        )
+        raise InvalidInputError(f"score_threshold must be a finite number, got {score_threshold!r:.40}")
     return value
 
 
-def parse_filters(
-    filters: Filter | None, backend: str, unsupported: Collection[str] = frozenset()
-) -> FilterNode | None:
+def parse_filters(filters: Filter | None, unsupported: Collection[str] = frozenset()) -> FilterNode | None:
     """Parse a portable filter (``None`` stays ``None``).
 
     Raises :class:`InvalidInputError` if it is malformed, and
@@ -290,9 +277,9 @@ def parse_filters(
     """
     if filters is None:
         return None
-    node = parse_filter(filters, backend)
+    node = parse_filter(filters, None)
     if unsupported:
-        check_filter_support(node, unsupported, backend)
+        check_filter_support(node, unsupported)
     return node
 
 
@@ -306,7 +293,7 @@ def filter_operators(node: FilterNode) -> set[str]:
     return found
 
 
-def check_filter_support(node: FilterNode, unsupported: Collection[str], backend: str) -> None:
+def check_filter_support(node: FilterNode, unsupported: Collection[str]) -> None:
     """Raise :class:`UnsupportedFilterError` naming the operators of ``node`` found in ``unsupported``.
 
     Note that a filter with two top-level fields parses to ``$and``.
@@ -315,13 +302,12 @@ def check_filter_support(node: FilterNode, unsupported: Collection[str], backend
     if used:
         raise UnsupportedFilterError(
             f"filter operator(s) {', '.join(sorted(used))} cannot be expressed by this backend; "
-            "the filter was not applied",
-            backend=backend,
+            "the filter was not applied"
         )
 
 
 def check_delete_args(
-    ids: object, filters: Filter | None, backend: str, unsupported: Collection[str] = frozenset()
+    ids: object, filters: Filter | None, unsupported: Collection[str] = frozenset()
 ) -> tuple[list[str] | None, FilterNode | None]:
     """Validate ``delete``'s arguments: ``(ids, parsed filter)``.
 
@@ -331,8 +317,7 @@ def check_delete_args(
     """
     if ids is None and filters is None:
         raise InvalidInputError(
-            "delete needs ids, filters or both; it never deletes a whole collection (use delete_collection)",
-            backend=backend,
+            "delete needs ids, filters or both; it never deletes a whole collection (use delete_collection)"
         )
-    checked = None if ids is None else check_document_ids(ids, backend)
-    return checked, parse_filters(filters, backend, unsupported)
+    checked = None if ids is None else check_document_ids(ids)
+    return checked, parse_filters(filters, unsupported)

@@ -1,0 +1,159 @@
+"""The store layer of the hosted vector backends (pinecone, weaviate, cassandra, mongodb_vector,
+couchbase, singlestore_vector, upstash_vector, cosmosdb).
+
+:class:`HostedVectorStore` is a :class:`~.store_base.KnowledgeStoreBase` (argument
+checks, the store lock, ``insert``'s existence check, the ``KnowledgeTransfer``
+extras, the call guard) that adds what the hosted engines share: the record
+layout of :mod:`.records`, filter lowering, exact portable scores, and ``delete``'s
+ids-and-filter logic. A backend implements the base's lookups and a few
+``_native_*`` primitives with its driver, and renders lowered filters in its
+engine's own language (with :mod:`.._filters.tokens` where it fits).
+
+Scores: the engine ranks; the reported ``score`` is computed exactly from the
+stored embedding with :func:`~..base.similarity` (cosine similarity, dot product,
+``1 / (1 + L2)``), so engine-specific score scales (Atlas's ``(1 + cos) / 2``,
+Pinecone's squared euclidean, Cosmos DB's raw distance) never leak out.
+
+``insert`` checks for existing ids and then writes, under the store's lock: two
+processes inserting the same new id at the same moment can both succeed
+(last write wins) on engines without an insert-if-absent batch.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any, ClassVar
+
+from ...errors import BackendUnavailableError
+from .._filters.native import ALWAYS, NEVER, Lowered, lower
+from ..base import Distance, KnowledgeDocument, similarity
+from ..filters import FilterNode
+from .checks import collection_exists, collection_not_found
+from .records import CHUNKS, document_record
+from .store_base import CollectionSettings as Settings
+from .store_base import KnowledgeStoreBase, error_chain, raised_by
+
+__all__ = ["HostedVectorStore", "Settings"]
+
+_SCAN_BATCH = 1000
+"""Documents read per page when a filter that matches everything is deleted."""
+
+
+class HostedVectorStore(KnowledgeStoreBase[Settings]):
+    """:class:`~.store_base.KnowledgeStoreBase` on a hosted engine: records, lowered filters, exact scores.
+
+    A backend implements the base's ``_find`` ``_names`` ``_taken`` ``_fetch`` ``_count`` ``_scan``
+    ``_release`` (its collection handle is the :class:`Settings`), and the ``_native_*`` primitives
+    below, which take what this layer translates: records instead of documents, lowered filters
+    instead of parsed ones, no scores. All are called with the store's lock held.
+    """
+
+    engine: ClassVar[str] = "the engine"
+
+    # -- primitives --------------------------------------------------------------
+
+    @abstractmethod
+    def _native_create(self, name: str, settings: Settings) -> bool:
+        """Create the collection; False if it already exists."""
+
+    @abstractmethod
+    def _native_drop(self, name: str) -> bool:
+        """Drop the collection; False if it was gone already."""
+
+    @abstractmethod
+    def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
+        """Write (replace) the records."""
+
+    @abstractmethod
+    def _native_query(
+        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
+    ) -> list[KnowledgeDocument]:
+        """The ``limit`` nearest documents matching ``node`` (None: all), best first."""
+
+    @abstractmethod
+    def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
+        """The ids of the documents matching ``node`` (among ``ids`` when given)."""
+
+    def _native_delete_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> int:
+        """Delete the documents matching ``node`` (among ``ids`` when given); return how many."""
+        doomed = self._native_matching(name, settings, node, ids)
+        if doomed:
+            self._native_remove(name, settings, doomed)
+        return len(doomed)
+
+    @abstractmethod
+    def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None: ...
+
+    def _is_unavailable(self, error: BaseException) -> bool:
+        """Whether ``error`` means the engine cannot be reached."""
+        chain = list(error_chain(error))
+        # MySQL-protocol clients (singlestoredb): 2003 can't connect, 2006 gone away, 2013/2055 lost connection.
+        codes = {getattr(item, "errno", None) for item in chain} | {
+            item.args[0] for item in chain if item.args and isinstance(item.args[0], int)
+        }
+        return bool(codes & {2003, 2006, 2013, 2055}) or raised_by(
+            error,
+            {
+                "ConnectError",
+                "ConnectTimeout",
+                "ConnectionError",
+                "ConnectionRefusedError",
+                "ServerSelectionTimeoutError",
+                "NoHostAvailable",
+                "UnambiguousTimeoutException",
+                "UnAmbiguousTimeoutException",  # the couchbase SDK's spelling
+                "ServiceUnavailableException",
+                "ServiceRequestError",  # azure-core: the request could not be sent
+                "WeaviateConnectionError",
+                "WeaviateStartUpError",
+            },
+        )
+
+    # -- KnowledgeStoreBase hooks on the primitives ---------------------------------
+
+    def _translate_error(self, error: Exception) -> Exception | None:
+        if self._is_unavailable(error):
+            return BackendUnavailableError(f"cannot reach {self.engine}: {type(error).__name__}")
+        return None
+
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        if not self._native_create(name, Settings(dimension, distance, metadata)):
+            raise collection_exists(name)
+
+    def _drop(self, name: str, target: Settings) -> None:
+        if not self._native_drop(name):
+            raise collection_not_found(name)
+
+    def _put(self, name: str, target: Settings, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        # insert's existence check (_taken) has run already; every engine's write replaces.
+        self._native_put(name, target, [document_record(document) for document in documents])
+
+    def _search(
+        self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        lowered = self._lower(node)
+        if lowered == NEVER:
+            return []
+        found = self._native_query(name, target, query, limit, None if lowered == ALWAYS else lowered)[:limit]
+        for document in found:
+            assert document.embedding is not None
+            document.score = similarity(target.distance, query, document.embedding)
+        found.sort(key=lambda document: -(document.score or 0.0))
+        return found
+
+    def _remove(self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None) -> int:
+        lowered = self._lower(node)
+        if lowered == NEVER:
+            return 0
+        if lowered != ALWAYS:
+            return self._native_delete_matching(name, target, lowered, ids)
+        if ids is None:  # a filter every document matches, such as {"tag": {"$nin": []}}
+            doomed = [document.id for page in self._scan(name, target, _SCAN_BATCH) for document in page]
+        else:
+            doomed = sorted(self._taken(name, target, ids))
+        if doomed:
+            self._native_remove(name, target, doomed)
+        return len(doomed)
+
+    def _lower(self, node: FilterNode | None) -> Lowered:
+        return ALWAYS if node is None else lower(node, chunk_limit=CHUNKS)
