@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.support.emulators import (
+    start_dynamodb_local,
+    start_fake_gcs_server,
     start_firestore_emulator,
-    start_gcs_emulator,
     start_mongodb_standin,
-    start_moto,
     unavailable,
 )
 
@@ -20,15 +20,15 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    service = start_moto()
+def dynamodb_endpoint() -> Iterator[str]:
+    service = start_dynamodb_local()
     yield service.endpoint
     service.stop()
 
 
 @pytest.fixture(scope="session")
 def gcs_endpoint() -> Iterator[str]:
-    service = start_gcs_emulator()
+    service = start_fake_gcs_server()
     yield service.endpoint
     service.stop()
 
