@@ -1,4 +1,8 @@
-"""Session-wide stand-ins for the state backends: each starts once, on loopback, when first needed."""
+"""Session-wide stand-ins for the state backends: each starts once, on loopback, when first needed.
+
+``tests/reliability`` imports these fixtures too; ``shared_service`` keeps one
+engine for both directories.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.support.emulators import (
+    shared_service,
     start_dynamodb_local,
     start_fake_gcs_server,
     start_firestore_emulator,
@@ -21,30 +26,26 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
-    service = start_dynamodb_local()
-    yield service.endpoint
-    service.stop()
+    with shared_service(start_dynamodb_local) as service:
+        yield service.endpoint
 
 
 @pytest.fixture(scope="session")
 def gcs_endpoint() -> Iterator[str]:
-    service = start_fake_gcs_server()
-    yield service.endpoint
-    service.stop()
+    with shared_service(start_fake_gcs_server) as service:
+        yield service.endpoint
 
 
 @pytest.fixture(scope="session")
 def firestore_emulator_host() -> Iterator[str]:
-    service = start_firestore_emulator()
-    yield service.endpoint
-    service.stop()
+    with shared_service(start_firestore_emulator) as service:
+        yield service.endpoint
 
 
 @pytest.fixture(scope="session")
 def mongodb_url() -> Iterator[str]:
-    service = start_mongodb_standin()
-    yield service.endpoint
-    service.stop()
+    with shared_service(start_mongodb_standin) as service:
+        yield service.endpoint
 
 
 @pytest.fixture(scope="session")

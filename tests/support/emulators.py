@@ -16,7 +16,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -28,6 +31,7 @@ __all__ = [
     "FIRESTORE_EMULATOR_JAR",
     "Service",
     "require_driver",
+    "shared_service",
     "start_dynamodb_local",
     "start_fake_gcs_server",
     "start_firestore_emulator",
@@ -110,6 +114,34 @@ class Service:
                 self.process.wait(timeout=10)
         if self.handle is not None:
             self.handle.stop()
+
+
+_shared: dict[str, tuple[Service, int]] = {}
+_shared_lock = threading.Lock()
+
+
+@contextmanager
+def shared_service(start: Callable[[], Service]) -> Iterator[Service]:
+    """One running ``start()`` for every session fixture that asks for it; stopped when the last one is done.
+
+    A conftest that imports another's session fixture gets a fixture of its own,
+    so without this a whole test run would start the same engine once per directory.
+    """
+    name = start.__name__
+    with _shared_lock:
+        service, users = _shared.get(name) or (None, 0)
+        if service is None:
+            service = start()
+        _shared[name] = (service, users + 1)
+    try:
+        yield service
+    finally:
+        with _shared_lock:
+            service, users = _shared.pop(name)
+            if users > 1:
+                _shared[name] = (service, users - 1)
+            else:
+                service.stop()
 
 
 def _spawn(command: list[str], name: str, port: int, cwd: Path | None = None) -> subprocess.Popen[bytes]:
