@@ -8,7 +8,6 @@ lose no update.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -25,6 +24,7 @@ from praisonai.persistence.state._document import HASH, Item  # noqa: E402
 from praisonai.persistence.state.base import StateStore  # noqa: E402
 from praisonai.persistence.state.config import GCSStateConfig  # noqa: E402
 from praisonai.persistence.testing import StateStoreContract  # noqa: E402
+from praisonai.persistence.testing._support import run_in_threads  # noqa: E402
 
 BUCKET = "praisonai-state-tests"
 
@@ -159,27 +159,14 @@ def test_a_read_modify_write_that_loses_a_race_is_retried(
 
 
 def test_racing_stores_keep_every_hash_field(gcs_endpoint: str, prefix: str) -> None:
-    stores = [_open(gcs_endpoint, prefix) for _ in range(2)]
-    errors: list[BaseException] = []
+    with _open(gcs_endpoint, prefix) as first, _open(gcs_endpoint, prefix) as second:
 
-    def work(thread: int) -> None:
-        try:
+        def work(thread: int) -> None:
             for index in range(10):
-                stores[thread % 2].hset("shared", f"{thread}:{index}", index)
-        except BaseException as error:
-            errors.append(error)
+                (first, second)[thread % 2].hset("shared", f"{thread}:{index}", index)
 
-    try:
-        threads = [threading.Thread(target=work, args=(thread,)) for thread in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
-        assert stores[0].hgetall("shared") == {f"{thread}:{index}": index for thread in range(4) for index in range(10)}
-    finally:
-        for store in stores:
-            store.close()
+        assert run_in_threads(work, 4) == []
+        assert first.hgetall("shared") == {f"{thread}:{index}": index for thread in range(4) for index in range(10)}
 
 
 HOSTILE_KEYS = [
