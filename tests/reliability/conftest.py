@@ -24,10 +24,10 @@ from praisonai.persistence.conversation.base import AsyncConversationStore, Conv
 from praisonai.persistence.registry import CONVERSATION_STORES
 from tests.conversation.conftest import mysql_db_url, pg_schema  # noqa: F401  (fixtures)
 from tests.state.conftest import (  # noqa: F401  (fixtures)
+    dynamodb_endpoint,
     firestore_emulator_host,
     gcs_endpoint,
     mongodb_url,
-    moto_endpoint,
     upstash_standin,
 )
 from tests.support.emulators import require_driver

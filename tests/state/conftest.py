@@ -1,4 +1,8 @@
-"""Session-wide stand-ins for the state backends: each starts once, on loopback, when first needed."""
+"""Session-wide stand-ins for the state backends: each starts once, on loopback, when first needed.
+
+``tests/reliability`` imports these fixtures too; ``shared_service`` keeps one
+engine for both directories.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.support.emulators import (
+    shared_service,
+    start_dynamodb_local,
+    start_fake_gcs_server,
     start_firestore_emulator,
-    start_gcs_emulator,
     start_mongodb_standin,
-    start_moto,
     unavailable,
 )
 
@@ -20,31 +25,27 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    service = start_moto()
-    yield service.endpoint
-    service.stop()
+def dynamodb_endpoint() -> Iterator[str]:
+    with shared_service(start_dynamodb_local) as service:
+        yield service.endpoint
 
 
 @pytest.fixture(scope="session")
 def gcs_endpoint() -> Iterator[str]:
-    service = start_gcs_emulator()
-    yield service.endpoint
-    service.stop()
+    with shared_service(start_fake_gcs_server) as service:
+        yield service.endpoint
 
 
 @pytest.fixture(scope="session")
 def firestore_emulator_host() -> Iterator[str]:
-    service = start_firestore_emulator()
-    yield service.endpoint
-    service.stop()
+    with shared_service(start_firestore_emulator) as service:
+        yield service.endpoint
 
 
 @pytest.fixture(scope="session")
 def mongodb_url() -> Iterator[str]:
-    service = start_mongodb_standin()
-    yield service.endpoint
-    service.stop()
+    with shared_service(start_mongodb_standin) as service:
+        yield service.endpoint
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""dynamodb: the state contract through boto3 against moto's server mode on loopback (tier emulator)."""
+"""dynamodb: the state contract through boto3 against AWS's DynamoDB Local on loopback (tier emulator)."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ def _client(endpoint: str) -> Any:
 
 
 @pytest.fixture
-def table(moto_endpoint: str) -> Iterator[str]:
+def table(dynamodb_endpoint: str) -> Iterator[str]:
     name = f"state_{uuid.uuid4().hex}"
     yield name
-    client = _client(moto_endpoint)
+    client = _client(dynamodb_endpoint)
     with contextlib.suppress(client.exceptions.ResourceNotFoundException):
         client.delete_table(TableName=name)
 
@@ -42,14 +42,14 @@ def _open(endpoint: str, table: str, **options: Any) -> StateStore:
 
 class TestDynamoDBContract(StateStoreContract):
     @pytest.fixture
-    def store(self, moto_endpoint: str, table: str) -> Iterator[StateStore]:
-        store = _open(moto_endpoint, table)
+    def store(self, dynamodb_endpoint: str, table: str) -> Iterator[StateStore]:
+        store = _open(dynamodb_endpoint, table)
         yield store
         store.close()
 
     @pytest.fixture
-    def reopen(self, moto_endpoint: str, table: str) -> Callable[[], StateStore]:
-        return lambda: _open(moto_endpoint, table, create_table=False)
+    def reopen(self, dynamodb_endpoint: str, table: str) -> Callable[[], StateStore]:
+        return lambda: _open(dynamodb_endpoint, table, create_table=False)
 
 
 def test_url_form_and_masked_secrets() -> None:
@@ -69,10 +69,10 @@ def test_url_form_and_masked_secrets() -> None:
         DynamoDBStateConfig.from_options("dynamodb://table?regoin=x")
 
 
-def test_table_is_created_with_native_ttl(moto_endpoint: str, table: str) -> None:
-    with _open(moto_endpoint, table) as store:
+def test_table_is_created_with_native_ttl(dynamodb_endpoint: str, table: str) -> None:
+    with _open(dynamodb_endpoint, table) as store:
         store.set("k", 1, ttl=10.25)
-        client = _client(moto_endpoint)
+        client = _client(dynamodb_endpoint)
         description = client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
         assert description == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl_epoch"}
         key_schema = client.describe_table(TableName=table)["Table"]["KeySchema"]
@@ -83,25 +83,25 @@ def test_table_is_created_with_native_ttl(moto_endpoint: str, table: str) -> Non
         assert item["v"] == {"S": "1"} and item["kind"] == {"S": "v"}
 
 
-def test_missing_table_without_create_table_is_not_found(moto_endpoint: str) -> None:
+def test_missing_table_without_create_table_is_not_found(dynamodb_endpoint: str) -> None:
     with pytest.raises(NotFoundError, match="create_table=True"):
-        _open(moto_endpoint, f"absent_{uuid.uuid4().hex}", create_table=False)
+        _open(dynamodb_endpoint, f"absent_{uuid.uuid4().hex}", create_table=False)
 
 
-def test_keys_follows_pages_past_one_megabyte(moto_endpoint: str, table: str) -> None:
-    with _open(moto_endpoint, table) as store:
+def test_keys_follows_pages_past_one_megabyte(dynamodb_endpoint: str, table: str) -> None:
+    with _open(dynamodb_endpoint, table) as store:
         values = {f"big:{index:02d}": "x" * 60_000 for index in range(30)}  # ~1.8 MB in all
         store.set_many(values)
         store.set("small", 1)
-        first_page = _client(moto_endpoint).scan(TableName=table)
+        first_page = _client(dynamodb_endpoint).scan(TableName=table)
         assert "LastEvaluatedKey" in first_page  # the data really spans pages
         assert store.keys("big:*") == sorted(values)
         assert len(store.keys()) == 31
         assert store.get_many(list(values)) == values
 
 
-def test_conditional_writes_keep_every_concurrent_hash_field(moto_endpoint: str, table: str) -> None:
-    with _open(moto_endpoint, table) as store:
+def test_conditional_writes_keep_every_concurrent_hash_field(dynamodb_endpoint: str, table: str) -> None:
+    with _open(dynamodb_endpoint, table) as store:
         errors: list[BaseException] = []
 
         def work(thread: int) -> None:
@@ -120,24 +120,41 @@ def test_conditional_writes_keep_every_concurrent_hash_field(moto_endpoint: str,
         assert len(store.hgetall("shared")) == 40
 
 
-def test_hash_fields_are_a_native_map(moto_endpoint: str, table: str) -> None:
-    with _open(moto_endpoint, table) as store:
+def test_writes_on_a_stale_version_are_refused(dynamodb_endpoint: str, table: str) -> None:
+    with _open(dynamodb_endpoint, table) as first, _open(dynamodb_endpoint, table, create_table=False) as second:
+        first.hset("h", "a", 1)
+        stored = first._stored("h")  # type: ignore[attr-defined]
+        loaded = first._load(stored)  # type: ignore[attr-defined]
+        assert loaded is not None
+        item, stale = loaded
+        second.hset("h", "b", 2)
+        assert first._replace(stored, item, stale) is False  # type: ignore[attr-defined]
+        assert first._remove(stored, stale) is False  # type: ignore[attr-defined]
+        assert first._create(stored, item) is False  # type: ignore[attr-defined]
+        assert first.hgetall("h") == {"a": 1, "b": 2}
+
+
+def test_hash_fields_are_a_native_map(dynamodb_endpoint: str, table: str) -> None:
+    with _open(dynamodb_endpoint, table) as store:
         store.hset("h", "a.b", [1])
         store.hset("h", "$where", "x")
-        item = _client(moto_endpoint).get_item(TableName=table, Key={"k": {"S": "h"}})["Item"]
+        item = _client(dynamodb_endpoint).get_item(TableName=table, Key={"k": {"S": "h"}})["Item"]
         assert item["h"] == {"M": {"a.b": {"S": "[1]"}, "$where": {"S": '"x"'}}}
 
 
-def test_keys_longer_than_a_partition_key_allows_are_refused(moto_endpoint: str, table: str) -> None:
-    with _open(moto_endpoint, table) as store:
+def test_keys_longer_than_a_partition_key_allows_are_refused(dynamodb_endpoint: str, table: str) -> None:
+    with _open(dynamodb_endpoint, table) as store:
         store.set("é" * 1024, 1)  # 2048 bytes in UTF-8: exactly the limit
         assert store.get("é" * 1024) == 1
         with pytest.raises(InvalidInputError, match="2048"):
             store.set("€" * 1000, 1)  # 3000 bytes
 
 
-def test_key_prefix_partitions_a_shared_table(moto_endpoint: str, table: str) -> None:
-    with _open(moto_endpoint, table, key_prefix="a/") as first, _open(moto_endpoint, table, key_prefix="b/") as second:
+def test_key_prefix_partitions_a_shared_table(dynamodb_endpoint: str, table: str) -> None:
+    with (
+        _open(dynamodb_endpoint, table, key_prefix="a/") as first,
+        _open(dynamodb_endpoint, table, key_prefix="b/") as second,
+    ):
         first.set("k", 1)
         second.set("k", 2)
         assert first.keys() == ["k"] and second.keys() == ["k"]

