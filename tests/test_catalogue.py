@@ -10,10 +10,15 @@ import tomllib
 
 from praisonai.persistence._catalogue import BUILTINS, KINDS, extras, render_docs, render_pyproject
 from praisonai.persistence._config import StoreConfig
-from praisonai.persistence.registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
+from praisonai.persistence.registry import CONVERSATION_STORES, EMBEDDERS, KNOWLEDGE_STORES, STATE_STORES
 
 ROOT = Path(__file__).parent.parent
-REGISTRIES = {"conversation": CONVERSATION_STORES, "knowledge": KNOWLEDGE_STORES, "state": STATE_STORES}
+REGISTRIES = {
+    "conversation": CONVERSATION_STORES,
+    "knowledge": KNOWLEDGE_STORES,
+    "state": STATE_STORES,
+    "embedder": EMBEDDERS,
+}
 FIX = "run: python -m praisonai.persistence._catalogue --write"
 
 

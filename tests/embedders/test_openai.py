@@ -153,7 +153,9 @@ def test_a_server_that_is_not_there_is_unavailable() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    embedder = EMBEDDERS.create("openai", model="tiny", dimension=8, base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
+    embedder = EMBEDDERS.create(
+        "openai", model="tiny", dimension=8, base_url=f"http://127.0.0.1:{port}/v1", max_retries=0
+    )
     with embedder, pytest.raises(BackendUnavailableError, match="cannot reach") as error:
         embedder.embed(["x"])
     assert isinstance(error.value, ConnectionError)

@@ -109,7 +109,9 @@ class OpenAIStandIn:
             or not all(isinstance(text, str) and text for text in texts)
         )
         if bad_input:
-            message = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+            message = (
+                "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+            )
             return 400, _error(message, "invalid_request_error", None, "input"), {}
         dimension = MODELS[model]
         if "dimensions" in body:

@@ -43,7 +43,9 @@ TEXTS = (
 
 
 def _close(a: Sequence[float], b: Sequence[float], tolerance: float) -> bool:
-    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=tolerance, abs_tol=tolerance) for x, y in zip(a, b))
+    return len(a) == len(b) and all(
+        math.isclose(x, y, rel_tol=tolerance, abs_tol=tolerance) for x, y in zip(a, b, strict=True)
+    )
 
 
 class EmbedderContract:
@@ -69,13 +71,13 @@ class EmbedderContract:
         vectors = embedder.embed(list(TEXTS))
         self._check_vectors(embedder, vectors, len(TEXTS))
         singles = [embedder.embed([text])[0] for text in TEXTS]
-        for text, vector, single in zip(TEXTS, vectors, singles):
+        for text, vector, single in zip(TEXTS, vectors, singles, strict=True):
             assert _close(vector, single, self.tolerance), f"{text!r} embeds differently alone and in a batch"
 
     def test_accepts_any_sequence_of_str(self, embedder: Embedder) -> None:
         as_list = embedder.embed(list(TEXTS[:3]))
         as_tuple = embedder.embed(TEXTS[:3])
-        assert all(_close(a, b, self.tolerance) for a, b in zip(as_list, as_tuple))
+        assert all(_close(a, b, self.tolerance) for a, b in zip(as_list, as_tuple, strict=True))
 
     def test_empty_input_gives_no_vectors(self, embedder: Embedder) -> None:
         assert embedder.embed([]) == []
@@ -88,7 +90,7 @@ class EmbedderContract:
         assert _close(first, again, self.tolerance)
 
     def test_embed_query(self, embedder: Embedder) -> None:
-        query = embedder.embed_query(TEXTS[0])
+        query: object = embedder.embed_query(TEXTS[0])
         assert isinstance(query, list) and len(query) == embedder.dimension
         assert all(type(value) is float and math.isfinite(value) for value in query)
         if self.query_is_document_vector:
@@ -119,7 +121,7 @@ class EmbedderContract:
 
         assert run_in_threads(work, 4) == []
         for vectors in results.values():
-            assert all(_close(a, b, self.tolerance) for a, b in zip(vectors, expected))
+            assert all(_close(a, b, self.tolerance) for a, b in zip(vectors, expected, strict=True))
 
     def test_close_is_idempotent_and_final(self, embedder: Embedder) -> None:
         embedder.close()
