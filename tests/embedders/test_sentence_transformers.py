@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +62,23 @@ def test_bad_options_are_refused_before_the_driver_loads() -> None:
     with pytest.raises(ConfigError) as error:
         EMBEDDERS.create("sentence_transformers", device="gpu9", batch_size=0)
     assert {problem.field for problem in error.value.errors} == {"device", "batch_size"}
+
+
+def test_the_retrieval_quick_start_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    text = (Path(__file__).parents[2] / "docs" / "retrieval.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    exec(compile(block, "docs/retrieval.md", "exec"), {"__name__": "__quick_start__"})
+    lines = [line.split("  ", 2)[-1] for line in capsys.readouterr().out.splitlines()]
+    assert lines[:4] == [
+        "search_text:",
+        "Paris is the capital of France.",
+        "Paris, the French capital, lies on the Seine.",
+        "The Eiffel Tower is in Paris.",
+    ]
+    assert lines[4:8] == [
+        "search_mmr_text (relevant, and not all alike):",
+        "Paris is the capital of France.",
+        "Berlin is the capital of Germany.",
+        "Paris, the French capital, lies on the Seine.",
+    ]
+    assert lines[8:] == ["with a filter:", "Python lists keep their insertion order."]
