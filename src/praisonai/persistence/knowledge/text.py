@@ -143,9 +143,10 @@ class EmbeddingKnowledgeStore(TextKnowledgeStore):
     # -- dimensions ---------------------------------------------------------------------------
 
     def _mismatch(self, collection: str, dimension: int) -> InvalidInputError:
+        embedder = getattr(self.embedder, "backend", None) or type(self.embedder).__name__
         return InvalidInputError(
             f"collection {collection!r} has dimension {dimension}, but the embedder "
-            f"{self.embedder!r} gives vectors of dimension {self.embedder.dimension}",
+            f"{embedder!r} gives vectors of dimension {self.embedder.dimension}",
             backend=self.backend,
         )
 
