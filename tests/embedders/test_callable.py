@@ -154,3 +154,8 @@ def test_async_embedders_are_recognized() -> None:
     registry.register("mixed", lambda **kwargs: Mixed())
     with pytest.raises(ContractError, match="not async: close"):
         registry.create("mixed")
+
+
+def test_a_config_opens_its_embedder() -> None:
+    with CallableEmbedderConfig(function=hashed, dimension=DIMENSION).open() as embedder:
+        assert embedder.embed(["x"]) == hashed(["x"])
