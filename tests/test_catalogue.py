@@ -11,10 +11,15 @@ import tomllib
 from praisonai.persistence._catalogue import BUILTINS, KINDS
 from praisonai.persistence._config import StoreConfig
 from praisonai.persistence._generated import extras, names_path, render_docs, render_names, render_pyproject
-from praisonai.persistence.registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
+from praisonai.persistence.registry import CONVERSATION_STORES, EMBEDDERS, KNOWLEDGE_STORES, STATE_STORES
 
 ROOT = Path(__file__).parent.parent
-REGISTRIES = {"conversation": CONVERSATION_STORES, "knowledge": KNOWLEDGE_STORES, "state": STATE_STORES}
+REGISTRIES = {
+    "conversation": CONVERSATION_STORES,
+    "knowledge": KNOWLEDGE_STORES,
+    "state": STATE_STORES,
+    "embedder": EMBEDDERS,
+}
 FIX = "run: python -m praisonai.persistence._catalogue --write"
 
 

@@ -397,6 +397,14 @@ def test_backends_json_lists_builtins_and_filters_by_kind(plugins: dict[str, str
     assert rows["redis"]["extra"] == "redis"
 
 
+def test_backends_lists_the_embedders() -> None:
+    result = run("backends", "--json", "--kind", "embedder")
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert set(rows) >= {"callable", "openai", "sentence_transformers"}
+    assert (rows["openai"]["kind"], rows["openai"]["extra"], rows["openai"]["tier"]) == ("embedder", "openai", "fake")
+
+
 # -- check ------------------------------------------------------------------------------------------------------------
 
 

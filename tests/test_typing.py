@@ -28,8 +28,17 @@ EXPECTED_REVEALS = {
     "R9": "praisonai.persistence.knowledge.base.KnowledgeStore",
     "R10": "praisonai.persistence.state.base.StateStore",
     "R11": "list[praisonai.persistence.conversation.base.ConversationMessage]",
+    "R12": "praisonai.persistence.embedders.base.Embedder",
+    "R13": "praisonai.persistence.embedders.base.Embedder",
+    "R14": "praisonai.persistence.embedders.base.Embedder | praisonai.persistence.embedders.base.AsyncEmbedder",
+    "R15": "praisonai.persistence.knowledge.text.TextKnowledgeStore",
+    "R16": "praisonai.persistence.knowledge.text.TextKnowledgeStore",
+    "R17": "list[praisonai.persistence.knowledge.base.KnowledgeDocument]",
+    "R18": "list[praisonai.persistence.knowledge.base.KnowledgeDocument]",
+    "R19": "list[praisonai.persistence.knowledge.base.KnowledgeDocument]",
+    "R20": "list[list[float]]",
 }
-EXPECTED_ERRORS = {"E1", "E2", "E3"}
+EXPECTED_ERRORS = {"E1", "E2", "E3", "E4", "E5", "E6"}
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +110,6 @@ def test_typed_names_match_the_catalogue() -> None:
     assert set(get_args(getattr(registry, "AsyncStateName", None)) or ()) == async_state
     knowledge = {name for b in BUILTINS if b.kind == "knowledge" for name in (b.name, *b.aliases)}
     assert set(get_args(registry.KnowledgeName)) == knowledge
+    embedders = {name for b in BUILTINS if b.kind == "embedder" for name in (b.name, *b.aliases)}
+    assert set(get_args(registry.SyncEmbedderName)) == embedders
+    assert not any(b.is_async for b in BUILTINS if b.kind == "embedder")  # else: an AsyncEmbedderName

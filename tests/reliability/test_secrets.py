@@ -25,7 +25,7 @@ from praisonai.persistence._catalogue import BUILTINS, BuiltinBackend
 from praisonai.persistence._config import StoreConfig
 from praisonai.persistence._loading import driver_installed, load_object
 from praisonai.persistence.errors import ConfigError, PersistenceError
-from praisonai.persistence.registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
+from praisonai.persistence.registry import CONVERSATION_STORES, EMBEDDERS, KNOWLEDGE_STORES, STATE_STORES
 
 from .conftest import Figures
 from .strategies import SECRET
@@ -78,6 +78,7 @@ UNREACHABLE: dict[str, dict[str, Any]] = {
     "state:mongodb": {"url": f"mongodb://127.0.0.1:{PORT}", "username": "app", "server_selection_timeout_ms": 500},
     "state:redis": {"host": "127.0.0.1", "port": PORT, "socket_connect_timeout": 1},
     "state:upstash": {"url": HTTP, "retries": 0},
+    "embedder:openai": {"base_url": HTTP, "model": "tiny", "dimension": 8, "max_retries": 0, "timeout": 2},
 }  # fmt: skip
 OFFLINE_OPTIONS: dict[str, dict[str, Any]] = {"knowledge:lancedb": {"uri": "db://praisonai-reliability"}}
 
@@ -86,7 +87,12 @@ SECRET_BACKENDS = [backend for backend in BUILTINS if secret_fields(load_object(
 SECRET_CASES = [
     (backend, name) for backend in SECRET_BACKENDS for name in sorted(secret_fields(load_object(backend.config)))
 ]
-REGISTRIES = {"conversation": CONVERSATION_STORES, "knowledge": KNOWLEDGE_STORES, "state": STATE_STORES}
+REGISTRIES = {
+    "conversation": CONVERSATION_STORES,
+    "knowledge": KNOWLEDGE_STORES,
+    "state": STATE_STORES,
+    "embedder": EMBEDDERS,
+}
 
 
 def _label(backend: BuiltinBackend) -> str:
@@ -138,11 +144,13 @@ def _first_call(store: Any, kind: str) -> Any:
         return store.get_session("s")
     if kind == "knowledge":
         return store.list_collections()
+    if kind == "embedder":
+        return store.embed(["text"])
     return store.get("k")
 
 
 def _is_async(store: Any, kind: str) -> bool:
-    method = {"conversation": "get_session", "knowledge": "list_collections", "state": "get"}[kind]
+    method = {"conversation": "get_session", "knowledge": "list_collections", "state": "get", "embedder": "embed"}[kind]
     return asyncio.iscoroutinefunction(getattr(store, method))
 
 

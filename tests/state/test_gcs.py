@@ -20,7 +20,7 @@ storage = require_driver("google.cloud.storage", "gcs")
 
 from praisonai.persistence.errors import ConfigError, InvalidInputError, NotFoundError  # noqa: E402
 from praisonai.persistence.registry import STATE_STORES  # noqa: E402
-from praisonai.persistence.state._document import HASH, Item  # noqa: E402
+from praisonai.persistence.state._document_store import HASH, Item  # noqa: E402
 from praisonai.persistence.state.base import StateStore  # noqa: E402
 from praisonai.persistence.state.config import GCSStateConfig  # noqa: E402
 from praisonai.persistence.testing import StateStoreContract  # noqa: E402

@@ -1,7 +1,10 @@
 """Typed usage checked by mypy in tests/test_typing.py (never run). Expected types are in the test."""
 
 from praisonai.persistence.conversation.config import AsyncSqliteConversationConfig, SqliteConversationConfig
-from praisonai.persistence.registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
+from praisonai.persistence.embedders.config import CallableEmbedderConfig
+from praisonai.persistence.knowledge.config import MemoryKnowledgeConfig
+from praisonai.persistence.knowledge.mmr import search_mmr
+from praisonai.persistence.registry import CONVERSATION_STORES, EMBEDDERS, KNOWLEDGE_STORES, STATE_STORES
 from praisonai.persistence.state.config import MemoryStateConfig
 
 reveal_type(CONVERSATION_STORES.create("sqlite"))  # R1
@@ -15,7 +18,19 @@ reveal_type(STATE_STORES.create(MemoryStateConfig()))  # R8
 reveal_type(KNOWLEDGE_STORES.create("some_plugin"))  # R9
 reveal_type(MemoryStateConfig().open())  # R10
 reveal_type(CONVERSATION_STORES.create("sqlite").get_messages("s"))  # R11
+reveal_type(EMBEDDERS.create("sentence_transformers"))  # R12
+reveal_type(EMBEDDERS.create(CallableEmbedderConfig(function=lambda texts: [], dimension=3)))  # R13
+reveal_type(EMBEDDERS.create("some_plugin"))  # R14
+reveal_type(KNOWLEDGE_STORES.create("memory", embedder="sentence_transformers"))  # R15
+reveal_type(KNOWLEDGE_STORES.create(MemoryKnowledgeConfig(), embedder=EMBEDDERS.create("callable")))  # R16
+reveal_type(KNOWLEDGE_STORES.create("qdrant", path=":memory:", embedder="openai").search_text("c", "q"))  # R17
+reveal_type(KNOWLEDGE_STORES.create("memory").search("c", [1.0]))  # R18
+reveal_type(search_mmr(KNOWLEDGE_STORES.create("memory"), "c", [1.0], fetch_k=10))  # R19
+reveal_type(EMBEDDERS.create("openai").embed(["text"]))  # R20
 
 STATE_STORES.create(SqliteConversationConfig())  # E1: a conversation config is not a state config
 CONVERSATION_STORES.create(MemoryStateConfig())  # E2: nor the reverse
 STATE_STORES.create("memory").set("k", object())  # E3: not JSON
+KNOWLEDGE_STORES.create("memory").search_text("c", "q")  # E4: no embedder, no text search
+KNOWLEDGE_STORES.create("memory", embedder=3)  # E5: not an embedder
+EMBEDDERS.create(MemoryStateConfig())  # E6: a state config is not an embedder config

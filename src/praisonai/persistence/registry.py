@@ -3,7 +3,8 @@
 >>> from praisonai.persistence.registry import CONVERSATION_STORES
 >>> store = CONVERSATION_STORES.create("sqlite", path=":memory:")
 
-Three process-wide registries, one per kind, each a :class:`StoreRegistry`:
+Four process-wide registries, one per kind, each a :class:`StoreRegistry`
+(embedders are not stores, but are found, configured and checked the same way):
 
 ======================  ==============  ===============================
 registry                kind            entry-point group
@@ -11,6 +12,7 @@ registry                kind            entry-point group
 ``CONVERSATION_STORES`` conversation    ``praisonai.conversation_stores``
 ``KNOWLEDGE_STORES``    knowledge       ``praisonai.knowledge_stores``
 ``STATE_STORES``        state           ``praisonai.state_stores``
+``EMBEDDERS``           embedder        ``praisonai.embedders``
 ======================  ==============  ===============================
 
 Built-ins come from the catalogue without importing anything. Entry points are
@@ -39,20 +41,32 @@ from .errors import (
 
 if TYPE_CHECKING:
     from ._config import StoreConfig
-    from ._names import AsyncConversationName, AsyncStateName, KnowledgeName, SyncConversationName, SyncStateName
+    from ._names import (
+        AsyncConversationName,
+        AsyncStateName,
+        KnowledgeName,
+        SyncConversationName,
+        SyncEmbedderName,
+        SyncStateName,
+    )
     from .conversation.base import AsyncConversationStore, ConversationStore
     from .conversation.config import AsyncConversationConfig, ConversationConfig
+    from .embedders.base import AsyncEmbedder, Embedder
+    from .embedders.config import EmbedderConfig
     from .knowledge.base import KnowledgeStore
     from .knowledge.config import KnowledgeConfig
+    from .knowledge.text import EmbedderSpec, TextKnowledgeStore
     from .state.base import AsyncStateStore, StateStore
     from .state.config import AsyncStateConfig, StateConfig
 
 __all__ = [
     "CONVERSATION_STORES",
+    "EMBEDDERS",
     "KNOWLEDGE_STORES",
     "STATE_STORES",
     "BackendInfo",
     "ConversationStoreRegistry",
+    "EmbedderRegistry",
     "KnowledgeStoreRegistry",
     "PluginWarning",
     "StateStoreRegistry",
@@ -137,6 +151,10 @@ _PROTOCOLS: dict[Kind, tuple[str, str | None]] = {
     "state": (
         "praisonai.persistence.state.base:StateStore",
         "praisonai.persistence.state.base:AsyncStateStore",
+    ),
+    "embedder": (
+        "praisonai.persistence.embedders.base:Embedder",
+        "praisonai.persistence.embedders.base:AsyncEmbedder",
     ),
 }
 
@@ -596,13 +614,38 @@ class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore"]):
     """The knowledge registry."""
 
     @overload
-    def create(self, name: KnowledgeConfig) -> KnowledgeStore: ...
+    def create(self, name: KnowledgeConfig, *, embedder: EmbedderSpec) -> TextKnowledgeStore: ...
     @overload
-    def create(self, name: KnowledgeName, **kwargs: Any) -> KnowledgeStore: ...
+    def create(self, name: KnowledgeConfig, *, embedder: None = None) -> KnowledgeStore: ...
     @overload
-    def create(self, name: str, **kwargs: Any) -> KnowledgeStore: ...
-    def create(self, name: str | StoreConfig, **kwargs: Any) -> KnowledgeStore:
-        return super().create(name, **kwargs)  # type: ignore[arg-type]
+    def create(self, name: str, *, embedder: EmbedderSpec, **kwargs: Any) -> TextKnowledgeStore: ...
+    @overload
+    def create(self, name: KnowledgeName, *, embedder: None = None, **kwargs: Any) -> KnowledgeStore: ...
+    @overload
+    def create(self, name: str, *, embedder: None = None, **kwargs: Any) -> KnowledgeStore: ...
+    def create(
+        self, name: str | StoreConfig, *, embedder: EmbedderSpec | None = None, **kwargs: Any
+    ) -> KnowledgeStore | TextKnowledgeStore:
+        """Create a knowledge store; with ``embedder=`` one that also takes text (see :mod:`.knowledge.text`).
+
+        ``embedder`` is an :class:`~.embedders.base.Embedder`, or the name or
+        config of one to create (its options are validated before the store
+        is opened). The store itself is checked against ``KnowledgeStore``
+        first, as without an embedder.
+        """
+        if embedder is None:
+            return super().create(name, **kwargs)  # type: ignore[arg-type]
+        from .knowledge.text import EmbeddingKnowledgeStore, resolve_embedder
+
+        resolved, owned = resolve_embedder(embedder)
+        try:
+            store = super().create(name, **kwargs)  # type: ignore[arg-type]
+        except BaseException:
+            if owned:
+                resolved.close()
+            raise
+        backend = name if isinstance(name, str) else name.backend
+        return EmbeddingKnowledgeStore(store, resolved, backend=backend, owns_embedder=owned)
 
     def validate(self, name: str, **options: Any) -> KnowledgeConfig | None:
         return super().validate(name, **options)  # type: ignore[return-value]
@@ -634,6 +677,52 @@ class StateStoreRegistry(StoreRegistry[Union["StateStore", "AsyncStateStore"]]):
         return super().validate(name, **options)  # type: ignore[return-value]
 
 
+class EmbedderRegistry(StoreRegistry[Union["Embedder", "AsyncEmbedder"]]):
+    """The embedder registry. ``dimension`` is checked as a positive int, the methods as for stores."""
+
+    @overload
+    def create(self, name: EmbedderConfig) -> Embedder: ...
+    @overload
+    def create(self, name: SyncEmbedderName, **kwargs: Any) -> Embedder: ...
+    @overload
+    def create(self, name: str, **kwargs: Any) -> Embedder | AsyncEmbedder: ...
+    def create(self, name: str | StoreConfig, **kwargs: Any) -> Embedder | AsyncEmbedder:
+        return super().create(name, **kwargs)  # type: ignore[arg-type]
+
+    @overload
+    def validate(self, name: SyncEmbedderName, **options: Any) -> EmbedderConfig: ...
+    @overload
+    def validate(self, name: str, **options: Any) -> EmbedderConfig | None: ...
+    def validate(self, name: str, **options: Any) -> EmbedderConfig | None:
+        return super().validate(name, **options)  # type: ignore[return-value]
+
+    def _members(self, is_async: bool) -> tuple[str, ...]:
+        # ``dimension`` is a value, not a method: _check_contract checks it apart.
+        return tuple(member for member in super()._members(is_async) if member != "dimension")
+
+    def _check_contract(self, backend: str, store: object) -> None:
+        dimension = getattr(store, "dimension", None)
+        bad_dimension = isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 1
+        try:
+            super()._check_contract(backend, store)
+        except ContractError as error:
+            if not bad_dimension:
+                raise
+            raise ContractError(
+                f"{error}; dimension is {dimension!r}, not a positive int",
+                backend=backend,
+                missing=(*error.missing, "dimension"),
+            ) from None
+        if bad_dimension:
+            raise ContractError(
+                f"embedder backend {backend!r} returned a {type(store).__qualname__}, whose dimension is "
+                f"{dimension!r}, not a positive int",
+                backend=backend,
+                missing=["dimension"],
+            )
+
+
 CONVERSATION_STORES = ConversationStoreRegistry("conversation", "praisonai.conversation_stores")
 KNOWLEDGE_STORES = KnowledgeStoreRegistry("knowledge", "praisonai.knowledge_stores")
 STATE_STORES = StateStoreRegistry("state", "praisonai.state_stores")
+EMBEDDERS = EmbedderRegistry("embedder", "praisonai.embedders")

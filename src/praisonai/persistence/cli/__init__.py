@@ -144,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--path", type=Path, help="directory for the demo's files (default: a temporary one)")
 
     listing = commands.add_parser("backends", help="list every registered backend, built-in and plugin")
-    listing.add_argument("--kind", choices=KINDS)
+    listing.add_argument("--kind", choices=(*KINDS, "embedder"))
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
     check = commands.add_parser(

@@ -12,13 +12,13 @@ __all__ = ["backends"]
 def backends(kind: str | None, as_json: bool) -> int:
     import warnings
 
-    from ..registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
+    from ..registry import CONVERSATION_STORES, EMBEDDERS, KNOWLEDGE_STORES, STATE_STORES
 
     rows = []
     with warnings.catch_warnings():
         # A broken plugin is listed below with its error; the discovery warning would say it twice.
         warnings.simplefilter("ignore")
-        for registry in (CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES):
+        for registry in (CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES, EMBEDDERS):
             if kind is None or registry.kind == kind:
                 rows.extend(registry.describe_all())
     if as_json:

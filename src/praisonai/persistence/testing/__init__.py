@@ -1,8 +1,9 @@
-"""Reusable pytest contract suites for store backends.
+"""Reusable pytest contract suites for store backends and embedders.
 
 Subclass a suite in your test module and supply a ``store`` fixture that yields
 a fresh, empty store (and optionally ``reopen``, a zero-argument callable that
-opens a second store on the same data)::
+opens a second store on the same data); :class:`EmbedderContract` takes an
+``embedder`` fixture instead::
 
     import pytest
     from praisonai.persistence.testing import ConversationStoreContract
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .conversation import AsyncConversationStoreContract, ConversationStoreContract
+    from .embedder import EmbedderContract
     from .knowledge import KnowledgeStoreContract
     from .state import AsyncStateStoreContract, StateStoreContract
 
@@ -32,6 +34,7 @@ __all__ = [
     "AsyncConversationStoreContract",
     "AsyncStateStoreContract",
     "ConversationStoreContract",
+    "EmbedderContract",
     "KnowledgeStoreContract",
     "StateStoreContract",
 ]
@@ -39,6 +42,7 @@ __all__ = [
 _MODULES = {
     "AsyncConversationStoreContract": "conversation",
     "ConversationStoreContract": "conversation",
+    "EmbedderContract": "embedder",
     "KnowledgeStoreContract": "knowledge",
     "AsyncStateStoreContract": "state",
     "StateStoreContract": "state",
