@@ -5,7 +5,8 @@ Driver: boto3 (``pip install "praisonai-persistence[dynamodb]"``).
 URL form: ``dynamodb://<table>[?region=<region>][&endpoint_url=<url>][&profile=<name>]``;
 or the fields of :class:`~praisonai.persistence.state.config.DynamoDBStateConfig`.
 Credentials come from boto3's chain unless given.
-Test tier: emulator (moto's server mode on loopback, through real boto3 HTTP calls).
+Test tier: emulator (AWS DynamoDB Local, AWS's own emulator of the service, on loopback, through real
+boto3 HTTP calls).
 
 One item per key in a table whose partition key is the string ``k``::
 

@@ -4,10 +4,9 @@ Engine: Google Cloud Storage (and endpoints that speak its JSON API).
 Driver: google-cloud-storage (``pip install "praisonai-persistence[gcs]"``).
 URL form: ``gs://<bucket>/<prefix>``; or the fields of
 :class:`~praisonai.persistence.state.config.GCSStateConfig`.
-Test tier: emulator (gcp-storage-emulator on loopback). That emulator does not
-enforce generation preconditions, so the tests cannot show that concurrent
-read-modify-writes of one key (``hset``, ``hdel``, ``expire``) are safe; on
-real GCS they are conditional on the object's generation.
+Test tier: emulator (fake-gcs-server on loopback). It enforces generation preconditions on uploads,
+so the conditional read-modify-writes (``hset``, ``hdel``, ``expire``) are tested; it ignores them on
+DELETE, so the conditional delete is not.
 
 Each key is the object ``<prefix><key>`` (``%``, CR, LF and other control
 characters percent-encoded), holding JSON::
