@@ -263,7 +263,11 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
         if condition is NEVER:
             return []
         k, blob = params.add(str(limit)), params.add(struct.pack(self._format.format(len(query)), *query))
-        text = f"({condition or '*'})=>[KNN {k} @vec {blob} AS {_SCORE}]"
+        # HNSW keeps ef_runtime candidates (at least the limit) per search: RediSearch's default of 10 loses recall.
+        ef = ""
+        if self.config.algorithm == "HNSW":
+            ef = f" EF_RUNTIME {params.add(str(max(limit, self.config.ef_runtime)))}"
+        text = f"({condition or '*'})=>[KNN {k} @vec {blob}{ef} AS {_SCORE}]"
         reply = self._redis.execute_command(
             "FT.SEARCH", self._index(name), text, *params.arguments(),
             "SORTBY", _SCORE, "ASC", "RETURN", str(len(_RETURN) + 1), *_RETURN, _SCORE,

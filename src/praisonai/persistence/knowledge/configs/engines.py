@@ -263,4 +263,6 @@ class RedisVectorKnowledgeConfig(KnowledgeConfig):
     vector_type: Literal["FLOAT32", "FLOAT64"] = "FLOAT32"
     algorithm: Literal["FLAT", "HNSW"] = "FLAT"
     """``FLAT`` searches exactly; ``HNSW`` is approximate and faster on large collections."""
+    ef_runtime: int = Field(default=200, ge=1, le=100_000)
+    """HNSW: candidates kept per search (``EF_RUNTIME``, raised to the limit); more is slower but finds more."""
     socket_timeout: Seconds = 10.0
