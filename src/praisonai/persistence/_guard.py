@@ -25,12 +25,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any, ClassVar, Literal
 
+from . import _observe
 from ._catalogue import BUILTINS
 from ._loading import import_driver
 from .errors import BackendUnavailableError, EngineError, PersistenceError, StoreClosedError, StoreError
 from .url import mask_secrets_in_text
 
-__all__ = ["CallGuard", "GuardedStore", "default_error", "describe_error"]
+__all__ = ["CallGuard", "GuardedStore", "ObservedGuard", "default_error", "describe_error"]
 
 _UNTOUCHED: tuple[type[BaseException], ...] = (MemoryError, StopIteration, StopAsyncIteration)
 _UNREACHABLE: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, asyncio.TimeoutError)
@@ -81,7 +82,29 @@ class CallGuard:
             mapped = default_error(error)
         if isinstance(mapped, StoreError) and mapped.backend is None:
             mapped.backend = store.backend
+        if isinstance(mapped, BackendUnavailableError):
+            _observe.connection_lost(store.backend, mapped)
         raise mapped from error
+
+
+class ObservedGuard(CallGuard):
+    """The guard of one observed call (made per call): also times it and, if tracing, spans it."""
+
+    __slots__ = ("_observation",)
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self._observation = _observe.CallObservation(self._store)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> Literal[False]:
+        observation = self._observation
+        try:
+            result = super().__exit__(kind, error, traceback)
+        except BaseException as mapped:
+            observation.end(mapped)
+            raise
+        observation.end(error)
+        return result
 
 
 class GuardedStore:
@@ -98,7 +121,9 @@ class GuardedStore:
 
     @property
     def _guard(self) -> CallGuard:
-        """The guard of a call on an open store."""
+        """The guard of a call on an open store (a fresh, observing one while observation is on)."""
+        if _observe.active or _observe.tracing_newly_configured():
+            return ObservedGuard(self)
         guard: CallGuard | None = self.__dict__.get("_call_guard")
         if guard is None:
             guard = self.__dict__["_call_guard"] = CallGuard(self)
