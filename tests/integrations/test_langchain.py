@@ -31,14 +31,13 @@ from langchain_core.vectorstores import VectorStore
 from langchain_tests.integration_tests import VectorStoreIntegrationTests
 
 from praisonai.persistence.conversation.base import ConversationMessage, ConversationSession
-from praisonai.persistence.registry import EMBEDDERS
 from praisonai.persistence.errors import UsageError
 from praisonai.persistence.integrations.langchain import (
     PersistenceChatMessageHistory,
     PersistenceVectorStore,
     from_conversation_message,
 )
-from praisonai.persistence.registry import CONVERSATION_STORES, KNOWLEDGE_STORES
+from praisonai.persistence.registry import CONVERSATION_STORES, EMBEDDERS, KNOWLEDGE_STORES
 
 
 class TestMemoryVectorStoreStandard(VectorStoreIntegrationTests):
@@ -121,7 +120,7 @@ EVERY_KIND: list[BaseMessage] = [
     ChatMessage(content="hm", role="critic"),
     AIMessageChunk(content="partial", id="chunk-1"),
     HumanMessageChunk(content="typing"),
-    AIMessage(content="It is 18C in Paris. 👋 \\ \"quoted\" \u2028"),
+    AIMessage(content='It is 18C in Paris. 👋 \\ "quoted" \u2028'),
 ]
 
 
@@ -154,7 +153,11 @@ def test_every_message_kind_round_trips_exactly_and_survives_reopening(opener: A
     stored = store.get_messages("s-1")
     assert [m.role for m in stored][:4] == ["system", "user", "user", "assistant"]
     assert stored[3].tool_calls == [
-        {"id": "call-1", "type": "function", "function": {"name": "weather", "arguments": json.dumps({"city": "Paris", "days": 2})}}
+        {
+            "id": "call-1",
+            "type": "function",
+            "function": {"name": "weather", "arguments": json.dumps({"city": "Paris", "days": 2})},
+        }
     ]
     assert stored[5].role == "tool" and stored[5].tool_call_id == "call-1"
     assert stored[7].role == "critic"
@@ -193,7 +196,13 @@ def test_messages_written_by_other_code_are_read_by_role(tmp_path: Path) -> None
     ]:
         store.add_message("s", message)
     messages = PersistenceChatMessageHistory(store, "s").messages
-    assert [type(m).__name__ for m in messages] == ["SystemMessage", "HumanMessage", "AIMessage", "ToolMessage", "ChatMessage"]
+    assert [type(m).__name__ for m in messages] == [
+        "SystemMessage",
+        "HumanMessage",
+        "AIMessage",
+        "ToolMessage",
+        "ChatMessage",
+    ]
     ai = messages[2]
     assert isinstance(ai, AIMessage)
     assert ai.tool_calls == [{"name": "lookup", "args": {"q": "x"}, "id": "c9", "type": "tool_call"}]
