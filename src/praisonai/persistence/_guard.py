@@ -121,11 +121,10 @@ class GuardedStore:
 
     @property
     def _guard(self) -> CallGuard:
-        """The guard of a call on an open store (a fresh, observing one while observation is on)."""
-        if _observe.active or _observe.tracing_newly_configured():
-            return ObservedGuard(self)
+        """The guard of a call on an open store (swapped for :func:`_observed_guard` while observing)."""
         guard: CallGuard | None = self.__dict__.get("_call_guard")
         if guard is None:
+            _observe.tracing_newly_configured()  # a store's first call: has OpenTelemetry been set up since?
             guard = self.__dict__["_call_guard"] = CallGuard(self)
         return guard
 
@@ -144,3 +143,19 @@ class GuardedStore:
     def _import_driver(self, module: str) -> Any:
         """Import ``module`` of this backend's driver; a missing one names the catalogue row's pip extra."""
         return import_driver(module, backend=self.backend, extra=_EXTRAS.get(self.backend))
+
+
+def _observed_guard(store: GuardedStore) -> CallGuard:
+    return ObservedGuard(store)
+
+
+_PLAIN_GUARD = GuardedStore.__dict__["_guard"]
+_OBSERVED_GUARD = property(_observed_guard)
+
+
+def _switch_observation(on: bool) -> None:
+    # Swapping the class's property keeps the unobserved path exactly as cheap as before observability.
+    setattr(GuardedStore, "_guard", _OBSERVED_GUARD if on else _PLAIN_GUARD)  # noqa: B010
+
+
+_observe.on_switch(_switch_observation)

@@ -29,6 +29,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,15 +81,30 @@ class _State:
 state = _State()
 active = False
 """Whether the guard observes calls: a threshold is set or a tracer is configured."""
+_switches: list[Callable[[bool], None]] = []
+
+
+def on_switch(callback: Callable[[bool], None]) -> None:
+    """Call ``callback(active)`` now and whenever observation turns on or off."""
+    _switches.append(callback)
+    callback(active)
+
+
+def _set_active(on: bool) -> None:
+    global active
+    if on != active:
+        active = on
+        for callback in _switches:
+            callback(on)
 
 
 def set_slow_call_threshold(seconds: float | None) -> None:
     """Log store calls slower than ``seconds`` at WARNING; ``None`` stops it."""
-    global active
     if seconds is not None and not seconds >= 0:  # also refuses NaN
         raise ValueError(f"slow-call threshold must be a number of seconds >= 0 or None, not {seconds!r}")
     state.slow_call_seconds = None if seconds is None else float(seconds)
-    active = state.slow_call_seconds is not None or state.tracer is not None
+    tracing_newly_configured()
+    _set_active(state.slow_call_seconds is not None or state.tracer is not None)
 
 
 def slow_call_threshold() -> float | None:
@@ -97,8 +113,12 @@ def slow_call_threshold() -> float | None:
 
 
 def tracing_newly_configured() -> bool:
-    """True once OpenTelemetry has a configured tracer provider (checked cheaply, per call, until then)."""
-    global active
+    """Whether OpenTelemetry has a configured tracer provider; turns observation on when it has.
+
+    Checked on each store's first call, and on every observed call until a tracer is found.
+    """
+    if state.tracer is not None:
+        return True
     trace = sys.modules.get("opentelemetry.trace")
     if trace is None:  # not imported: nobody can have configured it
         return False
@@ -106,7 +126,7 @@ def tracing_newly_configured() -> bool:
     if isinstance(provider, trace.ProxyTracerProvider) or type(provider).__name__ == "NoOpTracerProvider":
         return False
     state.tracer = provider.get_tracer(_TRACER_NAME)
-    active = True
+    _set_active(True)
     return True
 
 
