@@ -9,6 +9,7 @@ An info row gives the per-call cost once a tracer provider (the SDK, no exporter
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import time
@@ -80,9 +81,7 @@ def run(options: Options) -> list[Row]:
     except ImportError:
         return rows
     rows.append(_pair(options, "memory get, OpenTelemetry imported, no provider (vs no check)"))
-    try:
-        import opentelemetry.sdk
-    except ImportError:
+    if importlib.util.find_spec("opentelemetry.sdk") is None:
         return rows
     completed = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
         [sys.executable, "-c", _TRACED], capture_output=True, text=True, check=False
