@@ -9,6 +9,7 @@ An info row gives the per-call cost once a tracer provider (the SDK, no exporter
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import subprocess
 import sys
@@ -77,7 +78,7 @@ def run(options: Options) -> list[Row]:
     if "opentelemetry.trace" not in sys.modules:
         rows.append(_pair(options, "memory get, OpenTelemetry not imported (vs no check)"))
     try:
-        import opentelemetry.trace
+        importlib.import_module("opentelemetry.trace")  # imported, no provider configured
     except ImportError:
         return rows
     rows.append(_pair(options, "memory get, OpenTelemetry imported, no provider (vs no check)"))
