@@ -124,8 +124,9 @@ class GuardedStore:
         """The guard of a call on an open store (swapped for :func:`_observed_guard` while observing)."""
         guard: CallGuard | None = self.__dict__.get("_call_guard")
         if guard is None:
-            _observe.tracing_newly_configured()  # a store's first call: has OpenTelemetry been set up since?
             guard = self.__dict__["_call_guard"] = CallGuard(self)
+            if _observe.tracing_newly_configured():  # a store's first call: has OpenTelemetry been set up?
+                return ObservedGuard(self)
         return guard
 
     @property
