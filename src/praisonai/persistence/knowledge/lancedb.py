@@ -73,14 +73,13 @@ def _column(key: str, suffix: str) -> str:
     return f"m_{key}_{suffix}"
 
 
-class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
+class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledgeConfig]):
     """A KnowledgeStore on LanceDB tables."""
 
     backend = "lancedb"
 
     def __init__(self, config: LanceDbKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         lancedb = self._import_driver("lancedb")
         self._pa: Any = self._import_driver("pyarrow")
         self._expr: Any = self._import_driver("lancedb.expr")

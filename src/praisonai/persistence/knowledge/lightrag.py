@@ -97,7 +97,7 @@ class _Collection:
     vectors: dict[str, list[float]] = field(default_factory=dict)  # chunk text -> caller's vector, while writing
 
 
-class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
+class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowledgeConfig]):
     """Knowledge store on LightRAG; thread-safe (one lock, one event loop thread)."""
 
     backend = "lightrag"
@@ -107,7 +107,7 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
         self._lightrag = self._import_driver("lightrag")
         self._utils = self._import_driver("lightrag.utils")
         self._numpy = self._import_driver("numpy")
-        super().__init__()
+        super().__init__(self.config)
         with self._translating:
             self._root = Path(self.config.working_dir).expanduser()
             self._root.mkdir(parents=True, exist_ok=True)

@@ -70,14 +70,13 @@ class _Collection:
         return _Collection(self.dimension, self.distance, self.metadata, dict(self.documents))
 
 
-class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
+class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection, MemoryKnowledgeConfig]):
     """Thread-safe in-process vector store with exact search and an optional JSON file."""
 
     backend = "memory"
 
     def __init__(self, config: MemoryKnowledgeConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or MemoryKnowledgeConfig()
+        super().__init__(config or MemoryKnowledgeConfig())
         self._collections: dict[str, _Collection] = {}
         self._path: Path | None = None
         self._lock_fd: int | None = None

@@ -125,15 +125,14 @@ def _literal(value: object) -> str:
     return f'"{value}"'
 
 
-class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
+class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledgeConfig]):
     """A KnowledgeStore on Milvus (milvus-lite or a server)."""
 
     backend = "milvus"
     max_search_results = 16384
 
     def __init__(self, config: MilvusKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         pymilvus = self._import_driver("pymilvus")
         self._types: Any = pymilvus.DataType
         self._loaded: set[str] = set()  # native names of collections this store has loaded

@@ -39,6 +39,8 @@ from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, 
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
+from typing_extensions import TypeVar as DefaultedTypeVar
+
 from ..._guard import GuardedStore
 from ..._values import check_limit, dump_json, load_json
 from ...errors import InvalidInputError, NotFoundError
@@ -91,6 +93,8 @@ class _HeldCollection(_Collection, Protocol):
 
 
 H = TypeVar("H", bound=_HeldCollection)
+K = DefaultedTypeVar("K", default=Any)
+"""The backend's config model, kept as ``self.config``."""
 
 
 class CollectionSettings(NamedTuple):
@@ -144,7 +148,7 @@ def raised_by(error: BaseException, names: Collection[str], texts: Sequence[str]
     )
 
 
-class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
+class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C, K]):
     """The knowledge contract on top of ``_find`` ... ``_scan`` (called with ``_held`` held, under the guard)."""
 
     unsupported_filters: ClassVar[frozenset[str]] = frozenset()
@@ -152,7 +156,8 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
     max_search_results: ClassVar[int | None] = None
     """The most results the engine returns for one search (Milvus: 16384); a larger ``limit`` is refused."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: K) -> None:
+        self.config = config
         self._lock = threading.RLock()
         self._closed = False
 
@@ -380,7 +385,7 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
         return target
 
 
-class InProcessKnowledgeStore(KnowledgeStoreBase[H]):
+class InProcessKnowledgeStore(KnowledgeStoreBase[H, K]):
     """A store that holds every collection's documents in this process (``memory``; ``lightrag``'s copies).
 
     ``_collections`` maps each name to a collection with a ``documents`` dict;
