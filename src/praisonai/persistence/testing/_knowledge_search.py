@@ -6,7 +6,7 @@ inherits it; backends subclass that, not this.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import pytest
@@ -30,23 +30,19 @@ from ._knowledge_data import (
     _unique,
     _vectors,
 )
+from ._support import StoreContractBase
 
 __all__ = ["KnowledgeSearchContract"]
 
 
-class KnowledgeSearchContract:
+class KnowledgeSearchContract(StoreContractBase[KnowledgeStore]):
     """The fixtures, helpers, search and filter tests of :class:`KnowledgeStoreContract`."""
+
+    protocol = KnowledgeStore
+    wanted = "yield a fresh, empty KnowledgeStore"
 
     unsupported_filter_operators: ClassVar[frozenset[str]] = frozenset()
     supported_distances: ClassVar[tuple[Distance, ...]] = DISTANCES
-
-    @pytest.fixture
-    def store(self) -> Iterator[KnowledgeStore]:
-        raise pytest.UsageError("override the `store` fixture to yield a fresh, empty KnowledgeStore")
-
-    @pytest.fixture
-    def reopen(self) -> Callable[[], KnowledgeStore] | None:
-        return None
 
     # -- helpers ----------------------------------------------------------------
 

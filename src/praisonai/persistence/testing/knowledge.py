@@ -75,9 +75,6 @@ class KnowledgeStoreContract(KnowledgeSearchContract):
 
     # -- protocol and collections --------------------------------------------------
 
-    def test_satisfies_protocol(self, store: KnowledgeStore) -> None:
-        assert isinstance(store, KnowledgeStore)
-
     def test_collection_lifecycle(self, store: KnowledgeStore) -> None:
         first, second = _unique(), _unique()
         assert not store.collection_exists(first)
