@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .._values import dump_json, load_json
+from .._values import dump_json
 from ._filters.native import (
     NEVER,
     All,
@@ -54,6 +54,7 @@ from ._filters.native import (
 from ._filters.native import (
     Any as AnyOf,
 )
+from ._layers.records import document_from_record
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, OpenedCollection, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import LanceDbKnowledgeConfig
@@ -240,14 +241,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
         return rows
 
     def _document(self, row: dict[str, Any]) -> KnowledgeDocument:
-        return KnowledgeDocument(
-            id=row["id"],
-            content=row["content"],
-            embedding=[float(x) for x in row["vector"]],
-            metadata=load_json(row["metadata"]),
-            content_hash=row["content_hash"],
-            created_at=float(row["created_at"]),
-        )
+        return document_from_record(row, "vector")
 
     def _where(self, table: Any, node: FilterNode | None) -> Any:
         if node is None:

@@ -74,6 +74,7 @@ from ._filters.native import (
 from ._filters.native import (
     Any as AnyOf,
 )
+from ._layers.records import document_from_record
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, raised_by
 from .base import Distance, KnowledgeDocument
 from .config import MilvusKnowledgeConfig
@@ -308,14 +309,8 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
     # -- helpers ---------------------------------------------------------------
 
     def _document(self, row: dict[str, Any]) -> KnowledgeDocument:
-        return KnowledgeDocument(
-            id=row["id"],
-            content=row["content"],
-            embedding=[float(x) for x in row["vector"]],
-            metadata=load_json(row["metadata"]),
-            content_hash=row["content_hash"] or None,
-            created_at=float(row["created_at"]),
-        )
+        # Milvus has no null VARCHAR here: an empty content_hash stands for None.
+        return document_from_record({**row, "content_hash": row["content_hash"] or None}, "vector")
 
     def _expression(self, node: FilterNode | None) -> Any:
         return render(node, _render, chunk_limit=_CHUNKS)

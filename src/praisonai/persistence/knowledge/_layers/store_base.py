@@ -37,6 +37,7 @@ import threading
 from abc import abstractmethod
 from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 from typing_extensions import TypeVar as DefaultedTypeVar
@@ -383,6 +384,31 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C, K]):
         if target is None:
             raise collection_not_found(name)
         return target
+
+
+@dataclass(slots=True)
+class HeldCollection:
+    """A collection held in this process: how it was created and its documents (the in-process stores' base)."""
+
+    dimension: int
+    distance: Distance
+    metadata: dict[str, Any] | None
+    # Insertion-ordered; stored documents are never mutated, only replaced.
+    documents: dict[str, KnowledgeDocument] = field(default_factory=dict)
+
+    def stored_documents(self) -> list[dict[str, Any]]:
+        """The documents as the JSON the in-process stores save to their files, in insertion order."""
+        return [
+            {
+                "id": document.id,
+                "content": document.content,
+                "embedding": document.embedding,
+                "metadata": document.metadata,
+                "content_hash": document.content_hash,
+                "created_at": document.created_at,
+            }
+            for document in self.documents.values()
+        ]
 
 
 class InProcessKnowledgeStore(KnowledgeStoreBase[H, K]):
