@@ -461,11 +461,7 @@ class DocumentStateStore(_DocumentContract, StateStore):
         self._run(self._set_many(items, ttl))
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        with self._translating:
-            self._shutdown()
+        self._close_once(self._shutdown)
 
 
 class AsyncDocumentStateStore(_DocumentContract, AsyncStateStore):
