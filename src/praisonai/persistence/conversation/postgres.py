@@ -45,8 +45,6 @@ class _Connection:
 class PostgresConversationStore(PostgresHooks, ServerSqlConversationStore):
     """Conversations in PostgreSQL through psycopg 3; safe to share between threads."""
 
-    backend = "postgres"
-
     def __init__(self, config: PostgresConversationConfig) -> None:
         self._use_postgres(config, "format")
         self._psycopg = self._import_driver("psycopg")
