@@ -27,7 +27,9 @@ semantics cannot drift apart:
 A backend implements the ``_find`` ... ``_scan`` primitives below. Each is
 called inside ``_held`` and the guard, the store open and its arguments validated; ``C`` is
 what the backend's ``_find`` returns for an existing collection (its handle,
-with at least the collection's dimension, distance and metadata).
+with at least the collection's dimension, distance and metadata); ``K`` is its config
+model, which ``__init__(config)`` keeps as ``self.config``. :class:`HeldCollection` is the
+handle of the stores that hold their documents in this process.
 """
 
 from __future__ import annotations
