@@ -59,7 +59,6 @@ def _row(row: Any) -> KnowledgeDocument:
 class CassandraKnowledgeStore(HostedVectorStore[CassandraKnowledgeConfig]):
     """A KnowledgeStore on Cassandra tables with SAI vector indexes."""
 
-    backend = "cassandra"
     engine = "Cassandra"
     unsupported_filters = RANGE_OPERATORS | frozenset({"$ne", "$nin", "$in", "$or"})
 

@@ -64,7 +64,6 @@ class CosmosFilter(SqlTokens):
 class CosmosDbKnowledgeStore(HostedVectorStore[CosmosDbKnowledgeConfig]):
     """A KnowledgeStore on Azure Cosmos DB for NoSQL."""
 
-    backend = "cosmosdb"
     engine = "Azure Cosmos DB"
 
     def __init__(self, config: CosmosDbKnowledgeConfig) -> None:

@@ -63,7 +63,6 @@ class CouchbaseFilter(SqlTokens):
 class CouchbaseKnowledgeStore(HostedVectorStore[CouchbaseKnowledgeConfig]):
     """A KnowledgeStore on Couchbase collections."""
 
-    backend = "couchbase"
     engine = "Couchbase"
 
     def __init__(self, config: CouchbaseKnowledgeConfig) -> None:

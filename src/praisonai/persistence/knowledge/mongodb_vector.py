@@ -47,7 +47,6 @@ _FIELDS = ("id", "content", "metadata", "content_hash", "created_at", "embedding
 class MongoVectorKnowledgeStore(HostedVectorStore[MongoVectorKnowledgeConfig]):
     """A KnowledgeStore on MongoDB Atlas Vector Search."""
 
-    backend = "mongodb_vector"
     engine = "MongoDB"
     unsupported_filters = RANGE_OPERATORS
 

@@ -64,7 +64,6 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
 class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
     """A KnowledgeStore on Pinecone serverless indexes."""
 
-    backend = "pinecone"
     engine = "Pinecone"
 
     def __init__(self, config: PineconeKnowledgeConfig) -> None:

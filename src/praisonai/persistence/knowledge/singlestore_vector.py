@@ -77,7 +77,6 @@ def _json(value: Any) -> Any:
 class SingleStoreVectorKnowledgeStore(HostedVectorStore[SingleStoreVectorKnowledgeConfig]):
     """A KnowledgeStore on SingleStore tables; one connection, serialised by the store lock."""
 
-    backend = "singlestore_vector"
     engine = "SingleStore"
 
     def __init__(self, config: SingleStoreVectorKnowledgeConfig) -> None:

@@ -78,7 +78,6 @@ def render_filter(node: Lowered) -> str:
 class UpstashVectorKnowledgeStore(HostedVectorStore[UpstashVectorKnowledgeConfig]):
     """A KnowledgeStore on the namespaces of one Upstash Vector index."""
 
-    backend = "upstash_vector"
     engine = "Upstash Vector"
 
     def __init__(self, config: UpstashVectorKnowledgeConfig) -> None:

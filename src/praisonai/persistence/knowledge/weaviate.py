@@ -51,7 +51,6 @@ def _uuid(document_id: str) -> str:
 class WeaviateKnowledgeStore(HostedVectorStore[WeaviateKnowledgeConfig]):
     """A KnowledgeStore on Weaviate collections."""
 
-    backend = "weaviate"
     engine = "Weaviate"
     unsupported_filters = RANGE_OPERATORS
 

@@ -45,10 +45,15 @@ class HostedVectorStore(KnowledgeStoreBase[Settings, K]):
     A backend implements the base's ``_find`` ``_names`` ``_taken`` ``_fetch`` ``_count`` ``_scan``
     ``_release`` (its collection handle is the :class:`Settings`), and the ``_native_*`` primitives
     below, which take what this layer translates: records instead of documents, lowered filters
-    instead of parsed ones, no scores. All are called with the store's lock held.
+    instead of parsed ones, no scores. All are called with the store's lock held. The store's
+    ``backend`` name is its config's.
     """
 
     engine: ClassVar[str] = "the engine"
+
+    def __init__(self, config: K) -> None:
+        super().__init__(config)
+        self.backend = config.backend
 
     # -- primitives --------------------------------------------------------------
 

@@ -40,7 +40,7 @@ from abc import abstractmethod
 from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 from typing_extensions import TypeVar as DefaultedTypeVar
 
@@ -66,6 +66,9 @@ from .checks import (
     document_exists,
     parse_filters,
 )
+
+if TYPE_CHECKING:
+    from ..._config import StoreConfig
 
 __all__ = [
     "CollectionSettings",
@@ -96,7 +99,7 @@ class _HeldCollection(_Collection, Protocol):
 
 
 H = TypeVar("H", bound=_HeldCollection)
-K = DefaultedTypeVar("K", default=Any)
+K = DefaultedTypeVar("K", bound="StoreConfig", default=Any)
 """The backend's config model, kept as ``self.config``."""
 
 
