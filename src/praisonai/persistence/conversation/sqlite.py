@@ -19,6 +19,7 @@ import sqlite3
 import threading
 from typing import Any
 
+from ._praisonai_schema import prepare_schema
 from ._sql_operations import Step
 from ._sql_store import SqlConversationStore
 from ._sqlite_connection import LockedConnectionRunner, fetch, prepare_path, sqlite_operations, sqlite_pragmas
@@ -46,7 +47,7 @@ class SqliteConversationStore(LockedConnectionRunner, SqlConversationStore):
             try:
                 for pragma in sqlite_pragmas(config):
                     self._connection.execute(pragma)
-                self._run(self._ops.create_schema(), write=True)
+                self._run(prepare_schema(self._ops.sql), write=True)
             except BaseException:
                 self._connection.close()
                 raise
