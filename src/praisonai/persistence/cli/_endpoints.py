@@ -69,7 +69,18 @@ def parse_endpoint(text: str, options: dict[str, Any], flag: str) -> Endpoint:
     return Endpoint(backend, url or None, options)
 
 
+PRAISONAI_SOURCE = "praisonai-"
+"""``praisonai-chroma:PATH`` (lancedb, qdrant): a folder PraisonAI 4.7 wrote, as a knowledge source."""
+
+
 def open_store(kind: str, endpoint: Endpoint) -> Any:
+    if endpoint.backend.startswith(PRAISONAI_SOURCE):
+        from ..transfer.praisonai import open_praisonai_knowledge
+
+        path = endpoint.url or endpoint.options.get("path")
+        if kind != "knowledge" or not path or set(endpoint.options) - {"path"}:
+            raise UsageError(f"{endpoint.backend} is a knowledge source and takes a folder: {endpoint.backend}:PATH")
+        return open_praisonai_knowledge(endpoint.backend.removeprefix(PRAISONAI_SOURCE), path)
     return registry_of(kind).create(endpoint.backend, **endpoint.arguments())
 
 
