@@ -31,6 +31,7 @@ compaction): migrate from a copy when in doubt.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -94,7 +95,9 @@ class PraisonAIKnowledgeSource:
         if self.engine == "chroma":
             return sorted(collection.name for collection in self._client.list_collections())
         if self.engine == "lancedb":
-            return sorted(self._client.table_names())
+            with warnings.catch_warnings():  # table_names() is deprecated; its successor's shape varies by version
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return sorted(self._client.table_names())
         return sorted(collection.name for collection in self._client.get_collections().collections)
 
     def collection_exists(self, name: str) -> bool:
