@@ -73,7 +73,7 @@ def test_migrate_copies_every_collection_into_our_store(engine: str, tmp_path: P
     folder = copy_fixture(engine, tmp_path)
     source = open_praisonai_knowledge(engine, folder)
     info = {name: source.describe_collection(name) for name in source.list_collections()}
-    assert {name: i.dimension for name, i in info.items()} == {name: 8 for name in MANIFEST[engine]["collections"]}
+    assert {name: i.dimension for name, i in info.items()} == dict.fromkeys(MANIFEST[engine]["collections"], 8)
     if engine == "chroma":
         assert (info["praisonai_docs"].distance, info["praisonai_ops"].distance) == ("cosine", "euclidean")
         assert info["praisonai_ops"].metadata == {"owner": "fixtures"}
