@@ -228,7 +228,9 @@ def _pg_versions(url: str, schema: str) -> list[tuple[Any, ...]]:
     return postgres_execute(url, f"SELECT version, applied_at, note FROM {schema}.praison_schema_version")
 
 
-def test_postgres_tables_are_upgraded_with_every_record(postgres_url: str, pg_schema: str, pg_praisonai: Stored) -> None:
+def test_postgres_tables_are_upgraded_with_every_record(
+    postgres_url: str, pg_schema: str, pg_praisonai: Stored
+) -> None:
     store = CONVERSATION_STORES.create("postgres", url=postgres_url, schema=pg_schema, table_prefix="praison_")
     try:
         _check(store, pg_praisonai)
@@ -321,3 +323,45 @@ def test_two_stores_racing_to_upgrade_mysql(mysql_db_url: str, mysql_praisonai: 
         _check(store, mysql_praisonai)
     finally:
         store.close()
+
+
+def test_rows_praisonai_allowed_but_we_do_not_are_kept(tmp_path: Path) -> None:
+    """PraisonAI's async_sqlite DDL (INVENTORY.md 4.1) lets a message lack a session, a role or content."""
+    path = tmp_path / "async.db"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(
+            """
+            CREATE TABLE praison_sessions (session_id TEXT PRIMARY KEY, user_id TEXT, agent_id TEXT, name TEXT,
+              state TEXT, metadata TEXT, created_at REAL, updated_at REAL);
+            CREATE TABLE praison_messages (id TEXT PRIMARY KEY, session_id TEXT REFERENCES
+              praison_sessions(session_id) ON DELETE CASCADE, role TEXT, content TEXT, tool_calls TEXT,
+              tool_call_id TEXT, metadata TEXT, created_at REAL);
+            INSERT INTO praison_sessions VALUES ('s', NULL, NULL, NULL, NULL, NULL, 10.0, 20.0);
+            INSERT INTO praison_messages VALUES ('m2', 's', 'user', NULL, NULL, NULL, NULL, 12.0);
+            INSERT INTO praison_messages VALUES ('m1', 's', NULL, 'first', NULL, NULL, '{"a": 1}', 11.0);
+            INSERT INTO praison_messages VALUES ('a3', 's', 'user', 'same time as m2', NULL, NULL, NULL, 12.0);
+            INSERT INTO praison_messages VALUES ('lost', NULL, 'user', 'no session', NULL, NULL, NULL, 13.0);
+            INSERT INTO praison_messages VALUES ('g1', 'ghost', 'user', 'session row missing', NULL, NULL, NULL, 14.0);
+            INSERT INTO praison_messages VALUES ('g2', 'ghost', 'user', 'again', NULL, NULL, NULL, 15.5);
+            """
+        )
+    store = CONVERSATION_STORES.create("sqlite", path=str(path))
+    try:
+        messages = store.get_messages("s")
+        assert [(m.id, m.role, m.content, m.metadata) for m in messages] == [
+            ("m1", "", "first", {"a": 1}),
+            ("m2", "user", "", None),
+            ("a3", "user", "same time as m2", None),  # equal timestamps keep PraisonAI's row order
+        ]
+        ghost = store.get_session("ghost")
+        assert ghost is not None and (ghost.created_at, ghost.updated_at) == (14.0, 15.5)
+        assert [m.id for m in store.get_messages("ghost")] == ["g1", "g2"]
+    finally:
+        store.close()
+    with sqlite3.connect(path) as connection:
+        kept = connection.execute("SELECT id FROM praison_messages_praisonai").fetchall()
+        assert not connection.execute(
+            "SELECT name FROM sqlite_master WHERE name = 'praison_sessions_praisonai'"
+        ).fetchall()
+    assert kept == [("lost",)]
+    assert "1 messages without a session kept in praison_messages_praisonai" in _versions(path)[0][2]

@@ -199,7 +199,9 @@ def _finish(sql: ConversationStatements, names: _Names, exists: dict[str, bool])
     # in ours: its copy is kept, so that nothing is lost, and said so in the version row.
     row = yield Step(f"SELECT COUNT(*) FROM {old_m} WHERE session_id IS NULL", (), "one")
     unplaced = int(row[0]) if row is not None else 0
-    if not unplaced:
+    if unplaced:
+        yield Step(f"DELETE FROM {old_m} WHERE session_id IS NOT NULL")
+    else:
         yield Step(f"DROP TABLE {old_m}")
     yield Step(f"DROP TABLE {old_s}")
     note = _UPGRADE_NOTE + (
