@@ -34,6 +34,8 @@ Concurrency: a thread lock plus ``flock`` on ``<dir>/.lock`` (shared for
 reads, exclusive for writes), so threads, store instances and processes on one
 directory take turns. ``create_session`` links the new file into place, which
 fails rather than overwrite an existing session.
+
+A directory PraisonAI 4.7 wrote is converted on first open (``_praisonai_json.py``).
 """
 
 from __future__ import annotations

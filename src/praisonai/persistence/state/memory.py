@@ -12,7 +12,8 @@ fsynced and renamed over the snapshot, then the journal is emptied. Journal
 entries carry absolute expiry times, so replaying one twice is harmless, and a
 torn last line (a crash mid-append) is ignored; a ``set_many`` is one entry, so a
 crash keeps all of it or none. An exclusive lock on the
-journal keeps a second process from sharing the files.
+journal keeps a second process from sharing the files. A state file PraisonAI 4.7
+wrote is read and rewritten as a snapshot on open (``_praisonai_snapshot.py``).
 """
 
 from __future__ import annotations
