@@ -44,11 +44,26 @@ def _check(store: ConversationStore, stored: Stored) -> None:
     assert [s.session_id for s in store.list_sessions()] == [s.session_id for s in newest_first]
 
 
-async def _check_async(store: AsyncConversationStore, stored: Stored) -> None:
-    for session_id, session in stored.sessions.items():
-        assert await store.get_session(session_id) == session
-        assert await store.get_messages(session_id) == stored.messages[session_id]
-    assert len(await store.list_sessions()) == len(stored.sessions)
+def _check_then_close(store: ConversationStore, stored: Stored) -> None:
+    try:
+        _check(store, stored)
+    finally:
+        store.close()
+
+
+def _check_async(store: AsyncConversationStore, stored: Stored) -> None:
+    """The same reads on an async store (which upgrades on its first call), then close it."""
+
+    async def main() -> None:
+        try:
+            for session_id, session in stored.sessions.items():
+                assert await store.get_session(session_id) == session
+                assert await store.get_messages(session_id) == stored.messages[session_id]
+            assert len(await store.list_sessions()) == len(stored.sessions)
+        finally:
+            await store.close()
+
+    asyncio.run(main())
 
 
 def _check_fixture_facts(store: ConversationStore, section: str) -> None:
@@ -129,11 +144,7 @@ def test_reopening_changes_nothing(sqlite_copy: Path) -> None:
     stored = _sqlite_stored(sqlite_copy)
     CONVERSATION_STORES.create("sqlite", path=str(sqlite_copy)).close()
     versions = _versions(sqlite_copy)
-    store = CONVERSATION_STORES.create("sqlite", path=str(sqlite_copy))
-    try:
-        _check(store, stored)
-    finally:
-        store.close()
+    _check_then_close(CONVERSATION_STORES.create("sqlite", path=str(sqlite_copy)), stored)
     assert _versions(sqlite_copy) == versions
 
 
@@ -141,14 +152,7 @@ def test_async_sqlite_upgrades_the_same_tables(sqlite_copy: Path) -> None:
     pytest.importorskip("aiosqlite")
     stored = _sqlite_stored(sqlite_copy)
     store = CONVERSATION_STORES.create("async_sqlite", path=str(sqlite_copy))
-
-    async def main() -> None:
-        try:
-            await _check_async(store, stored)
-        finally:
-            await store.close()
-
-    asyncio.run(main())
+    _check_async(store, stored)
     assert [v for v, _, _ in _versions(sqlite_copy)] == [SCHEMA_VERSION]
 
 
@@ -171,11 +175,7 @@ def test_two_stores_racing_to_upgrade_sqlite(sqlite_copy: Path) -> None:
     stored = _sqlite_stored(sqlite_copy)
     _race(lambda: CONVERSATION_STORES.create("sqlite", path=str(sqlite_copy)), count=3)
     assert [v for v, _, _ in _versions(sqlite_copy)] == [SCHEMA_VERSION]
-    store = CONVERSATION_STORES.create("sqlite", path=str(sqlite_copy))
-    try:
-        _check(store, stored)
-    finally:
-        store.close()
+    _check_then_close(CONVERSATION_STORES.create("sqlite", path=str(sqlite_copy)), stored)
 
 
 def test_an_interrupted_upgrade_is_finished_by_the_next_open(sqlite_copy: Path) -> None:
@@ -185,11 +185,7 @@ def test_an_interrupted_upgrade_is_finished_by_the_next_open(sqlite_copy: Path) 
         connection.execute("CREATE TABLE praison_sessions_praisonai AS SELECT * FROM praison_sessions")
         connection.execute("CREATE TABLE praison_messages_praisonai AS SELECT * FROM praison_messages")
         connection.execute("DROP TABLE praison_messages")
-    store = CONVERSATION_STORES.create("sqlite", path=str(sqlite_copy))
-    try:
-        _check(store, stored)
-    finally:
-        store.close()
+    _check_then_close(CONVERSATION_STORES.create("sqlite", path=str(sqlite_copy)), stored)
 
 
 def test_a_newer_schema_version_is_refused(tmp_path: Path) -> None:
@@ -246,25 +242,14 @@ def test_postgres_tables_are_upgraded_with_every_record(
 def test_async_postgres_upgrades_the_same_tables(postgres_url: str, pg_schema: str, pg_praisonai: Stored) -> None:
     pytest.importorskip("asyncpg")
     store = CONVERSATION_STORES.create("async_postgres", url=postgres_url, schema=pg_schema)
-
-    async def main() -> None:
-        try:
-            await _check_async(store, pg_praisonai)
-        finally:
-            await store.close()
-
-    asyncio.run(main())
+    _check_async(store, pg_praisonai)
     assert [v for v, _, _ in _pg_versions(postgres_url, pg_schema)] == [SCHEMA_VERSION]
 
 
 def test_two_stores_racing_to_upgrade_postgres(postgres_url: str, pg_schema: str, pg_praisonai: Stored) -> None:
     _race(lambda: CONVERSATION_STORES.create("postgres", url=postgres_url, schema=pg_schema, pool_size=1), count=3)
     assert [v for v, _, _ in _pg_versions(postgres_url, pg_schema)] == [SCHEMA_VERSION]
-    store = CONVERSATION_STORES.create("postgres", url=postgres_url, schema=pg_schema)
-    try:
-        _check(store, pg_praisonai)
-    finally:
-        store.close()
+    _check_then_close(CONVERSATION_STORES.create("postgres", url=postgres_url, schema=pg_schema), pg_praisonai)
 
 
 # -- MySQL --------------------------------------------------------------------------------------------------------
@@ -304,25 +289,14 @@ def test_mysql_tables_are_upgraded_with_every_record(mysql_db_url: str, mysql_pr
 def test_async_mysql_upgrades_the_same_tables(mysql_db_url: str, mysql_praisonai: Stored) -> None:
     pytest.importorskip("aiomysql")
     store = CONVERSATION_STORES.create("async_mysql", url=mysql_db_url)
-
-    async def main() -> None:
-        try:
-            await _check_async(store, mysql_praisonai)
-        finally:
-            await store.close()
-
-    asyncio.run(main())
+    _check_async(store, mysql_praisonai)
     assert [v for v, _, _ in _mysql_versions(mysql_db_url)] == [SCHEMA_VERSION]
 
 
 def test_two_stores_racing_to_upgrade_mysql(mysql_db_url: str, mysql_praisonai: Stored) -> None:
     _race(lambda: CONVERSATION_STORES.create("mysql", url=mysql_db_url, pool_size=1), count=3)
     assert [v for v, _, _ in _mysql_versions(mysql_db_url)] == [SCHEMA_VERSION]
-    store = CONVERSATION_STORES.create("mysql", url=mysql_db_url)
-    try:
-        _check(store, mysql_praisonai)
-    finally:
-        store.close()
+    _check_then_close(CONVERSATION_STORES.create("mysql", url=mysql_db_url), mysql_praisonai)
 
 
 def test_rows_praisonai_allowed_but_we_do_not_are_kept(tmp_path: Path) -> None:

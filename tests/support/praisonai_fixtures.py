@@ -13,9 +13,9 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from praisonai.persistence.conversation.base import ConversationMessage, ConversationSession
+from tests.support.sql_servers import mysql_connect
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "praisonai_4_7_19"
 MANIFEST: dict[str, Any] = json.loads((FIXTURES / "manifest.json").read_text())
@@ -95,18 +95,7 @@ def load_postgres_dump(url: str, schema: str) -> None:
 
 def load_mysql_dump(database_url: str) -> None:
     """Load ``mysql/praisonai_fixture.sql`` into the (empty) database of ``database_url``."""
-    import pymysql
-
-    parts = urlsplit(database_url)
-    connection = pymysql.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 3306,
-        user=parts.username or "root",
-        password=parts.password or "",
-        database=parts.path.lstrip("/"),
-        charset="utf8mb4",
-        autocommit=True,
-    )
+    connection = mysql_connect(database_url, in_database=True)
     try:
         statement: list[str] = []
         with connection.cursor() as cursor:

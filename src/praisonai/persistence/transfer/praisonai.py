@@ -39,6 +39,7 @@ from typing import Any, Literal
 from .._loading import import_driver
 from ..errors import InvalidInputError, NotFoundError
 from ..knowledge.base import CollectionInfo, Distance, KnowledgeDocument
+from .jsonl import batches
 
 __all__ = ["ENGINES", "PraisonAIKnowledgeSource", "open_praisonai_knowledge"]
 
@@ -130,17 +131,13 @@ class PraisonAIKnowledgeSource:
         """Every document once (the first of a repeated id), ``batch_size`` at a time."""
         self._check(name)
         seen: set[str] = set()
-        batch: list[KnowledgeDocument] = []
-        for document in self._documents(name, batch_size, embeddings):
-            if document.id in seen:
-                continue
+
+        def first_of_each_id(document: KnowledgeDocument) -> bool:
+            fresh = document.id not in seen
             seen.add(document.id)
-            batch.append(document)
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+            return fresh
+
+        yield from batches(filter(first_of_each_id, self._documents(name, batch_size, embeddings)), batch_size)
 
     def close(self) -> None:
         if self.engine == "qdrant":
