@@ -5,7 +5,7 @@ async_postgres, mysql and async_mysql stores (a sans-IO operation, see ``_sansio
 one write transaction). It records the schema version in ``<table_prefix>schema_version``
 (one row per version reached, with when and from what) and decides from what it finds:
 
-- version 1 recorded: nothing to do (the usual case, two cheap reads);
+- version 1 recorded: nothing to do (the usual case: a few cheap reads);
 - PraisonAI 4.7's tables under the same names (a messages table without our ``seq``
   column): upgraded in place, every row kept, then version 1 recorded;
 - our tables from before version tables existed: version 1 implicitly, left as they are
@@ -85,8 +85,12 @@ def _lock(sql: ConversationStatements) -> Operation[Callable[[], Operation[None]
         yield  # a generator
 
     if engine == "postgres":
-        key = zlib.crc32(f"praisonai-persistence:{sql.namespace}.{sql.table_prefix}".encode())
-        yield Step(_render(sql, "lock", lambda: "SELECT pg_advisory_xact_lock(?)"), (key,), "one")
+        # Engines of the PostgreSQL dialect without advisory locks (older CockroachDB) go without:
+        # two first opens at once then fall back on the runner's second attempt.
+        found = yield Step("SELECT COUNT(*) FROM pg_catalog.pg_proc WHERE proname = 'pg_advisory_xact_lock'", (), "one")
+        if found is not None and int(found[0]):
+            key = zlib.crc32(f"praisonai-persistence:{sql.namespace}.{sql.table_prefix}".encode())
+            yield Step(_render(sql, "lock", lambda: "SELECT pg_advisory_xact_lock(?)"), (key,), "one")
     elif engine == "mysql":
         name = f"praisonai-persistence:{sql.table_prefix}"
         row = yield Step(
@@ -110,28 +114,37 @@ def _lock(sql: ConversationStatements) -> Operation[Callable[[], Operation[None]
 
 def prepare_schema(sql: ConversationStatements) -> Operation[None]:
     """Bring the tables to :data:`SCHEMA_VERSION` (see the module docstring); run it as a write."""
+    names = _Names(sql)
+    # PostgreSQL reads each statement's latest commit (READ COMMITTED), so the usual open, at the
+    # current version, checks before taking the lock. MySQL's snapshot is the transaction's first
+    # read: there the lock comes first, so that the version read after it is fresh.
+    if sql.dialect.name == "postgres" and (yield from _at_current_version(sql, names)):
+        return
     release = yield from _lock(sql)
     try:
-        yield from _prepare(sql, _Names(sql))
+        if not (yield from _at_current_version(sql, names)):
+            yield from _prepare(sql, names)
     except Exception:
         yield from release()
         raise
     yield from release()
 
 
-def _prepare(sql: ConversationStatements, names: _Names) -> Operation[None]:
-    if (yield from _columns(sql, names.bare["version"])):
-        row = yield Step(
-            _render(sql, "version", lambda: f"SELECT MAX(version) FROM {names.full['version']}"), (), "one"
+def _at_current_version(sql: ConversationStatements, names: _Names) -> Operation[bool]:
+    """Whether :data:`SCHEMA_VERSION` is recorded; a newer version is refused."""
+    if not (yield from _columns(sql, names.bare["version"])):
+        return False
+    row = yield Step(_render(sql, "version", lambda: f"SELECT MAX(version) FROM {names.full['version']}"), (), "one")
+    version = None if row is None or row[0] is None else int(row[0])
+    if version is not None and version > SCHEMA_VERSION:
+        raise EngineError(
+            f"{sql.sessions} is at schema version {version}, written by a newer praisonai-persistence; "
+            f"this one knows version {SCHEMA_VERSION}: upgrade the package"
         )
-        version = None if row is None or row[0] is None else int(row[0])
-        if version == SCHEMA_VERSION:
-            return
-        if version is not None and version > SCHEMA_VERSION:
-            raise EngineError(
-                f"{sql.sessions} is at schema version {version}, written by a newer praisonai-persistence; "
-                f"this one knows version {SCHEMA_VERSION}: upgrade the package"
-            )
+    return version == SCHEMA_VERSION
+
+
+def _prepare(sql: ConversationStatements, names: _Names) -> Operation[None]:
     # Which tables exist (DROP ... IF EXISTS would do, but MySQL drivers warn about each missing one).
     columns = {}
     for key in ("messages", "sessions", "old_messages", "old_sessions"):
