@@ -92,3 +92,18 @@ def test_a_corrupt_praisonai_file_is_refused_with_its_name(directory: Path) -> N
     with pytest.raises(StoreError, match=r"sess-bob-002\.json"):
         _open(directory)
     assert not (directory / "format.json").exists()
+
+
+def test_an_id_praisonai_stored_twice_is_kept_once(directory: Path) -> None:
+    """PraisonAI's add_message appends without checking ids; the first of the two is kept."""
+    path = directory / "sess-carol-003.json"
+    data = json.loads(path.read_text())
+    data["messages"].append({**data["messages"][0], "content": "a second copy", "created_at": 1e10})
+    path.write_text(json.dumps(data))
+    store = _open(directory)
+    try:
+        messages = store.get_messages("sess-carol-003")
+        assert [m.id for m in messages] == [m["id"] for m in data["messages"][:3]]
+        assert messages[0].content == data["messages"][0]["content"]
+    finally:
+        store.close()

@@ -339,3 +339,17 @@ def test_rows_praisonai_allowed_but_we_do_not_are_kept(tmp_path: Path) -> None:
         ).fetchall()
     assert kept == [("lost",)]
     assert "1 messages without a session kept in praison_messages_praisonai" in _versions(path)[0][2]
+
+
+def test_an_interrupted_mysql_upgrade_is_finished_by_the_next_open(mysql_db_url: str, mysql_praisonai: Stored) -> None:
+    """MySQL commits each DDL statement: an upgrade that died after its copies aside and one drop."""
+    database = f"`{_db(mysql_db_url)}`"
+    for statement in (
+        f"CREATE TABLE {database}.praison_sessions_praisonai AS SELECT * FROM {database}.praison_sessions",
+        f"CREATE TABLE {database}.praison_messages_praisonai AS SELECT * FROM {database}.praison_messages",
+        f"DROP TABLE {database}.praison_messages",
+    ):
+        mysql_execute(mysql_db_url, statement)
+    _check_then_close(CONVERSATION_STORES.create("mysql", url=mysql_db_url), mysql_praisonai)
+    tables = {row[0] for row in mysql_execute(mysql_db_url, f"SHOW TABLES FROM {database}")}
+    assert tables == {"praison_sessions", "praison_messages", "praison_schema_version"}
