@@ -74,7 +74,9 @@ class TestPostgresPrefixedContract(ConversationStoreContract):
     def prefix(self, postgres_url: str) -> Iterator[str]:
         prefix = unique_name("p") + "_"
         yield prefix
-        postgres_execute(postgres_url, f"DROP TABLE IF EXISTS {prefix}messages, {prefix}sessions")
+        postgres_execute(
+            postgres_url, f"DROP TABLE IF EXISTS {prefix}messages, {prefix}sessions, {prefix}schema_version"
+        )
 
     @pytest.fixture
     def store(self, postgres_url: str, prefix: str) -> Iterator[ConversationStore]:
