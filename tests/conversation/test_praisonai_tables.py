@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -174,6 +177,36 @@ def test_orchestrator_database_is_upgraded(tmp_path: Path) -> None:
 def test_two_stores_racing_to_upgrade_sqlite(sqlite_copy: Path) -> None:
     stored = _sqlite_stored(sqlite_copy)
     _race(lambda: CONVERSATION_STORES.create("sqlite", path=str(sqlite_copy)), count=3)
+    assert [v for v, _, _ in _versions(sqlite_copy)] == [SCHEMA_VERSION]
+    _check_then_close(CONVERSATION_STORES.create("sqlite", path=str(sqlite_copy)), stored)
+
+
+_OPENER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from praisonai.persistence.registry import CONVERSATION_STORES
+    print("ready", flush=True)
+    while not Path(sys.argv[2]).exists():
+        time.sleep(0.001)
+    CONVERSATION_STORES.create("sqlite", path=sys.argv[1]).close()
+    print("opened", flush=True)
+    """
+)
+
+
+def test_two_processes_racing_to_upgrade_sqlite(sqlite_copy: Path, tmp_path: Path) -> None:
+    stored = _sqlite_stored(sqlite_copy)
+    go = tmp_path / "go"
+    children = [
+        subprocess.Popen([sys.executable, "-c", _OPENER, str(sqlite_copy), str(go)], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    for child in children:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    go.touch()
+    outputs = [child.communicate(timeout=120)[0] for child in children]
+    assert [child.returncode for child in children] == [0, 0] and all("opened" in out for out in outputs)
     assert [v for v, _, _ in _versions(sqlite_copy)] == [SCHEMA_VERSION]
     _check_then_close(CONVERSATION_STORES.create("sqlite", path=str(sqlite_copy)), stored)
 
