@@ -105,3 +105,23 @@ def test_bad_sources_are_refused_clearly(tmp_path: Path, capsys: pytest.CaptureF
         open_praisonai_knowledge("chroma", tmp_path / "missing")
     code = main(["migrate", "state", "--from", f"praisonai-chroma:{tmp_path}", "--to", "memory", "--quiet"])
     assert code != 0 and "praisonai-chroma is a knowledge source" in capsys.readouterr().err
+
+
+def test_a_server_url_reaches_the_engines_remote_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PraisonAI's qdrant store only ever talked to a server: a URL source opens the remote client
+    (recorded by a client-level stand-in here; no qdrant or chroma server runs in the tests)."""
+    import chromadb
+    import qdrant_client
+
+    opened: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(qdrant_client, "QdrantClient", lambda **options: opened.append(("qdrant", options)))
+    monkeypatch.setattr(chromadb, "HttpClient", lambda **options: opened.append(("chroma", options)))
+    open_praisonai_knowledge("qdrant", "https://qdrant.example:6333", api_key="secret")
+    open_praisonai_knowledge("chroma", "http://chroma.example:8001")
+    assert opened[0] == ("qdrant", {"url": "https://qdrant.example:6333", "api_key": "secret"})
+    assert opened[1][0] == "chroma"
+    assert {key: opened[1][1][key] for key in ("host", "port", "ssl")} == {
+        "host": "chroma.example",
+        "port": 8001,
+        "ssl": False,
+    }

@@ -70,17 +70,20 @@ def parse_endpoint(text: str, options: dict[str, Any], flag: str) -> Endpoint:
 
 
 PRAISONAI_SOURCE = "praisonai-"
-"""``praisonai-chroma:PATH`` (lancedb, qdrant): a folder PraisonAI 4.7 wrote, as a knowledge source."""
+"""``praisonai-chroma:PATH`` (lancedb, qdrant; or a server URL): what PraisonAI 4.7 wrote, as a knowledge source."""
 
 
 def open_store(kind: str, endpoint: Endpoint) -> Any:
     if endpoint.backend.startswith(PRAISONAI_SOURCE):
         from ..transfer.praisonai import open_praisonai_knowledge
 
-        path = endpoint.url or endpoint.options.get("path")
-        if kind != "knowledge" or not path or set(endpoint.options) - {"path"}:
-            raise UsageError(f"{endpoint.backend} is a knowledge source and takes a folder: {endpoint.backend}:PATH")
-        return open_praisonai_knowledge(endpoint.backend.removeprefix(PRAISONAI_SOURCE), path)
+        options = dict(endpoint.options)
+        location = endpoint.url or options.pop("path", None)
+        if kind != "knowledge" or not location:
+            raise UsageError(
+                f"{endpoint.backend} is a knowledge source and takes a folder or URL: {endpoint.backend}:PATH"
+            )
+        return open_praisonai_knowledge(endpoint.backend.removeprefix(PRAISONAI_SOURCE), location, **options)
     return registry_of(kind).create(endpoint.backend, **endpoint.arguments())
 
 

@@ -35,10 +35,12 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from .._loading import import_driver
 from ..errors import InvalidInputError, NotFoundError
 from ..knowledge.base import CollectionInfo, Distance, KnowledgeDocument
+from ..url import mask_secrets_in_text
 from .jsonl import batches
 
 __all__ = ["ENGINES", "PraisonAIKnowledgeSource", "open_praisonai_knowledge"]
@@ -50,14 +52,21 @@ _CHROMA_SPACES: dict[str, Distance] = {"cosine": "cosine", "l2": "euclidean", "i
 _QDRANT_DISTANCES: dict[str, Distance] = {"cosine": "cosine", "euclid": "euclidean", "dot": "dot"}
 
 
-def open_praisonai_knowledge(engine: str, path: str | Path) -> PraisonAIKnowledgeSource:
-    """The collections PraisonAI 4.7 wrote with its ``<engine>`` knowledge store in the folder ``path``."""
+def open_praisonai_knowledge(engine: str, location: str | Path, **client_options: Any) -> PraisonAIKnowledgeSource:
+    """The collections PraisonAI 4.7 wrote with its ``<engine>`` knowledge store.
+
+    ``location`` is the folder given to PraisonAI or, for a server, its URL (chroma and
+    qdrant: ``http(s)://host:port``; lancedb: any URI ``lancedb.connect`` takes).
+    ``client_options`` go to the engine's client (qdrant's ``api_key``, say).
+    """
     if engine not in ENGINES:
         raise InvalidInputError(f"PraisonAI knowledge engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    folder = Path(path).expanduser()
-    if not folder.is_dir():
-        raise NotFoundError(f"praisonai-{engine}: {str(folder)!r} is not a folder")
-    return PraisonAIKnowledgeSource(engine, folder)
+    if "://" not in str(location):
+        folder = Path(location).expanduser()
+        if not folder.is_dir():
+            raise NotFoundError(f"praisonai-{engine}: {str(folder)!r} is not a folder")
+        location = folder
+    return PraisonAIKnowledgeSource(engine, location, client_options)
 
 
 def _document(doc_id: str, content: str, embedding: Any, fields: dict[str, Any]) -> KnowledgeDocument:
@@ -74,21 +83,31 @@ def _document(doc_id: str, content: str, embedding: Any, fields: dict[str, Any])
 
 
 class PraisonAIKnowledgeSource:
-    """A read-only knowledge source over a folder PraisonAI 4.7 wrote; a ``migrate`` source."""
+    """A read-only knowledge source over what PraisonAI 4.7 wrote (a folder or a server); a ``migrate`` source."""
 
-    def __init__(self, engine: Engine, folder: Path) -> None:
+    def __init__(self, engine: Engine, location: str | Path, client_options: dict[str, Any] | None = None) -> None:
         self.engine = engine
         self.backend = f"praisonai-{engine}"
-        self.folder = folder
+        self.location = mask_secrets_in_text(str(location))
+        options = client_options or {}
+        remote = isinstance(location, str)
         if engine == "chroma":
             chromadb = import_driver("chromadb", backend=self.backend, extra="chroma")
             settings = chromadb.config.Settings(anonymized_telemetry=False)
-            self._client: Any = chromadb.PersistentClient(path=str(folder), settings=settings)
+            if remote:
+                url = urlsplit(str(location))
+                self._client: Any = chromadb.HttpClient(
+                    host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https", settings=settings, **options
+                )
+            else:
+                self._client = chromadb.PersistentClient(path=str(location), settings=settings, **options)
         elif engine == "lancedb":
-            self._client = import_driver("lancedb", backend=self.backend, extra="lancedb").connect(str(folder))
+            lancedb = import_driver("lancedb", backend=self.backend, extra="lancedb")
+            self._client = lancedb.connect(str(location), **options)
         else:
             qdrant = import_driver("qdrant_client", backend=self.backend, extra="qdrant")
-            self._client = qdrant.QdrantClient(path=str(folder))
+            where = {"url": location} if remote else {"path": str(location)}
+            self._client = qdrant.QdrantClient(**where, **options)
 
     # -- what migrate reads -------------------------------------------------------------
 
@@ -147,7 +166,7 @@ class PraisonAIKnowledgeSource:
 
     def _check(self, name: str) -> None:
         if not self.collection_exists(name):
-            raise NotFoundError(f"{self.backend}: no collection {name!r} in {str(self.folder)!r}")
+            raise NotFoundError(f"{self.backend}: no collection {name!r} in {self.location!r}")
 
     def _documents(self, name: str, batch_size: int, embeddings: bool) -> Iterator[KnowledgeDocument]:
         if self.engine == "chroma":
