@@ -14,8 +14,9 @@ its folders are read by :class:`PraisonAIKnowledgeSource`, which has just what
             KNOWLEDGE_STORES.create("chroma", path="./chroma-new"))
 
 On the command line the source is ``praisonai-chroma:PATH``, ``praisonai-lancedb:PATH`` or
-``praisonai-qdrant:PATH``. What is kept: ids, content, ``content_hash``, ``created_at``,
-embeddings and metadata, as PraisonAI stored them:
+``praisonai-qdrant:PATH``, PATH being the folder or a server URL (PraisonAI's qdrant store
+always used a server: ``praisonai-qdrant:http://localhost:6333``). What is kept: ids, content,
+``content_hash``, ``created_at``, embeddings and metadata, as PraisonAI stored them:
 
 - chroma: the metadata PraisonAI stored beside ``content_hash`` and ``created_at``; the
   collection's distance from ``hnsw:space`` and the rest of its metadata.
@@ -25,7 +26,7 @@ embeddings and metadata, as PraisonAI stored them:
   PraisonAI's inserts left two points with one ``doc_id``, the lowest point id wins, the
   one PraisonAI's ``get`` returns. Qdrant stores cosine vectors normalised: those are copied.
 
-The folder is opened read-only in intent, but the engines may write to it (locks,
+A folder is opened read-only in intent, but the engines may write to it (locks,
 compaction): migrate from a copy when in doubt.
 """
 
