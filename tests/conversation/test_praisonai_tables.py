@@ -159,6 +159,13 @@ def test_async_sqlite_upgrades_the_same_tables(sqlite_copy: Path) -> None:
     assert [v for v, _, _ in _versions(sqlite_copy)] == [SCHEMA_VERSION]
 
 
+def test_turso_local_file_upgrades_the_same_tables(sqlite_copy: Path) -> None:
+    pytest.importorskip("libsql")
+    stored = _sqlite_stored(sqlite_copy)
+    _check_then_close(CONVERSATION_STORES.create("turso", path=str(sqlite_copy)), stored)
+    assert [v for v, _, _ in _versions(sqlite_copy)] == [SCHEMA_VERSION]
+
+
 def test_orchestrator_database_is_upgraded(tmp_path: Path) -> None:
     path = copy_fixture("sqlite/orchestrator.db", tmp_path)
     stored = _sqlite_stored(path)

@@ -1,6 +1,6 @@
 """Opening the conversation tables: the schema version, and the in-place upgrade of PraisonAI's tables.
 
-:func:`prepare_schema` is the one schema operation of the sqlite, async_sqlite, postgres,
+:func:`prepare_schema` is the one schema operation of the sqlite, async_sqlite, turso, postgres,
 async_postgres, mysql and async_mysql stores (a sans-IO operation, see ``_sansio.py``, run as
 one write transaction). It records the schema version in ``<table_prefix>schema_version``
 (one row per version reached, with when and from what) and decides from what it finds:
