@@ -1,0 +1,196 @@
+"""What code written for PraisonAI 4.7.19's ``praisonai.persistence`` expects beyond our contracts.
+
+- :func:`store_config`: a built-in store class built from PraisonAI's keyword
+  arguments (``SQLiteConversationStore(path=...)``) gets the same pydantic config
+  that ``create()`` would validate. :class:`~._guard.GuardedStore` applies it to
+  every catalogued store class, so no adapter repeats it.
+- :func:`export_module_names`: the module-level names PraisonAI's backend modules
+  carry besides their store class (``logger``, the contract classes they
+  re-export, ``validate_identifier``, ``run_sync``), set on our backend module of
+  the same path when its store class is defined (see ``_MODULE_NAMES``).
+- :func:`validate_identifier` (both of PraisonAI's variants), :func:`validate_dimension`
+  and :func:`run_sync`.
+
+Importing this module imports only the standard library (it is reached from
+``conversation.base`` and ``knowledge.base``, which ``import praisonai.persistence`` may load).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import sys
+from collections.abc import Awaitable
+from types import ModuleType
+from typing import Any, TypeVar
+
+from ._catalogue import BUILTINS, BuiltinBackend
+
+__all__ = [
+    "adapter_row",
+    "export_module_names",
+    "run_sync",
+    "store_config",
+    "validate_dimension",
+    "validate_identifier",
+    "validate_nonempty_identifier",
+]
+
+T = TypeVar("T")
+
+_ADAPTERS: dict[str, BuiltinBackend] = {row.adapter: row for row in BUILTINS}
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_]*")
+
+
+def validate_identifier(value: object, name: str = "identifier") -> str:
+    """``value`` if it is letters, digits and underscores (empty allowed: a table prefix may be ``""``).
+
+    PraisonAI's ``conversation.base.validate_identifier``; raises ValueError.
+    """
+    if not isinstance(value, str) or _IDENTIFIER.fullmatch(value) is None:
+        raise ValueError(f"{name} must contain only letters, digits and underscores, got {value!r}")
+    return value
+
+
+def validate_nonempty_identifier(value: object, name: str = "identifier") -> str:
+    """Like :func:`validate_identifier`, but empty is refused (a collection name).
+
+    PraisonAI's ``knowledge.base.validate_identifier``; raises ValueError.
+    """
+    if not isinstance(value, str) or not value or _IDENTIFIER.fullmatch(value) is None:
+        raise ValueError(f"{name} must be non-empty and contain only letters, digits and underscores, got {value!r}")
+    return value
+
+
+def validate_dimension(dimension: object, *, name: str = "dimension", max_dim: int = 65536) -> int:
+    """``dimension`` if it is an int (not a bool) from 1 to ``max_dim``; raises ValueError."""
+    if isinstance(dimension, bool) or not isinstance(dimension, int) or not 1 <= dimension <= max_dim:
+        raise ValueError(f"{name} must be an int from 1 to {max_dim}, got {dimension!r}")
+    return dimension
+
+
+def run_sync(coro: Awaitable[T], *, timeout: float | None = None) -> T:
+    """Run ``coro`` to completion from any context and return its result.
+
+    Without a running event loop in this thread it runs on a fresh loop; inside
+    one (where blocking on it would deadlock) it runs on a fresh loop in a helper
+    thread, which this thread waits for.
+    """
+    import asyncio  # not at module top: this module is on the path of a cheap import
+    import threading
+
+    async def main() -> T:
+        return await asyncio.wait_for(coro, timeout) if timeout is not None else await coro
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    outcome: list[Any] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, asyncio.run(main())))
+        except BaseException as error:  # handed to the waiting thread
+            outcome.append((False, error))
+
+    worker = threading.Thread(target=target, name="praisonai-persistence-run-sync", daemon=True)
+    worker.start()
+    worker.join()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+# -- store classes built from keywords --------------------------------------
+
+
+def adapter_row(cls: type) -> BuiltinBackend | None:
+    """The catalogue row whose adapter is ``cls`` itself (not a parent), if any."""
+    return _ADAPTERS.get(f"{cls.__module__}:{cls.__qualname__}")
+
+
+def store_config(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The config that ``cls(*args, **kwargs)`` stands for, validated by the backend's config model.
+
+    ``url=`` and the keywords (PraisonAI's names included, through the model's
+    ``keyword_aliases``) go through ``from_options``, as in ``create()``; a bad
+    one raises :class:`~.errors.ConfigError`. A subclass of a built-in store
+    uses the config of the nearest built-in class it derives from.
+    """
+    row = next((row for klass in cls.__mro__ if (row := adapter_row(klass)) is not None), None)
+    if row is None:  # pragma: no cover - only catalogued classes get the keyword form
+        raise TypeError(f"{cls.__qualname__} is not a built-in store; pass its config object")
+    if args:
+        raise TypeError(
+            f"{cls.__qualname__} takes its config object or keyword arguments (backend {row.name!r}), "
+            f"not {len(args)} positional argument(s); for example {cls.__qualname__}(url=...)"
+        )
+    from ._loading import load_object
+
+    options = dict(kwargs)
+    return load_object(row.config).from_options(options.pop("url", None), options)
+
+
+# -- module-level names of PraisonAI's backend modules ------------------------
+
+_CONVERSATION = ("ConversationMessage", "ConversationSession", "ConversationStore")
+_ASYNC_CONVERSATION = ("AsyncConversationStore", "ConversationMessage", "ConversationSession")
+
+# module (under praisonai.persistence) -> names it carries in PraisonAI 4.7.19 besides its store
+# class: the contract classes it re-exports, plus ``logger`` (every module), ``validate_identifier``,
+# ``validate_dimension`` and ``run_sync``. Generated from tests/fixtures/praisonai_4_7_19/INVENTORY.md;
+# tests/compat/test_praisonai_names.py checks every name there exists.
+_MODULE_NAMES: dict[str, tuple[str, ...]] = {
+    "conversation.async_mysql": (*_CONVERSATION, "run_sync", "validate_identifier"),
+    "conversation.async_postgres": (*_ASYNC_CONVERSATION, "validate_identifier"),
+    "conversation.async_sqlite": (*_ASYNC_CONVERSATION, "validate_identifier"),
+    "conversation.json": _CONVERSATION,
+    "conversation.mysql": (*_CONVERSATION, "validate_identifier"),
+    "conversation.postgres": ("validate_identifier",),
+    "conversation.singlestore": (*_CONVERSATION, "validate_identifier"),
+    "conversation.sqlite": ("validate_identifier",),
+    "conversation.supabase": (*_CONVERSATION, "validate_identifier"),
+    "conversation.surrealdb": (*_CONVERSATION, "run_sync", "validate_identifier"),
+    "conversation.turso": (*_CONVERSATION, "validate_identifier"),
+    "knowledge.cassandra": ("KnowledgeDocument", "KnowledgeStore", "validate_dimension", "validate_identifier"),
+    "knowledge.clickhouse": ("KnowledgeDocument", "KnowledgeStore", "validate_identifier"),
+    "knowledge.pgvector": ("KnowledgeDocument", "KnowledgeStore", "validate_dimension", "validate_identifier"),
+    "knowledge.singlestore_vector": ("KnowledgeDocument", "KnowledgeStore", "validate_identifier"),
+    "knowledge.surrealdb_vector": ("KnowledgeDocument", "KnowledgeStore", "run_sync", "validate_identifier"),
+    "state.async_mongodb": ("AsyncStateStore", "StateStore", "run_sync"),
+}
+_KNOWLEDGE_DEFAULT = ("KnowledgeDocument", "KnowledgeStore")
+_STATE_DEFAULT = ("StateStore",)
+
+
+def kind_of(module_name: str) -> str:
+    """``knowledge`` for ``praisonai.persistence.knowledge.chroma``."""
+    return module_name.rsplit(".", 2)[-2]
+
+
+def _value(module_name: str, name: str) -> Any:
+    if name == "logger":
+        return logging.getLogger(module_name)
+    if name == "run_sync":
+        return run_sync
+    if name == "validate_dimension":
+        return validate_dimension
+    if name == "validate_identifier":
+        return validate_nonempty_identifier if kind_of(module_name) == "knowledge" else validate_identifier
+    return getattr(importlib.import_module(f"{__package__}.{kind_of(module_name)}.base"), name)
+
+
+def export_module_names(module_name: str) -> None:
+    """Give the backend module ``module_name`` PraisonAI's module-level names it lacks (see ``_MODULE_NAMES``)."""
+    module: ModuleType | None = sys.modules.get(module_name)
+    if module is None or not module_name.startswith(f"{__package__}."):
+        return
+    short = module_name[len(__package__) + 1 :]
+    kind = kind_of(module_name)
+    default = _KNOWLEDGE_DEFAULT if kind == "knowledge" else _STATE_DEFAULT if kind == "state" else ()
+    for name in ("logger", *_MODULE_NAMES.get(short, default)):
+        if name not in module.__dict__:
+            setattr(module, name, _value(module_name, name))
