@@ -154,12 +154,14 @@ _MODULE_NAMES: dict[str, tuple[str, ...]] = {
     "conversation.sqlite": ("validate_identifier",),
     "conversation.supabase": (*_CONVERSATION, "validate_identifier"),
     "conversation.surrealdb": (*_CONVERSATION, "run_sync", "validate_identifier"),
+    "conversation.sync_sqlite": ("validate_identifier",),
     "conversation.turso": (*_CONVERSATION, "validate_identifier"),
     "knowledge.cassandra": ("KnowledgeDocument", "KnowledgeStore", "validate_dimension", "validate_identifier"),
     "knowledge.clickhouse": ("KnowledgeDocument", "KnowledgeStore", "validate_identifier"),
     "knowledge.pgvector": ("KnowledgeDocument", "KnowledgeStore", "validate_dimension", "validate_identifier"),
     "knowledge.singlestore_vector": ("KnowledgeDocument", "KnowledgeStore", "validate_identifier"),
     "knowledge.surrealdb_vector": ("KnowledgeDocument", "KnowledgeStore", "run_sync", "validate_identifier"),
+    "knowledge.valkey_vector": ("KnowledgeDocument", "KnowledgeStore", "validate_identifier"),
     "state.async_mongodb": ("AsyncStateStore", "StateStore", "run_sync"),
 }
 _KNOWLEDGE_DEFAULT = ("KnowledgeDocument", "KnowledgeStore")

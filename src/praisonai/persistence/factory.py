@@ -11,6 +11,7 @@ into their config model and every result is checked against the kind's contract.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, Literal
 
 from .config import PersistenceConfig
@@ -30,6 +31,8 @@ __all__ = [
     "create_stores_from_config",
     "get_default_registry",
 ]
+
+logger = logging.getLogger(__name__)
 
 Mode = Literal["sync", "async", "auto"]
 _MODES = ("sync", "async", "auto")
@@ -59,24 +62,26 @@ def create_conversation_store(
         raise ValueError(f"mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
     twins = _TWINS.get(backend)
     name = backend if twins is None or mode == "auto" else twins[mode == "async"]
-    return _create(registry if registry is not None else get_default_registry("conversation"), name, url, options)  # type: ignore[no-any-return]
+    return _create(registry, "conversation", name, url, options)  # type: ignore[no-any-return]
 
 
 def create_knowledge_store(
     backend: str, url: str | None = None, *, registry: Any = None, **options: Any
 ) -> KnowledgeStore:
     """A knowledge store of ``backend`` (name or alias) from ``url`` and ``options``."""
-    return _create(registry if registry is not None else get_default_registry("knowledge"), backend, url, options)  # type: ignore[no-any-return]
+    return _create(registry, "knowledge", backend, url, options)  # type: ignore[no-any-return]
 
 
 def create_state_store(
     backend: str, url: str | None = None, *, registry: Any = None, **options: Any
 ) -> StateStore | AsyncStateStore:
     """A state store of ``backend`` (name or alias) from ``url`` and ``options``."""
-    return _create(registry if registry is not None else get_default_registry("state"), backend, url, options)  # type: ignore[no-any-return]
+    return _create(registry, "state", backend, url, options)  # type: ignore[no-any-return]
 
 
-def _create(registry: Any, name: str, url: str | None, options: dict[str, Any]) -> Any:
+def _create(registry: Any, kind: str, name: str, url: str | None, options: dict[str, Any]) -> Any:
+    if registry is None:
+        registry = get_default_registry(kind)
     return registry.create(name, url=url, **options)
 
 

@@ -35,11 +35,21 @@ from typing_extensions import Self
 
 from ._compat import run_sync
 from .config import PersistenceConfig
-from .conversation.base import ConversationMessage, ConversationSession
+from .conversation.base import AsyncConversationStore, ConversationMessage, ConversationSession, ConversationStore
 from .factory import create_stores_from_config
-from .knowledge.base import KnowledgeDocument
+from .knowledge.base import KnowledgeDocument, KnowledgeStore
+from .state.base import StateStore
 
-__all__ = ["PersistenceConfig", "PersistenceOrchestrator", "create_stores_from_config"]
+__all__ = [
+    # PraisonAI's module re-exports these names too
+    "AsyncConversationStore",
+    "ConversationStore",
+    "KnowledgeStore",
+    "PersistenceConfig",
+    "PersistenceOrchestrator",
+    "StateStore",
+    "create_stores_from_config",
+]
 
 logger = logging.getLogger(__name__)
 

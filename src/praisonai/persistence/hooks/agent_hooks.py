@@ -14,6 +14,7 @@ stores a non-empty reply. The session is never ended automatically.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from ..conversation.base import ConversationMessage, ConversationSession
 from ..orchestrator import PersistenceOrchestrator
 
 __all__ = ["PersistenceOrchestrator", "PersistentAgent", "create_persistent_session", "wrap_agent_with_persistence"]
+
+logger = logging.getLogger(__name__)
 
 
 class _AgentSession:
