@@ -105,8 +105,12 @@ def test_store_classes_take_their_config_object_or_nothing(db_path: str) -> None
         assert store.config is config
     with pytest.raises(TypeError, match="no other arguments"):
         SQLiteConversationStore(config, table_prefix="x_")
-    with pytest.raises(TypeError, match="keyword arguments"):
-        SQLiteConversationStore(db_path)
+    with SQLiteConversationStore(db_path, "pos_") as positional:  # PraisonAI's order: path, table_prefix, ...
+        assert (positional.config.path, positional.config.table_prefix) == (db_path, "pos_")
+    with pytest.raises(TypeError, match="multiple values for argument 'path'"):
+        SQLiteConversationStore(db_path, path=db_path)
+    with pytest.raises(TypeError, match="at most 4 positional"):
+        SQLiteConversationStore(db_path, "p_", True, False, "extra")
     empty = MemoryStateStore()
     assert bool(empty) is True and len(empty) == 0  # an empty store is still a store: ``if store:`` holds
 

@@ -106,6 +106,174 @@ def run_sync(coro: Awaitable[T], *, timeout: float | None = None) -> T:
 
 # -- store classes built from keywords --------------------------------------
 
+# (kind, backend) -> PraisonAI 4.7.19's parameter order of the backend's store class, so positional
+# arguments (``SQLiteConversationStore("chat.db")``) mean what they meant there. From the generated
+# "__init__ signatures" of tests/fixtures/praisonai_4_7_19/INVENTORY.md.
+_POSITIONAL: dict[tuple[str, str], tuple[str, ...]] = {
+    ("conversation", "async_mysql"): (
+        "url",
+        "host",
+        "port",
+        "database",
+        "user",
+        "password",
+        "table_prefix",
+        "pool_size",
+    ),
+    ("conversation", "async_postgres"): (
+        "url",
+        "host",
+        "port",
+        "database",
+        "user",
+        "password",
+        "table_prefix",
+        "pool_size",
+    ),
+    ("conversation", "async_sqlite"): ("path", "table_prefix"),
+    ("conversation", "json"): ("path", "pretty"),
+    ("conversation", "mysql"): (
+        "url",
+        "host",
+        "port",
+        "database",
+        "user",
+        "password",
+        "table_prefix",
+        "auto_create_tables",
+        "pool_size",
+    ),
+    ("conversation", "postgres"): (
+        "url",
+        "host",
+        "port",
+        "database",
+        "user",
+        "password",
+        "schema",
+        "table_prefix",
+        "auto_create_tables",
+        "pool_size",
+        "max_retries",
+        "retry_delay",
+    ),
+    ("conversation", "singlestore"): (
+        "url",
+        "host",
+        "port",
+        "database",
+        "user",
+        "password",
+        "table_prefix",
+        "auto_create_tables",
+    ),
+    ("conversation", "sqlite"): ("path", "table_prefix", "auto_create_tables", "check_same_thread"),
+    ("conversation", "supabase"): ("url", "key", "table_prefix", "auto_create_tables", "max_retries", "retry_delay"),
+    ("conversation", "surrealdb"): (
+        "url",
+        "namespace",
+        "database",
+        "username",
+        "password",
+        "table_prefix",
+        "auto_create_tables",
+    ),
+    ("conversation", "sync_sqlite"): ("path", "table_prefix"),
+    ("conversation", "turso"): (
+        "url",
+        "auth_token",
+        "local_path",
+        "table_prefix",
+        "auto_create_tables",
+        "sync_on_write",
+    ),
+    ("knowledge", "cassandra"): ("hosts", "keyspace", "username", "password", "port", "secure_connect_bundle"),
+    ("knowledge", "chroma"): ("path", "host", "port", "persistent"),
+    ("knowledge", "clickhouse"): ("host", "port", "username", "password", "database", "secure"),
+    ("knowledge", "cosmosdb"): (
+        "connection_string",
+        "database",
+        "collection",
+        "index_name",
+        "embedding_field",
+        "text_field",
+        "embedding_dim",
+        "api_mode",
+    ),
+    ("knowledge", "couchbase"): (
+        "connection_string",
+        "username",
+        "password",
+        "bucket_name",
+        "scope_name",
+        "collection_name",
+        "index_name",
+        "vector_field",
+        "text_field",
+        "embedding_dim",
+    ),
+    ("knowledge", "lancedb"): ("path", "uri"),
+    ("knowledge", "langchain"): ("vectorstore", "vectorstore_cls", "vectorstore_kwargs"),
+    ("knowledge", "lightrag"): ("working_dir", "llm_model", "embedding_model"),
+    ("knowledge", "llamaindex"): ("vector_store", "vector_store_cls", "vector_store_kwargs"),
+    ("knowledge", "milvus"): ("url", "host", "port", "token", "db_name"),
+    ("knowledge", "mongodb_vector"): (
+        "url",
+        "database",
+        "collection",
+        "index_name",
+        "embedding_field",
+        "text_field",
+        "embedding_dim",
+    ),
+    ("knowledge", "pgvector"): (
+        "url",
+        "host",
+        "port",
+        "database",
+        "user",
+        "password",
+        "schema",
+        "auto_create_extension",
+    ),
+    ("knowledge", "pinecone"): ("api_key", "index_name", "environment", "namespace"),
+    ("knowledge", "qdrant"): ("url", "host", "port", "grpc_port", "api_key", "prefer_grpc", "timeout"),
+    ("knowledge", "redis"): ("url", "host", "port", "password", "prefix"),
+    ("knowledge", "singlestore_vector"): (
+        "url",
+        "host",
+        "port",
+        "database",
+        "user",
+        "password",
+        "table_prefix",
+        "embedding_dim",
+    ),
+    ("knowledge", "surrealdb_vector"): ("url", "namespace", "database", "username", "password", "embedding_dim"),
+    ("knowledge", "upstash_vector"): ("url", "token", "embedding_dim"),
+    ("knowledge", "valkey"): ("host", "port", "password", "prefix"),
+    ("knowledge", "weaviate"): ("url", "api_key", "additional_headers"),
+    ("state", "async_mongodb"): ("url", "database", "collection"),
+    ("state", "dynamodb"): ("table_name", "region", "endpoint_url", "auto_create_table"),
+    ("state", "firestore"): ("project", "collection", "credentials_path"),
+    ("state", "gcs"): ("bucket_name", "prefix", "project", "credentials_path"),
+    ("state", "memory"): ("path", "auto_save", "save_interval"),
+    ("state", "mongodb"): ("url", "database", "collection"),
+    ("state", "redis"): (
+        "url",
+        "host",
+        "port",
+        "db",
+        "password",
+        "prefix",
+        "decode_responses",
+        "socket_timeout",
+        "max_connections",
+    ),
+    ("state", "upstash"): ("url", "token", "prefix"),
+    ("state", "valkey"): ("host", "port", "password", "prefix", "db"),
+}
+
 
 def adapter_row(cls: type) -> BuiltinBackend | None:
     """The catalogue row whose adapter is ``cls`` itself (not a parent), if any."""
@@ -117,20 +285,27 @@ def store_config(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> An
 
     ``url=`` and the keywords (PraisonAI's names included, through the model's
     ``keyword_aliases``) go through ``from_options``, as in ``create()``; a bad
-    one raises :class:`~.errors.ConfigError`. A subclass of a built-in store
+    one raises :class:`~.errors.ConfigError`. Positional arguments are named by
+    PraisonAI's parameter order of that backend's class (``_POSITIONAL``). A subclass of a built-in store
     uses the config of the nearest built-in class it derives from.
     """
     row = next((row for klass in cls.__mro__ if (row := adapter_row(klass)) is not None), None)
     if row is None:  # pragma: no cover - only catalogued classes get the keyword form
         raise TypeError(f"{cls.__qualname__} is not a built-in store; pass its config object")
+    options = dict(kwargs)
     if args:
-        raise TypeError(
-            f"{cls.__qualname__} takes its config object or keyword arguments (backend {row.name!r}), "
-            f"not {len(args)} positional argument(s); for example {cls.__qualname__}(url=...)"
-        )
+        names = _POSITIONAL.get((row.kind, row.name), ())
+        if len(args) > len(names):
+            raise TypeError(
+                f"{cls.__qualname__} takes its config object or keyword arguments (backend {row.name!r}), "
+                f"and at most {len(names)} positional argument(s) ({', '.join(names) or 'none'}); got {len(args)}"
+            )
+        for name, value in zip(names, args, strict=False):  # fewer args than names: the rest keep defaults
+            if name in options:
+                raise TypeError(f"{cls.__qualname__} got multiple values for argument {name!r}")
+            options[name] = value
     from ._loading import load_object
 
-    options = dict(kwargs)
     return load_object(row.config).from_options(options.pop("url", None), options)
 
 
