@@ -13,16 +13,10 @@ from praisonai.persistence.knowledge.redis import RedisVectorKnowledgeStore
 from praisonai.persistence.knowledge.valkey_vector import ValkeyVectorKnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import KnowledgeStoreContract
-from tests.support.emulators import require_driver
-from tests.support.vector_servers import VectorServer, start_redis_stack
+from tests.knowledge import test_redis
+from tests.support.vector_servers import VectorServer
 
-
-@pytest.fixture(scope="module")
-def redis_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VectorServer]:
-    require_driver("redis", "redis")
-    server = start_redis_stack(tmp_path_factory.mktemp("redis-stack"))
-    yield server
-    server.stop()
+redis_stack = test_redis.redis_stack  # the fixture: Redis Stack with RediSearch on a loopback port
 
 
 def _prefix(request: pytest.FixtureRequest) -> str:

@@ -3,7 +3,6 @@ commands; no Valkey server is exercised), plus Valkey's URL schemes and PraisonA
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -19,24 +18,14 @@ from praisonai.persistence.state.redis import RedisStateStore  # noqa: E402
 from praisonai.persistence.state.valkey import ValkeyStateStore  # noqa: E402
 from praisonai.persistence.testing import StateStoreContract  # noqa: E402
 from praisonai.persistence.url import URL  # noqa: E402
+from tests.state import test_redis  # noqa: E402
+
+prefix = test_redis.prefix  # the fixture: a fresh key prefix, its keys dropped after the test
 
 
 def _valkey_url(redis_url: str) -> str:
     parsed = URL.parse(redis_url)
     return f"valkey://{parsed.host}:{parsed.port or 6379}/{parsed.database or 0}"
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    value = f"test:valkey:{uuid.uuid4().hex}:"
-    yield value
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=value + "*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 class TestValkeyContract(StateStoreContract):

@@ -183,24 +183,10 @@ class PersistenceOrchestrator:
         self._current_session = session
 
     @staticmethod
-    def _message(
-        session_id: str,
-        role: str,
-        content: str,
-        tool_calls: list[dict[str, Any]] | None,
-        tool_call_id: str | None,
-        metadata: dict[str, Any] | None,
-    ) -> ConversationMessage:
-        return ConversationMessage(
-            id=str(uuid.uuid4()),
-            session_id=session_id,
-            role=role,
-            content=content,
-            tool_calls=tool_calls,
-            tool_call_id=tool_call_id,
-            metadata=metadata,
-            created_at=time.time(),
-        )
+    def _message(session_id: str, role: str, content: str, *fields: Any, **named: Any) -> ConversationMessage:
+        # fields: tool_calls, tool_call_id, metadata, in ConversationMessage's (and on_message's) order;
+        # created_at is the dataclass's default, now
+        return ConversationMessage(str(uuid.uuid4()), session_id, role, content, *fields, **named)
 
     def on_message(
         self,
@@ -219,18 +205,12 @@ class PersistenceOrchestrator:
         return message
 
     async def aon_message(
-        self,
-        session_id: str,
-        role: str,
-        content: str,
-        tool_calls: list[dict[str, Any]] | None = None,
-        tool_call_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
+        self, session_id: str, role: str, content: str, *args: Any, **kwargs: Any
     ) -> ConversationMessage | None:
-        """Async :meth:`on_message`."""
+        """Async :meth:`on_message` (the same arguments)."""
         if not self.conversation:
             return None
-        message = self._message(session_id, role, content, tool_calls, tool_call_id, metadata)
+        message = self._message(session_id, role, content, *args, **kwargs)
         await _acall(self.conversation, "add_message", session_id, message)
         return message
 
@@ -273,16 +253,9 @@ class PersistenceOrchestrator:
             return []
         return list(_resolve(self.knowledge.search(collection, query_embedding, limit=limit, filters=filters)))
 
-    async def aretrieve_knowledge(
-        self,
-        query_embedding: list[float],
-        collection: str = "default",
-        limit: int = 5,
-        filters: dict[str, Any] | None = None,
-    ) -> list[KnowledgeDocument]:
-        if not self.knowledge:
-            return []
-        return list(await _acall(self.knowledge, "search", collection, query_embedding, limit=limit, filters=filters))
+    async def aretrieve_knowledge(self, *args: Any, **kwargs: Any) -> list[KnowledgeDocument]:
+        """Async :meth:`retrieve_knowledge` (the same arguments), run in a worker thread."""
+        return await asyncio.to_thread(self.retrieve_knowledge, *args, **kwargs)
 
     def add_knowledge(self, documents: list[KnowledgeDocument], collection: str = "default") -> list[str]:
         """Upsert ``documents`` into ``collection``; ValueError without a knowledge store."""
@@ -290,10 +263,9 @@ class PersistenceOrchestrator:
             raise ValueError("no knowledge store configured")
         return list(_resolve(self.knowledge.upsert(collection, documents)))
 
-    async def aadd_knowledge(self, documents: list[KnowledgeDocument], collection: str = "default") -> list[str]:
-        if not self.knowledge:
-            raise ValueError("no knowledge store configured")
-        return list(await _acall(self.knowledge, "upsert", collection, documents))
+    async def aadd_knowledge(self, *args: Any, **kwargs: Any) -> list[str]:
+        """Async :meth:`add_knowledge` (the same arguments), run in a worker thread."""
+        return await asyncio.to_thread(self.add_knowledge, *args, **kwargs)
 
     # -- state ------------------------------------------------------------------
 
