@@ -391,6 +391,26 @@ def test_sync_hooks_on_an_async_store_and_async_hooks_on_a_sync_store(db_path: s
     assert asyncio.run(run_async()) == ["from sync code", "from async code"]
 
 
+def test_run_sync_from_sync_code_and_from_inside_a_loop() -> None:
+    from praisonai.persistence.conversation.surrealdb import run_sync  # where PraisonAI's modules had it
+
+    async def loop_of() -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    first = run_sync(loop_of())
+
+    async def nested() -> asyncio.AbstractEventLoop:
+        return run_sync(loop_of())  # from async code: no deadlock, no "loop already running"
+
+    assert asyncio.run(nested()) is first and run_sync(loop_of()) is first  # one loop: drivers' pools survive
+
+    async def failing() -> None:
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError, match="boom"):
+        run_sync(failing())
+
+
 # -- agent hooks ------------------------------------------------------------------------------
 
 

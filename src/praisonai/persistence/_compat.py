@@ -17,6 +17,7 @@ Importing this module imports only the standard library (it is reached from
 
 from __future__ import annotations
 
+import _thread  # a lock without importing threading (this module is on a cheap import path)
 import importlib
 import logging
 import re
@@ -71,37 +72,48 @@ def validate_dimension(dimension: object, *, name: str = "dimension", max_dim: i
 
 
 def run_sync(coro: Awaitable[T], *, timeout: float | None = None) -> T:
-    """Run ``coro`` to completion from any context and return its result.
+    """Run ``coro`` to completion from any context (sync code, or inside an event loop) and return its result.
 
-    Without a running event loop in this thread it runs on a fresh loop; inside
-    one (where blocking on it would deadlock) it runs on a fresh loop in a helper
-    thread, which this thread waits for.
+    It runs on one background event loop of the process (in a daemon thread), so
+    an async store driven from sync code always sees the same loop: a driver's
+    connections and pools stay bound to it across calls. The calling thread waits.
     """
     import asyncio  # not at module top: this module is on the path of a cheap import
-    import threading
+
+    loop = _background_loop()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        raise RuntimeError("run_sync() called from its own background loop; await the coroutine instead")
 
     async def main() -> T:
-        return await asyncio.wait_for(coro, timeout) if timeout is not None else await coro
+        return await coro
 
+    future = asyncio.run_coroutine_threadsafe(main(), loop)
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(main())
-    outcome: list[Any] = []
+        return future.result(timeout)
+    except TimeoutError:
+        future.cancel()
+        raise
 
-    def target() -> None:
-        try:
-            outcome.append((True, asyncio.run(main())))
-        except BaseException as error:  # handed to the waiting thread
-            outcome.append((False, error))
 
-    worker = threading.Thread(target=target, name="praisonai-persistence-run-sync", daemon=True)
-    worker.start()
-    worker.join()
-    ok, value = outcome[0]
-    if not ok:
-        raise value
-    return value  # type: ignore[no-any-return]
+_loop_lock = _thread.allocate_lock()
+_loop: Any = None
+
+
+def _background_loop() -> Any:
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop.is_closed():
+            import asyncio
+            import threading
+
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="praisonai-persistence-run-sync", daemon=True).start()
+            _loop = loop
+        return _loop
 
 
 # -- store classes built from keywords --------------------------------------

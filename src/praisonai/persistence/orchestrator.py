@@ -9,8 +9,9 @@
 It holds up to one store of each kind (``conversation``, ``knowledge``, ``state``),
 any of which may be None: every helper then returns a neutral value. Agents are
 duck-typed: only ``name`` (or ``agent_id``) and the class name are read. Sync
-calls work on async stores too (the coroutine is run to completion), and the
-``a``-prefixed twins run sync stores in a worker thread.
+calls work on async stores too (the coroutine is run to completion on one
+background event loop, :func:`~praisonai.persistence._compat.run_sync`), and the
+``a``-prefixed twins await async stores and run sync stores in a worker thread.
 
 Sessions are cached (least recently used first out, ``PRAISONAI_SESSION_CACHE_MAX``
 entries, default 1024). History is whatever the store returns: ``get_messages``
