@@ -101,8 +101,8 @@ def test_store_classes_take_keywords_validated_by_their_config(db_path: str) -> 
 
 def test_store_classes_take_their_config_object_or_nothing(db_path: str) -> None:
     config = CONVERSATION_STORES.validate("sqlite", path=db_path)
-    with SQLiteConversationStore(config) as store:
-        assert store.config is config
+    with SQLiteConversationStore(config) as store, SQLiteConversationStore(config=config) as by_name:
+        assert store.config is config and by_name.config is config
     with pytest.raises(TypeError, match="no other arguments"):
         SQLiteConversationStore(config, table_prefix="x_")
     with SQLiteConversationStore(db_path, "pos_") as positional:  # PraisonAI's order: path, table_prefix, ...

@@ -195,7 +195,9 @@ def _taking_keywords(init: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(init)
     def __init__(self: GuardedStore, *args: Any, **kwargs: Any) -> None:
-        if len(args) == 1 and not kwargs and getattr(type(args[0]), "is_store_config", False):
+        if not args and len(kwargs) == 1 and getattr(type(kwargs.get("config")), "is_store_config", False):
+            init(self, kwargs["config"])  # Store(config=...)
+        elif len(args) == 1 and not kwargs and getattr(type(args[0]), "is_store_config", False):
             init(self, args[0])
         elif args and getattr(type(args[0]), "is_store_config", False):
             raise TypeError(f"{type(self).__qualname__}(config) takes no other arguments")
