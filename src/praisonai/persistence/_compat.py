@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import _thread  # a lock without importing threading (this module is on a cheap import path)
 import importlib
-import logging
 import re
 import sys
 from collections.abc import Awaitable
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._catalogue import BUILTINS, BuiltinBackend
+if TYPE_CHECKING:
+    from ._catalogue import BuiltinBackend
 
 __all__ = [
     "adapter_row",
@@ -40,7 +40,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-_ADAPTERS: dict[str, BuiltinBackend] = {row.adapter: row for row in BUILTINS}
+_adapters: dict[str, BuiltinBackend] | None = None  # adapter path -> catalogue row, built on first use
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_]*")
 
 
@@ -183,7 +183,12 @@ _POSITIONAL: dict[tuple[str, str], tuple[str, ...]] = {
 
 def adapter_row(cls: type) -> BuiltinBackend | None:
     """The catalogue row whose adapter is ``cls`` itself (not a parent), if any."""
-    return _ADAPTERS.get(f"{cls.__module__}:{cls.__qualname__}")
+    global _adapters
+    if _adapters is None:  # not at import: conversation.base imports this module, the catalogue is not needed there
+        from ._catalogue import BUILTINS
+
+        _adapters = {row.adapter: row for row in BUILTINS}
+    return _adapters.get(f"{cls.__module__}:{cls.__qualname__}")
 
 
 def store_config(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -256,6 +261,8 @@ def kind_of(module_name: str) -> str:
 
 def _value(module_name: str, name: str) -> Any:
     if name == "logger":
+        import logging
+
         return logging.getLogger(module_name)
     if name == "run_sync":
         return run_sync
