@@ -12,12 +12,13 @@ into their config model and every result is checked against the kind's contract.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .config import PersistenceConfig
 from .registry import StoreRegistry, get_default_registry
 
 if TYPE_CHECKING:
+    from ._names import AsyncConversationName, AsyncStateName, SyncConversationName, SyncStateName
     from .conversation.base import AsyncConversationStore, ConversationStore
     from .knowledge.base import KnowledgeStore
     from .state.base import AsyncStateStore, StateStore
@@ -44,6 +45,38 @@ _TWINS = {
 }
 
 
+# The result types, as the registries give them: by backend name, and by mode for the engines with twins.
+@overload
+def create_conversation_store(
+    backend: SyncConversationName,
+    url: str | None = None,
+    mode: Literal["sync", "auto"] = "auto",
+    *,
+    registry: None = None,
+    **options: Any,
+) -> ConversationStore: ...
+@overload
+def create_conversation_store(
+    backend: AsyncConversationName,
+    url: str | None = None,
+    mode: Literal["async", "auto"] = "auto",
+    *,
+    registry: None = None,
+    **options: Any,
+) -> AsyncConversationStore: ...
+@overload
+def create_conversation_store(
+    backend: Literal["sqlite", "postgres", "mysql"],
+    url: str | None = None,
+    *,
+    mode: Literal["async"],
+    registry: None = None,
+    **options: Any,
+) -> AsyncConversationStore: ...
+@overload
+def create_conversation_store(
+    backend: str, url: str | None = None, mode: Mode = "auto", *, registry: Any = None, **options: Any
+) -> ConversationStore | AsyncConversationStore: ...
 def create_conversation_store(
     backend: str,
     url: str | None = None,
@@ -72,6 +105,18 @@ def create_knowledge_store(
     return _create(registry, "knowledge", backend, url, options)  # type: ignore[no-any-return]
 
 
+@overload
+def create_state_store(
+    backend: SyncStateName, url: str | None = None, *, registry: None = None, **options: Any
+) -> StateStore: ...
+@overload
+def create_state_store(
+    backend: AsyncStateName, url: str | None = None, *, registry: None = None, **options: Any
+) -> AsyncStateStore: ...
+@overload
+def create_state_store(
+    backend: str, url: str | None = None, *, registry: Any = None, **options: Any
+) -> StateStore | AsyncStateStore: ...
 def create_state_store(
     backend: str, url: str | None = None, *, registry: Any = None, **options: Any
 ) -> StateStore | AsyncStateStore:
