@@ -36,7 +36,6 @@ from operator import mul
 from typing import Any, Literal, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
 from .._closing import Closing
-
 from .._compat import validate_dimension
 from .._compat import validate_nonempty_identifier as validate_identifier
 
