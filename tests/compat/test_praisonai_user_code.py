@@ -279,9 +279,21 @@ def test_create_stores_from_config(db_path: str) -> None:
     assert isinstance(stores["conversation"], AsyncConversationStore) and isinstance(stores["state"], StateStore)
     asyncio.run(stores["conversation"].close())
     stores["state"].close()
-    bad = PersistenceConfig(conversation_store="sqlite", conversation_options={"path": db_path}, state_store="nope")
-    with pytest.raises(ValueError, match="unknown state backend"):
-        create_stores_from_config(bad)
+    opened: list[ConversationStore] = []
+
+    def probe(url: str | None = None, **options: Any) -> ConversationStore:
+        opened.append(SQLiteConversationStore(path=db_path))
+        return opened[-1]
+
+    CONVERSATION_STORES.register("compat_probe", probe)
+    try:
+        bad = PersistenceConfig(conversation_store="compat_probe", state_store="nope")
+        with pytest.raises(ValueError, match="unknown state backend"):
+            create_stores_from_config(bad)
+    finally:
+        CONVERSATION_STORES.unregister("compat_probe")
+    with pytest.raises(StoreClosedError):  # the store opened before the failure was closed, not leaked
+        opened[0].get_session("s1")
 
 
 # -- the orchestrator's agent lifecycle --------------------------------------------------
