@@ -157,7 +157,8 @@ class PersistenceConfig:
         try:
             import yaml  # type: ignore[import-untyped]
         except ImportError as error:
-            raise ImportError('PersistenceConfig.from_yaml needs PyYAML: pip install "praisonai-persistence[yaml]"') from error
+            install = 'pip install "praisonai-persistence[yaml]"'
+            raise ImportError(f"PersistenceConfig.from_yaml needs PyYAML: {install}") from error
         with open(path, encoding="utf-8") as file:
             data = yaml.safe_load(file) or {}
         if not isinstance(data, dict):
