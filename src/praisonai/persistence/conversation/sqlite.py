@@ -65,3 +65,7 @@ class SqliteConversationStore(LockedConnectionRunner, SqlConversationStore):
 
     def __repr__(self) -> str:
         return f"SqliteConversationStore(path={self.config.path!r})"
+
+
+SQLiteConversationStore = SqliteConversationStore
+"""PraisonAI 4.7.19's name of :class:`SqliteConversationStore`."""
