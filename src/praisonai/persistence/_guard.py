@@ -23,6 +23,7 @@ would build a generator per call, a measurable share of a ~40 µs Redis GET.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 from . import _observe
@@ -140,6 +141,14 @@ class GuardedStore:
     def _translate_error(self, error: Exception) -> Exception | None:
         """The documented error that a driver's ``error`` stands for; None: :func:`default_error`."""
         return None
+
+    def _close_once(self, shutdown: Callable[[], object]) -> None:
+        """``close`` of a store whose ``shutdown`` must run once: later calls do nothing; its errors are translated."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._translating:
+            shutdown()
 
     def _import_driver(self, module: str) -> Any:
         """Import ``module`` of this backend's driver; a missing one names the catalogue row's pip extra."""
