@@ -433,10 +433,10 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.hosted:WeaviateKnowledgeConfig",
         adapter=f"{_P}.knowledge.weaviate:WeaviateKnowledgeStore",
         summary="Weaviate 1.28+ through weaviate-client v4; equality filters ($eq $ne $in $nin $and $or)",
-        tier="fake",
+        tier="wire",
         tested_with=(
-            "a client-level fake of weaviate-client v4's collections API evaluating its Filter objects; "
-            "Weaviate itself is not exercised"
+            "the real pinecone SDK against an HTTP stand-in of Pinecone's REST API (control plane and one "
+            "data-plane host per index, Pinecone's error bodies; exact search); Pinecone itself is not exercised"
         ),
         extra="weaviate",
         requirements=("weaviate-client>=4.23",),
