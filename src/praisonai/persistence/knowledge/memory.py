@@ -43,7 +43,9 @@ from .._files import open_lock_file
 from .._files import write_atomically as _write_atomically
 from .._values import dump_json, load_json
 from ..errors import StoreError
+from ._layers import matrix
 from ._layers.checks import check_embedding, copy_document
+from ._layers.matrix import MatrixIndex
 from ._layers.store_base import InProcessKnowledgeStore
 from .base import Distance, KnowledgeDocument, similarity
 from .config import MemoryKnowledgeConfig
@@ -65,9 +67,27 @@ class _Collection:
     # Norms of stored documents, filled by searches. A write drops the entries of the ids it
     # touches, so an entry present belongs to the document stored now (a rollback only loses entries).
     norms: dict[str, float] = field(default_factory=dict)
+    # The numpy view of ``documents`` and its rows (built by a search, dropped by every write);
+    # see _layers/matrix.py.
+    index: tuple[MatrixIndex, list[KnowledgeDocument]] | None = None
 
     def snapshot(self) -> _Collection:
         return _Collection(self.dimension, self.distance, self.metadata, dict(self.documents))
+
+    def changed(self) -> None:
+        self.index = None
+
+    def matrix(self) -> tuple[MatrixIndex, list[KnowledgeDocument]] | None:
+        """The numpy index of the documents and its rows, built on demand; None without numpy or
+        below ``matrix.MIN_ROWS`` documents."""
+        if self.index is None and len(self.documents) >= matrix.MIN_ROWS:
+            np = matrix.numpy_or_none()
+            if np is not None:
+                documents = list(self.documents.values())
+                embeddings = [cast("list[float]", document.embedding) for document in documents]
+                built = MatrixIndex(np, self.distance, embeddings, [document.metadata for document in documents])
+                self.index = (built, documents)
+        return self.index
 
 
 class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
@@ -103,6 +123,7 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
 
     def _put(self, name: str, target: _Collection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
         def change() -> None:
+            target.changed()
             for document in documents:
                 target.documents[document.id] = document
                 target.norms.pop(document.id, None)
@@ -116,11 +137,18 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
         if target.distance == "cosine":
             with contextlib.suppress(OverflowError):  # then similarity() itself fails, if a document is scored
                 query_norm = math.sqrt(math.fsum(map(mul, query, query)))
-        scored = [
-            (_score(target, query, query_norm, document), index, document)
-            for index, document in enumerate(target.documents.values())
-            if node is None or matches(node, document.metadata)
-        ]
+        indexed = target.matrix()
+        rows = None if indexed is None else indexed[0].candidates(query, limit, node)
+        if indexed is not None and rows is not None:
+            # numpy narrowed the field to a superset of the top `limit`; rank it exactly as below.
+            documents = indexed[1]
+            scored = [(_score(target, query, query_norm, documents[row]), row, documents[row]) for row in rows]
+        else:
+            scored = [
+                (_score(target, query, query_norm, document), row, document)
+                for row, document in enumerate(target.documents.values())
+                if node is None or matches(node, document.metadata)
+            ]
         results = []
         # Best first; equal scores keep insertion order (the index), as a stable sort would.
         for score, _, document in heapq.nsmallest(limit, scored, key=lambda item: (-item[0], item[1])):
@@ -131,6 +159,7 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
 
     def _discard(self, name: str, target: _Collection, ids: list[str]) -> None:
         def change() -> None:
+            target.changed()
             for document_id in ids:
                 del target.documents[document_id]
                 target.norms.pop(document_id, None)
@@ -177,6 +206,7 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
             for name, saved in backup.items():
                 current = self._collections.setdefault(name, saved)
                 current.documents = saved.documents
+                current.changed()
             raise
 
     def _open_file(self, path: Path) -> None:
