@@ -48,6 +48,10 @@ class BuiltinBackend(NamedTuple):
 
 _P = "praisonai.persistence"
 
+# Extras that no backend needs but some use when installed: name -> what it installs.
+# numpy: exact knowledge search by matrix product in the memory store (knowledge/_layers/matrix.py).
+SPEED_EXTRAS: dict[str, tuple[str, ...]] = {"numpy": ("numpy>=1.26",)}
+
 BUILTINS: tuple[BuiltinBackend, ...] = (
     # conversation -----------------------------------------------------------
     BuiltinBackend(
@@ -316,7 +320,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         kind="knowledge",
         config=f"{_P}.knowledge.configs.memory:MemoryKnowledgeConfig",
         adapter=f"{_P}.knowledge.memory:MemoryKnowledgeStore",
-        summary="Exact brute-force search in pure Python, optionally kept in a JSON file (the reference backend)",
+        summary="Exact brute-force search (a numpy matrix product with the numpy extra, else pure Python), optionally kept in a JSON file (the reference backend)",
         tier="embedded",
         tested_with="the store itself, with and without a JSON file",
     ),

@@ -1,6 +1,7 @@
-"""In-memory knowledge store: exact brute-force search in pure Python.
+"""In-memory knowledge store: exact brute-force search, by numpy matrix product when installed.
 
-Engine: dicts in this process (no extra needed), optionally kept in a JSON file.
+Engine: dicts in this process (no extra needed; ``pip install "praisonai-persistence[numpy]"``
+makes search on large collections a matrix product), optionally kept in a JSON file.
 URL forms: ``memory://``; ``memory:///relative.json`` or ``memory:////absolute.json``
 (``?autosave=false`` to write only on ``save()`` / ``close()``); or ``path=``.
 Test tier: embedded (the store itself, with and without a file).
@@ -9,7 +10,10 @@ This is the reference backend: scores are computed with
 :func:`~praisonai.persistence.knowledge.base.similarity` and filters with
 :func:`~praisonai.persistence.knowledge.filters.matches`, so every other
 backend is measured against exactly this behaviour. Search is exact and costs
-O(documents x dimension) per query: meant for tests, notebooks and small corpora.
+O(documents x dimension) per query. From ``_layers.matrix.MIN_ROWS`` documents on, with
+numpy installed, a float32 matrix product picks a proven superset of the best documents
+and only those are scored exactly (same ids, order and scores as without numpy; see
+:mod:`._layers.matrix`): 20,000 x 384 is about 1 ms a query instead of ~0.4 s.
 
 Documents are copied on the way in and on the way out, so callers cannot change
 what is stored. All operations hold one lock. Search scores every document
