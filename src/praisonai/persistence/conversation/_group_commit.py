@@ -24,6 +24,7 @@ writer threads queued on one connection get no more done than one thread would.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
 from collections.abc import Callable
@@ -110,10 +111,8 @@ class GroupCommitter:
         except BaseException as error:
             # The commit (or what surrounds it) failed: no write of this group is stored.
             if connection.in_transaction:
-                try:
+                with contextlib.suppress(Exception):  # the original error says more
                     connection.execute("ROLLBACK")
-                except Exception:  # the original error says more
-                    pass
             self._fail(done, error)
             for write in group:  # the writes an interruption kept from running
                 if write.result is _PENDING and write.error is None:

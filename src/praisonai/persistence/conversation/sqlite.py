@@ -22,9 +22,9 @@ import sqlite3
 import threading
 from typing import Any
 
+from ._group_commit import GroupCommitter
 from ._sql_operations import Step
 from ._sql_store import SqlConversationStore
-from ._group_commit import GroupCommitter
 from ._sqlite_connection import LockedConnectionRunner, fetch, prepare_path, sqlite_operations, sqlite_pragmas
 from .config import SqliteConversationConfig
 
