@@ -10,7 +10,6 @@ reads no package metadata. Names below are loaded on first use.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from .errors import (
     AlreadyExistsError,
@@ -31,7 +30,11 @@ from .errors import (
     WrongTypeError,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from .conversation.base import (
         AsyncConversationStore,
         ConversationMessage,

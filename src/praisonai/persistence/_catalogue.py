@@ -14,10 +14,32 @@ Regenerate the docs table, the pyproject extras and the names after editing
 from __future__ import annotations
 
 import sys
-from typing import Literal, NamedTuple, TypeAlias
 
-Kind: TypeAlias = Literal["conversation", "knowledge", "state", "embedder"]
-Tier: TypeAlias = Literal["server", "embedded", "emulator", "fake"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
+if TYPE_CHECKING:
+    from typing import Literal, NamedTuple, TypeAlias
+else:
+    from ._typing_lite import NamedTuple
+
+if TYPE_CHECKING:
+    Kind: TypeAlias = Literal["conversation", "knowledge", "state", "embedder"]
+    Tier: TypeAlias = Literal["server", "embedded", "emulator", "fake"]
+
+
+def __getattr__(name: str) -> object:
+    # Kind and Tier are built with typing on first use (the config models import them), not at import.
+    if name in ("Kind", "Tier"):
+        from typing import Literal
+
+        value = (
+            Literal["conversation", "knowledge", "state", "embedder"]
+            if name == "Kind"
+            else Literal["server", "embedded", "emulator", "fake"]
+        )
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 KINDS: tuple[Kind, ...] = ("conversation", "knowledge", "state", "embedder")
 
@@ -320,7 +342,10 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         kind="knowledge",
         config=f"{_P}.knowledge.configs.memory:MemoryKnowledgeConfig",
         adapter=f"{_P}.knowledge.memory:MemoryKnowledgeStore",
-        summary="Exact brute-force search (a numpy matrix product with the numpy extra, else pure Python), optionally kept in a JSON file (the reference backend)",
+        summary=(
+            "Exact brute-force search (a numpy matrix product with the numpy extra, else pure Python), "
+            "optionally kept in a JSON file (the reference backend)"
+        ),
         tier="embedded",
         tested_with="the store itself, with and without a JSON file",
     ),
