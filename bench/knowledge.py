@@ -132,6 +132,20 @@ def _search(store: Any, data: Data) -> tuple[list[float], float]:
     return latencies, statistics.fmean(recalls)
 
 
+def _searches(queries: list[list[float]], call: Callable[[list[float]], object]) -> Callable[[], float]:
+    """A round: every query once through ``call``; its value is the median seconds per query."""
+
+    def run() -> float:
+        times = []
+        for query in queries:
+            start = time.perf_counter()
+            call(query)
+            times.append(time.perf_counter() - start)
+        return median(times)
+
+    return run
+
+
 # -- loaded collections, cached between runs --------------------------------------------------------------------------
 
 
@@ -247,22 +261,14 @@ def _qdrant_rows(options: Options, data: Data, directory: str, cache: Cache) -> 
         raise AssertionError("the raw qdrant copy lacks documents")
     queries = [query.tolist() for query in data.queries]
 
-    def searches(call: Callable[[list[float]], object]) -> Callable[[], float]:
-        def run() -> float:
-            times = []
-            for query in queries:
-                start = time.perf_counter()
-                call(query)
-                times.append(time.perf_counter() - start)
-            return median(times)
-
-        return run
-
     samples = interleaved(
         {
-            "ours": searches(lambda query: ours.search(COLLECTION, query, limit=10)),
-            "raw": searches(
-                lambda query: raw.query_points(COLLECTION, query=query, limit=10, with_payload=True, with_vectors=False)
+            "ours": _searches(queries, lambda query: ours.search(COLLECTION, query, limit=10)),
+            "raw": _searches(
+                queries,
+                lambda query: raw.query_points(
+                    COLLECTION, query=query, limit=10, with_payload=True, with_vectors=False
+                ),
             ),
         },
         options.rounds,
@@ -439,21 +445,10 @@ def _memory_against_numpy(options: Options, data: Data) -> list[Row]:
         top = np.argpartition(-scores, 10)[:10]
         return [int(index) for index in top[np.argsort(-scores[top])]]
 
-    def searches(call: Callable[[list[float]], object]) -> Callable[[], float]:
-        def run() -> float:
-            times = []
-            for query in queries:
-                start = time.perf_counter()
-                call(query)
-                times.append(time.perf_counter() - start)
-            return median(times)
-
-        return run
-
     samples = interleaved(
         {
-            "ours": searches(lambda query: store.search(COLLECTION, query, limit=10)),
-            "raw": searches(raw_search),
+            "ours": _searches(queries, lambda query: store.search(COLLECTION, query, limit=10)),
+            "raw": _searches(queries, raw_search),
         },
         options.rounds,
     )
@@ -462,7 +457,9 @@ def _memory_against_numpy(options: Options, data: Data) -> list[Row]:
     )
     row.target = f"ratio >= {1 / NUMPY_FACTOR:g} (within {NUMPY_FACTOR:g}x)"
     row.verdict = verdict(row.ratio is not None and row.ratio >= 1 / NUMPY_FACTOR)
-    filtered = searches(lambda query: store.search(COLLECTION, query, limit=10, filters={"page": {"$lt": 5}}))()
+    filtered = _searches(
+        queries, lambda query: store.search(COLLECTION, query, limit=10, filters={"page": {"$lt": 5}})
+    )()
     store.close()
     return [
         row,
