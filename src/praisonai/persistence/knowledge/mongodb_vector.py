@@ -44,16 +44,14 @@ _SIMILARITY = {"cosine": "cosine", "dot": "dotProduct", "euclidean": "euclidean"
 _FIELDS = ("id", "content", "metadata", "content_hash", "created_at", "embedding", "ix")
 
 
-class MongoVectorKnowledgeStore(HostedVectorStore):
+class MongoVectorKnowledgeStore(HostedVectorStore[MongoVectorKnowledgeConfig]):
     """A KnowledgeStore on MongoDB Atlas Vector Search."""
 
-    backend = "mongodb_vector"
     engine = "MongoDB"
     unsupported_filters = RANGE_OPERATORS
 
     def __init__(self, config: MongoVectorKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         pymongo = self._import_driver("pymongo")
         self._operations: Any = self._import_driver("pymongo.operations")
         self._errors: Any = self._import_driver("pymongo.errors")
@@ -166,3 +164,7 @@ class MongoVectorKnowledgeStore(HostedVectorStore):
 
     def _release(self) -> None:
         self._client.close()
+
+
+MongoDBVectorKnowledgeStore = MongoVectorKnowledgeStore
+"""PraisonAI 4.7.19's name of :class:`MongoVectorKnowledgeStore`."""
