@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         ConversationSession,
         ConversationStore,
     )
-    from .knowledge.base import KnowledgeDocument, KnowledgeStore
+    from .knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
     from .registry import (
         CONVERSATION_STORES,
         KNOWLEDGE_STORES,
@@ -63,6 +63,7 @@ _LAZY = {
     "ConversationMessage": "conversation.base",
     "ConversationSession": "conversation.base",
     "ConversationStore": "conversation.base",
+    "AsyncKnowledgeStore": "knowledge.base",
     "KnowledgeDocument": "knowledge.base",
     "KnowledgeStore": "knowledge.base",
     "AsyncStateStore": "state.base",
@@ -77,6 +78,7 @@ __all__ = [
     "URL",
     "AlreadyExistsError",
     "AsyncConversationStore",
+    "AsyncKnowledgeStore",
     "AsyncStateStore",
     "BackendInfo",
     "BackendNotFoundError",

@@ -599,6 +599,35 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     ),
 )
 
+# The asyncio form of every knowledge backend: ``async_<name>`` (alias ``<name>_async``), its
+# config the sync one's under that name. Native where the driver has an async client and the
+# store is written for it (name -> adapter, summary); else the sync store in worker threads.
+_NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {}
+
+
+def _async_knowledge(sync: BuiltinBackend) -> BuiltinBackend:
+    config_class = sync.config.rpartition(":")[2]
+    native = _NATIVE_ASYNC_KNOWLEDGE.get(sync.name)
+    if native is None:
+        adapter = f"{_P}.knowledge.offload:open_offloaded"
+        summary = f"{sync.name} for asyncio: its sync store run in worker threads (knowledge/offload.py)"
+        tested_with = f"as {sync.name}; the async contract suite runs the thread offload over memory and qdrant"
+    else:
+        adapter, summary = native
+        tested_with = f"as {sync.name}, with the async contract suite"
+    return sync._replace(
+        name=f"async_{sync.name}",
+        config=f"{_P}.knowledge.configs.asynchronous:Async{config_class}",
+        adapter=adapter,
+        summary=summary,
+        tested_with=tested_with,
+        aliases=(f"{sync.name}_async",),
+        is_async=True,
+    )
+
+
+BUILTINS += tuple(_async_knowledge(backend) for backend in BUILTINS if backend.kind == "knowledge")
+
 BY_KIND_AND_NAME: dict[tuple[Kind, str], BuiltinBackend] = {(b.kind, b.name): b for b in BUILTINS}
 
 

@@ -32,18 +32,19 @@ if TYPE_CHECKING:
     from ._config import StoreConfig
     from ._names import (
         AsyncConversationName,
+        AsyncKnowledgeName,
         AsyncStateName,
-        KnowledgeName,
         SyncConversationName,
         SyncEmbedderName,
+        SyncKnowledgeName,
         SyncStateName,
     )
     from .conversation.base import AsyncConversationStore, ConversationStore
     from .conversation.config import AsyncConversationConfig, ConversationConfig
     from .embedders.base import AsyncEmbedder, Embedder
     from .embedders.config import EmbedderConfig
-    from .knowledge.base import KnowledgeStore
-    from .knowledge.config import KnowledgeConfig
+    from .knowledge.base import AsyncKnowledgeStore, KnowledgeStore
+    from .knowledge.config import AsyncKnowledgeConfig, KnowledgeConfig
     from .knowledge.text import EmbedderSpec, TextKnowledgeStore
     from .state.base import AsyncStateStore, StateStore
     from .state.config import AsyncStateConfig, StateConfig
@@ -97,22 +98,28 @@ class ConversationStoreRegistry(StoreRegistry[Union["ConversationStore", "AsyncC
         return super().validate(name, **options)  # type: ignore[return-value]
 
 
-class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore"]):
-    """The knowledge registry."""
+class KnowledgeStoreRegistry(StoreRegistry[Union["KnowledgeStore", "AsyncKnowledgeStore"]]):
+    """The knowledge registry, typed so that mypy knows sync from async backends (``async_<name>``)."""
 
+    @overload
+    def create(  # type: ignore[overload-overlap]  # an AsyncKnowledgeConfig is a KnowledgeConfig of the same settings
+        self, name: AsyncKnowledgeConfig, *, embedder: None = None
+    ) -> AsyncKnowledgeStore: ...
     @overload
     def create(self, name: KnowledgeConfig, *, embedder: EmbedderSpec) -> TextKnowledgeStore: ...
     @overload
     def create(self, name: KnowledgeConfig, *, embedder: None = None) -> KnowledgeStore: ...
     @overload
+    def create(self, name: AsyncKnowledgeName, *, embedder: None = None, **kwargs: Any) -> AsyncKnowledgeStore: ...
+    @overload
     def create(self, name: str, *, embedder: EmbedderSpec, **kwargs: Any) -> TextKnowledgeStore: ...
     @overload
-    def create(self, name: KnowledgeName, *, embedder: None = None, **kwargs: Any) -> KnowledgeStore: ...
+    def create(self, name: SyncKnowledgeName, *, embedder: None = None, **kwargs: Any) -> KnowledgeStore: ...
     @overload
-    def create(self, name: str, *, embedder: None = None, **kwargs: Any) -> KnowledgeStore: ...
+    def create(self, name: str, *, embedder: None = None, **kwargs: Any) -> KnowledgeStore | AsyncKnowledgeStore: ...
     def create(
         self, name: str | StoreConfig, *, embedder: EmbedderSpec | None = None, **kwargs: Any
-    ) -> KnowledgeStore | TextKnowledgeStore:
+    ) -> KnowledgeStore | AsyncKnowledgeStore | TextKnowledgeStore:
         """Create a knowledge store; with ``embedder=`` one that also takes text (see :mod:`.knowledge.text`).
 
         ``embedder`` is an :class:`~.embedders.base.Embedder`, or the name or
@@ -134,6 +141,12 @@ class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore"]):
         backend = name if isinstance(name, str) else name.backend
         return EmbeddingKnowledgeStore(store, resolved, backend=backend, owns_embedder=owned)
 
+    @overload
+    def validate(self, name: AsyncKnowledgeName, **options: Any) -> AsyncKnowledgeConfig: ...
+    @overload
+    def validate(self, name: SyncKnowledgeName, **options: Any) -> KnowledgeConfig: ...
+    @overload
+    def validate(self, name: str, **options: Any) -> KnowledgeConfig | None: ...
     def validate(self, name: str, **options: Any) -> KnowledgeConfig | None:
         return super().validate(name, **options)  # type: ignore[return-value]
 

@@ -5,7 +5,9 @@ Validated before the adapter module or driver is imported; see ``_config.py``.
 
 from __future__ import annotations
 
-from .configs import KnowledgeConfig
+from .configs import AsyncKnowledgeConfig, KnowledgeConfig
+from .configs.asynchronous import *  # noqa: F403  # the async_<name> forms
+from .configs.asynchronous import __all__ as _async_configs
 from .configs.engines import (
     ChromaKnowledgeConfig,
     LanceDbKnowledgeConfig,
@@ -28,6 +30,8 @@ from .configs.sql import ClickHouseKnowledgeConfig, PgvectorKnowledgeConfig, Sin
 from .configs.surreal import SurrealVectorKnowledgeConfig
 
 __all__ = [
+    *_async_configs,
+    "AsyncKnowledgeConfig",
     "ClickHouseKnowledgeConfig",
     "KnowledgeConfig",
     "LangChainKnowledgeConfig",
