@@ -43,6 +43,7 @@ EXPECTED_REVEALS = {
     "R24": "praisonai.persistence.knowledge.base.AsyncKnowledgeStore",
     "R25": "praisonai.persistence.knowledge.configs.AsyncKnowledgeConfig",
     "R26": "praisonai.persistence.knowledge.base.KnowledgeStore",
+    "R28": "praisonai.persistence.knowledge.text.AsyncTextKnowledgeStore",
     "R27": "typing.Coroutine[Any, Any, list[praisonai.persistence.knowledge.base.KnowledgeDocument]]",
 }
 EXPECTED_ERRORS = {"E1", "E2", "E3", "E4", "E5", "E6", "E7"}

@@ -35,6 +35,7 @@ reveal_type(AsyncQdrantKnowledgeConfig(path=":memory:").open())  # R24
 reveal_type(KNOWLEDGE_STORES.validate("async_memory"))  # R25
 reveal_type(KNOWLEDGE_STORES.create("qdrant", path=":memory:"))  # R26
 pending = reveal_type(KNOWLEDGE_STORES.create("async_memory").search("c", [1.0]))  # R27
+reveal_type(KNOWLEDGE_STORES.create("async_memory", embedder="sentence_transformers"))  # R28
 
 STATE_STORES.create(SqliteConversationConfig())  # E1: a conversation config is not a state config
 CONVERSATION_STORES.create(MemoryStateConfig())  # E2: nor the reverse

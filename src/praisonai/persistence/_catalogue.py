@@ -626,7 +626,12 @@ def _async_knowledge(sync: BuiltinBackend) -> BuiltinBackend:
     )
 
 
-BUILTINS += tuple(_async_knowledge(backend) for backend in BUILTINS if backend.kind == "knowledge")
+BUILTINS = tuple(
+    sorted(
+        BUILTINS + tuple(_async_knowledge(backend) for backend in BUILTINS if backend.kind == "knowledge"),
+        key=lambda backend: (KINDS.index(backend.kind), backend.name),
+    )
+)
 
 BY_KIND_AND_NAME: dict[tuple[Kind, str], BuiltinBackend] = {(b.kind, b.name): b for b in BUILTINS}
 

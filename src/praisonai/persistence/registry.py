@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .embedders.config import EmbedderConfig
     from .knowledge.base import AsyncKnowledgeStore, KnowledgeStore
     from .knowledge.config import AsyncKnowledgeConfig, KnowledgeConfig
-    from .knowledge.text import EmbedderSpec, TextKnowledgeStore
+    from .knowledge.text import AsyncTextKnowledgeStore, EmbedderSpec, TextKnowledgeStore
     from .state.base import AsyncStateStore, StateStore
     from .state.config import AsyncStateConfig, StateConfig
 __all__ = [
@@ -106,11 +106,17 @@ class KnowledgeStoreRegistry(StoreRegistry[Union["KnowledgeStore", "AsyncKnowled
         self, name: AsyncKnowledgeConfig, *, embedder: None = None
     ) -> AsyncKnowledgeStore: ...
     @overload
+    def create(  # type: ignore[overload-overlap]
+        self, name: AsyncKnowledgeConfig, *, embedder: EmbedderSpec
+    ) -> AsyncTextKnowledgeStore: ...
+    @overload
     def create(self, name: KnowledgeConfig, *, embedder: EmbedderSpec) -> TextKnowledgeStore: ...
     @overload
     def create(self, name: KnowledgeConfig, *, embedder: None = None) -> KnowledgeStore: ...
     @overload
     def create(self, name: AsyncKnowledgeName, *, embedder: None = None, **kwargs: Any) -> AsyncKnowledgeStore: ...
+    @overload
+    def create(self, name: AsyncKnowledgeName, *, embedder: EmbedderSpec, **kwargs: Any) -> AsyncTextKnowledgeStore: ...
     @overload
     def create(self, name: str, *, embedder: EmbedderSpec, **kwargs: Any) -> TextKnowledgeStore: ...
     @overload
@@ -119,27 +125,32 @@ class KnowledgeStoreRegistry(StoreRegistry[Union["KnowledgeStore", "AsyncKnowled
     def create(self, name: str, *, embedder: None = None, **kwargs: Any) -> KnowledgeStore | AsyncKnowledgeStore: ...
     def create(
         self, name: str | StoreConfig, *, embedder: EmbedderSpec | None = None, **kwargs: Any
-    ) -> KnowledgeStore | AsyncKnowledgeStore | TextKnowledgeStore:
+    ) -> KnowledgeStore | AsyncKnowledgeStore | TextKnowledgeStore | AsyncTextKnowledgeStore:
         """Create a knowledge store; with ``embedder=`` one that also takes text (see :mod:`.knowledge.text`).
 
         ``embedder`` is an :class:`~.embedders.base.Embedder`, or the name or
         config of one to create (its options are validated before the store
-        is opened). The store itself is checked against ``KnowledgeStore``
-        first, as without an embedder.
+        is opened). The store itself is checked against ``KnowledgeStore`` (or
+        ``AsyncKnowledgeStore``) first, as without an embedder. An async store
+        (``async_<name>``) becomes an ``AsyncTextKnowledgeStore``; it takes an
+        ``AsyncEmbedder`` too, and runs a sync one in worker threads.
         """
         if embedder is None:
             return super().create(name, **kwargs)  # type: ignore[arg-type]
-        from .knowledge.text import EmbeddingKnowledgeStore, resolve_embedder
+        from .knowledge.text import is_async_store, is_sync_embedder, resolve_embedder, wrap_with_embedder
 
-        resolved, owned = resolve_embedder(embedder)
+        resolved, owned = resolve_embedder(embedder, allow_async=True)
+        store = None
         try:
             store = super().create(name, **kwargs)  # type: ignore[arg-type]
+            backend = name if isinstance(name, str) else name.backend
+            return wrap_with_embedder(store, resolved, backend=backend, owns_embedder=owned)
         except BaseException:
-            if owned:
+            if store is not None and not is_async_store(store):  # wrapping an async store cannot fail
+                store.close()
+            if owned and is_sync_embedder(resolved):
                 resolved.close()
             raise
-        backend = name if isinstance(name, str) else name.backend
-        return EmbeddingKnowledgeStore(store, resolved, backend=backend, owns_embedder=owned)
 
     @overload
     def validate(self, name: AsyncKnowledgeName, **options: Any) -> AsyncKnowledgeConfig: ...
