@@ -602,7 +602,12 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
 # The asyncio form of every knowledge backend: ``async_<name>`` (alias ``<name>_async``), its
 # config the sync one's under that name. Native where the driver has an async client and the
 # store is written for it (name -> adapter, summary); else the sync store in worker threads.
-_NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {}
+_NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
+    "qdrant": (
+        f"{_P}.knowledge.qdrant:AsyncQdrantKnowledgeStore",
+        "Qdrant through qdrant-client's AsyncQdrantClient (local mode or a server); the qdrant store's steps",
+    ),
+}
 
 
 def _async_knowledge(sync: BuiltinBackend) -> BuiltinBackend:
@@ -611,7 +616,7 @@ def _async_knowledge(sync: BuiltinBackend) -> BuiltinBackend:
     if native is None:
         adapter = f"{_P}.knowledge.offload:open_offloaded"
         summary = f"{sync.name} for asyncio: its sync store run in worker threads (knowledge/offload.py)"
-        tested_with = f"as {sync.name}; the async contract suite runs the thread offload over memory and qdrant"
+        tested_with = f"as {sync.name}; the async contract suite runs the thread offload over memory (a JSON file too)"
     else:
         adapter, summary = native
         tested_with = f"as {sync.name}, with the async contract suite"

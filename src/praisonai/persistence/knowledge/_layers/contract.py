@@ -168,9 +168,7 @@ class ContractSteps(Generic[C]):
         found: Mapping[str, KnowledgeDocument] = yield Call("_fetch", (collection, target, wanted))
         return [found[document_id] for document_id in wanted if document_id in found]
 
-    def _step_delete(
-        self, collection: str, wanted: list[str] | None, node: FilterNode | None
-    ) -> Operation[Call, int]:
+    def _step_delete(self, collection: str, wanted: list[str] | None, node: FilterNode | None) -> Operation[Call, int]:
         target = yield from self._step_require(collection)
         if wanted is not None and not wanted:
             return 0
