@@ -616,7 +616,7 @@ def _async_knowledge(sync: BuiltinBackend) -> BuiltinBackend:
     if native is None:
         adapter = f"{_P}.knowledge.offload:open_offloaded"
         summary = f"{sync.name} for asyncio: its sync store run in worker threads (knowledge/offload.py)"
-        tested_with = f"as {sync.name}; the async contract suite runs the thread offload over memory (a JSON file too)"
+        tested_with = f"as {sync.name}; the async contract suite runs the thread offload over memory (a JSON file too) and lancedb"
     else:
         adapter, summary = native
         tested_with = f"as {sync.name}, with the async contract suite"
