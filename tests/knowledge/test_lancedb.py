@@ -33,7 +33,6 @@ class TestLanceDbContract(KnowledgeStoreContract):
         return lambda: KNOWLEDGE_STORES.create("lancedb", url=f"lancedb:///{tmp_path / 'lance'}")
 
 
-
 class TestAsyncLanceDbContract(AsyncKnowledgeStoreContract):
     """async_lancedb: the thread offload over the lancedb store."""
 
@@ -44,6 +43,7 @@ class TestAsyncLanceDbContract(AsyncKnowledgeStoreContract):
     @pytest.fixture
     def reopen(self, tmp_path: Path) -> Callable[[], AsyncKnowledgeStore]:
         return lambda: KNOWLEDGE_STORES.create("lancedb_async", url=f"lancedb:///{tmp_path / 'lance'}")
+
 
 @pytest.mark.parametrize(
     ("url", "uri"),

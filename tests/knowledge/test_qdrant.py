@@ -11,8 +11,8 @@ import pytest
 from praisonai.persistence.errors import ConfigError, StoreError, UnsupportedFilterError
 from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import QdrantKnowledgeConfig
-from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.knowledge.qdrant import AsyncQdrantKnowledgeStore
+from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 
 pytest.importorskip("qdrant_client", reason="the qdrant extra is not installed")

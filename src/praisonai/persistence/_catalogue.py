@@ -616,10 +616,13 @@ def _async_knowledge(sync: BuiltinBackend) -> BuiltinBackend:
     if native is None:
         adapter = f"{_P}.knowledge.offload:open_offloaded"
         summary = f"{sync.name} for asyncio: its sync store run in worker threads (knowledge/offload.py)"
-        tested_with = f"as {sync.name}; the async contract suite runs the thread offload over memory (a JSON file too) and lancedb"
+        tested_with = (
+            f"as {sync.name} (its sync store); the async contract suite runs the thread offload "
+            "over memory (and a JSON file) and lancedb"
+        )
     else:
         adapter, summary = native
-        tested_with = f"as {sync.name}, with the async contract suite"
+        tested_with = f"{sync.tested_with}; the async contract suite too"
     return sync._replace(
         name=f"async_{sync.name}",
         config=f"{_P}.knowledge.configs.asynchronous:Async{config_class}",

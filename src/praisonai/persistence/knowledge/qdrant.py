@@ -85,6 +85,26 @@ def _point_id(document_id: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, document_id))
 
 
+def _server_options(config: QdrantKnowledgeConfig) -> dict[str, Any]:
+    """The keyword arguments of ``QdrantClient`` / ``AsyncQdrantClient`` for the configured server."""
+    assert config.url is not None
+    api_key = config.api_key.get_secret_value() if config.api_key is not None else None
+    return {
+        "url": config.url,
+        "api_key": api_key,
+        "prefer_grpc": config.prefer_grpc,
+        "timeout": int(config.timeout),
+        "check_compatibility": False,
+    }
+
+
+def _local_directory(local: str) -> str:
+    """Local mode's directory, made if missing, as one canonical path (the key of the shared clients)."""
+    path = os.path.realpath(os.path.expanduser(local))
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
 class _SharedLocalClient:
     """One local-mode client per directory in this process, shared by reference count."""
 
@@ -348,20 +368,11 @@ class QdrantKnowledgeStore(_QdrantSteps, KnowledgeStoreBase[_Target]):
         local = config.local_path
         with self._translating:
             if local is None:
-                assert config.url is not None
-                api_key = config.api_key.get_secret_value() if config.api_key is not None else None
-                self._client: Any = qdrant_client.QdrantClient(
-                    url=config.url,
-                    api_key=api_key,
-                    prefer_grpc=config.prefer_grpc,
-                    timeout=int(config.timeout),
-                    check_compatibility=False,
-                )
+                self._client: Any = qdrant_client.QdrantClient(**_server_options(config))
             elif local == ":memory:":
                 self._client = qdrant_client.QdrantClient(location=":memory:")
             else:
-                path = os.path.realpath(os.path.expanduser(local))
-                os.makedirs(path, exist_ok=True)
+                path = _local_directory(local)
                 # Stores sharing the directory's client share its lock too.
                 self._client, self._lock = _SharedLocalClient.acquire(
                     path, lambda: qdrant_client.QdrantClient(path=path)
@@ -446,20 +457,10 @@ class AsyncQdrantKnowledgeStore(_QdrantSteps, AsyncKnowledgeStoreBase[_Target]):
         config, qdrant_client = self.config, self._qdrant
         local = config.local_path
         if local is None:
-            assert config.url is not None
-            api_key = config.api_key.get_secret_value() if config.api_key is not None else None
-            return qdrant_client.AsyncQdrantClient(
-                url=config.url,
-                api_key=api_key,
-                prefer_grpc=config.prefer_grpc,
-                timeout=int(config.timeout),
-                check_compatibility=False,
-            )
+            return qdrant_client.AsyncQdrantClient(**_server_options(config))
         if local == ":memory:":
             return qdrant_client.AsyncQdrantClient(location=":memory:")
-        path = os.path.realpath(os.path.expanduser(local))
-        os.makedirs(path, exist_ok=True)
-        return qdrant_client.AsyncQdrantClient(path=path)
+        return qdrant_client.AsyncQdrantClient(path=_local_directory(local))
 
     def _loop_client(self) -> Any:
         loop = asyncio.get_running_loop()

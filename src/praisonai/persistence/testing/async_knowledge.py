@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -35,6 +35,7 @@ import pytest
 
 from ..knowledge.base import AsyncKnowledgeStore, Distance, Filter, KnowledgeDocument, KnowledgeStore
 from ._knowledge_data import _document, _ids, _unique, _vectors
+from ._support import run_async
 from .knowledge import KnowledgeStoreContract
 
 __all__ = ["AsyncKnowledgeStoreContract", "BlockingKnowledgeStore"]
@@ -150,22 +151,6 @@ def _blocking_test(test: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-def _in_new_loop(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """``async def test_x(self, store)`` run in an event loop of its own, the store closed at the end."""
-
-    @functools.wraps(test)
-    def run(self: Any, store: AsyncKnowledgeStore, *args: Any, **kwargs: Any) -> None:
-        async def main() -> None:
-            try:
-                await test(self, store, *args, **kwargs)
-            finally:
-                await store.close()
-
-        asyncio.run(main())
-
-    return run
-
-
 class AsyncKnowledgeStoreContract(KnowledgeStoreContract):
     """Subclass with a synchronous ``store`` fixture returning a fresh, empty AsyncKnowledgeStore.
 
@@ -186,7 +171,7 @@ class AsyncKnowledgeStoreContract(KnowledgeStoreContract):
         assert not_coroutines == []
         asyncio.run(store.close())
 
-    @_in_new_loop
+    @run_async
     async def test_async_with_closes(self, store: AsyncKnowledgeStore) -> None:
         async with store as entered:
             assert entered is store
@@ -195,7 +180,7 @@ class AsyncKnowledgeStoreContract(KnowledgeStoreContract):
         with pytest.raises(Exception):  # noqa: B017 - any error: the store is closed
             await store.count(name)
 
-    @_in_new_loop
+    @run_async
     async def test_concurrent_inserts_lose_nothing(self, store: AsyncKnowledgeStore) -> None:
         name = _unique()
         await store.create_collection(name, 8, self.supported_distances[0])
@@ -210,7 +195,7 @@ class AsyncKnowledgeStoreContract(KnowledgeStoreContract):
         await asyncio.gather(*(write(writer) for writer in range(writers)))
         assert await store.count(name) == writers * per_writer
 
-    @_in_new_loop
+    @run_async
     async def test_concurrent_inserts_of_one_id_store_it_once(self, store: AsyncKnowledgeStore) -> None:
         name = _unique()
         await store.create_collection(name, 8, self.supported_distances[0])
@@ -222,7 +207,7 @@ class AsyncKnowledgeStoreContract(KnowledgeStoreContract):
         assert all(outcome == ["same"] or isinstance(outcome, ValueError) for outcome in outcomes), outcomes
         assert await store.count(name) == 1
 
-    @_in_new_loop
+    @run_async
     async def test_a_cancelled_call_leaves_the_store_usable(self, store: AsyncKnowledgeStore) -> None:
         name = _unique()
         await store.create_collection(name, 8, self.supported_distances[0])

@@ -10,27 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from . import AsyncKnowledgeConfig
-from .engines import (
-    ChromaKnowledgeConfig,
-    LanceDbKnowledgeConfig,
-    MilvusKnowledgeConfig,
-    QdrantKnowledgeConfig,
-    RedisVectorKnowledgeConfig,
-)
-from .frameworks import LangChainKnowledgeConfig, LightRagKnowledgeConfig, LlamaIndexKnowledgeConfig
-from .hosted import (
-    CassandraKnowledgeConfig,
-    CosmosDbKnowledgeConfig,
-    CouchbaseKnowledgeConfig,
-    MongoVectorKnowledgeConfig,
-    PineconeKnowledgeConfig,
-    UpstashVectorKnowledgeConfig,
-    WeaviateKnowledgeConfig,
-)
-from .memory import MemoryKnowledgeConfig
-from .sql import ClickHouseKnowledgeConfig, PgvectorKnowledgeConfig, SingleStoreVectorKnowledgeConfig
-from .surreal import SurrealVectorKnowledgeConfig
+from . import AsyncKnowledgeConfig, engines, frameworks, hosted, memory, sql, surreal
 
 __all__ = [
     "AsyncCassandraKnowledgeConfig",
@@ -56,81 +36,81 @@ __all__ = [
 ]
 
 
-class AsyncCassandraKnowledgeConfig(AsyncKnowledgeConfig, CassandraKnowledgeConfig):
+class AsyncCassandraKnowledgeConfig(AsyncKnowledgeConfig, hosted.CassandraKnowledgeConfig):
     backend: ClassVar[str] = "async_cassandra"
 
 
-class AsyncChromaKnowledgeConfig(AsyncKnowledgeConfig, ChromaKnowledgeConfig):
+class AsyncChromaKnowledgeConfig(AsyncKnowledgeConfig, engines.ChromaKnowledgeConfig):
     backend: ClassVar[str] = "async_chroma"
 
 
-class AsyncClickHouseKnowledgeConfig(AsyncKnowledgeConfig, ClickHouseKnowledgeConfig):
+class AsyncClickHouseKnowledgeConfig(AsyncKnowledgeConfig, sql.ClickHouseKnowledgeConfig):
     backend: ClassVar[str] = "async_clickhouse"
 
 
-class AsyncCosmosDbKnowledgeConfig(AsyncKnowledgeConfig, CosmosDbKnowledgeConfig):
+class AsyncCosmosDbKnowledgeConfig(AsyncKnowledgeConfig, hosted.CosmosDbKnowledgeConfig):
     backend: ClassVar[str] = "async_cosmosdb"
 
 
-class AsyncCouchbaseKnowledgeConfig(AsyncKnowledgeConfig, CouchbaseKnowledgeConfig):
+class AsyncCouchbaseKnowledgeConfig(AsyncKnowledgeConfig, hosted.CouchbaseKnowledgeConfig):
     backend: ClassVar[str] = "async_couchbase"
 
 
-class AsyncLanceDbKnowledgeConfig(AsyncKnowledgeConfig, LanceDbKnowledgeConfig):
+class AsyncLanceDbKnowledgeConfig(AsyncKnowledgeConfig, engines.LanceDbKnowledgeConfig):
     backend: ClassVar[str] = "async_lancedb"
 
 
-class AsyncLangChainKnowledgeConfig(AsyncKnowledgeConfig, LangChainKnowledgeConfig):
+class AsyncLangChainKnowledgeConfig(AsyncKnowledgeConfig, frameworks.LangChainKnowledgeConfig):
     backend: ClassVar[str] = "async_langchain"
 
 
-class AsyncLightRagKnowledgeConfig(AsyncKnowledgeConfig, LightRagKnowledgeConfig):
+class AsyncLightRagKnowledgeConfig(AsyncKnowledgeConfig, frameworks.LightRagKnowledgeConfig):
     backend: ClassVar[str] = "async_lightrag"
 
 
-class AsyncLlamaIndexKnowledgeConfig(AsyncKnowledgeConfig, LlamaIndexKnowledgeConfig):
+class AsyncLlamaIndexKnowledgeConfig(AsyncKnowledgeConfig, frameworks.LlamaIndexKnowledgeConfig):
     backend: ClassVar[str] = "async_llamaindex"
 
 
-class AsyncMemoryKnowledgeConfig(AsyncKnowledgeConfig, MemoryKnowledgeConfig):
+class AsyncMemoryKnowledgeConfig(AsyncKnowledgeConfig, memory.MemoryKnowledgeConfig):
     backend: ClassVar[str] = "async_memory"
 
 
-class AsyncMilvusKnowledgeConfig(AsyncKnowledgeConfig, MilvusKnowledgeConfig):
+class AsyncMilvusKnowledgeConfig(AsyncKnowledgeConfig, engines.MilvusKnowledgeConfig):
     backend: ClassVar[str] = "async_milvus"
 
 
-class AsyncMongoVectorKnowledgeConfig(AsyncKnowledgeConfig, MongoVectorKnowledgeConfig):
+class AsyncMongoVectorKnowledgeConfig(AsyncKnowledgeConfig, hosted.MongoVectorKnowledgeConfig):
     backend: ClassVar[str] = "async_mongodb_vector"
 
 
-class AsyncPgvectorKnowledgeConfig(AsyncKnowledgeConfig, PgvectorKnowledgeConfig):
+class AsyncPgvectorKnowledgeConfig(AsyncKnowledgeConfig, sql.PgvectorKnowledgeConfig):
     backend: ClassVar[str] = "async_pgvector"
 
 
-class AsyncPineconeKnowledgeConfig(AsyncKnowledgeConfig, PineconeKnowledgeConfig):
+class AsyncPineconeKnowledgeConfig(AsyncKnowledgeConfig, hosted.PineconeKnowledgeConfig):
     backend: ClassVar[str] = "async_pinecone"
 
 
-class AsyncQdrantKnowledgeConfig(AsyncKnowledgeConfig, QdrantKnowledgeConfig):
+class AsyncQdrantKnowledgeConfig(AsyncKnowledgeConfig, engines.QdrantKnowledgeConfig):
     backend: ClassVar[str] = "async_qdrant"
 
 
-class AsyncRedisVectorKnowledgeConfig(AsyncKnowledgeConfig, RedisVectorKnowledgeConfig):
+class AsyncRedisVectorKnowledgeConfig(AsyncKnowledgeConfig, engines.RedisVectorKnowledgeConfig):
     backend: ClassVar[str] = "async_redis"
 
 
-class AsyncSingleStoreVectorKnowledgeConfig(AsyncKnowledgeConfig, SingleStoreVectorKnowledgeConfig):
+class AsyncSingleStoreVectorKnowledgeConfig(AsyncKnowledgeConfig, sql.SingleStoreVectorKnowledgeConfig):
     backend: ClassVar[str] = "async_singlestore_vector"
 
 
-class AsyncSurrealVectorKnowledgeConfig(AsyncKnowledgeConfig, SurrealVectorKnowledgeConfig):
+class AsyncSurrealVectorKnowledgeConfig(AsyncKnowledgeConfig, surreal.SurrealVectorKnowledgeConfig):
     backend: ClassVar[str] = "async_surrealdb_vector"
 
 
-class AsyncUpstashVectorKnowledgeConfig(AsyncKnowledgeConfig, UpstashVectorKnowledgeConfig):
+class AsyncUpstashVectorKnowledgeConfig(AsyncKnowledgeConfig, hosted.UpstashVectorKnowledgeConfig):
     backend: ClassVar[str] = "async_upstash_vector"
 
 
-class AsyncWeaviateKnowledgeConfig(AsyncKnowledgeConfig, WeaviateKnowledgeConfig):
+class AsyncWeaviateKnowledgeConfig(AsyncKnowledgeConfig, hosted.WeaviateKnowledgeConfig):
     backend: ClassVar[str] = "async_weaviate"
