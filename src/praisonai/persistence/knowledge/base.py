@@ -36,10 +36,9 @@ from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from operator import mul
-from types import TracebackType
 from typing import Any, Literal, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
-from typing_extensions import Self
+from .._closing import AsyncClosing, Closing
 
 __all__ = [
     "DISTANCES",
@@ -113,7 +112,7 @@ def similarity(distance: Distance, a: Sequence[float], b: Sequence[float]) -> fl
 
 
 @runtime_checkable
-class KnowledgeStore(Protocol):
+class KnowledgeStore(Closing, Protocol):
     """A synchronous vector store for retrieval-augmented generation."""
 
     @abstractmethod
@@ -169,23 +168,9 @@ class KnowledgeStore(Protocol):
     @abstractmethod
     def count(self, collection: str) -> int: ...
 
-    @abstractmethod
-    def close(self) -> None: ...
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 @runtime_checkable
-class AsyncKnowledgeStore(Protocol):
+class AsyncKnowledgeStore(AsyncClosing, Protocol):
     """The asyncio twin of :class:`KnowledgeStore`, with the same semantics and errors."""
 
     @abstractmethod
@@ -240,20 +225,6 @@ class AsyncKnowledgeStore(Protocol):
 
     @abstractmethod
     async def count(self, collection: str) -> int: ...
-
-    @abstractmethod
-    async def close(self) -> None: ...
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
 
 class CollectionInfo(NamedTuple):

@@ -354,14 +354,13 @@ class _QdrantSteps:
         raise AssertionError(f"unexpected filter node {node!r}")
 
 
-class QdrantKnowledgeStore(_QdrantSteps, KnowledgeStoreBase[_Target]):
+class QdrantKnowledgeStore(_QdrantSteps, KnowledgeStoreBase[_Target, QdrantKnowledgeConfig]):
     """A KnowledgeStore on Qdrant (local mode or server)."""
 
     backend = "qdrant"
 
     def __init__(self, config: QdrantKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         qdrant_client = self._import_driver("qdrant_client")
         self._models: Any = self._import_driver("qdrant_client.models")
         self._shared_path: str | None = None
@@ -435,7 +434,7 @@ class QdrantKnowledgeStore(_QdrantSteps, KnowledgeStoreBase[_Target]):
             self._client.close()
 
 
-class AsyncQdrantKnowledgeStore(_QdrantSteps, AsyncKnowledgeStoreBase[_Target]):
+class AsyncQdrantKnowledgeStore(_QdrantSteps, AsyncKnowledgeStoreBase[_Target, QdrantKnowledgeConfig]):
     """An AsyncKnowledgeStore on Qdrant through ``AsyncQdrantClient``: the sync store's steps, awaited.
 
     The client opens on the first call. A server's client is bound to its event loop, so
@@ -446,8 +445,7 @@ class AsyncQdrantKnowledgeStore(_QdrantSteps, AsyncKnowledgeStoreBase[_Target]):
     backend = "async_qdrant"
 
     def __init__(self, config: QdrantKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         self._qdrant: Any = self._import_driver("qdrant_client")
         self._models = self._import_driver("qdrant_client.models")
         self._client: Any = None

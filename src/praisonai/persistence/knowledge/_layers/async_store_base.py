@@ -25,7 +25,7 @@ import asyncio
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..._guard import GuardedStore
 from ..._sansio import Call, Operation, drive_async, throw_in_everything
@@ -33,16 +33,19 @@ from ..base import AsyncKnowledgeStore, CollectionInfo, Distance, Filter, Knowle
 from ..filters import FilterNode
 from .checks import check_collection_name
 from .contract import C, ContractSteps, above_threshold
+from .store_base import K
 
 __all__ = ["AsyncKnowledgeStoreBase"]
 
 R = TypeVar("R")
 
 
-class AsyncKnowledgeStoreBase(ContractSteps[C], GuardedStore, AsyncKnowledgeStore):
-    """The knowledge contract on top of async ``_find`` ... ``_count`` (under the lock and the guard)."""
+class AsyncKnowledgeStoreBase(ContractSteps[C], GuardedStore, AsyncKnowledgeStore, Generic[C, K]):
+    """The knowledge contract on top of async ``_find`` ... ``_count`` (under the lock and the guard);
+    ``K`` is the config model, kept as ``self.config``."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: K) -> None:
+        self.config = config
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock: asyncio.Lock | None = None
