@@ -67,6 +67,7 @@ def test_sync_and_async_qdrant_read_each_others_data(tmp_path: Path) -> None:
 
     async def main() -> list[KnowledgeDocument]:
         async with KNOWLEDGE_STORES.create("async_qdrant", path=directory) as store:
+            assert isinstance(store, AsyncQdrantKnowledgeStore)
             assert (await store.describe_collection("c")).metadata == {"by": "sync"}
             await store.insert("c", [KnowledgeDocument(id="a", content="y", embedding=[3.0, 4.0])])
             return await store.search("c", [1.0, 1.0], filters={"n": 1})
