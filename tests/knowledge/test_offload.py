@@ -108,3 +108,27 @@ def test_iter_documents_pages_and_stops_early() -> None:
         return pages
 
     assert asyncio.run(main()) == [["d0", "d1"], ["d2", "d3"], ["d4"]]
+
+
+def test_a_plugin_async_store_is_checked_against_async_knowledge_store() -> None:
+    from praisonai.persistence.errors import ContractError
+    from praisonai.persistence.knowledge.config import MemoryKnowledgeConfig
+
+    class Partial(OffloadedKnowledgeStore):
+        count = None  # type: ignore[assignment]
+
+    KNOWLEDGE_STORES.register(
+        "offload_plugin", lambda **options: offload(MemoryKnowledgeStore(MemoryKnowledgeConfig()))
+    )
+    KNOWLEDGE_STORES.register(
+        "partial_plugin", lambda **options: Partial(MemoryKnowledgeStore(MemoryKnowledgeConfig()))
+    )
+    try:
+        store = KNOWLEDGE_STORES.create("offload_plugin")
+        assert isinstance(store, AsyncKnowledgeStore)
+        asyncio.run(store.close())
+        with pytest.raises(ContractError, match="AsyncKnowledgeStore: missing count"):
+            KNOWLEDGE_STORES.create("partial_plugin")
+    finally:
+        KNOWLEDGE_STORES.unregister("offload_plugin")
+        KNOWLEDGE_STORES.unregister("partial_plugin")
