@@ -583,7 +583,7 @@ def _async_knowledge(sync: BuiltinBackend) -> BuiltinBackend:
         summary = f"{sync.name} for asyncio: its sync store run in worker threads (knowledge/offload.py)"
         tested_with = (
             f"as {sync.name} (its sync store); the async contract suite runs the thread offload "
-            "over memory (and a JSON file) and lancedb"
+            "over memory (and a JSON file), lancedb and pgvector"
         )
     else:
         adapter, summary = native
