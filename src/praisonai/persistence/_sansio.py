@@ -21,8 +21,8 @@ clean up and let it go.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 
 __all__ = [
@@ -54,14 +54,14 @@ class Call:
 
     method: str
     args: tuple[Any, ...] = ()
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    kwargs: Mapping[str, Any] | None = None
 
 
 def call_on(target: object) -> Callable[[Call], Any]:
     """``execute`` of :func:`drive` for :class:`Call` requests: calls them on ``target``."""
 
     def execute(call: Call) -> Any:
-        return getattr(target, call.method)(*call.args, **call.kwargs)
+        return getattr(target, call.method)(*call.args, **(call.kwargs or {}))
 
     return execute
 
@@ -70,7 +70,7 @@ def call_on_async(target: object) -> Callable[[Call], Awaitable[Any]]:
     """``execute`` of :func:`drive_async` for :class:`Call` requests: awaits them on ``target``."""
 
     async def execute(call: Call) -> Any:
-        return await getattr(target, call.method)(*call.args, **call.kwargs)
+        return await getattr(target, call.method)(*call.args, **(call.kwargs or {}))
 
     return execute
 

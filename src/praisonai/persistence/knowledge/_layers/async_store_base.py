@@ -106,7 +106,7 @@ class AsyncKnowledgeStoreBase(ContractSteps[C], GuardedStore, AsyncKnowledgeStor
         return await drive_async(steps, self._primitive, throw_in_everything)
 
     async def _primitive(self, call: Call) -> Any:
-        return await getattr(self, call.method)(*call.args, **call.kwargs)
+        return await getattr(self, call.method)(*call.args, **(call.kwargs or {}))
 
     # -- the contract --------------------------------------------------------------------
 

@@ -197,7 +197,7 @@ class KnowledgeStoreBase(ContractSteps[C], GuardedStore, KnowledgeStore, Generic
         return drive(steps, self._primitive, throw_in_everything)
 
     def _primitive(self, call: Call) -> Any:
-        return getattr(self, call.method)(*call.args, **call.kwargs)
+        return getattr(self, call.method)(*call.args, **(call.kwargs or {}))
 
     # -- collections --------------------------------------------------------------
 
