@@ -45,6 +45,14 @@ EXPECTED_REVEALS = {
     "R26": "praisonai.persistence.knowledge.base.KnowledgeStore",
     "R28": "praisonai.persistence.knowledge.text.AsyncTextKnowledgeStore",
     "R27": "typing.Coroutine[Any, Any, list[praisonai.persistence.knowledge.base.KnowledgeDocument]]",
+    "R101": "praisonai.persistence.conversation.base.ConversationStore",
+    "R102": "praisonai.persistence.conversation.base.AsyncConversationStore",
+    "R103": "praisonai.persistence.conversation.base.AsyncConversationStore",
+    "R104": "praisonai.persistence.conversation.base.ConversationStore | praisonai.persistence.conversation.base.AsyncConversationStore",
+    "R105": "praisonai.persistence.state.base.StateStore",
+    "R106": "praisonai.persistence.state.base.AsyncStateStore",
+    "R107": "praisonai.persistence.knowledge.base.KnowledgeStore",
+    "R108": "praisonai.persistence.knowledge.base.AsyncKnowledgeStore",
 }
 EXPECTED_ERRORS = {"E1", "E2", "E3", "E4", "E5", "E6", "E7"}
 

@@ -44,3 +44,19 @@ KNOWLEDGE_STORES.create("memory").search_text("c", "q")  # E4: no embedder, no t
 KNOWLEDGE_STORES.create("memory", embedder=3)  # E5: not an embedder
 EMBEDDERS.create(MemoryStateConfig())  # E6: a state config is not an embedder config
 KNOWLEDGE_STORES.create("async_memory").count("c") + 1  # E7: an async store's count must be awaited
+
+# PraisonAI 4.7.19's factory functions type their result like the registries.
+from praisonai.persistence.factory import (  # noqa: E402
+    create_conversation_store,
+    create_knowledge_store,
+    create_state_store,
+)
+
+reveal_type(create_conversation_store("sqlite", path="x"))  # R101
+reveal_type(create_conversation_store("sqlite", mode="async", path="x"))  # R102
+reveal_type(create_conversation_store("async_postgres"))  # R103
+reveal_type(create_conversation_store("my_plugin"))  # R104
+reveal_type(create_state_store("redis"))  # R105
+reveal_type(create_state_store("async_mongodb"))  # R106
+reveal_type(create_knowledge_store("qdrant", ":memory:"))  # R107
+reveal_type(create_knowledge_store("async_qdrant", ":memory:"))  # R108

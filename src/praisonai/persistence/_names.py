@@ -28,8 +28,10 @@ SyncConversationName: TypeAlias = Literal[
     "postgres",
     "singlestore",
     "sqlite",
+    "sqlite_sync",
     "supabase",
     "surrealdb",
+    "sync_sqlite",
     "turso",
     "xata",
 ]
@@ -76,6 +78,8 @@ SyncKnowledgeName: TypeAlias = Literal[
     "surrealdb_vector",
     "upstash_v",
     "upstash_vector",
+    "valkey",
+    "valkey_vector",
     "weaviate",
 ]
 AsyncKnowledgeName: TypeAlias = Literal[
@@ -98,6 +102,7 @@ AsyncKnowledgeName: TypeAlias = Literal[
     "async_singlestore_vector",
     "async_surrealdb_vector",
     "async_upstash_vector",
+    "async_valkey",
     "async_weaviate",
     "cassandra_async",
     "chroma_async",
@@ -118,6 +123,7 @@ AsyncKnowledgeName: TypeAlias = Literal[
     "singlestore_vector_async",
     "surrealdb_vector_async",
     "upstash_vector_async",
+    "valkey_async",
     "weaviate_async",
 ]
 SyncStateName: TypeAlias = Literal[
@@ -128,6 +134,7 @@ SyncStateName: TypeAlias = Literal[
     "mongodb",
     "redis",
     "upstash",
+    "valkey",
 ]
 AsyncStateName: TypeAlias = Literal[
     "async_mongodb",

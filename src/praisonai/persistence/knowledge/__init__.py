@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from .base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 
 __all__ = ["AsyncKnowledgeStore", "KnowledgeDocument", "KnowledgeStore"]
 
-
-def __getattr__(name: str) -> Any:
-    # Lazy, as at the top level: importing the package loads no contract module.
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.base"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, dict.fromkeys(__all__, ".base"))

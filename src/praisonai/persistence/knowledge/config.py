@@ -28,6 +28,7 @@ from .configs.hosted import (
 from .configs.memory import MemoryKnowledgeConfig
 from .configs.sql import ClickHouseKnowledgeConfig, PgvectorKnowledgeConfig, SingleStoreVectorKnowledgeConfig
 from .configs.surreal import SurrealVectorKnowledgeConfig
+from .configs.valkey import ValkeyVectorKnowledgeConfig
 
 __all__ = [
     *_async_configs,
@@ -52,5 +53,6 @@ __all__ = [
     "PineconeKnowledgeConfig",
     "SingleStoreVectorKnowledgeConfig",
     "UpstashVectorKnowledgeConfig",
+    "ValkeyVectorKnowledgeConfig",
     "WeaviateKnowledgeConfig",
 ]

@@ -3,7 +3,7 @@
 :func:`offload` turns a :class:`~.base.KnowledgeStore` (a built-in or a
 plugin) into an :class:`~.base.AsyncKnowledgeStore`; the ``async_<name>``
 backends whose driver has no async client are this over their sync store
-(:func:`open_offloaded`). One implementation for all of them:
+(:class:`OffloadedBuiltinStore`). One implementation for all of them:
 
 - each call runs the sync method in the event loop's default executor
   (``asyncio.to_thread``), so the loop never blocks, and the sync store's own
@@ -30,7 +30,7 @@ from .base import AsyncKnowledgeStore, CollectionInfo, Distance, Filter, Knowled
 if TYPE_CHECKING:
     from .configs import AsyncKnowledgeConfig
 
-__all__ = ["OffloadedKnowledgeStore", "offload", "open_offloaded"]
+__all__ = ["OffloadedBuiltinStore", "OffloadedKnowledgeStore", "offload"]
 
 R = TypeVar("R")
 
@@ -148,11 +148,13 @@ def offload(store: KnowledgeStore, *, backend: str | None = None) -> OffloadedKn
     return OffloadedKnowledgeStore(store, backend=backend)
 
 
-def open_offloaded(config: AsyncKnowledgeConfig) -> OffloadedKnowledgeStore:
-    """The adapter of an ``async_<name>`` backend without a native store: ``<name>``'s store, offloaded."""
-    from .._catalogue import BY_KIND_AND_NAME
-    from .._loading import load_object
+class OffloadedBuiltinStore(OffloadedKnowledgeStore):
+    """The store of an ``async_<name>`` backend without a native one: ``<name>``'s store, offloaded."""
 
-    sync_name = config.backend.removeprefix("async_")
-    store: KnowledgeStore = load_object(BY_KIND_AND_NAME[("knowledge", sync_name)].adapter)(config)
-    return OffloadedKnowledgeStore(store, backend=config.backend)
+    def __init__(self, config: AsyncKnowledgeConfig) -> None:
+        from .._catalogue import BY_KIND_AND_NAME
+        from .._loading import load_object
+
+        sync_name = config.backend.removeprefix("async_")
+        store: KnowledgeStore = load_object(BY_KIND_AND_NAME[("knowledge", sync_name)].adapter)(config)
+        super().__init__(store, backend=config.backend)

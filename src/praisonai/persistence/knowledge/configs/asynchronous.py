@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from . import AsyncKnowledgeConfig, engines, frameworks, hosted, memory, sql, surreal
+from . import AsyncKnowledgeConfig, engines, frameworks, hosted, memory, sql, surreal, valkey
 
 __all__ = [
+    "AsyncValkeyVectorKnowledgeConfig",
     "AsyncCassandraKnowledgeConfig",
     "AsyncChromaKnowledgeConfig",
     "AsyncClickHouseKnowledgeConfig",
@@ -114,3 +115,7 @@ class AsyncUpstashVectorKnowledgeConfig(AsyncKnowledgeConfig, hosted.UpstashVect
 
 class AsyncWeaviateKnowledgeConfig(AsyncKnowledgeConfig, hosted.WeaviateKnowledgeConfig):
     backend: ClassVar[str] = "async_weaviate"
+
+
+class AsyncValkeyVectorKnowledgeConfig(AsyncKnowledgeConfig, valkey.ValkeyVectorKnowledgeConfig):
+    backend: ClassVar[str] = "async_valkey"
