@@ -75,7 +75,8 @@ def render_pyproject(text: str) -> str:
 _NAMES: tuple[tuple[str, Kind, bool | None], ...] = (
     ("SyncConversationName", "conversation", False),
     ("AsyncConversationName", "conversation", True),
-    ("KnowledgeName", "knowledge", None),
+    ("SyncKnowledgeName", "knowledge", False),
+    ("AsyncKnowledgeName", "knowledge", True),
     ("SyncStateName", "state", False),
     ("AsyncStateName", "state", True),
     ("SyncEmbedderName", "embedder", False),
