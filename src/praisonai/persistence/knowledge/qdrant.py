@@ -139,6 +139,7 @@ class QdrantKnowledgeStore(KnowledgeStoreBase[_Target]):
                     url=config.url,
                     api_key=api_key,
                     prefer_grpc=config.prefer_grpc,
+                    grpc_port=config.grpc_port,
                     timeout=int(config.timeout),
                     check_compatibility=False,
                 )

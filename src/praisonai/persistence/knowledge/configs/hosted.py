@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from pydantic import AfterValidator, Field, SecretStr, field_validator
 
 from ..._fields import HostName, Identifier, Port, Seconds, https_url
+from ..._keywords import EMBEDDING_DIM, AsUrl, Ignored, Keyword, fixed_name, refuse_unless
 from ..._mongo_config import MONGO_DATABASE, MongoSettings
 from ..._urlform import Endpoint, Param, UrlForm, UrlSpec, flag
 from ...url import URL
@@ -69,6 +70,19 @@ class PineconeKnowledgeConfig(KnowledgeConfig):
             hook=_control_plane,
         )
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "index_name": Ignored(
+            "each collection is its own index, named `<index_prefix>-<hash>` (PraisonAI's index_name only "
+            "chose the index used before a create_collection; PINECONE_INDEX likewise)"
+        ),
+        "environment": Ignored("serverless indexes have no environment (PraisonAI 4.7.19 ignores it too); see region"),
+        "namespace": Ignored(
+            'only the default "": documents live in the namespace `documents` of their collection\'s index',
+            refuse_unless("", "documents live in the namespace 'documents' of each collection's index"),
+        ),
+    }
+    env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {"api_key": ("PINECONE_API_KEY",)}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("api_key", "index_name", "environment", "namespace")
 
     api_key: SecretStr
     host: _RestUrl | None = None
@@ -100,14 +114,27 @@ class WeaviateKnowledgeConfig(KnowledgeConfig):
             port="http_port",
             credential="api_key",
             query={"grpc_port": "grpc_port", "collection_prefix": "collection_prefix"},
-        )
+        ),
+        # PraisonAI's form: http://host:port (default port 8080), https://host (443).
+        UrlForm(
+            schemes=("http", "https"),
+            implies={"http": {"secure": False, "http_port": 8080}, "https": {"secure": True, "http_port": 443}},
+            host="host",
+            port="http_port",
+            credentials="pass the API key as api_key, not inside the url",
+            query={},
+        ),
     )
+    env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {"url": ("WEAVIATE_URL",), "api_key": ("WEAVIATE_API_KEY",)}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "api_key", "additional_headers")
 
     host: HostName = "127.0.0.1"
     http_port: Port = 8080
     grpc_port: Port = 50051
     secure: bool = False
     api_key: SecretStr | None = None
+    additional_headers: dict[str, SecretStr] | None = None
+    """Headers sent with every request, such as ``X-OpenAI-Api-Key`` (values masked like other secrets)."""
     collection_prefix: str = Field(default="Praisonkb", pattern=r"^[A-Z][A-Za-z0-9]{0,30}$")
     """Weaviate collections of this store are named ``<prefix>_<hex of the name>``."""
     timeout: Seconds = 30.0
@@ -154,6 +181,20 @@ class CassandraKnowledgeConfig(KnowledgeConfig):
 
     backend: ClassVar[str] = "cassandra"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(special=_contact_points)
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "secure_connect_bundle": Ignored(
+            "only None: DataStax Astra secure-connect bundles are not supported; connect with hosts=",
+            refuse_unless(None, "Astra secure-connect bundles are not supported; connect with hosts= and port="),
+        ),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        "hosts",
+        "keyspace",
+        "username",
+        "password",
+        "port",
+        "secure_connect_bundle",
+    )
 
     hosts: list[HostName] = Field(default_factory=lambda: ["127.0.0.1"], min_length=1)
     port: Port = 9042
@@ -167,11 +208,31 @@ class CassandraKnowledgeConfig(KnowledgeConfig):
     connect_timeout: Seconds = 10.0
 
 
+_OWN_COLLECTIONS = Ignored(
+    "each knowledge collection is its own collection, named `<prefix><name>` (see the layout in the docs)"
+)
+
+
 class MongoVectorKnowledgeConfig(MongoSettings, KnowledgeConfig):
     """MongoDB Atlas Vector Search through pymongo: one MongoDB collection and one vector search index per
     collection. ``mongodb+srv://user:password@cluster.example.net/database`` or ``mongodb://``."""
 
     backend: ClassVar[str] = "mongodb_vector"
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "collection": _OWN_COLLECTIONS,
+        "embedding_field": fixed_name("embedding_field", "embedding"),
+        "text_field": fixed_name("text_field", "content"),
+        "embedding_dim": EMBEDDING_DIM,
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        "url",
+        "database",
+        "collection",
+        "index_name",
+        "embedding_field",
+        "text_field",
+        "embedding_dim",
+    )
 
     url: str = "mongodb://127.0.0.1:27017"
     """A user and password in it move to the fields below (never kept in the URL)."""
@@ -201,6 +262,27 @@ class CouchbaseKnowledgeConfig(KnowledgeConfig):
             query={"scope": "scope", "collection_prefix": "collection_prefix"},
             endpoint=Endpoint("connection_string"),
         )
+    )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "bucket_name": "bucket",
+        "scope_name": "scope",
+        "collection_name": _OWN_COLLECTIONS,
+        "index_name": Ignored("searches are SQL++ queries on each collection; no search index is named"),
+        "vector_field": fixed_name("vector_field", "embedding"),
+        "text_field": fixed_name("text_field", "content"),
+        "embedding_dim": EMBEDDING_DIM,
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        "connection_string",
+        "username",
+        "password",
+        "bucket_name",
+        "scope_name",
+        "collection_name",
+        "index_name",
+        "vector_field",
+        "text_field",
+        "embedding_dim",
     )
 
     connection_string: str = "couchbase://127.0.0.1"
@@ -241,6 +323,12 @@ class UpstashVectorKnowledgeConfig(KnowledgeConfig):
             endpoint=Endpoint("url", {"upstash-vector": "https", "upstash_vector": "https"}),
         ),
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {"embedding_dim": EMBEDDING_DIM}
+    env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {
+        "url": ("UPSTASH_VECTOR_REST_URL",),
+        "token": ("UPSTASH_VECTOR_REST_TOKEN",),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "token", "embedding_dim")
 
     url: _RestUrl
     token: SecretStr
@@ -268,6 +356,31 @@ class CosmosDbKnowledgeConfig(KnowledgeConfig):
     backend: ClassVar[str] = "cosmosdb"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
         UrlForm(schemes=("http", "https"), text="url"), special=_connection_string
+    )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "connection_string": AsUrl(),
+        "collection": Ignored("each knowledge collection is its own container, named `<container_prefix><name>`"),
+        "index_name": Ignored("each container's vector index is part of its indexing policy (see vector_index)"),
+        "embedding_field": fixed_name("embedding_field", "embedding"),
+        "text_field": fixed_name("text_field", "content"),
+        "embedding_dim": EMBEDDING_DIM,
+        "api_mode": Ignored(
+            "only `sql`: this store speaks the NoSQL (SQL) API",
+            refuse_unless(
+                "sql", "this store speaks the NoSQL (SQL) API; for the MongoDB API use the mongodb_vector backend"
+            ),
+        ),
+    }
+    env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {"url": ("COSMOS_CONNECTION_STRING",)}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        "connection_string",
+        "database",
+        "collection",
+        "index_name",
+        "embedding_field",
+        "text_field",
+        "embedding_dim",
+        "api_mode",
     )
 
     url: _RestUrl

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 from typing_extensions import Self
 
 from ..._fields import HostName, Identifier, LongSeconds, Port, Seconds, TablePrefix, Text
+from ..._keywords import EMBEDDING_DIM, Keyword
 from ..._urlform import UrlForm, UrlSpec, flag, server_form
 from . import KnowledgeConfig
 
@@ -32,6 +33,21 @@ class PgvectorKnowledgeConfig(KnowledgeConfig):
                 "host": "host",
             },
         )
+    )
+
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "schema": "db_schema",
+        "auto_create_extension": "create_extension",
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        "url",
+        "host",
+        "port",
+        "database",
+        "user",
+        "password",
+        "schema",
+        "auto_create_extension",
     )
 
     host: Text = "127.0.0.1"
@@ -104,6 +120,8 @@ class ClickHouseKnowledgeConfig(KnowledgeConfig):
         ),
     )
 
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("host", "port", "username", "password", "database", "secure")
+
     host: Text = "127.0.0.1"
     port: Port | None = None
     """HTTP(S) port; default 8123, or 8443 with ``secure``."""
@@ -135,6 +153,17 @@ class SingleStoreVectorKnowledgeConfig(KnowledgeConfig):
     backend: ClassVar[str] = "singlestore_vector"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
         server_form("singlestoredb", "singlestore", "mysql", drivers=True, query={"table_prefix": "table_prefix"})
+    )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {"embedding_dim": EMBEDDING_DIM}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        "url",
+        "host",
+        "port",
+        "database",
+        "user",
+        "password",
+        "table_prefix",
+        "embedding_dim",
     )
 
     host: HostName = "127.0.0.1"
