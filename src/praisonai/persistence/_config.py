@@ -76,11 +76,10 @@ class StoreConfig(BaseModel):
         problems: list[FieldError] = []
         from_env: dict[str, str] = {}  # field -> the environment variable its value came from
         url = cls._url_keyword(url, options, problems)
-        if url is None and "url" in cls.env_defaults and not set(cls.env_url_excludes) & set(options):
-            found = env_value(cls.env_defaults["url"])
+        if url is None and not set(cls.env_url_excludes) & set(options):
+            found = env_value(cls.env_defaults.get("url", ()))
             if found is not None:
-                from_env["url"] = found[0]
-                url = found[1]
+                from_env["url"], url = found
         data: dict[str, Any] = {}
         if url is not None and not isinstance(url, str):  # from callers without type checking
             problems.append(FieldError("url", f"must be a str, not {type(url).__name__}"))  # type: ignore[unreachable]
@@ -90,7 +89,12 @@ class StoreConfig(BaseModel):
             except (ValueError, TypeError) as error:
                 note = f" (from environment variable {from_env['url']})" if "url" in from_env else ""
                 problems.append(FieldError("url", mask_secrets_in_text(str(error)) + note))
-        data.update(cls._keyword_fields(options, problems, data))
+        if "url" in from_env:
+            from_env.update(dict.fromkeys(data, from_env["url"]))  # the fields the environment's URL gave
+        given = cls._keyword_fields(options, problems, data)
+        data.update(given)
+        for field in given:
+            from_env.pop(field, None)
         for field, names in cls.env_defaults.items():
             if field != "url" and field not in data and (url is not None or field not in cls.env_with_url):
                 found = env_value(names)
