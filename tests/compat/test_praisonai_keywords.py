@@ -131,8 +131,13 @@ def test_each_config_declares_praisonais_keywords_and_accepts_them(key: tuple[st
         assert accepted, f"{key[1]}: {keyword}= is neither a field nor declared in keyword_aliases"
 
 
-def _store() -> Any:
-    return object()
+def test_the_keyword_tables_in_the_docs_are_generated_from_the_configs() -> None:
+    from praisonai.persistence._keywords import render_docs
+
+    path = Path(__file__).parents[2] / "docs" / "praisonai-keywords.md"
+    text = path.read_text(encoding="utf-8")
+    assert render_docs(text) == text, "run: python -m praisonai.persistence._catalogue --write"
+    assert "| `grpc_port` | `grpc_port` (the same field) |" in text
 
 
 class _LangChainLike:

@@ -39,6 +39,7 @@ __all__ = [
     "Derive",
     "Ignored",
     "Keyword",
+    "Refuse",
     "Rename",
     "ServerPart",
     "CREATES_TABLES",
@@ -47,8 +48,11 @@ __all__ = [
     "env_value",
     "fixed_name",
     "refuse_false",
+    "refuse_given",
     "refuse_true",
     "refuse_unless",
+    "render_docs",
+    "keyword_table",
 ]
 
 
@@ -88,29 +92,46 @@ class AsUrl:
 
 
 @dataclass(frozen=True, slots=True)
+class Refuse:
+    """The values of an accepted keyword that the store cannot honour: ``refused(value)`` is true for them."""
+
+    values: str  # which values, for the docs
+    refused: Callable[[Any], bool]
+    reason: str
+
+    def __call__(self, value: Any) -> str | None:
+        return self.reason if self.refused(value) else None
+
+
+@dataclass(frozen=True, slots=True)
 class Ignored:
-    """Accepted without effect, for ``why``; ``refuse(value)`` gives the reason a value cannot be honoured."""
+    """Accepted without effect, for ``why``; ``refuse`` names the values that cannot be honoured."""
 
     why: str
-    refuse: Callable[[Any], str | None] | None = None
+    refuse: Refuse | None = None
 
 
 Keyword: TypeAlias = "str | Rename | Derive | ServerPart | AsUrl | Ignored"
 
 
-def refuse_unless(expected: Any, reason: str) -> Callable[[Any], str | None]:
+def refuse_unless(expected: Any, reason: str) -> Refuse:
     """Refuses every value but ``expected`` (compared with ``==``)."""
-    return lambda value: None if value == expected else reason
+    return Refuse(f"any value but `{expected!r}`", lambda value: value != expected, reason)
 
 
-def refuse_false(reason: str) -> Callable[[Any], str | None]:
+def refuse_false(reason: str) -> Refuse:
     """Refuses a false value (``auto_create_tables=False`` where we must create the tables)."""
-    return lambda value: None if value else reason
+    return Refuse("`False`", lambda value: not value, reason)
 
 
-def refuse_true(reason: str) -> Callable[[Any], str | None]:
+def refuse_true(reason: str) -> Refuse:
     """Refuses a true value (``auto_create_tables=True`` where we cannot create them)."""
-    return lambda value: reason if value else None
+    return Refuse("`True`", bool, reason)
+
+
+def refuse_given(reason: str) -> Refuse:
+    """Refuses any value but an empty one (None, ``{}``)."""
+    return Refuse("any non-empty value", bool, reason)
 
 
 def compose_servers(parts: Mapping[str, tuple[ServerPart, Any]]) -> dict[str, str]:
@@ -157,7 +178,8 @@ def describe(keyword: Keyword) -> str:
         )
     if isinstance(keyword, AsUrl):
         return "read as the URL (`url`)"
-    return f"accepted, no effect: {keyword.why}"
+    refused = f"; {keyword.refuse.values} is a `ConfigError`" if keyword.refuse is not None else ""
+    return f"accepted, no effect: {keyword.why}{refused}"
 
 
 # Keywords several backends share, written once.
@@ -174,3 +196,47 @@ def fixed_name(keyword: str, ours: str) -> Ignored:
         f"documents keep it in the field `{ours}`",
         refuse_unless(ours, f"this store keeps it in the field {ours!r}; {keyword} cannot name another"),
     )
+
+
+_DOCS_BEGIN = "<!-- BEGIN generated: praisonai keywords -->"
+_DOCS_END = "<!-- END generated: praisonai keywords -->"
+
+
+def keyword_table(config: Any) -> str:
+    """The markdown table of one config class: each PraisonAI keyword and what it fills here."""
+    rows = ["| PraisonAI keyword | here |", "| --- | --- |"]
+    aliases: Mapping[str, Keyword] = config.keyword_aliases
+    for keyword in config.praisonai_keywords:
+        if keyword in aliases:
+            meaning = describe(aliases[keyword])
+        elif keyword in config.model_fields:
+            meaning = f"`{keyword}` (the same field)"
+        else:
+            meaning = "the URL argument (the backend's URL forms)"
+        rows.append(f"| `{keyword}` | {meaning} |")
+    if config.other_keywords is not None:
+        rows.append(f"| any other keyword | into `{config.other_keywords}` |")
+    return "\n".join(rows)
+
+
+def render_docs(text: str) -> str:
+    """``text`` (docs/praisonai-keywords.md) with the generated tables replaced by the configs'."""
+    from ._catalogue import BUILTINS
+    from ._loading import load_object
+
+    sections = []
+    for backend in sorted(BUILTINS, key=lambda b: (b.kind, b.name)):
+        config = load_object(backend.config)
+        if not config.praisonai_keywords:
+            continue
+        lines = [f"### `{backend.name}` ({backend.kind})", "", keyword_table(config)]
+        if config.env_defaults:
+            read = "; ".join(
+                f"`{field}` from " + " or ".join(f"`{name}`" for name in names)
+                for field, names in config.env_defaults.items()
+            )
+            lines += ["", f"Environment, when no argument sets it: {read}."]
+        sections.append("\n".join(lines))
+    head, _, rest = text.partition(_DOCS_BEGIN)
+    _, _, tail = rest.partition(_DOCS_END)
+    return f"{head}{_DOCS_BEGIN}\n" + "\n\n".join(sections) + f"\n{_DOCS_END}{tail}"

@@ -9,7 +9,7 @@ from pydantic import Field, PlainSerializer, field_validator, model_validator
 from typing_extensions import Self
 
 from ..._fields import Text
-from ..._keywords import Ignored, Keyword
+from ..._keywords import Ignored, Keyword, refuse_given
 from ..._paths import data_dir
 from ..base import Distance
 from ..filters import FilterNode
@@ -18,13 +18,11 @@ from . import KnowledgeConfig
 __all__ = ["LangChainKnowledgeConfig", "LightRagKnowledgeConfig", "LlamaIndexKnowledgeConfig"]
 
 
-def _built_by_caller(keyword: str, store_keyword: str) -> Ignored:
+def _built_by_caller(store_keyword: str) -> Ignored:
     # PraisonAI could import and build the store from a class path; the store must embed as ours requires.
     return Ignored(
-        f"only empty: build the store and pass it as {store_keyword}=",
-        lambda value: (
-            None if not value else f"cannot build the store from a class path; build it and pass it as {store_keyword}="
-        ),
+        f"build the store and pass it as {store_keyword}=",
+        refuse_given(f"cannot build the store from a class path; build it and pass it as {store_keyword}="),
     )
 
 
@@ -74,8 +72,8 @@ class LangChainKnowledgeConfig(_FrameworkSettings):
     _framework: ClassVar[str] = "LangChain"
     keyword_aliases: ClassVar[dict[str, Keyword]] = {
         "vectorstore": "vector_store",
-        "vectorstore_cls": _built_by_caller("vectorstore_cls", "vectorstore"),
-        "vectorstore_kwargs": _built_by_caller("vectorstore_kwargs", "vectorstore"),
+        "vectorstore_cls": _built_by_caller("vectorstore"),
+        "vectorstore_kwargs": _built_by_caller("vectorstore"),
     }
     praisonai_keywords: ClassVar[tuple[str, ...]] = ("vectorstore", "vectorstore_cls", "vectorstore_kwargs")
 
@@ -87,8 +85,8 @@ class LlamaIndexKnowledgeConfig(_FrameworkSettings):
     _required_methods: ClassVar[tuple[str, ...]] = ("add", "delete_nodes", "query")
     _framework: ClassVar[str] = "LlamaIndex"
     keyword_aliases: ClassVar[dict[str, Keyword]] = {
-        "vector_store_cls": _built_by_caller("vector_store_cls", "vector_store"),
-        "vector_store_kwargs": _built_by_caller("vector_store_kwargs", "vector_store"),
+        "vector_store_cls": _built_by_caller("vector_store"),
+        "vector_store_kwargs": _built_by_caller("vector_store"),
     }
     praisonai_keywords: ClassVar[tuple[str, ...]] = ("vector_store", "vector_store_cls", "vector_store_kwargs")
 

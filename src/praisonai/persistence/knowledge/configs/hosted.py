@@ -77,7 +77,7 @@ class PineconeKnowledgeConfig(KnowledgeConfig):
         ),
         "environment": Ignored("serverless indexes have no environment (PraisonAI 4.7.19 ignores it too); see region"),
         "namespace": Ignored(
-            'only the default "": documents live in the namespace `documents` of their collection\'s index',
+            "documents live in the namespace `documents` of their collection's index",
             refuse_unless("", "documents live in the namespace 'documents' of each collection's index"),
         ),
     }
@@ -98,7 +98,8 @@ class WeaviateKnowledgeConfig(KnowledgeConfig):
     """Weaviate through weaviate-client v4 (REST for the schema, gRPC for data and queries).
 
     ``weaviate://host:8080?grpc_port=50051`` (``weaviates://`` for TLS, default ports 443 / 443),
-    with ``api_key`` (or ``weaviate://:API_KEY@host``). Needs Weaviate 1.28 or later
+    with ``api_key`` (or ``weaviate://:API_KEY@host``); PraisonAI's ``http://host:8080`` and
+    ``https://host`` (port 443) too. Needs Weaviate 1.28 or later
     (``contains_none`` filters).
     """
 
@@ -183,7 +184,7 @@ class CassandraKnowledgeConfig(KnowledgeConfig):
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(special=_contact_points)
     keyword_aliases: ClassVar[dict[str, Keyword]] = {
         "secure_connect_bundle": Ignored(
-            "only None: DataStax Astra secure-connect bundles are not supported; connect with hosts=",
+            "DataStax Astra secure-connect bundles are not supported; connect with hosts=",
             refuse_unless(None, "Astra secure-connect bundles are not supported; connect with hosts= and port="),
         ),
     }
@@ -365,7 +366,7 @@ class CosmosDbKnowledgeConfig(KnowledgeConfig):
         "text_field": fixed_name("text_field", "content"),
         "embedding_dim": EMBEDDING_DIM,
         "api_mode": Ignored(
-            "only `sql`: this store speaks the NoSQL (SQL) API",
+            "this store speaks the NoSQL (SQL) API",
             refuse_unless(
                 "sql", "this store speaks the NoSQL (SQL) API; for the MongoDB API use the mongodb_vector backend"
             ),
