@@ -43,6 +43,9 @@ __all__ = [
     "Rename",
     "ServerPart",
     "CREATES_TABLES",
+    "MONGO_VECTOR_KEYWORDS",
+    "SERVER_KEYWORDS",
+    "SURREAL_KEYWORDS",
     "EMBEDDING_DIM",
     "describe",
     "env_value",
@@ -183,6 +186,11 @@ def describe(keyword: Keyword) -> str:
 
 
 # Keywords several backends share, written once.
+SERVER_KEYWORDS = ("url", "host", "port", "database", "user", "password")
+"""PraisonAI's keywords of a SQL server: a URL, or its parts."""
+SURREAL_KEYWORDS = ("url", "namespace", "database", "username", "password")
+MONGO_VECTOR_KEYWORDS = ("database", "collection", "index_name", "embedding_field", "text_field", "embedding_dim")
+"""PraisonAI's keywords of its MongoDB-API vector stores (mongodb_vector, cosmosdb), after the connection."""
 CREATES_TABLES = Ignored(
     "the store creates its tables when missing (existing tables and their rows are kept)",
     refuse_false("the store always creates its tables when they are missing; drop auto_create_tables=False"),

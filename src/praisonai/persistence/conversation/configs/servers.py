@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from ..._config import StoreConfig
 from ..._fields import Identifier, Port, Seconds, TablePrefix, Text
-from ..._keywords import CREATES_TABLES, Ignored, Keyword, Rename, refuse_true
+from ..._keywords import CREATES_TABLES, SERVER_KEYWORDS, Ignored, Keyword, Rename, refuse_true
 from ..._urlform import Param, UrlForm, UrlSpec, server_form
 from ...url import URL
 from . import AsyncConversationConfig, ConversationConfig
@@ -27,7 +27,7 @@ _HOSTED_POSTGRES = ("neon.tech", "cockroachlabs.cloud", "xata.sh", "xata.tech", 
 # "schema" would shadow pydantic's BaseModel.schema; the field is schema_name, the option and parameter both.
 _SCHEMA_ALIAS: dict[str, Keyword] = {"schema": "schema_name"}
 _NO_RETRIES = Ignored("a call that cannot reach the server raises BackendUnavailableError at once; the caller retries")
-_SERVER_KEYWORDS = ("url", "host", "port", "database", "user", "password", "table_prefix")
+_SERVER_KEYWORDS = (*SERVER_KEYWORDS, "table_prefix")
 
 PostgresSslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 

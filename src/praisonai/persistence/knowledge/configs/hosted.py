@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from pydantic import AfterValidator, Field, SecretStr, field_validator
 
 from ..._fields import HostName, Identifier, Port, Seconds, https_url
-from ..._keywords import EMBEDDING_DIM, AsUrl, Ignored, Keyword, fixed_name, refuse_unless
+from ..._keywords import EMBEDDING_DIM, MONGO_VECTOR_KEYWORDS, AsUrl, Ignored, Keyword, fixed_name, refuse_unless
 from ..._mongo_config import MONGO_DATABASE, MongoSettings
 from ..._urlform import Endpoint, Param, UrlForm, UrlSpec, flag
 from ...url import URL
@@ -225,15 +225,7 @@ class MongoVectorKnowledgeConfig(MongoSettings, KnowledgeConfig):
         "text_field": fixed_name("text_field", "content"),
         "embedding_dim": EMBEDDING_DIM,
     }
-    praisonai_keywords: ClassVar[tuple[str, ...]] = (
-        "url",
-        "database",
-        "collection",
-        "index_name",
-        "embedding_field",
-        "text_field",
-        "embedding_dim",
-    )
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", *MONGO_VECTOR_KEYWORDS)
 
     url: str = "mongodb://127.0.0.1:27017"
     """A user and password in it move to the fields below (never kept in the URL)."""
@@ -373,16 +365,7 @@ class CosmosDbKnowledgeConfig(KnowledgeConfig):
         ),
     }
     env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {"url": ("COSMOS_CONNECTION_STRING",)}
-    praisonai_keywords: ClassVar[tuple[str, ...]] = (
-        "connection_string",
-        "database",
-        "collection",
-        "index_name",
-        "embedding_field",
-        "text_field",
-        "embedding_dim",
-        "api_mode",
-    )
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("connection_string", *MONGO_VECTOR_KEYWORDS, "api_mode")
 
     url: _RestUrl
     key: SecretStr
