@@ -238,7 +238,8 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
      {**SERVER_FIELDS, "db_schema": "vec", "create_extension": False}),
     ("knowledge", "pgvector", {"url": "postgresql://app:pw-1@db.example:6543/chat"}, SERVER_FIELDS),
     ("knowledge", "pinecone", {"api_key": "pc-key", "index_name": "praisonai", "environment": "us-west1-gcp",
-      "namespace": ""}, {"api_key": "pc-key", "host": None}),
+      "namespace": ""}, {"api_key": "pc-key", "host": None, "namespace": "documents"}),
+    ("knowledge", "pinecone", {"api_key": "pc-key", "namespace": "tenant-1"}, {"namespace": "tenant-1"}),
     ("knowledge", "qdrant", {"host": "qdrant.example", "port": 6335, "grpc_port": 6336, "api_key": "qd-key",
       "prefer_grpc": True, "timeout": 20},
      {"url": "http://qdrant.example:6335", "grpc_port": 6336, "api_key": "qd-key", "prefer_grpc": True,
@@ -359,7 +360,7 @@ REFUSALS: list[tuple[str, str, dict[str, Any], str, str]] = [
     ("knowledge", "mongodb_vector", {"text_field": "body"}, "text_field", "'content'"),
     ("knowledge", "couchbase", {"vector_field": "vec"}, "vector_field", "'embedding'"),
     ("knowledge", "couchbase", {"bucket_name": "a", "bucket": "a"}, "bucket_name", "only one"),
-    ("knowledge", "pinecone", {"api_key": "k", "namespace": "ns1"}, "namespace", "namespace 'documents'"),
+    ("knowledge", "pinecone", {"api_key": "k", "namespace": "praisonai-settings"}, "namespace", "the store's own"),
     ("knowledge", "cassandra", {"secure_connect_bundle": "/b.zip"}, "secure_connect_bundle", "not supported"),
     ("knowledge", "langchain", {"vectorstore_cls": "langchain_chroma.Chroma"}, "vectorstore_cls", "vectorstore="),
     ("knowledge", "llamaindex", {"vector_store": LLAMAINDEX_STORE, "vector_store_kwargs": {"a": 1}},
@@ -435,3 +436,18 @@ def test_chroma_persistent_false_is_an_in_memory_store(tmp_path: Path, monkeypat
     finally:
         store.close()
     assert list(tmp_path.iterdir()) == []  # nothing written to disk
+
+
+def test_pinecone_namespace_holds_the_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    from praisonai.persistence.knowledge import pinecone as pinecone_module
+    from praisonai.persistence.knowledge.base import KnowledgeDocument
+    from tests.support.hosted_fakes import FakePinecone
+
+    fake = FakePinecone()
+    monkeypatch.setattr(pinecone_module.PineconeKnowledgeStore, "_import_driver", lambda self, name: fake.module())
+    with KNOWLEDGE_STORES.create("pinecone", api_key="pc-key", namespace="tenant-1") as store:
+        store.create_collection("docs", 2)
+        store.insert("docs", [KnowledgeDocument(id="a", content="x", embedding=[1.0, 0.0])])
+        assert store.count("docs") == 1 and [doc.id for doc in store.get("docs", ["a"])] == ["a"]
+    [index] = fake.indexes.values()
+    assert set(index["namespaces"]["tenant-1"]) == {"a"} and "documents" not in index["namespaces"]

@@ -8,7 +8,7 @@ import re
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import unquote
 
-from pydantic import AfterValidator, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, field_validator
 
 from ..._fields import HostName, Identifier, Port, Seconds, https_url
 from ..._keywords import EMBEDDING_DIM, MONGO_VECTOR_KEYWORDS, AsUrl, Ignored, Keyword, fixed_name, refuse_unless
@@ -53,6 +53,14 @@ def _control_plane(parsed: URL, fields: dict[str, Any]) -> None:
         fields["host"] = URL(scheme="https" if ssl else "http", host=parsed.host, port=parsed.port).render()
 
 
+def _documents_namespace(value: Any) -> Any:
+    if value == "":
+        return "documents"
+    if not isinstance(value, str) or not re.match(r"^[A-Za-z0-9_-]{1,64}$", value) or value == "praisonai-settings":
+        raise ValueError("must be 1 to 64 letters, digits, '_' or '-', and not 'praisonai-settings' (the store's own)")
+    return value
+
+
 class PineconeKnowledgeConfig(KnowledgeConfig):
     """Pinecone (serverless) through the ``pinecone`` SDK: one index per collection.
 
@@ -76,10 +84,6 @@ class PineconeKnowledgeConfig(KnowledgeConfig):
             "chose the index used before a create_collection; PINECONE_INDEX likewise)"
         ),
         "environment": Ignored("serverless indexes have no environment (PraisonAI 4.7.19 ignores it too); see region"),
-        "namespace": Ignored(
-            "documents live in the namespace `documents` of their collection's index",
-            refuse_unless("", "documents live in the namespace 'documents' of each collection's index"),
-        ),
     }
     env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {"api_key": ("PINECONE_API_KEY",)}
     praisonai_keywords: ClassVar[tuple[str, ...]] = ("api_key", "index_name", "environment", "namespace")
@@ -89,6 +93,8 @@ class PineconeKnowledgeConfig(KnowledgeConfig):
     """Control-plane URL (default: Pinecone's own); data-plane hosts come from ``describe_index``."""
     cloud: Literal["aws", "gcp", "azure"] = "aws"
     region: str = Field(default="us-east-1", pattern=r"^[a-z0-9-]{1,40}$")
+    namespace: Annotated[str, BeforeValidator(_documents_namespace)] = "documents"
+    """Namespace of the documents in each collection's index; ``""`` (PraisonAI's default) is ``documents``."""
     index_prefix: Annotated[str, AfterValidator(_service_prefix)] = "praison"
     """Indexes this store creates are named ``<prefix>-<24 hex>`` (at most 45 characters); others are ignored."""
     timeout: Seconds = 30.0
