@@ -197,6 +197,8 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("knowledge", "cassandra", {"hosts": ["10.0.0.1", "10.0.0.2"], "keyspace": "kb", "username": "cass",
       "password": "cs-pw", "port": 9043, "secure_connect_bundle": None},
      {"hosts": ["10.0.0.1", "10.0.0.2"], "keyspace": "kb", "username": "cass", "password": "cs-pw", "port": 9043}),
+    ("knowledge", "cassandra", {"secure_connect_bundle": "/keys/secure-connect-db.zip", "username": "client-id",
+      "password": "client-secret"}, {"secure_connect_bundle": "/keys/secure-connect-db.zip"}),
     ("knowledge", "chroma", {"path": "chroma-dir", "persistent": True}, {"path": "chroma-dir", "local_path": "chroma-dir"}),
     ("knowledge", "chroma", {"url": "chroma-dir"}, {"path": "chroma-dir"}),
     ("knowledge", "chroma", {"host": "chroma.example", "port": 8001, "persistent": False},
@@ -361,7 +363,7 @@ REFUSALS: list[tuple[str, str, dict[str, Any], str, str]] = [
     ("knowledge", "couchbase", {"vector_field": "vec"}, "vector_field", "'embedding'"),
     ("knowledge", "couchbase", {"bucket_name": "a", "bucket": "a"}, "bucket_name", "only one"),
     ("knowledge", "pinecone", {"api_key": "k", "namespace": "praisonai-settings"}, "namespace", "the store's own"),
-    ("knowledge", "cassandra", {"secure_connect_bundle": "/b.zip"}, "secure_connect_bundle", "not supported"),
+    ("knowledge", "cassandra", {"secure_connect_bundle": ""}, "secure_connect_bundle", "empty"),
     ("knowledge", "langchain", {"vectorstore_cls": "langchain_chroma.Chroma"}, "vectorstore_cls", "vectorstore="),
     ("knowledge", "llamaindex", {"vector_store": LLAMAINDEX_STORE, "vector_store_kwargs": {"a": 1}},
      "vector_store_kwargs", "vector_store="),
@@ -451,3 +453,23 @@ def test_pinecone_namespace_holds_the_documents(monkeypatch: pytest.MonkeyPatch)
         assert store.count("docs") == 1 and [doc.id for doc in store.get("docs", ["a"])] == ["a"]
     [index] = fake.indexes.values()
     assert set(index["namespaces"]["tenant-1"]) == {"a"} and "documents" not in index["namespaces"]
+
+
+def test_cassandra_secure_connect_bundle_replaces_the_contact_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    from praisonai.persistence.knowledge import cassandra as cassandra_module
+
+    seen: list[dict[str, Any]] = []
+
+    class Cluster:
+        def __init__(self, **options: Any) -> None:
+            seen.append(options)
+
+        def connect(self) -> Any:
+            raise ConnectionError("stop here")  # only the connection options matter
+
+    driver = type("driver", (), {"Cluster": Cluster})
+    monkeypatch.setattr(cassandra_module.CassandraKnowledgeStore, "_import_driver", lambda self, name: driver)
+    with pytest.raises(ConnectionError):
+        KNOWLEDGE_STORES.create("cassandra", secure_connect_bundle="/keys/bundle.zip")
+    assert seen[0]["cloud"] == {"secure_connect_bundle": "/keys/bundle.zip"}
+    assert "contact_points" not in seen[0] and "port" not in seen[0]

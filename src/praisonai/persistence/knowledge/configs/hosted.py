@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, field_validator
 
-from ..._fields import HostName, Identifier, Port, Seconds, https_url
+from ..._fields import FilePath, HostName, Identifier, Port, Seconds, https_url
 from ..._keywords import EMBEDDING_DIM, MONGO_VECTOR_KEYWORDS, AsUrl, Ignored, Keyword, fixed_name, refuse_unless
 from ..._mongo_config import MONGO_DATABASE, MongoSettings
 from ..._urlform import Endpoint, Param, UrlForm, UrlSpec, flag
@@ -188,12 +188,6 @@ class CassandraKnowledgeConfig(KnowledgeConfig):
 
     backend: ClassVar[str] = "cassandra"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(special=_contact_points)
-    keyword_aliases: ClassVar[dict[str, Keyword]] = {
-        "secure_connect_bundle": Ignored(
-            "DataStax Astra secure-connect bundles are not supported; connect with hosts=",
-            refuse_unless(None, "Astra secure-connect bundles are not supported; connect with hosts= and port="),
-        ),
-    }
     praisonai_keywords: ClassVar[tuple[str, ...]] = (
         "hosts",
         "keyspace",
@@ -213,6 +207,9 @@ class CassandraKnowledgeConfig(KnowledgeConfig):
     """Used only when the store creates the keyspace (SimpleStrategy)."""
     create_keyspace: bool = True
     connect_timeout: Seconds = 10.0
+    secure_connect_bundle: FilePath | None = None
+    """DataStax Astra DB: its secure-connect bundle (a zip file), with the token's client id and secret as
+    ``username`` and ``password``; ``hosts`` and ``port`` are then not used."""
 
 
 _OWN_COLLECTIONS = Ignored(
