@@ -9,6 +9,7 @@ URL the adapter connects to, ``prefix`` -> the key prefix, ...).
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from typing import Any
@@ -473,3 +474,63 @@ def test_cassandra_secure_connect_bundle_replaces_the_contact_points(monkeypatch
         KNOWLEDGE_STORES.create("cassandra", secure_connect_bundle="/keys/bundle.zip")
     assert seen[0]["cloud"] == {"secure_connect_bundle": "/keys/bundle.zip"}
     assert "contact_points" not in seen[0] and "port" not in seen[0]
+
+
+def _parameters(signature: str) -> list[str]:
+    """A signature's parameters, split at the commas outside brackets."""
+    parts, depth, current = [], 0, ""
+    for char in signature:
+        depth += {"[": 1, "(": 1, "]": -1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return [*parts, current.strip()]
+
+
+def _praisonai_defaults() -> dict[tuple[str, str], dict[str, Any]]:
+    """Each backend's keywords with PraisonAI's defaults, as its signatures in the inventory declare them."""
+    text = INVENTORY.read_text(encoding="utf-8")
+    section = text.split("## Store classes: `__init__` signatures (generated)", 1)[1].split("\n## ", 1)[0]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for match in re.finditer(r"^- `praisonai\.persistence\.([\w.]+)` \(\w+\) `\((.*)\)`$", section, re.M):
+        key = PRAISONAI_CLASSES.get(match[1])
+        if key is not None:
+            defaults = [part.partition(" = ") for part in _parameters(match[2]) if " = " in part]
+            found[key] = {name.partition(":")[0]: ast.literal_eval(value) for name, _, value in defaults}
+    return found
+
+
+# What PraisonAI requires (or took from the environment) besides its defaults; the values we refuse.
+REQUIRED: dict[tuple[str, str], dict[str, Any]] = {
+    ("conversation", "supabase"): {"url": "https://ref.supabase.co", "key": "sb-key"},
+    ("knowledge", "cosmosdb"): {"connection_string": COSMOS, "api_mode": "sql"},
+    ("knowledge", "langchain"): {"vectorstore": LANGCHAIN_STORE},
+    ("knowledge", "llamaindex"): {"vector_store": LLAMAINDEX_STORE},
+    ("knowledge", "pinecone"): {"api_key": "pc-key"},
+    ("knowledge", "upstash_vector"): {"url": "https://kb-vector.upstash.io", "token": "uv-token"},
+    ("state", "gcs"): {"bucket_name": "app-bucket"},
+    ("state", "upstash"): {"url": "https://eu1-app.upstash.io", "token": "up-token"},
+}
+DEFAULTS = _praisonai_defaults()
+
+
+@pytest.mark.parametrize("key", sorted(DEFAULTS), ids=lambda key: f"{key[0]}:{key[1]}")
+def test_praisonais_defaults_passed_explicitly_are_accepted(key: tuple[str, str]) -> None:
+    if key not in CONFIGS:
+        pytest.skip(f"{key[0]} backend {key[1]!r} is not built in on this branch")
+    keywords = {**DEFAULTS[key], **REQUIRED.get(key, {})}
+    assert set(keywords) <= PRAISONAI_KEYWORDS[key]
+    config = REGISTRIES[key[0]].validate(key[1], **keywords)
+    assert type(config) is CONFIGS[key]
+
+
+def test_none_means_not_given_for_praisonais_keywords(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PINECONE_API_KEY", "from-env")
+    config = KNOWLEDGE_STORES.validate("pinecone", api_key=None, index_name=None)
+    assert config is not None and _value(config, "api_key") == "from-env"
+    cassandra = KNOWLEDGE_STORES.validate("cassandra", hosts=None)
+    assert cassandra is not None and _value(cassandra, "hosts") == ["127.0.0.1"]
+    with pytest.raises(ConfigError):  # not one of PraisonAI's keywords: None is a value, and a wrong one
+        KNOWLEDGE_STORES.validate("cassandra", replication_factor=None)

@@ -72,7 +72,12 @@ class StoreConfig(BaseModel):
     @classmethod
     def from_options(cls, url: str | None = None, options: Mapping[str, Any] | None = None) -> Self:
         """Validate a URL plus keyword options (options win over URL parts, both over environment defaults)."""
-        options = dict(options or {})
+        # PraisonAI's keywords default to None for "not given" (its code then reads the environment).
+        options = {
+            name: value
+            for name, value in (options or {}).items()
+            if value is not None or name not in cls.praisonai_keywords
+        }
         problems: list[FieldError] = []
         from_env: dict[str, str] = {}  # field -> the environment variable its value came from
         url = cls._url_keyword(url, options, problems)

@@ -285,8 +285,9 @@ class CouchbaseKnowledgeConfig(KnowledgeConfig):
     username: str | None = None
     password: SecretStr | None = None
     bucket: str = Field(default="praisonai", pattern=r"^[A-Za-z0-9_.%-]{1,100}$")
-    scope: str = Field(default="knowledge", pattern=r"^[A-Za-z0-9][A-Za-z0-9_%-]{0,250}$")
-    """Scope holding one collection per knowledge collection; created if missing."""
+    scope: str = Field(default="knowledge", pattern=r"^(_default|[A-Za-z0-9][A-Za-z0-9_%-]{0,250})$")
+    """Scope holding one collection per knowledge collection; created if missing (``_default``, PraisonAI's
+    default, is the bucket's own)."""
     collection_prefix: str = Field(default="kb_", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
     timeout: Seconds = 30.0
 
