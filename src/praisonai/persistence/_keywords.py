@@ -15,9 +15,13 @@ URL) and the environment variables it reads (``SUPABASE_KEY``, ...).
   (``host=`` and ``port=`` -> ``url="http://host:port"``, PraisonAI's defaults filling
   the missing part);
 - :class:`AsUrl`: the value is read as the ``url`` argument (``connection_string=``);
-- :class:`Ignored`: accepted and documented, because it means nothing here; a
-  ``refuse`` test names values we cannot honour (``auto_create_tables=False`` where
+- :class:`Ignored`: accepted and documented, because it means nothing here; its
+  :class:`Refuse` names values we cannot honour (``auto_create_tables=False`` where
   the store must create its tables), which are a :class:`~.errors.ConfigError`.
+
+A config's ``praisonai_keywords`` lists PraisonAI's keywords for the backend (the docs
+table of ``docs/praisonai-keywords.md`` is rendered from them by :func:`render_docs`);
+``None`` given for one of them means "not given", as PraisonAI's defaults say.
 
 ``env_defaults`` maps a field (or ``url``, read as the URL argument) to
 environment variables tried in turn when neither the URL nor the keywords set
