@@ -349,11 +349,12 @@ def test_the_cases_exercise_every_praisonai_keyword() -> None:
     for kind, name, keywords, _ in CASES:
         used.setdefault((kind, name), set()).update(keywords)
     missing = {
-        f"{key[0]}:{key[1]}": sorted(set(config.praisonai_keywords) - used.get(key, set()))
-        for key, config in CONFIGS.items()
-        if set(config.praisonai_keywords) - used.get(key, set())
+        f"{key[0]}:{key[1]}": sorted(keywords - used.get(key, set()))
+        for key, keywords in PRAISONAI_KEYWORDS.items()
+        if key in CONFIGS and keywords - used.get(key, set())
     }
     assert missing == {}
+    assert all(set(config.praisonai_keywords) >= PRAISONAI_KEYWORDS.get(key, set()) for key, config in CONFIGS.items())
 
 
 # (kind, name, keywords, the option the error must name, a word of its reason)
