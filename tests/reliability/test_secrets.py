@@ -109,6 +109,8 @@ def _options(backend: BuiltinBackend, secret: str) -> dict[str, Any]:
     options = dict(UNREACHABLE.get(_label(backend)) or OFFLINE_OPTIONS.get(_label(backend), {}))
     if secret == "token":
         options.pop("username", None)
+    if secret == "additional_headers":  # a mapping of header name -> secret value
+        return {**options, secret: {"X-Api-Key": SECRET}}
     return {**options, secret: SECRET}
 
 

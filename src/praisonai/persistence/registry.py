@@ -107,7 +107,7 @@ class ConversationStoreRegistry(StoreRegistry["ConversationStore | AsyncConversa
         return super().validate(name, **options)  # type: ignore[return-value]
 
 
-class KnowledgeStoreRegistry(StoreRegistry[Union["KnowledgeStore", "AsyncKnowledgeStore"]]):
+class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore | AsyncKnowledgeStore"]):
     """The knowledge registry, typed so that mypy knows sync from async backends (``async_<name>``)."""
 
     @overload

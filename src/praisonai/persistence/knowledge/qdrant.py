@@ -93,6 +93,7 @@ def _server_options(config: QdrantKnowledgeConfig) -> dict[str, Any]:
         "url": config.url,
         "api_key": api_key,
         "prefer_grpc": config.prefer_grpc,
+        "grpc_port": config.grpc_port,
         "timeout": int(config.timeout),
         "check_compatibility": False,
     }
