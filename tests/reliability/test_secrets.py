@@ -69,6 +69,7 @@ UNREACHABLE: dict[str, dict[str, Any]] = {
     "knowledge:singlestore_vector": {"host": "127.0.0.1", "port": PORT, "user": "app", "database": "db", "connect_timeout": 1},
     "knowledge:surrealdb_vector": {"url": f"ws://127.0.0.1:{PORT}", "username": "root"},
     "knowledge:upstash_vector": {"url": HTTP, "timeout": 2},
+    "knowledge:valkey": {"host": "127.0.0.1", "port": PORT, "socket_timeout": 1},
     "knowledge:weaviate": {"host": "127.0.0.1", "http_port": PORT, "grpc_port": PORT + 1, "timeout": 2},
     "state:async_mongodb": {"url": f"mongodb://127.0.0.1:{PORT}", "username": "app", "server_selection_timeout_ms": 500},
     "state:dynamodb": {
@@ -78,6 +79,7 @@ UNREACHABLE: dict[str, dict[str, Any]] = {
     "state:mongodb": {"url": f"mongodb://127.0.0.1:{PORT}", "username": "app", "server_selection_timeout_ms": 500},
     "state:redis": {"host": "127.0.0.1", "port": PORT, "socket_connect_timeout": 1},
     "state:upstash": {"url": HTTP, "retries": 0},
+    "state:valkey": {"host": "127.0.0.1", "port": PORT, "socket_connect_timeout": 1},
     "embedder:openai": {"base_url": HTTP, "model": "tiny", "dimension": 8, "max_retries": 0, "timeout": 2},
 }  # fmt: skip
 OFFLINE_OPTIONS: dict[str, dict[str, Any]] = {"knowledge:lancedb": {"uri": "db://praisonai-reliability"}}
