@@ -33,6 +33,7 @@ ignores existing ids, so the check is needed).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -90,6 +91,7 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
     """A KnowledgeStore on Chroma (embedded persistent client or HTTP client)."""
 
     backend = "chroma"
+    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
 
     def __init__(self, config: ChromaKnowledgeConfig) -> None:
         super().__init__()
@@ -158,11 +160,20 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
         step = max(1, int(self._client.get_max_batch_size()))
         for start in range(0, len(documents), step):
             batch = documents[start : start + step]
+            metadatas = [self._metadata(document) for document in batch]
+            if overwrite:
+                # Chroma's upsert merges metadata into the stored one: a key the new document no
+                # longer has would stay (and match filters). None removes it.
+                stored = target.native.get(ids=[document.id for document in batch], include=["metadatas"])
+                previous = dict(zip(stored["ids"], stored["metadatas"] or [], strict=True))
+                for document, metadata in zip(batch, metadatas, strict=True):
+                    for key in previous.get(document.id) or {}:
+                        metadata.setdefault(key, None)
             write(
                 ids=[document.id for document in batch],
                 embeddings=[document.embedding for document in batch],
                 documents=[document.content for document in batch],
-                metadatas=[self._metadata(document) for document in batch],
+                metadatas=metadatas,
             )
 
     def _search(
@@ -273,6 +284,8 @@ def _render(node: Lowered) -> dict[str, Any]:
     if isinstance(node, (All, AnyOf)):
         parts = [_render(part) for part in node.parts]
         return {"$and" if isinstance(node, All) else "$or": parts}
+    if isinstance(node, (Eq, Ne, Range)) and isinstance(node.value, float) and not node.value.is_integer():
+        return _fractional(node)
     if isinstance(node, (Eq, Ne)):
         operator = "$eq" if isinstance(node, Eq) else "$ne"
         if node.kind == "null":
@@ -287,3 +300,23 @@ def _render(node: Lowered) -> dict[str, Any]:
         return {f"c{node.index}:{node.field}": {f"${node.op}": node.value}}
     assert not isinstance(node, StrRange), "lowered with chunks"
     raise AssertionError(f"unexpected filter node {node!r}")
+
+
+def _fractional(node: Eq | Ne | Range) -> dict[str, Any]:
+    """A comparison with a number that is not a whole one, right for integers too.
+
+    Chroma compares an integer in metadata with a float bound truncated (``4 >= 4.5`` holds), so
+    the bound is used only between its neighbouring whole numbers, where no integer lies; beyond
+    them whole bounds, which Chroma compares exactly with both kinds, decide.
+    """
+    value = float(node.value)  # type: ignore[arg-type]  # a float: see _render
+    key = f"n:{node.field}"
+    below, above = math.floor(value), math.ceil(value)
+    between = [{key: {"$gt": below}}, {key: {"$lt": above}}]
+    if isinstance(node, Eq):
+        return {"$and": [*between, {key: {"$eq": value}}]}
+    if isinstance(node, Ne):  # absent, another kind, any integer, or another float
+        outside = [{key: {"$lte": below}}, {key: {"$gte": above}}, {key: {"$ne": value}}]
+        return {"$or": [{f"t:{node.field}": {"$ne": "number"}}, *outside]}
+    whole = {key: {"$gte": above}} if node.op in ("gt", "gte") else {key: {"$lte": below}}
+    return {"$or": [{"$and": [*between, {key: {f"${node.op}": value}}]}, whole]}

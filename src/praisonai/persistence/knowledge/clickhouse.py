@@ -73,6 +73,7 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     """Knowledge store on ClickHouse or chDB; thread-safe (one client behind a lock)."""
 
     backend = "clickhouse"
+    exact_filter_numbers = 2**64  # beyond UInt64, JSONExtract reads integers as Float64
 
     def __init__(self, config: ClickHouseKnowledgeConfig | None = None) -> None:
         super().__init__()

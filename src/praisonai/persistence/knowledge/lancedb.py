@@ -77,6 +77,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
     """A KnowledgeStore on LanceDB tables."""
 
     backend = "lancedb"
+    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
 
     def __init__(self, config: LanceDbKnowledgeConfig) -> None:
         super().__init__()

@@ -129,6 +129,7 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     """A KnowledgeStore on Milvus (milvus-lite or a server)."""
 
     backend = "milvus"
+    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
     max_search_results = 16384
 
     def __init__(self, config: MilvusKnowledgeConfig) -> None:

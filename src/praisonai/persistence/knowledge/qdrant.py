@@ -123,6 +123,7 @@ class QdrantKnowledgeStore(KnowledgeStoreBase[_Target]):
     """A KnowledgeStore on Qdrant (local mode or server)."""
 
     backend = "qdrant"
+    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
 
     def __init__(self, config: QdrantKnowledgeConfig) -> None:
         super().__init__()

@@ -112,6 +112,7 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     """A KnowledgeStore on Redis with the search module."""
 
     backend = "redis"
+    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
 
     def __init__(self, config: RedisVectorKnowledgeConfig) -> None:
         super().__init__()
@@ -134,6 +135,7 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
             self._prefix = config.key_prefix
             self._catalogue = f"{self._prefix}:collections"
             self._format = "<{}f" if config.vector_type == "FLOAT32" else "<{}d"
+            self.float32_embeddings = config.vector_type == "FLOAT32"
 
     # -- engine primitives (called with the lock held) ---------------------------
 

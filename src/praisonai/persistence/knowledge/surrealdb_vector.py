@@ -92,6 +92,8 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     """Knowledge store on SurrealDB; thread-safe (one connection behind a lock)."""
 
     backend = "surrealdb_vector"
+    float32_embeddings = False  # SurrealDB keeps 64-bit floats
+    exact_filter_numbers = 2**96  # integers beyond 64 bits are bound as decimals (96-bit mantissa)
 
     def __init__(self, config: SurrealVectorKnowledgeConfig | None = None) -> None:
         super().__init__()

@@ -89,6 +89,7 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection]):
     """
 
     backend = "framework"
+    float32_embeddings = False  # the frameworks' in-memory stores keep Python or numpy float64 values
     config: LangChainKnowledgeConfig | LlamaIndexKnowledgeConfig
 
     def __init__(self, config: LangChainKnowledgeConfig | LlamaIndexKnowledgeConfig) -> None:

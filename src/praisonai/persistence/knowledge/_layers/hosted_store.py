@@ -49,6 +49,7 @@ class HostedVectorStore(KnowledgeStoreBase[Settings]):
     """
 
     engine: ClassVar[str] = "the engine"
+    exact_range_numbers: ClassVar[int | None] = 2**53  # equality is exact (tokens); ranges compare floats
 
     # -- primitives --------------------------------------------------------------
 

@@ -53,6 +53,8 @@ from .checks import (
     check_document_ids,
     check_documents,
     check_embedding,
+    check_filter_numbers,
+    check_float32,
     check_score_threshold,
     check_search_limit,
     collection_exists,
@@ -144,13 +146,27 @@ def raised_by(error: BaseException, names: Collection[str], texts: Sequence[str]
     )
 
 
+_LARGE_LIMIT = 10_000
+"""A search asking for more results than this is first cut to the collection's size."""
+
+
 class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
     """The knowledge contract on top of ``_find`` ... ``_scan`` (called with ``_held`` held, under the guard)."""
 
     unsupported_filters: ClassVar[frozenset[str]] = frozenset()
     """Filter operators the engine cannot express: refused with UnsupportedFilterError before any call."""
     max_search_results: ClassVar[int | None] = None
-    """The most results the engine returns for one search (Milvus: 16384); a larger ``limit`` is refused."""
+    """The most results the engine returns for one search (Milvus: 16384); a larger ``limit`` is refused
+    (after it is cut to the collection's size, so ``limit=sys.maxsize`` works on a small collection)."""
+    float32_embeddings: bool = True
+    """The engine stores embeddings as float32: values beyond its range are refused, not made infinite."""
+    exact_filter_numbers: ClassVar[int | None] = None
+    """Filter numbers must be below this in magnitude (engines indexing numbers as 64-bit floats: 2**53);
+    None: the engine compares any number exactly. See :func:`.checks.check_filter_numbers`."""
+    exact_range_numbers: ClassVar[int | None] = None
+    """The same bound for ordering operators only (engines with exact equality tokens but float ranges)."""
+    handles_zero_vectors: ClassVar[bool] = False
+    """``_search`` already scores zero vectors as the reference does (the memory store): no correction."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -212,6 +228,11 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
     def _supported_distances(self) -> Collection[str]:
         return DISTANCES
 
+    def _zero_vectors(self, name: str, target: C, limit: int, node: FilterNode | None) -> list[KnowledgeDocument]:
+        """At most ``limit`` documents with an all-zero embedding matching ``node``, for a cosine
+        collection whose engine leaves them out of its searches (its index skips them); others: none."""
+        return []
+
     # -- collections --------------------------------------------------------------
 
     def create_collection(
@@ -268,6 +289,10 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
             prepared = check_documents(documents, target.dimension)
             if not prepared:
                 return []
+            if self.float32_embeddings:
+                for index, document in enumerate(prepared):
+                    assert document.embedding is not None
+                    check_float32(document.embedding, f"documents[{index}].embedding")
             ids = [document.id for document in prepared]
             if not overwrite:
                 taken = self._taken(collection, target, ids)
@@ -286,14 +311,20 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
     ) -> list[KnowledgeDocument]:
         with self._translating:
             limit = check_search_limit(limit)
-            if self.max_search_results is not None and limit > self.max_search_results:
-                raise InvalidInputError(f"limit is {limit}; this engine returns at most {self.max_search_results}")
             threshold = check_score_threshold(score_threshold)
-            node = parse_filters(filters, self.unsupported_filters)
+            node = self._parse_filters(filters)
         with self._held, self._guard:
             target = self._require(collection)
             query = check_embedding(query_embedding, target.dimension, "query_embedding")
-            found = self._search(collection, target, query, limit, node)
+            if self.float32_embeddings:
+                check_float32(query, "query_embedding")
+            if limit > _LARGE_LIMIT:
+                limit = min(limit, self._count(collection, target))  # no engine is asked for 2**63 results
+                if limit == 0:
+                    return []
+            if self.max_search_results is not None and limit > self.max_search_results:
+                raise InvalidInputError(f"limit is {limit}; this engine returns at most {self.max_search_results}")
+            found = self._ranked_search(collection, target, query, limit, node)
         if threshold is None:
             return found
         return [document for document in found if document.score is not None and document.score >= threshold]
@@ -316,6 +347,8 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
     ) -> int:
         with self._translating:
             wanted, node = check_delete_args(ids, filters, self.unsupported_filters)
+            if node is not None:
+                check_filter_numbers(node, self.exact_filter_numbers, self.exact_range_numbers)
         with self._held, self._guard:
             target = self._require(collection)
             if wanted is not None:
@@ -365,6 +398,44 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
             self._release()
 
     # -- helpers for backends ------------------------------------------------------------
+
+    def _parse_filters(self, filters: Filter | None) -> FilterNode | None:
+        node = parse_filters(filters, self.unsupported_filters)
+        if node is not None:
+            check_filter_numbers(node, self.exact_filter_numbers, self.exact_range_numbers)
+        return node
+
+    def _ranked_search(
+        self, name: str, target: C, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        """``_search`` with the reference's cosine semantics for zero vectors on every engine.
+
+        A zero vector has no direction: its cosine with anything is 0.0 (``similarity``). A zero
+        query scores every document 0.0 (the engine is asked with a unit vector, for any order).
+        Engines that score a zero document NaN and rank it first (RediSearch, llama-index) are asked
+        again for more until ``limit`` scored documents are in hand; those whose index skips zero
+        documents (pgvector's HNSW) add them through ``_zero_vectors``. Then every zero document
+        scores 0.0 and takes its place by score.
+        """
+        if target.distance != "cosine" or self.handles_zero_vectors:
+            return self._search(name, target, query, limit, node)
+        zero_query = not any(query)
+        if zero_query:
+            query = [1.0] + [0.0] * (len(query) - 1)
+        asked = limit
+        while True:
+            found = self._search(name, target, query, asked, node)
+            unscored = sum(1 for document in found if document.score is None or math.isnan(document.score))
+            if not unscored or len(found) < asked or len(found) - unscored >= limit:
+                break
+            asked *= 2
+        seen = {document.id for document in found}
+        found += [document for document in self._zero_vectors(name, target, limit, node) if document.id not in seen]
+        for document in found:
+            if zero_query or document.score is None or math.isnan(document.score):
+                document.score = 0.0
+        found.sort(key=lambda document: -(document.score or 0.0))  # stable: the engine's order among ties
+        return found[:limit]
 
     @property
     def _held(self) -> AbstractContextManager[Any]:
