@@ -56,7 +56,8 @@ __all__ = ["ClickHouseKnowledgeStore"]
 T = TypeVar("T")
 
 _SCORES: dict[str, str] = {
-    "cosine": "1 - cosineDistance(embedding, {query:Array(Float32)})",
+    # A zero vector's cosine is NaN here, which ORDER BY ranks last: it scores 0.0 (the reference).
+    "cosine": "ifNotFinite(1 - cosineDistance(embedding, {query:Array(Float32)}), 0.0)",
     "dot": "dotProduct(embedding, {query:Array(Float32)})",
     "euclidean": "1 / (1 + L2Distance(embedding, {query:Array(Float32)}))",
 }

@@ -202,6 +202,30 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
             results.append(document)
         return results
 
+    def _zero_vectors(
+        self, name: str, target: OpenedCollection, limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        """Cosine: LanceDB leaves zero vectors out (NaN distance). From the origin, in L2, they come first."""
+        where = self._where(target.native, node)
+        if where is NEVER:
+            return []
+        builder = (
+            target.native.search([0.0] * target.dimension, vector_column_name="vector")
+            .distance_type("l2")
+            .select([*_BASE_COLUMNS, "_distance"])
+            .limit(limit)
+        )
+        if where is not None:
+            builder = builder.where(where, prefilter=True)
+        found = []
+        for row in builder.to_list():
+            if float(row["_distance"]) != 0.0:
+                break
+            document = self._document(row)
+            document.score = 0.0
+            found.append(document)
+        return found
+
     def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
         rows = self._select(target.native, self._expr.col("id").isin(ids), list(_BASE_COLUMNS))
         return {row["id"]: self._document(row) for row in rows}

@@ -156,8 +156,8 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
     unsupported_filters: ClassVar[frozenset[str]] = frozenset()
     """Filter operators the engine cannot express: refused with UnsupportedFilterError before any call."""
     max_search_results: ClassVar[int | None] = None
-    """The most results the engine returns for one search (Milvus: 16384); a larger ``limit`` is refused
-    (after it is cut to the collection's size, so ``limit=sys.maxsize`` works on a small collection)."""
+    """The most results the engine returns for one search (Milvus: 16384); a larger ``limit`` is refused.
+    Other engines get a ``limit`` above 10,000 cut to the collection's size first."""
     float32_embeddings: bool = True
     """The engine stores embeddings as float32: values beyond its range are refused, not made infinite."""
     exact_filter_numbers: ClassVar[int | None] = None
@@ -311,6 +311,8 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
     ) -> list[KnowledgeDocument]:
         with self._translating:
             limit = check_search_limit(limit)
+            if self.max_search_results is not None and limit > self.max_search_results:
+                raise InvalidInputError(f"limit is {limit}; this engine returns at most {self.max_search_results}")
             threshold = check_score_threshold(score_threshold)
             node = self._parse_filters(filters)
         with self._held, self._guard:
@@ -322,8 +324,6 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
                 limit = min(limit, self._count(collection, target))  # no engine is asked for 2**63 results
                 if limit == 0:
                     return []
-            if self.max_search_results is not None and limit > self.max_search_results:
-                raise InvalidInputError(f"limit is {limit}; this engine returns at most {self.max_search_results}")
             found = self._ranked_search(collection, target, query, limit, node)
         if threshold is None:
             return found
