@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any as AnyType
@@ -77,6 +78,7 @@ CHUNK_SYMBOLS = 6
 chunk stays below 257**6 < 2**53 and is exact as a double in every engine."""
 _BASE = 257
 _INT64 = 2**63
+_FLOAT_MAX = int(sys.float_info.max)
 
 
 def field_key(name: str) -> str:
@@ -86,8 +88,11 @@ def field_key(name: str) -> str:
 
 def int64_or_float(value: int | float) -> int | float:
     """``value`` as engines that keep integers in 64 bits store and compare it: larger integers as floats
-    (stored and queried alike, so they still meet each other)."""
-    return float(value) if isinstance(value, int) and not -_INT64 <= value < _INT64 else value
+    (stored and queried alike, so they still meet each other), beyond the float range the largest float
+    of that sign (filters never compare with such numbers: they are refused at 2**53)."""
+    if isinstance(value, int) and not -_INT64 <= value < _INT64:
+        return math.copysign(sys.float_info.max, value) if abs(value) > _FLOAT_MAX else float(value)
+    return value
 
 
 def string_digest(value: str) -> str:

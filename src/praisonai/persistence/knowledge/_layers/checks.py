@@ -337,7 +337,7 @@ def check_filter_numbers(node: FilterNode, exact_below: int | None = None, range
             continue
         if isinstance(value, int) and abs(value) >= MAX_FILTER_INT:
             raise InvalidInputError(f"filter value for {node.field!r} is an integer too large to compare")
-        if bound is not None and math.isfinite(value) and abs(value) >= bound:
+        if bound is not None and (isinstance(value, int) or math.isfinite(value)) and abs(value) >= bound:
             raise InvalidInputError(
                 f"filter value for {node.field!r} is at or beyond ±2**{bound.bit_length() - 1}: this backend "
                 "cannot compare numbers of that size exactly (see its docs); store such ids as strings"
