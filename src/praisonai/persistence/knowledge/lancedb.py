@@ -47,6 +47,7 @@ from ._filters.native import (
     Ne,
     Range,
     StrRange,
+    as_float,
     field_key,
     index_metadata,
     render,
@@ -175,7 +176,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
                     values[_column(indexed.key, indexed.kind[0])] = indexed.value
                 elif indexed.kind == "number":
                     assert isinstance(indexed.value, (int, float))
-                    values[_column(indexed.key, "n")] = float(indexed.value)
+                    values[_column(indexed.key, "n")] = as_float(indexed.value)
             for name in typed:
                 default = {"t": "", "s": "", "n": 0.0, "b": False}[name[-1]]
                 columns[name].append(values.get(name, default))

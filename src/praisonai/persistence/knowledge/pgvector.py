@@ -159,6 +159,7 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
     """Knowledge store on PostgreSQL + pgvector; thread-safe (a small pool of connections)."""
 
     backend = "pgvector"
+    exact_float_numbers = 2**53  # jsonb holds a float as its shortest decimal: 2.0**63 would miss 2**63
 
     def __init__(self, config: PgvectorKnowledgeConfig | None = None) -> None:
         super().__init__()

@@ -53,6 +53,7 @@ from ._filters.native import (
     Ne,
     Range,
     StrRange,
+    as_float,
     field_key,
     flat_index,
     index_metadata,
@@ -105,7 +106,7 @@ def _flag_text(value: bool) -> str:
 
 
 def _number_text(value: int | float) -> str:
-    return repr(float(value)) if isinstance(value, float) or abs(value) > 2**53 else str(value)
+    return repr(as_float(value)) if isinstance(value, float) or abs(value) > 2**53 else str(value)
 
 
 class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):

@@ -317,17 +317,21 @@ def filter_operators(node: FilterNode) -> set[str]:
     return found
 
 
-def check_filter_numbers(node: FilterNode, exact_below: int | None = None, ranges_below: int | None = None) -> None:
+def check_filter_numbers(
+    node: FilterNode, exact_below: int | None = None, ranges_below: int | None = None, floats_below: int | None = None
+) -> None:
     """Refuse filter numbers the engine would compare inexactly, with :class:`InvalidInputError`.
 
     Every backend refuses integers of :data:`MAX_FILTER_INT` or more. ``exact_below``: engines that
     index numbers as 64-bit floats (``2**53``) round stored integers beyond it, so a comparison with a
     value of that magnitude may be wrong; ``ranges_below`` applies only to ordering operators (engines
-    whose equality is exact, through tokens, but whose ranges compare floats).
+    whose equality is exact, through tokens, but whose ranges compare floats); ``floats_below`` only to
+    float values (PostgreSQL ``jsonb`` holds a float as its shortest decimal and an integer exactly, so
+    ``2.0**63`` would not meet ``2**63``).
     """
     if not isinstance(node, Comparison):
         for clause in node.clauses:
-            check_filter_numbers(clause, exact_below, ranges_below)
+            check_filter_numbers(clause, exact_below, ranges_below, floats_below)
         return
     bound = exact_below
     if node.op in ("$gt", "$gte", "$lt", "$lte") and ranges_below is not None:
@@ -337,6 +341,8 @@ def check_filter_numbers(node: FilterNode, exact_below: int | None = None, range
             continue
         if isinstance(value, int) and abs(value) >= MAX_FILTER_INT:
             raise InvalidInputError(f"filter value for {node.field!r} is an integer too large to compare")
+        if isinstance(value, float) and floats_below is not None:
+            bound = floats_below if bound is None else min(bound, floats_below)
         if bound is not None and (isinstance(value, int) or math.isfinite(value)) and abs(value) >= bound:
             raise InvalidInputError(
                 f"filter value for {node.field!r} is at or beyond ±2**{bound.bit_length() - 1}: this backend "

@@ -165,6 +165,8 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
     None: the engine compares any number exactly. See :func:`.checks.check_filter_numbers`."""
     exact_range_numbers: ClassVar[int | None] = None
     """The same bound for ordering operators only (engines with exact equality tokens but float ranges)."""
+    exact_float_numbers: ClassVar[int | None] = None
+    """The same bound for float filter values only (pgvector's ``jsonb``: floats as shortest decimals)."""
     handles_zero_vectors: ClassVar[bool] = False
     """``_search`` already scores zero vectors as the reference does (the memory store): no correction."""
 
@@ -348,7 +350,9 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
         with self._translating:
             wanted, node = check_delete_args(ids, filters, self.unsupported_filters)
             if node is not None:
-                check_filter_numbers(node, self.exact_filter_numbers, self.exact_range_numbers)
+                check_filter_numbers(
+                    node, self.exact_filter_numbers, self.exact_range_numbers, self.exact_float_numbers
+                )
         with self._held, self._guard:
             target = self._require(collection)
             if wanted is not None:
@@ -402,7 +406,7 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
     def _parse_filters(self, filters: Filter | None) -> FilterNode | None:
         node = parse_filters(filters, self.unsupported_filters)
         if node is not None:
-            check_filter_numbers(node, self.exact_filter_numbers, self.exact_range_numbers)
+            check_filter_numbers(node, self.exact_filter_numbers, self.exact_range_numbers, self.exact_float_numbers)
         return node
 
     def _ranked_search(
