@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import random
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,6 @@ from praisonai.persistence.errors import InvalidInputError
 from praisonai.persistence.knowledge.base import DISTANCES, Distance, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.filters import matches, parse_filter
 from tests.support.knowledge_backends import KNOWLEDGE_DRIVERS, open_knowledge
-from tests.support.vector_servers import VectorServer, start_redis_stack
 
 from .conftest import Figures
 
@@ -52,13 +50,6 @@ APPROXIMATE = frozenset({"chroma", "pgvector"})
 APPROXIMATE_RECALL = 0.9
 """The least share of the reference's best documents an approximate index must return over the run."""
 HYPOTHESIS_EXAMPLES = 25
-
-
-@pytest.fixture(scope="module")
-def redis_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VectorServer]:
-    server = start_redis_stack(tmp_path_factory.mktemp("redis-stack"))
-    yield server
-    server.stop()
 
 
 def _float32(value: float) -> float:

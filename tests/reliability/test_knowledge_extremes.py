@@ -27,15 +27,6 @@ HUGE_BOUNDS: list[Any] = [2**53 + 1, 2**64 + 1, 10**30, 10**400, 10**5000, 1e308
 ODD_IDS = ["a\\b", '"q"', "it's", '\\"', "\\", "%s", "*", "x\ny", "[a]", "a'b\"c\\d"]
 
 
-@pytest.fixture(scope="module")
-def redis_stack(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from tests.support.vector_servers import start_redis_stack
-
-    server = start_redis_stack(tmp_path_factory.mktemp("redis-stack"))
-    yield server
-    server.stop()
-
-
 class Outcome:
     def __init__(self, backend: str) -> None:
         self.backend = backend

@@ -24,8 +24,11 @@ Filters are built with LanceDB's typed expression builder (``lancedb.expr``:
 ``col``/``lit``), never as SQL text, and applied before the vector search
 (prefilter). No ANN index is created, so search is an exact scan; LanceDB returns
 cosine ``1 - similarity``, dot ``1 - dot`` and the squared L2 distance, turned into
-the portable scores. Numbers compare as float64, so integers beyond 2**53 lose
-exactness in filters (not in the stored metadata). ``insert`` checks and writes
+the portable scores. Numbers compare as float64, so a filter number at or beyond
+±2**53 is refused (``InvalidInputError``): it could compare wrongly against a stored
+integer beyond 2**53 (the stored metadata itself stays exact). LanceDB drops a zero
+vector from cosine searches (NaN distance): they are found from the origin in L2
+and scored 0.0. ``insert`` checks and writes
 under the store's lock; another process writing the same table can race between
 the check and the write.
 """

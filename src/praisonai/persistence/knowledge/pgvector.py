@@ -26,10 +26,13 @@ matching operator: ``<=>`` (cosine distance, score ``1 - d``), ``<#>``
 (negative inner product, score ``-d``), ``<->`` (L2, score ``1 / (1 + d)``).
 
 HNSW is approximate. Filtered searches use pgvector's iterative scans
-(``strict_order``) so a selective filter still fills ``limit``; set
+(``strict_order``), and one that still comes back short of ``limit`` is asked
+again with an exact scan, so a selective filter fills ``limit``; set
 ``exact_search=True`` for exact results. Searches asking for more than 1000
-results scan exactly. A zero vector has no cosine: pgvector scores it NaN,
-returned as 0.0 and ranked last.
+results scan exactly; search statements are never prepared, since a cached
+generic plan would ignore that switch. A zero vector has no cosine (pgvector:
+NaN; HNSW leaves it out): cosine collections find zero vectors through a
+partial index and score them 0.0, ranked by that score.
 
 PostgreSQL text cannot hold NUL characters: content or metadata strings
 containing one are refused with :class:`InvalidInputError`.
@@ -290,9 +293,7 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
     ) -> list[KnowledgeDocument]:
         sql = self._sql
         params = Parameters()
-        where = sql.SQL("")
-        if node is not None:
-            where = sql.SQL(" WHERE ") + self._where(node, params)
+        where = self._optional_where(node, params, " WHERE ")
         operator = sql.SQL(_OPERATORS[target.distance][0])
         statement = sql.SQL(
             "SELECT " + _COLUMNS + ", embedding {op} %(query)s::float8[]::vector AS distance "
@@ -329,9 +330,7 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
         """Cosine: zero vectors, which HNSW leaves out and an exact scan ranks last (NaN distance)."""
         sql = self._sql
         params = Parameters()
-        where = sql.SQL("")
-        if node is not None:
-            where = sql.SQL(" AND ") + self._where(node, params)
+        where = self._optional_where(node, params, " AND ")
         rows = (
             self._connection_held()
             .execute(
@@ -443,6 +442,13 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
         ).fetchone()
         if row is None or int(row[0]) != dimension:
             raise collection_not_found(name)  # dropped (and maybe re-created) since _find
+
+    def _optional_where(self, node: FilterNode | None, params: Parameters, keyword: str) -> psql.Composable:
+        """``keyword`` and the filter's condition, or nothing without a filter."""
+        clause: psql.Composable = self._sql.SQL("")
+        if node is not None:
+            clause = self._sql.SQL(keyword) + self._where(node, params)
+        return clause
 
     def _where(self, node: FilterNode, params: Parameters) -> psql.Composable:
         if _filter_has_nul(node):
