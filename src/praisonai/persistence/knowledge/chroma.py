@@ -82,6 +82,7 @@ _UNREACHABLE = frozenset({"ConnectError", "ConnectTimeout", "ConnectionError", "
 _UNREACHABLE_TEXTS = ("Could not connect to a Chroma server",)
 _INCLUDE = ["documents", "metadatas", "embeddings"]
 _EXACT_PAGE = 5000
+_IDS_PER_CALL = 1000
 EXACT_EUCLIDEAN_BELOW = 20_000
 """Euclidean collections up to this many documents are searched exactly (see ``_exact_euclidean``)."""
 
@@ -159,7 +160,9 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
         return [_portable_name(collection.name) for collection in found if _DIMENSION in (collection.metadata or {})]
 
     def _taken(self, name: str, target: OpenedCollection, ids: list[str]) -> list[str]:
-        taken: list[str] = target.native.get(ids=ids, include=[])["ids"]
+        taken: list[str] = []
+        for start in range(0, len(ids), _IDS_PER_CALL):  # one call per id list hit SQLite's variable limit
+            taken += target.native.get(ids=ids[start : start + _IDS_PER_CALL], include=[])["ids"]
         return taken
 
     def _put(self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
@@ -236,22 +239,27 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
         return results
 
     def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        page = target.native.get(ids=ids, include=_INCLUDE)
-        return {document.id: document for document in self._documents(page)}
+        found: dict[str, KnowledgeDocument] = {}
+        for start in range(0, len(ids), _IDS_PER_CALL):
+            page = target.native.get(ids=ids[start : start + _IDS_PER_CALL], include=_INCLUDE)
+            found.update((document.id, document) for document in self._documents(page))
+        return found
 
     def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
         where = self._where(node)
         if where is NEVER:
             return 0
         selection: dict[str, Any] = {"include": []}
-        if ids is not None:
-            selection["ids"] = ids
         if where is not None:
             selection["where"] = where
-        doomed = target.native.get(**selection)["ids"]
-        if doomed:
-            target.native.delete(ids=doomed)
-        return len(doomed)
+        batches = [None] if ids is None else [ids[at : at + _IDS_PER_CALL] for at in range(0, len(ids), _IDS_PER_CALL)]
+        deleted = 0
+        for batch in batches:
+            doomed = target.native.get(**selection, **({} if batch is None else {"ids": batch}))["ids"]
+            for start in range(0, len(doomed), _IDS_PER_CALL):
+                target.native.delete(ids=doomed[start : start + _IDS_PER_CALL])
+            deleted += len(doomed)
+        return deleted
 
     def _count(self, name: str, target: OpenedCollection) -> int:
         return int(target.native.count())
