@@ -23,7 +23,6 @@ from .config import AsyncSqliteConversationConfig, SqliteConversationConfig, Tur
 __all__ = [
     "LockedConnectionRunner",
     "classify_sqlite_error",
-    "fetch",
     "prepare_path",
     "sqlite_operations",
     "sqlite_pragmas",
@@ -69,15 +68,6 @@ def classify_sqlite_error(error: BaseException) -> IntegrityViolation | None:
     if "FOREIGN KEY" in text:
         return IntegrityViolation("foreign_key", text)
     return IntegrityViolation("other", text)
-
-
-def fetch(cursor: Any, step: Step) -> Any:
-    """What ``step.fetch`` asks of a DB-API cursor that ran it."""
-    if step.fetch == "all":
-        return cursor.fetchall()
-    if step.fetch == "one":
-        return cursor.fetchone()
-    return cursor.rowcount if step.fetch == "rowcount" else None
 
 
 class LockedConnectionRunner:

@@ -95,15 +95,14 @@ def _portable_name(native: str) -> str:
     return native[2:-2] if native.startswith("k.") and native.endswith(".k") else native
 
 
-class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
+class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeConfig]):
     """A KnowledgeStore on Chroma (embedded persistent client or HTTP client)."""
 
     backend = "chroma"
     exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
 
     def __init__(self, config: ChromaKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         chromadb = self._import_driver("chromadb")
         settings = chromadb.Settings(anonymized_telemetry=False)
         local = config.local_path

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .._values import dump_json, load_json
+from .._values import dump_json
 from ._filters.native import (
     NEVER,
     All,
@@ -58,6 +58,7 @@ from ._filters.native import (
 from ._filters.native import (
     Any as AnyOf,
 )
+from ._layers.records import document_from_record
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, OpenedCollection, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import LanceDbKnowledgeConfig
@@ -77,15 +78,14 @@ def _column(key: str, suffix: str) -> str:
     return f"m_{key}_{suffix}"
 
 
-class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
+class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledgeConfig]):
     """A KnowledgeStore on LanceDB tables."""
 
     backend = "lancedb"
     exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
 
     def __init__(self, config: LanceDbKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         lancedb = self._import_driver("lancedb")
         self._pa: Any = self._import_driver("pyarrow")
         self._expr: Any = self._import_driver("lancedb.expr")
@@ -270,14 +270,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
         return rows
 
     def _document(self, row: dict[str, Any]) -> KnowledgeDocument:
-        return KnowledgeDocument(
-            id=row["id"],
-            content=row["content"],
-            embedding=[float(x) for x in row["vector"]],
-            metadata=load_json(row["metadata"]),
-            content_hash=row["content_hash"],
-            created_at=float(row["created_at"]),
-        )
+        return document_from_record(row, "vector")
 
     def _where(self, table: Any, node: FilterNode | None) -> Any:
         if node is None:
