@@ -443,7 +443,9 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C, K]):
             unscored = sum(1 for document in found if document.score is None or math.isnan(document.score))
             if not unscored or len(found) < asked or len(found) - unscored >= limit:
                 break
-            asked *= 2
+            if self.max_search_results is not None and asked >= self.max_search_results:
+                break
+            asked = min(asked * 2, self.max_search_results or asked * 2)
         seen = {document.id for document in found}
         found += [document for document in self._zero_vectors(name, target, limit, node) if document.id not in seen]
         for document in found:
