@@ -145,11 +145,12 @@ def _open_stand_in(
     from . import hosted_fakes
 
     if backend == "pinecone":
-        from praisonai.persistence.knowledge import pinecone as pinecone_module
+        from .pinecone_standin import PineconeStandIn
 
-        fake: Any = hosted_fakes.FakePinecone()
-        monkeypatch.setattr(pinecone_module.PineconeKnowledgeStore, "_import_driver", lambda self, name: fake.module())
-        return KNOWLEDGE_STORES.create("pinecone", url="pinecone://:pc-secret-key@")
+        stand_in = PineconeStandIn(api_key="pc-secret-key")
+        request.addfinalizer(stand_in.stop)
+        address = stand_in.url.removeprefix("http://")
+        return KNOWLEDGE_STORES.create("pinecone", url=f"pinecone://:pc-secret-key@{address}")
     if backend == "weaviate":
         import weaviate
 

@@ -23,12 +23,16 @@ no driver, no pydantic and reads no package metadata.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Union, overload
-
 from ._store_registry import BackendInfo, PluginWarning, StoreRegistry
 from .errors import ContractError
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
+if not TYPE_CHECKING:
+    from ._typing_lite import overload
+
+if TYPE_CHECKING:  # the checkers' (and ruff's) view: the real typing.overload
+    from typing import Any, Literal, overload
+
     from ._config import StoreConfig
     from ._names import (
         AsyncConversationName,
@@ -59,11 +63,16 @@ __all__ = [
     "PluginWarning",
     "StateStoreRegistry",
     "StoreRegistry",
+    "get_default_registry",
 ]
 
 
 def __getattr__(name: str) -> Any:
     # The typed backend names (generated into _names.py) are for type checkers; loaded on first runtime use only.
+    if name == "logger":  # PraisonAI's module has one; logging is not imported for the registries' sake
+        import logging
+
+        return logging.getLogger(__name__)
     from . import _names
 
     if name in _names.__all__:
@@ -71,7 +80,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class ConversationStoreRegistry(StoreRegistry[Union["ConversationStore", "AsyncConversationStore"]]):
+class ConversationStoreRegistry(StoreRegistry["ConversationStore | AsyncConversationStore"]):
     """The conversation registry, typed so that mypy knows sync from async backends."""
 
     @overload
@@ -138,7 +147,7 @@ class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore"]):
         return super().validate(name, **options)  # type: ignore[return-value]
 
 
-class StateStoreRegistry(StoreRegistry[Union["StateStore", "AsyncStateStore"]]):
+class StateStoreRegistry(StoreRegistry["StateStore | AsyncStateStore"]):
     """The state registry, typed so that mypy knows sync from async backends."""
 
     @overload
@@ -164,7 +173,7 @@ class StateStoreRegistry(StoreRegistry[Union["StateStore", "AsyncStateStore"]]):
         return super().validate(name, **options)  # type: ignore[return-value]
 
 
-class EmbedderRegistry(StoreRegistry[Union["Embedder", "AsyncEmbedder"]]):
+class EmbedderRegistry(StoreRegistry["Embedder | AsyncEmbedder"]):
     """The embedder registry. ``dimension`` is checked as a positive int, the methods as for stores."""
 
     @overload
@@ -213,3 +222,34 @@ CONVERSATION_STORES = ConversationStoreRegistry("conversation", "praisonai.conve
 KNOWLEDGE_STORES = KnowledgeStoreRegistry("knowledge", "praisonai.knowledge_stores")
 STATE_STORES = StateStoreRegistry("state", "praisonai.state_stores")
 EMBEDDERS = EmbedderRegistry("embedder", "praisonai.embedders")
+
+PluginRegistry = StoreRegistry
+"""PraisonAI 4.7.19's name of the registry base class (its ``StoreRegistry`` derives from one)."""
+
+
+@overload
+def get_default_registry(kind: Literal["conversation"]) -> ConversationStoreRegistry: ...
+@overload
+def get_default_registry(kind: Literal["knowledge"]) -> KnowledgeStoreRegistry: ...
+@overload
+def get_default_registry(kind: Literal["state"]) -> StateStoreRegistry: ...
+@overload
+def get_default_registry(kind: str) -> StoreRegistry[Any]: ...
+def get_default_registry(kind: str) -> StoreRegistry[Any]:
+    """The process-wide registry of ``kind`` (``conversation``, ``knowledge``, ``state`` or ``embedder``).
+
+    PraisonAI 4.7.19's accessor: the same objects as ``CONVERSATION_STORES``,
+    ``KNOWLEDGE_STORES``, ``STATE_STORES`` and ``EMBEDDERS``.
+    """
+    registry = _DEFAULTS.get(kind)
+    if registry is None:
+        raise ValueError(f"unknown store kind {kind!r}; expected one of {', '.join(_DEFAULTS)}")
+    return registry
+
+
+_DEFAULTS: dict[str, StoreRegistry[Any]] = {
+    "conversation": CONVERSATION_STORES,
+    "knowledge": KNOWLEDGE_STORES,
+    "state": STATE_STORES,
+    "embedder": EMBEDDERS,
+}
