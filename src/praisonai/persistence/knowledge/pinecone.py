@@ -162,6 +162,12 @@ class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
         return found
 
     def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
+        if settings.distance == "cosine":  # before any batch is sent: nothing of the call is written
+            for record in records:
+                if not any(record["embedding"]):
+                    raise InvalidInputError(
+                        f"document {record['id']!r} has a zero vector, which Pinecone's cosine indexes refuse"
+                    )
         vectors = [{"id": r["id"], "values": r["embedding"], "metadata": _flat(r)} for r in records]
         for start in range(0, len(vectors), _BATCH):
             self._index(name).upsert(vectors=vectors[start : start + _BATCH], namespace=self.config.namespace)

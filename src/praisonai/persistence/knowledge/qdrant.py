@@ -151,6 +151,7 @@ class _QdrantSteps:
     (``AsyncQdrantClient``), whose methods have the same names and arguments."""
 
     _models: Any
+    exact_filter_numbers: ClassVar[int | None] = 2**53  # numbers are indexed as 64-bit floats
 
     def _find_steps(self, name: str) -> Operation[Call, _Target | None]:
         if not (yield Call("collection_exists", (name,))):

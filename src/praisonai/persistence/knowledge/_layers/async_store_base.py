@@ -84,6 +84,10 @@ class AsyncKnowledgeStoreBase(ContractSteps[C], GuardedStore, AsyncKnowledgeStor
     @abstractmethod
     async def _count(self, name: str, target: C) -> int: ...
 
+    async def _zero_vectors(self, name: str, target: C, limit: int, node: FilterNode | None) -> list[KnowledgeDocument]:
+        """See :meth:`.store_base.KnowledgeStoreBase._zero_vectors`; none by default."""
+        return []
+
     async def _release(self) -> None:
         """Release the engine; ``close`` calls this once."""
 

@@ -199,6 +199,11 @@ class KnowledgeStoreBase(ContractSteps[C], GuardedStore, KnowledgeStore, Generic
     def _primitive(self, call: Call) -> Any:
         return getattr(self, call.method)(*call.args, **(call.kwargs or {}))
 
+    def _zero_vectors(self, name: str, target: C, limit: int, node: FilterNode | None) -> list[KnowledgeDocument]:
+        """At most ``limit`` documents with an all-zero embedding matching ``node``, for a cosine
+        collection whose engine leaves them out of its searches (its index skips them); others: none."""
+        return []
+
     # -- collections --------------------------------------------------------------
 
     def create_collection(
