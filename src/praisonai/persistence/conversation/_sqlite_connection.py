@@ -11,11 +11,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 from abc import abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .._sansio import drive
-from ..errors import StoreClosedError
+from ..errors import BackendUnavailableError, StoreClosedError
 from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
 from ._sql_statements import SQLITE, ConversationStatements
 from .config import AsyncSqliteConversationConfig, SqliteConversationConfig, TursoConversationConfig
@@ -24,6 +25,7 @@ __all__ = [
     "LockedConnectionRunner",
     "classify_sqlite_error",
     "fetch",
+    "lock_timeout",
     "prepare_path",
     "sqlite_operations",
     "sqlite_pragmas",
@@ -71,6 +73,23 @@ def classify_sqlite_error(error: BaseException) -> IntegrityViolation | None:
     return IntegrityViolation("other", text)
 
 
+def lock_timeout(error: BaseException, busy_timeout: float) -> BackendUnavailableError | None:
+    """Our error for SQLite's (or libSQL's) "database is locked" once ``busy_timeout`` ran out.
+
+    It is raised where the write lock is taken (``BEGIN IMMEDIATE``, before any change) or by a
+    read, so nothing was written and a later retry can succeed: :class:`BackendUnavailableError`.
+    """
+    if not isinstance(error, (sqlite3.OperationalError, ValueError)):
+        return None
+    text = str(error).lower()
+    if "database is locked" not in text and "database table is locked" not in text:
+        return None
+    return BackendUnavailableError(
+        f"another connection held the database's write lock for longer than busy_timeout={busy_timeout:g}s;"
+        " nothing was written, retry later or raise busy_timeout"
+    )
+
+
 def fetch(cursor: Any, step: Step) -> Any:
     """What ``step.fetch`` asks of a DB-API cursor that ran it."""
     if step.fetch == "all":
@@ -84,6 +103,7 @@ class LockedConnectionRunner:
     """``_run`` and ``close`` of a store on one DB-API connection shared by all threads behind a lock."""
 
     _closed: bool
+    _ops: ConversationOperations
     _connection: Any
     _lock: threading.Lock
     _begin = "BEGIN IMMEDIATE"  # take the write lock first: writers wait (busy_timeout), never fail
@@ -95,22 +115,27 @@ class LockedConnectionRunner:
     def _execute(self, step: Step) -> Any:
         """Run ``step`` on the connection and return what its ``fetch`` asks for."""
 
-    def _run(self, operation: Operation[R], write: bool) -> R:
+    def _run(self, make: Callable[[], Operation[R]], write: bool) -> R:
         with self._lock:
             if self._closed:  # closed while this call waited for the lock
                 raise StoreClosedError("the store is closed")
             if not write:
-                return drive(operation, self._execute, self._classify)
+                return drive(make(), self._execute, self._classify)
             connection = self._connection
             connection.execute(self._begin)
             try:
-                result = drive(operation, self._execute, self._classify)
+                result = drive(make(), self._execute, self._classify)
             except BaseException:
                 if connection.in_transaction:  # the engine may have rolled back already
                     connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
             return result
+
+    def _open_schema(self) -> None:
+        """Create the tables unless they exist: the check is a read, so opening takes the write lock only to create."""
+        if not self._run(self._ops.schema_present, write=False):
+            self._run(self._ops.create_schema, write=True)
 
     def _close_connection(self) -> None:
         with self._lock:

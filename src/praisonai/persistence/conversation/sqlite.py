@@ -21,7 +21,14 @@ from typing import Any
 
 from ._sql_operations import Step
 from ._sql_store import SqlConversationStore
-from ._sqlite_connection import LockedConnectionRunner, fetch, prepare_path, sqlite_operations, sqlite_pragmas
+from ._sqlite_connection import (
+    LockedConnectionRunner,
+    fetch,
+    lock_timeout,
+    prepare_path,
+    sqlite_operations,
+    sqlite_pragmas,
+)
 from .config import SqliteConversationConfig
 
 __all__ = ["SqliteConversationStore"]
@@ -46,10 +53,13 @@ class SqliteConversationStore(LockedConnectionRunner, SqlConversationStore):
             try:
                 for pragma in sqlite_pragmas(config):
                     self._connection.execute(pragma)
-                self._run(self._ops.create_schema(), write=True)
+                self._open_schema()
             except BaseException:
                 self._connection.close()
                 raise
+
+    def _translate_error(self, error: Exception) -> Exception | None:
+        return lock_timeout(error, self.config.busy_timeout)
 
     def _execute(self, step: Step) -> Any:
         connection = self._connection

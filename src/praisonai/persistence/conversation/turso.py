@@ -32,7 +32,7 @@ from .._config import secret_value
 from ..errors import BackendUnavailableError, InvalidInputError
 from ._sql_operations import IntegrityViolation, Operation, Step
 from ._sql_store import SqlConversationStore
-from ._sqlite_connection import LockedConnectionRunner, fetch, sqlite_operations
+from ._sqlite_connection import LockedConnectionRunner, fetch, lock_timeout, sqlite_operations
 from .config import TursoConversationConfig
 
 __all__ = ["TursoConversationStore"]
@@ -82,8 +82,8 @@ class TursoConversationStore(LockedConnectionRunner, SqlConversationStore):
         with self._translating:
             self._connection = self._connect(libsql, token)
             try:
-                self._run(self._statements(self._pragmas()), write=False)
-                self._run(self._statements(self._ops.sql.schema), write=True)
+                self._run(lambda: self._statements(self._pragmas()), write=False)
+                self._open_schema()
             except BaseException:
                 self._connection.close()
                 raise
@@ -116,7 +116,7 @@ class TursoConversationStore(LockedConnectionRunner, SqlConversationStore):
 
     def _translate_error(self, error: Exception) -> Exception | None:
         if not _is_unreachable(error):
-            return None
+            return lock_timeout(error, self.config.busy_timeout)
         where = "the local file" if self.config.mode == "local" else "the remote database"
         # The driver's message may quote the URL, never the token; keep only its first line.
         detail = str(error).splitlines()[0][:300]
