@@ -1,4 +1,4 @@
-"""Value checks shared by every store: JSON encoding, ids, glob patterns.
+"""Value checks shared by every store: JSON encoding, ids, keys, TTLs, limits.
 
 Kept free of drivers and pydantic so that every backend, sync or async, applies
 exactly the same rules. They raise :class:`~.errors.StoreError` subclasses; a store
@@ -12,7 +12,6 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
 from .errors import InvalidInputError, NotJSONSerializableError
@@ -28,8 +27,6 @@ __all__ = [
     "check_text",
     "dump_json",
     "dump_optional_json",
-    "glob_escape",
-    "glob_to_regex",
     "load_json",
     "load_optional_json",
 ]
@@ -207,50 +204,3 @@ def check_ids(values: Sequence[str] | None, backend: str | None = None, what: st
     if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, Mapping, set, frozenset)):
         raise InvalidInputError(f"{what} must be a list of str, not {type(values).__name__}", backend=backend)
     return [check_id(value, backend, what) for value in values]
-
-
-@lru_cache(maxsize=256)
-def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a Redis-style glob: ``*``, ``?``, ``[abc]``, ``[^a]``/``[!a]``, ``[a-z]``, ``\\`` escapes."""
-    out: list[str] = []
-    index, length = 0, len(pattern)
-    while index < length:
-        char = pattern[index]
-        if char == "\\" and index + 1 < length:
-            out.append(re.escape(pattern[index + 1]))
-            index += 2
-            continue
-        if char == "*":
-            out.append(".*")
-        elif char == "?":
-            out.append(".")
-        elif char == "[":
-            end = index + 1
-            if end < length and pattern[end] in "^!":
-                end += 1
-            if end < length and pattern[end] == "]":
-                end += 1
-            while end < length and pattern[end] != "]":
-                end += 2 if pattern[end] == "\\" else 1
-            if end >= length:
-                out.append(re.escape(char))
-            else:
-                body = pattern[index + 1 : end]
-                negate = body[:1] in ("^", "!")
-                if negate:
-                    body = body[1:]
-                escaped = "".join("\\" + c if c in "\\]^[" else c for c in body.replace("\\", ""))
-                out.append(f"[{'^' if negate else ''}{escaped}]")
-                index = end
-        else:
-            out.append(re.escape(char))
-        index += 1
-    return re.compile("".join(out), re.DOTALL)
-
-
-_GLOB_SPECIAL = re.compile(r"([\\*?\[\]])")
-
-
-def glob_escape(text: str) -> str:
-    """Escape glob metacharacters so that ``text`` matches only itself."""
-    return _GLOB_SPECIAL.sub(r"\\\1", text)

@@ -27,7 +27,7 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from typing_extensions import Self
 
-from .._values import glob_escape
+from .._glob import glob_escape
 
 __all__ = ["AsyncStateStore", "JSONInput", "StateStore"]
 
