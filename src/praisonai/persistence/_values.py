@@ -17,9 +17,11 @@ from typing import Any
 from .errors import InvalidInputError, NotJSONSerializableError
 
 __all__ = [
+    "MAX_COUNT",
     "MAX_ID_LENGTH",
     "MAX_JSON_DEPTH",
     "MAX_KEY_LENGTH",
+    "MAX_TTL",
     "check_key",
     "check_ttl",
     "check_id",
@@ -34,6 +36,8 @@ __all__ = [
 MAX_ID_LENGTH = 255
 MAX_KEY_LENGTH = 1024
 MAX_JSON_DEPTH = 200
+MAX_TTL = 10**10  # seconds
+MAX_COUNT = 2**62  # libSQL refuses 2**63 - 1 as a LIMIT ("datatype mismatch")
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 _encode = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
@@ -113,7 +117,10 @@ def dump_json(value: object, backend: str | None = None, what: str = "value") ->
             _check_json(value, backend, what, 0)
     elif isinstance(value, float) and not math.isfinite(value):
         raise NotJSONSerializableError(f"{what} {value!r} is not a finite number", backend=backend)
-    return _encode(value)
+    try:
+        return _encode(value)
+    except ValueError as error:  # an int of more digits than Python converts to text (sys.get_int_max_str_digits)
+        raise InvalidInputError(f"{what} cannot be encoded as JSON: {error}", backend=backend) from None
 
 
 def dump_optional_json(value: object, backend: str | None = None, what: str = "value") -> str | None:
@@ -184,18 +191,24 @@ def check_key(value: object, backend: str | None = None, what: str = "key") -> s
 
 
 def check_ttl(value: object, backend: str | None = None) -> float:
-    """A TTL in seconds: a positive, finite number."""
+    """A TTL in seconds: a positive, finite number up to :data:`MAX_TTL` (about 317 years)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise InvalidInputError(f"ttl must be a positive number of seconds, got {value!r}", backend=backend)
+    if value > MAX_TTL:
+        # Engines hold an expiry differently (Redis: milliseconds in an int64, Firestore: up to year 9999);
+        # one bound that every one of them can keep, rather than a different failure on each.
+        raise InvalidInputError(f"ttl must be at most {MAX_TTL:.0e} seconds, got {value!r}", backend=backend)
     return float(value)
 
 
 def check_limit(value: object, backend: str | None = None, what: str = "limit", *, allow_zero: bool = True) -> int:
+    """A count (limit, offset, batch size): an int >= 0; above :data:`MAX_COUNT` it means as much as
+    :data:`MAX_COUNT` (no store holds more), a number every engine takes as a LIMIT or OFFSET."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(f"{what} must be an int, not {type(value).__name__}", backend=backend)
     if value < 0 or (value == 0 and not allow_zero):
         raise InvalidInputError(f"{what} must be {'>= 0' if allow_zero else '> 0'}, got {value}", backend=backend)
-    return value
+    return min(value, MAX_COUNT)
 
 
 def check_ids(values: Sequence[str] | None, backend: str | None = None, what: str = "id") -> list[str] | None:
