@@ -12,9 +12,17 @@ from . import StateConfig
 __all__ = ["MemoryStateConfig"]
 
 
+def _absolute(path: str) -> str:
+    # memory:///srv/state.json names /srv/state.json, as file:///srv/state.json does (and as a newcomer
+    # reads it); memory:////srv/state.json, the SQLAlchemy-style spelling, names the same file.
+    return path if path.startswith("/") else "/" + path
+
+
 class MemoryStateConfig(StateConfig):
     backend: ClassVar[str] = "memory"
-    url_spec: ClassVar[UrlSpec | None] = UrlSpec(UrlForm(schemes=("memory",), path="snapshot_path"))
+    url_spec: ClassVar[UrlSpec | None] = UrlSpec(
+        UrlForm(schemes=("memory",), path="snapshot_path", convert={"snapshot_path": _absolute})
+    )
 
     snapshot_path: str | None = Field(default=None, min_length=1)
     """File that keeps the state across restarts (a snapshot plus ``<path>.journal``)."""
