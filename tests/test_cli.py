@@ -1044,3 +1044,17 @@ def test_measuring_peak_memory_sees_a_process_that_holds_its_data(tmp_path: Path
     peak_file = tmp_path / "peak"
     subprocess.run([sys.executable, "-c", code, str(peak_file)], check=True, timeout=60)
     assert int(peak_file.read_text()) > 64 * 1024
+
+
+def test_the_readme_quick_start_runs_twice_in_a_row(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    for run_number in (1, 2):
+        result = subprocess.run(
+            [sys.executable, "-c", quick_start], capture_output=True, text=True, cwd=tmp_path, check=False
+        )
+        assert result.returncode == 0, f"run {run_number}: {result.stderr}"
+        assert result.stdout.count("content='Hello'") == run_number
+    step = STATE_STORES.create("memory", snapshot_path=str(tmp_path / "state.json"))
+    assert step.get("session:s1:step") == 2
+    step.close()
