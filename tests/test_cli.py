@@ -445,7 +445,7 @@ def test_backends_lists_builtins_plugins_and_broken_plugins(plugins: dict[str, s
     sqlite_row = next(line for line in lines if line.split()[:2] == ["conversation", "sqlite"])
     assert sqlite_row.split()[2:] == ["-", "builtin", "(core)", "installed", "embedded"]
     async_row = next(line for line in lines if line.split()[:2] == ["conversation", "async_sqlite"])
-    assert "aiosqlite, sqlite_async" in async_row and async_row.split()[-3] == "sqlite"
+    assert "aiosqlite, sqlite_async" in async_row and async_row.split()[-3] == "(core)"
     plugin_row = next(line for line in lines if " filestore " in line)
     assert "plugin:cli_plugins" in plugin_row
     broken = lines.index(next(line for line in lines if " broken " in line))
