@@ -29,7 +29,7 @@ from .conftest import Figures, Opener
 pytestmark = pytest.mark.reliability
 
 ASYNC_CONVERSATION = {"async_sqlite": "sqlite", "async_postgres": "postgres", "async_mysql": "mysql"}
-TIMEOUTS = [0.0, 0.00001, 0.0001, 0.0005, 0.001, 0.002, 0.005]
+TIMEOUTS = [0.0, 0.00001, 0.0001, 0.0005, 0.001, 0.002, 0.005, 0.02, 0.1, 1.0]
 ROUNDS = 60
 GUARD = 60.0  # seconds: a write blocked by a leaked transaction would wait forever; this is a hang guard
 

@@ -117,7 +117,7 @@ def test_conversation_extremes(backend: str, open_conversation: Callable[[str], 
 
 @pytest.mark.parametrize("state_under_test", list(STATE_BACKENDS), indirect=True)
 def test_state_extremes(state_under_test: tuple[str, StateUnderTest], figures: Figures) -> None:  # noqa: F811
-    _, opened = state_under_test
+    backend, opened = state_under_test
     raw_store = opened.store
     store: Any = _SyncState(raw_store) if asyncio.iscoroutinefunction(raw_store.get) else raw_store
     name = raw_store.backend
@@ -159,7 +159,8 @@ def test_state_extremes(state_under_test: tuple[str, StateUnderTest], figures: F
     finally:
         store.close()
     opened.check_canary()
-    figures.record("extremes", name, examples=STATE_EXAMPLES, stored=tally.stored, refused=tally.refused)
+    label = "memory (snapshot file)" if backend == "memory_snapshot" else name
+    figures.record("extremes", label, examples=STATE_EXAMPLES, stored=tally.stored, refused=tally.refused)
 
 
 # -- values over an engine's size limit ----------------------------------------------------------------------------

@@ -29,6 +29,7 @@ def run_migrate(args: argparse.Namespace) -> int:
         target.options,
     ):
         raise UsageError("--from and --to name the same store")
+    registry.validate(target.backend, **target.arguments())  # a bad target config first, before the source opens
     source_store = open_store(args.kind, source, source=True)
     try:
         target_store = open_store(args.kind, target)
