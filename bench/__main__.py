@@ -34,6 +34,7 @@ SUITES: dict[str, str] = {
     "redis": "bench.redis_state:run",
     "knowledge": "bench.knowledge:run",
     "memory": "bench.memory:run",
+    "observe": "bench.observe:run",
 }
 
 

@@ -14,6 +14,7 @@ Regenerate the docs table, the pyproject extras and the names after editing
 from __future__ import annotations
 
 import sys
+from functools import partial
 from typing import Literal, NamedTuple, TypeAlias
 
 Kind: TypeAlias = Literal["conversation", "knowledge", "state", "embedder"]
@@ -48,11 +49,16 @@ class BuiltinBackend(NamedTuple):
 
 _P = "praisonai.persistence"
 
+# One row maker per kind, so that a row states only its own facts.
+_conversation = partial(BuiltinBackend, kind="conversation")
+_knowledge = partial(BuiltinBackend, kind="knowledge")
+_state = partial(BuiltinBackend, kind="state")
+_embedder = partial(BuiltinBackend, kind="embedder")
+
 BUILTINS: tuple[BuiltinBackend, ...] = (
     # conversation -----------------------------------------------------------
-    BuiltinBackend(
+    _conversation(
         name="async_mysql",
-        kind="conversation",
         config=f"{_P}.conversation.configs.servers:AsyncMySqlConversationConfig",
         adapter=f"{_P}.conversation.async_mysql:AsyncMySqlConversationStore",
         summary="MySQL / MariaDB through aiomysql; same schema and statements as mysql",
@@ -64,9 +70,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("aiomysql", "pymysql"),
         is_async=True,
     ),
-    BuiltinBackend(
+    _conversation(
         name="async_postgres",
-        kind="conversation",
         config=f"{_P}.conversation.configs.servers:AsyncPostgresConversationConfig",
         adapter=f"{_P}.conversation.async_postgres:AsyncPostgresConversationStore",
         summary="PostgreSQL through asyncpg; same schema and statements as postgres",
@@ -78,9 +83,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("asyncpg",),
         is_async=True,
     ),
-    BuiltinBackend(
+    _conversation(
         name="async_sqlite",
-        kind="conversation",
         config=f"{_P}.conversation.configs.local:AsyncSqliteConversationConfig",
         adapter=f"{_P}.conversation.async_sqlite:AsyncSqliteConversationStore",
         summary="SQLite from the standard library on a worker thread; same schema and statements as sqlite",
@@ -89,18 +93,16 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         aliases=("aiosqlite", "sqlite_async"),
         is_async=True,
     ),
-    BuiltinBackend(
+    _conversation(
         name="json",
-        kind="conversation",
         config=f"{_P}.conversation.configs.local:JsonConversationConfig",
         adapter=f"{_P}.conversation.json:JsonConversationStore",
         summary="A directory of JSON files: atomic writes, append-only message logs, file locks (POSIX)",
         tier="embedded",
         tested_with="files in a temporary directory, threads, several processes and SIGKILLed writers",
     ),
-    BuiltinBackend(
+    _conversation(
         name="mysql",
-        kind="conversation",
         config=f"{_P}.conversation.configs.servers:MySqlConversationConfig",
         adapter=f"{_P}.conversation.mysql:MySqlConversationStore",
         summary="MySQL / MariaDB through PyMySQL, utf8mb4 end to end, pooled connections",
@@ -110,9 +112,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("PyMySQL>=1.1",),
         drivers=("pymysql",),
     ),
-    BuiltinBackend(
+    _conversation(
         name="postgres",
-        kind="conversation",
         config=f"{_P}.conversation.configs.servers:PostgresConversationConfig",
         adapter=f"{_P}.conversation.postgres:PostgresConversationStore",
         summary="PostgreSQL (and CockroachDB, Neon, Xata) through psycopg 3, pooled connections",
@@ -123,9 +124,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("psycopg[binary]>=3.1",),
         drivers=("psycopg",),
     ),
-    BuiltinBackend(
+    _conversation(
         name="singlestore",
-        kind="conversation",
         config=f"{_P}.conversation.configs.servers:SingleStoreConversationConfig",
         adapter=f"{_P}.conversation.singlestore:SingleStoreConversationStore",
         summary="SingleStore through singlestoredb; mysql's statements, sharded tables without foreign keys",
@@ -138,18 +138,16 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("singlestoredb>=1.0",),
         drivers=("singlestoredb",),
     ),
-    BuiltinBackend(
+    _conversation(
         name="sqlite",
-        kind="conversation",
         config=f"{_P}.conversation.configs.local:SqliteConversationConfig",
         adapter=f"{_P}.conversation.sqlite:SqliteConversationStore",
         summary="SQLite from the standard library (the embedded default)",
         tier="embedded",
         tested_with="SQLite files in a temporary directory",
     ),
-    BuiltinBackend(
+    _conversation(
         name="supabase",
-        kind="conversation",
         config=f"{_P}.conversation.configs.servers:SupabaseConversationConfig",
         adapter=f"{_P}.conversation.supabase:SupabaseConversationStore",
         summary="Supabase through its Python client (PostgREST over HTTPS); postgres' tables",
@@ -159,9 +157,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("supabase>=2.0",),
         drivers=("supabase",),
     ),
-    BuiltinBackend(
+    _conversation(
         name="surrealdb",
-        kind="conversation",
         config=f"{_P}.conversation.configs.surreal:SurrealDbConversationConfig",
         adapter=f"{_P}.conversation.surrealdb:SurrealDbConversationStore",
         summary="SurrealDB through the official SDK: embedded (mem://, surrealkv://) or a ws:// / http:// server",
@@ -171,9 +168,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("surrealdb>=2.0",),
         drivers=("surrealdb",),
     ),
-    BuiltinBackend(
+    _conversation(
         name="turso",
-        kind="conversation",
         config=f"{_P}.conversation.configs.local:TursoConversationConfig",
         adapter=f"{_P}.conversation.turso:TursoConversationStore",
         summary="libSQL: a local file, a remote Turso database or an embedded replica; sqlite's statements",
@@ -185,9 +181,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("libsql",),
     ),
     # knowledge --------------------------------------------------------------
-    BuiltinBackend(
+    _knowledge(
         name="cassandra",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:CassandraKnowledgeConfig",
         adapter=f"{_P}.knowledge.cassandra:CassandraKnowledgeStore",
         summary="Apache Cassandra 5 (SAI vector search) through cassandra-driver; $eq/$and filters only",
@@ -200,9 +195,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("cassandra-driver>=3.29",),
         drivers=("cassandra",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="chroma",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.engines:ChromaKnowledgeConfig",
         adapter=f"{_P}.knowledge.chroma:ChromaKnowledgeStore",
         summary="Chroma: embedded persistent client or HTTP client; embeddings always passed in (no embedding model)",
@@ -213,9 +207,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("chromadb>=1.0",),
         drivers=("chromadb",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="clickhouse",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.sql:ClickHouseKnowledgeConfig",
         adapter=f"{_P}.knowledge.clickhouse:ClickHouseKnowledgeStore",
         summary="ClickHouse through clickhouse-connect (server over HTTP, or embedded chDB); exact vector search",
@@ -225,9 +218,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("clickhouse-connect>=0.8",),
         drivers=("clickhouse_connect",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="cosmosdb",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:CosmosDbKnowledgeConfig",
         adapter=f"{_P}.knowledge.cosmosdb:CosmosDbKnowledgeStore",
         summary="Azure Cosmos DB for NoSQL vector search through azure-cosmos; one container per collection",
@@ -241,9 +233,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("azure-cosmos>=4.7",),
         drivers=("azure.cosmos",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="couchbase",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:CouchbaseKnowledgeConfig",
         adapter=f"{_P}.knowledge.couchbase:CouchbaseKnowledgeStore",
         summary=(
@@ -258,9 +249,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("couchbase>=4.3",),
         drivers=("couchbase",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="lancedb",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.engines:LanceDbKnowledgeConfig",
         adapter=f"{_P}.knowledge.lancedb:LanceDbKnowledgeStore",
         summary="LanceDB tables (local directory, object store or LanceDB Cloud); exact search, typed filter columns",
@@ -270,9 +260,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("lancedb>=0.40",),
         drivers=("lancedb", "pyarrow"),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="langchain",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.frameworks:LangChainKnowledgeConfig",
         adapter=f"{_P}.knowledge.langchain:LangChainKnowledgeStore",
         summary="Adapter over any LangChain VectorStore object (vector_store=); exact filters on InMemoryVectorStore",
@@ -283,9 +272,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("langchain-core>=0.3",),
         drivers=("langchain_core",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="lightrag",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.frameworks:LightRagKnowledgeConfig",
         adapter=f"{_P}.knowledge.lightrag:LightRagKnowledgeStore",
         summary="LightRAG (graph RAG) on its local storage, one workspace per collection; cosine chunk search",
@@ -295,9 +283,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("lightrag-hku>=1.5",),
         drivers=("lightrag",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="llamaindex",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.frameworks:LlamaIndexKnowledgeConfig",
         adapter=f"{_P}.knowledge.llamaindex:LlamaIndexKnowledgeStore",
         summary="Adapter over any LlamaIndex vector store object (vector_store=); exact filters on SimpleVectorStore",
@@ -308,18 +295,16 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("llama-index-core>=0.11",),
         drivers=("llama_index",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="memory",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.memory:MemoryKnowledgeConfig",
         adapter=f"{_P}.knowledge.memory:MemoryKnowledgeStore",
         summary="Exact brute-force search in pure Python, optionally kept in a JSON file (the reference backend)",
         tier="embedded",
         tested_with="the store itself, with and without a JSON file",
     ),
-    BuiltinBackend(
+    _knowledge(
         name="milvus",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.engines:MilvusKnowledgeConfig",
         adapter=f"{_P}.knowledge.milvus:MilvusKnowledgeStore",
         summary="Milvus through pymilvus: milvus-lite on a local file, or a server by URI and token",
@@ -329,9 +314,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("milvus-lite>=3.2", "pymilvus>=2.5"),
         drivers=("pymilvus",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="mongodb_vector",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:MongoVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.mongodb_vector:MongoVectorKnowledgeStore",
         summary="MongoDB Atlas Vector Search through pymongo; equality filters ($eq $ne $in $nin $and $or)",
@@ -345,9 +329,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("pymongo>=4.13",),
         drivers=("pymongo",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="pgvector",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.sql:PgvectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.pgvector:PgvectorKnowledgeStore",
         summary="PostgreSQL + pgvector through psycopg 3; an HNSW index per collection with its distance's opclass",
@@ -357,9 +340,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("psycopg[binary]>=3.1",),
         drivers=("psycopg",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="pinecone",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:PineconeKnowledgeConfig",
         adapter=f"{_P}.knowledge.pinecone:PineconeKnowledgeStore",
         summary="Pinecone serverless through the pinecone SDK; one index per collection",
@@ -372,9 +354,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("pinecone>=6",),
         drivers=("pinecone",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="qdrant",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.engines:QdrantKnowledgeConfig",
         adapter=f"{_P}.knowledge.qdrant:QdrantKnowledgeStore",
         summary="Qdrant through qdrant-client: local mode on a directory or :memory: (embedded default), or a server",
@@ -384,9 +365,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("qdrant-client>=1.20",),
         drivers=("qdrant_client",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="redis",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.engines:RedisVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.redis:RedisVectorKnowledgeStore",
         summary="Redis with the search module (Redis Stack, Redis 8): hashes and one vector index per collection",
@@ -396,9 +376,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("redis>=5.0",),
         drivers=("redis",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="singlestore_vector",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.sql:SingleStoreVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.singlestore_vector:SingleStoreVectorKnowledgeStore",
         summary=(
@@ -414,9 +393,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("singlestoredb>=1.0",),
         drivers=("singlestoredb",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="surrealdb_vector",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.surreal:SurrealVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.surrealdb_vector:SurrealVectorKnowledgeStore",
         summary="SurrealDB (embedded mem:// / surrealkv://, or a server); exact search with SurrealQL vector functions",
@@ -427,9 +405,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("surrealdb>=2.0",),
         drivers=("surrealdb",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="upstash_vector",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:UpstashVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.upstash_vector:UpstashVectorKnowledgeStore",
         summary="Upstash Vector (REST) through upstash-vector; one namespace per collection of one index",
@@ -443,9 +420,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("upstash-vector>=0.6",),
         drivers=("upstash_vector",),
     ),
-    BuiltinBackend(
+    _knowledge(
         name="weaviate",
-        kind="knowledge",
         config=f"{_P}.knowledge.configs.hosted:WeaviateKnowledgeConfig",
         adapter=f"{_P}.knowledge.weaviate:WeaviateKnowledgeStore",
         summary="Weaviate 1.28+ through weaviate-client v4; equality filters ($eq $ne $in $nin $and $or)",
@@ -459,9 +435,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("weaviate",),
     ),
     # state ------------------------------------------------------------------
-    BuiltinBackend(
+    _state(
         name="async_mongodb",
-        kind="state",
         config=f"{_P}.state.configs.mongodb:AsyncMongoStateConfig",
         adapter=f"{_P}.state.async_mongodb:AsyncMongoStateStore",
         summary="MongoDB through pymongo's native asyncio client (AsyncMongoClient; motor is deprecated)",
@@ -473,9 +448,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("pymongo",),
         is_async=True,
     ),
-    BuiltinBackend(
+    _state(
         name="dynamodb",
-        kind="state",
         config=f"{_P}.state.configs.cloud:DynamoDBStateConfig",
         adapter=f"{_P}.state.dynamodb:DynamoDBStateStore",
         summary="Amazon DynamoDB through boto3: one item per key, native TTL, conditional writes",
@@ -485,9 +459,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("boto3>=1.34",),
         drivers=("boto3",),
     ),
-    BuiltinBackend(
+    _state(
         name="firestore",
-        kind="state",
         config=f"{_P}.state.configs.cloud:FirestoreStateConfig",
         adapter=f"{_P}.state.firestore:FirestoreStateStore",
         summary="Google Cloud Firestore through google-cloud-firestore: one document per key",
@@ -497,9 +470,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("google-cloud-firestore>=2.16",),
         drivers=("google.cloud.firestore",),
     ),
-    BuiltinBackend(
+    _state(
         name="gcs",
-        kind="state",
         config=f"{_P}.state.configs.cloud:GCSStateConfig",
         adapter=f"{_P}.state.gcs:GCSStateStore",
         summary="Google Cloud Storage through google-cloud-storage: one JSON object per key",
@@ -509,18 +481,16 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("google-cloud-storage>=2.14",),
         drivers=("google.cloud.storage",),
     ),
-    BuiltinBackend(
+    _state(
         name="memory",
-        kind="state",
         config=f"{_P}.state.configs.memory:MemoryStateConfig",
         adapter=f"{_P}.state.memory:MemoryStateStore",
         summary="In-process dict with an optional journal + snapshot file (the embedded default)",
         tier="embedded",
         tested_with="the store itself, with and without a snapshot file",
     ),
-    BuiltinBackend(
+    _state(
         name="mongodb",
-        kind="state",
         config=f"{_P}.state.configs.mongodb:MongoStateConfig",
         adapter=f"{_P}.state.mongodb:MongoStateStore",
         summary="MongoDB through pymongo: one document per key, TTL index on a real date",
@@ -530,9 +500,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("pymongo>=4.13",),
         drivers=("pymongo",),
     ),
-    BuiltinBackend(
+    _state(
         name="redis",
-        kind="state",
         config=f"{_P}.state.configs.redis:RedisStateConfig",
         adapter=f"{_P}.state.redis:RedisStateStore",
         summary="Redis through redis-py: strings and hashes with Redis's own TTLs, SCAN for keys()",
@@ -542,9 +511,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("redis>=5.0",),
         drivers=("redis",),
     ),
-    BuiltinBackend(
+    _state(
         name="upstash",
-        kind="state",
         config=f"{_P}.state.configs.redis:UpstashStateConfig",
         adapter=f"{_P}.state.upstash:UpstashStateStore",
         summary="Upstash Redis over its REST API (upstash-redis); the redis backend's commands",
@@ -555,9 +523,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("upstash_redis",),
     ),
     # embedder ---------------------------------------------------------------
-    BuiltinBackend(
+    _embedder(
         name="callable",
-        kind="embedder",
         config=f"{_P}.embedders.config:CallableEmbedderConfig",
         adapter=f"{_P}.embedders.callable:CallableEmbedder",
         summary="A function of yours, texts -> vectors, with a declared dimension checked on every vector",
@@ -565,9 +532,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         tested_with="deterministic functions in the tests",
         aliases=("function",),
     ),
-    BuiltinBackend(
+    _embedder(
         name="openai",
-        kind="embedder",
         config=f"{_P}.embedders.config:OpenAIEmbedderConfig",
         adapter=f"{_P}.embedders.openai:OpenAIEmbedder",
         summary="An OpenAI-compatible embeddings API (POST /embeddings) over HTTP, batched, with retries",
@@ -581,9 +547,8 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         requirements=("httpx>=0.27",),
         drivers=("httpx",),
     ),
-    BuiltinBackend(
+    _embedder(
         name="sentence_transformers",
-        kind="embedder",
         config=f"{_P}.embedders.config:SentenceTransformersEmbedderConfig",
         adapter=f"{_P}.embedders.sentence_transformers:SentenceTransformersEmbedder",
         summary="A sentence-transformers model run in this process (install PyTorch first to pick its build)",

@@ -23,14 +23,16 @@ would build a generator per call, a measurable share of a ~40 µs Redis GET.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
+from . import _observe
 from ._catalogue import BUILTINS
 from ._loading import import_driver
 from .errors import BackendUnavailableError, EngineError, PersistenceError, StoreClosedError, StoreError
 from .url import mask_secrets_in_text
 
-__all__ = ["CallGuard", "GuardedStore", "default_error", "describe_error"]
+__all__ = ["CallGuard", "GuardedStore", "ObservedGuard", "default_error", "describe_error"]
 
 _UNTOUCHED: tuple[type[BaseException], ...] = (MemoryError, StopIteration, StopAsyncIteration)
 _UNREACHABLE: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, asyncio.TimeoutError)
@@ -81,7 +83,29 @@ class CallGuard:
             mapped = default_error(error)
         if isinstance(mapped, StoreError) and mapped.backend is None:
             mapped.backend = store.backend
+        if isinstance(mapped, BackendUnavailableError):
+            _observe.connection_lost(store.backend, mapped)
         raise mapped from error
+
+
+class ObservedGuard(CallGuard):
+    """The guard of one observed call (made per call): also times it and, if tracing, spans it."""
+
+    __slots__ = ("_observation",)
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self._observation = _observe.CallObservation(self._store)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> Literal[False]:
+        observation = self._observation
+        try:
+            result = super().__exit__(kind, error, traceback)
+        except BaseException as mapped:
+            observation.end(mapped)
+            raise
+        observation.end(error)
+        return result
 
 
 class GuardedStore:
@@ -98,10 +122,12 @@ class GuardedStore:
 
     @property
     def _guard(self) -> CallGuard:
-        """The guard of a call on an open store."""
+        """The guard of a call on an open store (swapped for :func:`_observed_guard` while observing)."""
         guard: CallGuard | None = self.__dict__.get("_call_guard")
         if guard is None:
             guard = self.__dict__["_call_guard"] = CallGuard(self)
+            if _observe.tracing_newly_configured():  # a store's first call: has OpenTelemetry been set up?
+                return ObservedGuard(self)
         return guard
 
     @property
@@ -116,6 +142,30 @@ class GuardedStore:
         """The documented error that a driver's ``error`` stands for; None: :func:`default_error`."""
         return None
 
+    def _close_once(self, shutdown: Callable[[], object]) -> None:
+        """``close`` of a store whose ``shutdown`` must run once: later calls do nothing; its errors are translated."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._translating:
+            shutdown()
+
     def _import_driver(self, module: str) -> Any:
         """Import ``module`` of this backend's driver; a missing one names the catalogue row's pip extra."""
         return import_driver(module, backend=self.backend, extra=_EXTRAS.get(self.backend))
+
+
+def _observed_guard(store: GuardedStore) -> CallGuard:
+    return ObservedGuard(store)
+
+
+_PLAIN_GUARD = GuardedStore.__dict__["_guard"]
+_OBSERVED_GUARD = property(_observed_guard)
+
+
+def _switch_observation(on: bool) -> None:
+    # Swapping the class's property keeps the unobserved path exactly as cheap as before observability.
+    setattr(GuardedStore, "_guard", _OBSERVED_GUARD if on else _PLAIN_GUARD)  # noqa: B010
+
+
+_observe.on_switch(_switch_observation)

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, Final, Generic, TypeVar, cast
 
+from . import _observe
 from .errors import StoreClosedError
 
 __all__ = ["AsyncPool", "Pool"]
@@ -53,6 +55,11 @@ class _Ledger(Generic[C]):
         self._idle: list[C] = []
         self._size = 0  # connections open or being opened
         self._closed = False
+
+    def _opened(self) -> None:
+        if _observe.logger.isEnabledFor(logging.DEBUG):
+            owner = getattr(self._connect, "__self__", None)
+            _observe.connection_opened(str(getattr(owner, "backend", "pool")))
 
     @staticmethod
     def _condition() -> Any:
@@ -109,12 +116,14 @@ class Pool(_Ledger[C]):
         if taken is not _CONNECT:
             return cast(C, taken)
         try:
-            return cast(C, self._connect())
+            connection = cast(C, self._connect())
         except BaseException:
             with self._changed:
                 self._size -= 1
                 self._changed.notify()
             raise
+        self._opened()
+        return connection
 
     def release(self, connection: C, broken: bool = False) -> None:
         """Give a connection back; a broken one (or any, once closed) is disposed of."""
@@ -162,12 +171,14 @@ class AsyncPool(_Ledger[C]):
         if taken is not _CONNECT:
             return cast(C, taken)
         try:
-            return cast(C, await self._connect())
+            connection = cast(C, await self._connect())
         except BaseException:
             async with self._changed:
                 self._size -= 1
                 self._changed.notify()
             raise
+        self._opened()
+        return connection
 
     async def release(self, connection: C, broken: bool = False) -> None:
         async with self._changed:

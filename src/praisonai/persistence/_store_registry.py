@@ -380,6 +380,17 @@ class StoreRegistry(Generic[T]):
                 factory = loaded
             except (Exception, SystemExit) as exc:  # a broken plugin must not take the host down, sys.exit() included
                 failure = exc
+                from ._observe import logger  # logging loads threading: only on this rare path
+
+                logger.warning(
+                    "%s store plugin %r (%r from %r) failed to load: %s: %s",
+                    self.kind,
+                    name,
+                    point.value,
+                    distribution,
+                    type(exc).__name__,
+                    exc,
+                )
                 warnings.warn(
                     f"{self.kind} store plugin {name!r} ({point.value!r} from {distribution!r}) failed to load: "
                     f"{type(exc).__name__}: {exc}; other backends are unaffected",
@@ -394,6 +405,9 @@ class StoreRegistry(Generic[T]):
                 )
 
     def _reject(self, name: str, distribution: str | None, target: str, reason: str) -> None:
+        from ._observe import logger  # logging loads threading: only on this rare path
+
+        logger.warning("%s store plugin %r (%r from %r) ignored: %s", self.kind, name, target, distribution, reason)
         warnings.warn(
             f"{self.kind} store plugin {name!r} ({target!r} from {distribution!r}) ignored: {reason}",
             PluginWarning,

@@ -152,42 +152,45 @@ def _check_unicode(value: str, backend: str | None, what: str) -> None:
             )
 
 
-def check_text(value: object, backend: str | None = None, what: str = "text") -> str:
-    """Free text stored as text (message content, session names): a str that is valid Unicode."""
+def _check_str(value: object, backend: str | None, what: str) -> str:
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be a str, not {type(value).__name__}", backend=backend)
+    return value
+
+
+def _check_no_nul(value: str, backend: str | None, what: str) -> str:
+    """``value`` if it has no NUL character (ids and keys end up in C strings and file names) and is valid Unicode."""
+    if "\x00" in value:
+        raise InvalidInputError(f"{what} must not contain a NUL character", backend=backend)
     _check_unicode(value, backend, what)
     return value
+
+
+def check_text(value: object, backend: str | None = None, what: str = "text") -> str:
+    """Free text stored as text (message content, session names): a str that is valid Unicode."""
+    text = _check_str(value, backend, what)
+    _check_unicode(text, backend, what)
+    return text
 
 
 def check_id(value: object, backend: str | None = None, what: str = "session_id") -> str:
     """A non-empty str of at most 255 characters with no NUL byte, valid Unicode."""
-    if not isinstance(value, str):
-        raise InvalidInputError(f"{what} must be a str, not {type(value).__name__}", backend=backend)
-    if not value:
+    text = _check_str(value, backend, what)
+    if not text:
         raise InvalidInputError(f"{what} must not be empty", backend=backend)
-    if len(value) > MAX_ID_LENGTH:
-        raise InvalidInputError(
-            f"{what} is {len(value)} characters long; the limit is {MAX_ID_LENGTH}", backend=backend
-        )
-    if "\x00" in value:
-        raise InvalidInputError(f"{what} must not contain a NUL character", backend=backend)
-    _check_unicode(value, backend, what)
-    return value
+    if len(text) > MAX_ID_LENGTH:
+        raise InvalidInputError(f"{what} is {len(text)} characters long; the limit is {MAX_ID_LENGTH}", backend=backend)
+    return _check_no_nul(text, backend, what)
 
 
 def check_key(value: object, backend: str | None = None, what: str = "key") -> str:
     """A state key or hash field: a non-empty str of at most 1024 characters with no NUL, valid Unicode."""
-    if not isinstance(value, str):
-        raise InvalidInputError(f"{what} must be a str, not {type(value).__name__}", backend=backend)
-    if not value or len(value) > MAX_KEY_LENGTH:
+    text = _check_str(value, backend, what)
+    if not text or len(text) > MAX_KEY_LENGTH:
         raise InvalidInputError(
-            f"{what} must be 1 to {MAX_KEY_LENGTH} characters long, got {len(value)}", backend=backend
+            f"{what} must be 1 to {MAX_KEY_LENGTH} characters long, got {len(text)}", backend=backend
         )
-    if "\x00" in value:
-        raise InvalidInputError(f"{what} must not contain a NUL character", backend=backend)
-    _check_unicode(value, backend, what)
-    return value
+    return _check_no_nul(text, backend, what)
 
 
 def check_ttl(value: object, backend: str | None = None) -> float:

@@ -49,7 +49,7 @@ def integrity_violation(sqlstate: str | None, detail: str) -> IntegrityViolation
 
 
 class PostgresHooks(_ServerRunner):
-    """The statements, address and description of the postgres and async_postgres stores."""
+    """The config, backend name, statements, address and description of the postgres and async_postgres stores."""
 
     config: PostgresConversationConfig | AsyncPostgresConversationConfig
 
@@ -59,6 +59,7 @@ class PostgresHooks(_ServerRunner):
         paramstyle: Literal["format", "numeric"],
     ) -> None:
         self.config = config
+        self.backend = config.backend  # the name its config model states (the catalogue row's)
         self._ops = postgres_operations(config, paramstyle)
         self._address = postgres_address(config)
 

@@ -38,6 +38,7 @@ from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
+from .. import _observe
 from .._pool import AsyncPool, Pool
 from .._sansio import Call, Stepper, call_on, call_on_async, drive, drive_async, throw_in_everything
 from ..errors import BackendUnavailableError, InvalidInputError, StoreError
@@ -212,6 +213,7 @@ class _ServerRunner:
                 if use.retried or (write and use.statements):
                     raise self._unavailable(error, "the connection to") from error
                 use.retried, use.in_transaction = True, False
+                _observe.retrying(f"{self.backend} {self._address}", f"connection lost ({type(error).__name__})")
                 yield _DISCARD_IDLE
                 use.connection = yield from self._acquire()
                 continue

@@ -33,7 +33,16 @@ from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from ._sql_statements import MESSAGE_COLUMNS, ConversationStatements
 from .base import ConversationMessage, ConversationSession
 
-__all__ = ["Classifier", "ConversationOperations", "IntegrityViolation", "Operation", "Step", "timestamp"]
+__all__ = [
+    "Classifier",
+    "ConversationOperations",
+    "IntegrityViolation",
+    "Operation",
+    "Step",
+    "fetch",
+    "run_step",
+    "timestamp",
+]
 
 R = TypeVar("R")
 Fetch: TypeAlias = Literal["none", "one", "all", "rowcount"]
@@ -296,6 +305,27 @@ class ConversationOperations:
             chunk = unique[start : start + _DELETE_CHUNK]
             total += yield Step(self.sql.delete_messages(len(chunk)), (session_id, *chunk), "rowcount")
         return total
+
+
+# -- running a step on a DB-API cursor (the sync runners of sqlite, turso, mysql, singlestore, postgres) --------------
+
+
+def fetch(cursor: Any, step: Step) -> Any:
+    """What ``step.fetch`` asks of a DB-API cursor that ran it."""
+    if step.fetch == "all":
+        return cursor.fetchall()
+    if step.fetch == "one":
+        return cursor.fetchone()
+    return cursor.rowcount if step.fetch == "rowcount" else None
+
+
+def run_step(cursor: Any, step: Step) -> Any:
+    """Execute ``step`` on a DB-API cursor and return what it asks for."""
+    if step.many:
+        cursor.executemany(step.sql, step.params)
+    else:
+        cursor.execute(step.sql, step.params or None)
+    return fetch(cursor, step)
 
 
 assert tuple(f.name for f in fields(ConversationMessage)) == MESSAGE_COLUMNS, "message_from_row is positional"

@@ -24,7 +24,6 @@ from .config import AsyncSqliteConversationConfig, SqliteConversationConfig, Tur
 __all__ = [
     "LockedConnectionRunner",
     "classify_sqlite_error",
-    "fetch",
     "lock_timeout",
     "prepare_path",
     "sqlite_operations",
@@ -88,15 +87,6 @@ def lock_timeout(error: BaseException, busy_timeout: float) -> BackendUnavailabl
         f"another connection held the database's write lock for longer than busy_timeout={busy_timeout:g}s;"
         " nothing was written, retry later or raise busy_timeout"
     )
-
-
-def fetch(cursor: Any, step: Step) -> Any:
-    """What ``step.fetch`` asks of a DB-API cursor that ran it."""
-    if step.fetch == "all":
-        return cursor.fetchall()
-    if step.fetch == "one":
-        return cursor.fetchone()
-    return cursor.rowcount if step.fetch == "rowcount" else None
 
 
 class LockedConnectionRunner:

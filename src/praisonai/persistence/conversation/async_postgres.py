@@ -29,8 +29,6 @@ __all__ = ["AsyncPostgresConversationStore"]
 class AsyncPostgresConversationStore(PostgresHooks, AsyncServerSqlConversationStore):
     """Conversations in PostgreSQL through asyncpg; any number of tasks may share it."""
 
-    backend = "async_postgres"
-
     def __init__(self, config: AsyncPostgresConversationConfig) -> None:
         self._use_postgres(config, "numeric")
         self._asyncpg = self._import_driver("asyncpg")

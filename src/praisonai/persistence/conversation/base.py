@@ -33,11 +33,9 @@ import uuid
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
 
-from typing_extensions import Self
-
+from .._closing import AsyncClosing, Closing
 from ..errors import AlreadyExistsError
 
 __all__ = [
@@ -103,7 +101,7 @@ _SESSION_FIELDS = frozenset(f.name for f in fields(ConversationSession))
 
 
 @runtime_checkable
-class ConversationStore(Protocol):
+class ConversationStore(Closing, Protocol):
     """A synchronous store of sessions and messages."""
 
     @abstractmethod
@@ -165,20 +163,9 @@ class ConversationStore(Protocol):
     def close(self) -> None:
         """Release connections and files. Further calls are an error."""
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 @runtime_checkable
-class AsyncConversationStore(Protocol):
+class AsyncConversationStore(AsyncClosing, Protocol):
     """The asyncio twin of :class:`ConversationStore`, with the same semantics."""
 
     @abstractmethod
@@ -225,20 +212,6 @@ class AsyncConversationStore(Protocol):
             return await self.create_session(session)
         except AlreadyExistsError:
             return await self.update_session(session)
-
-    @abstractmethod
-    async def close(self) -> None: ...
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
 
 @runtime_checkable

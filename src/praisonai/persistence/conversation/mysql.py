@@ -21,7 +21,7 @@ from typing import Any
 
 from ._mysql_driver import TLS_STATUS, MySqlHooks, check_packet, check_tls, connect_arguments, ssl_context
 from ._server_runner import ServerSqlConversationStore
-from ._sql_operations import Step
+from ._sql_operations import Step, run_step
 from .config import MySqlConversationConfig
 
 __all__ = ["MySqlConversationStore"]
@@ -69,12 +69,4 @@ class MySqlConversationStore(MySqlHooks, ServerSqlConversationStore):
     def _execute(self, connection: Any, step: Step) -> Any:
         check_packet(step, self._max_packet)
         with connection.cursor() as cursor:
-            if step.many:
-                cursor.executemany(step.sql, step.params)
-            else:
-                cursor.execute(step.sql, step.params or None)
-            if step.fetch == "all":
-                return cursor.fetchall()
-            if step.fetch == "one":
-                return cursor.fetchone()
-            return cursor.rowcount if step.fetch == "rowcount" else None
+            return run_step(cursor, step)

@@ -21,7 +21,7 @@ from typing import Any
 
 from ._postgres_driver import PostgresHooks, integrity_violation, is_disconnect_sqlstate
 from ._server_runner import ServerSqlConversationStore
-from ._sql_operations import IntegrityViolation, Step
+from ._sql_operations import IntegrityViolation, Step, run_step
 from .config import PostgresConversationConfig
 
 __all__ = ["PostgresConversationStore"]
@@ -44,8 +44,6 @@ class _Connection:
 
 class PostgresConversationStore(PostgresHooks, ServerSqlConversationStore):
     """Conversations in PostgreSQL through psycopg 3; safe to share between threads."""
-
-    backend = "postgres"
 
     def __init__(self, config: PostgresConversationConfig) -> None:
         self._use_postgres(config, "format")
@@ -80,16 +78,7 @@ class PostgresConversationStore(PostgresHooks, ServerSqlConversationStore):
         return not (connection.connection.closed or connection.connection.broken)
 
     def _execute(self, connection: Any, step: Step) -> Any:
-        cursor = connection.cursor
-        if step.many:
-            cursor.executemany(step.sql, step.params)
-        else:
-            cursor.execute(step.sql, step.params or None)
-        if step.fetch == "all":
-            return cursor.fetchall()
-        if step.fetch == "one":
-            return cursor.fetchone()
-        return cursor.rowcount if step.fetch == "rowcount" else None
+        return run_step(connection.cursor, step)
 
     def _is_disconnect(self, error: BaseException) -> bool:
         psycopg = self._psycopg

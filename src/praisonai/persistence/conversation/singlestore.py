@@ -21,7 +21,7 @@ from typing import Any
 
 from ._mysql_driver import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_packet, check_tls
 from ._server_runner import ServerSqlConversationStore
-from ._sql_operations import Step
+from ._sql_operations import Step, run_step
 from .config import SingleStoreConversationConfig
 
 __all__ = ["SingleStoreConversationStore"]
@@ -84,12 +84,5 @@ class SingleStoreConversationStore(MySqlHooks, ServerSqlConversationStore):
     def _execute(self, connection: Any, step: Step) -> Any:
         check_packet(step, self._max_packet)
         with connection.cursor() as cursor:
-            if step.many:
-                cursor.executemany(step.sql, step.params)
-            else:
-                cursor.execute(step.sql, step.params or None)
-            if step.fetch == "all":
-                return list(cursor.fetchall())
-            if step.fetch == "one":
-                return cursor.fetchone()
-            return cursor.rowcount if step.fetch == "rowcount" else None
+            result = run_step(cursor, step)
+            return list(result) if step.fetch == "all" else result

@@ -19,16 +19,9 @@ import sqlite3
 import threading
 from typing import Any
 
-from ._sql_operations import Step
+from ._sql_operations import Step, fetch
 from ._sql_store import SqlConversationStore
-from ._sqlite_connection import (
-    LockedConnectionRunner,
-    fetch,
-    lock_timeout,
-    prepare_path,
-    sqlite_operations,
-    sqlite_pragmas,
-)
+from ._sqlite_connection import LockedConnectionRunner, lock_timeout, prepare_path, sqlite_operations, sqlite_pragmas
 from .config import SqliteConversationConfig
 
 __all__ = ["SqliteConversationStore"]

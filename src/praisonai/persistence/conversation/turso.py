@@ -30,9 +30,9 @@ from typing import Any
 
 from .._config import secret_value
 from ..errors import BackendUnavailableError, InvalidInputError
-from ._sql_operations import IntegrityViolation, Operation, Step
+from ._sql_operations import IntegrityViolation, Operation, Step, fetch
 from ._sql_store import SqlConversationStore
-from ._sqlite_connection import LockedConnectionRunner, fetch, lock_timeout, sqlite_operations
+from ._sqlite_connection import LockedConnectionRunner, lock_timeout, sqlite_operations
 from .config import TursoConversationConfig
 
 __all__ = ["TursoConversationStore"]

@@ -26,10 +26,9 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Protocol, runtime_checkable
 
-from typing_extensions import Self
+from .._closing import AsyncClosing, Closing
 
 __all__ = ["AsyncEmbedder", "Embedder", "Vector"]
 
@@ -37,7 +36,7 @@ Vector = list[float]
 
 
 @runtime_checkable
-class Embedder(Protocol):
+class Embedder(Closing, Protocol):
     """A synchronous text embedder."""
 
     @property
@@ -57,20 +56,9 @@ class Embedder(Protocol):
     def close(self) -> None:
         """Release what the embedder holds (connections, a model); idempotent."""
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 @runtime_checkable
-class AsyncEmbedder(Protocol):
+class AsyncEmbedder(AsyncClosing, Protocol):
     """The asyncio twin of :class:`Embedder`, with the same semantics."""
 
     @property
@@ -82,17 +70,3 @@ class AsyncEmbedder(Protocol):
 
     async def embed_query(self, text: str) -> Vector:
         return (await self.embed([text]))[0]
-
-    @abstractmethod
-    async def close(self) -> None: ...
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()

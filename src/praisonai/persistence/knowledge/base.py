@@ -33,10 +33,9 @@ from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from operator import mul
-from types import TracebackType
 from typing import Any, Literal, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
-from typing_extensions import Self
+from .._closing import Closing
 
 __all__ = [
     "DISTANCES",
@@ -108,7 +107,7 @@ def similarity(distance: Distance, a: Sequence[float], b: Sequence[float]) -> fl
 
 
 @runtime_checkable
-class KnowledgeStore(Protocol):
+class KnowledgeStore(Closing, Protocol):
     """A synchronous vector store for retrieval-augmented generation."""
 
     @abstractmethod
@@ -163,20 +162,6 @@ class KnowledgeStore(Protocol):
 
     @abstractmethod
     def count(self, collection: str) -> int: ...
-
-    @abstractmethod
-    def close(self) -> None: ...
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class CollectionInfo(NamedTuple):

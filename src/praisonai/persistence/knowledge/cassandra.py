@@ -56,16 +56,14 @@ def _row(row: Any) -> KnowledgeDocument:
     return document_from_record(dict(zip(_COLUMNS, row, strict=True)))
 
 
-class CassandraKnowledgeStore(HostedVectorStore):
+class CassandraKnowledgeStore(HostedVectorStore[CassandraKnowledgeConfig]):
     """A KnowledgeStore on Cassandra tables with SAI vector indexes."""
 
-    backend = "cassandra"
     engine = "Cassandra"
     unsupported_filters = RANGE_OPERATORS | frozenset({"$ne", "$nin", "$in", "$or"})
 
     def __init__(self, config: CassandraKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         cluster_module = self._import_driver("cassandra.cluster")
         auth = None
         if config.username is not None:

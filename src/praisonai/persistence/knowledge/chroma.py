@@ -86,14 +86,13 @@ def _portable_name(native: str) -> str:
     return native[2:-2] if native.startswith("k.") and native.endswith(".k") else native
 
 
-class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
+class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeConfig]):
     """A KnowledgeStore on Chroma (embedded persistent client or HTTP client)."""
 
     backend = "chroma"
 
     def __init__(self, config: ChromaKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         chromadb = self._import_driver("chromadb")
         settings = chromadb.Settings(anonymized_telemetry=False)
         local = config.local_path

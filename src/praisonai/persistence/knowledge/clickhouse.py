@@ -69,14 +69,13 @@ def _quote(identifier: str) -> str:
     return f"`{identifier}`"
 
 
-class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
+class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings, ClickHouseKnowledgeConfig]):
     """Knowledge store on ClickHouse or chDB; thread-safe (one client behind a lock)."""
 
     backend = "clickhouse"
 
     def __init__(self, config: ClickHouseKnowledgeConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or ClickHouseKnowledgeConfig()
+        super().__init__(config or ClickHouseKnowledgeConfig())
         self._driver = self._import_driver("clickhouse_connect")
         self._exceptions = self._import_driver("clickhouse_connect.driver.exceptions")
         if self.config.chdb_path is not None:

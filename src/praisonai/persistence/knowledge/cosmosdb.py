@@ -61,15 +61,13 @@ class CosmosFilter(SqlTokens):
         return [{"name": f"@{name}", "value": value} for name, value in self.values.items()]
 
 
-class CosmosDbKnowledgeStore(HostedVectorStore):
+class CosmosDbKnowledgeStore(HostedVectorStore[CosmosDbKnowledgeConfig]):
     """A KnowledgeStore on Azure Cosmos DB for NoSQL."""
 
-    backend = "cosmosdb"
     engine = "Azure Cosmos DB"
 
     def __init__(self, config: CosmosDbKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         cosmos = self._import_driver("azure.cosmos")
         self._exceptions: Any = self._import_driver("azure.cosmos.exceptions")
         self._partition_key: Any = cosmos.PartitionKey

@@ -60,15 +60,13 @@ class CouchbaseFilter(SqlTokens):
         return f"d.c.[{key_param}] IS VALUED"
 
 
-class CouchbaseKnowledgeStore(HostedVectorStore):
+class CouchbaseKnowledgeStore(HostedVectorStore[CouchbaseKnowledgeConfig]):
     """A KnowledgeStore on Couchbase collections."""
 
-    backend = "couchbase"
     engine = "Couchbase"
 
     def __init__(self, config: CouchbaseKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         cluster_module = self._import_driver("couchbase.cluster")
         auth = self._import_driver("couchbase.auth")
         self._options: Any = self._import_driver("couchbase.options")

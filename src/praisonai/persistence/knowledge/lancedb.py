@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .._values import dump_json, load_json
+from .._values import dump_json
 from ._filters.native import (
     NEVER,
     All,
@@ -54,6 +54,7 @@ from ._filters.native import (
 from ._filters.native import (
     Any as AnyOf,
 )
+from ._layers.records import document_from_record
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, OpenedCollection, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import LanceDbKnowledgeConfig
@@ -73,14 +74,13 @@ def _column(key: str, suffix: str) -> str:
     return f"m_{key}_{suffix}"
 
 
-class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
+class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledgeConfig]):
     """A KnowledgeStore on LanceDB tables."""
 
     backend = "lancedb"
 
     def __init__(self, config: LanceDbKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         lancedb = self._import_driver("lancedb")
         self._pa: Any = self._import_driver("pyarrow")
         self._expr: Any = self._import_driver("lancedb.expr")
@@ -241,14 +241,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection]):
         return rows
 
     def _document(self, row: dict[str, Any]) -> KnowledgeDocument:
-        return KnowledgeDocument(
-            id=row["id"],
-            content=row["content"],
-            embedding=[float(x) for x in row["vector"]],
-            metadata=load_json(row["metadata"]),
-            content_hash=row["content_hash"],
-            created_at=float(row["created_at"]),
-        )
+        return document_from_record(row, "vector")
 
     def _where(self, table: Any, node: FilterNode | None) -> Any:
         if node is None:

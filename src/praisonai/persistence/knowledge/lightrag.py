@@ -62,7 +62,7 @@ from .._files import open_lock_file, write_atomically
 from .._values import dump_json, load_json
 from ..errors import InvalidInputError, StoreError
 from ._layers.checks import copy_document
-from ._layers.store_base import InProcessKnowledgeStore
+from ._layers.store_base import HeldCollection, InProcessKnowledgeStore
 from .base import Distance, KnowledgeDocument
 from .config import LightRagKnowledgeConfig
 from .filters import FilterNode, matches
@@ -87,17 +87,13 @@ class CodePointTokenizer:
 
 
 @dataclass(slots=True)
-class _Collection:
-    dimension: int
-    distance: Distance
-    metadata: dict[str, Any] | None
-    documents: dict[str, KnowledgeDocument] = field(default_factory=dict)
+class _Collection(HeldCollection):
     rag: Any = None
     chunks: dict[str, int] = field(default_factory=dict)  # document id -> LightRAG chunks; filled on first use
     vectors: dict[str, list[float]] = field(default_factory=dict)  # chunk text -> caller's vector, while writing
 
 
-class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
+class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowledgeConfig]):
     """Knowledge store on LightRAG; thread-safe (one lock, one event loop thread)."""
 
     backend = "lightrag"
@@ -107,7 +103,7 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
         self._lightrag = self._import_driver("lightrag")
         self._utils = self._import_driver("lightrag.utils")
         self._numpy = self._import_driver("numpy")
-        super().__init__()
+        super().__init__(self.config)
         with self._translating:
             self._root = Path(self.config.working_dir).expanduser()
             self._root.mkdir(parents=True, exist_ok=True)
@@ -389,18 +385,8 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection]):
     def _save_documents(self, collection: str, target: _Collection) -> None:
         directory = self._root / self._workspace(collection)
         directory.mkdir(parents=True, exist_ok=True)
-        documents = [
-            {
-                "id": document.id,
-                "content": document.content,
-                "embedding": document.embedding,
-                "metadata": document.metadata,
-                "content_hash": document.content_hash,
-                "created_at": document.created_at,
-            }
-            for document in target.documents.values()
-        ]
-        write_atomically(directory / _SIDECAR, dump_json({"documents": documents}, what="documents"))
+        documents = {"documents": target.stored_documents()}
+        write_atomically(directory / _SIDECAR, dump_json(documents, what="documents"))
 
 
 def _processed(status: dict[str, Any] | None) -> bool:

@@ -44,7 +44,7 @@ from .._files import write_atomically as _write_atomically
 from .._values import dump_json, load_json
 from ..errors import StoreError
 from ._layers.checks import check_embedding, copy_document
-from ._layers.store_base import InProcessKnowledgeStore
+from ._layers.store_base import HeldCollection, InProcessKnowledgeStore
 from .base import Distance, KnowledgeDocument, similarity
 from .config import MemoryKnowledgeConfig
 from .filters import FilterNode, matches
@@ -56,12 +56,7 @@ _VERSION = 1
 
 
 @dataclass(slots=True)
-class _Collection:
-    dimension: int
-    distance: Distance
-    metadata: dict[str, Any] | None
-    # Insertion-ordered; stored documents are never mutated, only replaced.
-    documents: dict[str, KnowledgeDocument] = field(default_factory=dict)
+class _Collection(HeldCollection):
     # Norms of stored documents, filled by searches. A write drops the entries of the ids it
     # touches, so an entry present belongs to the document stored now (a rollback only loses entries).
     norms: dict[str, float] = field(default_factory=dict)
@@ -70,14 +65,13 @@ class _Collection:
         return _Collection(self.dimension, self.distance, self.metadata, dict(self.documents))
 
 
-class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
+class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection, MemoryKnowledgeConfig]):
     """Thread-safe in-process vector store with exact search and an optional JSON file."""
 
     backend = "memory"
 
     def __init__(self, config: MemoryKnowledgeConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or MemoryKnowledgeConfig()
+        super().__init__(config or MemoryKnowledgeConfig())
         self._collections: dict[str, _Collection] = {}
         self._path: Path | None = None
         self._lock_fd: int | None = None
@@ -202,17 +196,7 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection]):
                     "dimension": collection.dimension,
                     "distance": collection.distance,
                     "metadata": collection.metadata,
-                    "documents": [
-                        {
-                            "id": document.id,
-                            "content": document.content,
-                            "embedding": document.embedding,
-                            "metadata": document.metadata,
-                            "content_hash": document.content_hash,
-                            "created_at": document.created_at,
-                        }
-                        for document in collection.documents.values()
-                    ],
+                    "documents": collection.stored_documents(),
                 }
                 for name, collection in self._collections.items()
             },

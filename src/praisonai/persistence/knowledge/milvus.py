@@ -74,6 +74,7 @@ from ._filters.native import (
 from ._filters.native import (
     Any as AnyOf,
 )
+from ._layers.records import document_from_record
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, raised_by
 from .base import Distance, KnowledgeDocument
 from .config import MilvusKnowledgeConfig
@@ -125,15 +126,14 @@ def _literal(value: object) -> str:
     return f'"{value}"'
 
 
-class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
+class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledgeConfig]):
     """A KnowledgeStore on Milvus (milvus-lite or a server)."""
 
     backend = "milvus"
     max_search_results = 16384
 
     def __init__(self, config: MilvusKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         pymilvus = self._import_driver("pymilvus")
         self._types: Any = pymilvus.DataType
         self._loaded: set[str] = set()  # native names of collections this store has loaded
@@ -309,14 +309,8 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
     # -- helpers ---------------------------------------------------------------
 
     def _document(self, row: dict[str, Any]) -> KnowledgeDocument:
-        return KnowledgeDocument(
-            id=row["id"],
-            content=row["content"],
-            embedding=[float(x) for x in row["vector"]],
-            metadata=load_json(row["metadata"]),
-            content_hash=row["content_hash"] or None,
-            created_at=float(row["created_at"]),
-        )
+        # Milvus has no null VARCHAR here: an empty content_hash stands for None.
+        return document_from_record({**row, "content_hash": row["content_hash"] or None}, "vector")
 
     def _expression(self, node: FilterNode | None) -> Any:
         return render(node, _render, chunk_limit=_CHUNKS)

@@ -44,16 +44,14 @@ _SIMILARITY = {"cosine": "cosine", "dot": "dotProduct", "euclidean": "euclidean"
 _FIELDS = ("id", "content", "metadata", "content_hash", "created_at", "embedding", "ix")
 
 
-class MongoVectorKnowledgeStore(HostedVectorStore):
+class MongoVectorKnowledgeStore(HostedVectorStore[MongoVectorKnowledgeConfig]):
     """A KnowledgeStore on MongoDB Atlas Vector Search."""
 
-    backend = "mongodb_vector"
     engine = "MongoDB"
     unsupported_filters = RANGE_OPERATORS
 
     def __init__(self, config: MongoVectorKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         pymongo = self._import_driver("pymongo")
         self._operations: Any = self._import_driver("pymongo.operations")
         self._errors: Any = self._import_driver("pymongo.errors")

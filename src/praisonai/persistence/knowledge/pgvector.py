@@ -155,14 +155,13 @@ class _PooledCall:
         return False
 
 
-class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection]):
+class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection, PgvectorKnowledgeConfig]):
     """Knowledge store on PostgreSQL + pgvector; thread-safe (a small pool of connections)."""
 
     backend = "pgvector"
 
     def __init__(self, config: PgvectorKnowledgeConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or PgvectorKnowledgeConfig()
+        super().__init__(config or PgvectorKnowledgeConfig())
         self._psycopg = self._import_driver("psycopg")
         self._sql = self._import_driver("psycopg.sql")
         self._pool: Pool[psycopg.Connection[Any]] = Pool(self._connect, self._dispose, self.config.max_connections)

@@ -61,15 +61,13 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
     return metadata
 
 
-class PineconeKnowledgeStore(HostedVectorStore):
+class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
     """A KnowledgeStore on Pinecone serverless indexes."""
 
-    backend = "pinecone"
     engine = "Pinecone"
 
     def __init__(self, config: PineconeKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         pinecone = self._import_driver("pinecone")
         self._pinecone = pinecone
         options: dict[str, Any] = {"api_key": config.api_key.get_secret_value(), "timeout": config.timeout}

@@ -119,14 +119,13 @@ class _Target(NamedTuple):
         return metadata
 
 
-class QdrantKnowledgeStore(KnowledgeStoreBase[_Target]):
+class QdrantKnowledgeStore(KnowledgeStoreBase[_Target, QdrantKnowledgeConfig]):
     """A KnowledgeStore on Qdrant (local mode or server)."""
 
     backend = "qdrant"
 
     def __init__(self, config: QdrantKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         qdrant_client = self._import_driver("qdrant_client")
         self._models: Any = self._import_driver("qdrant_client.models")
         self._shared_path: str | None = None

@@ -108,14 +108,13 @@ def _number_text(value: int | float) -> str:
     return repr(float(value)) if isinstance(value, float) or abs(value) > 2**53 else str(value)
 
 
-class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
+class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVectorKnowledgeConfig]):
     """A KnowledgeStore on Redis with the search module."""
 
     backend = "redis"
 
     def __init__(self, config: RedisVectorKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         redis = self._import_driver("redis")
         self._errors: Any = redis.exceptions
         password = config.password.get_secret_value() if config.password is not None else None

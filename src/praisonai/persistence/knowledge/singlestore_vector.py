@@ -74,15 +74,13 @@ def _json(value: Any) -> Any:
     return load_json(value.decode() if isinstance(value, bytes) else value)
 
 
-class SingleStoreVectorKnowledgeStore(HostedVectorStore):
+class SingleStoreVectorKnowledgeStore(HostedVectorStore[SingleStoreVectorKnowledgeConfig]):
     """A KnowledgeStore on SingleStore tables; one connection, serialised by the store lock."""
 
-    backend = "singlestore_vector"
     engine = "SingleStore"
 
     def __init__(self, config: SingleStoreVectorKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         self._s2: Any = self._import_driver("singlestoredb")
         with self._translating:  # an unreachable engine is BackendUnavailableError
             self._connection: Any = self._s2.connect(

@@ -88,14 +88,13 @@ def _filter_copy(value: Any) -> Any:
     return surreal_scalar(value)
 
 
-class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings]):
+class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, SurrealVectorKnowledgeConfig]):
     """Knowledge store on SurrealDB; thread-safe (one connection behind a lock)."""
 
     backend = "surrealdb_vector"
 
     def __init__(self, config: SurrealVectorKnowledgeConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or SurrealVectorKnowledgeConfig()
+        super().__init__(config or SurrealVectorKnowledgeConfig())
         self._sdk = self._import_driver("surrealdb")
         self._engine: SurrealEngine | None = None  # opened on first use
         self._catalogue = f"{self.config.table_prefix}collections"

@@ -75,15 +75,13 @@ def render_filter(node: Lowered) -> str:
     raise AssertionError(f"unexpected filter node {node!r}")
 
 
-class UpstashVectorKnowledgeStore(HostedVectorStore):
+class UpstashVectorKnowledgeStore(HostedVectorStore[UpstashVectorKnowledgeConfig]):
     """A KnowledgeStore on the namespaces of one Upstash Vector index."""
 
-    backend = "upstash_vector"
     engine = "Upstash Vector"
 
     def __init__(self, config: UpstashVectorKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         upstash_vector = self._import_driver("upstash_vector")
         with self._translating:
             self._index: Any = upstash_vector.Index(

@@ -48,16 +48,14 @@ def _uuid(document_id: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, document_id))
 
 
-class WeaviateKnowledgeStore(HostedVectorStore):
+class WeaviateKnowledgeStore(HostedVectorStore[WeaviateKnowledgeConfig]):
     """A KnowledgeStore on Weaviate collections."""
 
-    backend = "weaviate"
     engine = "Weaviate"
     unsupported_filters = RANGE_OPERATORS
 
     def __init__(self, config: WeaviateKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         weaviate = self._import_driver("weaviate")
         self._config_classes: Any = self._import_driver("weaviate.classes.config")
         self._query_classes: Any = self._import_driver("weaviate.classes.query")

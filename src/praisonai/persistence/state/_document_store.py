@@ -7,7 +7,9 @@ Every key is one document (an "item")::
 
 A backend supplies a handful of primitives (load one item with a version
 token, create-if-absent, replace-if-unchanged, delete-if-unchanged, blind put,
-scan by key prefix). Each contract method is an operation (``_sansio.py``): a
+scan by key prefix) and hands its config to ``super().__init__(config, key_prefix)``:
+the base keeps it as ``self.config`` and takes the store's ``backend`` name from it.
+Each contract method is an operation (``_sansio.py``): a
 generator of :class:`~.._sansio.Call` requests for those primitives, written
 once in :class:`_DocumentContract`; :class:`DocumentStateStore` drives it on
 synchronous primitives, :class:`AsyncDocumentStateStore` on awaitable ones, each
@@ -32,7 +34,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Final, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeAlias, TypeVar
 
 from .._glob import compile_glob, glob_literal_prefix
 from .._guard import GuardedStore
@@ -40,6 +42,9 @@ from .._sansio import Call, call_on, call_on_async, drive, drive_async
 from .._values import check_key, check_ttl, dump_json, load_json
 from ..errors import InvalidInputError, StoreError, WrongTypeError
 from .base import AsyncStateStore, JSONInput, StateStore
+
+if TYPE_CHECKING:
+    from .._config import StoreConfig
 
 __all__ = [
     "HASH",
@@ -60,6 +65,8 @@ MAX_ATTEMPTS: Final = 64
 _TIMESTAMP_SLACK: Final = 0.001
 
 R = TypeVar("R")
+K = TypeVar("K", bound="StoreConfig")
+"""The backend's config model, kept as ``self.config``."""
 Token: TypeAlias = Any
 """What a backend uses to detect a concurrent change: a version string, a generation, an update time."""
 Operation: TypeAlias = Generator[Call, Any, R]
@@ -205,13 +212,15 @@ def _backoff(attempt: int) -> float:
     return 0.0 if attempt < 2 else random.uniform(0, min(0.05, 0.001 * 2**attempt))
 
 
-class _DocumentContract(GuardedStore):
+class _DocumentContract(GuardedStore, Generic[K]):
     """The contract as operations on the primitives; argument checks and key mapping."""
 
     max_key_bytes: ClassVar[int | None] = None
     """The engine's limit on a stored key (prefix included), in UTF-8 bytes."""
 
-    def __init__(self, key_prefix: str = "") -> None:
+    def __init__(self, config: K, key_prefix: str = "") -> None:
+        self.config = config
+        self.backend = config.backend  # the name its config model states (the catalogue row's)
         self._prefix = key_prefix
 
     # -- arguments ------------------------------------------------------------
@@ -347,11 +356,11 @@ class _DocumentContract(GuardedStore):
             )
 
 
-class DocumentStateStore(_DocumentContract, StateStore):
+class DocumentStateStore(_DocumentContract[K], StateStore):
     """A synchronous state store over a document engine; subclasses supply the primitives."""
 
-    def __init__(self, key_prefix: str = "") -> None:
-        super().__init__(key_prefix)
+    def __init__(self, config: K, key_prefix: str = "") -> None:
+        super().__init__(config, key_prefix)
         self._on_primitives = call_on(self)
 
     # -- primitives -----------------------------------------------------------
@@ -446,18 +455,14 @@ class DocumentStateStore(_DocumentContract, StateStore):
         self._run(self._set_many(items, ttl))
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        with self._translating:
-            self._shutdown()
+        self._close_once(self._shutdown)
 
 
-class AsyncDocumentStateStore(_DocumentContract, AsyncStateStore):
+class AsyncDocumentStateStore(_DocumentContract[K], AsyncStateStore):
     """The asyncio twin of :class:`DocumentStateStore`: the same operations, on awaited primitives."""
 
-    def __init__(self, key_prefix: str = "") -> None:
-        super().__init__(key_prefix)
+    def __init__(self, config: K, key_prefix: str = "") -> None:
+        super().__init__(config, key_prefix)
         self._on_primitives = call_on_async(self)
 
     @abstractmethod

@@ -27,6 +27,7 @@ from collections.abc import Generator
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from .._guard import GuardedStore
 from .._sansio import Call
 from ..errors import BackendUnavailableError, InvalidInputError, StoreError
 from ._document_store import HASH, VALUE, Item, Token, decode_field_name, encode_field_name, prefix_upper_bound
@@ -127,14 +128,17 @@ def epoch_of(document: dict[str, Any]) -> float | None:
     return _epoch(document.get("expires_at"))
 
 
-class MongoPrimitives:
+class MongoPrimitives(GuardedStore):
     """The primitives of a document state store on one MongoDB collection; ``_errors`` is ``pymongo.errors``."""
 
     _errors: Any
     _replace_one: Any  # pymongo.ReplaceOne
 
-    def _use_pymongo(self, pymongo: Any) -> None:
+    def _import_pymongo(self) -> Any:
+        """The pymongo module (a missing one names the extra); keeps the error classes and ``ReplaceOne``."""
+        pymongo = self._import_driver("pymongo")
         self._errors, self._replace_one = pymongo.errors, pymongo.ReplaceOne
+        return pymongo
 
     def _translate_error(self, error: Exception) -> Exception | None:
         errors = self._errors

@@ -177,8 +177,4 @@ class RedisCommandsStateStore(GuardedStore, StateStore):
             self._set_atomically(encoded, px)
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        with self._translating:
-            self._shutdown()
+        self._close_once(self._shutdown)

@@ -17,7 +17,7 @@ statements and primitives are ``_mongo_documents``'s, identical to the sync stor
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from .._sansio import Call, drive_async, throw_in_everything
 from . import _mongo_documents as _mongo
@@ -30,19 +30,13 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncMongoStateStore"]
 
-R = TypeVar("R")
 
-
-class AsyncMongoStateStore(_mongo.MongoPrimitives, AsyncDocumentStateStore):
+class AsyncMongoStateStore(_mongo.MongoPrimitives, AsyncDocumentStateStore[AsyncMongoStateConfig]):
     """State as one MongoDB document per key, through ``AsyncMongoClient``."""
 
-    backend = "async_mongodb"
-
     def __init__(self, config: AsyncMongoStateConfig) -> None:
-        super().__init__(config.key_prefix)
-        self.config = config
-        self._pymongo = self._import_driver("pymongo")
-        self._use_pymongo(self._pymongo)
+        super().__init__(config, config.key_prefix)
+        self._pymongo = self._import_pymongo()
         self._client: AsyncMongoClient[dict[str, Any]] | None = None
         self._collection_handle: AsyncCollection[dict[str, Any]] | None = None
         self._connecting: asyncio.Lock | None = None
@@ -79,7 +73,7 @@ class AsyncMongoStateStore(_mongo.MongoPrimitives, AsyncDocumentStateStore):
             return await collection.find(*call.args).to_list()
         return await getattr(collection, call.method)(*call.args)
 
-    async def _on_collection(self, operation: _mongo.CollectionOperation[R]) -> R:
+    async def _on_collection(self, operation: _mongo.CollectionOperation[_mongo.R]) -> _mongo.R:
         return await drive_async(operation, self._collection_request, throw_in_everything)
 
     async def _load(self, key: str) -> tuple[Item, Token] | None:

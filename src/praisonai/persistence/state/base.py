@@ -22,11 +22,9 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from types import TracebackType
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-from typing_extensions import Self
-
+from .._closing import AsyncClosing, Closing
 from .._glob import glob_escape
 
 __all__ = ["AsyncStateStore", "JSONInput", "StateStore"]
@@ -36,7 +34,7 @@ JSONInput: TypeAlias = bool | int | float | str | Sequence["JSONInput"] | Mappin
 
 
 @runtime_checkable
-class StateStore(Protocol):
+class StateStore(Closing, Protocol):
     """A synchronous key-value store for agent state and caches."""
 
     @abstractmethod
@@ -79,9 +77,6 @@ class StateStore(Protocol):
     def hdel(self, key: str, *fields: str) -> int:
         """Delete fields; the key disappears with its last field. Returns how many were deleted."""
 
-    @abstractmethod
-    def close(self) -> None: ...
-
     def get_json(self, key: str) -> Any:
         """Same as :meth:`get`: values are always JSON."""
         return self.get(key)
@@ -106,20 +101,9 @@ class StateStore(Protocol):
         for key, value in items.items():
             self.set(key, value, ttl)
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 @runtime_checkable
-class AsyncStateStore(Protocol):
+class AsyncStateStore(AsyncClosing, Protocol):
     """The asyncio twin of :class:`StateStore`, with the same semantics."""
 
     @abstractmethod
@@ -155,9 +139,6 @@ class AsyncStateStore(Protocol):
     @abstractmethod
     async def hdel(self, key: str, *fields: str) -> int: ...
 
-    @abstractmethod
-    async def close(self) -> None: ...
-
     async def get_json(self, key: str) -> Any:
         return await self.get(key)
 
@@ -177,14 +158,3 @@ class AsyncStateStore(Protocol):
     async def set_many(self, items: Mapping[str, JSONInput], ttl: float | None = None) -> None:
         for key, value in items.items():
             await self.set(key, value, ttl)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()

@@ -43,15 +43,13 @@ _UNAVAILABLE = ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutEr
 _BOTOCORE_LOGGERS = ("botocore.auth", "botocore.endpoint", "botocore.httpsession", "botocore.parsers")
 
 
-class DynamoDBStateStore(DocumentStateStore):
+class DynamoDBStateStore(DocumentStateStore[DynamoDBStateConfig]):
     """State as one DynamoDB item per key, with native TTL and conditional writes."""
 
-    backend = "dynamodb"
     max_key_bytes: ClassVar[int | None] = 2048
 
     def __init__(self, config: DynamoDBStateConfig) -> None:
-        super().__init__(config.key_prefix)
-        self.config = config
+        super().__init__(config, config.key_prefix)
         boto3 = self._import_driver("boto3")
         botocore_config = self._import_driver("botocore.config")
         self._botocore_exceptions = self._import_driver("botocore.exceptions")

@@ -58,15 +58,13 @@ def _storage_size(value: Any) -> int:
     return 8
 
 
-class FirestoreStateStore(DocumentStateStore):
+class FirestoreStateStore(DocumentStateStore[FirestoreStateConfig]):
     """State as one Firestore document per key."""
 
-    backend = "firestore"
     max_key_bytes: ClassVar[int | None] = 1500  # longer strings are not indexed whole, so keys() could miss them
 
     def __init__(self, config: FirestoreStateConfig) -> None:
-        super().__init__(config.key_prefix)
-        self.config = config
+        super().__init__(config, config.key_prefix)
         firestore = self._import_driver("google.cloud.firestore")
         self._api_errors = self._import_driver("google.api_core.exceptions")
         self._field_filter = firestore.FieldFilter

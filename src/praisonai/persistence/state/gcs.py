@@ -46,15 +46,13 @@ def decode_object_name(name: str) -> str:
     return re.sub(r"%([0-9A-F]{2})", lambda match: chr(int(match[1], 16)), name)
 
 
-class GCSStateStore(DocumentStateStore):
+class GCSStateStore(DocumentStateStore[GCSStateConfig]):
     """State as one GCS object per key, written conditionally on its generation."""
 
-    backend = "gcs"
     max_key_bytes: ClassVar[int | None] = None  # checked on the encoded object name instead
 
     def __init__(self, config: GCSStateConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         storage = self._import_driver("google.cloud.storage")
         self._api_errors = self._import_driver("google.api_core.exceptions")
         self._requests_errors = self._import_driver("requests.exceptions")

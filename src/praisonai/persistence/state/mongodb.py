@@ -16,7 +16,7 @@ primitives (shared with ``async_mongodb``); the semantics are ``_document_store`
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from .._sansio import Call, drive, throw_in_everything
 from . import _mongo_documents as _mongo
@@ -28,19 +28,13 @@ if TYPE_CHECKING:
 
 __all__ = ["MongoStateStore"]
 
-R = TypeVar("R")
 
-
-class MongoStateStore(_mongo.MongoPrimitives, DocumentStateStore):
+class MongoStateStore(_mongo.MongoPrimitives, DocumentStateStore[MongoStateConfig]):
     """State as one MongoDB document per key, with a TTL index on ``expires_at``."""
 
-    backend = "mongodb"
-
     def __init__(self, config: MongoStateConfig) -> None:
-        super().__init__(config.key_prefix)
-        self.config = config
-        pymongo = self._import_driver("pymongo")
-        self._use_pymongo(pymongo)
+        super().__init__(config, config.key_prefix)
+        pymongo = self._import_pymongo()
         with self._translating:
             self._client = pymongo.MongoClient(config.url, **_mongo.client_options(config))
             self._collection: Collection[dict[str, Any]] = self._client[config.database][config.collection]
@@ -56,7 +50,7 @@ class MongoStateStore(_mongo.MongoPrimitives, DocumentStateStore):
             return list(self._collection.find(*call.args))
         return getattr(self._collection, call.method)(*call.args)
 
-    def _on_collection(self, operation: _mongo.CollectionOperation[R]) -> R:
+    def _on_collection(self, operation: _mongo.CollectionOperation[_mongo.R]) -> _mongo.R:
         return drive(operation, self._collection_request, throw_in_everything)
 
     def _load(self, key: str) -> tuple[Item, Token] | None:

@@ -5,12 +5,35 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, ClassVar, Generic, TypeVar
 
-__all__ = ["run_async", "run_in_threads"]
+import pytest
+
+__all__ = ["StoreContractBase", "run_async", "run_in_threads"]
 
 F = TypeVar("F", bound=Callable[..., Awaitable[None]])
+S = TypeVar("S")
+
+
+class StoreContractBase(Generic[S]):
+    """How every store contract suite starts: the ``store`` fixture a backend overrides, the
+    optional ``reopen`` fixture and the check that the store satisfies the kind's ``protocol``."""
+
+    protocol: ClassVar[type[Any]]
+    wanted: ClassVar[str]
+    """What the ``store`` fixture must give, said to whoever forgot to override it."""
+
+    @pytest.fixture
+    def store(self) -> Iterator[S]:
+        raise pytest.UsageError(f"override the `store` fixture to {self.wanted}")
+
+    @pytest.fixture
+    def reopen(self) -> Callable[[], S] | None:
+        return None
+
+    def test_satisfies_protocol(self, store: S) -> None:
+        assert isinstance(store, self.protocol)
 
 
 def run_async(test: F) -> Callable[..., None]:

@@ -7,7 +7,7 @@ for asyncio ones: the same checks, the async suite awaiting each call.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from ..conversation.base import (
     ConversationStore,
 )
 from ..errors import AlreadyExistsError, NotFoundError
-from ._support import run_async, run_in_threads
+from ._support import StoreContractBase, run_async, run_in_threads
 
 __all__ = ["AsyncConversationStoreContract", "ConversationStoreContract"]
 
@@ -53,25 +53,15 @@ SESSION_FIELDS = ("session_id", "user_id", "agent_id", "name", "state", "metadat
 BAD_IDS: tuple[object, ...] = ("", "x" * 256, "nul\x00byte", 42, None)
 
 
-class ConversationStoreContract:
+class ConversationStoreContract(StoreContractBase[ConversationStore]):
     """Subclass with a ``store`` fixture yielding a fresh, empty ConversationStore.
 
     Optionally override ``reopen`` to return a zero-argument callable that
     opens a second store on the same data (for the persistence test).
     """
 
-    @pytest.fixture
-    def store(self) -> Iterator[ConversationStore]:
-        raise pytest.UsageError("override the `store` fixture to yield a fresh ConversationStore")
-
-    @pytest.fixture
-    def reopen(self) -> Callable[[], ConversationStore] | None:
-        return None
-
-    # -- protocol ---------------------------------------------------------------
-
-    def test_satisfies_protocol(self, store: ConversationStore) -> None:
-        assert isinstance(store, ConversationStore)
+    protocol = ConversationStore
+    wanted = "yield a fresh ConversationStore"
 
     # -- sessions ---------------------------------------------------------------
 
@@ -360,19 +350,11 @@ class ConversationStoreContract:
             second.close()
 
 
-class AsyncConversationStoreContract:
+class AsyncConversationStoreContract(StoreContractBase[AsyncConversationStore]):
     """Subclass with a synchronous ``store`` fixture returning a fresh, unconnected AsyncConversationStore."""
 
-    @pytest.fixture
-    def store(self) -> AsyncConversationStore:
-        raise pytest.UsageError("override the `store` fixture to return a fresh AsyncConversationStore")
-
-    @pytest.fixture
-    def reopen(self) -> Callable[[], AsyncConversationStore] | None:
-        return None
-
-    def test_satisfies_protocol(self, store: AsyncConversationStore) -> None:
-        assert isinstance(store, AsyncConversationStore)
+    protocol = AsyncConversationStore
+    wanted = "return a fresh AsyncConversationStore"
 
     @run_async
     async def test_session_round_trip(self, store: AsyncConversationStore) -> None:

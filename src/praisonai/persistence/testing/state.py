@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from ..errors import WrongTypeError
 from ..state.base import AsyncStateStore, StateStore
-from ._support import run_async, run_in_threads
+from ._support import StoreContractBase, run_async, run_in_threads
 
 __all__ = ["AsyncStateStoreContract", "StateStoreContract"]
 
@@ -70,19 +70,11 @@ TTL = 0.6  # seconds; long enough for slow servers, short enough for the suite
 BAD_KEYS: list[Any] = ["", "x" * 1025, "nul\x00", 5, None]
 
 
-class StateStoreContract:
+class StateStoreContract(StoreContractBase[StateStore]):
     """Subclass with a ``store`` fixture yielding a fresh, empty StateStore."""
 
-    @pytest.fixture
-    def store(self) -> Iterator[StateStore]:
-        raise pytest.UsageError("override the `store` fixture to yield a fresh StateStore")
-
-    @pytest.fixture
-    def reopen(self) -> Callable[[], StateStore] | None:
-        return None
-
-    def test_satisfies_protocol(self, store: StateStore) -> None:
-        assert isinstance(store, StateStore)
+    protocol = StateStore
+    wanted = "yield a fresh StateStore"
 
     @pytest.mark.parametrize("value", JSON_VALUES, ids=lambda value: type(value).__name__)
     def test_values_round_trip_with_their_type(self, store: StateStore, value: Any) -> None:
@@ -300,15 +292,11 @@ class StateStoreContract:
             second.close()
 
 
-class AsyncStateStoreContract:
+class AsyncStateStoreContract(StoreContractBase[AsyncStateStore]):
     """Subclass with a synchronous ``store`` fixture returning a fresh, unconnected AsyncStateStore."""
 
-    @pytest.fixture
-    def store(self) -> AsyncStateStore:
-        raise pytest.UsageError("override the `store` fixture to return a fresh AsyncStateStore")
-
-    def test_satisfies_protocol(self, store: AsyncStateStore) -> None:
-        assert isinstance(store, AsyncStateStore)
+    protocol = AsyncStateStore
+    wanted = "return a fresh AsyncStateStore"
 
     @run_async
     async def test_values_round_trip_with_their_type(self, store: AsyncStateStore) -> None:

@@ -82,18 +82,16 @@ class _Collection:
     ids: dict[str, str] = field(default_factory=dict)  # caller's id -> store id, insertion-ordered
 
 
-class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection]):
+class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection, LangChainKnowledgeConfig | LlamaIndexKnowledgeConfig]):
     """Base of the framework adapters; subclasses speak to the framework store.
 
     ``close`` leaves the framework store open: it belongs to the caller.
     """
 
     backend = "framework"
-    config: LangChainKnowledgeConfig | LlamaIndexKnowledgeConfig
 
     def __init__(self, config: LangChainKnowledgeConfig | LlamaIndexKnowledgeConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         self.vector_store: Any = config.vector_store
         self._collections: dict[str, _Collection] = {}
 

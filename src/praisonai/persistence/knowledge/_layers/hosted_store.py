@@ -31,7 +31,7 @@ from ..filters import FilterNode
 from .checks import collection_exists, collection_not_found
 from .records import CHUNKS, document_record
 from .store_base import CollectionSettings as Settings
-from .store_base import KnowledgeStoreBase, error_chain, raised_by
+from .store_base import K, KnowledgeStoreBase, error_chain, raised_by
 
 __all__ = ["HostedVectorStore", "Settings"]
 
@@ -39,16 +39,21 @@ _SCAN_BATCH = 1000
 """Documents read per page when a filter that matches everything is deleted."""
 
 
-class HostedVectorStore(KnowledgeStoreBase[Settings]):
+class HostedVectorStore(KnowledgeStoreBase[Settings, K]):
     """:class:`~.store_base.KnowledgeStoreBase` on a hosted engine: records, lowered filters, exact scores.
 
     A backend implements the base's ``_find`` ``_names`` ``_taken`` ``_fetch`` ``_count`` ``_scan``
     ``_release`` (its collection handle is the :class:`Settings`), and the ``_native_*`` primitives
     below, which take what this layer translates: records instead of documents, lowered filters
-    instead of parsed ones, no scores. All are called with the store's lock held.
+    instead of parsed ones, no scores. All are called with the store's lock held. The store's
+    ``backend`` name is its config's.
     """
 
     engine: ClassVar[str] = "the engine"
+
+    def __init__(self, config: K) -> None:
+        super().__init__(config)
+        self.backend = config.backend
 
     # -- primitives --------------------------------------------------------------
 

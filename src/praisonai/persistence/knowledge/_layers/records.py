@@ -106,12 +106,15 @@ def document_record(document: KnowledgeDocument) -> dict[str, Any]:
     }
 
 
-def document_from_record(record: Any) -> KnowledgeDocument:
-    """A document from a record's fields (a mapping with at least the stored fields)."""
+def document_from_record(record: Any, embedding_field: str = "embedding") -> KnowledgeDocument:
+    """A document from a record's fields (a mapping with at least the stored fields).
+
+    ``embedding_field`` names the field holding the vector (LanceDB and Milvus: ``vector``).
+    """
     return KnowledgeDocument(
         id=str(record["id"]),
         content=str(record["content"]),
-        embedding=[float(x) for x in record["embedding"]],
+        embedding=[float(x) for x in record[embedding_field]],
         metadata=load_json(record["metadata"]),
         content_hash=record.get("content_hash"),
         created_at=float(record["created_at"]),

@@ -27,7 +27,9 @@ semantics cannot drift apart:
 A backend implements the ``_find`` ... ``_scan`` primitives below. Each is
 called inside ``_held`` and the guard, the store open and its arguments validated; ``C`` is
 what the backend's ``_find`` returns for an existing collection (its handle,
-with at least the collection's dimension, distance and metadata).
+with at least the collection's dimension, distance and metadata); ``K`` is its config
+model, which ``__init__(config)`` keeps as ``self.config``. :class:`HeldCollection` is the
+handle of the stores that hold their documents in this process.
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ import threading
 from abc import abstractmethod
 from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
+
+from typing_extensions import TypeVar as DefaultedTypeVar
 
 from ..._guard import GuardedStore
 from ..._values import check_limit, dump_json, load_json
@@ -61,6 +66,9 @@ from .checks import (
     document_exists,
     parse_filters,
 )
+
+if TYPE_CHECKING:
+    from ..._config import StoreConfig
 
 __all__ = [
     "CollectionSettings",
@@ -91,6 +99,8 @@ class _HeldCollection(_Collection, Protocol):
 
 
 H = TypeVar("H", bound=_HeldCollection)
+K = DefaultedTypeVar("K", bound="StoreConfig", default=Any)
+"""The backend's config model, kept as ``self.config``."""
 
 
 class CollectionSettings(NamedTuple):
@@ -144,7 +154,7 @@ def raised_by(error: BaseException, names: Collection[str], texts: Sequence[str]
     )
 
 
-class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
+class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C, K]):
     """The knowledge contract on top of ``_find`` ... ``_scan`` (called with ``_held`` held, under the guard)."""
 
     unsupported_filters: ClassVar[frozenset[str]] = frozenset()
@@ -152,7 +162,8 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
     max_search_results: ClassVar[int | None] = None
     """The most results the engine returns for one search (Milvus: 16384); a larger ``limit`` is refused."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: K) -> None:
+        self.config = config
         self._lock = threading.RLock()
         self._closed = False
 
@@ -380,7 +391,32 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C]):
         return target
 
 
-class InProcessKnowledgeStore(KnowledgeStoreBase[H]):
+@dataclass(slots=True)
+class HeldCollection:
+    """A collection held in this process: how it was created and its documents (the in-process stores' base)."""
+
+    dimension: int
+    distance: Distance
+    metadata: dict[str, Any] | None
+    # Insertion-ordered; stored documents are never mutated, only replaced.
+    documents: dict[str, KnowledgeDocument] = field(default_factory=dict)
+
+    def stored_documents(self) -> list[dict[str, Any]]:
+        """The documents as the JSON the in-process stores save to their files, in insertion order."""
+        return [
+            {
+                "id": document.id,
+                "content": document.content,
+                "embedding": document.embedding,
+                "metadata": document.metadata,
+                "content_hash": document.content_hash,
+                "created_at": document.created_at,
+            }
+            for document in self.documents.values()
+        ]
+
+
+class InProcessKnowledgeStore(KnowledgeStoreBase[H, K]):
     """A store that holds every collection's documents in this process (``memory``; ``lightrag``'s copies).
 
     ``_collections`` maps each name to a collection with a ``documents`` dict;

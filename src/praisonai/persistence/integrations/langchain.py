@@ -1,0 +1,643 @@
+"""LangChain over our stores: a chat message history and a vector store.
+
+``pip install "praisonai-persistence[langchain]"``::
+
+    from praisonai.persistence import create_conversation_store  # or registry.CONVERSATION_STORES.create
+    from praisonai.persistence.integrations.langchain import PersistenceChatMessageHistory
+
+    history = PersistenceChatMessageHistory(CONVERSATION_STORES.create("sqlite", path="chat.db"), "session-1")
+    history.add_user_message("hi")
+
+- :class:`PersistenceChatMessageHistory`: a ``BaseChatMessageHistory`` over any
+  conversation store, sync or async (an async store gets native ``aget_messages``,
+  ``aadd_messages`` and ``aclear``; its sync methods raise :class:`UsageError`).
+  Every LangChain message type round-trips exactly (tool calls, ids, additional
+  kwargs, chunks): LangChain's own serialisation is kept in the message's
+  ``metadata["langchain"]``, while ``role``, ``content``, ``tool_calls`` and
+  ``tool_call_id`` hold the portable form, so other readers (the CLI's export,
+  PraisonAI agents) see an ordinary conversation. Messages written by other code
+  are read back by role.
+- :class:`PersistenceVectorStore`: a ``VectorStore`` over any knowledge store and
+  an embedder (a LangChain ``Embeddings``, one of our embedders, or the embedder
+  of a store created with ``embedder=``). Ids are upserted, so adding a document
+  again replaces it. Scores are the store's portable scores (higher is closer:
+  cosine similarity, dot product, or ``1 / (1 + euclidean distance)``);
+  ``similarity_search_with_relevance_scores`` maps them into [0, 1]. MMR is
+  :mod:`praisonai.persistence.knowledge.mmr`'s. Over an async knowledge store the
+  ``a``-methods are native and the sync ones raise :class:`UsageError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import math
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, cast
+
+from langchain_core.chat_history import BaseChatMessageHistory
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    message_to_dict,
+    messages_from_dict,
+)
+from langchain_core.runnables.config import run_in_executor
+from langchain_core.vectorstores import VectorStore
+
+from ..conversation.base import AsyncConversationStore, ConversationMessage, ConversationSession, ConversationStore
+from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError, UsageError
+from ..knowledge.base import Distance, KnowledgeDocument, KnowledgeStore
+from ..knowledge.mmr import check_mmr_args, maximal_marginal_relevance
+
+__all__ = [
+    "EmbedderEmbeddings",
+    "PersistenceChatMessageHistory",
+    "PersistenceVectorStore",
+    "from_conversation_message",
+    "to_conversation_message",
+]
+
+LANGCHAIN_KEY = "langchain"
+"""The message metadata key that holds LangChain's own serialisation of a message."""
+
+_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool", "function": "function"}
+
+
+def _is_async(method: object) -> bool:
+    return inspect.iscoroutinefunction(method)
+
+
+def _backend(store: object) -> str:
+    return str(getattr(store, "backend", type(store).__name__))
+
+
+# -- messages -------------------------------------------------------------------------------------------------------
+
+
+def _text(content: str | list[Any]) -> str:
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
+            parts.append(block["text"])
+    return "".join(parts)
+
+
+def _role(message: BaseMessage) -> str:
+    if isinstance(message, ChatMessage) or message.type in ("chat", "ChatMessageChunk"):
+        return str(getattr(message, "role", "chat"))
+    kind = message.type.removesuffix("MessageChunk").lower()
+    return _ROLES.get(kind, kind)
+
+
+def to_conversation_message(message: BaseMessage) -> ConversationMessage:
+    """Our message for a LangChain message: the portable fields, and LangChain's form in the metadata."""
+    converted = ConversationMessage(
+        role=_role(message), content=_text(message.content), metadata={LANGCHAIN_KEY: message_to_dict(message)}
+    )
+    if isinstance(message, AIMessage) and message.tool_calls:
+        converted.tool_calls = [
+            {
+                "id": call.get("id"),
+                "type": "function",
+                "function": {"name": call["name"], "arguments": json.dumps(call["args"])},
+            }
+            for call in message.tool_calls
+        ]
+    if isinstance(message, ToolMessage):
+        converted.tool_call_id = message.tool_call_id
+    return converted
+
+
+def _tool_calls(raw: list[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    valid: list[dict[str, Any]] = []
+    invalid: list[dict[str, Any]] = []
+    for call in raw or []:
+        nested = call.get("function")
+        function: dict[str, Any] = nested if isinstance(nested, dict) else call
+        name = function.get("name")
+        arguments = function.get("arguments", function.get("args", {}))
+        try:
+            args = json.loads(arguments) if isinstance(arguments, str) else arguments
+        except ValueError:
+            args = None
+        if isinstance(args, dict) and isinstance(name, str):
+            valid.append({"name": name, "args": args, "id": call.get("id"), "type": "tool_call"})
+        else:
+            text = arguments if isinstance(arguments, str) else json.dumps(arguments, default=str)
+            invalid.append(
+                {
+                    "name": name,
+                    "args": text,
+                    "id": call.get("id"),
+                    "error": "unparsable arguments",
+                    "type": "invalid_tool_call",
+                }
+            )
+    return valid, invalid
+
+
+def from_conversation_message(message: ConversationMessage) -> BaseMessage:
+    """The LangChain message for one of ours: exactly the one stored, or one made from its role."""
+    stored = (message.metadata or {}).get(LANGCHAIN_KEY)
+    if isinstance(stored, dict):
+        return messages_from_dict([stored])[0]
+    role, content, id_ = message.role, message.content, message.id
+    if role == "user":
+        return HumanMessage(content=content, id=id_)
+    if role == "system":
+        return SystemMessage(content=content, id=id_)
+    if role == "assistant":
+        valid, invalid = _tool_calls(message.tool_calls)
+        return AIMessage(content=content, id=id_, tool_calls=valid, invalid_tool_calls=invalid)
+    if role == "tool":
+        return ToolMessage(content=content, id=id_, tool_call_id=message.tool_call_id or "")
+    return ChatMessage(content=content, id=id_, role=role)
+
+
+class PersistenceChatMessageHistory(BaseChatMessageHistory):
+    """LangChain chat history of one session of a conversation store; the session is created on first write."""
+
+    def __init__(
+        self,
+        store: ConversationStore | AsyncConversationStore,
+        session_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+    ) -> None:
+        if not session_id:
+            raise InvalidInputError(f"{_backend(store)}: session_id must be a non-empty str, got {session_id!r}")
+        self.store = store
+        self.session_id = session_id
+        self.user_id = user_id
+        self.agent_id = agent_id
+        self._async = _is_async(store.add_message)
+
+    def __repr__(self) -> str:
+        return f"<PersistenceChatMessageHistory {self.session_id!r} on {_backend(self.store)}>"
+
+    def _sync(self, instead: str) -> ConversationStore:
+        if self._async:
+            raise UsageError(f"{_backend(self.store)}: this history is over an async conversation store; use {instead}")
+        return cast(ConversationStore, self.store)
+
+    def _async_store(self) -> AsyncConversationStore:
+        return cast(AsyncConversationStore, self.store)
+
+    def _session(self) -> ConversationSession:
+        return ConversationSession(session_id=self.session_id, user_id=self.user_id, agent_id=self.agent_id)
+
+    @property
+    def messages(self) -> list[BaseMessage]:  # type: ignore[override]  # a property, as LangChain's own histories
+        store = self._sync("aget_messages()")
+        return [from_conversation_message(message) for message in store.get_messages(self.session_id)]
+
+    def add_messages(self, messages: Sequence[BaseMessage]) -> None:
+        store = self._sync("aadd_messages()")
+        converted = [to_conversation_message(message) for message in messages]
+        if not converted:
+            return
+        try:
+            store.add_messages(self.session_id, converted)
+        except NotFoundError:
+            with contextlib.suppress(AlreadyExistsError):  # created meanwhile by another writer
+                store.create_session(self._session())
+            store.add_messages(self.session_id, converted)
+
+    def clear(self) -> None:
+        self._sync("aclear()").delete_messages(self.session_id)
+
+    async def aget_messages(self) -> list[BaseMessage]:
+        if not self._async:
+            return await super().aget_messages()
+        stored = await self._async_store().get_messages(self.session_id)
+        return [from_conversation_message(message) for message in stored]
+
+    async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:
+        if not self._async:
+            return await super().aadd_messages(messages)
+        store = self._async_store()
+        converted = [to_conversation_message(message) for message in messages]
+        if not converted:
+            return None
+        try:
+            await store.add_messages(self.session_id, converted)
+        except NotFoundError:
+            with contextlib.suppress(AlreadyExistsError):
+                await store.create_session(self._session())
+            await store.add_messages(self.session_id, converted)
+        return None
+
+    async def aclear(self) -> None:
+        if not self._async:
+            return await super().aclear()
+        await self._async_store().delete_messages(self.session_id)
+        return None
+
+
+# -- vectors --------------------------------------------------------------------------------------------------------
+
+
+class EmbedderEmbeddings(Embeddings):
+    """One of our embedders (sync or async) as LangChain ``Embeddings``."""
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+        self._async = _is_async(getattr(embedder, "embed", None))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if self._async:
+            raise UsageError("this embedder is async: use aembed_documents()")
+        return [list(vector) for vector in self.embedder.embed(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not self._async:
+            return await super().aembed_documents(texts)
+        return [list(vector) for vector in await self.embedder.embed(texts)]
+
+    async def aembed_query(self, text: str) -> list[float]:
+        return (await self.aembed_documents([text]))[0]
+
+
+def _as_embeddings(embedding: Any, store: object) -> Embeddings:
+    if embedding is None:
+        embedding = getattr(store, "embedder", None)
+        if embedding is None:
+            raise UsageError(f"{_backend(store)}: give an embedding (LangChain Embeddings or an embedder)")
+    if isinstance(embedding, Embeddings):
+        return embedding
+    if callable(getattr(embedding, "embed", None)):
+        return EmbedderEmbeddings(embedding)
+    raise UsageError(f"{type(embedding).__name__} is neither LangChain Embeddings nor an embedder")
+
+
+def _documents_out(found: Iterable[KnowledgeDocument]) -> list[Document]:
+    return [
+        Document(id=document.id, page_content=document.content, metadata=dict(document.metadata or {}))
+        for document in found
+    ]
+
+
+def _relevance_for(distance: Distance) -> Callable[[float], float]:
+    if distance == "cosine":
+        return lambda score: (score + 1.0) / 2.0
+    if distance == "euclidean":
+        return lambda score: score  # 1 / (1 + d) is in (0, 1] already
+    return lambda score: 1.0 / (1.0 + math.exp(-score)) if score > -700 else 0.0
+
+
+class PersistenceVectorStore(VectorStore):
+    """A LangChain ``VectorStore`` over one collection of a knowledge store, created on first write."""
+
+    def __init__(
+        self,
+        store: Any,
+        embedding: Any = None,
+        *,
+        collection: str = "langchain",
+        distance: Distance = "cosine",
+    ) -> None:
+        # A text store (created with embedder=) is used through its vector methods: we embed ourselves.
+        inner = getattr(store, "store", None) if hasattr(store, "search_text") else None
+        self._embeddings = _as_embeddings(embedding, store)
+        self.store: Any = inner if inner is not None else store
+        self.collection = collection
+        self.distance: Distance = distance
+        self._async = _is_async(self.store.search)
+        self._ready = False
+
+    def __repr__(self) -> str:
+        return f"<PersistenceVectorStore {self.collection!r} on {_backend(self.store)}>"
+
+    @property
+    def embeddings(self) -> Embeddings:
+        return self._embeddings
+
+    def _select_relevance_score_fn(self) -> Callable[[float], float]:
+        return _relevance_for(self.distance)
+
+    def _sync(self, instead: str) -> KnowledgeStore:
+        if self._async:
+            raise UsageError(
+                f"{_backend(self.store)}: this vector store is over an async knowledge store; use {instead}"
+            )
+        return cast(KnowledgeStore, self.store)
+
+    @staticmethod
+    def _records(
+        documents: Sequence[Document], vectors: Sequence[Sequence[float]], ids: Sequence[str | None] | None
+    ) -> list[KnowledgeDocument]:
+        if ids is not None and len(ids) != len(documents):
+            raise InvalidInputError(f"{len(ids)} ids for {len(documents)} documents")
+        records = []
+        for index, (document, vector) in enumerate(zip(documents, vectors, strict=True)):
+            id_ = (ids[index] if ids is not None else None) or document.id or str(uuid.uuid4())
+            records.append(
+                KnowledgeDocument(
+                    id=id_,
+                    content=document.page_content,
+                    embedding=list(vector),
+                    metadata=dict(document.metadata) or None,
+                )
+            )
+        return records
+
+    # -- sync -------------------------------------------------------------------------------------------------------
+
+    def _ensure(self, store: KnowledgeStore, dimension: int) -> None:
+        if not self._ready:
+            if not store.collection_exists(self.collection):
+                with contextlib.suppress(AlreadyExistsError):  # created meanwhile
+                    store.create_collection(self.collection, dimension, distance=self.distance)
+            self._ready = True
+
+    def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
+        store = self._sync("aadd_documents()")
+        if not documents:
+            return []
+        vectors = self._embeddings.embed_documents([document.page_content for document in documents])
+        records = self._records(documents, vectors, kwargs.get("ids"))
+        self._ensure(store, len(vectors[0]))
+        return store.upsert(self.collection, records)
+
+    def add_texts(
+        self,
+        texts: Iterable[str],
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        **kwargs: Any,
+    ) -> list[str]:
+        texts = list(texts)
+        if metadatas is not None and len(metadatas) != len(texts):
+            raise InvalidInputError(f"{len(metadatas)} metadatas for {len(texts)} texts")
+        documents = [
+            Document(page_content=text, metadata=(metadatas[i] if metadatas else {})) for i, text in enumerate(texts)
+        ]
+        return self.add_documents(documents, ids=ids)
+
+    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
+        """Delete the documents with ``ids``; every document when ``ids`` is None."""
+        store = self._sync("adelete()")
+        if ids is None:
+            store.delete_collection(self.collection)
+            self._ready = False
+            return True
+        if ids and store.collection_exists(self.collection):
+            store.delete(self.collection, ids=list(ids))
+        return True
+
+    def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
+        store = self._sync("aget_by_ids()")
+        if not ids or not store.collection_exists(self.collection):
+            return []
+        return _documents_out(store.get(self.collection, list(ids)))
+
+    def similarity_search_with_score_by_vector(
+        self, embedding: list[float], k: int = 4, filter: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        store = self._sync("asimilarity_search_with_score()")
+        if not store.collection_exists(self.collection):
+            return []
+        found = store.search(
+            self.collection, embedding, limit=k, filters=filter, score_threshold=kwargs.get("score_threshold")
+        )
+        return [(document, float(hit.score or 0.0)) for document, hit in zip(_documents_out(found), found, strict=True)]
+
+    def similarity_search_with_score(
+        self, query: str, k: int = 4, filter: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        return self.similarity_search_with_score_by_vector(self._embeddings.embed_query(query), k, filter, **kwargs)
+
+    def similarity_search(
+        self, query: str, k: int = 4, filter: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[Document]:
+        return [document for document, _ in self.similarity_search_with_score(query, k, filter, **kwargs)]
+
+    def similarity_search_by_vector(
+        self, embedding: list[float], k: int = 4, filter: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[Document]:
+        return [document for document, _ in self.similarity_search_with_score_by_vector(embedding, k, filter, **kwargs)]
+
+    def max_marginal_relevance_search_by_vector(
+        self,
+        embedding: list[float],
+        k: int = 4,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filter: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        store = self._sync("amax_marginal_relevance_search()")
+        k, fetch_k, lambda_mult = check_mmr_args(k, fetch_k, lambda_mult, _backend(store))
+        if not store.collection_exists(self.collection):
+            return []
+        candidates = store.search(self.collection, embedding, limit=fetch_k, filters=filter)
+        missing = [document.id for document in candidates if document.embedding is None]
+        stored = store.get(self.collection, missing) if missing else []
+        return self._pick(embedding, candidates, stored, k, lambda_mult)
+
+    def max_marginal_relevance_search(
+        self,
+        query: str,
+        k: int = 4,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filter: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        vector = self._embeddings.embed_query(query)
+        return self.max_marginal_relevance_search_by_vector(vector, k, fetch_k, lambda_mult, filter, **kwargs)
+
+    @staticmethod
+    def _pick(
+        query: Sequence[float],
+        candidates: list[KnowledgeDocument],
+        stored: list[KnowledgeDocument],
+        k: int,
+        lambda_mult: float,
+    ) -> list[Document]:
+        embeddings = {document.id: document.embedding for document in stored}
+        complete = [
+            (document, document.embedding if document.embedding is not None else embeddings.get(document.id))
+            for document in candidates
+        ]
+        usable = [(document, vector) for document, vector in complete if vector is not None]
+        picks = maximal_marginal_relevance(
+            query, [vector for _, vector in usable], [document.id for document, _ in usable], k, lambda_mult
+        )
+        return _documents_out(usable[index][0] for index in picks)
+
+    @classmethod
+    def from_texts(
+        cls,
+        texts: list[str],
+        embedding: Embeddings,
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        store: Any = None,
+        collection: str = "langchain",
+        distance: Distance = "cosine",
+        **kwargs: Any,
+    ) -> PersistenceVectorStore:
+        """A vector store over ``store`` (by default a new in-memory knowledge store) holding ``texts``."""
+        if store is None:
+            from ..registry import KNOWLEDGE_STORES
+
+            store = KNOWLEDGE_STORES.create("memory")
+        vectorstore = cls(store, embedding, collection=collection, distance=distance)
+        if vectorstore._async:
+            raise UsageError(f"{_backend(store)}: over an async knowledge store use afrom_texts()")
+        vectorstore.add_texts(texts, metadatas, ids=ids)
+        return vectorstore
+
+    @classmethod
+    async def afrom_texts(
+        cls,
+        texts: list[str],
+        embedding: Embeddings,
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        store: Any = None,
+        collection: str = "langchain",
+        distance: Distance = "cosine",
+        **kwargs: Any,
+    ) -> PersistenceVectorStore:
+        if store is None:
+            return cls.from_texts(texts, embedding, metadatas, ids=ids, collection=collection, distance=distance)
+        vectorstore = cls(store, embedding, collection=collection, distance=distance)
+        await vectorstore.aadd_texts(texts, metadatas, ids=ids)
+        return vectorstore
+
+    # -- async: native over an async store, LangChain's thread offload over a sync one ----------------------------
+
+    async def _aensure(self, dimension: int) -> None:
+        if not self._ready:
+            if not await self.store.collection_exists(self.collection):
+                with contextlib.suppress(AlreadyExistsError):
+                    await self.store.create_collection(self.collection, dimension, distance=self.distance)
+            self._ready = True
+
+    async def aadd_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
+        if not self._async:
+            return await run_in_executor(None, self.add_documents, documents, **kwargs)
+        if not documents:
+            return []
+        vectors = await self._embeddings.aembed_documents([document.page_content for document in documents])
+        records = self._records(documents, vectors, kwargs.get("ids"))
+        await self._aensure(len(vectors[0]))
+        return cast(list[str], await self.store.upsert(self.collection, records))
+
+    async def aadd_texts(
+        self,
+        texts: Iterable[str],
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        **kwargs: Any,
+    ) -> list[str]:
+        if not self._async:
+            return await run_in_executor(None, self.add_texts, texts, metadatas, ids=ids, **kwargs)
+        texts = list(texts)
+        if metadatas is not None and len(metadatas) != len(texts):
+            raise InvalidInputError(f"{len(metadatas)} metadatas for {len(texts)} texts")
+        documents = [
+            Document(page_content=text, metadata=(metadatas[i] if metadatas else {})) for i, text in enumerate(texts)
+        ]
+        return await self.aadd_documents(documents, ids=ids)
+
+    async def adelete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
+        if not self._async:
+            return await run_in_executor(None, self.delete, ids, **kwargs)
+        if ids is None:
+            await self.store.delete_collection(self.collection)
+            self._ready = False
+            return True
+        if ids and await self.store.collection_exists(self.collection):
+            await self.store.delete(self.collection, ids=list(ids))
+        return True
+
+    async def aget_by_ids(self, ids: Sequence[str], /) -> list[Document]:
+        if not self._async:
+            return await run_in_executor(None, self.get_by_ids, ids)
+        if not ids or not await self.store.collection_exists(self.collection):
+            return []
+        return _documents_out(await self.store.get(self.collection, list(ids)))
+
+    async def _asearch(
+        self, embedding: list[float], k: int, filter: dict[str, Any] | None, threshold: float | None
+    ) -> list[tuple[Document, float]]:
+        if not await self.store.collection_exists(self.collection):
+            return []
+        found = await self.store.search(self.collection, embedding, limit=k, filters=filter, score_threshold=threshold)
+        return [(document, float(hit.score or 0.0)) for document, hit in zip(_documents_out(found), found, strict=True)]
+
+    async def asimilarity_search_with_score(self, *args: Any, **kwargs: Any) -> list[tuple[Document, float]]:
+        if not self._async:
+            return await run_in_executor(None, self.similarity_search_with_score, *args, **kwargs)
+        return await self._ascored(*args, **kwargs)
+
+    async def _ascored(
+        self, query: str, k: int = 4, filter: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        vector = await self._embeddings.aembed_query(query)
+        return await self._asearch(vector, k, filter, kwargs.get("score_threshold"))
+
+    async def asimilarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
+        if not self._async:
+            return await run_in_executor(None, self.similarity_search, query, k, **kwargs)
+        return [document for document, _ in await self.asimilarity_search_with_score(query, k, **kwargs)]
+
+    async def asimilarity_search_by_vector(self, embedding: list[float], k: int = 4, **kwargs: Any) -> list[Document]:
+        if not self._async:
+            return await run_in_executor(None, self.similarity_search_by_vector, embedding, k, **kwargs)
+        found = await self._asearch(embedding, k, kwargs.get("filter"), kwargs.get("score_threshold"))
+        return [document for document, _ in found]
+
+    async def amax_marginal_relevance_search_by_vector(
+        self,
+        embedding: list[float],
+        k: int = 4,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        **kwargs: Any,
+    ) -> list[Document]:
+        if not self._async:
+            return await run_in_executor(
+                None, self.max_marginal_relevance_search_by_vector, embedding, k, fetch_k, lambda_mult, **kwargs
+            )
+        k, fetch_k, lambda_mult = check_mmr_args(k, fetch_k, lambda_mult, _backend(self.store))
+        if not await self.store.collection_exists(self.collection):
+            return []
+        candidates = await self.store.search(self.collection, embedding, limit=fetch_k, filters=kwargs.get("filter"))
+        missing = [document.id for document in candidates if document.embedding is None]
+        stored = await self.store.get(self.collection, missing) if missing else []
+        return self._pick(embedding, candidates, stored, k, lambda_mult)
+
+    async def amax_marginal_relevance_search(
+        self, query: str, k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5, **kwargs: Any
+    ) -> list[Document]:
+        if not self._async:
+            return await run_in_executor(
+                None, self.max_marginal_relevance_search, query, k, fetch_k, lambda_mult, **kwargs
+            )
+        vector = await self._embeddings.aembed_query(query)
+        return await self.amax_marginal_relevance_search_by_vector(vector, k, fetch_k, lambda_mult, **kwargs)
