@@ -15,6 +15,7 @@ to ``1e300`` seconds; ids of backslashes and quotes; values over an engine's siz
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -108,10 +109,8 @@ def test_conversation_extremes(backend: str, open_conversation: Callable[[str], 
         finally:
             assert store.delete_session(session_id) is True
 
-    try:
+    with contextlib.closing(store):
         check()
-    finally:
-        store.close()
     figures.record("extremes", backend, examples=tally.examples, stored=tally.stored, refused=tally.refused)
 
 
@@ -153,11 +152,9 @@ def test_state_extremes(state_under_test: tuple[str, StateUnderTest], figures: F
         finally:
             store.delete("h:" + key)
 
-    try:
+    with contextlib.closing(store):
         check()
-        assert store.keys() == [], "an example left a key behind"
-    finally:
-        store.close()
+        assert not store.keys(), "an example left a key behind"
     opened.check_canary()
     label = "memory (snapshot file)" if backend == "memory_snapshot" else name
     figures.record("extremes", label, examples=STATE_EXAMPLES, stored=tally.stored, refused=tally.refused)
