@@ -203,7 +203,7 @@ def _deep_filter(depth: int) -> dict[str, Any]:
 EXTREME_INTEGERS = (2**53 + 1, 2**63 - 1, 2**63, -(2**63) - 1, 2**64, 2**64 + 1, 10**300, 10**4000, 10**5000)
 EXTREME_FLOATS = (1.7976931348623157e308, -1.7976931348623157e308, 5e-324, 2.2250738585072014e-308, -0.0, 1e-300)
 EXTREME_COUNTS = (1, 2**31, sys.maxsize, 2**63, 2**64, 10**30)
-EXTREME_TTLS = (1e-3, 9.9e9, 1e10, 1e10 + 1, 1e12, 1e15, 1e18, float(2**63), 1e300)
+EXTREME_TTLS = (60.0, 9.9e9, 1e10, 1e10 + 1, 1e12, 1e15, 1e18, float(2**63), 1e300)
 
 
 def extreme_numbers() -> st.SearchStrategy[Any]:

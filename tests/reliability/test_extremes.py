@@ -1,7 +1,7 @@
 """Extreme values on every conversation and state backend: stored exactly, or refused clearly.
 
 Numbers beyond int64 and float64 (up to ``10**5000``) in values, metadata and tool calls;
-limits and offsets up to ``10**30`` (``sys.maxsize``, ``2**63``); TTLs from a millisecond
+limits and offsets up to ``10**30`` (``sys.maxsize``, ``2**63``); TTLs from a minute
 to ``1e300`` seconds; ids of backslashes and quotes; values over an engine's size limit
 (a 40 MiB MySQL message, a 17 MiB MongoDB document). For each call (hypothesis, seeded):
 
