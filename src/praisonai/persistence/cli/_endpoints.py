@@ -94,8 +94,22 @@ def local_data_paths(config: Any) -> list[Path]:
     return paths
 
 
+PRAISONAI_SOURCE = "praisonai-"
+"""``praisonai-chroma:PATH`` (lancedb, qdrant; or a server URL): what PraisonAI 4.7 wrote, as a knowledge source."""
+
+
 def open_store(kind: str, endpoint: Endpoint, *, source: bool = False) -> Any:
     """Open ``endpoint``'s store; a ``source`` whose local data does not exist is a :class:`UsageError`."""
+    if endpoint.backend.startswith(PRAISONAI_SOURCE):
+        from ..transfer.praisonai import open_praisonai_knowledge
+
+        options = dict(endpoint.options)
+        location = endpoint.url or options.pop("path", None)
+        if kind != "knowledge" or not location:
+            raise UsageError(
+                f"{endpoint.backend} is a knowledge source and takes a folder or URL: {endpoint.backend}:PATH"
+            )
+        return open_praisonai_knowledge(endpoint.backend.removeprefix(PRAISONAI_SOURCE), location, **options)
     if source:
         missing = missing_local_data(kind, endpoint)
         if missing is not None:

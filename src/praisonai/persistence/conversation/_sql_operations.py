@@ -163,18 +163,13 @@ class ConversationOperations:
 
     # -- schema -------------------------------------------------------------------
 
-    def schema_present(self) -> Operation[bool]:
-        """Whether both tables exist (a read: opening a store takes no write lock when they do)."""
-        check = self.sql.tables_exist()
-        if check is None:
-            return False
-        row = yield Step(check, (self.sql.sessions, self.sql.messages), "one")
-        return row is not None and int(row[0]) == 2
-
     def create_schema(self) -> Operation[None]:
         """Create the tables and indexes; nothing at all when both tables exist already."""
-        if (yield from self.schema_present()):
-            return
+        check = self.sql.tables_exist()
+        if check is not None:
+            row = yield Step(check, (self.sql.sessions, self.sql.messages), "one")
+            if row is not None and int(row[0]) == 2:
+                return
         for statement in self.sql.schema:
             yield Step(statement)
 

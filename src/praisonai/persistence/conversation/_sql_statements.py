@@ -69,7 +69,6 @@ SQLITE = Dialect(
     real_type="REAL",
     serial_primary_key="INTEGER PRIMARY KEY",
     upsert=_on_conflict,
-    tables_exist="SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
 )
 
 # PostgreSQL and the engines that speak its dialect (CockroachDB, Neon, Supabase, Xata). JSON is

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from .._sansio import drive
 from ..errors import BackendUnavailableError, StoreClosedError
+from ._praisonai_schema import prepare_schema, schema_is_current
 from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
 from ._sql_statements import SQLITE, ConversationStatements
 from .config import AsyncSqliteConversationConfig, SqliteConversationConfig, TursoConversationConfig
@@ -123,9 +124,11 @@ class LockedConnectionRunner:
             return result
 
     def _open_schema(self) -> None:
-        """Create the tables unless they exist: the check is a read, so opening takes the write lock only to create."""
-        if not self._run(self._ops.schema_present, write=False):
-            self._run(self._ops.create_schema, write=True)
+        """Create or upgrade the tables unless they are current: the check is a read, so opening takes
+        the write lock only when there is something to do."""
+        sql = self._ops.sql
+        if not self._run(lambda: schema_is_current(sql), write=False):
+            self._run(lambda: prepare_schema(sql), write=True)
 
     def _close_connection(self) -> None:
         with self._lock:

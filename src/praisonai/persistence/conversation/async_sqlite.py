@@ -94,3 +94,7 @@ class AsyncSqliteConversationStore(AsyncSqlConversationStore):
 
     def __repr__(self) -> str:
         return f"AsyncSqliteConversationStore(path={self.config.path!r})"
+
+
+AsyncSQLiteConversationStore = AsyncSqliteConversationStore
+"""PraisonAI 4.7.19's name of :class:`AsyncSqliteConversationStore`."""

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, runtime_checkable
 
 from .._closing import AsyncClosing, Closing
+from .._compat import validate_identifier
 from ..errors import AlreadyExistsError
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "ConversationSession",
     "ConversationStore",
     "ConversationTransfer",
+    "validate_identifier",
 ]
 
 

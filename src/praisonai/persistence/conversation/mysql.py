@@ -70,3 +70,7 @@ class MySqlConversationStore(MySqlHooks, ServerSqlConversationStore):
         check_packet(step, self._max_packet)
         with connection.cursor() as cursor:
             return run_step(cursor, step)
+
+
+MySQLConversationStore = MySqlConversationStore
+"""PraisonAI 4.7.19's name of :class:`MySqlConversationStore`."""

@@ -10,7 +10,8 @@ WAL journal, ``synchronous=FULL`` (each write durable when it returns), one
 connection shared by all threads behind a lock, and ``BEGIN IMMEDIATE`` write
 transactions so that several processes on one file wait for each other
 (``busy_timeout``) instead of failing. The statements and control flow are
-``_sql_statements.py``'s and ``_sql_operations.py``'s, shared with ``async_sqlite`` and ``turso``.
+``_sql_statements.py``'s and ``_sql_operations.py``'s, shared with ``async_sqlite`` and ``turso``;
+PraisonAI 4.7's tables are upgraded on open (``_praisonai_schema.py``).
 """
 
 from __future__ import annotations
@@ -66,3 +67,7 @@ class SqliteConversationStore(LockedConnectionRunner, SqlConversationStore):
 
     def __repr__(self) -> str:
         return f"SqliteConversationStore(path={self.config.path!r})"
+
+
+SQLiteConversationStore = SqliteConversationStore
+"""PraisonAI 4.7.19's name of :class:`SqliteConversationStore`."""

@@ -326,7 +326,9 @@ def _is_portable(name: str) -> bool:
 
 def _guarded(key: str, operator: str, value: object) -> str:
     path = f'idx["{key}"]'
-    return f"(exists {path} and {path} {operator} {_literal(value)})"
+    # Each side parenthesised: a Milvus server refuses ``exists a and a >= 1`` ("'and' can only be used
+    # between boolean expressions"), which milvus-lite accepts.
+    return f"((exists {path}) and ({path} {operator} {_literal(value)}))"
 
 
 def _render(node: Lowered) -> str:
