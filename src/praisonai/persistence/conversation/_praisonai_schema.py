@@ -32,7 +32,7 @@ from ..errors import BackendUnavailableError, EngineError
 from ._sql_operations import ConversationOperations, Operation, Step
 from ._sql_statements import MESSAGE_COLUMNS, SESSION_COLUMNS, ConversationStatements
 
-__all__ = ["SCHEMA_VERSION", "prepare_schema", "schema_is_current"]
+__all__ = ["SCHEMA_VERSION", "prepare_schema"]
 
 SCHEMA_VERSION = 1
 """Version 1: the tables of ``_sql_statements.py`` (messages ordered by ``seq``)."""
@@ -128,12 +128,6 @@ def prepare_schema(sql: ConversationStatements) -> Operation[None]:
         yield from release()
         raise
     yield from release()
-
-
-def schema_is_current(sql: ConversationStatements) -> Operation[bool]:
-    """Whether the tables are at :data:`SCHEMA_VERSION`: reads only, so a store can check before it
-    takes a write lock (the usual open then takes none)."""
-    return (yield from _at_current_version(sql, _Names(sql)))
 
 
 def _at_current_version(sql: ConversationStatements, names: _Names) -> Operation[bool]:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from .._sansio import drive
 from ..errors import BackendUnavailableError, StoreClosedError
-from ._praisonai_schema import prepare_schema, schema_is_current
+from ._praisonai_schema import prepare_schema
 from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
 from ._sql_statements import SQLITE, ConversationStatements
 from .config import AsyncSqliteConversationConfig, SqliteConversationConfig, TursoConversationConfig
@@ -124,11 +124,13 @@ class LockedConnectionRunner:
             return result
 
     def _open_schema(self) -> None:
-        """Create or upgrade the tables unless they are current: the check is a read, so opening takes
-        the write lock only when there is something to do."""
+        """Create or upgrade the tables (one ``BEGIN IMMEDIATE`` transaction: at the current version, a few reads).
+
+        Not a lock-free read check first: a read outside a transaction left libSQL (and, across
+        processes, SQLite) holding a stale snapshot, and the store's next write failed as locked.
+        """
         sql = self._ops.sql
-        if not self._run(lambda: schema_is_current(sql), write=False):
-            self._run(lambda: prepare_schema(sql), write=True)
+        self._run(lambda: prepare_schema(sql), write=True)
 
     def _close_connection(self) -> None:
         with self._lock:
