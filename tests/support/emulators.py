@@ -270,6 +270,14 @@ def start_mongodb_standin(ttl_sweep_seconds: float = 0.5) -> Service:
     return Service("secantusdb", server.uri, handle=server)
 
 
+_MILVUS_SPEED_UPS = (
+    "queryCoord.checkInterval=100",
+    "queryCoord.taskExecutionCap=256",
+    "proxy.timeTickInterval=50",
+    "rootCoord.minSegmentSizeToEnableIndex=1",
+)
+
+
 def start_milvus_server() -> Service:
     """A real Milvus standalone server (the PyPI package ``milvus``: Milvus 2.3 with embedded etcd).
 
@@ -285,6 +293,9 @@ def start_milvus_server() -> Service:
     command = [binary, "--data", str(data), "--proxy-port", str(port)]
     for component in components:
         command += ["--extra-config", f"{component}.ip=127.0.0.1"]
+    # Faster coordinator loops: a collection loads in a fraction of the default second-long checks.
+    for setting in _MILVUS_SPEED_UPS:
+        command += ["--extra-config", setting]
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
     )

@@ -14,11 +14,35 @@ Regenerate the docs table, the pyproject extras and the names after editing
 from __future__ import annotations
 
 import sys
-from functools import partial
-from typing import Literal, NamedTuple, TypeAlias
 
-Kind: TypeAlias = Literal["conversation", "knowledge", "state", "embedder"]
-Tier: TypeAlias = Literal["server", "embedded", "vendor-emulator", "emulator", "wire", "fake"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
+if TYPE_CHECKING:
+    from functools import partial
+    from typing import Literal, NamedTuple, TypeAlias
+else:
+    from _functools import partial  # functools' own C partial, without importing functools at start-up
+
+    from ._typing_lite import NamedTuple
+
+if TYPE_CHECKING:
+    Kind: TypeAlias = Literal["conversation", "knowledge", "state", "embedder"]
+    Tier: TypeAlias = Literal["server", "embedded", "vendor-emulator", "emulator", "wire", "fake"]
+
+
+def __getattr__(name: str) -> object:
+    # Kind and Tier are built with typing on first use (the config models import them), not at import.
+    if name in ("Kind", "Tier"):
+        from typing import Literal
+
+        value = (
+            Literal["conversation", "knowledge", "state", "embedder"]
+            if name == "Kind"
+            else Literal["server", "embedded", "vendor-emulator", "emulator", "wire", "fake"]
+        )
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 KINDS: tuple[Kind, ...] = ("conversation", "knowledge", "state", "embedder")
 
@@ -50,6 +74,10 @@ class BuiltinBackend(NamedTuple):
 
 
 _P = "praisonai.persistence"
+
+# Extras that no backend needs but some use when installed: name -> what it installs.
+# numpy: exact knowledge search by matrix product in the memory store (knowledge/_layers/matrix.py).
+SPEED_EXTRAS: dict[str, tuple[str, ...]] = {"numpy": ("numpy>=1.26",)}
 
 # One row maker per kind, so that a row states only its own facts.
 _conversation = partial(BuiltinBackend, kind="conversation")
@@ -310,7 +338,10 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         name="memory",
         config=f"{_P}.knowledge.configs.memory:MemoryKnowledgeConfig",
         adapter=f"{_P}.knowledge.memory:MemoryKnowledgeStore",
-        summary="Exact brute-force search in pure Python, optionally kept in a JSON file (the reference backend)",
+        summary=(
+            "Exact brute-force search (a numpy matrix product with the numpy extra, else pure Python), "
+            "optionally kept in a JSON file (the reference backend)"
+        ),
         tier="embedded",
         tested_with="the store itself, with and without a JSON file",
     ),

@@ -185,6 +185,8 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
             consistency_level="Strong",
             properties={_PROPERTY: CollectionSettings(dimension, distance, metadata).to_json()},
         )
+        # create_collection with index params loads the collection itself: don't wait for a second load.
+        self._loaded.add(_native_name(name))
 
     def _drop(self, name: str, target: CollectionSettings) -> None:
         self._client.drop_collection(_native_name(name))
