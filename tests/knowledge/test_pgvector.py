@@ -22,11 +22,11 @@ from praisonai.persistence.errors import (
     InvalidInputError,
     UnsupportedFilterError,
 )
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import PgvectorKnowledgeConfig
 from praisonai.persistence.knowledge.pgvector import table_name
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 
 pytestmark = pytest.mark.server
 
@@ -76,6 +76,14 @@ class TestPgvectorExactSearchContract(KnowledgeStoreContract):
         store = _open(vector_url, schema, **request.param)
         yield store
         store.close()
+
+
+class TestAsyncPgvectorContract(AsyncKnowledgeStoreContract):
+    """async_pgvector: the thread offload over the pooled store (concurrent tasks run on several connections)."""
+
+    @pytest.fixture
+    def store(self, vector_url: str, schema: str) -> AsyncKnowledgeStore:
+        return KNOWLEDGE_STORES.create("async_pgvector", url=f"{vector_url}?schema={schema}")
 
 
 # -- configuration ------------------------------------------------------------------------------

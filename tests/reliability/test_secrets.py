@@ -81,6 +81,11 @@ UNREACHABLE: dict[str, dict[str, Any]] = {
     "embedder:openai": {"base_url": HTTP, "model": "tiny", "dimension": 8, "max_retries": 0, "timeout": 2},
 }  # fmt: skip
 OFFLINE_OPTIONS: dict[str, dict[str, Any]] = {"knowledge:lancedb": {"uri": "db://praisonai-reliability"}}
+# The async_<name> form of a knowledge backend takes its sync form's options.
+for _table in (UNREACHABLE, OFFLINE_OPTIONS):
+    _table.update(
+        {f"knowledge:async_{label[10:]}": v for label, v in list(_table.items()) if label[:10] == "knowledge:"}
+    )
 
 SECRET_BACKENDS = [backend for backend in BUILTINS if secret_fields(load_object(backend.config))]
 # One secret at a time: some configs take a token or a password, not both.
@@ -104,6 +109,8 @@ def _options(backend: BuiltinBackend, secret: str) -> dict[str, Any]:
     options = dict(UNREACHABLE.get(_label(backend)) or OFFLINE_OPTIONS.get(_label(backend), {}))
     if secret == "token":
         options.pop("username", None)
+    if secret == "additional_headers":  # a mapping of header name -> secret value
+        return {**options, secret: {"X-Api-Key": SECRET}}
     return {**options, secret: SECRET}
 
 

@@ -1,7 +1,8 @@
 """Chroma knowledge store: chromadb's embedded persistent client, or its HTTP client.
 
 Engine: Chroma. Driver: ``chromadb`` (extra ``chroma``).
-URL forms: a directory, ``chroma:///relative/dir``, ``chroma:////absolute/dir`` (embedded);
+URL forms: a directory, ``chroma:///relative/dir``, ``chroma:////absolute/dir`` (embedded;
+``:memory:``, or PraisonAI's ``persistent=False``, for chroma's in-memory client, shared in the process);
 ``http[s]://host:8000`` or ``chroma://host:8000`` with ``?tenant=&database=`` and ``token``
 (server).
 Test tier: server, and embedded: the contract suite runs on ``PersistentClient`` and on
@@ -97,8 +98,12 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
         settings = chromadb.Settings(anonymized_telemetry=False)
         local = config.local_path
         with self._translating:
-            if local is not None:
-                self._client: Any = chromadb.PersistentClient(
+            if local == ":memory:":
+                self._client: Any = chromadb.EphemeralClient(
+                    settings=settings, tenant=config.tenant, database=config.database
+                )
+            elif local is not None:
+                self._client = chromadb.PersistentClient(
                     path=local, settings=settings, tenant=config.tenant, database=config.database
                 )
             else:
