@@ -39,23 +39,8 @@ from typing import Any
 
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError
-from ._filters.native import (
-    NEVER,
-    All,
-    Chunk,
-    Eq,
-    IsKind,
-    Lowered,
-    Ne,
-    Range,
-    StrRange,
-    index_metadata,
-    int64_or_float,
-    render,
-)
-from ._filters.native import (
-    Any as AnyOf,
-)
+from ._filters import native as nodes
+from ._filters.native import index_metadata, int64_or_float, render
 from ._layers.store_base import KnowledgeStoreBase, OpenedCollection, raised_by, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import ChromaKnowledgeConfig
@@ -168,7 +153,7 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
         self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
         where = self._where(node)
-        if where is NEVER:
+        if where is nodes.NEVER:
             return []
         found = target.native.query(
             query_embeddings=[query],
@@ -189,7 +174,7 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
 
     def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
         where = self._where(node)
-        if where is NEVER:
+        if where is nodes.NEVER:
             return 0
         selection: dict[str, Any] = {"include": []}
         if ids is not None:
@@ -268,21 +253,21 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
         return render(node, _render, chunk_limit=_CHUNKS)
 
 
-def _render(node: Lowered) -> dict[str, Any]:
-    if isinstance(node, (All, AnyOf)):
+def _render(node: nodes.Lowered) -> dict[str, Any]:
+    if isinstance(node, (nodes.All, nodes.Any)):
         parts = [_render(part) for part in node.parts]
-        return {"$and" if isinstance(node, All) else "$or": parts}
-    if isinstance(node, (Eq, Ne)):
-        operator = "$eq" if isinstance(node, Eq) else "$ne"
+        return {"$and" if isinstance(node, nodes.All) else "$or": parts}
+    if isinstance(node, (nodes.Eq, nodes.Ne)):
+        operator = "$eq" if isinstance(node, nodes.Eq) else "$ne"
         if node.kind == "null":
             return {f"t:{node.field}": {operator: "null"}}
         value = int64_or_float(node.value) if node.kind == "number" else node.value  # type: ignore[arg-type]
         return {f"{node.kind[0]}:{node.field}": {operator: value}}
-    if isinstance(node, IsKind):
+    if isinstance(node, nodes.IsKind):
         return {f"t:{node.field}": {"$eq": node.kind}}
-    if isinstance(node, Range):
+    if isinstance(node, nodes.Range):
         return {f"n:{node.field}": {f"${node.op}": int64_or_float(node.value)}}
-    if isinstance(node, Chunk):
+    if isinstance(node, nodes.Chunk):
         return {f"c{node.index}:{node.field}": {f"${node.op}": node.value}}
-    assert not isinstance(node, StrRange), "lowered with chunks"
+    assert not isinstance(node, nodes.StrRange), "lowered with chunks"
     raise AssertionError(f"unexpected filter node {node!r}")
