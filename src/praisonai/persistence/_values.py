@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -83,25 +83,22 @@ def _plain_json(value: object, depth: int) -> bool:
     if depth >= MAX_JSON_DEPTH:
         return False  # its items would be too deep: _check_json says where
     # Scalar items are checked inline: most items are scalars, and a call per item costs more than the check.
+    items: Iterable[object]
     if cls is dict:
-        for key, item in value.items():  # type: ignore[attr-defined]
-            if type(key) is not str:
-                return False
-            kind = type(item)
-            if kind is str or kind is int or kind is bool or item is None:
-                continue
-            if not (math.isfinite(item) if kind is float else _plain_json(item, depth + 1)):
-                return False
-        return True
-    if cls is list or cls is tuple:
-        for item in value:  # type: ignore[attr-defined]
-            kind = type(item)
-            if kind is str or kind is int or kind is bool or item is None:
-                continue
-            if not (math.isfinite(item) if kind is float else _plain_json(item, depth + 1)):
-                return False
-        return True
-    return False
+        if not all(type(key) is str for key in value):  # type: ignore[attr-defined]
+            return False
+        items = value.values()  # type: ignore[attr-defined]
+    elif cls is list or cls is tuple:
+        items = value  # type: ignore[assignment]
+    else:
+        return False
+    for item in items:
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if not (math.isfinite(item) if kind is float else _plain_json(item, depth + 1)):  # type: ignore[arg-type]
+            return False
+    return True
 
 
 def dump_json(value: object, backend: str | None = None, what: str = "value") -> str:
