@@ -37,6 +37,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from .._closing import close_client
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError
 from ._filters import native as nodes
@@ -200,9 +201,7 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
             native = self._require(name).native
 
     def _release(self) -> None:
-        close = getattr(self._client, "close", None)
-        if callable(close):
-            close()
+        close_client(self._client)
 
     def _translate_error(self, error: Exception) -> Exception | None:
         if self.config.local_path is None and raised_by(error, _UNREACHABLE, _UNREACHABLE_TEXTS):

@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .._closing import close_client
 from .._values import dump_json
 from ._filters import native as nodes
 from ._filters.native import field_key, index_metadata, render
@@ -214,9 +215,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
             table = self._require(name).native
 
     def _release(self) -> None:
-        close = getattr(self._db, "close", None)
-        if callable(close):
-            close()
+        close_client(self._db)
 
     # -- helpers ---------------------------------------------------------------
 

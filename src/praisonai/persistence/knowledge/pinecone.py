@@ -25,6 +25,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+from .._closing import close_client
 from .._values import dump_json, load_json
 from ._filters.native import Lowered
 from ._filters.tokens import render_mql
@@ -224,9 +225,7 @@ class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
 
     def _release(self) -> None:
         self._indexes.clear()
-        close = getattr(self._client, "close", None)
-        if callable(close):
-            close()
+        close_client(self._client)
 
     # -- translation ------------------------------------------------------------------
 
