@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "glob_to_regex",
     "load_json",
     "load_optional_json",
+    "new_id",
 ]
 
 MAX_ID_LENGTH = 255
@@ -164,6 +166,11 @@ def check_text(value: object, backend: str | None = None, what: str = "text") ->
     text = _check_str(value, backend, what)
     _check_unicode(text, backend, what)
     return text
+
+
+def new_id() -> str:
+    """A new random id (a UUID4 string): the default id of messages, sessions and documents."""
+    return str(uuid.uuid4())
 
 
 def check_id(value: object, backend: str | None = None, what: str = "session_id") -> str:

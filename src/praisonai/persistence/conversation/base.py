@@ -29,13 +29,13 @@ them is copied through the contract methods alone (see ``docs/cli.md``).
 from __future__ import annotations
 
 import time
-import uuid
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, runtime_checkable
 
 from .._closing import AsyncClosing, Closing
+from .._values import new_id
 from ..errors import AlreadyExistsError
 
 __all__ = [
@@ -48,15 +48,11 @@ __all__ = [
 ]
 
 
-def _new_id() -> str:
-    return str(uuid.uuid4())
-
-
 @dataclass(slots=True)
 class ConversationMessage:
     """One message of a session. ``created_at`` is seconds since the epoch."""
 
-    id: str = field(default_factory=_new_id)
+    id: str = field(default_factory=new_id)
     session_id: str = ""
     role: str = ""
     content: str = ""
@@ -78,7 +74,7 @@ class ConversationMessage:
 class ConversationSession:
     """A conversation: who it belongs to, free-form state and metadata."""
 
-    session_id: str = field(default_factory=_new_id)
+    session_id: str = field(default_factory=new_id)
     user_id: str | None = None
     agent_id: str | None = None
     name: str | None = None

@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-import uuid
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -36,6 +35,7 @@ from operator import mul
 from typing import Any, Literal, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
 from .._closing import Closing
+from .._values import new_id
 
 __all__ = [
     "DISTANCES",
@@ -56,15 +56,11 @@ Filter: TypeAlias = Mapping[str, Any]
 """A filter in the portable language; see :mod:`praisonai.persistence.knowledge.filters`."""
 
 
-def _new_id() -> str:
-    return str(uuid.uuid4())
-
-
 @dataclass(slots=True)
 class KnowledgeDocument:
     """A piece of content with its embedding. ``score`` is set on search results."""
 
-    id: str = field(default_factory=_new_id)
+    id: str = field(default_factory=new_id)
     content: str = ""
     embedding: list[float] | None = None
     metadata: dict[str, Any] | None = None
