@@ -3,13 +3,15 @@
 ``Text`` (no NUL character), ``FilePath``, ``HostName``, ``Port`` (1-65535), ``Seconds``
 (positive, at most an hour) and ``LongSeconds`` (at most a day), ``KeyPrefix``
 (a key-value store's key prefix), ``Identifier`` (a SQL name) and
-``TablePrefix``. Secrets are pydantic's ``SecretStr``; URL flags and numbers
-are converted by ``_urlform.flag`` and ``_urlform.number``.
+``TablePrefix``; :func:`matching` builds their pattern checks. Secrets are
+pydantic's ``SecretStr``; URL flags and numbers are converted by
+``_urlform.flag`` and ``_urlform.number``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -27,12 +29,21 @@ __all__ = [
     "Seconds",
     "Text",
     "https_url",
+    "matching",
     "no_nul",
 ]
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_PREFIX = re.compile(r"^[A-Za-z0-9_]{0,32}$")
-_HOST = re.compile(r"^[A-Za-z0-9.:\[\]_-]{1,253}$")
+
+def matching(pattern: str, message: str) -> Callable[[str], str]:
+    """A field validator: the value must match ``pattern`` (a regular expression), else ``message``."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(message)
+        return value
+
+    return check
 
 
 def no_nul(value: str) -> str:
@@ -47,22 +58,11 @@ def _path(value: str) -> str:
     return no_nul(value)
 
 
-def _identifier(value: str) -> str:
-    if not _IDENTIFIER.match(value):
-        raise ValueError("must be a letter or _ followed by up to 62 letters, digits or _")
-    return value
-
-
-def _prefix(value: str) -> str:
-    if not _PREFIX.match(value):
-        raise ValueError("must be at most 32 letters, digits or _")
-    return value
-
-
-def _host(value: str) -> str:
-    if not _HOST.match(value):
-        raise ValueError("must be a host name or address")
-    return value
+_identifier = matching(
+    r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", "must be a letter or _ followed by up to 62 letters, digits or _"
+)
+_prefix = matching(r"^[A-Za-z0-9_]{0,32}$", "must be at most 32 letters, digits or _")
+_host = matching(r"^[A-Za-z0-9.:\[\]_-]{1,253}$", "must be a host name or address")
 
 
 def https_url(value: str | None) -> str | None:
