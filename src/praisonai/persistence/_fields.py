@@ -3,7 +3,8 @@
 ``Text`` (no NUL character), ``FilePath``, ``HostName``, ``Port`` (1-65535), ``Seconds``
 (positive, at most an hour) and ``LongSeconds`` (at most a day), ``KeyPrefix``
 (a key-value store's key prefix), ``Identifier`` (a SQL name) and
-``TablePrefix``; :func:`matching` builds their pattern checks. Secrets are
+``TablePrefix``; :func:`matching` builds their pattern checks and
+:func:`needs` the "set only with" rules. Secrets are
 pydantic's ``SecretStr``; URL flags and numbers are converted by
 ``_urlform.flag`` and ``_urlform.number``.
 """
@@ -12,9 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from .url import URL
 
@@ -30,6 +31,7 @@ __all__ = [
     "Text",
     "https_url",
     "matching",
+    "needs",
     "no_nul",
 ]
 
@@ -44,6 +46,17 @@ def matching(pattern: str, message: str) -> Callable[[str], str]:
         return value
 
     return check
+
+
+def needs(field: str, other: str, message: str) -> Any:
+    """A validator for a config class body: ``field`` may be set only when ``other`` (declared before it) is."""
+
+    def check(cls: type, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and other in info.data and info.data[other] is None:
+            raise ValueError(message)
+        return value
+
+    return field_validator(field)(classmethod(check))
 
 
 def no_nul(value: str) -> str:

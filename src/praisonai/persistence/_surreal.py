@@ -28,7 +28,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, SecretStr, ValidationInfo, field_validator
 
 from ._config import StoreConfig, TablePrefix, secret_value
-from ._fields import matching
+from ._fields import matching, needs
 from ._files import open_lock_file
 from ._urlform import UrlForm, UrlSpec
 from .errors import BackendUnavailableError, StoreError
@@ -115,12 +115,7 @@ class SurrealSettings(StoreConfig):
             raise ValueError("give either token or username and password, not both")
         return value
 
-    @field_validator("password")
-    @classmethod
-    def _password_needs_user(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        if value is not None and "username" in info.data and info.data["username"] is None:
-            raise ValueError("a password needs a username")
-        return value
+    _password_needs_user = needs("password", "username", "a password needs a username")
 
     @property
     def is_embedded(self) -> bool:
