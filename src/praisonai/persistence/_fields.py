@@ -78,15 +78,15 @@ _prefix = matching(r"^[A-Za-z0-9_]{0,32}$", "must be at most 32 letters, digits 
 _host = matching(r"^[A-Za-z0-9.:\[\]_-]{1,253}$", "must be a host name or address")
 
 
-def https_url(value: str | None) -> str | None:
-    """An ``http(s)://`` URL with a host and no credentials (a REST endpoint)."""
+def https_url(value: str | None, *, credentials: str = "credentials as their own fields") -> str | None:
+    """An ``http(s)://`` URL with a host and no credentials (a REST endpoint); ``credentials`` says where they go."""
     if value is None:
         return None
     parsed = URL.parse(value)
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ValueError("expected an http:// or https:// URL with a host")
     if parsed.username is not None or parsed.password is not None:
-        raise ValueError("pass credentials as their own fields, not inside the url")
+        raise ValueError(f"pass {credentials}, not inside the url")
     return value
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
-from ..._fields import Port, Seconds, Text, matching, no_nul
+from ..._fields import Port, Seconds, Text, https_url, matching, no_nul
 from ..._paths import data_dir
 from ..._urlform import Endpoint, UrlForm, UrlSpec, redis_form
 from ...url import URL
@@ -69,13 +69,7 @@ class QdrantKnowledgeConfig(KnowledgeConfig):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            parsed = URL.parse(value)
-            if parsed.scheme not in ("http", "https") or not parsed.host:
-                raise ValueError("expected an http:// or https:// URL with a host")
-            if parsed.username is not None or parsed.password is not None:
-                raise ValueError("pass the API key as api_key, not inside the url")
-        return value
+        return https_url(value, credentials="the API key as api_key")
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
