@@ -13,12 +13,16 @@ import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
-from typing import Any
+from dataclasses import fields
+from functools import cache, lru_cache
+from typing import Any, cast
+
+from typing_extensions import Self
 
 from .errors import InvalidInputError, NotJSONSerializableError
 
 __all__ = [
+    "DictForm",
     "MAX_ID_LENGTH",
     "MAX_JSON_DEPTH",
     "MAX_KEY_LENGTH",
@@ -166,6 +170,27 @@ def check_text(value: object, backend: str | None = None, what: str = "text") ->
     text = _check_str(value, backend, what)
     _check_unicode(text, backend, what)
     return text
+
+
+class DictForm:
+    """``to_dict`` / ``from_dict`` of the record dataclasses (messages, sessions, documents)."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(cast(Any, self))}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """The record from a dict; keys that are not fields (from a newer version, say) are ignored."""
+        record: Any = cls  # a dataclass: its fields are its keyword arguments
+        names = _field_names(record)
+        return cast(Self, record(**{key: value for key, value in data.items() if key in names}))
+
+
+@cache
+def _field_names(cls: Any) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
 
 
 def new_id() -> str:

@@ -30,12 +30,12 @@ import math
 import time
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from operator import mul
 from typing import Any, Literal, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
 from .._closing import Closing
-from .._values import new_id
+from .._values import DictForm, new_id
 
 __all__ = [
     "DISTANCES",
@@ -57,7 +57,7 @@ Filter: TypeAlias = Mapping[str, Any]
 
 
 @dataclass(slots=True)
-class KnowledgeDocument:
+class KnowledgeDocument(DictForm):
     """A piece of content with its embedding. ``score`` is set on search results."""
 
     id: str = field(default_factory=new_id)
@@ -71,16 +71,6 @@ class KnowledgeDocument:
     def __post_init__(self) -> None:
         if self.content and not self.content_hash:
             self.content_hash = hashlib.sha256(self.content.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> KnowledgeDocument:
-        return cls(**{key: value for key, value in data.items() if key in _DOCUMENT_FIELDS})
-
-
-_DOCUMENT_FIELDS = frozenset(f.name for f in fields(KnowledgeDocument))
 
 
 def score_from_distance(distance: Distance, raw: float) -> float:
