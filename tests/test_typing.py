@@ -37,6 +37,12 @@ EXPECTED_REVEALS = {
     "R18": "list[praisonai.persistence.knowledge.base.KnowledgeDocument]",
     "R19": "list[praisonai.persistence.knowledge.base.KnowledgeDocument]",
     "R20": "list[list[float]]",
+    "R101": "praisonai.persistence.conversation.base.ConversationStore",
+    "R102": "praisonai.persistence.conversation.base.AsyncConversationStore",
+    "R103": "praisonai.persistence.conversation.base.AsyncConversationStore",
+    "R104": "praisonai.persistence.conversation.base.ConversationStore | praisonai.persistence.conversation.base.AsyncConversationStore",
+    "R105": "praisonai.persistence.state.base.StateStore",
+    "R106": "praisonai.persistence.state.base.AsyncStateStore",
 }
 EXPECTED_ERRORS = {"E1", "E2", "E3", "E4", "E5", "E6"}
 

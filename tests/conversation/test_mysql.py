@@ -132,7 +132,11 @@ def test_tables_are_utf8mb4_innodb_with_byte_exact_ids(mysql_db_url: str) -> Non
         "WHERE table_schema = %s ORDER BY table_name",
         (_database(mysql_db_url),),
     )
-    assert [(name, engine) for name, engine, _ in rows] == [("chat_messages", "InnoDB"), ("chat_sessions", "InnoDB")]
+    assert [(name, engine) for name, engine, _ in rows] == [
+        ("chat_messages", "InnoDB"),
+        ("chat_schema_version", "InnoDB"),
+        ("chat_sessions", "InnoDB"),
+    ]
     assert all(str(collation).startswith("utf8mb4") for _, _, collation in rows)
     id_collations = mysql_execute(
         mysql_db_url,

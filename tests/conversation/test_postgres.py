@@ -74,7 +74,9 @@ class TestPostgresPrefixedContract(ConversationStoreContract):
     def prefix(self, postgres_url: str) -> Iterator[str]:
         prefix = unique_name("p") + "_"
         yield prefix
-        postgres_execute(postgres_url, f"DROP TABLE IF EXISTS {prefix}messages, {prefix}sessions")
+        postgres_execute(
+            postgres_url, f"DROP TABLE IF EXISTS {prefix}messages, {prefix}sessions, {prefix}schema_version"
+        )
 
     @pytest.fixture
     def store(self, postgres_url: str, prefix: str) -> Iterator[ConversationStore]:
@@ -168,7 +170,7 @@ def test_tables_live_in_the_configured_schema(postgres_url: str, pg_schema: str)
         "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name",
         (pg_schema,),
     )
-    assert rows == [("chat_messages",), ("chat_sessions",)]
+    assert rows == [("chat_messages",), ("chat_schema_version",), ("chat_sessions",)]
 
 
 def test_two_prefixes_in_one_schema_are_separate(postgres_url: str, pg_schema: str) -> None:

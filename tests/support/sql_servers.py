@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -103,18 +104,24 @@ def can_restart_postgres() -> bool:
 # -- MariaDB / MySQL ----------------------------------------------------------------------------------------------
 
 
-def mysql_execute(url: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+def mysql_connect(url: str, in_database: bool = False) -> Any:
+    """A PyMySQL connection (utf8mb4, autocommit) to the server of ``url``; ``in_database``: using its database."""
     import pymysql
 
     parts = urlsplit(url)
-    connection = pymysql.connect(
+    return pymysql.connect(
         host=parts.hostname or "127.0.0.1",
         port=parts.port or 3306,
         user=parts.username or "root",
         password=parts.password or "",
+        database=parts.path.lstrip("/") if in_database else None,
         charset="utf8mb4",
         autocommit=True,
     )
+
+
+def mysql_execute(url: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    connection = mysql_connect(url)
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, params or None)

@@ -34,3 +34,13 @@ STATE_STORES.create("memory").set("k", object())  # E3: not JSON
 KNOWLEDGE_STORES.create("memory").search_text("c", "q")  # E4: no embedder, no text search
 KNOWLEDGE_STORES.create("memory", embedder=3)  # E5: not an embedder
 EMBEDDERS.create(MemoryStateConfig())  # E6: a state config is not an embedder config
+
+# PraisonAI 4.7.19's factory functions type their result like the registries.
+from praisonai.persistence.factory import create_conversation_store, create_state_store  # noqa: E402
+
+reveal_type(create_conversation_store("sqlite", path="x"))  # R101
+reveal_type(create_conversation_store("sqlite", mode="async", path="x"))  # R102
+reveal_type(create_conversation_store("async_postgres"))  # R103
+reveal_type(create_conversation_store("my_plugin"))  # R104
+reveal_type(create_state_store("redis"))  # R105
+reveal_type(create_state_store("async_mongodb"))  # R106

@@ -9,9 +9,9 @@ reads no package metadata. Names below are loaded on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_getattr
 from .errors import (
     AlreadyExistsError,
     BackendNotFoundError,
@@ -32,13 +32,22 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .config import PersistenceConfig
     from .conversation.base import (
         AsyncConversationStore,
         ConversationMessage,
         ConversationSession,
         ConversationStore,
     )
+    from .factory import (
+        create_conversation_store,
+        create_knowledge_store,
+        create_state_store,
+        create_stores_from_config,
+    )
+    from .hooks.agent_hooks import PersistentAgent, create_persistent_session, wrap_agent_with_persistence
     from .knowledge.base import KnowledgeDocument, KnowledgeStore
+    from .orchestrator import PersistenceOrchestrator
     from .registry import (
         CONVERSATION_STORES,
         KNOWLEDGE_STORES,
@@ -46,6 +55,7 @@ if TYPE_CHECKING:
         BackendInfo,
         PluginWarning,
         StoreRegistry,
+        get_default_registry,
     )
     from .state.base import AsyncStateStore, StateStore
     from .url import URL
@@ -68,6 +78,17 @@ _LAZY = {
     "AsyncStateStore": "state.base",
     "StateStore": "state.base",
     "URL": "url",
+    # PraisonAI 4.7.19's top-level names (AsyncKnowledgeStore: added by the async knowledge work)
+    "PersistenceConfig": "config",
+    "PersistenceOrchestrator": "orchestrator",
+    "PersistentAgent": "hooks.agent_hooks",
+    "create_conversation_store": "factory",
+    "create_knowledge_store": "factory",
+    "create_persistent_session": "hooks.agent_hooks",
+    "create_state_store": "factory",
+    "create_stores_from_config": "factory",
+    "get_default_registry": "registry",
+    "wrap_agent_with_persistence": "hooks.agent_hooks",
 }
 
 __all__ = [
@@ -93,7 +114,10 @@ __all__ = [
     "MissingDriverError",
     "NotFoundError",
     "NotJSONSerializableError",
+    "PersistenceConfig",
     "PersistenceError",
+    "PersistenceOrchestrator",
+    "PersistentAgent",
     "PluginLoadError",
     "PluginWarning",
     "RegistrationError",
@@ -103,16 +127,17 @@ __all__ = [
     "UnsupportedFilterError",
     "WrongTypeError",
     "__version__",
+    "create_conversation_store",
+    "create_knowledge_store",
+    "create_persistent_session",
+    "create_state_store",
+    "create_stores_from_config",
+    "get_default_registry",
+    "wrap_agent_with_persistence",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, {name: f".{module}" for name, module in _LAZY.items()})
 
 
 def __dir__() -> list[str]:

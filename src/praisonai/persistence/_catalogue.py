@@ -172,6 +172,15 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("surrealdb",),
     ),
     _conversation(
+        name="sync_sqlite",
+        config=f"{_P}.conversation.configs.sync_sqlite:SyncSqliteConversationConfig",
+        adapter=f"{_P}.conversation.sync_sqlite:SyncSQLiteConversationStore",
+        summary="PraisonAI's second name for sqlite: the same store, schema and files",
+        tier="embedded",
+        tested_with="SQLite files in a temporary directory",
+        aliases=("sqlite_sync",),
+    ),
+    _conversation(
         name="turso",
         config=f"{_P}.conversation.configs.local:TursoConversationConfig",
         adapter=f"{_P}.conversation.turso:TursoConversationStore",
@@ -424,6 +433,18 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         drivers=("upstash_vector",),
     ),
     _knowledge(
+        name="valkey",
+        config=f"{_P}.knowledge.configs.valkey:ValkeyVectorKnowledgeConfig",
+        adapter=f"{_P}.knowledge.valkey_vector:ValkeyVectorKnowledgeStore",
+        summary="Valkey with valkey-search through redis-py: the redis knowledge backend under Valkey's name",
+        tier="server",
+        tested_with="Redis Stack 7.4 (RediSearch) on loopback, as the redis backend; no Valkey server is exercised",
+        aliases=("valkey_vector",),
+        extra="redis",
+        requirements=("redis>=5.0",),
+        drivers=("redis",),
+    ),
+    _knowledge(
         name="weaviate",
         config=f"{_P}.knowledge.configs.hosted:WeaviateKnowledgeConfig",
         adapter=f"{_P}.knowledge.weaviate:WeaviateKnowledgeStore",
@@ -524,6 +545,17 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         extra="upstash",
         requirements=("upstash-redis>=1.1",),
         drivers=("upstash_redis",),
+    ),
+    _state(
+        name="valkey",
+        config=f"{_P}.state.configs.valkey:ValkeyStateConfig",
+        adapter=f"{_P}.state.valkey:ValkeyStateStore",
+        summary="Valkey through redis-py: the redis state backend under Valkey's name and URL schemes",
+        tier="server",
+        tested_with="the Redis server on loopback, as the redis backend; no Valkey server is exercised",
+        extra="redis",
+        requirements=("redis>=5.0",),
+        drivers=("redis",),
     ),
     # embedder ---------------------------------------------------------------
     _embedder(

@@ -18,16 +18,23 @@ So no driver exception escapes a store method. Cancellation, ``KeyboardInterrupt
 
 The guard is one object per store, reused by every call: a ``@contextmanager``
 would build a generator per call, a measurable share of a ~40 µs Redis GET.
+
+:class:`GuardedStore` also gives every built-in store class what PraisonAI 4.7.19
+code expects of it (``_compat.py``): it is built from its config object or from
+keyword arguments validated into that config (``RedisStateStore(host=..., port=...)``),
+it is always truthy, and its module carries PraisonAI's module-level names.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 from . import _observe
 from ._catalogue import BUILTINS
+from ._compat import adapter_row, export_module_names, store_config
 from ._loading import import_driver
 from .errors import BackendUnavailableError, EngineError, PersistenceError, StoreClosedError, StoreError
 from .url import mask_secrets_in_text
@@ -138,6 +145,18 @@ class GuardedStore:
             guard = self.__dict__["_translating_guard"] = CallGuard(self, check_open=False)
         return guard
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if adapter_row(cls) is None:
+            return
+        if not getattr(cls.__init__, "_takes_keywords", False):
+            cls.__init__ = _taking_keywords(cls.__init__)  # type: ignore[method-assign]
+        export_module_names(cls.__module__)
+
+    def __bool__(self) -> bool:
+        # Stores with a __len__ (memory state) would be falsy when empty; ``if store:`` means "is there one".
+        return True
+
     def _translate_error(self, error: Exception) -> Exception | None:
         """The documented error that a driver's ``error`` stands for; None: :func:`default_error`."""
         return None
@@ -169,3 +188,21 @@ def _switch_observation(on: bool) -> None:
 
 
 _observe.on_switch(_switch_observation)
+
+
+def _taking_keywords(init: Callable[..., None]) -> Callable[..., None]:
+    """``init(self, config)`` that also takes the config's keyword arguments (or nothing: the defaults)."""
+
+    @functools.wraps(init)
+    def __init__(self: GuardedStore, *args: Any, **kwargs: Any) -> None:
+        if not args and len(kwargs) == 1 and getattr(type(kwargs.get("config")), "is_store_config", False):
+            init(self, kwargs["config"])  # Store(config=...)
+        elif len(args) == 1 and not kwargs and getattr(type(args[0]), "is_store_config", False):
+            init(self, args[0])
+        elif args and getattr(type(args[0]), "is_store_config", False):
+            raise TypeError(f"{type(self).__qualname__}(config) takes no other arguments")
+        else:
+            init(self, store_config(type(self), args, kwargs))
+
+    __init__._takes_keywords = True  # type: ignore[attr-defined]
+    return __init__

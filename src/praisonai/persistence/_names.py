@@ -27,8 +27,10 @@ SyncConversationName: TypeAlias = Literal[
     "postgres",
     "singlestore",
     "sqlite",
+    "sqlite_sync",
     "supabase",
     "surrealdb",
+    "sync_sqlite",
     "turso",
     "xata",
 ]
@@ -75,6 +77,8 @@ KnowledgeName: TypeAlias = Literal[
     "surrealdb_vector",
     "upstash_v",
     "upstash_vector",
+    "valkey",
+    "valkey_vector",
     "weaviate",
 ]
 SyncStateName: TypeAlias = Literal[
@@ -85,6 +89,7 @@ SyncStateName: TypeAlias = Literal[
     "mongodb",
     "redis",
     "upstash",
+    "valkey",
 ]
 AsyncStateName: TypeAlias = Literal[
     "async_mongodb",

@@ -210,12 +210,16 @@ class StoreRegistry(Generic[T]):
                 self._aliases[alias] = canonical
             self._entries[canonical] = _Entry(canonical, "runtime", aliases=alias_names, factory=factory)
 
-    def unregister(self, name: str) -> None:
-        """Remove a backend (by name or alias) with all its aliases."""
+    register_store = register
+    """PraisonAI 4.7.19's name of :meth:`register`."""
+
+    def unregister(self, name: str) -> bool:
+        """Remove a backend (by name or alias) with all its aliases; True (an unknown name raises)."""
         entry = self._find(name)
         with self._lock:
             if self._entries.get(entry.name) is entry:
                 self._drop(entry)
+        return True
 
     def refresh(self) -> None:
         """Forget entry-point plugins and read the entry points again on next use."""
@@ -307,6 +311,43 @@ class StoreRegistry(Generic[T]):
         self._discover()
         with self._lock:
             return dict(sorted(self._aliases.items()))
+
+    def list_names(self) -> list[str]:
+        """PraisonAI 4.7.19's name of :meth:`list_registered`."""
+        return self.list_registered()
+
+    def list_all_names(self) -> list[str]:
+        """Backend names and aliases, sorted."""
+        return sorted([*self.list_registered(), *self.list_aliases()])
+
+    def has(self, name: str) -> bool:
+        """Whether ``name`` is a backend name or alias (a broken plugin's too), without loading anything."""
+        try:
+            self._find(name)
+        except BackendNotFoundError:
+            return False
+        return True
+
+    def is_available(self, name: str) -> bool:
+        """Whether ``name`` is known and usable (not a plugin that failed to load)."""
+        return name in self
+
+    def resolve(self, name: str) -> Factory:
+        """The callable that :meth:`create` calls with keyword arguments: a built-in's store class
+        (which validates them into its config), or a plugin's factory; without the contract check."""
+        entry = self._find(name)
+        if entry.builtin is not None:
+            return load_object(entry.builtin.adapter)  # type: ignore[no-any-return]
+        if entry.error is not None or entry.factory is None:
+            raise self._load_error(entry)
+        return entry.factory
+
+    def get_by_attr(self, module_name: str, attr_name: str) -> Factory:
+        """:meth:`resolve` for a module ``__getattr__``: an unknown name raises AttributeError."""
+        try:
+            return self.resolve(attr_name)
+        except BackendNotFoundError:
+            raise AttributeError(f"module {module_name!r} has no attribute {attr_name!r}") from None
 
     def describe(self, name: str) -> BackendInfo:
         """Where a backend (by name or alias) came from, its extra, tier and whether its driver is installed."""
@@ -434,17 +475,22 @@ class StoreRegistry(Generic[T]):
             config = self._config(entry.builtin, kwargs)  # before the adapter (and its driver) is imported
             store = load_object(entry.builtin.adapter)(config)
         elif entry.error is not None:
-            raise PluginLoadError(
-                f"{self.kind} store plugin {entry.name!r} ({entry.target!r} from {entry.distribution!r}) "
-                f"failed to load: {type(entry.error).__name__}: {entry.error}",
-                backend=entry.name,
-                distribution=entry.distribution,
-            ) from entry.error
+            raise self._load_error(entry)
         else:
             assert entry.factory is not None
             store = entry.factory(**kwargs)
         self._check_contract(entry.name, store)
         return store  # type: ignore[no-any-return]
+
+    def _load_error(self, entry: _Entry) -> PluginLoadError:
+        error = PluginLoadError(
+            f"{self.kind} store plugin {entry.name!r} ({entry.target!r} from {entry.distribution!r}) "
+            f"failed to load: {type(entry.error).__name__}: {entry.error}",
+            backend=entry.name,
+            distribution=entry.distribution,
+        )
+        error.__cause__ = entry.error
+        return error
 
     def validate(self, name: str, **options: Any) -> StoreConfig | None:
         """Check a backend name and its options without creating a store, importing no adapter or driver.

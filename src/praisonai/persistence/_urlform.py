@@ -37,7 +37,7 @@ from pydantic import SecretStr
 
 from .url import URL, mask_secrets_in_text
 
-__all__ = ["Endpoint", "Param", "UrlForm", "UrlSpec", "flag", "number", "redis_form", "server_form"]
+__all__ = ["Endpoint", "Param", "UrlForm", "UrlSpec", "flag", "number", "redis_form", "server_form", "valkey_form"]
 
 Convert = Callable[[str], Any]
 Hook = Callable[[URL, dict[str, Any]], None]
@@ -236,6 +236,16 @@ def redis_form(query: Mapping[str, str | Param]) -> UrlForm:
         implies={"redis": {"ssl": False}, "rediss": {"ssl": True}},
         convert={"db": number("db", "a database number")},
         query=query,
+    )
+
+
+def valkey_form(query: Mapping[str, str | Param]) -> UrlForm:
+    """Valkey's URLs: :func:`redis_form` plus ``valkey://`` and ``valkeys://`` (TLS), read the same way."""
+    form = redis_form(query)
+    return replace(
+        form,
+        schemes=(*form.schemes, "valkey", "valkeys"),
+        implies={**form.implies, "valkey": {"ssl": False}, "valkeys": {"ssl": True}},
     )
 
 

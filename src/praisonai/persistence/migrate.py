@@ -25,6 +25,7 @@ from .transfer import (
     export_jsonl,
     import_jsonl,
     migrate,
+    open_praisonai_knowledge,
 )
 from .transfer import ProgressCallback as ProgressCallback
 from .transfer import iter_message_batches as iter_message_batches
@@ -45,4 +46,5 @@ __all__ = [
     "export_jsonl",
     "import_jsonl",
     "migrate",
+    "open_praisonai_knowledge",
 ]

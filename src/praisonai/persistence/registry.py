@@ -23,7 +23,7 @@ no driver, no pydantic and reads no package metadata.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Union, overload
+from typing import TYPE_CHECKING, Any, Literal, Union, overload
 
 from ._store_registry import BackendInfo, PluginWarning, StoreRegistry
 from .errors import ContractError
@@ -59,11 +59,16 @@ __all__ = [
     "PluginWarning",
     "StateStoreRegistry",
     "StoreRegistry",
+    "get_default_registry",
 ]
 
 
 def __getattr__(name: str) -> Any:
     # The typed backend names (generated into _names.py) are for type checkers; loaded on first runtime use only.
+    if name == "logger":  # PraisonAI's module has one; logging is not imported for the registries' sake
+        import logging
+
+        return logging.getLogger(__name__)
     from . import _names
 
     if name in _names.__all__:
@@ -213,3 +218,34 @@ CONVERSATION_STORES = ConversationStoreRegistry("conversation", "praisonai.conve
 KNOWLEDGE_STORES = KnowledgeStoreRegistry("knowledge", "praisonai.knowledge_stores")
 STATE_STORES = StateStoreRegistry("state", "praisonai.state_stores")
 EMBEDDERS = EmbedderRegistry("embedder", "praisonai.embedders")
+
+PluginRegistry = StoreRegistry
+"""PraisonAI 4.7.19's name of the registry base class (its ``StoreRegistry`` derives from one)."""
+
+
+@overload
+def get_default_registry(kind: Literal["conversation"]) -> ConversationStoreRegistry: ...
+@overload
+def get_default_registry(kind: Literal["knowledge"]) -> KnowledgeStoreRegistry: ...
+@overload
+def get_default_registry(kind: Literal["state"]) -> StateStoreRegistry: ...
+@overload
+def get_default_registry(kind: str) -> StoreRegistry[Any]: ...
+def get_default_registry(kind: str) -> StoreRegistry[Any]:
+    """The process-wide registry of ``kind`` (``conversation``, ``knowledge``, ``state`` or ``embedder``).
+
+    PraisonAI 4.7.19's accessor: the same objects as ``CONVERSATION_STORES``,
+    ``KNOWLEDGE_STORES``, ``STATE_STORES`` and ``EMBEDDERS``.
+    """
+    registry = _DEFAULTS.get(kind)
+    if registry is None:
+        raise ValueError(f"unknown store kind {kind!r}; expected one of {', '.join(_DEFAULTS)}")
+    return registry
+
+
+_DEFAULTS: dict[str, StoreRegistry[Any]] = {
+    "conversation": CONVERSATION_STORES,
+    "knowledge": KNOWLEDGE_STORES,
+    "state": STATE_STORES,
+    "embedder": EMBEDDERS,
+}

@@ -69,7 +69,21 @@ def parse_endpoint(text: str, options: dict[str, Any], flag: str) -> Endpoint:
     return Endpoint(backend, url or None, options)
 
 
+PRAISONAI_SOURCE = "praisonai-"
+"""``praisonai-chroma:PATH`` (lancedb, qdrant; or a server URL): what PraisonAI 4.7 wrote, as a knowledge source."""
+
+
 def open_store(kind: str, endpoint: Endpoint) -> Any:
+    if endpoint.backend.startswith(PRAISONAI_SOURCE):
+        from ..transfer.praisonai import open_praisonai_knowledge
+
+        options = dict(endpoint.options)
+        location = endpoint.url or options.pop("path", None)
+        if kind != "knowledge" or not location:
+            raise UsageError(
+                f"{endpoint.backend} is a knowledge source and takes a folder or URL: {endpoint.backend}:PATH"
+            )
+        return open_praisonai_knowledge(endpoint.backend.removeprefix(PRAISONAI_SOURCE), location, **options)
     return registry_of(kind).create(endpoint.backend, **endpoint.arguments())
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..transfer import export_jsonl, import_jsonl, migrate
-from ._endpoints import close_quietly, open_store, parse_endpoint, parse_options, registry_of
+from ._endpoints import PRAISONAI_SOURCE, close_quietly, open_store, parse_endpoint, parse_options, registry_of
 from .progress import ProgressPrinter, print_report
 
 __all__ = ["run_export", "run_import", "run_migrate"]
@@ -23,7 +23,11 @@ def run_migrate(args: argparse.Namespace) -> int:
     source = parse_endpoint(args.source, parse_options(args.from_option, "--from-option"), "--from")
     target = parse_endpoint(args.target, parse_options(args.to_option, "--to-option"), "--to")
     registry = registry_of(args.kind)
-    if (registry.describe(source.backend).name, source.url, source.options) == (
+    if not source.backend.startswith(PRAISONAI_SOURCE) and (
+        registry.describe(source.backend).name,
+        source.url,
+        source.options,
+    ) == (
         registry.describe(target.backend).name,
         target.url,
         target.options,

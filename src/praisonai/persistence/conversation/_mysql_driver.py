@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from ..errors import BackendUnavailableError
+from ._praisonai_schema import prepare_schema
 from ._server_runner import _ServerRunner
 from ._sql_operations import ConversationOperations, IntegrityViolation, Step
 from ._sql_operations import Operation as _Operation
@@ -83,7 +84,7 @@ def schema_operation(config: MySqlSettings) -> _Operation[None]:
     collation = next((name for name in _ID_COLLATIONS if name in names), "utf8mb4_bin")
     dialect = replace(dialect, id_type=f"VARCHAR(255) CHARACTER SET utf8mb4 COLLATE {collation}")
     statements = ConversationStatements(dialect, config.table_prefix)
-    yield from ConversationOperations(statements).create_schema()
+    yield from prepare_schema(statements)
 
 
 def error_code(error: BaseException) -> int | None:

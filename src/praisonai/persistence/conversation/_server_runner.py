@@ -34,6 +34,7 @@ from .._pool import AsyncPool, Pool
 from .._sansio import Call, Stepper, call_on, call_on_async, drive, drive_async, throw_in_everything
 from ..errors import BackendUnavailableError, InvalidInputError, StoreError
 from ..url import mask_secrets_in_text
+from ._praisonai_schema import prepare_schema
 from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
 from ._sql_store import AsyncSqlConversationStore, SqlConversationStore
 
@@ -95,8 +96,8 @@ class _ServerRunner:
         return None
 
     def _schema_operation(self) -> Operation[None]:
-        """Creates the tables; engines may probe the server first."""
-        return self._ops.create_schema()
+        """Creates or upgrades the tables; engines may probe the server first."""
+        return prepare_schema(self._ops.sql)
 
     def _unavailable(self, error: BaseException, doing: str, outcome: str = "") -> BackendUnavailableError:
         detail = mask_secrets_in_text(f"{type(error).__name__}: {error}".strip())

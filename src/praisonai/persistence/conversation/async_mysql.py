@@ -77,3 +77,7 @@ class AsyncMySqlConversationStore(MySqlHooks, AsyncServerSqlConversationStore):
             if step.fetch == "one":
                 return await cursor.fetchone()
             return cursor.rowcount if step.fetch == "rowcount" else None
+
+
+AsyncMySQLConversationStore = AsyncMySqlConversationStore
+"""PraisonAI 4.7.19's name of :class:`AsyncMySqlConversationStore`."""

@@ -15,10 +15,12 @@ share a store.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._sansio import drive_async
 from ..errors import StoreClosedError
+from ._praisonai_schema import prepare_schema
 from ._sql_operations import Operation, Step
 from ._sql_store import AsyncSqlConversationStore
 from ._sqlite_connection import classify_sqlite_error, prepare_path, sqlite_operations, sqlite_pragmas
@@ -30,6 +32,26 @@ if TYPE_CHECKING:
 __all__ = ["AsyncSqliteConversationStore"]
 
 R = TypeVar("R")
+
+
+def _executor(connection: aiosqlite.Connection) -> Callable[[Step], Awaitable[Any]]:
+    """Runs a step on ``connection`` and returns what its ``fetch`` asks for."""
+
+    async def execute(step: Step) -> Any:
+        if step.many:
+            cursor = await connection.executemany(step.sql, step.params)
+        else:
+            cursor = await connection.execute(step.sql, step.params)
+        try:
+            if step.fetch == "all":
+                return await cursor.fetchall()
+            if step.fetch == "one":
+                return await cursor.fetchone()
+            return cursor.rowcount if step.fetch == "rowcount" else None
+        finally:
+            await cursor.close()
+
+    return execute
 
 
 class AsyncSqliteConversationStore(AsyncSqlConversationStore):
@@ -51,8 +73,7 @@ class AsyncSqliteConversationStore(AsyncSqlConversationStore):
             for pragma in sqlite_pragmas(self.config):
                 await connection.execute(pragma)
             await connection.execute("BEGIN IMMEDIATE")
-            for statement in self._ops.sql.schema:
-                await connection.execute(statement)
+            await drive_async(prepare_schema(self._ops.sql), _executor(connection), classify_sqlite_error)
             await connection.execute("COMMIT")
         except BaseException:
             await connection.close()
@@ -66,21 +87,7 @@ class AsyncSqliteConversationStore(AsyncSqlConversationStore):
             if self._connection is None:
                 self._connection = await self._connect()
             connection = self._connection
-
-            async def execute(step: Step) -> Any:
-                if step.many:
-                    cursor = await connection.executemany(step.sql, step.params)
-                else:
-                    cursor = await connection.execute(step.sql, step.params)
-                try:
-                    if step.fetch == "all":
-                        return await cursor.fetchall()
-                    if step.fetch == "one":
-                        return await cursor.fetchone()
-                    return cursor.rowcount if step.fetch == "rowcount" else None
-                finally:
-                    await cursor.close()
-
+            execute = _executor(connection)
             if not write:
                 return await drive_async(operation, execute, classify_sqlite_error)
             await connection.execute("BEGIN IMMEDIATE")
@@ -102,3 +109,7 @@ class AsyncSqliteConversationStore(AsyncSqlConversationStore):
 
     def __repr__(self) -> str:
         return f"AsyncSqliteConversationStore(path={self.config.path!r})"
+
+
+AsyncSQLiteConversationStore = AsyncSqliteConversationStore
+"""PraisonAI 4.7.19's name of :class:`AsyncSqliteConversationStore`."""

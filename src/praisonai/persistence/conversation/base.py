@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from .._closing import AsyncClosing, Closing
+from .._compat import validate_identifier
 from .._values import DictForm, new_id
 from ..errors import AlreadyExistsError
 
@@ -45,6 +46,7 @@ __all__ = [
     "ConversationSession",
     "ConversationStore",
     "ConversationTransfer",
+    "validate_identifier",
 ]
 
 

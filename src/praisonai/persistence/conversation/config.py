@@ -21,6 +21,7 @@ from .configs.servers import (
     SupabaseConversationConfig,
 )
 from .configs.surreal import SurrealDbConversationConfig
+from .configs.sync_sqlite import SyncSqliteConversationConfig
 
 __all__ = [
     "AsyncConversationConfig",
@@ -35,5 +36,6 @@ __all__ = [
     "SqliteConversationConfig",
     "SupabaseConversationConfig",
     "SurrealDbConversationConfig",
+    "SyncSqliteConversationConfig",
     "TursoConversationConfig",
 ]

@@ -34,6 +34,8 @@ Concurrency: a thread lock plus ``flock`` on ``<dir>/.lock`` (shared for
 reads, exclusive for writes), so threads, store instances and processes on one
 directory take turns. ``create_session`` links the new file into place, which
 fails rather than overwrite an existing session.
+
+A directory PraisonAI 4.7 wrote is converted on first open (``_praisonai_json.py``).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from .._files import fsync_directory, write_all, write_atomically
 from .._guard import GuardedStore
 from .._values import check_id, check_ids, check_limit, load_json, load_optional_json
 from ..errors import AlreadyExistsError, NotFoundError, StoreClosedError, StoreError
+from ._praisonai_json import convert_praisonai_session, praisonai_session_files
 from ._sql_operations import ConversationOperations, timestamp
 from ._sql_statements import SQLITE, ConversationStatements
 from .base import ConversationMessage, ConversationSession, ConversationStore
@@ -188,6 +191,7 @@ class JsonConversationStore(GuardedStore, ConversationStore):
         try:
             found = load_json(path.read_bytes())
         except FileNotFoundError:
+            self._convert_praisonai_files()
             self._write_file(path, _encode(FORMAT).encode("ascii"))
             return
         except ValueError as error:
@@ -199,6 +203,19 @@ class JsonConversationStore(GuardedStore, ConversationStore):
                 f"{self._root} holds format version {found.get('version')!r}; this release reads version "
                 f"{FORMAT['version']}"
             )
+
+    def _convert_praisonai_files(self) -> None:
+        """A directory PraisonAI 4.7 wrote: its sessions in our layout, before format.json commits them."""
+
+        def encode_record(kind: str, row: tuple[Any, ...]) -> str:
+            return _json_object(_SESSION_KEYS if kind == "session" else _MESSAGE_KEYS, row)
+
+        def write(session_id: str, session: bytes, messages: bytes) -> None:
+            self._write_file(self._messages_path(session_id), messages)
+            self._write_file(self._session_path(session_id), session)
+
+        for path in praisonai_session_files(self._root):
+            convert_praisonai_session(path, self._encoder, encode_record, write, self._header)
 
     def _fsync_directory(self, directory: Path) -> None:
         if self.config.durable:

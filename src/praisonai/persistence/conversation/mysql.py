@@ -69,3 +69,7 @@ class MySqlConversationStore(MySqlHooks, ServerSqlConversationStore):
     def _execute(self, connection: Any, step: Step) -> Any:
         with connection.cursor() as cursor:
             return run_step(cursor, step)
+
+
+MySQLConversationStore = MySqlConversationStore
+"""PraisonAI 4.7.19's name of :class:`MySqlConversationStore`."""

@@ -10,7 +10,8 @@ WAL journal, ``synchronous=FULL`` (each write durable when it returns), one
 connection shared by all threads behind a lock, and ``BEGIN IMMEDIATE`` write
 transactions so that several processes on one file wait for each other
 (``busy_timeout``) instead of failing. The statements and control flow are
-``_sql_statements.py``'s and ``_sql_operations.py``'s, shared with ``async_sqlite`` and ``turso``.
+``_sql_statements.py``'s and ``_sql_operations.py``'s, shared with ``async_sqlite`` and ``turso``;
+PraisonAI 4.7's tables are upgraded on open (``_praisonai_schema.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sqlite3
 import threading
 from typing import Any
 
+from ._praisonai_schema import prepare_schema
 from ._sql_operations import Step, fetch
 from ._sql_store import SqlConversationStore
 from ._sqlite_connection import LockedConnectionRunner, prepare_path, sqlite_operations, sqlite_pragmas
@@ -46,7 +48,7 @@ class SqliteConversationStore(LockedConnectionRunner, SqlConversationStore):
             try:
                 for pragma in sqlite_pragmas(config):
                     self._connection.execute(pragma)
-                self._run(self._ops.create_schema(), write=True)
+                self._run(prepare_schema(self._ops.sql), write=True)
             except BaseException:
                 self._connection.close()
                 raise
@@ -63,3 +65,7 @@ class SqliteConversationStore(LockedConnectionRunner, SqlConversationStore):
 
     def __repr__(self) -> str:
         return f"SqliteConversationStore(path={self.config.path!r})"
+
+
+SQLiteConversationStore = SqliteConversationStore
+"""PraisonAI 4.7.19's name of :class:`SqliteConversationStore`."""

@@ -375,3 +375,7 @@ class SurrealDbConversationStore(GuardedStore, ConversationStore):
 
     def __repr__(self) -> str:
         return f"SurrealDbConversationStore(url={self.config.url!r}, namespace={self.config.namespace!r})"
+
+
+SurrealDBConversationStore = SurrealDbConversationStore
+"""PraisonAI 4.7.19's name of :class:`SurrealDbConversationStore`."""

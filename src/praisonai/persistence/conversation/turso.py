@@ -30,6 +30,7 @@ from typing import Any
 
 from .._config import secret_value
 from ..errors import BackendUnavailableError, InvalidInputError
+from ._praisonai_schema import prepare_schema
 from ._sql_operations import IntegrityViolation, Operation, Step, fetch
 from ._sql_store import SqlConversationStore
 from ._sqlite_connection import LockedConnectionRunner, sqlite_operations
@@ -83,7 +84,7 @@ class TursoConversationStore(LockedConnectionRunner, SqlConversationStore):
             self._connection = self._connect(libsql, token)
             try:
                 self._run(self._statements(self._pragmas()), write=False)
-                self._run(self._statements(self._ops.sql.schema), write=True)
+                self._run(prepare_schema(self._ops.sql), write=True)
             except BaseException:
                 self._connection.close()
                 raise

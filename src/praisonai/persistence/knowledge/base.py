@@ -35,6 +35,8 @@ from operator import mul
 from typing import Any, Literal, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
 from .._closing import Closing
+from .._compat import validate_dimension
+from .._compat import validate_nonempty_identifier as validate_identifier
 from .._values import DictForm, new_id
 
 __all__ = [
@@ -47,6 +49,8 @@ __all__ = [
     "KnowledgeTransfer",
     "score_from_distance",
     "similarity",
+    "validate_dimension",
+    "validate_identifier",
 ]
 
 Distance: TypeAlias = Literal["cosine", "dot", "euclidean"]

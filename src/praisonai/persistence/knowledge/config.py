@@ -26,6 +26,7 @@ from .configs.hosted import (
 from .configs.memory import MemoryKnowledgeConfig
 from .configs.sql import ClickHouseKnowledgeConfig, PgvectorKnowledgeConfig, SingleStoreVectorKnowledgeConfig
 from .configs.surreal import SurrealVectorKnowledgeConfig
+from .configs.valkey import ValkeyVectorKnowledgeConfig
 
 __all__ = [
     "ClickHouseKnowledgeConfig",
@@ -48,5 +49,6 @@ __all__ = [
     "PineconeKnowledgeConfig",
     "SingleStoreVectorKnowledgeConfig",
     "UpstashVectorKnowledgeConfig",
+    "ValkeyVectorKnowledgeConfig",
     "WeaviateKnowledgeConfig",
 ]

@@ -267,3 +267,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
             return (kind_column == lit(kind)) & compared[node.op]
         assert not isinstance(node, nodes.Chunk), "lowered without chunks"
         raise AssertionError(f"unexpected filter node {node!r}")
+
+
+LanceDBKnowledgeStore = LanceDbKnowledgeStore
+"""PraisonAI 4.7.19's name of :class:`LanceDbKnowledgeStore`."""

@@ -164,3 +164,7 @@ class MongoVectorKnowledgeStore(HostedVectorStore[MongoVectorKnowledgeConfig]):
 
     def _release(self) -> None:
         self._client.close()
+
+
+MongoDBVectorKnowledgeStore = MongoVectorKnowledgeStore
+"""PraisonAI 4.7.19's name of :class:`MongoVectorKnowledgeStore`."""

@@ -517,3 +517,7 @@ def _document(row: Sequence[Any]) -> KnowledgeDocument:
         created_at=float(row[4]),
         embedding=[float(value) for value in row[5]],
     )
+
+
+PGVectorKnowledgeStore = PgvectorKnowledgeStore
+"""PraisonAI 4.7.19's name of :class:`PgvectorKnowledgeStore`."""

@@ -291,3 +291,7 @@ def _document(row: dict[str, Any]) -> KnowledgeDocument:
         content_hash=row.get("content_hash"),
         created_at=float(row["created_at"]),
     )
+
+
+SurrealDBVectorKnowledgeStore = SurrealVectorKnowledgeStore
+"""PraisonAI 4.7.19's name of :class:`SurrealVectorKnowledgeStore`."""

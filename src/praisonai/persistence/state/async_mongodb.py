@@ -98,3 +98,7 @@ class AsyncMongoStateStore(_mongo.MongoPrimitives, AsyncDocumentStateStore[Async
 
     def __repr__(self) -> str:
         return f"AsyncMongoStateStore({self.config.database}.{self.config.collection})"
+
+
+AsyncMongoDBStateStore = AsyncMongoStateStore
+"""PraisonAI 4.7.19's name of :class:`AsyncMongoStateStore`."""

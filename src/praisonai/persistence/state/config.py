@@ -10,6 +10,7 @@ from .configs.cloud import DynamoDBStateConfig, FirestoreStateConfig, GCSStateCo
 from .configs.memory import MemoryStateConfig
 from .configs.mongodb import AsyncMongoStateConfig, MongoStateConfig
 from .configs.redis import RedisStateConfig, UpstashStateConfig
+from .configs.valkey import ValkeyStateConfig
 
 __all__ = [
     "AsyncMongoStateConfig",
@@ -22,4 +23,5 @@ __all__ = [
     "RedisStateConfig",
     "StateConfig",
     "UpstashStateConfig",
+    "ValkeyStateConfig",
 ]

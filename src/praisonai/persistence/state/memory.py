@@ -12,7 +12,8 @@ fsynced and renamed over the snapshot, then the journal is emptied. Journal
 entries carry absolute expiry times, so replaying one twice is harmless, and a
 torn last line (a crash mid-append) is ignored; a ``set_many`` is one entry, so a
 crash keeps all of it or none. An exclusive lock on the
-journal keeps a second process from sharing the files.
+journal keeps a second process from sharing the files. A state file PraisonAI 4.7
+wrote is read and rewritten as a snapshot on open (``_praisonai_snapshot.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .._files import lock_exclusively, write_atomically
 from .._guard import GuardedStore
 from .._values import check_key, check_ttl, dump_json, glob_to_regex, load_json
 from ..errors import InvalidInputError, StoreClosedError, StoreError, WrongTypeError
+from ._praisonai_snapshot import snapshot_items_from_praisonai
 from .base import JSONInput, StateStore
 from .config import MemoryStateConfig
 
@@ -76,6 +78,10 @@ class MemoryStateStore(GuardedStore, StateStore):
             lock_exclusively(journal.fileno(), f"{journal_path} is in use by another process")
             if snapshot.exists():
                 data = load_json(snapshot.read_text(encoding="utf-8"))
+                praisonai = snapshot_items_from_praisonai(data, time.time(), _VALUE)
+                if praisonai is not None:  # PraisonAI 4.7's state file: rewritten as ours, atomically
+                    data = {"version": 1, "items": praisonai}
+                    write_atomically(snapshot, dump_json(data, what="snapshot"))
                 for key, (kind, payload, expires_at) in data["items"].items():
                     self._put(key, _Item(kind, payload, expires_at))
             journal.seek(0)

@@ -82,3 +82,7 @@ class MongoStateStore(_mongo.MongoPrimitives, DocumentStateStore[MongoStateConfi
 
     def __repr__(self) -> str:
         return f"MongoStateStore({self.config.database}.{self.config.collection})"
+
+
+MongoDBStateStore = MongoStateStore
+"""PraisonAI 4.7.19's name of :class:`MongoStateStore`."""

@@ -38,6 +38,10 @@ The optional extras :class:`~praisonai.persistence.conversation.base.Conversatio
 and :class:`~praisonai.persistence.knowledge.base.KnowledgeTransfer` make copies
 faster and exact where the contract alone cannot: see ``docs/cli.md``.
 
+Collections PraisonAI 4.7 wrote to chroma, lancedb or qdrant are a source through
+:func:`open_praisonai_knowledge` (:mod:`.praisonai`; on the command line
+``--from praisonai-qdrant:PATH``).
+
 Modules: :mod:`.operations` (the three functions, written once over the
 per-kind interface of :mod:`._kind`), one module per kind
 (:mod:`.conversation`, :mod:`.knowledge`, :mod:`.state`: reading, writing and
@@ -50,6 +54,7 @@ from ..errors import ConflictError, InvalidExportError, TransferError, Unsupport
 from .conversation import DEFAULT_BATCH_SIZE, iter_message_batches, iter_sessions
 from .jsonl import FORMAT, FORMAT_VERSION
 from .operations import export_jsonl, import_jsonl, migrate
+from .praisonai import open_praisonai_knowledge
 from .report import OnConflict, Progress, ProgressCallback, TransferKind, TransferReport, Verification
 
 __all__ = [
@@ -71,4 +76,5 @@ __all__ = [
     "iter_message_batches",
     "iter_sessions",
     "migrate",
+    "open_praisonai_knowledge",
 ]
