@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--messages", type=int, help="add_message calls per round (default 1,000)")
     parser.add_argument("--vectors", type=int, help="vectors per knowledge collection (default 20,000)")
     parser.add_argument("--cache-dir", type=Path, help="where built databases are kept (default /tmp/praisonai-bench)")
+    parser.add_argument(
+        "--praisonai-venv",
+        type=Path,
+        help="a venv holding PraisonAI 4.7.19: the import suite compares its import with ours (skipped without)",
+    )
     parser.add_argument("--json", type=Path, help="also write the rows and every sample to this file")
     for name, variable, default in (
         ("postgres", "PRAISONAI_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test"),
@@ -78,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             "messages": args.messages,
             "vectors": args.vectors,
             "cache_dir": args.cache_dir,
+            "praisonai_venv": args.praisonai_venv,
         }.items()
         if value is not None
     }

@@ -68,6 +68,7 @@ class Options:
     queries: int = 30
     calls: int = 20_000  # create() calls per round
     imports: int = 15  # interpreter runs per import measurement
+    praisonai_venv: Path | None = None  # a venv with PraisonAI 4.7.19, for the import comparison
 
     @classmethod
     def quick_sizes(cls, **overrides: Any) -> Options:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -29,12 +30,14 @@ from ._conversation import (
     bulk_rows,
     check_same,
     decode_rows,
+    messages,
     qmark,
+    raw_rows,
     session,
     stored_row,
     write_rows,
 )
-from ._harness import Options, Row, interleaved, latency_of, latency_row, median, verdict
+from ._harness import Options, Row, interleaved, latency_of, latency_row, median, rate_row, verdict
 
 PREFIX = "praison_"
 CACHE_VERSION = "v1"
@@ -214,6 +217,94 @@ def _writes(options: Options, directory: str) -> list[Row]:
     return rows
 
 
+WRITERS = (1, 4, 16)
+GROUP_FACTOR = 5.0  # 16 writers: at least this many times one raw writer's durable rate (issue 17)
+
+
+def _in_threads(writers: int, work: Callable[[int], None]) -> float:
+    """Seconds from releasing ``writers`` started threads running ``work(index)`` until all are done."""
+    barrier = threading.Barrier(writers + 1)
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            work(index)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(writers)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return elapsed
+
+
+def _concurrent_writes(options: Options, directory: str) -> list[Row]:
+    """``add_message`` durable from 1, 4 and 16 threads: one shared store (group commit) against raw
+    sqlite3 on one shared connection behind a lock, each message its own ``BEGIN IMMEDIATE`` transaction
+    (what the store did before group commit; a connection per thread is slower still: the writers then
+    wait in SQLite's busy handler, which sleeps)."""
+    rows: list[Row] = []
+    tags = count()
+    one_writer_raw: float | None = None
+    for writers in WRITERS:
+        ours = CONVERSATION_STORES.create("sqlite", path=f"{directory}/ours-writers-{writers}.db")
+        ours.create_session(session())
+        raw = RawSqlite(f"{directory}/raw-writers-{writers}.db")
+        raw.create_session()
+        raw_lock = threading.Lock()
+        share = max(1, options.messages // writers)
+
+        def ours_round(writers: int = writers, ours: Any = ours, share: int = share) -> float:
+            batches = [messages(share, f"o{next(tags)}", time.time()) for _ in range(writers)]
+
+            def work(index: int) -> None:
+                for item in batches[index]:
+                    ours.add_message(SESSION_ID, item)
+
+            return _in_threads(writers, work)
+
+        def raw_round(
+            writers: int = writers, raw: RawSqlite = raw, raw_lock: threading.Lock = raw_lock, share: int = share
+        ) -> float:
+            batches = [raw_rows(messages(share, f"r{next(tags)}", time.time())) for _ in range(writers)]
+
+            def work(index: int) -> None:
+                for row in batches[index]:
+                    with raw_lock:
+                        raw.add_message(row)
+
+            return _in_threads(writers, work)
+
+        samples = interleaved({"ours": ours_round, "raw": raw_round}, options.rounds)
+        row = rate_row(
+            "sqlite",
+            f"add_message durable, {writers} writer thread{'s' if writers > 1 else ''} "
+            "(ours: one store, group commit; raw: one connection, a transaction per message)",
+            samples,
+            share * writers,
+            "msg/s",
+            0.9 if writers == 1 else None,
+        )
+        if writers == 1:
+            one_writer_raw = row.values["raw_per_s"]
+        elif writers == max(WRITERS) and one_writer_raw is not None:
+            needed = GROUP_FACTOR * one_writer_raw
+            row.target = f">= {GROUP_FACTOR:g}x one raw writer ({needed:,.0f} msg/s)"
+            row.verdict = verdict(row.values["ours_per_s"] >= needed)
+        rows.append(row)
+        ours.close()
+        raw.close()
+    return rows
+
+
 def _reads(options: Options) -> list[Row]:
     stores: dict[int, Any] = {}
     raws: dict[int, RawSqlite] = {}
@@ -260,4 +351,5 @@ def run(options: Options) -> list[Row]:
     options.cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sqlite-writes-", dir=options.cache_dir) as directory:
         rows = _writes(options, directory)
+        rows += _concurrent_writes(options, directory)
     return rows + _reads(options)

@@ -91,7 +91,57 @@ def run_import(options: Options) -> list[Row]:
             f"{wall_ms:.1f} ms",
             values={"wall_s": walls},
         ),
+        _reference_row(options),
     ]
+
+
+REFERENCE_RATIO = 0.35  # issue 17: at most this fraction of PraisonAI 4.7.19's import
+
+
+def _reference_row(options: Options) -> Row:
+    """Whole-process time of ``import praisonai.persistence.registry``: ours against PraisonAI 4.7.19's,
+    from the venv given with ``--praisonai-venv`` (nothing is installed), runs interleaved."""
+    operation = f"{IMPORT}, whole process: ours against PraisonAI 4.7.19's"
+    venv = options.praisonai_venv
+    python = None if venv is None else venv / "bin" / "python"
+    if python is None or not python.exists():
+        return Row("import", operation, "-", verdict="skipped: no --praisonai-venv with bin/python given")
+    # Their interpreter must not see our sources; ours keeps the PYTHONPATH it was given.
+    theirs_env = {name: value for name, value in _ENV.items() if name != "PYTHONPATH"}
+    version = subprocess.run(  # noqa: S603 - the venv's own interpreter, fixed arguments
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('praisonai'))"],
+        capture_output=True,
+        text=True,
+        env=theirs_env,
+        check=False,
+    ).stdout.strip()
+    if not version:
+        return Row("import", operation, "-", verdict=f"skipped: no praisonai in {venv}")
+
+    def wall(command: list[str], env: dict[str, str]) -> float:
+        start = time.perf_counter()
+        subprocess.run(command, check=True, env=env)  # noqa: S603 - fixed arguments
+        return time.perf_counter() - start
+
+    ours_command = [sys.executable, "-c", IMPORT]
+    theirs_command = [str(python), "-c", IMPORT]
+    wall(ours_command, _ENV)  # bytecode caches, as an installed package has them
+    wall(theirs_command, theirs_env)
+    samples: dict[str, list[float]] = {"ours": [], "theirs": []}
+    for index in range(options.imports):
+        for name in ("ours", "theirs") if index % 2 == 0 else ("theirs", "ours"):
+            samples[name].append(wall(ours_command, _ENV) if name == "ours" else wall(theirs_command, theirs_env))
+    ratio = median([ours / theirs for ours, theirs in zip(samples["ours"], samples["theirs"], strict=True)])
+    return Row(
+        "import",
+        f"{operation} {version} (median of {options.imports}; ratio is ours / theirs)",
+        f"{median(samples['ours']) * 1000:.1f} ms",
+        f"{median(samples['theirs']) * 1000:.1f} ms",
+        ratio,
+        target=f"<= {REFERENCE_RATIO:g}x theirs",
+        verdict=verdict(ratio <= REFERENCE_RATIO),
+        values={"wall_s": samples, "praisonai_version": version},
+    )
 
 
 def _per_call(function: Any, calls: int, rounds: int) -> list[float]:

@@ -402,7 +402,7 @@ def test_backends_lists_the_embedders() -> None:
     assert result.returncode == 0, result.stderr
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     assert set(rows) >= {"callable", "openai", "sentence_transformers"}
-    assert (rows["openai"]["kind"], rows["openai"]["extra"], rows["openai"]["tier"]) == ("embedder", "openai", "fake")
+    assert (rows["openai"]["kind"], rows["openai"]["extra"], rows["openai"]["tier"]) == ("embedder", "openai", "wire")
 
 
 # -- check ------------------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ parent can check that it is stored whole or not at all.
 Modes:
 - ``append``: add ``count`` messages, all with created_at 1.0 (so order = insertion order).
 - ``mixed``: ``count`` steps (forever if 0) of single messages, batches, session
-  updates and deletes of earlier messages.
+  updates and deletes of earlier messages; ``mixed-threads``: the same in four threads at once.
 - ``create``: try once to create the session, named ``tag``.
 
 Imported, it offers :func:`run_writers`, :func:`race_creates`, :func:`kill_mid_stream` and
@@ -119,6 +119,37 @@ def modules_after(code: str) -> set[str]:
     return set(json.loads(result.stdout))
 
 
+def _mixed(store: Any, session_id: str, tag: str, steps: int, say: Any) -> None:
+    from praisonai.persistence.conversation.base import ConversationMessage, ConversationSession
+
+    live: list[str] = []
+    step = 0
+    while steps <= 0 or step < steps:
+        step += 1
+        if step % 7 == 0:
+            batch = [
+                ConversationMessage(role="user", content=f"{tag}-{step}-{part}" * 50, created_at=float(step))
+                for part in range(3)
+            ]
+            say("batching", *(message.id for message in batch), flush=True)
+            store.add_messages(session_id, batch)
+            for message in batch:
+                live.append(message.id)
+                say("ack", message.id, flush=True)
+        elif step % 11 == 0:
+            store.update_session(ConversationSession(session_id=session_id, name=f"{tag}-{step}"))
+        elif step % 13 == 0 and live:
+            victim = live.pop(0)
+            say("deleting", victim, flush=True)
+            store.delete_messages(session_id, [victim])
+            say("del", victim, flush=True)
+        else:
+            message = ConversationMessage(role="user", content=f"{tag}-{step}" * 40, created_at=float(step))
+            store.add_message(session_id, message)
+            live.append(message.id)
+            say("ack", message.id, flush=True)
+
+
 def _main() -> None:
     from praisonai.persistence.conversation.base import ConversationMessage, ConversationSession
     from praisonai.persistence.errors import AlreadyExistsError
@@ -143,32 +174,21 @@ def _main() -> None:
             store.add_message(session_id, message)
             print("ack", message.id, flush=True)
     elif mode == "mixed":
-        live: list[str] = []
-        step = 0
-        while steps <= 0 or step < steps:
-            step += 1
-            if step % 7 == 0:
-                batch = [
-                    ConversationMessage(role="user", content=f"{tag}-{step}-{part}" * 50, created_at=float(step))
-                    for part in range(3)
-                ]
-                print("batching", *(message.id for message in batch), flush=True)
-                store.add_messages(session_id, batch)
-                for message in batch:
-                    live.append(message.id)
-                    print("ack", message.id, flush=True)
-            elif step % 11 == 0:
-                store.update_session(ConversationSession(session_id=session_id, name=f"{tag}-{step}"))
-            elif step % 13 == 0 and live:
-                victim = live.pop(0)
-                print("deleting", victim, flush=True)
-                store.delete_messages(session_id, [victim])
-                print("del", victim, flush=True)
-            else:
-                message = ConversationMessage(role="user", content=f"{tag}-{step}" * 40, created_at=float(step))
-                store.add_message(session_id, message)
-                live.append(message.id)
-                print("ack", message.id, flush=True)
+        _mixed(store, session_id, tag, steps, print)
+    elif mode == "mixed-threads":  # four threads at once: the sqlite store groups their commits
+        import threading
+
+        print_lock = threading.Lock()
+
+        def say(*words: str, flush: bool = True) -> None:
+            with print_lock:  # print writes the line and its newline separately
+                print(*words, flush=flush)
+
+        threads = [threading.Thread(target=_mixed, args=(store, session_id, tag, steps, say)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     store.close()
 
 

@@ -1,6 +1,7 @@
 """The shared layer of the hosted vector backends (knowledge/_hosted.py) on top of KnowledgeStoreBase:
-the cases the contract suite does not reach, run on the client-level fakes of three engines
-(tests/support/hosted_fakes.py) whose deletes and drops take different paths."""
+the cases the contract suite does not reach, run on three engines whose deletes and drops take different
+paths: Pinecone's REST stand-in (driven by the pinecone SDK) and the client-level fakes of Couchbase and
+Cosmos DB (tests/support/hosted_fakes.py)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,22 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from praisonai.persistence.errors import BackendUnavailableError, InvalidInputError, UnsupportedFilterError
-from praisonai.persistence.knowledge import pinecone as pinecone_module
 from praisonai.persistence.knowledge._layers.hosted_store import HostedVectorStore, Settings
 from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from tests.support.emulators import require_driver
-from tests.support.hosted_fakes import FakeCosmosClient, FakeCouchbaseCluster, FakePinecone, FakeWeaviateClient
+from tests.support.hosted_fakes import FakeCosmosClient, FakeCouchbaseCluster, FakeWeaviateClient
+from tests.support.pinecone_standin import PineconeStandIn
 
 Opener = Callable[[], KnowledgeStore]
 
 
 def _pinecone(monkeypatch: pytest.MonkeyPatch) -> Opener:
-    fake = FakePinecone()
-    monkeypatch.setattr(pinecone_module.PineconeKnowledgeStore, "_import_driver", lambda self, name: fake.module())
-    return lambda: KNOWLEDGE_STORES.create("pinecone", url="pinecone://:pc-secret@")
+    require_driver("pinecone", "pinecone")
+    stand_in = PineconeStandIn(api_key="pc-secret")
+    _STAND_INS.append(stand_in)
+    address = stand_in.url.removeprefix("http://")
+    return lambda: KNOWLEDGE_STORES.create("pinecone", url=f"pinecone://:pc-secret@{address}")
 
 
 def _couchbase(monkeypatch: pytest.MonkeyPatch) -> Opener:
@@ -36,10 +39,15 @@ def _cosmosdb(monkeypatch: pytest.MonkeyPatch) -> Opener:
     return lambda: KNOWLEDGE_STORES.create("cosmosdb", url=url)
 
 
+_STAND_INS: list[PineconeStandIn] = []
+
+
 @pytest.fixture(params=[_pinecone, _couchbase, _cosmosdb], ids=["pinecone", "couchbase", "cosmosdb"])
-def opener(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Opener:
+def opener(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Opener]:
     make: Callable[[pytest.MonkeyPatch], Opener] = request.param
-    return make(monkeypatch)
+    yield make(monkeypatch)
+    while _STAND_INS:
+        _STAND_INS.pop().stop()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from praisonai.persistence.knowledge.filters import parse_filter
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import KnowledgeStoreContract
 from praisonai.persistence.testing.knowledge import FILTERS, NULL_FILTERS
-from tests.support.emulators import require_driver
+from tests.support.emulators import require_driver, shared_service, start_milvus_server
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,28 @@ class TestMilvusLiteContract(KnowledgeStoreContract):
     @pytest.fixture
     def reopen(self, shared_file: Path) -> Callable[[], KnowledgeStore]:
         return lambda: KNOWLEDGE_STORES.create("milvus", url=f"milvus:///{shared_file}")
+
+
+@pytest.fixture(scope="module")
+def milvus_server(pymilvus: object) -> Iterator[str]:
+    with shared_service(start_milvus_server) as service:
+        yield service.endpoint
+
+
+@pytest.mark.slow
+class TestMilvusServerContract(KnowledgeStoreContract):
+    """The same contract on a real Milvus standalone server (Milvus 2.3 from the PyPI package ``milvus``)."""
+
+    @pytest.fixture
+    def store(self, milvus_server: str) -> Iterator[KnowledgeStore]:
+        store = KNOWLEDGE_STORES.create("milvus", uri=milvus_server)
+        yield store
+        store.close()
+
+    @pytest.fixture
+    def reopen(self, milvus_server: str) -> Callable[[], KnowledgeStore]:
+        host_port = milvus_server.removeprefix("http://")
+        return lambda: KNOWLEDGE_STORES.create("milvus", url=f"milvus://{host_port}")
 
 
 @pytest.mark.parametrize(

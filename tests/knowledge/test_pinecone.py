@@ -1,6 +1,8 @@
-"""pinecone: the knowledge contract suite against a client-level fake of the pinecone SDK
-(tests/support/hosted_fakes.py), plus URL parsing, secret masking and the filter translation
-checked against Pinecone's documented filter syntax. Pinecone itself is not exercised."""
+"""pinecone: the knowledge contract suite through the real ``pinecone`` SDK against an HTTP stand-in of
+Pinecone's REST API (tests/support/pinecone_standin.py: control plane and one data-plane host per index,
+Pinecone's error bodies), plus URL parsing, secret masking, error mapping and the filter translation
+checked against Pinecone's documented filter syntax. Pinecone itself (its ANN, freshness, limits) is not
+exercised."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from praisonai.persistence.errors import ConfigError
+from praisonai.persistence.errors import BackendUnavailableError, ConfigError, InvalidInputError, StoreError
 from praisonai.persistence.knowledge import pinecone as pinecone_module
 from praisonai.persistence.knowledge._filters.native import lower
 from praisonai.persistence.knowledge._layers.records import kind_token, value_token
@@ -17,43 +19,65 @@ from praisonai.persistence.knowledge.config import PineconeKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import KnowledgeStoreContract
+from tests.support.emulators import require_driver
 from tests.support.hosted_checks import check_transfer_extras
-from tests.support.hosted_fakes import FakePinecone
+from tests.support.pinecone_standin import PineconeStandIn
 
 
 @pytest.fixture
-def project(monkeypatch: pytest.MonkeyPatch) -> FakePinecone:
-    fake = FakePinecone()
-    monkeypatch.setattr(pinecone_module.PineconeKnowledgeStore, "_import_driver", lambda self, name: fake.module())
-    return fake
+def project() -> Iterator[PineconeStandIn]:
+    require_driver("pinecone", "pinecone")
+    stand_in = PineconeStandIn(api_key="pc-secret-key")
+    yield stand_in
+    stand_in.stop()
 
 
-def _open() -> KnowledgeStore:
-    return KNOWLEDGE_STORES.create("pinecone", url="pinecone://:pc-secret-key@")
+def _opener(project: PineconeStandIn, key: str = "pc-secret-key") -> Callable[[], KnowledgeStore]:
+    address = project.url.removeprefix("http://")
+    return lambda: KNOWLEDGE_STORES.create("pinecone", url=f"pinecone://:{key}@{address}")
 
 
 class TestPineconeContract(KnowledgeStoreContract):
     @pytest.fixture
-    def store(self, project: FakePinecone) -> Iterator[KnowledgeStore]:
-        store = _open()
+    def store(self, project: PineconeStandIn) -> Iterator[KnowledgeStore]:
+        store = _opener(project)()
         yield store
         store.close()
 
     @pytest.fixture
-    def reopen(self, project: FakePinecone) -> Callable[[], KnowledgeStore]:
-        return _open
+    def reopen(self, project: PineconeStandIn) -> Callable[[], KnowledgeStore]:
+        return _opener(project)
 
 
-def test_layout_is_one_tagged_index_per_collection(project: FakePinecone) -> None:
-    with _open() as store:
+def test_layout_is_one_tagged_index_per_collection(project: PineconeStandIn) -> None:
+    with _opener(project)() as store:
         store.create_collection("Docs_1", 3, "dot", metadata={"owner": "x"})
         store.insert("Docs_1", [KnowledgeDocument(id="a", embedding=[1.0, 2.0, 3.0], metadata={"lang": "en"})])
         [(name, index)] = project.indexes.items()
         assert name.startswith("praison-") and len(name) == len("praison-") + 24
-        assert index["metric"] == "dotproduct" and index["tags"] == {"praisonai_collection": "Docs_1"}
-        stored = index["namespaces"]["documents"]["a"]["metadata"]
+        assert index.metric == "dotproduct" and index.tags == {"praisonai_collection": "Docs_1"}
+        stored = index.namespaces["documents"]["a"]["metadata"]
         assert kind_token("lang", "string") in stored["ix"] and value_token("lang", "string", "en") in stored["ix"]
         assert "null" not in repr([v for v in stored.values() if v is None])
+    # The SDK spoke Pinecone's REST API: the control plane, then the index's own data-plane host.
+    paths = [path for _, path in project.requests]
+    assert "/indexes" in paths and "/vectors/upsert" in paths and "/vectors/fetch" in paths
+
+
+def test_service_errors_map_to_the_error_tree(project: PineconeStandIn) -> None:
+    with _opener(project, key="wrong-key")() as store, pytest.raises(StoreError) as refused:
+        store.collection_exists("docs")
+    assert refused.value.backend == "pinecone" and "wrong-key" not in str(refused.value)
+    with _opener(project)() as store:
+        store.create_collection("docs", 2, "cosine")
+        with pytest.raises(InvalidInputError):  # Pinecone refuses all-zero vectors on cosine indexes
+            store.insert("docs", [KnowledgeDocument(id="z", embedding=[0.0, 0.0])])
+        with pytest.raises(InvalidInputError):  # more than 40 KB of metadata in one record
+            store.insert("docs", [KnowledgeDocument(id="big", embedding=[1.0, 0.0], metadata={"t": "x" * 50_000})])
+        assert store.count("docs") == 0
+    project.stop()
+    with _opener(project)() as store, pytest.raises(BackendUnavailableError):
+        store.collection_exists("docs")
 
 
 def test_filter_translation_uses_pinecone_operators() -> None:
@@ -80,6 +104,6 @@ def test_url_forms_and_secret_masking() -> None:
         PineconeKnowledgeConfig.from_options(None, {"api_key": "k", "index_prefix": "Bad_Prefix"})
 
 
-def test_transfer_extras(project: FakePinecone) -> None:
-    with _open() as store:
+def test_transfer_extras(project: PineconeStandIn) -> None:
+    with _opener(project)() as store:
         check_transfer_extras(store, "dot")

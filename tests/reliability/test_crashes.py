@@ -123,9 +123,15 @@ def _check_files(root: Path) -> int:
 CONVERSATION_CRASH_BACKENDS = ["sqlite", "json"]
 
 
-@pytest.mark.parametrize("backend", CONVERSATION_CRASH_BACKENDS)
+@pytest.mark.parametrize(
+    ("backend", "mode"),
+    [
+        *((backend, "mixed") for backend in CONVERSATION_CRASH_BACKENDS),
+        ("sqlite", "mixed-threads"),  # four writer threads: their commits are grouped
+    ],
+)
 def test_sigkilled_conversation_writer_loses_nothing(
-    backend: str, open_conversation: Callable[[str], Opener], figures: Figures
+    backend: str, mode: str, open_conversation: Callable[[str], Opener], figures: Figures
 ) -> None:
     opener = open_conversation(backend)
     rng = random.Random(20_240_601)
@@ -133,7 +139,7 @@ def test_sigkilled_conversation_writer_loses_nothing(
     early = 0
     started = time.monotonic()
     for round_index in range(KILLS):
-        process = _start(backend, opener.options, "mixed", SESSION, f"r{round_index:02d}", 0, stderr=subprocess.DEVNULL)
+        process = _start(backend, opener.options, mode, SESSION, f"r{round_index:02d}", 0, stderr=subprocess.DEVNULL)
         assert process.stdout is not None
         if round_index % EARLY_EVERY == 0:
             early += 1
@@ -163,7 +169,7 @@ def test_sigkilled_conversation_writer_loses_nothing(
         store.close()
     figures.record(
         "sigkill",
-        backend,
+        backend if mode == "mixed" else f"{backend} ({mode})",
         kills=KILLS,
         kills_during_startup=early,
         acknowledged_adds=len(acknowledged.added),

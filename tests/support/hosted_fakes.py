@@ -11,7 +11,6 @@ sending that the fake was not written for is an error, never silently ignored.
 What they do NOT exercise: the services themselves (approximate search, their own
 filter engines and query parsers, consistency, limits, authentication, wire formats).
 
-- :class:`FakePinecone`: ``pinecone.Pinecone`` / ``Index`` with Pinecone's filter operators.
 - :class:`MongoSearchShim`: wraps a real pymongo database (on SecantusDB) and answers
   only ``create_search_index`` and the ``$vectorSearch`` stage, evaluating its filter
   with the server's own ``find``.
@@ -43,7 +42,6 @@ __all__ = [
     "FakeCassandraCluster",
     "FakeCosmosClient",
     "FakeCouchbaseCluster",
-    "FakePinecone",
     "FakeWeaviateClient",
     "MongoSearchShim",
     "SqlExpression",
@@ -128,176 +126,6 @@ def _same(a: Any, b: Any) -> bool:
 
 _PINECONE_INDEX = re.compile(r"^[a-z0-9-]{1,45}$")
 _PINECONE_METRIC: dict[str, Distance] = {"cosine": "cosine", "dotproduct": "dot", "euclidean": "euclidean"}
-
-
-class FakePinecone:
-    """``pinecone.Pinecone``; instances made from one fake share its indexes (one "project")."""
-
-    def __init__(self) -> None:
-        self.indexes: dict[str, dict[str, Any]] = {}
-        self.lock = threading.RLock()
-        self.calls: list[str] = []
-
-    def client(self, api_key: str | None = None, **options: Any) -> _PineconeClient:
-        if not api_key:
-            raise ValueError("api_key is required")
-        return _PineconeClient(self)
-
-    def module(self) -> SimpleNamespace:
-        """A stand-in for the ``pinecone`` module: ``Pinecone`` and ``ServerlessSpec``."""
-        return SimpleNamespace(
-            Pinecone=self.client,
-            ServerlessSpec=lambda cloud, region: {"serverless": {"cloud": cloud, "region": region}},
-        )
-
-
-class _PineconeClient:
-    def __init__(self, project: FakePinecone) -> None:
-        self._project = project
-
-    def has_index(self, name: str) -> bool:
-        return name in self._project.indexes
-
-    def create_index(self, name: str, dimension: int, metric: str, spec: Any, tags: dict[str, str]) -> Any:
-        if not _PINECONE_INDEX.match(name):
-            raise ValueError(f"invalid index name {name!r}")
-        for key, value in tags.items():
-            if not re.match(r"^[A-Za-z0-9_-]{1,120}$", value) or not re.match(r"^[A-Za-z0-9_-]{1,80}$", key):
-                raise ValueError(f"invalid tag {key!r}={value!r}")
-        with self._project.lock:
-            if name in self._project.indexes:
-                raise RuntimeError("409 ALREADY_EXISTS")
-            self._project.indexes[name] = {
-                "dimension": dimension,
-                "metric": metric,
-                "tags": dict(tags),
-                "namespaces": {},
-                "host": f"{name}.svc.fake",
-            }
-        return self.describe_index(name)
-
-    def describe_index(self, name: str) -> Any:
-        entry = self._project.indexes.get(name)
-        if entry is None:
-            raise RuntimeError("404 NOT_FOUND")
-        return SimpleNamespace(
-            name=name, dimension=entry["dimension"], metric=entry["metric"], host=entry["host"], tags=entry["tags"]
-        )
-
-    def delete_index(self, name: str) -> None:
-        with self._project.lock:
-            if self._project.indexes.pop(name, None) is None:
-                raise RuntimeError("404 NOT_FOUND")
-
-    def list_indexes(self) -> Any:
-        # An IndexList, as the SDK returns: ``.indexes`` and ``.names()``.
-        models = [self.describe_index(name) for name in list(self._project.indexes)]
-        return SimpleNamespace(indexes=models, names=lambda: [model.name for model in models])
-
-    def Index(self, host: str = "", name: str = "") -> _PineconeIndex:
-        for index_name, entry in self._project.indexes.items():
-            if entry["host"] == host or index_name == name:
-                return _PineconeIndex(self._project, index_name)
-        raise RuntimeError(f"no index at {host!r}")
-
-    def close(self) -> None:
-        pass
-
-
-def _check_pinecone_metadata(metadata: Mapping[str, Any]) -> None:
-    for key, value in metadata.items():
-        ok = (
-            isinstance(value, (str, bool))
-            or _is_number(value)
-            or (isinstance(value, list) and all(isinstance(item, str) for item in value))
-        )
-        if not ok:
-            raise ValueError(f"metadata value of {key!r} must be a string, number, boolean or list of strings")
-
-
-class _PineconeIndex:
-    def __init__(self, project: FakePinecone, name: str) -> None:
-        self._project = project
-        self._name = name
-
-    def _space(self, namespace: str) -> dict[str, dict[str, Any]]:
-        entry = self._project.indexes.get(self._name)
-        if entry is None:
-            raise RuntimeError("404 NOT_FOUND: index deleted")
-        spaces: dict[str, dict[str, dict[str, Any]]] = entry["namespaces"]
-        return spaces.setdefault(namespace, {})
-
-    def upsert(self, vectors: list[Mapping[str, Any]], namespace: str = "") -> Any:
-        entry = self._project.indexes[self._name]
-        with self._project.lock:
-            space = self._space(namespace)
-            for vector in vectors:
-                values = list(vector["values"])
-                if len(values) != entry["dimension"]:
-                    raise ValueError("vector dimension does not match the index")
-                if entry["metric"] == "cosine" and not any(values):
-                    raise ValueError("cosine indexes refuse all-zero vectors")
-                metadata = dict(vector.get("metadata") or {})
-                _check_pinecone_metadata(metadata)
-                space[vector["id"]] = {"id": vector["id"], "values": _f32(values), "metadata": copy.deepcopy(metadata)}
-        return SimpleNamespace(upserted_count=len(vectors))
-
-    def fetch(self, ids: list[str], namespace: str = "") -> Any:
-        space = self._space(namespace)
-        found = {i: self._vector(space[i]) for i in ids if i in space}
-        return SimpleNamespace(vectors=found)
-
-    @staticmethod
-    def _vector(stored: dict[str, Any], score: float | None = None) -> Any:
-        return SimpleNamespace(
-            id=stored["id"], values=list(stored["values"]), metadata=copy.deepcopy(stored["metadata"]), score=score
-        )
-
-    def query(
-        self,
-        vector: list[float],
-        top_k: int,
-        filter: Mapping[str, Any] | None = None,
-        include_values: bool = False,
-        include_metadata: bool = False,
-        namespace: str = "",
-    ) -> Any:
-        if not 1 <= top_k <= 10000:
-            raise ValueError("top_k must be 1 to 10000")
-        entry = self._project.indexes[self._name]
-        space = self._space(namespace)
-        candidates = [
-            (stored, stored["values"])
-            for stored in space.values()
-            if filter is None or mql_matches(filter, stored["metadata"])
-        ]
-        ranked = _rank(_PINECONE_METRIC[entry["metric"]], vector, candidates)[:top_k]
-        matches = []
-        for stored in ranked:
-            item = self._vector(stored)
-            if not include_values:
-                item.values = []
-            if not include_metadata:
-                item.metadata = None
-            matches.append(item)
-        return SimpleNamespace(matches=matches)
-
-    def delete(self, ids: list[str], namespace: str = "") -> None:
-        with self._project.lock:
-            space = self._space(namespace)
-            for i in ids:
-                space.pop(i, None)
-
-    def describe_index_stats(self) -> Any:
-        entry = self._project.indexes[self._name]
-        return SimpleNamespace(
-            namespaces={name: SimpleNamespace(vector_count=len(space)) for name, space in entry["namespaces"].items()}
-        )
-
-    def list(self, namespace: str = "", limit: int = 100) -> Iterator[Any]:
-        ids = sorted(self._space(namespace))
-        for start in range(0, len(ids), limit):
-            yield SimpleNamespace(vectors=[SimpleNamespace(id=i) for i in ids[start : start + limit]])
 
 
 # -- MongoDB Atlas Vector Search shim -------------------------------------------------------

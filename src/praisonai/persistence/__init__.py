@@ -9,8 +9,6 @@ reads no package metadata. Names below are loaded on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ._lazy import lazy_getattr
 from .errors import (
     AlreadyExistsError,
@@ -30,6 +28,8 @@ from .errors import (
     UnsupportedFilterError,
     WrongTypeError,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
 
 if TYPE_CHECKING:
     from .config import PersistenceConfig

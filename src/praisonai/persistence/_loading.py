@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
-from types import ModuleType
-from typing import Any
 
 from .errors import DriverImportError, MissingDriverError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 
 __all__ = ["driver_installed", "import_driver", "load_object"]
 
@@ -24,6 +26,8 @@ def driver_installed(module: str) -> bool:
     """Whether ``module`` can be found, without importing it."""
     if module in sys.modules:
         return True
+    import importlib.util  # here: it imports contextlib and functools, which the registry's import avoids
+
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):

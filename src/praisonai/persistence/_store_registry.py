@@ -7,13 +7,10 @@ holds the typed registries of each kind; see its docstring.
 from __future__ import annotations
 
 import _thread  # threading's C locks, without importing threading (~1 ms of a cold start)
-import contextlib
-import re
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeAlias, TypeVar
 
-from ._catalogue import BUILTINS, BuiltinBackend, Kind, Tier
+from ._catalogue import BUILTINS, BuiltinBackend
 from ._loading import driver_installed, load_object
 from .errors import (
     BackendNotFoundError,
@@ -22,16 +19,35 @@ from .errors import (
     RegistrationError,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
 if TYPE_CHECKING:
+    from typing import Any, Generic, Literal, NamedTuple, TypeAlias, TypeVar
+
+    from ._catalogue import Kind, Tier
     from ._config import StoreConfig
+
+    Factory: TypeAlias = Callable[..., Any]
+    Source: TypeAlias = Literal["builtin", "entry_point", "runtime"]
+else:
+    from ._typing_lite import Generic, NamedTuple, TypeVar
 
 __all__ = ["BackendInfo", "Factory", "PluginWarning", "Source", "StoreRegistry"]
 
 T = TypeVar("T")
-Factory: TypeAlias = Callable[..., Any]
-Source: TypeAlias = Literal["builtin", "entry_point", "runtime"]
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyz")
+_NAME_REST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def __getattr__(name: str) -> object:
+    # The public aliases Factory and Source are built with typing on first use, not at import.
+    if name in ("Factory", "Source"):
+        from typing import Any, Literal
+
+        value = Callable[..., Any] if name == "Factory" else Literal["builtin", "entry_point", "runtime"]
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class PluginWarning(UserWarning):
@@ -83,7 +99,8 @@ def _normalize(name: object, what: str = "backend name") -> str:
     if not isinstance(name, str):
         raise RegistrationError(f"{what} must be a str, not {type(name).__name__}")
     lowered = name.lower()
-    if not _NAME.match(lowered):
+    # ^[a-z][a-z0-9_]{0,63}$ without importing re
+    if not (0 < len(lowered) <= 64 and lowered[0] in _NAME_START and _NAME_REST.issuperset(lowered)):
         raise RegistrationError(
             f"invalid {what} {name!r}: use a letter followed by up to 63 lowercase letters, digits or underscores"
         )
@@ -579,8 +596,10 @@ class StoreRegistry(Generic[T]):
         close = getattr(store, "close", None)
         if callable(close) and not _is_coroutine_function(close):
             # Do not leak what the factory opened; the object is unusable anyway.
-            with contextlib.suppress(Exception):
+            try:  # noqa: SIM105 - contextlib.suppress would cost its import at start-up
                 close()
+            except Exception:  # noqa: S110 - the contract error below is what matters
+                pass
         raise ContractError(
             f"{self.kind} backend {backend!r} returned a {type(store).__qualname__}, which does not satisfy "
             f"{protocol}: {'; '.join(problems)}",

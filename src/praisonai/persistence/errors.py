@@ -37,7 +37,12 @@ exception of its engine into one of the classes above, the original chained.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from ._typing_lite import NamedTuple
 
 __all__ = [
     "AlreadyExistsError",

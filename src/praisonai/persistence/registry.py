@@ -23,12 +23,16 @@ no driver, no pydantic and reads no package metadata.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Union, overload
-
 from ._store_registry import BackendInfo, PluginWarning, StoreRegistry
 from .errors import ContractError
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
+if not TYPE_CHECKING:
+    from ._typing_lite import overload
+
+if TYPE_CHECKING:  # the checkers' (and ruff's) view: the real typing.overload
+    from typing import Any, Literal, overload
+
     from ._config import StoreConfig
     from ._names import (
         AsyncConversationName,
@@ -76,7 +80,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class ConversationStoreRegistry(StoreRegistry[Union["ConversationStore", "AsyncConversationStore"]]):
+class ConversationStoreRegistry(StoreRegistry["ConversationStore | AsyncConversationStore"]):
     """The conversation registry, typed so that mypy knows sync from async backends."""
 
     @overload
@@ -143,7 +147,7 @@ class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore"]):
         return super().validate(name, **options)  # type: ignore[return-value]
 
 
-class StateStoreRegistry(StoreRegistry[Union["StateStore", "AsyncStateStore"]]):
+class StateStoreRegistry(StoreRegistry["StateStore | AsyncStateStore"]):
     """The state registry, typed so that mypy knows sync from async backends."""
 
     @overload
@@ -169,7 +173,7 @@ class StateStoreRegistry(StoreRegistry[Union["StateStore", "AsyncStateStore"]]):
         return super().validate(name, **options)  # type: ignore[return-value]
 
 
-class EmbedderRegistry(StoreRegistry[Union["Embedder", "AsyncEmbedder"]]):
+class EmbedderRegistry(StoreRegistry["Embedder | AsyncEmbedder"]):
     """The embedder registry. ``dimension`` is checked as a positive int, the methods as for stores."""
 
     @overload

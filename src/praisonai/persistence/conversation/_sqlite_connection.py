@@ -3,7 +3,8 @@
 The file, the pragmas, the statements, the reading of constraint errors, and
 :class:`LockedConnectionRunner`, the runner of the synchronous stores (sqlite,
 turso): one connection shared by all threads behind a lock, each write one
-transaction.
+transaction, or (sqlite) the writes that queue up during a commit grouped into
+the next one (:mod:`._group_commit`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 from .._sansio import drive
 from ..errors import StoreClosedError
+from ._group_commit import GroupCommitter
 from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
 from ._sql_statements import SQLITE, ConversationStatements
 from .config import AsyncSqliteConversationConfig, SqliteConversationConfig, TursoConversationConfig
@@ -77,6 +79,7 @@ class LockedConnectionRunner:
     _connection: Any
     _lock: threading.Lock
     _begin = "BEGIN IMMEDIATE"  # take the write lock first: writers wait (busy_timeout), never fail
+    _committer: GroupCommitter | None = None  # set: concurrent writes share commits
 
     def _classify(self, error: BaseException) -> IntegrityViolation | None:
         return classify_sqlite_error(error)
@@ -86,6 +89,8 @@ class LockedConnectionRunner:
         """Run ``step`` on the connection and return what its ``fetch`` asks for."""
 
     def _run(self, operation: Operation[R], write: bool) -> R:
+        if write and self._committer is not None:
+            return self._committer.write(self._connection, lambda: drive(operation, self._execute, self._classify))
         with self._lock:
             if self._closed:  # closed while this call waited for the lock
                 raise StoreClosedError("the store is closed")

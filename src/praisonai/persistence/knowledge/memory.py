@@ -1,6 +1,7 @@
-"""In-memory knowledge store: exact brute-force search in pure Python.
+"""In-memory knowledge store: exact brute-force search, by numpy matrix product when installed.
 
-Engine: dicts in this process (no extra needed), optionally kept in a JSON file.
+Engine: dicts in this process (no extra needed; ``pip install "praisonai-persistence[numpy]"``
+makes search on large collections a matrix product), optionally kept in a JSON file.
 URL forms: ``memory://``; ``memory:///relative.json`` or ``memory:////absolute.json``
 (``?autosave=false`` to write only on ``save()`` / ``close()``); or ``path=``.
 Test tier: embedded (the store itself, with and without a file).
@@ -9,7 +10,10 @@ This is the reference backend: scores are computed with
 :func:`~praisonai.persistence.knowledge.base.similarity` and filters with
 :func:`~praisonai.persistence.knowledge.filters.matches`, so every other
 backend is measured against exactly this behaviour. Search is exact and costs
-O(documents x dimension) per query: meant for tests, notebooks and small corpora.
+O(documents x dimension) per query. From ``_layers.matrix.MIN_ROWS`` documents on, with
+numpy installed, a float32 matrix product picks a proven superset of the best documents
+and only those are scored exactly (same ids, order and scores as without numpy; see
+:mod:`._layers.matrix`): 20,000 x 384 is about 1 ms a query instead of ~0.4 s.
 
 Documents are copied on the way in and on the way out, so callers cannot change
 what is stored. All operations hold one lock. Search scores every document
@@ -43,7 +47,9 @@ from .._files import open_lock_file
 from .._files import write_atomically as _write_atomically
 from .._values import dump_json, load_json
 from ..errors import StoreError
+from ._layers import matrix
 from ._layers.checks import check_embedding, copy_document
+from ._layers.matrix import MatrixIndex
 from ._layers.store_base import HeldCollection, InProcessKnowledgeStore
 from .base import Distance, KnowledgeDocument, similarity
 from .config import MemoryKnowledgeConfig
@@ -60,9 +66,27 @@ class _Collection(HeldCollection):
     # Norms of stored documents, filled by searches. A write drops the entries of the ids it
     # touches, so an entry present belongs to the document stored now (a rollback only loses entries).
     norms: dict[str, float] = field(default_factory=dict)
+    # The numpy view of ``documents`` and its rows (built by a search, dropped by every write);
+    # see _layers/matrix.py.
+    index: tuple[MatrixIndex, list[KnowledgeDocument]] | None = None
 
     def snapshot(self) -> _Collection:
         return _Collection(self.dimension, self.distance, self.metadata, dict(self.documents))
+
+    def changed(self) -> None:
+        self.index = None
+
+    def matrix(self) -> tuple[MatrixIndex, list[KnowledgeDocument]] | None:
+        """The numpy index of the documents and its rows, built on demand; None without numpy or
+        below ``matrix.MIN_ROWS`` documents."""
+        if self.index is None and len(self.documents) >= matrix.MIN_ROWS:
+            np = matrix.numpy_or_none()
+            if np is not None:
+                documents = list(self.documents.values())
+                embeddings = [cast("list[float]", document.embedding) for document in documents]
+                built = MatrixIndex(np, self.distance, embeddings, [document.metadata for document in documents])
+                self.index = (built, documents)
+        return self.index
 
 
 class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection, MemoryKnowledgeConfig]):
@@ -97,6 +121,7 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection, MemoryKnowledgeC
 
     def _put(self, name: str, target: _Collection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
         def change() -> None:
+            target.changed()
             for document in documents:
                 target.documents[document.id] = document
                 target.norms.pop(document.id, None)
@@ -110,11 +135,18 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection, MemoryKnowledgeC
         if target.distance == "cosine":
             with contextlib.suppress(OverflowError):  # then similarity() itself fails, if a document is scored
                 query_norm = math.sqrt(math.fsum(map(mul, query, query)))
-        scored = [
-            (_score(target, query, query_norm, document), index, document)
-            for index, document in enumerate(target.documents.values())
-            if node is None or matches(node, document.metadata)
-        ]
+        indexed = target.matrix()
+        rows = None if indexed is None else indexed[0].candidates(query, limit, node)
+        if indexed is not None and rows is not None:
+            # numpy narrowed the field to a superset of the top `limit`; rank it exactly as below.
+            documents = indexed[1]
+            scored = [(_score(target, query, query_norm, documents[row]), row, documents[row]) for row in rows]
+        else:
+            scored = [
+                (_score(target, query, query_norm, document), row, document)
+                for row, document in enumerate(target.documents.values())
+                if node is None or matches(node, document.metadata)
+            ]
         results = []
         # Best first; equal scores keep insertion order (the index), as a stable sort would.
         for score, _, document in heapq.nsmallest(limit, scored, key=lambda item: (-item[0], item[1])):
@@ -125,6 +157,7 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection, MemoryKnowledgeC
 
     def _discard(self, name: str, target: _Collection, ids: list[str]) -> None:
         def change() -> None:
+            target.changed()
             for document_id in ids:
                 del target.documents[document_id]
                 target.norms.pop(document_id, None)
@@ -171,6 +204,7 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection, MemoryKnowledgeC
             for name, saved in backup.items():
                 current = self._collections.setdefault(name, saved)
                 current.documents = saved.documents
+                current.changed()
             raise
 
     def _open_file(self, path: Path) -> None:

@@ -174,6 +174,8 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
             consistency_level="Strong",
             properties={_PROPERTY: CollectionSettings(dimension, distance, metadata).to_json()},
         )
+        # create_collection with index params loads the collection itself: don't wait for a second load.
+        self._loaded.add(_native_name(name))
 
     def _drop(self, name: str, target: CollectionSettings) -> None:
         self._client.drop_collection(_native_name(name))
@@ -315,7 +317,9 @@ def _is_portable(name: str) -> bool:
 
 def _guarded(key: str, operator: str, value: object) -> str:
     path = f'idx["{key}"]'
-    return f"(exists {path} and {path} {operator} {_literal(value)})"
+    # Each side parenthesised: a Milvus server refuses ``exists a and a >= 1`` ("'and' can only be used
+    # between boolean expressions"), which milvus-lite accepts.
+    return f"((exists {path}) and ({path} {operator} {_literal(value)}))"
 
 
 def _render(node: nodes.Lowered) -> str:

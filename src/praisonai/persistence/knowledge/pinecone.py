@@ -4,9 +4,11 @@ Engine: Pinecone (serverless). Driver: ``pinecone`` (extra ``pinecone``).
 URL forms: ``pinecone://:API_KEY@`` (Pinecone's control plane), ``pinecone://:API_KEY@host:port``
 (another control plane, e.g. Pinecone Local; ``?ssl=true`` for https); options ``cloud``,
 ``region``, ``index_prefix``.
-Test tier: fake. The tests run the adapter against a client-level fake of the SDK's
-``Pinecone`` / ``Index`` objects (tests/support/hosted_fakes.py) that evaluates Pinecone's
-documented filter operators; Pinecone itself (its ANN, freshness, limits, auth) is not exercised.
+Test tier: wire. The tests drive the real ``pinecone`` SDK against an HTTP stand-in of Pinecone's
+REST API written from its reference (tests/support/pinecone_standin.py): the control plane, one
+data-plane host per index, the documented filter operators, limits and error bodies, which
+``_translate_error`` maps (400/413 refused input, 409 a taken name, 429/5xx unavailable).
+Pinecone itself (its ANN, freshness, rate limits) is not exercised.
 
 Layout: a collection is an index named ``<index_prefix>-<24 hex of sha1(name)>`` with the
 collection's dimension and metric (``cosine``, ``dotproduct``, ``euclidean``) and a tag
@@ -27,6 +29,7 @@ from typing import Any
 
 from .._closing import close_client
 from .._values import dump_json, load_json
+from ..errors import AlreadyExistsError, BackendUnavailableError, InvalidInputError
 from ._filters.native import Lowered
 from ._filters.tokens import render_mql
 from ._layers.hosted_store import HostedVectorStore, Settings
@@ -228,6 +231,19 @@ class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
         close_client(self._client)
 
     # -- translation ------------------------------------------------------------------
+
+    def _translate_error(self, error: Exception) -> Exception | None:
+        # Pinecone's documented error statuses: 400/413 a refused request (a zero vector on a cosine
+        # index, oversized metadata, a bad filter), 409 a name taken, 429 and 5xx worth a retry.
+        status = getattr(error, "status_code", None)
+        detail = str(getattr(error, "message", "") or error)[:300]
+        if status in (400, 413, 422):
+            return InvalidInputError(f"Pinecone refused the request ({status}): {detail}")
+        if status == 409:
+            return AlreadyExistsError(f"Pinecone: {detail}")
+        if status == 429 or (isinstance(status, int) and status >= 500):
+            return BackendUnavailableError(f"Pinecone is unavailable for now ({status}): {detail}")
+        return super()._translate_error(error)
 
     @staticmethod
     def _filter(node: Lowered) -> dict[str, Any]:
