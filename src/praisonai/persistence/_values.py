@@ -11,12 +11,18 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
+from functools import cache
+from typing import Any, cast
+
+from typing_extensions import Self
 
 from .errors import InvalidInputError, NotJSONSerializableError
 
 __all__ = [
+    "DictForm",
     "MAX_COUNT",
     "MAX_ID_LENGTH",
     "MAX_JSON_DEPTH",
@@ -31,6 +37,7 @@ __all__ = [
     "dump_optional_json",
     "load_json",
     "load_optional_json",
+    "new_id",
 ]
 
 MAX_ID_LENGTH = 255
@@ -84,25 +91,22 @@ def _plain_json(value: object, depth: int) -> bool:
     if depth >= MAX_JSON_DEPTH:
         return False  # its items would be too deep: _check_json says where
     # Scalar items are checked inline: most items are scalars, and a call per item costs more than the check.
+    items: Iterable[object]
     if cls is dict:
-        for key, item in value.items():  # type: ignore[attr-defined]
-            if type(key) is not str:
-                return False
-            kind = type(item)
-            if kind is str or kind is int or kind is bool or item is None:
-                continue
-            if not (math.isfinite(item) if kind is float else _plain_json(item, depth + 1)):
-                return False
-        return True
-    if cls is list or cls is tuple:
-        for item in value:  # type: ignore[attr-defined]
-            kind = type(item)
-            if kind is str or kind is int or kind is bool or item is None:
-                continue
-            if not (math.isfinite(item) if kind is float else _plain_json(item, depth + 1)):
-                return False
-        return True
-    return False
+        if not all(type(key) is str for key in value):  # type: ignore[attr-defined]
+            return False
+        items = value.values()  # type: ignore[attr-defined]
+    elif cls is list or cls is tuple:
+        items = value  # type: ignore[assignment]
+    else:
+        return False
+    for item in items:
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if not (math.isfinite(item) if kind is float else _plain_json(item, depth + 1)):  # type: ignore[arg-type]
+            return False
+    return True
 
 
 def dump_json(value: object, backend: str | None = None, what: str = "value") -> str:
@@ -171,6 +175,32 @@ def check_text(value: object, backend: str | None = None, what: str = "text") ->
     text = _check_str(value, backend, what)
     _check_unicode(text, backend, what)
     return text
+
+
+class DictForm:
+    """``to_dict`` / ``from_dict`` of the record dataclasses (messages, sessions, documents)."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(cast(Any, self))}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """The record from a dict; keys that are not fields (from a newer version, say) are ignored."""
+        record: Any = cls  # a dataclass: its fields are its keyword arguments
+        names = _field_names(record)
+        return cast(Self, record(**{key: value for key, value in data.items() if key in names}))
+
+
+@cache
+def _field_names(cls: Any) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
+
+
+def new_id() -> str:
+    """A new random id (a UUID4 string): the default id of messages, sessions and documents."""
+    return str(uuid.uuid4())
 
 
 def check_id(value: object, backend: str | None = None, what: str = "session_id") -> str:
