@@ -66,7 +66,7 @@ def test_bad_options_are_refused_before_the_driver_loads() -> None:
 
 def test_the_retrieval_quick_start_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
     text = (Path(__file__).parents[2] / "docs" / "retrieval.md").read_text(encoding="utf-8")
-    (block,) = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    block, asyncio_block = re.findall(r"```python\n(.*?)```", text, re.DOTALL)  # the quick start, its asyncio form
     exec(compile(block, "docs/retrieval.md", "exec"), {"__name__": "__quick_start__"})
     lines = [line.split("  ", 2)[-1] for line in capsys.readouterr().out.splitlines()]
     assert lines[:4] == [
@@ -82,3 +82,6 @@ def test_the_retrieval_quick_start_runs_as_written(capsys: pytest.CaptureFixture
         "Paris, the French capital, lies on the Seine.",
     ]
     assert lines[8:] == ["with a filter:", "Python lists keep their insertion order."]
+    exec(compile(asyncio_block, "docs/retrieval.md", "exec"), {"__name__": "__quick_start__"})
+    (answer,) = capsys.readouterr().out.splitlines()
+    assert answer.startswith("Paris is the capital of France ")
