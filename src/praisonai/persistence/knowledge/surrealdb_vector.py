@@ -253,7 +253,10 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, Surreal
                 )
                 raise document_exists(name, taken or [document.id for document in documents]) from None
             raise self._error(error) from None
-        self._changed(name, put={document.id: (document.embedding, document.metadata) for document in documents})
+        # check_documents gave every document an embedding
+        self._changed(
+            name, put={document.id: (list(document.embedding or ()), document.metadata) for document in documents}
+        )
 
     def _search(
         self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
