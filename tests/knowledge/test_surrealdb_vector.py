@@ -196,7 +196,7 @@ def test_numpy_search_equals_the_surrealql_search(distance: str, monkeypatch: py
     pytest.importorskip("numpy")
     import math
 
-    from praisonai.persistence.knowledge import surrealdb_vector
+    from praisonai.persistence.knowledge._layers import matrix
     from praisonai.persistence.knowledge.base import similarity
 
     documents = _random_documents(300, 8, seed=7)
@@ -208,7 +208,7 @@ def test_numpy_search_equals_the_surrealql_search(distance: str, monkeypatch: py
         store.insert("c", documents)
         mirrored = [[store.search("c", q, limit=10, filters=f) for f in filters] for q in queries]
         with monkeypatch.context() as patch:
-            patch.setattr(surrealdb_vector.matrix, "numpy_or_none", lambda: None)  # SurrealQL scores
+            patch.setattr(matrix, "numpy_or_none", lambda: None)  # SurrealQL scores
             engine = [[store.search("c", q, limit=10, filters=f) for f in filters] for q in queries]
     for query, found_by_filter, engine_by_filter in zip(queries, mirrored, engine, strict=True):
         for found, expected in zip(found_by_filter, engine_by_filter, strict=True):
