@@ -259,5 +259,7 @@ def test_lightrag_files_hold_each_write_when_it_returns(tmp_path: Path) -> None:
         assert on_disk("doc_status") == set(VECTORS) - {"delta"}
         assert on_disk("full_docs") == set(VECTORS) - {"delta"}
         assert len(on_disk("text_chunks")) == 3
+        vectors = json.loads((workspace / "vdb_chunks.json").read_text())
+        assert {row["full_doc_id"] for row in vectors["data"]} == set(VECTORS) - {"delta"}
     finally:
         store.close()

@@ -85,6 +85,7 @@ _JSON_STORES = (
     "entity_chunks",
     "relation_chunks",
 )
+_VECTOR_STORES = ("chunks_vdb", "entities_vdb", "relationships_vdb")
 
 
 class CodePointTokenizer:
@@ -314,8 +315,8 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowle
         Each flush rewrites the store's whole file, and LightRAG's pipeline flushes several times per
         document (the status store on every status change): a batch of ``n`` documents cost ``n`` times the
         collection's size in JSON. Deferred, each store is written once per batch, after LightRAG finished
-        it (what a crash loses is the batch in flight, which insert never acknowledged). The vector and
-        graph stores, which apply their pending changes in their flush, are left alone.
+        it (what a crash loses is the batch in flight, which insert never acknowledged). The graph store
+        (empty unless an LLM extracts entities) is left alone.
         """
         for name in _JSON_STORES:
             storage = getattr(rag, name, None)
@@ -331,6 +332,22 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowle
                     target.deferred.add(name)
 
             storage.index_done_callback = flush
+        # NanoVectorDB applies its pending rows in its flush, then saves its whole matrix: only the save
+        # waits (the rows stay in its redo log until then), if this LightRAG has that step.
+        for name in _VECTOR_STORES:
+            storage = getattr(rag, name, None)
+            save = getattr(storage, "_save_to_disk_locked", None)
+            if save is None:
+                continue
+            target.flushes[name] = storage.index_done_callback
+
+            async def deferred_save(committed: Any, name: str = name, save: Any = save) -> None:
+                if target.deferred is None:
+                    await save(committed)
+                else:
+                    target.deferred.add(name)
+
+            storage._save_to_disk_locked = deferred_save
 
     def _workspace(self, collection: str) -> str:
         """The LightRAG workspace (and subdirectory) of ``collection``: unique per working_dir within a process."""
