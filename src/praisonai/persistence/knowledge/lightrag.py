@@ -335,7 +335,7 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowle
         # NanoVectorDB applies its pending rows in its flush, then saves its whole matrix: only the save
         # waits (the rows stay in its redo log until then), if this LightRAG has that step.
         for name in _VECTOR_STORES:
-            storage = getattr(rag, name, None)
+            storage: Any = getattr(rag, name, None)
             save = getattr(storage, "_save_to_disk_locked", None)
             if save is None:
                 continue
