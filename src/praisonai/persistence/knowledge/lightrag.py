@@ -335,11 +335,11 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowle
         # NanoVectorDB applies its pending rows in its flush, then saves its whole matrix: only the save
         # waits (the rows stay in its redo log until then), if this LightRAG has that step.
         for name in _VECTOR_STORES:
-            storage: Any = getattr(rag, name, None)
-            save = getattr(storage, "_save_to_disk_locked", None)
+            store: Any = getattr(rag, name, None)
+            save = getattr(store, "_save_to_disk_locked", None)
             if save is None:
                 continue
-            target.flushes[name] = storage.index_done_callback
+            target.flushes[name] = store.index_done_callback
 
             async def deferred_save(committed: Any, name: str = name, save: Any = save) -> None:
                 if target.deferred is None:
@@ -347,7 +347,7 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowle
                 else:
                     target.deferred.add(name)
 
-            storage._save_to_disk_locked = deferred_save
+            store._save_to_disk_locked = deferred_save
 
     def _workspace(self, collection: str) -> str:
         """The LightRAG workspace (and subdirectory) of ``collection``: unique per working_dir within a process."""
