@@ -134,11 +134,17 @@ class _Mirror:
                 return index
         return _Index(distance, rows)  # a write ran meanwhile: good for this search (it overlapped), not kept
 
-    def changed(self, key: _Key, put: _Rows | None = None, removed: list[str] | None = None) -> None:
-        """Apply a committed write; with neither ``put`` nor ``removed`` the table is forgotten."""
+    def changed(
+        self, key: _Key, put: _Rows | None = None, removed: list[str] | None = None, *, created: bool = False
+    ) -> None:
+        """Apply a committed write; with neither ``put`` nor ``removed`` the table is forgotten, or known
+        empty if this process just ``created`` it (its rows are never read from the engine then)."""
         with self.lock:
             self.generations[key] = self.generations.get(key, 0) + 1
             self.indexes.pop(key, None)
+            if created:
+                self.tables[key] = {}
+                return
             rows = self.tables.get(key)
             if rows is None:
                 return
@@ -215,7 +221,7 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, Surreal
             if _DOCUMENT_EXISTS in error.message:
                 raise collection_exists(name) from None
             raise self._error(error) from None
-        self._changed(name)
+        self._changed(name, created=True)
 
     def _drop(self, name: str, target: CollectionSettings) -> None:
         self._query(
@@ -336,10 +342,12 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, Surreal
     def _key(self, name: str) -> _Key:
         return (self.config.namespace, self.config.database, self._table(name))
 
-    def _changed(self, name: str, put: _Rows | None = None, removed: list[str] | None = None) -> None:
+    def _changed(
+        self, name: str, put: _Rows | None = None, removed: list[str] | None = None, *, created: bool = False
+    ) -> None:
         mirror = self._mirror()
         if mirror is not None:
-            mirror.changed(self._key(name), put, removed)
+            mirror.changed(self._key(name), put, removed, created=created)
 
     def _read_rows(self, name: str) -> _Rows:
         [rows] = self._query(
