@@ -36,6 +36,10 @@ How the contract maps onto LightRAG, and where it does not:
 - ``insert`` and ``upsert`` are not atomic across documents: LightRAG processes
   them one by one; a document LightRAG fails to process is removed again and the
   error raised.
+- LightRAG's JSON stores and NanoVectorDB rewrite their whole file on each flush,
+  and its pipeline flushes several times per document: the adapter defers those
+  flushes to once per ``insert`` or ``delete`` call, made before it returns, so a
+  batch costs about the same whatever the collection's size.
 
 :meth:`LightRagKnowledgeStore.rag_query` runs LightRAG's own retrieval-augmented
 answer over a collection (it needs ``llm_model_func`` and ``embedding_func``).
