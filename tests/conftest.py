@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -50,6 +52,18 @@ def mysql_url() -> str:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return require_server("Redis", REDIS_URL, 6379)
+
+
+@pytest.fixture(scope="module")
+def redis_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Redis with the search module on a loopback port, for the knowledge stores (one per test module)."""
+    from tests.support.emulators import require_driver
+    from tests.support.vector_servers import start_redis_stack
+
+    require_driver("redis", "redis")
+    server = start_redis_stack(tmp_path_factory.mktemp("redis-stack"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(autouse=True)

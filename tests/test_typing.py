@@ -25,7 +25,7 @@ EXPECTED_REVEALS = {
     "R6": "praisonai.persistence.conversation.base.ConversationStore | praisonai.persistence.conversation.base.AsyncConversationStore",
     "R7": "praisonai.persistence.state.base.StateStore",
     "R8": "praisonai.persistence.state.base.StateStore",
-    "R9": "praisonai.persistence.knowledge.base.KnowledgeStore",
+    "R9": "praisonai.persistence.knowledge.base.KnowledgeStore | praisonai.persistence.knowledge.base.AsyncKnowledgeStore",
     "R10": "praisonai.persistence.state.base.StateStore",
     "R11": "list[praisonai.persistence.conversation.base.ConversationMessage]",
     "R12": "praisonai.persistence.embedders.base.Embedder",
@@ -37,14 +37,24 @@ EXPECTED_REVEALS = {
     "R18": "list[praisonai.persistence.knowledge.base.KnowledgeDocument]",
     "R19": "list[praisonai.persistence.knowledge.base.KnowledgeDocument]",
     "R20": "list[list[float]]",
+    "R21": "praisonai.persistence.knowledge.base.AsyncKnowledgeStore",
+    "R22": "praisonai.persistence.knowledge.base.AsyncKnowledgeStore",
+    "R23": "praisonai.persistence.knowledge.base.AsyncKnowledgeStore",
+    "R24": "praisonai.persistence.knowledge.base.AsyncKnowledgeStore",
+    "R25": "praisonai.persistence.knowledge.configs.AsyncKnowledgeConfig",
+    "R26": "praisonai.persistence.knowledge.base.KnowledgeStore",
+    "R28": "praisonai.persistence.knowledge.text.AsyncTextKnowledgeStore",
+    "R27": "typing.Coroutine[Any, Any, list[praisonai.persistence.knowledge.base.KnowledgeDocument]]",
     "R101": "praisonai.persistence.conversation.base.ConversationStore",
     "R102": "praisonai.persistence.conversation.base.AsyncConversationStore",
     "R103": "praisonai.persistence.conversation.base.AsyncConversationStore",
     "R104": "praisonai.persistence.conversation.base.ConversationStore | praisonai.persistence.conversation.base.AsyncConversationStore",
     "R105": "praisonai.persistence.state.base.StateStore",
     "R106": "praisonai.persistence.state.base.AsyncStateStore",
+    "R107": "praisonai.persistence.knowledge.base.KnowledgeStore",
+    "R108": "praisonai.persistence.knowledge.base.AsyncKnowledgeStore",
 }
-EXPECTED_ERRORS = {"E1", "E2", "E3", "E4", "E5", "E6"}
+EXPECTED_ERRORS = {"E1", "E2", "E3", "E4", "E5", "E6", "E7"}
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +124,10 @@ def test_typed_names_match_the_catalogue() -> None:
     assert set(get_args(registry.AsyncConversationName)) == async_conversation
     assert set(get_args(registry.SyncStateName)) == sync_state
     assert set(get_args(getattr(registry, "AsyncStateName", None)) or ()) == async_state
-    knowledge = {name for b in BUILTINS if b.kind == "knowledge" for name in (b.name, *b.aliases)}
-    assert set(get_args(registry.KnowledgeName)) == knowledge
+    knowledge = {name for b in BUILTINS if b.kind == "knowledge" and not b.is_async for name in (b.name, *b.aliases)}
+    async_knowledge = {name for b in BUILTINS if b.kind == "knowledge" and b.is_async for name in (b.name, *b.aliases)}
+    assert set(get_args(registry.SyncKnowledgeName)) == knowledge
+    assert set(get_args(registry.AsyncKnowledgeName)) == async_knowledge
     embedders = {name for b in BUILTINS if b.kind == "embedder" for name in (b.name, *b.aliases)}
     assert set(get_args(registry.SyncEmbedderName)) == embedders
     assert not any(b.is_async for b in BUILTINS if b.kind == "embedder")  # else: an AsyncEmbedderName

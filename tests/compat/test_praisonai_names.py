@@ -42,10 +42,6 @@ _GLIDE = {
     "ft",
 }
 NOT_PROVIDED: dict[str, set[str]] = {
-    # AsyncKnowledgeStore: added by the async knowledge work
-    "praisonai.persistence": {"AsyncKnowledgeStore"},
-    "praisonai.persistence.knowledge": {"AsyncKnowledgeStore"},
-    "praisonai.persistence.knowledge.base": {"AsyncKnowledgeStore"},
     # valkey-glide's names (None without it) and PraisonAI's glide client factory: our valkey backends use redis-py.
     "praisonai.persistence.knowledge.valkey_vector": _GLIDE,
     "praisonai.persistence.state.valkey": _GLIDE & {"ExpirySet", "ExpiryType", "create_valkey_client"},

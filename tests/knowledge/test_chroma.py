@@ -11,6 +11,7 @@ import pytest
 from praisonai.persistence.errors import BackendUnavailableError, ConfigError, StoreError
 from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import ChromaKnowledgeConfig
+from praisonai.persistence.knowledge.filters import matches, parse_filter
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import KnowledgeStoreContract
 from tests.support.emulators import require_driver
@@ -150,3 +151,58 @@ def test_euclidean_scores_use_the_square_root_of_chromas_distance(tmp_path: Path
         store.insert("l2", [KnowledgeDocument(id="far", embedding=[3.0, 4.0])])
         [hit] = store.search("l2", [0.0, 0.0], limit=1)
         assert hit.score == pytest.approx(1.0 / (1.0 + 5.0))
+
+
+def test_a_vector_near_the_origin_strands_no_document_under_euclidean(tmp_path: Path, chromadb: object) -> None:
+    """Issue 15: with one vector next to the origin inserted first, Chroma's L2 HNSW graph found about
+    40% of the true nearest neighbours of unit vectors; small collections are now searched exactly."""
+    import numpy
+
+    generator = numpy.random.default_rng(3)
+    vectors = generator.normal(size=(1000, 32)).astype(numpy.float32)
+    vectors /= numpy.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[0] = 1e-3
+    with KNOWLEDGE_STORES.create("chroma", path=str(tmp_path / "c")) as store:
+        store.create_collection("near", 32, "euclidean")
+        store.insert(
+            "near", [KnowledgeDocument(id=f"v{i}", embedding=[float(x) for x in v]) for i, v in enumerate(vectors)]
+        )
+        stored = vectors.astype(numpy.float64)
+        for query in generator.normal(size=(20, 32)):
+            query /= numpy.linalg.norm(query)
+            distances = numpy.linalg.norm(stored - query, axis=1)
+            expected = [f"v{i}" for i in numpy.argsort(distances, kind="stable")[:10]]
+            found = store.search("near", [float(x) for x in query], limit=10)
+            assert [document.id for document in found] == expected
+            assert [document.score for document in found] == pytest.approx(1 / (1 + numpy.sort(distances)[:10]))
+
+
+def test_fractional_bounds_and_upserts_filter_like_the_reference(tmp_path: Path, chromadb: object) -> None:
+    """Issue 15: ``{"rating": {"$gte": 4.5}}`` matched an integer 4 (Chroma truncates the bound against
+    integers), and after an upsert, fields the new metadata dropped still matched."""
+    ratings: list[int | float] = [4, 5, -4, -5, 4.5, -4.5, 4.0, 3.9, 0, 1]
+    with KNOWLEDGE_STORES.create("chroma", path=str(tmp_path / "c")) as store:
+        store.create_collection("r", 2)
+        documents = [
+            KnowledgeDocument(id=f"r{i}", embedding=[1.0, float(i)], metadata={"rating": value, "old": 1})
+            for i, value in enumerate(ratings)
+        ]
+        store.insert("r", documents)
+        for filters in (
+            {"rating": {"$gte": 4.5}},
+            {"rating": {"$gt": -4.5}},
+            {"rating": {"$lt": 4.5}},
+            {"rating": {"$lte": -4.2}},
+            {"rating": 4.5},
+            {"rating": {"$ne": 4.5}},
+            {"rating": {"$in": [3.9, -4.5, 5]}},
+            {"rating": {"$nin": [0.5, 4.5]}},
+        ):
+            node = parse_filter(filters)
+            expected = {d.id for d in documents if matches(node, d.metadata)}
+            assert {d.id for d in store.search("r", [1.0, 0.0], limit=20, filters=filters)} == expected, filters
+        store.upsert("r", [KnowledgeDocument(id="r0", embedding=[1.0, 0.0], metadata={"rating": 4})])
+        assert {d.id for d in store.search("r", [1.0, 0.0], limit=20, filters={"old": 1})} == {
+            f"r{i}" for i in range(1, len(ratings))
+        }
+        assert store.delete("r", filters={"old": {"$ne": 1}}) == 1

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from praisonai.persistence.errors import ConfigError, StoreError
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import LanceDbKnowledgeConfig
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 from tests.support.emulators import require_driver
 
 
@@ -31,6 +31,18 @@ class TestLanceDbContract(KnowledgeStoreContract):
     @pytest.fixture
     def reopen(self, tmp_path: Path) -> Callable[[], KnowledgeStore]:
         return lambda: KNOWLEDGE_STORES.create("lancedb", url=f"lancedb:///{tmp_path / 'lance'}")
+
+
+class TestAsyncLanceDbContract(AsyncKnowledgeStoreContract):
+    """async_lancedb: the thread offload over the lancedb store."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path, lancedb: object) -> AsyncKnowledgeStore:
+        return KNOWLEDGE_STORES.create("async_lancedb", uri=str(tmp_path / "lance"))
+
+    @pytest.fixture
+    def reopen(self, tmp_path: Path) -> Callable[[], AsyncKnowledgeStore]:
+        return lambda: KNOWLEDGE_STORES.create("lancedb_async", url=f"lancedb:///{tmp_path / 'lance'}")
 
 
 @pytest.mark.parametrize(

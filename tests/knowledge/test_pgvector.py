@@ -22,11 +22,11 @@ from praisonai.persistence.errors import (
     InvalidInputError,
     UnsupportedFilterError,
 )
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import PgvectorKnowledgeConfig
 from praisonai.persistence.knowledge.pgvector import table_name
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 
 pytestmark = pytest.mark.server
 
@@ -76,6 +76,14 @@ class TestPgvectorExactSearchContract(KnowledgeStoreContract):
         store = _open(vector_url, schema, **request.param)
         yield store
         store.close()
+
+
+class TestAsyncPgvectorContract(AsyncKnowledgeStoreContract):
+    """async_pgvector: the thread offload over the pooled store (concurrent tasks run on several connections)."""
+
+    @pytest.fixture
+    def store(self, vector_url: str, schema: str) -> AsyncKnowledgeStore:
+        return KNOWLEDGE_STORES.create("async_pgvector", url=f"{vector_url}?schema={schema}")
 
 
 # -- configuration ------------------------------------------------------------------------------
@@ -290,3 +298,77 @@ def test_missing_extension_is_reported_or_created(vector_url: str) -> None:
     finally:
         with psycopg.connect(vector_url, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _spread(count: int, dimension: int = 8, seed: int = 15) -> list[KnowledgeDocument]:
+    import random
+
+    generator = random.Random(seed)
+    return [
+        KnowledgeDocument(
+            id=f"d{index}",
+            embedding=[generator.uniform(-1, 1) for _ in range(dimension)],
+            metadata={"tag": "rare" if index % 250 == 7 else "common", "i": index},
+        )
+        for index in range(count)
+    ]
+
+
+def test_a_large_limit_stays_exact_after_postgres_caches_a_generic_plan(
+    vector_url: str, schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: psycopg prepares a statement run 5 times; PostgreSQL may then cache a generic plan that
+    ignores the per-transaction ``enable_indexscan = off``, and ``limit=2500`` on 2,000 rows gave 40.
+    ``plan_cache_mode = force_generic_plan`` makes PostgreSQL choose that plan every time here."""
+    monkeypatch.setenv("PGOPTIONS", "-c plan_cache_mode=force_generic_plan")
+    store = _open(vector_url, schema)
+    try:
+        store.create_collection("big", 8)
+        store.insert("big", _spread(2000))
+        for round_ in range(12):  # past psycopg's prepare threshold and PostgreSQL's five custom plans
+            assert len(store.search("big", [0.5] * 8, limit=5)) == 5  # plans on the index
+        for round_ in range(6):
+            assert len(store.search("big", [0.5] * 8, limit=2500)) == 2000, round_
+            assert len(store.search("big", [0.5] * 8, limit=1500)) == 1500, round_
+    finally:
+        store.close()
+
+
+def test_a_selective_filter_fills_the_limit_on_the_index(vector_url: str, schema: str) -> None:
+    """Issue 15: 8 documents match, ``limit=10``: all 8 come back, every time (3 to 6 before)."""
+    store = _open(vector_url, schema)
+    try:
+        store.create_collection("sel", 8)
+        store.insert("sel", _spread(2000))
+        for round_ in range(12):
+            found = store.search("sel", [0.1 * round_] * 8, limit=10, filters={"tag": "rare"})
+            assert sorted(int(document.id[1:]) for document in found) == list(range(7, 2000, 250)), round_
+    finally:
+        store.close()
+
+
+def test_zero_vectors_are_found_through_the_index_and_score_zero(vector_url: str, schema: str) -> None:
+    """Issue 15: pgvector's HNSW index skips zero vectors under cosine, so they were never found; they
+    score 0.0 (the reference) and rank between the positive and the negative scores."""
+    store = _open(vector_url, schema)
+    try:
+        store.create_collection("z", 2)
+        store.insert(
+            "z",
+            [
+                KnowledgeDocument(id="pos", embedding=[1.0, 0.1]),
+                KnowledgeDocument(id="zero", embedding=[0.0, 0.0], metadata={"k": 1}),
+                KnowledgeDocument(id="neg", embedding=[-1.0, 0.1]),
+            ],
+        )
+        found = store.search("z", [1.0, 0.0], limit=3)
+        assert [(document.id, round(document.score or 0.0, 3)) for document in found] == [
+            ("pos", 0.995),
+            ("zero", 0.0),
+            ("neg", -0.995),
+        ]
+        assert [document.id for document in store.search("z", [1.0, 0.0], limit=2)] == ["pos", "zero"]
+        assert [document.id for document in store.search("z", [1.0, 0.0], limit=2, filters={"k": 1})] == ["zero"]
+        assert {document.score for document in store.search("z", [0.0, 0.0], limit=3)} == {0.0}
+    finally:
+        store.close()

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from praisonai.persistence.errors import ConfigError, StoreError, UnsupportedFilterError
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import QdrantKnowledgeConfig
+from praisonai.persistence.knowledge.qdrant import AsyncQdrantKnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 
 pytest.importorskip("qdrant_client", reason="the qdrant extra is not installed")
 
@@ -35,6 +36,45 @@ class TestQdrantDirectoryContract(KnowledgeStoreContract):
     @pytest.fixture
     def reopen(self, tmp_path: Path) -> Callable[[], KnowledgeStore]:
         return lambda: KNOWLEDGE_STORES.create("qdrant", url=f"qdrant:///{tmp_path / 'qdrant'}")
+
+
+class TestAsyncQdrantMemoryContract(AsyncKnowledgeStoreContract):
+    @pytest.fixture
+    def store(self) -> AsyncKnowledgeStore:
+        store = KNOWLEDGE_STORES.create("async_qdrant", path=":memory:")
+        assert isinstance(store, AsyncQdrantKnowledgeStore)  # native, not the thread offload
+        return store
+
+
+class TestAsyncQdrantDirectoryContract(AsyncKnowledgeStoreContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> AsyncKnowledgeStore:
+        return KNOWLEDGE_STORES.create("qdrant_async", url=str(tmp_path / "qdrant"))
+
+    @pytest.fixture
+    def reopen(self, tmp_path: Path) -> Callable[[], AsyncKnowledgeStore]:
+        return lambda: KNOWLEDGE_STORES.create("async_qdrant", url=f"qdrant:///{tmp_path / 'qdrant'}")
+
+
+def test_sync_and_async_qdrant_read_each_others_data(tmp_path: Path) -> None:
+    import asyncio
+
+    directory = str(tmp_path / "shared")
+    with KNOWLEDGE_STORES.create("qdrant", path=directory) as sync_store:
+        sync_store.create_collection("c", 2, "euclidean", metadata={"by": "sync"})
+        sync_store.insert("c", [KnowledgeDocument(id="s", content="x", embedding=[1.0, 2.0], metadata={"n": 1})])
+        expected = sync_store.search("c", [1.0, 1.0], filters={"n": 1})
+
+    async def main() -> list[KnowledgeDocument]:
+        async with KNOWLEDGE_STORES.create("async_qdrant", path=directory) as store:
+            assert isinstance(store, AsyncQdrantKnowledgeStore)
+            assert (await store.describe_collection("c")).metadata == {"by": "sync"}
+            await store.insert("c", [KnowledgeDocument(id="a", content="y", embedding=[3.0, 4.0])])
+            return await store.search("c", [1.0, 1.0], filters={"n": 1})
+
+    assert asyncio.run(main()) == expected
+    with KNOWLEDGE_STORES.create("qdrant", path=directory) as sync_store:
+        assert [d.id for d in sync_store.get("c", ["a", "s"])] == ["a", "s"]
 
 
 # -- configuration ---------------------------------------------------------------

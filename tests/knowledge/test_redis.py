@@ -18,15 +18,7 @@ from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import KnowledgeStoreContract
 from praisonai.persistence.testing.knowledge import FILTERS, NULL_FILTERS
 from tests.support.emulators import require_driver
-from tests.support.vector_servers import VectorServer, start_redis_stack
-
-
-@pytest.fixture(scope="module")
-def redis_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VectorServer]:
-    require_driver("redis", "redis")
-    server = start_redis_stack(tmp_path_factory.mktemp("redis-stack"))
-    yield server
-    server.stop()
+from tests.support.vector_servers import VectorServer
 
 
 def _prefix(request: pytest.FixtureRequest) -> str:

@@ -5,10 +5,7 @@ collection."""
 
 from __future__ import annotations
 
-import logging
-import os
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +17,7 @@ from praisonai.persistence.knowledge.base import (
     KnowledgeStore,
     KnowledgeTransfer,
 )
-from praisonai.persistence.registry import KNOWLEDGE_STORES
+from tests.support.knowledge_backends import open_knowledge
 
 np = pytest.importorskip("numpy", reason="numpy is a test dependency")
 
@@ -32,74 +29,11 @@ SUPPORTED: dict[str, tuple[Distance, ...]] = {
     "llamaindex": ("cosine",),
     "lightrag": ("cosine",),
 }
-DRIVERS = {
-    "pgvector": "psycopg",
-    "clickhouse": "chdb",
-    "surrealdb_vector": "surrealdb",
-    "langchain": "langchain_core",
-    "llamaindex": "llama_index.core",
-    "lightrag": "lightrag",
-}
-
-
-def _require(module: str) -> None:
-    if os.environ.get("CI"):
-        __import__(module)  # CI installs every driver and must not pass by skipping
-    else:
-        pytest.importorskip(module, reason=f"{module} is not installed")
 
 
 @pytest.fixture
-def open_store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[[str], KnowledgeStore]]:
-    opened: list[KnowledgeStore] = []
-    cleanup: list[Callable[[], None]] = []
-
-    def open_(backend: str) -> KnowledgeStore:
-        _require(DRIVERS[backend])
-        suffix = uuid.uuid4().hex[:10]
-        if backend == "pgvector":
-            import psycopg
-
-            url = request.getfixturevalue("postgres_url")
-            schema = f"kb_scores_{suffix}"
-
-            def drop() -> None:
-                with psycopg.connect(url, autocommit=True) as connection:
-                    connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-            cleanup.append(drop)
-            store = KNOWLEDGE_STORES.create("pgvector", url=f"{url}?schema={schema}")
-        elif backend == "clickhouse":
-            from ..support.chdb_engine import chdb_client, chdb_path
-
-            database = f"kb_scores_{suffix}"
-            cleanup.append(lambda: chdb_client().command(f"DROP DATABASE IF EXISTS `{database}` SYNC"))
-            store = KNOWLEDGE_STORES.create("clickhouse", chdb_path=chdb_path(), database=database)
-        elif backend == "surrealdb_vector":
-            store = KNOWLEDGE_STORES.create("surrealdb_vector", url="mem://")
-        elif backend == "langchain":
-            from langchain_core.vectorstores import InMemoryVectorStore
-
-            from praisonai.persistence.knowledge.langchain import PrecomputedEmbeddings
-
-            store = KNOWLEDGE_STORES.create(
-                "langchain", vector_store=InMemoryVectorStore(embedding=PrecomputedEmbeddings())
-            )
-        elif backend == "llamaindex":
-            from llama_index.core.vector_stores import SimpleVectorStore
-
-            store = KNOWLEDGE_STORES.create("llamaindex", vector_store=SimpleVectorStore())
-        else:
-            logging.getLogger("lightrag").setLevel(logging.WARNING)
-            store = KNOWLEDGE_STORES.create("lightrag", working_dir=str(tmp_path / f"rag_{suffix}"))
-        opened.append(store)
-        return store
-
-    yield open_
-    for store in opened:
-        store.close()
-    for step in cleanup:
-        step()
+def open_store(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[str], KnowledgeStore]:
+    return lambda backend: open_knowledge(backend, request, tmp_path)
 
 
 def _reference(distance: Distance, query: np.ndarray, vectors: np.ndarray) -> np.ndarray:

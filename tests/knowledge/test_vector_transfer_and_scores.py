@@ -4,7 +4,7 @@ brute-force reference) for cosine, dot and euclidean, and every engine's optiona
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,6 @@ from praisonai.persistence.knowledge.base import (
 )
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from tests.support.emulators import require_driver
-from tests.support.vector_servers import VectorServer, start_redis_stack
 
 np = pytest.importorskip("numpy", reason="numpy is a test dependency")
 
@@ -30,14 +29,6 @@ DRIVERS = {
     "milvus": "pymilvus",
     "redis": "redis",
 }
-
-
-@pytest.fixture(scope="module")
-def redis_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VectorServer]:
-    require_driver("redis", "redis")
-    server = start_redis_stack(tmp_path_factory.mktemp("redis-stack"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -31,8 +31,9 @@ from praisonai.persistence.conversation.base import ConversationMessage, Convers
 from praisonai.persistence.errors import InvalidInputError, StoreError
 from praisonai.persistence.knowledge.base import KnowledgeDocument
 from praisonai.persistence.knowledge.filters import matches, parse_filter
-from praisonai.persistence.registry import KNOWLEDGE_STORES, STATE_STORES
+from praisonai.persistence.registry import STATE_STORES
 from tests.support.emulators import require_driver
+from tests.support.knowledge_backends import open_knowledge
 from tests.support.sql_servers import mysql_execute, postgres_execute
 
 from .conftest import Figures, Opener, sync_view
@@ -434,77 +435,28 @@ def test_state_input_is_stored_exactly_or_refused(
 
 # -- knowledge ---------------------------------------------------------------------------------------------------
 
-KNOWLEDGE_BACKENDS = {
-    "memory": ("memory", None),
-    "chroma": ("chromadb", "chroma"),
-    "qdrant": ("qdrant_client", "qdrant"),
-    "lancedb": ("lancedb", "lancedb"),
-    "milvus": ("pymilvus", "milvus"),
-    "pgvector": ("psycopg", "pgvector"),
-    "clickhouse": ("chdb", "clickhouse"),
-    "surrealdb_vector": ("surrealdb", "surrealdb"),
-    "langchain": ("langchain_core", "langchain"),
-    "llamaindex": ("llama_index.core", "llamaindex"),
-    "redis": ("redis", "redis"),
-}
+KNOWLEDGE_BACKENDS = (
+    "memory",
+    "chroma",
+    "qdrant",
+    "lancedb",
+    "milvus",
+    "pgvector",
+    "clickhouse",
+    "surrealdb_vector",
+    "langchain",
+    "llamaindex",
+    "redis",
+)
 FILTER_EXAMPLES = 100
 NAME_EXAMPLES = 40
 HOSTILE_FIELDS = ["k", "n", "a.b", "$x", "a'b", 'a"b', "a b", "_id", "__proto__", "ü😀", "a\\b", "@t", "a-b", "*"]
 
 
 @pytest.fixture
-def knowledge_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Any]]:
+def knowledge_store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Any]:
     backend: str = request.param
-    module, extra = KNOWLEDGE_BACKENDS[backend]
-    if extra is not None:
-        require_driver(module, extra)
-    cleanup: list[Callable[[], None]] = []
-    suffix = uuid.uuid4().hex[:10]
-    if backend == "memory":
-        store = KNOWLEDGE_STORES.create("memory")
-    elif backend == "chroma":
-        store = KNOWLEDGE_STORES.create("chroma", path=str(tmp_path / "chroma"))
-    elif backend == "qdrant":
-        store = KNOWLEDGE_STORES.create("qdrant", path=":memory:")
-    elif backend == "lancedb":
-        store = KNOWLEDGE_STORES.create("lancedb", uri=str(tmp_path / "lance"))
-    elif backend == "milvus":
-        store = KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "milvus.db"))
-    elif backend == "pgvector":
-        url = request.getfixturevalue("postgres_url")
-        schema = f"rel_kb_{suffix}"
-        cleanup.append(lambda: postgres_execute(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        store = KNOWLEDGE_STORES.create("pgvector", url=f"{url}?schema={schema}")
-    elif backend == "clickhouse":
-        from tests.support.chdb_engine import chdb_client, chdb_path
-
-        database = f"rel_kb_{suffix}"
-        cleanup.append(lambda: chdb_client().command(f"DROP DATABASE IF EXISTS `{database}` SYNC"))
-        store = KNOWLEDGE_STORES.create("clickhouse", chdb_path=chdb_path(), database=database)
-    elif backend == "surrealdb_vector":
-        store = KNOWLEDGE_STORES.create("surrealdb_vector", url="mem://")
-    elif backend == "langchain":
-        from langchain_core.vectorstores import InMemoryVectorStore
-
-        from praisonai.persistence.knowledge.langchain import PrecomputedEmbeddings
-
-        store = KNOWLEDGE_STORES.create(
-            "langchain", vector_store=InMemoryVectorStore(embedding=PrecomputedEmbeddings())
-        )
-    elif backend == "llamaindex":
-        from llama_index.core.vector_stores import SimpleVectorStore
-
-        store = KNOWLEDGE_STORES.create("llamaindex", vector_store=SimpleVectorStore())
-    else:
-        from tests.support.vector_servers import start_redis_stack
-
-        server = start_redis_stack(tmp_path / "redis-stack")
-        cleanup.append(server.stop)
-        store = KNOWLEDGE_STORES.create("redis", url=server.url, key_prefix=f"rel:{suffix}:")
-    yield backend, store
-    store.close()
-    for step in cleanup:
-        step()
+    return backend, open_knowledge(backend, request, tmp_path)
 
 
 def _documents() -> list[KnowledgeDocument]:

@@ -69,6 +69,7 @@ UNREACHABLE: dict[str, dict[str, Any]] = {
     "knowledge:singlestore_vector": {"host": "127.0.0.1", "port": PORT, "user": "app", "database": "db", "connect_timeout": 1},
     "knowledge:surrealdb_vector": {"url": f"ws://127.0.0.1:{PORT}", "username": "root"},
     "knowledge:upstash_vector": {"url": HTTP, "timeout": 2},
+    "knowledge:valkey": {"host": "127.0.0.1", "port": PORT, "socket_timeout": 1},
     "knowledge:weaviate": {"host": "127.0.0.1", "http_port": PORT, "grpc_port": PORT + 1, "timeout": 2},
     "state:async_mongodb": {"url": f"mongodb://127.0.0.1:{PORT}", "username": "app", "server_selection_timeout_ms": 500},
     "state:dynamodb": {
@@ -78,9 +79,15 @@ UNREACHABLE: dict[str, dict[str, Any]] = {
     "state:mongodb": {"url": f"mongodb://127.0.0.1:{PORT}", "username": "app", "server_selection_timeout_ms": 500},
     "state:redis": {"host": "127.0.0.1", "port": PORT, "socket_connect_timeout": 1},
     "state:upstash": {"url": HTTP, "retries": 0},
+    "state:valkey": {"host": "127.0.0.1", "port": PORT, "socket_connect_timeout": 1},
     "embedder:openai": {"base_url": HTTP, "model": "tiny", "dimension": 8, "max_retries": 0, "timeout": 2},
 }  # fmt: skip
 OFFLINE_OPTIONS: dict[str, dict[str, Any]] = {"knowledge:lancedb": {"uri": "db://praisonai-reliability"}}
+# The async_<name> form of a knowledge backend takes its sync form's options.
+for _table in (UNREACHABLE, OFFLINE_OPTIONS):
+    _table.update(
+        {f"knowledge:async_{label[10:]}": v for label, v in list(_table.items()) if label[:10] == "knowledge:"}
+    )
 
 SECRET_BACKENDS = [backend for backend in BUILTINS if secret_fields(load_object(backend.config))]
 # One secret at a time: some configs take a token or a password, not both.
@@ -104,6 +111,8 @@ def _options(backend: BuiltinBackend, secret: str) -> dict[str, Any]:
     options = dict(UNREACHABLE.get(_label(backend)) or OFFLINE_OPTIONS.get(_label(backend), {}))
     if secret == "token":
         options.pop("username", None)
+    if secret == "additional_headers":  # a mapping of header name -> secret value
+        return {**options, secret: {"X-Api-Key": SECRET}}
     return {**options, secret: SECRET}
 
 

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
         create_stores_from_config,
     )
     from .hooks.agent_hooks import PersistentAgent, create_persistent_session, wrap_agent_with_persistence
-    from .knowledge.base import KnowledgeDocument, KnowledgeStore
+    from .knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
     from .orchestrator import PersistenceOrchestrator
     from .registry import (
         CONVERSATION_STORES,
@@ -73,12 +73,13 @@ _LAZY = {
     "ConversationMessage": "conversation.base",
     "ConversationSession": "conversation.base",
     "ConversationStore": "conversation.base",
+    "AsyncKnowledgeStore": "knowledge.base",
     "KnowledgeDocument": "knowledge.base",
     "KnowledgeStore": "knowledge.base",
     "AsyncStateStore": "state.base",
     "StateStore": "state.base",
     "URL": "url",
-    # PraisonAI 4.7.19's top-level names (AsyncKnowledgeStore: added by the async knowledge work)
+    # PraisonAI 4.7.19's top-level names
     "PersistenceConfig": "config",
     "PersistenceOrchestrator": "orchestrator",
     "PersistentAgent": "hooks.agent_hooks",
@@ -98,6 +99,7 @@ __all__ = [
     "URL",
     "AlreadyExistsError",
     "AsyncConversationStore",
+    "AsyncKnowledgeStore",
     "AsyncStateStore",
     "BackendInfo",
     "BackendNotFoundError",

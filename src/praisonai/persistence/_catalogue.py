@@ -632,6 +632,48 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
     ),
 )
 
+# The asyncio form of every knowledge backend: ``async_<name>`` (alias ``<name>_async``), its
+# config the sync one's under that name. Native where the driver has an async client and the
+# store is written for it (name -> adapter, summary); else the sync store in worker threads.
+_NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
+    "qdrant": (
+        f"{_P}.knowledge.qdrant:AsyncQdrantKnowledgeStore",
+        "Qdrant through qdrant-client's AsyncQdrantClient (local mode or a server); the qdrant store's steps",
+    ),
+}
+
+
+def _async_knowledge(sync: BuiltinBackend) -> BuiltinBackend:
+    config_class = sync.config.rpartition(":")[2]
+    native = _NATIVE_ASYNC_KNOWLEDGE.get(sync.name)
+    if native is None:
+        adapter = f"{_P}.knowledge.offload:OffloadedBuiltinStore"
+        summary = f"{sync.name} for asyncio: its sync store run in worker threads (knowledge/offload.py)"
+        tested_with = (
+            f"as {sync.name} (its sync store); the async contract suite runs the thread offload "
+            "over memory (and a JSON file), lancedb and pgvector"
+        )
+    else:
+        adapter, summary = native
+        tested_with = f"{sync.tested_with}; the async contract suite too"
+    return sync._replace(
+        name=f"async_{sync.name}",
+        config=f"{_P}.knowledge.configs.asynchronous:Async{config_class}",
+        adapter=adapter,
+        summary=summary,
+        tested_with=tested_with,
+        aliases=(f"{sync.name}_async",),
+        is_async=True,
+    )
+
+
+BUILTINS = tuple(
+    sorted(
+        BUILTINS + tuple(_async_knowledge(backend) for backend in BUILTINS if backend.kind == "knowledge"),
+        key=lambda backend: (KINDS.index(backend.kind), backend.name),
+    )
+)
+
 BY_KIND_AND_NAME: dict[tuple[Kind, str], BuiltinBackend] = {(b.kind, b.name): b for b in BUILTINS}
 
 

@@ -1,6 +1,7 @@
-"""What the catalogue generates: the docs table, the pyproject extras and ``_names.py``.
+"""What the catalogue generates: the docs tables, the pyproject extras and ``_names.py``.
 
-``python -m praisonai.persistence._catalogue --write`` rewrites all three;
+``python -m praisonai.persistence._catalogue --write`` rewrites them all, and the PraisonAI
+keyword tables of ``docs/praisonai-keywords.md`` (from the config models);
 ``tests/test_catalogue.py`` fails when any of them differs from what it would write.
 """
 
@@ -75,7 +76,8 @@ def render_pyproject(text: str) -> str:
 _NAMES: tuple[tuple[str, Kind, bool | None], ...] = (
     ("SyncConversationName", "conversation", False),
     ("AsyncConversationName", "conversation", True),
-    ("KnowledgeName", "knowledge", None),
+    ("SyncKnowledgeName", "knowledge", False),
+    ("AsyncKnowledgeName", "knowledge", True),
     ("SyncStateName", "state", False),
     ("AsyncStateName", "state", True),
     ("SyncEmbedderName", "embedder", False),
@@ -121,5 +123,10 @@ def write(root: str) -> None:
         path = Path(root) / relative
         path.write_text(render(path.read_text(encoding="utf-8")), encoding="utf-8")
         print(f"wrote {path}")
+    from ._keywords import render_docs as render_keyword_docs  # loads the config models (pydantic)
+
+    path = Path(root) / "docs/praisonai-keywords.md"
+    path.write_text(render_keyword_docs(path.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"wrote {path}")
     Path(names_path()).write_text(render_names(), encoding="utf-8")
     print(f"wrote {names_path()}")

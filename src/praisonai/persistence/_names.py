@@ -9,10 +9,11 @@ from typing import Literal, TypeAlias
 
 __all__ = [
     "AsyncConversationName",
+    "AsyncKnowledgeName",
     "AsyncStateName",
-    "KnowledgeName",
     "SyncConversationName",
     "SyncEmbedderName",
+    "SyncKnowledgeName",
     "SyncStateName",
 ]
 
@@ -45,7 +46,7 @@ AsyncConversationName: TypeAlias = Literal[
     "postgres_async",
     "sqlite_async",
 ]
-KnowledgeName: TypeAlias = Literal[
+SyncKnowledgeName: TypeAlias = Literal[
     "azure_cosmos",
     "cassandra",
     "chroma",
@@ -80,6 +81,50 @@ KnowledgeName: TypeAlias = Literal[
     "valkey",
     "valkey_vector",
     "weaviate",
+]
+AsyncKnowledgeName: TypeAlias = Literal[
+    "async_cassandra",
+    "async_chroma",
+    "async_clickhouse",
+    "async_cosmosdb",
+    "async_couchbase",
+    "async_lancedb",
+    "async_langchain",
+    "async_lightrag",
+    "async_llamaindex",
+    "async_memory",
+    "async_milvus",
+    "async_mongodb_vector",
+    "async_pgvector",
+    "async_pinecone",
+    "async_qdrant",
+    "async_redis",
+    "async_singlestore_vector",
+    "async_surrealdb_vector",
+    "async_upstash_vector",
+    "async_valkey",
+    "async_weaviate",
+    "cassandra_async",
+    "chroma_async",
+    "clickhouse_async",
+    "cosmosdb_async",
+    "couchbase_async",
+    "lancedb_async",
+    "langchain_async",
+    "lightrag_async",
+    "llamaindex_async",
+    "memory_async",
+    "milvus_async",
+    "mongodb_vector_async",
+    "pgvector_async",
+    "pinecone_async",
+    "qdrant_async",
+    "redis_async",
+    "singlestore_vector_async",
+    "surrealdb_vector_async",
+    "upstash_vector_async",
+    "valkey_async",
+    "weaviate_async",
 ]
 SyncStateName: TypeAlias = Literal[
     "dynamodb",

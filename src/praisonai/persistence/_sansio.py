@@ -21,7 +21,7 @@ clean up and let it go.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 
@@ -49,17 +49,19 @@ ThrowIn: TypeAlias = Callable[[BaseException], "BaseException | None"]
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """A request to call ``method`` of the runner's target with ``args``: the target is sync or async."""
+    """A request to call ``method`` of the runner's target with ``args`` (and ``kwargs``): the target is
+    sync or async."""
 
     method: str
     args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] | None = None
 
 
 def call_on(target: object) -> Callable[[Call], Any]:
     """``execute`` of :func:`drive` for :class:`Call` requests: calls them on ``target``."""
 
     def execute(call: Call) -> Any:
-        return getattr(target, call.method)(*call.args)
+        return getattr(target, call.method)(*call.args, **(call.kwargs or {}))
 
     return execute
 
@@ -68,7 +70,7 @@ def call_on_async(target: object) -> Callable[[Call], Awaitable[Any]]:
     """``execute`` of :func:`drive_async` for :class:`Call` requests: awaits them on ``target``."""
 
     async def execute(call: Call) -> Any:
-        return await getattr(target, call.method)(*call.args)
+        return await getattr(target, call.method)(*call.args, **(call.kwargs or {}))
 
     return execute
 

@@ -118,7 +118,10 @@ _PROTOCOLS: dict[Kind, tuple[str, str | None]] = {
         "praisonai.persistence.conversation.base:ConversationStore",
         "praisonai.persistence.conversation.base:AsyncConversationStore",
     ),
-    "knowledge": ("praisonai.persistence.knowledge.base:KnowledgeStore", None),
+    "knowledge": (
+        "praisonai.persistence.knowledge.base:KnowledgeStore",
+        "praisonai.persistence.knowledge.base:AsyncKnowledgeStore",
+    ),
     "state": (
         "praisonai.persistence.state.base:StateStore",
         "praisonai.persistence.state.base:AsyncStateStore",

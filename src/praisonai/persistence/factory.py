@@ -18,9 +18,16 @@ from .config import PersistenceConfig
 from .registry import StoreRegistry, get_default_registry
 
 if TYPE_CHECKING:
-    from ._names import AsyncConversationName, AsyncStateName, SyncConversationName, SyncStateName
+    from ._names import (
+        AsyncConversationName,
+        AsyncKnowledgeName,
+        AsyncStateName,
+        SyncConversationName,
+        SyncKnowledgeName,
+        SyncStateName,
+    )
     from .conversation.base import AsyncConversationStore, ConversationStore
-    from .knowledge.base import KnowledgeStore
+    from .knowledge.base import AsyncKnowledgeStore, KnowledgeStore
     from .state.base import AsyncStateStore, StateStore
 
 __all__ = [
@@ -98,10 +105,23 @@ def create_conversation_store(
     return _create(registry, "conversation", name, url, options)  # type: ignore[no-any-return]
 
 
+@overload
+def create_knowledge_store(
+    backend: SyncKnowledgeName, url: str | None = None, *, registry: None = None, **options: Any
+) -> KnowledgeStore: ...
+@overload
+def create_knowledge_store(
+    backend: AsyncKnowledgeName, url: str | None = None, *, registry: None = None, **options: Any
+) -> AsyncKnowledgeStore: ...
+@overload
 def create_knowledge_store(
     backend: str, url: str | None = None, *, registry: Any = None, **options: Any
-) -> KnowledgeStore:
-    """A knowledge store of ``backend`` (name or alias) from ``url`` and ``options``."""
+) -> KnowledgeStore | AsyncKnowledgeStore: ...
+def create_knowledge_store(
+    backend: str, url: str | None = None, *, registry: Any = None, **options: Any
+) -> KnowledgeStore | AsyncKnowledgeStore:
+    """A knowledge store of ``backend`` (name or alias) from ``url`` and ``options`` (``async_<name>``:
+    an AsyncKnowledgeStore)."""
     return _create(registry, "knowledge", backend, url, options)  # type: ignore[no-any-return]
 
 

@@ -36,19 +36,20 @@ if TYPE_CHECKING:  # the checkers' (and ruff's) view: the real typing.overload
     from ._config import StoreConfig
     from ._names import (
         AsyncConversationName,
+        AsyncKnowledgeName,
         AsyncStateName,
-        KnowledgeName,
         SyncConversationName,
         SyncEmbedderName,
+        SyncKnowledgeName,
         SyncStateName,
     )
     from .conversation.base import AsyncConversationStore, ConversationStore
     from .conversation.config import AsyncConversationConfig, ConversationConfig
     from .embedders.base import AsyncEmbedder, Embedder
     from .embedders.config import EmbedderConfig
-    from .knowledge.base import KnowledgeStore
-    from .knowledge.config import KnowledgeConfig
-    from .knowledge.text import EmbedderSpec, TextKnowledgeStore
+    from .knowledge.base import AsyncKnowledgeStore, KnowledgeStore
+    from .knowledge.config import AsyncKnowledgeConfig, KnowledgeConfig
+    from .knowledge.text import AsyncTextKnowledgeStore, EmbedderSpec, TextKnowledgeStore
     from .state.base import AsyncStateStore, StateStore
     from .state.config import AsyncStateConfig, StateConfig
 __all__ = [
@@ -106,43 +107,66 @@ class ConversationStoreRegistry(StoreRegistry["ConversationStore | AsyncConversa
         return super().validate(name, **options)  # type: ignore[return-value]
 
 
-class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore"]):
-    """The knowledge registry."""
+class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore | AsyncKnowledgeStore"]):
+    """The knowledge registry, typed so that mypy knows sync from async backends (``async_<name>``)."""
 
+    @overload
+    def create(  # type: ignore[overload-overlap]  # an AsyncKnowledgeConfig is a KnowledgeConfig of the same settings
+        self, name: AsyncKnowledgeConfig, *, embedder: None = None
+    ) -> AsyncKnowledgeStore: ...
+    @overload
+    def create(  # type: ignore[overload-overlap]
+        self, name: AsyncKnowledgeConfig, *, embedder: EmbedderSpec
+    ) -> AsyncTextKnowledgeStore: ...
     @overload
     def create(self, name: KnowledgeConfig, *, embedder: EmbedderSpec) -> TextKnowledgeStore: ...
     @overload
     def create(self, name: KnowledgeConfig, *, embedder: None = None) -> KnowledgeStore: ...
     @overload
+    def create(self, name: AsyncKnowledgeName, *, embedder: None = None, **kwargs: Any) -> AsyncKnowledgeStore: ...
+    @overload
+    def create(self, name: AsyncKnowledgeName, *, embedder: EmbedderSpec, **kwargs: Any) -> AsyncTextKnowledgeStore: ...
+    @overload
     def create(self, name: str, *, embedder: EmbedderSpec, **kwargs: Any) -> TextKnowledgeStore: ...
     @overload
-    def create(self, name: KnowledgeName, *, embedder: None = None, **kwargs: Any) -> KnowledgeStore: ...
+    def create(self, name: SyncKnowledgeName, *, embedder: None = None, **kwargs: Any) -> KnowledgeStore: ...
     @overload
-    def create(self, name: str, *, embedder: None = None, **kwargs: Any) -> KnowledgeStore: ...
+    def create(self, name: str, *, embedder: None = None, **kwargs: Any) -> KnowledgeStore | AsyncKnowledgeStore: ...
     def create(
         self, name: str | StoreConfig, *, embedder: EmbedderSpec | None = None, **kwargs: Any
-    ) -> KnowledgeStore | TextKnowledgeStore:
+    ) -> KnowledgeStore | AsyncKnowledgeStore | TextKnowledgeStore | AsyncTextKnowledgeStore:
         """Create a knowledge store; with ``embedder=`` one that also takes text (see :mod:`.knowledge.text`).
 
         ``embedder`` is an :class:`~.embedders.base.Embedder`, or the name or
         config of one to create (its options are validated before the store
-        is opened). The store itself is checked against ``KnowledgeStore``
-        first, as without an embedder.
+        is opened). The store itself is checked against ``KnowledgeStore`` (or
+        ``AsyncKnowledgeStore``) first, as without an embedder. An async store
+        (``async_<name>``) becomes an ``AsyncTextKnowledgeStore``; it takes an
+        ``AsyncEmbedder`` too, and runs a sync one in worker threads.
         """
         if embedder is None:
             return super().create(name, **kwargs)  # type: ignore[arg-type]
-        from .knowledge.text import EmbeddingKnowledgeStore, resolve_embedder
+        from .knowledge.text import is_async_store, is_sync_embedder, resolve_embedder, wrap_with_embedder
 
-        resolved, owned = resolve_embedder(embedder)
+        resolved, owned = resolve_embedder(embedder, allow_async=True)
+        store = None
         try:
             store = super().create(name, **kwargs)  # type: ignore[arg-type]
+            backend = name if isinstance(name, str) else name.backend
+            return wrap_with_embedder(store, resolved, backend=backend, owns_embedder=owned)
         except BaseException:
-            if owned:
+            if store is not None and not is_async_store(store):  # wrapping an async store cannot fail
+                store.close()
+            if owned and is_sync_embedder(resolved):
                 resolved.close()
             raise
-        backend = name if isinstance(name, str) else name.backend
-        return EmbeddingKnowledgeStore(store, resolved, backend=backend, owns_embedder=owned)
 
+    @overload
+    def validate(self, name: AsyncKnowledgeName, **options: Any) -> AsyncKnowledgeConfig: ...
+    @overload
+    def validate(self, name: SyncKnowledgeName, **options: Any) -> KnowledgeConfig: ...
+    @overload
+    def validate(self, name: str, **options: Any) -> KnowledgeConfig | None: ...
     def validate(self, name: str, **options: Any) -> KnowledgeConfig | None:
         return super().validate(name, **options)  # type: ignore[return-value]
 

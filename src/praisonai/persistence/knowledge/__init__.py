@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_getattr
 
 if TYPE_CHECKING:
-    from .base import KnowledgeDocument, KnowledgeStore
+    from .base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 
-# AsyncKnowledgeStore: added by the async knowledge work
-__all__ = ["KnowledgeDocument", "KnowledgeStore"]
+__all__ = ["AsyncKnowledgeStore", "KnowledgeDocument", "KnowledgeStore"]
 
 __getattr__ = lazy_getattr(__name__, dict.fromkeys(__all__, ".base"))

@@ -1,7 +1,10 @@
 """The knowledge store contract: collections of embedded documents, searched by vector.
 
 ``KnowledgeStore`` is a runtime-checkable Protocol; subclass it explicitly to
-inherit the context manager.
+inherit the context manager. ``AsyncKnowledgeStore`` is its asyncio twin: the
+same methods as coroutines, the same semantics and errors, an async context
+manager (every built-in backend has one: ``async_<name>``; see
+:mod:`praisonai.persistence.knowledge.offload` for any other store).
 
 Semantics every backend keeps (checked by ``praisonai.persistence.testing``):
 
@@ -30,17 +33,19 @@ import math
 import time
 import uuid
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from operator import mul
 from typing import Any, Literal, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
-from .._closing import Closing
+from .._closing import AsyncClosing, Closing
 from .._compat import validate_dimension
 from .._compat import validate_nonempty_identifier as validate_identifier
 
 __all__ = [
     "DISTANCES",
+    "AsyncKnowledgeStore",
+    "AsyncKnowledgeTransfer",
     "CollectionInfo",
     "Distance",
     "Filter",
@@ -168,6 +173,64 @@ class KnowledgeStore(Closing, Protocol):
     def count(self, collection: str) -> int: ...
 
 
+@runtime_checkable
+class AsyncKnowledgeStore(AsyncClosing, Protocol):
+    """The asyncio twin of :class:`KnowledgeStore`, with the same semantics and errors."""
+
+    @abstractmethod
+    async def create_collection(
+        self,
+        name: str,
+        dimension: int,
+        distance: Distance = "cosine",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Create a collection; raise AlreadyExistsError if it exists."""
+
+    @abstractmethod
+    async def delete_collection(self, name: str) -> bool: ...
+
+    @abstractmethod
+    async def collection_exists(self, name: str) -> bool: ...
+
+    @abstractmethod
+    async def list_collections(self) -> list[str]: ...
+
+    @abstractmethod
+    async def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
+        """Add new documents; raise AlreadyExistsError (storing none) if an id is taken."""
+
+    @abstractmethod
+    async def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]: ...
+
+    @abstractmethod
+    async def search(
+        self,
+        collection: str,
+        query_embedding: Sequence[float],
+        limit: int = 5,
+        filters: Filter | None = None,
+        score_threshold: float | None = None,
+    ) -> list[KnowledgeDocument]:
+        """The closest documents, best first, each with its ``score``."""
+
+    @abstractmethod
+    async def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
+        """The documents that exist among ``ids``, in the order asked."""
+
+    @abstractmethod
+    async def delete(
+        self,
+        collection: str,
+        ids: Sequence[str] | None = None,
+        filters: Filter | None = None,
+    ) -> int:
+        """Delete by ids and/or filter; return how many were deleted."""
+
+    @abstractmethod
+    async def count(self, collection: str) -> int: ...
+
+
 class CollectionInfo(NamedTuple):
     """How a collection was created."""
 
@@ -191,4 +254,17 @@ class KnowledgeTransfer(Protocol):
     def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
         """Every document of the collection, embeddings included, in lists of at most ``batch_size``,
         each document exactly once, holding one list in memory at a time."""
+        ...
+
+
+@runtime_checkable
+class AsyncKnowledgeTransfer(Protocol):
+    """The asyncio twin of :class:`KnowledgeTransfer` (optional extras of an :class:`AsyncKnowledgeStore`)."""
+
+    async def describe_collection(self, name: str) -> CollectionInfo:
+        """The collection's dimension, distance and metadata; NotFoundError if it does not exist."""
+        ...
+
+    def iter_documents(self, collection: str, batch_size: int = 1000) -> AsyncIterator[list[KnowledgeDocument]]:
+        """Every document of the collection, as :meth:`KnowledgeTransfer.iter_documents`, asynchronously."""
         ...

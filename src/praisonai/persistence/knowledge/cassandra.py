@@ -71,9 +71,15 @@ class CassandraKnowledgeStore(HostedVectorStore[CassandraKnowledgeConfig]):
             password = "" if config.password is None else config.password.get_secret_value()
             auth = auth_module.PlainTextAuthProvider(username=config.username, password=password)
         with self._translating:  # an unreachable engine is BackendUnavailableError
+            # An Astra bundle names the endpoints itself; the driver refuses contact points beside it.
+            bundle = config.secure_connect_bundle
+            where: dict[str, Any] = (
+                {"cloud": {"secure_connect_bundle": bundle}}
+                if bundle is not None
+                else {"contact_points": list(config.hosts), "port": config.port}
+            )
             self._cluster: Any = cluster_module.Cluster(
-                contact_points=list(config.hosts),
-                port=config.port,
+                **where,
                 auth_provider=auth,
                 connect_timeout=config.connect_timeout,
             )

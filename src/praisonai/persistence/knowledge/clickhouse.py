@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._loading import import_driver
 from .._values import dump_json, load_json
-from ..errors import BackendUnavailableError, NotFoundError, StoreError
+from ..errors import BackendUnavailableError, InvalidInputError, NotFoundError, StoreError
 from ._filters.sql import ClickHouseJson, Parameters, translate_filter
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase
 from .base import Distance, KnowledgeDocument
@@ -56,7 +56,8 @@ __all__ = ["ClickHouseKnowledgeStore"]
 T = TypeVar("T")
 
 _SCORES: dict[str, str] = {
-    "cosine": "1 - cosineDistance(embedding, {query:Array(Float32)})",
+    # A zero vector's cosine is NaN here, which ORDER BY ranks last: it scores 0.0 (the reference).
+    "cosine": "ifNotFinite(1 - cosineDistance(embedding, {query:Array(Float32)}), 0.0)",
     "dot": "dotProduct(embedding, {query:Array(Float32)})",
     "euclidean": "1 / (1 + L2Distance(embedding, {query:Array(Float32)}))",
 }
@@ -73,6 +74,7 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings, ClickHouse
     """Knowledge store on ClickHouse or chDB; thread-safe (one client behind a lock)."""
 
     backend = "clickhouse"
+    exact_filter_numbers = 2**64  # ClickHouse's JSON functions read larger integers as strings
 
     def __init__(self, config: ClickHouseKnowledgeConfig | None = None) -> None:
         super().__init__(config or ClickHouseKnowledgeConfig())
@@ -142,6 +144,13 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings, ClickHouse
     def _put(
         self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
     ) -> None:
+        for document in documents:  # before anything is written
+            for key, value in (document.metadata or {}).items():
+                if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
+                    raise InvalidInputError(
+                        f"document {document.id!r}: metadata field {key!r} holds an integer beyond 64 bits, "
+                        "which ClickHouse's JSON functions read as a string (it would never match a filter)"
+                    )
         version = self._next_version()
         rows = [
             [

@@ -5,7 +5,9 @@ Validated before the adapter module or driver is imported; see ``_config.py``.
 
 from __future__ import annotations
 
-from .configs import KnowledgeConfig
+from .configs import AsyncKnowledgeConfig, KnowledgeConfig
+from .configs.asynchronous import *  # noqa: F403  # the async_<name> forms
+from .configs.asynchronous import __all__ as _async_configs
 from .configs.engines import (
     ChromaKnowledgeConfig,
     LanceDbKnowledgeConfig,
@@ -29,6 +31,8 @@ from .configs.surreal import SurrealVectorKnowledgeConfig
 from .configs.valkey import ValkeyVectorKnowledgeConfig
 
 __all__ = [
+    *_async_configs,
+    "AsyncKnowledgeConfig",
     "ClickHouseKnowledgeConfig",
     "KnowledgeConfig",
     "LangChainKnowledgeConfig",

@@ -81,8 +81,9 @@ class CouchbaseKnowledgeStore(HostedVectorStore[CouchbaseKnowledgeConfig]):
             self._cluster.wait_until_ready(timedelta(seconds=config.timeout))
             self._bucket: Any = self._cluster.bucket(config.bucket)
             self._scope: Any = self._bucket.scope(config.scope)
-            with contextlib.suppress(self._exceptions.ScopeAlreadyExistsException):
-                self._bucket.collections().create_scope(config.scope)
+            if config.scope != "_default":  # every bucket has it; it cannot be created
+                with contextlib.suppress(self._exceptions.ScopeAlreadyExistsException):
+                    self._bucket.collections().create_scope(config.scope)
             self._catalogue_name = f"{config.collection_prefix}catalogue"
             self._ensure_collection(self._catalogue_name)
             self._catalogue: Any = self._scope.collection(self._catalogue_name)

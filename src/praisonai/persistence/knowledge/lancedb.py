@@ -24,8 +24,11 @@ Filters are built with LanceDB's typed expression builder (``lancedb.expr``:
 ``col``/``lit``), never as SQL text, and applied before the vector search
 (prefilter). No ANN index is created, so search is an exact scan; LanceDB returns
 cosine ``1 - similarity``, dot ``1 - dot`` and the squared L2 distance, turned into
-the portable scores. Numbers compare as float64, so integers beyond 2**53 lose
-exactness in filters (not in the stored metadata). ``insert`` checks and writes
+the portable scores. Numbers compare as float64, so a filter number at or beyond
+±2**53 is refused (``InvalidInputError``): it could compare wrongly against a stored
+integer beyond 2**53 (the stored metadata itself stays exact). LanceDB drops a zero
+vector from cosine searches (NaN distance): they are found from the origin in L2
+and scored 0.0. ``insert`` checks and writes
 under the store's lock; another process writing the same table can race between
 the check and the write.
 """
@@ -47,6 +50,7 @@ from ._filters.native import (
     Ne,
     Range,
     StrRange,
+    as_float,
     field_key,
     index_metadata,
     render,
@@ -78,6 +82,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
     """A KnowledgeStore on LanceDB tables."""
 
     backend = "lancedb"
+    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
 
     def __init__(self, config: LanceDbKnowledgeConfig) -> None:
         super().__init__(config)
@@ -174,7 +179,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
                     values[_column(indexed.key, indexed.kind[0])] = indexed.value
                 elif indexed.kind == "number":
                     assert isinstance(indexed.value, (int, float))
-                    values[_column(indexed.key, "n")] = float(indexed.value)
+                    values[_column(indexed.key, "n")] = as_float(indexed.value)
             for name in typed:
                 default = {"t": "", "s": "", "n": 0.0, "b": False}[name[-1]]
                 columns[name].append(values.get(name, default))
@@ -200,6 +205,30 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
             document.score = score_of_distance(target.distance, float(row["_distance"]))
             results.append(document)
         return results
+
+    def _zero_vectors(
+        self, name: str, target: OpenedCollection, limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        """Cosine: LanceDB leaves zero vectors out (NaN distance). From the origin, in L2, they come first."""
+        where = self._where(target.native, node)
+        if where is NEVER:
+            return []
+        builder = (
+            target.native.search([0.0] * target.dimension, vector_column_name="vector")
+            .distance_type("l2")
+            .select([*_BASE_COLUMNS, "_distance"])
+            .limit(limit)
+        )
+        if where is not None:
+            builder = builder.where(where, prefilter=True)
+        found = []
+        for row in builder.to_list():
+            if float(row["_distance"]) != 0.0:
+                break
+            document = self._document(row)
+            document.score = 0.0
+            found.append(document)
+        return found
 
     def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
         rows = self._select(target.native, self._expr.col("id").isin(ids), list(_BASE_COLUMNS))

@@ -32,9 +32,11 @@ Collections and their ids are tracked by the adapter object; see
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
 from ..errors import ConfigError, FieldError, StoreError
@@ -177,7 +179,18 @@ class LangChainKnowledgeStore(FrameworkKnowledgeStore):
         def predicate(document: Any) -> bool:
             return self.exact_filter(collection, node, document.metadata)
 
-        pairs = self.vector_store.similarity_search_with_score_by_vector(query, k=limit, filter=predicate)
+        try:
+            pairs = self.vector_store.similarity_search_with_score_by_vector(query, k=limit, filter=predicate)
+        except ValueError as error:
+            if "NaN values found" not in str(error):
+                raise
+            # langchain-core refuses when every candidate's cosine is NaN: each is a zero vector,
+            # whose cosine is 0.0 (the base sets it). Take them as they are stored.
+            stored = (
+                SimpleNamespace(id=key, page_content=item["text"], metadata=item["metadata"])
+                for key, item in self.vector_store.store.items()
+            )
+            pairs = [(document, math.nan) for document in stored if predicate(document)][:limit]
         return [self._hit(document, score) for document, score in pairs]
 
     def _native_search(self, query: list[float], limit: int, native_filter: Any) -> list[Hit]:

@@ -93,6 +93,8 @@ class MemoryKnowledgeStore(InProcessKnowledgeStore[_Collection, MemoryKnowledgeC
     """Thread-safe in-process vector store with exact search and an optional JSON file."""
 
     backend = "memory"
+    float32_embeddings = False  # Python floats
+    handles_zero_vectors = True  # the reference itself
 
     def __init__(self, config: MemoryKnowledgeConfig | None = None) -> None:
         super().__init__(config or MemoryKnowledgeConfig())

@@ -112,6 +112,14 @@ def _portable_name(native: str) -> str:
     return native
 
 
+def _ids_expression(ids: list[str]) -> str:
+    """``id in [...]`` with the ids as Milvus string literals. pymilvus's own ``ids=`` does not escape
+    a backslash (``'a\\b'`` fails as an unknown escape); Milvus reads ``\\\\ \\" \\n \\t \\r``."""
+    escapes = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+    quoted = ('"' + "".join(escapes.get(character, character) for character in value) + '"' for value in ids)
+    return "id in [" + ", ".join(quoted) + "]"
+
+
 def _literal(value: object) -> str:
     """A Milvus literal from a closed alphabet: digests, kind names, numbers and booleans only."""
     if isinstance(value, bool):
@@ -130,6 +138,7 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
     """A KnowledgeStore on Milvus (milvus-lite or a server)."""
 
     backend = "milvus"
+    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
     max_search_results = 16384
 
     def __init__(self, config: MilvusKnowledgeConfig) -> None:
@@ -198,7 +207,10 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
         return [name for name in names if _is_portable(name) and self._find(name) is not None]
 
     def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
-        return [row["id"] for row in self._client.get(_native_name(name), ids=ids, output_fields=["id"])]
+        return [
+            row["id"]
+            for row in self._client.query(_native_name(name), filter=_ids_expression(ids), output_fields=["id"])
+        ]
 
     def _put(
         self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
@@ -258,19 +270,19 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
         return results
 
     def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        rows = self._client.get(_native_name(name), ids=ids, output_fields=_OUTPUT)
+        rows = self._client.query(_native_name(name), filter=_ids_expression(ids), output_fields=_OUTPUT)
         return {row["id"]: self._document(row) for row in rows}
 
     def _remove(self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None) -> int:
         native = _native_name(name)
         if ids is not None:
-            rows = self._client.get(native, ids=ids, output_fields=["id", "metadata"])
+            rows = self._client.query(native, filter=_ids_expression(ids), output_fields=["id", "metadata"])
             if node is not None:
                 lowered = lower(node, chunk_limit=_CHUNKS)
                 rows = [row for row in rows if evaluate(lowered, _index(load_json(row["metadata"])))]
             doomed = [row["id"] for row in rows]
             if doomed:
-                self._client.delete(native, ids=doomed)
+                self._client.delete(native, filter=_ids_expression(doomed))
             return len(doomed)
         expression = self._expression(node)
         if expression is NEVER:
@@ -280,7 +292,7 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
             rows = self._client.query(native, filter=expression or "", output_fields=["id"], limit=_PAGE)
             if not rows:
                 return deleted
-            self._client.delete(native, ids=[row["id"] for row in rows])
+            self._client.delete(native, filter=_ids_expression([row["id"] for row in rows]))
             deleted += len(rows)
 
     def _count(self, name: str, target: CollectionSettings) -> int:

@@ -11,7 +11,9 @@ candidates), and any store, a plugin's included, gets it::
     results = search_mmr(store, "docs", query_vector, limit=5, fetch_k=20, lambda_mult=0.5)
 
 A knowledge store created with an embedder has it as a method
-(``store.search_mmr(...)`` and ``store.search_mmr_text(...)``).
+(``store.search_mmr(...)`` and ``store.search_mmr_text(...)``). Async stores:
+``await search_mmr_async(store, ...)``, the same steps (:func:`search_mmr_operation`)
+with the store's calls awaited.
 
 Each step picks the candidate with the highest
 ``lambda_mult * sim(query, d) - (1 - lambda_mult) * max(sim(d, s) for s picked)``,
@@ -29,10 +31,11 @@ import math
 from collections.abc import Sequence
 from operator import mul
 
+from .._sansio import Call, Operation, call_on, call_on_async, drive, drive_async
 from ..errors import InvalidInputError
-from .base import Filter, KnowledgeDocument, KnowledgeStore
+from .base import AsyncKnowledgeStore, Filter, KnowledgeDocument, KnowledgeStore
 
-__all__ = ["check_mmr_args", "maximal_marginal_relevance", "search_mmr"]
+__all__ = ["check_mmr_args", "maximal_marginal_relevance", "search_mmr", "search_mmr_async", "search_mmr_operation"]
 
 
 def _cosine(a: Sequence[float], b: Sequence[float], norm_a: float, norm_b: float) -> float:
@@ -115,10 +118,40 @@ def search_mmr(
     store's), with its embedding.
     """
     backend = str(getattr(store, "backend", type(store).__name__))
+    operation = search_mmr_operation(collection, query_embedding, limit, fetch_k, lambda_mult, filters, backend)
+    return drive(operation, call_on(store))
+
+
+async def search_mmr_async(
+    store: AsyncKnowledgeStore,
+    collection: str,
+    query_embedding: Sequence[float],
+    limit: int = 5,
+    fetch_k: int = 20,
+    lambda_mult: float = 0.5,
+    filters: Filter | None = None,
+) -> list[KnowledgeDocument]:
+    """:func:`search_mmr` on an :class:`AsyncKnowledgeStore`: the same picks for the same data."""
+    backend = str(getattr(store, "backend", type(store).__name__))
+    operation = search_mmr_operation(collection, query_embedding, limit, fetch_k, lambda_mult, filters, backend)
+    return await drive_async(operation, call_on_async(store))
+
+
+def search_mmr_operation(
+    collection: str,
+    query_embedding: Sequence[float],
+    limit: int,
+    fetch_k: int,
+    lambda_mult: float,
+    filters: Filter | None,
+    backend: str,
+) -> Operation[Call, list[KnowledgeDocument]]:
+    """The steps of an MMR search, as :class:`Call` requests of the store's ``search`` and ``get``."""
     limit, fetch_k, lambda_mult = check_mmr_args(limit, fetch_k, lambda_mult, backend)
-    candidates = store.search(collection, query_embedding, limit=fetch_k, filters=filters)
+    candidates: list[KnowledgeDocument] = yield Call("search", (collection, query_embedding, fetch_k, filters))
     missing = [document.id for document in candidates if document.embedding is None]
-    stored = {document.id: document.embedding for document in store.get(collection, missing)} if missing else {}
+    found: list[KnowledgeDocument] = (yield Call("get", (collection, missing))) if missing else []
+    stored = {document.id: document.embedding for document in found}
     complete: list[KnowledgeDocument] = []
     for document in candidates:
         if document.embedding is None:

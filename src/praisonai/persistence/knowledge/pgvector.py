@@ -26,10 +26,13 @@ matching operator: ``<=>`` (cosine distance, score ``1 - d``), ``<#>``
 (negative inner product, score ``-d``), ``<->`` (L2, score ``1 / (1 + d)``).
 
 HNSW is approximate. Filtered searches use pgvector's iterative scans
-(``strict_order``) so a selective filter still fills ``limit``; set
+(``strict_order``), and one that still comes back short of ``limit`` is asked
+again with an exact scan, so a selective filter fills ``limit``; set
 ``exact_search=True`` for exact results. Searches asking for more than 1000
-results scan exactly. A zero vector has no cosine: pgvector scores it NaN,
-returned as 0.0 and ranked last.
+results scan exactly; search statements are never prepared, since a cached
+generic plan would ignore that switch. A zero vector has no cosine (pgvector:
+NaN; HNSW leaves it out): cosine collections find zero vectors through a
+partial index and score them 0.0, ranked by that score.
 
 PostgreSQL text cannot hold NUL characters: content or metadata strings
 containing one are refused with :class:`InvalidInputError`.
@@ -44,7 +47,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .._pool import Pool
 from .._values import dump_json, load_json
@@ -159,6 +162,7 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection, PgvectorKnowledgeCo
     """Knowledge store on PostgreSQL + pgvector; thread-safe (a small pool of connections)."""
 
     backend = "pgvector"
+    exact_float_numbers = 2**53  # jsonb holds a float as its shortest decimal: 2.0**63 would miss 2**63
 
     def __init__(self, config: PgvectorKnowledgeConfig | None = None) -> None:
         super().__init__(config or PgvectorKnowledgeConfig())
@@ -227,6 +231,9 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection, PgvectorKnowledgeCo
                         sql.Literal(self.config.hnsw_ef_construction),
                     )
                 )
+            if distance == "cosine":
+                # Finds the zero vectors (no cosine, left out of HNSW) without a scan: see _zero_vectors.
+                connection.execute(sql.SQL("CREATE INDEX ON {} (id) WHERE vector_norm(embedding) = 0").format(target))
 
     def _drop(self, name: str, target: _Collection) -> None:
         sql = self._sql
@@ -284,27 +291,61 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection, PgvectorKnowledgeCo
         self, name: str, target: _Collection, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
         sql = self._sql
-        connection = self._connection_held()
         params = Parameters()
-        where = sql.SQL("")
-        if node is not None:
-            where = sql.SQL(" WHERE ") + self._where(node, params)
+        where = self._optional_where(node, params, " WHERE ")
         operator = sql.SQL(_OPERATORS[target.distance][0])
-        with connection.transaction():
-            self._tune_search(connection, limit, filtered=node is not None)
-            rows = connection.execute(
-                sql.SQL(
-                    "SELECT " + _COLUMNS + ", embedding {op} %(query)s::float8[]::vector AS distance "
-                    "FROM {table}{where} ORDER BY embedding {op} %(query)s::float8[]::vector LIMIT %(limit)s"
-                ).format(op=operator, table=target.table, where=where),
-                {**params.values, "query": query, "limit": limit},
-            ).fetchall()
+        statement = sql.SQL(
+            "SELECT " + _COLUMNS + ", embedding {op} %(query)s::float8[]::vector AS distance "
+            "FROM {table}{where} ORDER BY embedding {op} %(query)s::float8[]::vector LIMIT %(limit)s"
+        ).format(op=operator, table=target.table, where=where)
+        values = {**params.values, "query": query, "limit": limit}
+        exact = self.config.exact_search or limit > _MAX_EF_SEARCH
+        rows = self._run_search(statement, values, limit, exact=exact, filtered=node is not None)
+        if node is not None and len(rows) < limit and not exact:
+            # The index ran out of candidates before the filter found ``limit`` matches (iterative
+            # scans stop at hnsw.max_scan_tuples; pgvector < 0.8 has none): ask again, exactly.
+            rows = self._run_search(statement, values, limit, exact=True, filtered=True)
         results = []
         for row in rows:
             document = _document(row)
-            document.score = _score(target.distance, row[6])
+            document.score = math.nan if row[6] is None or math.isnan(row[6]) else _score(target.distance, row[6])
             results.append(document)
         return results
+
+    def _run_search(
+        self, statement: psql.Composable, values: dict[str, Any], limit: int, *, exact: bool, filtered: bool
+    ) -> list[Any]:
+        connection = self._connection_held()
+        with connection.transaction():
+            self._tune_search(connection, limit, exact=exact, filtered=filtered)
+            # Never prepared: a prepared statement's cached generic plan ignores the settings above
+            # (an index scan with the default ef_search of 40 where an exact scan was asked for).
+            rows: list[Any] = connection.execute(cast("psql.Composed", statement), values, prepare=False).fetchall()
+            return rows
+
+    def _zero_vectors(
+        self, name: str, target: _Collection, limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        """Cosine: zero vectors, which HNSW leaves out and an exact scan ranks last (NaN distance)."""
+        sql = self._sql
+        params = Parameters()
+        where = self._optional_where(node, params, " AND ")
+        rows = (
+            self._connection_held()
+            .execute(
+                sql.SQL(
+                    "SELECT " + _COLUMNS + " FROM {} WHERE vector_norm(embedding) = 0{} ORDER BY id LIMIT %(limit)s"
+                ).format(target.table, where),
+                {**params.values, "limit": limit},
+            )
+            .fetchall()
+        )
+        found = []
+        for row in rows:
+            document = _document(row)
+            document.score = 0.0
+            found.append(document)
+        return found
 
     def _fetch(self, name: str, target: _Collection, ids: list[str]) -> dict[str, KnowledgeDocument]:
         rows = (
@@ -401,6 +442,13 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection, PgvectorKnowledgeCo
         if row is None or int(row[0]) != dimension:
             raise collection_not_found(name)  # dropped (and maybe re-created) since _find
 
+    def _optional_where(self, node: FilterNode | None, params: Parameters, keyword: str) -> psql.Composable:
+        """``keyword`` and the filter's condition, or nothing without a filter."""
+        clause: psql.Composable = self._sql.SQL("")
+        if node is not None:
+            clause = self._sql.SQL(keyword) + self._where(node, params)
+        return clause
+
     def _where(self, node: FilterNode, params: Parameters) -> psql.Composable:
         if _filter_has_nul(node):
             raise UnsupportedFilterError(
@@ -429,9 +477,9 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection, PgvectorKnowledgeCo
             document.created_at,
         )
 
-    def _tune_search(self, connection: psycopg.Connection[Any], limit: int, *, filtered: bool) -> None:
+    def _tune_search(self, connection: psycopg.Connection[Any], limit: int, *, exact: bool, filtered: bool) -> None:
         """Per-transaction HNSW settings: enough candidates for ``limit``, or an exact scan."""
-        if self.config.exact_search or limit > _MAX_EF_SEARCH:
+        if exact:
             connection.execute("SELECT set_config('enable_indexscan', 'off', true)")
             return
         ef_search = str(max(self.config.ef_search, limit))

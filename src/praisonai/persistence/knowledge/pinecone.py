@@ -12,7 +12,7 @@ Pinecone itself (its ANN, freshness, rate limits) is not exercised.
 
 Layout: a collection is an index named ``<index_prefix>-<24 hex of sha1(name)>`` with the
 collection's dimension and metric (``cosine``, ``dotproduct``, ``euclidean``) and a tag
-``praisonai_collection=<name>``. Documents live in namespace ``documents``; the collection
+``praisonai_collection=<name>``. Documents live in namespace ``namespace`` (default ``documents``); the collection
 metadata is one record in namespace ``praisonai-settings``. A record's metadata holds the
 fields of :func:`~._layers.records.document_record`: the exact metadata JSON, content, and the filter
 index (the ``ix`` token list, the numbers ``n_<key>`` and string chunks ``c_<key>_<j>``), so a
@@ -38,7 +38,6 @@ from .config import PineconeKnowledgeConfig
 
 __all__ = ["PineconeKnowledgeStore"]
 
-_NAMESPACE = "documents"
 _SETTINGS_NAMESPACE = "praisonai-settings"
 _SETTINGS_ID = "settings"
 _TAG = "praisonai_collection"
@@ -158,19 +157,25 @@ class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
     def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(ids), _BATCH):
-            response = self._index(name).fetch(ids=ids[start : start + _BATCH], namespace=_NAMESPACE)
+            response = self._index(name).fetch(ids=ids[start : start + _BATCH], namespace=self.config.namespace)
             found.update(response.vectors)
         return found
 
     def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
+        if settings.distance == "cosine":  # before any batch is sent: nothing of the call is written
+            for record in records:
+                if not any(record["embedding"]):
+                    raise InvalidInputError(
+                        f"document {record['id']!r} has a zero vector, which Pinecone's cosine indexes refuse"
+                    )
         vectors = [{"id": r["id"], "values": r["embedding"], "metadata": _flat(r)} for r in records]
         for start in range(0, len(vectors), _BATCH):
-            self._index(name).upsert(vectors=vectors[start : start + _BATCH], namespace=_NAMESPACE)
+            self._index(name).upsert(vectors=vectors[start : start + _BATCH], namespace=self.config.namespace)
 
     def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
         found: dict[str, KnowledgeDocument] = {}
         for start in range(0, len(ids), _BATCH):
-            response = self._index(name).fetch(ids=ids[start : start + _BATCH], namespace=_NAMESPACE)
+            response = self._index(name).fetch(ids=ids[start : start + _BATCH], namespace=self.config.namespace)
             for key, vector in response.vectors.items():
                 found[key] = self._document(vector)
         return found
@@ -184,7 +189,7 @@ class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
             filter=None if node is None else self._filter(node),
             include_values=True,
             include_metadata=True,
-            namespace=_NAMESPACE,
+            namespace=self.config.namespace,
         )
         return [self._document(match) for match in response.matches]
 
@@ -198,7 +203,7 @@ class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
             filter=native,
             include_values=False,
             include_metadata=False,
-            namespace=_NAMESPACE,
+            namespace=self.config.namespace,
         )
         matched = [match.id for match in response.matches]
         if len(matched) >= _TOP_K:
@@ -209,16 +214,16 @@ class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
 
     def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
         for start in range(0, len(ids), _BATCH):
-            self._index(name).delete(ids=ids[start : start + _BATCH], namespace=_NAMESPACE)
+            self._index(name).delete(ids=ids[start : start + _BATCH], namespace=self.config.namespace)
 
     def _count(self, name: str, settings: Settings) -> int:
         stats = self._index(name).describe_index_stats()
-        summary = (stats.namespaces or {}).get(_NAMESPACE)
+        summary = (stats.namespaces or {}).get(self.config.namespace)
         return 0 if summary is None else int(summary.vector_count)
 
     def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         index = self._index(name)
-        for page in index.list(namespace=_NAMESPACE, limit=min(batch_size, 100)):
+        for page in index.list(namespace=self.config.namespace, limit=min(batch_size, 100)):
             # Older SDKs yield lists of ids, newer ones ListResponse pages of items with ``.id``.
             items = getattr(page, "vectors", page)
             ids = [item if isinstance(item, str) else item.id for item in items]

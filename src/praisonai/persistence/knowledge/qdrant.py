@@ -34,12 +34,14 @@ insert-if-absent).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
+from .._sansio import Call, Operation, call_on, call_on_async, drive, drive_async, throw_in_everything
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError
 from ._filters.native import (
@@ -60,13 +62,16 @@ from ._filters.native import (
 from ._filters.native import (
     Any as AnyOf,
 )
+from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.checks import collection_exists, collection_not_found, document_exists
 from ._layers.store_base import KnowledgeStoreBase, raised_by
 from .base import Distance, KnowledgeDocument
 from .config import QdrantKnowledgeConfig
 from .filters import FilterNode
 
-__all__ = ["QdrantKnowledgeStore"]
+__all__ = ["AsyncQdrantKnowledgeStore", "QdrantKnowledgeStore"]
+
+R = TypeVar("R")
 
 _ID_NAMESPACE = uuid.UUID("8f4d7c1e-5b1a-4f0e-9a51-2f6b1c6a9d30")
 _MARKER = "praisonai_knowledge"
@@ -78,6 +83,27 @@ _UNREACHABLE = frozenset({"ConnectError", "ConnectTimeout", "ConnectionError", "
 
 def _point_id(document_id: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, document_id))
+
+
+def _server_options(config: QdrantKnowledgeConfig) -> dict[str, Any]:
+    """The keyword arguments of ``QdrantClient`` / ``AsyncQdrantClient`` for the configured server."""
+    assert config.url is not None
+    api_key = config.api_key.get_secret_value() if config.api_key is not None else None
+    return {
+        "url": config.url,
+        "api_key": api_key,
+        "prefer_grpc": config.prefer_grpc,
+        "grpc_port": config.grpc_port,
+        "timeout": int(config.timeout),
+        "check_compatibility": False,
+    }
+
+
+def _local_directory(local: str) -> str:
+    """Local mode's directory, made if missing, as one canonical path (the key of the shared clients)."""
+    path = os.path.realpath(os.path.expanduser(local))
+    os.makedirs(path, exist_ok=True)
+    return path
 
 
 class _SharedLocalClient:
@@ -119,95 +145,81 @@ class _Target(NamedTuple):
         return metadata
 
 
-class QdrantKnowledgeStore(KnowledgeStoreBase[_Target, QdrantKnowledgeConfig]):
-    """A KnowledgeStore on Qdrant (local mode or server)."""
+class _QdrantSteps:
+    """Qdrant's engine primitives as steps of client calls (:mod:`.._sansio`), and the mapping of
+    documents and filters: one copy for the sync store (``QdrantClient``) and the async one
+    (``AsyncQdrantClient``), whose methods have the same names and arguments."""
 
-    backend = "qdrant"
+    _models: Any
+    exact_filter_numbers: ClassVar[int | None] = 2**53  # numbers are indexed as 64-bit floats
 
-    def __init__(self, config: QdrantKnowledgeConfig) -> None:
-        super().__init__(config)
-        qdrant_client = self._import_driver("qdrant_client")
-        self._models: Any = self._import_driver("qdrant_client.models")
-        self._shared_path: str | None = None
-        local = config.local_path
-        with self._translating:
-            if local is None:
-                assert config.url is not None
-                api_key = config.api_key.get_secret_value() if config.api_key is not None else None
-                self._client: Any = qdrant_client.QdrantClient(
-                    url=config.url,
-                    api_key=api_key,
-                    prefer_grpc=config.prefer_grpc,
-                    timeout=int(config.timeout),
-                    check_compatibility=False,
-                )
-            elif local == ":memory:":
-                self._client = qdrant_client.QdrantClient(location=":memory:")
-            else:
-                path = os.path.realpath(os.path.expanduser(local))
-                os.makedirs(path, exist_ok=True)
-                # Stores sharing the directory's client share its lock too.
-                self._client, self._lock = _SharedLocalClient.acquire(
-                    path, lambda: qdrant_client.QdrantClient(path=path)
-                )
-                self._shared_path = path
-
-    # -- engine primitives (called with the lock held) ---------------------------
-
-    def _find(self, name: str) -> _Target | None:
-        if not self._client.collection_exists(name):
+    def _find_steps(self, name: str) -> Operation[Call, _Target | None]:
+        if not (yield Call("collection_exists", (name,))):
             return None
-        settings = (self._client.get_collection(name).config.metadata or {}).get(_MARKER)
+        settings = ((yield Call("get_collection", (name,))).config.metadata or {}).get(_MARKER)
         if not isinstance(settings, dict):
             return None  # a Qdrant collection this backend did not create
         return _Target(int(settings["dimension"]), settings["distance"], settings["metadata"])
 
-    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        if self._client.collection_exists(name):
+    def _create_steps(
+        self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None
+    ) -> Operation[Call, None]:
+        if (yield Call("collection_exists", (name,))):
             raise collection_exists(name)  # one this backend did not create has the name
         models = self._models
         settings = {"dimension": dimension, "distance": distance, "metadata": dump_json(metadata)}
-        self._client.create_collection(
-            name,
-            vectors_config=models.VectorParams(size=dimension, distance=models.Distance(_NATIVE[distance])),
-            metadata={_MARKER: settings},
+        yield Call(
+            "create_collection",
+            (name,),
+            {
+                "vectors_config": models.VectorParams(size=dimension, distance=models.Distance(_NATIVE[distance])),
+                "metadata": {_MARKER: settings},
+            },
         )
 
-    def _drop(self, name: str, target: _Target) -> None:
-        if not self._client.delete_collection(name):
+    def _drop_steps(self, name: str) -> Operation[Call, None]:
+        if not (yield Call("delete_collection", (name,))):
             raise collection_not_found(name)
 
-    def _names(self) -> list[str]:
-        names = [collection.name for collection in self._client.get_collections().collections]
-        return [name for name in names if self._find(name) is not None]
+    def _names_steps(self) -> Operation[Call, list[str]]:
+        names = [collection.name for collection in (yield Call("get_collections")).collections]
+        ours = []
+        for name in names:
+            if (yield from self._find_steps(name)) is not None:
+                ours.append(name)
+        return ours
 
-    def _taken(self, name: str, target: _Target, ids: list[str]) -> tuple[()]:
-        return ()  # _put checks, on the point ids it computes anyway
-
-    def _put(self, name: str, target: _Target, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+    def _put_steps(
+        self, name: str, target: _Target, documents: list[KnowledgeDocument], overwrite: bool
+    ) -> Operation[Call, None]:
         points = [self._point(document, target.distance) for document in documents]
         if not overwrite:
-            found = self._client.retrieve(
-                name, ids=[point.id for point in points], with_payload=["id"], with_vectors=False
+            found = yield Call(
+                "retrieve",
+                (name,),
+                {"ids": [point.id for point in points], "with_payload": ["id"], "with_vectors": False},
             )
             if found:
                 raise document_exists(name, [record.payload["id"] for record in found])
-        self._client.upsert(name, points=points, wait=True)
+        yield Call("upsert", (name,), {"points": points, "wait": True})
 
-    def _search(
+    def _search_steps(
         self, name: str, target: _Target, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
+    ) -> Operation[Call, list[KnowledgeDocument]]:
         native = self._filter(node)
         if native is NEVER:
             return []
         distance = target.distance
-        response = self._client.query_points(
-            name,
-            query=query,
-            limit=limit,
-            query_filter=native,
-            with_payload=True,
-            with_vectors=distance != "cosine",
+        response = yield Call(
+            "query_points",
+            (name,),
+            {
+                "query": query,
+                "limit": limit,
+                "query_filter": native,
+                "with_payload": True,
+                "with_vectors": distance != "cosine",
+            },
         )
         results = []
         for point in response.points:
@@ -217,16 +229,15 @@ class QdrantKnowledgeStore(KnowledgeStoreBase[_Target, QdrantKnowledgeConfig]):
             results.append(document)
         return results
 
-    def _fetch(self, name: str, target: _Target, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        records = self._client.retrieve(
-            name,
-            ids=[_point_id(i) for i in ids],
-            with_payload=True,
-            with_vectors=target.distance != "cosine",
+    def _fetch_steps(self, name: str, target: _Target, ids: list[str]) -> Operation[Call, dict[str, KnowledgeDocument]]:
+        records = yield Call(
+            "retrieve",
+            (name,),
+            {"ids": [_point_id(i) for i in ids], "with_payload": True, "with_vectors": target.distance != "cosine"},
         )
         return {record.payload["id"]: self._document(record, target.distance) for record in records}
 
-    def _remove(self, name: str, target: _Target, ids: list[str] | None, node: FilterNode | None) -> int:
+    def _remove_steps(self, name: str, ids: list[str] | None, node: FilterNode | None) -> Operation[Call, int]:
         models = self._models
         conditions: list[Any] = []
         if ids is not None:
@@ -236,31 +247,32 @@ class QdrantKnowledgeStore(KnowledgeStoreBase[_Target, QdrantKnowledgeConfig]):
             return 0
         if native is not None:
             conditions.append(native)
-        doomed = self._matching_points(name, models.Filter(must=conditions))
+        doomed = yield from self._matching_points(name, models.Filter(must=conditions))
         if doomed:
-            self._client.delete(name, points_selector=models.PointIdsList(points=doomed), wait=True)
+            yield Call("delete", (name,), {"points_selector": models.PointIdsList(points=doomed), "wait": True})
         return len(doomed)
 
-    def _count(self, name: str, target: _Target) -> int:
-        return int(self._client.count(name, exact=True).count)
+    def _count_steps(self, name: str) -> Operation[Call, int]:
+        return int((yield Call("count", (name,), {"exact": True})).count)
 
-    def _scan(self, name: str, target: _Target, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+    def _matching_points(self, collection: str, native: Any) -> Operation[Call, list[Any]]:
+        found: list[Any] = []
         offset = None
         while True:
-            records, offset = self._client.scroll(
-                name, limit=batch_size, offset=offset, with_payload=True, with_vectors=target.distance != "cosine"
+            records, offset = yield Call(
+                "scroll",
+                (collection,),
+                {
+                    "scroll_filter": native,
+                    "limit": _PAGE,
+                    "offset": offset,
+                    "with_payload": False,
+                    "with_vectors": False,
+                },
             )
-            if records:
-                yield [self._document(record, target.distance) for record in records]
+            found.extend(record.id for record in records)
             if offset is None:
-                return
-            target = self._require(name)
-
-    def _release(self) -> None:
-        if self._shared_path is not None:
-            _SharedLocalClient.release(self._shared_path)
-        else:
-            self._client.close()
+                return found
 
     def _translate_error(self, error: Exception) -> Exception | None:
         if raised_by(error, _UNREACHABLE):
@@ -292,17 +304,6 @@ class QdrantKnowledgeStore(KnowledgeStoreBase[_Target, QdrantKnowledgeConfig]):
             for position, chunk in enumerate(indexed.chunks):
                 payload["c"][f"{indexed.key}_{position}"] = chunk
         return self._models.PointStruct(id=_point_id(document.id), vector=document.embedding, payload=payload)
-
-    def _matching_points(self, collection: str, native: Any) -> list[Any]:
-        found: list[Any] = []
-        offset = None
-        while True:
-            records, offset = self._client.scroll(
-                collection, scroll_filter=native, limit=_PAGE, offset=offset, with_payload=False, with_vectors=False
-            )
-            found.extend(record.id for record in records)
-            if offset is None:
-                return found
 
     def _document(self, record: Any, distance: Distance) -> KnowledgeDocument:
         payload = record.payload
@@ -353,6 +354,161 @@ class QdrantKnowledgeStore(KnowledgeStoreBase[_Target, QdrantKnowledgeConfig]):
             return models.FieldCondition(key=f"c.{key}_{node.index}", range=models.Range(**bounds[node.op]))
         assert not isinstance(node, StrRange), "lowered with chunks"
         raise AssertionError(f"unexpected filter node {node!r}")
+
+
+class QdrantKnowledgeStore(_QdrantSteps, KnowledgeStoreBase[_Target, QdrantKnowledgeConfig]):
+    """A KnowledgeStore on Qdrant (local mode or server)."""
+
+    backend = "qdrant"
+
+    def __init__(self, config: QdrantKnowledgeConfig) -> None:
+        super().__init__(config)
+        qdrant_client = self._import_driver("qdrant_client")
+        self._models: Any = self._import_driver("qdrant_client.models")
+        self._shared_path: str | None = None
+        local = config.local_path
+        with self._translating:
+            if local is None:
+                self._client: Any = qdrant_client.QdrantClient(**_server_options(config))
+            elif local == ":memory:":
+                self._client = qdrant_client.QdrantClient(location=":memory:")
+            else:
+                path = _local_directory(local)
+                # Stores sharing the directory's client share its lock too.
+                self._client, self._lock = _SharedLocalClient.acquire(
+                    path, lambda: qdrant_client.QdrantClient(path=path)
+                )
+                self._shared_path = path
+
+    # -- engine primitives (called with the lock held): the steps of _QdrantSteps ------
+
+    def _engine(self, steps: Operation[Call, R]) -> R:
+        return drive(steps, call_on(self._client), throw_in_everything)
+
+    def _find(self, name: str) -> _Target | None:
+        return self._engine(self._find_steps(name))
+
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        self._engine(self._create_steps(name, dimension, distance, metadata))
+
+    def _drop(self, name: str, target: _Target) -> None:
+        self._engine(self._drop_steps(name))
+
+    def _names(self) -> list[str]:
+        return self._engine(self._names_steps())
+
+    def _taken(self, name: str, target: _Target, ids: list[str]) -> tuple[()]:
+        return ()  # _put checks, on the point ids it computes anyway
+
+    def _put(self, name: str, target: _Target, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        self._engine(self._put_steps(name, target, documents, overwrite))
+
+    def _search(
+        self, name: str, target: _Target, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return self._engine(self._search_steps(name, target, query, limit, node))
+
+    def _fetch(self, name: str, target: _Target, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return self._engine(self._fetch_steps(name, target, ids))
+
+    def _remove(self, name: str, target: _Target, ids: list[str] | None, node: FilterNode | None) -> int:
+        return self._engine(self._remove_steps(name, ids, node))
+
+    def _count(self, name: str, target: _Target) -> int:
+        return self._engine(self._count_steps(name))
+
+    def _scan(self, name: str, target: _Target, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        offset = None
+        while True:
+            records, offset = self._client.scroll(
+                name, limit=batch_size, offset=offset, with_payload=True, with_vectors=target.distance != "cosine"
+            )
+            if records:
+                yield [self._document(record, target.distance) for record in records]
+            if offset is None:
+                return
+            target = self._require(name)
+
+    def _release(self) -> None:
+        if self._shared_path is not None:
+            _SharedLocalClient.release(self._shared_path)
+        else:
+            self._client.close()
+
+
+class AsyncQdrantKnowledgeStore(_QdrantSteps, AsyncKnowledgeStoreBase[_Target, QdrantKnowledgeConfig]):
+    """An AsyncKnowledgeStore on Qdrant through ``AsyncQdrantClient``: the sync store's steps, awaited.
+
+    The client opens on the first call. A server's client is bound to its event loop, so
+    another loop gets a client of its own; local mode's is not, and stays. Local mode
+    locks its directory: a sync and an async store of one process cannot share one.
+    """
+
+    backend = "async_qdrant"
+
+    def __init__(self, config: QdrantKnowledgeConfig) -> None:
+        super().__init__(config)
+        self._qdrant: Any = self._import_driver("qdrant_client")
+        self._models = self._import_driver("qdrant_client.models")
+        self._client: Any = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def _open_client(self) -> Any:
+        config, qdrant_client = self.config, self._qdrant
+        local = config.local_path
+        if local is None:
+            return qdrant_client.AsyncQdrantClient(**_server_options(config))
+        if local == ":memory:":
+            return qdrant_client.AsyncQdrantClient(location=":memory:")
+        return qdrant_client.AsyncQdrantClient(path=_local_directory(local))
+
+    def _loop_client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._client is None or (self.config.local_path is None and self._client_loop is not loop):
+            self._client, self._client_loop = self._open_client(), loop  # a server client of a dead loop is dropped
+        return self._client
+
+    async def _engine(self, steps: Operation[Call, R]) -> R:
+        return await drive_async(steps, call_on_async(self._loop_client()), throw_in_everything)
+
+    async def _find(self, name: str) -> _Target | None:
+        return await self._engine(self._find_steps(name))
+
+    async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        await self._engine(self._create_steps(name, dimension, distance, metadata))
+
+    async def _drop(self, name: str, target: _Target) -> None:
+        await self._engine(self._drop_steps(name))
+
+    async def _names(self) -> list[str]:
+        return await self._engine(self._names_steps())
+
+    async def _taken(self, name: str, target: _Target, ids: list[str]) -> tuple[()]:
+        return ()  # _put checks, as the sync store's
+
+    async def _put(self, name: str, target: _Target, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        await self._engine(self._put_steps(name, target, documents, overwrite))
+
+    async def _search(
+        self, name: str, target: _Target, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return await self._engine(self._search_steps(name, target, query, limit, node))
+
+    async def _fetch(self, name: str, target: _Target, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return await self._engine(self._fetch_steps(name, target, ids))
+
+    async def _remove(self, name: str, target: _Target, ids: list[str] | None, node: FilterNode | None) -> int:
+        return await self._engine(self._remove_steps(name, ids, node))
+
+    async def _count(self, name: str, target: _Target) -> int:
+        return await self._engine(self._count_steps(name))
+
+    async def _release(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and (
+            self.config.local_path is not None or self._client_loop is asyncio.get_running_loop()
+        ):
+            await client.close()
 
 
 def _floats(values: Sequence[Any]) -> list[float]:

@@ -53,6 +53,7 @@ from ._filters.native import (
     Ne,
     Range,
     StrRange,
+    as_float,
     field_key,
     flat_index,
     index_metadata,
@@ -69,7 +70,7 @@ from ._layers.checks import (
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import RedisVectorKnowledgeConfig
-from .filters import FilterNode
+from .filters import FilterNode, matches
 
 __all__ = ["RedisVectorKnowledgeStore"]
 
@@ -105,13 +106,14 @@ def _flag_text(value: bool) -> str:
 
 
 def _number_text(value: int | float) -> str:
-    return repr(float(value)) if isinstance(value, float) or abs(value) > 2**53 else str(value)
+    return repr(as_float(value)) if isinstance(value, float) or abs(value) > 2**53 else str(value)
 
 
 class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVectorKnowledgeConfig]):
     """A KnowledgeStore on Redis with the search module."""
 
     backend = "redis"
+    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
 
     def __init__(self, config: RedisVectorKnowledgeConfig) -> None:
         super().__init__(config)
@@ -133,6 +135,7 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
             self._prefix = config.key_prefix
             self._catalogue = f"{self._prefix}:collections"
             self._format = "<{}f" if config.vector_type == "FLOAT32" else "<{}d"
+            self.float32_embeddings = config.vector_type == "FLOAT32"
 
     # -- engine primitives (called with the lock held) ---------------------------
 
@@ -173,7 +176,7 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
         except self._errors.ResponseError as error:
             if "unknown index" not in str(error).lower() and "no such index" not in str(error).lower():
                 raise
-        self._redis.delete(self._fields_key(name))
+        self._redis.delete(self._fields_key(name), self._zeros_key(name))
 
     def _names(self) -> list[str]:
         return [name.decode() for name in self._redis.hkeys(self._catalogue)]
@@ -186,6 +189,10 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
     ) -> None:
         hashes = [(self._key(name, document.id), self._hash(document)) for document in documents]
         self._add_attributes(name, documents)
+        zeros = [document.id for document in documents if not any(document.embedding or ())]
+        if zeros and target.distance == "cosine":
+            # Remembered before the write (a stale id is harmless: _zero_vectors reads what is stored).
+            self._redis.sadd(self._zeros_key(name), *zeros)
         if overwrite:
             with self._redis.pipeline(transaction=True) as pipe:
                 for key, mapping in hashes:
@@ -279,6 +286,23 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
             results.append(document)
         return results
 
+    def _zero_vectors(
+        self, name: str, target: CollectionSettings, limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        """Cosine: RediSearch scores a zero vector NaN and a filtered KNN query leaves it out, so the
+        ids of zero vectors are kept in a set; those still stored as zero and matching are added."""
+        members = sorted(member.decode() for member in self._redis.smembers(self._zeros_key(name)))
+        if target.distance != "cosine" or not members:
+            return []
+        found = [
+            document
+            for document in self._load([self._key(name, member) for member in members])
+            if not any(document.embedding or ()) and (node is None or matches(node, document.metadata))
+        ]
+        for document in found:
+            document.score = 0.0
+        return found[:limit]
+
     def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
         return {document.id: document for document in self._load([self._key(name, i) for i in ids])}
 
@@ -348,6 +372,9 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
 
     def _key(self, name: str, document_id: str) -> str:
         return self._document_prefix(name) + document_id
+
+    def _zeros_key(self, name: str) -> str:
+        return f"{self._prefix}:c:{name}:zeros"
 
     def _fields_key(self, name: str) -> str:
         return f"{self._prefix}:c:{name}:fields"

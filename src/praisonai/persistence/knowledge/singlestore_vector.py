@@ -182,7 +182,8 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore[SingleStoreVectorKnowled
         elif settings.distance == "dot":
             order = f"DOT_PRODUCT(vec, JSON_ARRAY_PACK({query})) DESC"
         else:
-            order = f"DOT_PRODUCT(vec, JSON_ARRAY_PACK({query})) / SQRT(DOT_PRODUCT(vec, vec)) DESC"
+            # A zero vector's norm is 0: the division gives NULL, which sorts last; its cosine is 0.
+            order = f"COALESCE(DOT_PRODUCT(vec, JSON_ARRAY_PACK({query})) / SQRT(DOT_PRODUCT(vec, vec)), 0) DESC"
         statement = f"SELECT {_FIELDS} FROM {self._table(name)}{clause} ORDER BY {order}, id LIMIT {int(limit)}"
         return [_row(row) for row in self._execute(statement, where.values)]
 

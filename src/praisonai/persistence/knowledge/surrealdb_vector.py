@@ -54,7 +54,7 @@ from typing import Any, TypeVar
 from .._surreal import SurrealEngine, open_engine, release_engine
 from .._values import dump_json, load_json
 from ..errors import AlreadyExistsError, InvalidInputError, StoreError
-from ._filters.sql import Parameters, SurrealObject, surreal_scalar, translate_filter
+from ._filters.sql import SURREAL_DECIMAL, Parameters, SurrealObject, surreal_scalar, translate_filter
 from ._layers import matrix
 from ._layers.checks import (
     check_collection_name,
@@ -180,6 +180,8 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, Surreal
     """Knowledge store on SurrealDB; thread-safe (one connection behind a lock)."""
 
     backend = "surrealdb_vector"
+    float32_embeddings = False  # SurrealDB keeps 64-bit floats
+    exact_filter_numbers = SURREAL_DECIMAL  # integers beyond 64 bits are bound as decimals (96-bit mantissa)
 
     def __init__(self, config: SurrealVectorKnowledgeConfig | None = None) -> None:
         super().__init__(config or SurrealVectorKnowledgeConfig())

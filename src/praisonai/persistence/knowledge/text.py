@@ -29,28 +29,48 @@ the store.
 
 Every other attribute (``describe_collection``, ``iter_documents``, ``save``...)
 is the store's own.
+
+An :class:`AsyncKnowledgeStore` (``async_<name>``) created with an embedder is
+an :class:`AsyncEmbeddingKnowledgeStore`, an :class:`AsyncTextKnowledgeStore`:
+the same methods, awaited, with an :class:`AsyncEmbedder` awaited or a sync
+:class:`Embedder` run in a worker thread. Both wrappers run the same steps
+(generators of :class:`~.._sansio.Call` requests to the store and the
+embedder), so they give the same results.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import inspect
 import threading
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, overload, runtime_checkable
 
+from .._sansio import Call, Operation, drive, drive_async
 from ..errors import InvalidInputError
-from .base import Distance, Filter, KnowledgeDocument, KnowledgeStore
-from .mmr import check_mmr_args, search_mmr
+from .base import AsyncKnowledgeStore, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from .mmr import check_mmr_args, search_mmr_operation
 
 if TYPE_CHECKING:
-    from ..embedders.base import Embedder
+    from ..embedders.base import AsyncEmbedder, Embedder
     from ..embedders.config import EmbedderConfig
 
-__all__ = ["EmbedderSpec", "EmbeddingKnowledgeStore", "TextKnowledgeStore", "with_embedder"]
+__all__ = [
+    "AsyncEmbeddingKnowledgeStore",
+    "AsyncTextKnowledgeStore",
+    "EmbedderSpec",
+    "EmbeddingKnowledgeStore",
+    "TextKnowledgeStore",
+    "with_embedder",
+]
 
-EmbedderSpec: TypeAlias = "Embedder | EmbedderConfig | str"
-"""What ``embedder=`` accepts: an embedder, or the name or config of one to create."""
+EmbedderSpec: TypeAlias = "Embedder | AsyncEmbedder | EmbedderConfig | str"
+"""What ``embedder=`` accepts: an embedder, or the name or config of one to create (async stores only
+take an :class:`AsyncEmbedder`)."""
+
+_EMBEDDER_METHODS = frozenset({"embed", "embed_query"})
 
 DEFAULT_BATCH_SIZE = 64
 
@@ -105,17 +125,67 @@ class TextKnowledgeStore(KnowledgeStore, Protocol):
         """``search_mmr`` by the embedding of ``query``."""
 
 
-class EmbeddingKnowledgeStore(TextKnowledgeStore):
-    """A knowledge store and an embedder, as one :class:`TextKnowledgeStore`.
+@runtime_checkable
+class AsyncTextKnowledgeStore(AsyncKnowledgeStore, Protocol):
+    """The asyncio twin of :class:`TextKnowledgeStore`."""
 
-    ``store`` and ``embedder`` are the wrapped objects; ``backend`` names the
-    store's backend in error messages.
-    """
+    @abstractmethod
+    async def create_collection(
+        self,
+        name: str,
+        dimension: int | None = None,
+        distance: Distance = "cosine",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Create a collection of the given dimension (default: the embedder's)."""
+
+    @abstractmethod
+    async def search_text(
+        self,
+        collection: str,
+        query: str,
+        limit: int = 5,
+        filters: Filter | None = None,
+        score_threshold: float | None = None,
+    ) -> list[KnowledgeDocument]:
+        """``search`` by the embedding of ``query``."""
+
+    @abstractmethod
+    async def search_mmr(
+        self,
+        collection: str,
+        query_embedding: Sequence[float],
+        limit: int = 5,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filters: Filter | None = None,
+    ) -> list[KnowledgeDocument]:
+        """Maximal marginal relevance among the ``fetch_k`` best matches; see :mod:`.mmr`."""
+
+    @abstractmethod
+    async def search_mmr_text(
+        self,
+        collection: str,
+        query: str,
+        limit: int = 5,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filters: Filter | None = None,
+    ) -> list[KnowledgeDocument]:
+        """``search_mmr`` by the embedding of ``query``."""
+
+
+class _TextSteps:
+    """What both wrappers do, as generators of :class:`Call` requests (to the embedder for
+    ``embed`` / ``embed_query``, else to the store), driven sync or async by the wrapper."""
+
+    store: Any
+    embedder: Any
 
     def __init__(
         self,
-        store: KnowledgeStore,
-        embedder: Embedder,
+        store: object,
+        embedder: object,
         *,
         backend: str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
@@ -132,7 +202,7 @@ class EmbeddingKnowledgeStore(TextKnowledgeStore):
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"<EmbeddingKnowledgeStore {self.store!r} embedder={self.embedder!r}>"
+        return f"<{type(self).__name__} {self.store!r} embedder={self.embedder!r}>"
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names this class lacks: the store's extras (describe_collection, save...).
@@ -150,15 +220,14 @@ class EmbeddingKnowledgeStore(TextKnowledgeStore):
             backend=self.backend,
         )
 
-    def _check_dimension(self, collection: str) -> None:
+    def _check_dimension(self, collection: str) -> Operation[Call, None]:
         """Raise if the collection is known to have another dimension than the embedder's."""
         with self._lock:
             dimension = self._dimensions.get(collection)
         if dimension is None:
-            describe = getattr(self.store, "describe_collection", None)
-            if not callable(describe):
+            if not callable(getattr(self.store, "describe_collection", None)):
                 return  # the store checks each vector's dimension itself
-            dimension = describe(collection).dimension
+            dimension = (yield Call("describe_collection", (collection,))).dimension
             if not isinstance(dimension, int):
                 return
             with self._lock:
@@ -166,34 +235,23 @@ class EmbeddingKnowledgeStore(TextKnowledgeStore):
         if dimension != self.embedder.dimension:
             raise self._mismatch(collection, dimension)
 
-    # -- the contract, with text --------------------------------------------------------------
-
-    def create_collection(
-        self,
-        name: str,
-        dimension: int | None = None,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
+    def _creating(self, name: str, dimension: int | None, distance: Distance, metadata: Any) -> Operation[Call, None]:
         wanted = self.embedder.dimension if dimension is None else dimension
         if dimension is not None and dimension != self.embedder.dimension:
             raise self._mismatch(name, dimension)
-        self.store.create_collection(name, wanted, distance, metadata)
+        yield Call("create_collection", (name, wanted, distance, metadata))
         with self._lock:
             self._dimensions[name] = wanted
 
-    def delete_collection(self, name: str) -> bool:
+    def _forget(self, name: str) -> None:
         with self._lock:
             self._dimensions.pop(name, None)
-        return self.store.delete_collection(name)
 
-    def collection_exists(self, name: str) -> bool:
-        return self.store.collection_exists(name)
+    # -- text in -------------------------------------------------------------------------------
 
-    def list_collections(self) -> list[str]:
-        return self.store.list_collections()
-
-    def _embedded(self, collection: str, documents: Sequence[KnowledgeDocument]) -> Sequence[KnowledgeDocument]:
+    def _embedded(
+        self, collection: str, documents: Sequence[KnowledgeDocument]
+    ) -> Operation[Call, Sequence[KnowledgeDocument]]:
         """``documents`` with every missing embedding filled in from ``content`` (on copies)."""
         given: object = documents
         if isinstance(given, (str, bytes)) or not isinstance(given, Sequence):
@@ -207,11 +265,11 @@ class EmbeddingKnowledgeStore(TextKnowledgeStore):
                     f"document {documents[index].id!r} has neither an embedding nor content to embed",
                     backend=self.backend,
                 )
-        self._check_dimension(collection)
+        yield from self._check_dimension(collection)
         result = list(documents)
         for start in range(0, len(pending), self.batch_size):
             chunk = pending[start : start + self.batch_size]
-            vectors = self.embedder.embed([documents[index].content for index in chunk])
+            vectors = yield Call("embed", ([documents[index].content for index in chunk],))
             if len(vectors) != len(chunk):
                 raise InvalidInputError(
                     f"the embedder returned {len(vectors)} vectors for {len(chunk)} texts", backend=self.backend
@@ -220,11 +278,102 @@ class EmbeddingKnowledgeStore(TextKnowledgeStore):
                 result[index] = dataclasses.replace(documents[index], embedding=vector)
         return result
 
+    def _writing(
+        self, method: str, collection: str, documents: Sequence[KnowledgeDocument]
+    ) -> Operation[Call, list[str]]:
+        prepared = yield from self._embedded(collection, documents)
+        ids: list[str] = yield Call(method, (collection, prepared))
+        return ids
+
+    def _query_vector(self, collection: str, query: str) -> Operation[Call, list[float]]:
+        if not isinstance(query, str):
+            raise InvalidInputError(f"query must be a str, not {type(query).__name__}", backend=self.backend)
+        yield from self._check_dimension(collection)
+        vector: list[float] = yield Call("embed_query", (query,))
+        return vector
+
+    def _searching_text(
+        self, collection: str, query: str, limit: int, filters: Filter | None, score_threshold: float | None
+    ) -> Operation[Call, list[KnowledgeDocument]]:
+        vector = yield from self._query_vector(collection, query)
+        found: list[KnowledgeDocument] = yield Call("search", (collection, vector, limit, filters, score_threshold))
+        return found
+
+    def _searching_mmr_text(
+        self, collection: str, query: str, limit: int, fetch_k: int, lambda_mult: float, filters: Filter | None
+    ) -> Operation[Call, list[KnowledgeDocument]]:
+        check_mmr_args(limit, fetch_k, lambda_mult, self.backend)  # before the query is embedded
+        vector = yield from self._query_vector(collection, query)
+        return (yield from search_mmr_operation(collection, vector, limit, fetch_k, lambda_mult, filters, self.backend))
+
+    def _searching_mmr(
+        self,
+        collection: str,
+        query_embedding: Sequence[float],
+        limit: int,
+        fetch_k: int,
+        lambda_mult: float,
+        filters: Filter | None,
+    ) -> Operation[Call, list[KnowledgeDocument]]:
+        return search_mmr_operation(collection, query_embedding, limit, fetch_k, lambda_mult, filters, self.backend)
+
+    def _target(self, call: Call) -> Any:
+        return getattr(self.embedder if call.method in _EMBEDDER_METHODS else self.store, call.method)
+
+
+class EmbeddingKnowledgeStore(_TextSteps, TextKnowledgeStore):
+    """A knowledge store and an embedder, as one :class:`TextKnowledgeStore`.
+
+    ``store`` and ``embedder`` are the wrapped objects; ``backend`` names the
+    store's backend in error messages.
+    """
+
+    store: KnowledgeStore
+    embedder: Embedder
+
+    def __init__(
+        self,
+        store: KnowledgeStore,
+        embedder: Embedder,
+        *,
+        backend: str | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        owns_embedder: bool = False,
+    ) -> None:
+        super().__init__(store, embedder, backend=backend, batch_size=batch_size, owns_embedder=owns_embedder)
+
+    def _run(self, operation: Operation[Call, Any]) -> Any:
+        return drive(operation, self._execute)
+
+    def _execute(self, call: Call) -> Any:
+        return self._target(call)(*call.args)
+
+    def create_collection(
+        self,
+        name: str,
+        dimension: int | None = None,
+        distance: Distance = "cosine",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._run(self._creating(name, dimension, distance, metadata))
+
+    def delete_collection(self, name: str) -> bool:
+        self._forget(name)
+        return self.store.delete_collection(name)
+
+    def collection_exists(self, name: str) -> bool:
+        return self.store.collection_exists(name)
+
+    def list_collections(self) -> list[str]:
+        return self.store.list_collections()
+
     def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self.store.insert(collection, self._embedded(collection, documents))
+        ids: list[str] = self._run(self._writing("insert", collection, documents))
+        return ids
 
     def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self.store.upsert(collection, self._embedded(collection, documents))
+        ids: list[str] = self._run(self._writing("upsert", collection, documents))
+        return ids
 
     def search(
         self,
@@ -236,12 +385,6 @@ class EmbeddingKnowledgeStore(TextKnowledgeStore):
     ) -> list[KnowledgeDocument]:
         return self.store.search(collection, query_embedding, limit, filters, score_threshold)
 
-    def _query_vector(self, collection: str, query: str) -> list[float]:
-        if not isinstance(query, str):
-            raise InvalidInputError(f"query must be a str, not {type(query).__name__}", backend=self.backend)
-        self._check_dimension(collection)
-        return self.embedder.embed_query(query)
-
     def search_text(
         self,
         collection: str,
@@ -250,7 +393,10 @@ class EmbeddingKnowledgeStore(TextKnowledgeStore):
         filters: Filter | None = None,
         score_threshold: float | None = None,
     ) -> list[KnowledgeDocument]:
-        return self.store.search(collection, self._query_vector(collection, query), limit, filters, score_threshold)
+        found: list[KnowledgeDocument] = self._run(
+            self._searching_text(collection, query, limit, filters, score_threshold)
+        )
+        return found
 
     def search_mmr(
         self,
@@ -261,7 +407,10 @@ class EmbeddingKnowledgeStore(TextKnowledgeStore):
         lambda_mult: float = 0.5,
         filters: Filter | None = None,
     ) -> list[KnowledgeDocument]:
-        return search_mmr(self.store, collection, query_embedding, limit, fetch_k, lambda_mult, filters)
+        found: list[KnowledgeDocument] = self._run(
+            self._searching_mmr(collection, query_embedding, limit, fetch_k, lambda_mult, filters)
+        )
+        return found
 
     def search_mmr_text(
         self,
@@ -272,9 +421,10 @@ class EmbeddingKnowledgeStore(TextKnowledgeStore):
         lambda_mult: float = 0.5,
         filters: Filter | None = None,
     ) -> list[KnowledgeDocument]:
-        check_mmr_args(limit, fetch_k, lambda_mult, self.backend)  # before the query is embedded
-        vector = self._query_vector(collection, query)
-        return search_mmr(self.store, collection, vector, limit, fetch_k, lambda_mult, filters)
+        found: list[KnowledgeDocument] = self._run(
+            self._searching_mmr_text(collection, query, limit, fetch_k, lambda_mult, filters)
+        )
+        return found
 
     def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
         return self.store.get(collection, ids)
@@ -298,14 +448,151 @@ class EmbeddingKnowledgeStore(TextKnowledgeStore):
                 self.embedder.close()
 
 
-def resolve_embedder(embedder: object) -> tuple[Embedder, bool]:
-    """An :class:`Embedder` from what ``embedder=`` was given, and whether it was created here."""
+class AsyncEmbeddingKnowledgeStore(_TextSteps, AsyncTextKnowledgeStore):
+    """An :class:`AsyncKnowledgeStore` and an embedder (async, or sync and run in worker threads),
+    as one :class:`AsyncTextKnowledgeStore`; the same steps as :class:`EmbeddingKnowledgeStore`."""
+
+    store: AsyncKnowledgeStore
+    embedder: Embedder | AsyncEmbedder
+
+    def __init__(
+        self,
+        store: AsyncKnowledgeStore,
+        embedder: Embedder | AsyncEmbedder,
+        *,
+        backend: str | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        owns_embedder: bool = False,
+    ) -> None:
+        super().__init__(store, embedder, backend=backend, batch_size=batch_size, owns_embedder=owns_embedder)
+
+    async def _run(self, operation: Operation[Call, Any]) -> Any:
+        return await drive_async(operation, self._execute)
+
+    async def _execute(self, call: Call) -> Any:
+        method = self._target(call)
+        if inspect.iscoroutinefunction(method):
+            return await method(*call.args)
+        return await asyncio.to_thread(method, *call.args)  # a sync embedder must not block the loop
+
+    async def create_collection(
+        self,
+        name: str,
+        dimension: int | None = None,
+        distance: Distance = "cosine",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        await self._run(self._creating(name, dimension, distance, metadata))
+
+    async def delete_collection(self, name: str) -> bool:
+        self._forget(name)
+        return await self.store.delete_collection(name)
+
+    async def collection_exists(self, name: str) -> bool:
+        return await self.store.collection_exists(name)
+
+    async def list_collections(self) -> list[str]:
+        return await self.store.list_collections()
+
+    async def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
+        ids: list[str] = await self._run(self._writing("insert", collection, documents))
+        return ids
+
+    async def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
+        ids: list[str] = await self._run(self._writing("upsert", collection, documents))
+        return ids
+
+    async def search(
+        self,
+        collection: str,
+        query_embedding: Sequence[float],
+        limit: int = 5,
+        filters: Filter | None = None,
+        score_threshold: float | None = None,
+    ) -> list[KnowledgeDocument]:
+        return await self.store.search(collection, query_embedding, limit, filters, score_threshold)
+
+    async def search_text(
+        self,
+        collection: str,
+        query: str,
+        limit: int = 5,
+        filters: Filter | None = None,
+        score_threshold: float | None = None,
+    ) -> list[KnowledgeDocument]:
+        found: list[KnowledgeDocument] = await self._run(
+            self._searching_text(collection, query, limit, filters, score_threshold)
+        )
+        return found
+
+    async def search_mmr(
+        self,
+        collection: str,
+        query_embedding: Sequence[float],
+        limit: int = 5,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filters: Filter | None = None,
+    ) -> list[KnowledgeDocument]:
+        found: list[KnowledgeDocument] = await self._run(
+            self._searching_mmr(collection, query_embedding, limit, fetch_k, lambda_mult, filters)
+        )
+        return found
+
+    async def search_mmr_text(
+        self,
+        collection: str,
+        query: str,
+        limit: int = 5,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filters: Filter | None = None,
+    ) -> list[KnowledgeDocument]:
+        found: list[KnowledgeDocument] = await self._run(
+            self._searching_mmr_text(collection, query, limit, fetch_k, lambda_mult, filters)
+        )
+        return found
+
+    async def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
+        return await self.store.get(collection, ids)
+
+    async def delete(
+        self,
+        collection: str,
+        ids: Sequence[str] | None = None,
+        filters: Filter | None = None,
+    ) -> int:
+        return await self.store.delete(collection, ids, filters)
+
+    async def count(self, collection: str) -> int:
+        return await self.store.count(collection)
+
+    async def close(self) -> None:
+        try:
+            await self.store.close()
+        finally:
+            if self._owns_embedder:
+                await self._close_embedder()
+
+    async def _close_embedder(self) -> None:
+        close = self.embedder.close
+        if inspect.iscoroutinefunction(close):
+            await close()
+        else:
+            close()
+
+
+def resolve_embedder(embedder: object, *, allow_async: bool = False) -> tuple[Embedder | AsyncEmbedder, bool]:
+    """An embedder from what ``embedder=`` was given, and whether it was created here.
+
+    An :class:`AsyncEmbedder` only when ``allow_async`` (for an async store); else a TypeError.
+    """
     from ..registry import EMBEDDERS
 
     created = isinstance(embedder, str) or getattr(type(embedder), "is_store_config", False)
     if created:
         embedder = EMBEDDERS.create(embedder)  # type: ignore[call-overload]
-    if not _is_sync(embedder):
+    if not allow_async and not is_sync_embedder(embedder):
         # An async embedder (a plugin's) opens nothing until used, so there is nothing to close here.
         raise TypeError(f"{type(embedder).__name__} is async; a sync knowledge store needs a sync Embedder")
     if not created:
@@ -313,19 +600,52 @@ def resolve_embedder(embedder: object) -> tuple[Embedder, bool]:
     return embedder, created  # type: ignore[return-value]
 
 
-def _is_sync(embedder: object) -> bool:
-    import inspect
-
+def is_sync_embedder(embedder: object) -> bool:
+    """Whether ``embedder``'s ``embed`` is a plain function (an :class:`Embedder`, not an :class:`AsyncEmbedder`)."""
     return not inspect.iscoroutinefunction(getattr(embedder, "embed", None))
 
 
+def is_async_store(store: object) -> bool:
+    """Whether ``store``'s ``search`` is a coroutine function (an :class:`AsyncKnowledgeStore`)."""
+    return inspect.iscoroutinefunction(getattr(store, "search", None))
+
+
+@overload
 def with_embedder(
-    store: KnowledgeStore,
+    store: KnowledgeStore, embedder: EmbedderSpec, *, backend: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE
+) -> EmbeddingKnowledgeStore: ...
+@overload
+def with_embedder(
+    store: AsyncKnowledgeStore,
     embedder: EmbedderSpec,
     *,
     backend: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-) -> EmbeddingKnowledgeStore:
-    """``store`` taking text through ``embedder`` (an :class:`Embedder`, or an embedder's name or config)."""
-    resolved, owned = resolve_embedder(embedder)
-    return EmbeddingKnowledgeStore(store, resolved, backend=backend, batch_size=batch_size, owns_embedder=owned)
+) -> AsyncEmbeddingKnowledgeStore: ...
+def with_embedder(
+    store: KnowledgeStore | AsyncKnowledgeStore,
+    embedder: EmbedderSpec,
+    *,
+    backend: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> EmbeddingKnowledgeStore | AsyncEmbeddingKnowledgeStore:
+    """``store`` taking text through ``embedder`` (an embedder, or an embedder's name or config)."""
+    resolved, owned = resolve_embedder(embedder, allow_async=is_async_store(store))
+    return wrap_with_embedder(store, resolved, backend=backend, batch_size=batch_size, owns_embedder=owned)
+
+
+def wrap_with_embedder(
+    store: KnowledgeStore | AsyncKnowledgeStore,
+    embedder: Embedder | AsyncEmbedder,
+    *,
+    backend: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    owns_embedder: bool = False,
+) -> EmbeddingKnowledgeStore | AsyncEmbeddingKnowledgeStore:
+    """The wrapper of ``store``'s kind: :class:`AsyncEmbeddingKnowledgeStore` for an async store."""
+    options: dict[str, Any] = {"backend": backend, "batch_size": batch_size, "owns_embedder": owns_embedder}
+    if is_async_store(store):
+        return AsyncEmbeddingKnowledgeStore(store, embedder, **options)  # type: ignore[arg-type]
+    if not is_sync_embedder(embedder):
+        raise TypeError(f"{type(embedder).__name__} is async; a sync knowledge store needs a sync Embedder")
+    return EmbeddingKnowledgeStore(store, embedder, **options)  # type: ignore[arg-type]

@@ -3,7 +3,8 @@
 Engine: Weaviate 1.28+ (``ContainsNone`` filters). Driver: ``weaviate-client`` v4 (extra
 ``weaviate``): REST for the schema, gRPC for data and queries.
 URL forms: ``weaviate://host:8080?grpc_port=50051``, ``weaviates://host`` (TLS, ports 443), with
-``api_key`` (or ``weaviate://:API_KEY@host``).
+``api_key`` (or ``weaviate://:API_KEY@host``); PraisonAI's ``http://host:8080`` / ``https://host``
+(ports 8080 / 443). ``additional_headers`` (masked) go with every request.
 Test tier: fake. The v4 client sends queries over gRPC, so an HTTP stand-in cannot serve
 it and embedded Weaviate downloads a server binary at run time (not possible here): the
 tests run the adapter against a client-level fake of the client's collection API
@@ -62,6 +63,7 @@ class WeaviateKnowledgeStore(HostedVectorStore[WeaviateKnowledgeConfig]):
         self._data_classes: Any = self._import_driver("weaviate.classes.data")
         init = self._import_driver("weaviate.classes.init")
         auth = None if config.api_key is None else init.Auth.api_key(config.api_key.get_secret_value())
+        headers = {name: value.get_secret_value() for name, value in (config.additional_headers or {}).items()}
         with self._translating:  # an unreachable engine is BackendUnavailableError
             self._client: Any = weaviate.connect_to_custom(
                 http_host=config.host,
@@ -71,6 +73,7 @@ class WeaviateKnowledgeStore(HostedVectorStore[WeaviateKnowledgeConfig]):
                 grpc_port=config.grpc_port,
                 grpc_secure=config.secure,
                 auth_credentials=auth,
+                headers=headers or None,
                 additional_config=init.AdditionalConfig(
                     timeout=init.Timeout(init=config.timeout, query=config.timeout)
                 ),

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .async_knowledge import AsyncKnowledgeStoreContract
     from .conversation import AsyncConversationStoreContract, ConversationStoreContract
     from .embedder import EmbedderContract
     from .knowledge import KnowledgeStoreContract
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncConversationStoreContract",
+    "AsyncKnowledgeStoreContract",
     "AsyncStateStoreContract",
     "ConversationStoreContract",
     "EmbedderContract",
@@ -40,6 +42,7 @@ __all__ = [
 ]
 
 _MODULES = {
+    "AsyncKnowledgeStoreContract": "async_knowledge",
     "AsyncConversationStoreContract": "conversation",
     "ConversationStoreContract": "conversation",
     "EmbedderContract": "embedder",

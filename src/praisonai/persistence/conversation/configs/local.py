@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from ..._config import StoreConfig
 from ..._fields import FilePath, LongSeconds, Seconds, TablePrefix, Text
+from ..._keywords import CREATES_TABLES, Derive, Ignored, Keyword
 from ..._paths import data_dir
 from ..._urlform import Param, UrlForm, UrlSpec
 from ...url import URL
@@ -42,10 +44,22 @@ class _SqliteSettings(StoreConfig):
 
 class SqliteConversationConfig(_SqliteSettings, ConversationConfig):
     backend: ClassVar[str] = "sqlite"
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "auto_create_tables": CREATES_TABLES,
+        "check_same_thread": Ignored("the store is safe to share between threads (it locks around its connection)"),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        "url",
+        "path",
+        "table_prefix",
+        "auto_create_tables",
+        "check_same_thread",
+    )
 
 
 class AsyncSqliteConversationConfig(_SqliteSettings, AsyncConversationConfig):
     backend: ClassVar[str] = "async_sqlite"
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "path", "table_prefix")
 
 
 def _default_json_dir() -> str:
@@ -60,6 +74,11 @@ class JsonConversationConfig(ConversationConfig):
         UrlForm(schemes=("json", "file"), path="path", local=True), bare="path"
     )
 
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "pretty": Ignored("the files' layout and formatting are this store's own (see conversation/json.py)"),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "path", "pretty")
+
     path: FilePath = Field(default_factory=_default_json_dir)
     """The store's directory (created if missing). Accepts ``json:///relative/dir`` and ``json:////abs/dir``."""
     durable: bool = True
@@ -73,6 +92,10 @@ _TURSO_REMOTE_SCHEMES = ("libsql", "https", "http")
 
 def _default_turso_path() -> str:
     return str(data_dir() / "conversations-libsql.db")
+
+
+def _local_path(value: Any, given: Mapping[str, Any]) -> dict[str, Any]:
+    return {"replica_path" if given.get("url") is not None else "path": value}
 
 
 class TursoConversationConfig(ConversationConfig):
@@ -90,6 +113,32 @@ class TursoConversationConfig(ConversationConfig):
             other_params=True,
             keep="url",
         ),
+    )
+
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "local_path": Derive(
+            _local_path,
+            "`replica_path` when a URL is given (an embedded replica, as PraisonAI opens one), else `path`",
+            ("path", "replica_path"),
+        ),
+        "auto_create_tables": CREATES_TABLES,
+        "sync_on_write": Ignored(
+            "an embedded replica sends every write to the remote primary and reads its own writes"
+        ),
+    }
+    env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {
+        "url": ("TURSO_DATABASE_URL",),
+        "auth_token": ("TURSO_AUTH_TOKEN",),
+    }
+    env_url_excludes: ClassVar[tuple[str, ...]] = ("path",)
+    env_with_url: ClassVar[tuple[str, ...]] = ("auth_token",)
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        "url",
+        "auth_token",
+        "local_path",
+        "table_prefix",
+        "auto_create_tables",
+        "sync_on_write",
     )
 
     path: FilePath | None = None

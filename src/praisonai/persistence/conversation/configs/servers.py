@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from ..._config import StoreConfig
 from ..._fields import Identifier, Port, Seconds, TablePrefix, Text
+from ..._keywords import CREATES_TABLES, SERVER_KEYWORDS, Ignored, Keyword, Rename, refuse_true
 from ..._urlform import Param, UrlForm, UrlSpec, server_form
 from ...url import URL
 from . import AsyncConversationConfig, ConversationConfig
@@ -24,7 +25,9 @@ __all__ = [
 # Hosted PostgreSQL services (those the aliases name, and Supabase): TLS is required by default.
 _HOSTED_POSTGRES = ("neon.tech", "cockroachlabs.cloud", "xata.sh", "xata.tech", "supabase.co", "supabase.com")
 # "schema" would shadow pydantic's BaseModel.schema; the field is schema_name, the option and parameter both.
-_SCHEMA_ALIAS = {"schema": "schema_name"}
+_SCHEMA_ALIAS: dict[str, Keyword] = {"schema": "schema_name"}
+_NO_RETRIES = Ignored("a call that cannot reach the server raises BackendUnavailableError at once; the caller retries")
+_SERVER_KEYWORDS = (*SERVER_KEYWORDS, "table_prefix")
 
 PostgresSslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -63,7 +66,7 @@ class _PostgresSettings(StoreConfig):
             hook=_empty_host_parameter,
         )
     )
-    keyword_aliases: ClassVar[dict[str, str]] = _SCHEMA_ALIAS
+    keyword_aliases: ClassVar[dict[str, Keyword]] = _SCHEMA_ALIAS
 
     host: Text = Field(default="localhost", min_length=1)
     """Host name, IP address, or the directory of a Unix socket (``/var/run/postgresql``)."""
@@ -97,10 +100,25 @@ class _PostgresSettings(StoreConfig):
 
 class PostgresConversationConfig(_PostgresSettings, ConversationConfig):
     backend: ClassVar[str] = "postgres"
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        **_SCHEMA_ALIAS,
+        "auto_create_tables": CREATES_TABLES,
+        "max_retries": _NO_RETRIES,
+        "retry_delay": _NO_RETRIES,
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        *_SERVER_KEYWORDS,
+        "schema",
+        "auto_create_tables",
+        "pool_size",
+        "max_retries",
+        "retry_delay",
+    )
 
 
 class AsyncPostgresConversationConfig(_PostgresSettings, AsyncConversationConfig):
     backend: ClassVar[str] = "async_postgres"
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (*_SERVER_KEYWORDS, "pool_size")
 
 
 MySqlSslMode = Literal["disabled", "preferred", "required", "verify_ca", "verify_identity"]
@@ -149,10 +167,13 @@ class _MySqlSettings(StoreConfig):
 
 class MySqlConversationConfig(_MySqlSettings, ConversationConfig):
     backend: ClassVar[str] = "mysql"
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {"auto_create_tables": CREATES_TABLES}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (*_SERVER_KEYWORDS, "auto_create_tables", "pool_size")
 
 
 class AsyncMySqlConversationConfig(_MySqlSettings, AsyncConversationConfig):
     backend: ClassVar[str] = "async_mysql"
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (*_SERVER_KEYWORDS, "pool_size")
 
 
 def _no_data_api(parsed: URL, fields: dict[str, Any]) -> None:
@@ -169,6 +190,14 @@ class SingleStoreConversationConfig(_MySqlSettings, ConversationConfig):
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
         _mysql_form("singlestoredb", "singlestore", "mysql"), UrlForm(schemes=("http", "https"), hook=_no_data_api)
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {"auto_create_tables": CREATES_TABLES}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (*_SERVER_KEYWORDS, "auto_create_tables")
+
+
+def _retries_wanted(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"max_retries must be a whole number of at least 0, got {value!r:.20}")
+    return value > 0
 
 
 class SupabaseConversationConfig(ConversationConfig):
@@ -179,7 +208,25 @@ class SupabaseConversationConfig(ConversationConfig):
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
         bare="project_url", fallback=UrlForm(schemes=(), verbatim="project_url")
     )
-    keyword_aliases: ClassVar[dict[str, str]] = _SCHEMA_ALIAS
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        **_SCHEMA_ALIAS,
+        "key": "api_key",
+        "auto_create_tables": Ignored(
+            "the tables must exist (create them with the SQL in docs/backends/sql.md)",
+            refuse_true("the REST API cannot create tables; create them with the SQL in docs/backends/sql.md"),
+        ),
+        "max_retries": Rename("retry_reads", _retries_wanted, "true unless 0; the client's own waits"),
+        "retry_delay": Ignored("the client waits 1, 2 and 4 seconds between retries of a read"),
+    }
+    env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {"url": ("SUPABASE_URL",), "api_key": ("SUPABASE_KEY",)}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        "url",
+        "key",
+        "table_prefix",
+        "auto_create_tables",
+        "max_retries",
+        "retry_delay",
+    )
 
     project_url: Text
     """``https://<project-ref>.supabase.co`` (the registry's ``url`` argument)."""

@@ -7,6 +7,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from ..._fields import TablePrefix
+from ..._keywords import CREATES_TABLES, SURREAL_KEYWORDS, Keyword
 from ..._paths import data_dir
 from ..._surreal import SurrealName, SurrealSettings
 from . import ConversationConfig
@@ -23,6 +24,8 @@ class SurrealDbConversationConfig(SurrealSettings, ConversationConfig):
 
     backend: ClassVar[str] = "surrealdb"
     _example_directory: ClassVar[str] = "/var/lib/app/chat"
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {"auto_create_tables": CREATES_TABLES}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (*SURREAL_KEYWORDS, "table_prefix", "auto_create_tables")
 
     url: str = Field(default_factory=_default_surrealkv_url)
     """``mem://``, ``surrealkv:///abs/dir`` (or ``surrealkv://relative/dir``, ``surrealkv+versioned://``,

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any as AnyType
@@ -53,6 +54,7 @@ __all__ = [
     "Ne",
     "Range",
     "StrRange",
+    "as_float",
     "evaluate",
     "field_key",
     "flat_index",
@@ -77,6 +79,7 @@ CHUNK_SYMBOLS = 6
 chunk stays below 257**6 < 2**53 and is exact as a double in every engine."""
 _BASE = 257
 _INT64 = 2**63
+_FLOAT_MAX = int(sys.float_info.max)
 
 
 def field_key(name: str) -> str:
@@ -84,10 +87,18 @@ def field_key(name: str) -> str:
     return name.encode("utf-8", "surrogatepass").hex()
 
 
+def as_float(value: int | float) -> float:
+    """``value`` as a float; an integer beyond the float range as the largest float of its sign."""
+    if isinstance(value, int) and abs(value) > _FLOAT_MAX:
+        return sys.float_info.max if value > 0 else -sys.float_info.max
+    return float(value)
+
+
 def int64_or_float(value: int | float) -> int | float:
     """``value`` as engines that keep integers in 64 bits store and compare it: larger integers as floats
-    (stored and queried alike, so they still meet each other)."""
-    return float(value) if isinstance(value, int) and not -_INT64 <= value < _INT64 else value
+    (stored and queried alike, so they still meet each other), beyond the float range the largest float
+    of that sign (filters never compare with such numbers: they are refused at 2**53)."""
+    return as_float(value) if isinstance(value, int) and not -_INT64 <= value < _INT64 else value
 
 
 def string_digest(value: str) -> str:

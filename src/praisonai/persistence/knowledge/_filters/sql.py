@@ -40,7 +40,7 @@ from typing import Any, Literal, TypeAlias, cast
 from ..._values import dump_json
 from ...errors import UnsupportedFilterError
 from ..filters import And, Comparison, FilterNode, Or, Scalar
-from .native import Kind, kind_of
+from .native import Kind, as_float, kind_of
 
 __all__ = [
     "ClickHouseJson",
@@ -193,10 +193,15 @@ class SurrealObject(FilterDialect):
 _INT64 = 2**63
 
 
+SURREAL_DECIMAL = 2**96
+"""SurrealDB's decimals hold a 96-bit mantissa: filters refuse numbers this large (store_base)."""
+
+
 def surreal_scalar(value: Any) -> Any:
-    """``value`` as the SurrealDB SDK can send it: integers beyond 64 bits become exact decimals."""
+    """``value`` as the SurrealDB SDK can send it: integers beyond 64 bits become exact decimals, and
+    beyond a decimal's range floats (only stored: no filter compares with a number that large)."""
     if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
-        return Decimal(value)
+        return Decimal(value) if abs(value) < SURREAL_DECIMAL else as_float(value)
     return value
 
 

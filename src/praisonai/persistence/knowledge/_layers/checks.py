@@ -51,6 +51,8 @@ __all__ = [
     "check_document_ids",
     "check_documents",
     "check_embedding",
+    "check_float32",
+    "check_filter_numbers",
     "check_filter_support",
     "check_metadata",
     "check_score_threshold",
@@ -66,6 +68,12 @@ __all__ = [
 
 COLLECTION_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,62}$")
 """A collection name: a letter or ``_``, then up to 62 letters, digits, ``_`` or ``-``."""
+
+FLOAT32_MAX = 3.4028234663852886e38
+"""The largest finite float32: engines that store embeddings as float32 refuse values beyond it."""
+
+MAX_FILTER_INT = 10**4300
+"""Filter integers must be smaller in magnitude (Python's int/str conversion limit; JSON cannot carry more)."""
 
 MAX_DIMENSION = 65536
 """The largest embedding dimension a collection may declare."""
@@ -179,6 +187,15 @@ def check_embedding(embedding: object, dimension: int, what: str = "embedding") 
     return values
 
 
+def check_float32(embedding: Sequence[float], what: str = "embedding") -> None:
+    """Refuse values a float32 cannot hold (they would become infinities), for engines storing float32."""
+    for index, value in enumerate(embedding):
+        if not -FLOAT32_MAX <= value <= FLOAT32_MAX:
+            raise InvalidInputError(
+                f"{what}[{index}] is {value!r}, beyond the float32 range (±{FLOAT32_MAX:.4g}) this backend stores"
+            )
+
+
 def check_metadata(metadata: object, what: str = "metadata") -> dict[str, Any] | None:
     """``None`` or a JSON-serializable dict with str keys; returned as a deep copy.
 
@@ -190,7 +207,14 @@ def check_metadata(metadata: object, what: str = "metadata") -> dict[str, Any] |
         return None
     if not isinstance(metadata, dict):
         raise InvalidInputError(f"{what} must be a dict or None, not {type(metadata).__name__}")
-    copied: dict[str, Any] = load_json(dump_json(metadata, what=what))
+    try:
+        text = dump_json(metadata, what=what)
+    except ValueError as error:
+        if isinstance(error, InvalidInputError):
+            raise
+        # An integer of more digits than Python converts to text (10**5000): JSON cannot carry it.
+        raise InvalidInputError(f"{what} holds a number too large to store ({error})") from error
+    copied: dict[str, Any] = load_json(text)
     return copied
 
 
@@ -291,6 +315,39 @@ def filter_operators(node: FilterNode) -> set[str]:
     for clause in node.clauses:
         found |= filter_operators(clause)
     return found
+
+
+def check_filter_numbers(
+    node: FilterNode, exact_below: int | None = None, ranges_below: int | None = None, floats_below: int | None = None
+) -> None:
+    """Refuse filter numbers the engine would compare inexactly, with :class:`InvalidInputError`.
+
+    Every backend refuses integers of :data:`MAX_FILTER_INT` or more. ``exact_below``: engines that
+    index numbers as 64-bit floats (``2**53``) round stored integers beyond it, so a comparison with a
+    value of that magnitude may be wrong; ``ranges_below`` applies only to ordering operators (engines
+    whose equality is exact, through tokens, but whose ranges compare floats); ``floats_below`` only to
+    float values (PostgreSQL ``jsonb`` holds a float as its shortest decimal and an integer exactly, so
+    ``2.0**63`` would not meet ``2**63``).
+    """
+    if not isinstance(node, Comparison):
+        for clause in node.clauses:
+            check_filter_numbers(clause, exact_below, ranges_below, floats_below)
+        return
+    bound = exact_below
+    if node.op in ("$gt", "$gte", "$lt", "$lte") and ranges_below is not None:
+        bound = ranges_below if bound is None else min(bound, ranges_below)
+    for value in node.value if isinstance(node.value, tuple) else (node.value,):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if isinstance(value, int) and abs(value) >= MAX_FILTER_INT:
+            raise InvalidInputError(f"filter value for {node.field!r} is an integer too large to compare")
+        if isinstance(value, float) and floats_below is not None:
+            bound = floats_below if bound is None else min(bound, floats_below)
+        if bound is not None and (isinstance(value, int) or math.isfinite(value)) and abs(value) >= bound:
+            raise InvalidInputError(
+                f"filter value for {node.field!r} is at or beyond ±2**{bound.bit_length() - 1}: this backend "
+                "cannot compare numbers of that size exactly (see its docs); store such ids as strings"
+            )
 
 
 def check_filter_support(node: FilterNode, unsupported: Collection[str]) -> None:

@@ -89,6 +89,7 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection, LangChainKnowledge
     """
 
     backend = "framework"
+    float32_embeddings = False  # the frameworks' in-memory stores keep Python or numpy float64 values
 
     def __init__(self, config: LangChainKnowledgeConfig | LlamaIndexKnowledgeConfig) -> None:
         super().__init__(config)

@@ -50,6 +50,7 @@ class HostedVectorStore(KnowledgeStoreBase[Settings, K]):
     """
 
     engine: ClassVar[str] = "the engine"
+    exact_range_numbers: ClassVar[int | None] = 2**53  # equality is exact (tokens); ranges compare floats
 
     def __init__(self, config: K) -> None:
         super().__init__(config)

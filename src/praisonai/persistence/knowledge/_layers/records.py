@@ -89,7 +89,9 @@ def document_record(document: KnowledgeDocument) -> dict[str, Any]:
         key = number_key(indexed.name)
         if indexed.kind == "number":
             assert isinstance(indexed.value, (int, float))
-            numbers[key] = float(indexed.value) if abs(indexed.value) < 1e308 else math.copysign(1e308, indexed.value)
+            numbers[key] = (
+                float(indexed.value) if abs(indexed.value) < 1e308 else (1e308 if indexed.value > 0 else -1e308)
+            )
         for position, chunk in enumerate(indexed.chunks):
             chunks[f"{key}_{position}"] = chunk
     assert document.embedding is not None

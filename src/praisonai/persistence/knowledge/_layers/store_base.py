@@ -40,32 +40,17 @@ from abc import abstractmethod
 from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
 from typing_extensions import TypeVar as DefaultedTypeVar
 
 from ..._guard import GuardedStore
+from ..._sansio import Call, Operation, drive, throw_in_everything
 from ..._values import check_limit, dump_json, load_json
-from ...errors import InvalidInputError, NotFoundError
-from ..base import DISTANCES, CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from ..base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
 from ..filters import FilterNode, matches
-from .checks import (
-    check_collection_metadata,
-    check_collection_name,
-    check_delete_args,
-    check_dimension,
-    check_distance,
-    check_document_ids,
-    check_documents,
-    check_embedding,
-    check_score_threshold,
-    check_search_limit,
-    collection_exists,
-    collection_not_found,
-    copy_document,
-    document_exists,
-    parse_filters,
-)
+from .checks import check_collection_name, collection_not_found, copy_document
+from .contract import C, ContractSteps, _Collection, above_threshold
 
 if TYPE_CHECKING:
     from ..._config import StoreConfig
@@ -80,18 +65,7 @@ __all__ = [
 ]
 
 
-class _Collection(Protocol):
-    @property
-    def dimension(self) -> int: ...
-
-    @property
-    def distance(self) -> Distance: ...
-
-    @property
-    def metadata(self) -> dict[str, Any] | None: ...
-
-
-C = TypeVar("C", bound=_Collection)
+R = TypeVar("R")
 
 
 class _HeldCollection(_Collection, Protocol):
@@ -154,13 +128,11 @@ def raised_by(error: BaseException, names: Collection[str], texts: Sequence[str]
     )
 
 
-class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C, K]):
-    """The knowledge contract on top of ``_find`` ... ``_scan`` (called with ``_held`` held, under the guard)."""
+class KnowledgeStoreBase(ContractSteps[C], GuardedStore, KnowledgeStore, Generic[C, K]):
+    """The knowledge contract on top of ``_find`` ... ``_scan`` (called with ``_held`` held, under the guard).
 
-    unsupported_filters: ClassVar[frozenset[str]] = frozenset()
-    """Filter operators the engine cannot express: refused with UnsupportedFilterError before any call."""
-    max_search_results: ClassVar[int | None] = None
-    """The most results the engine returns for one search (Milvus: 16384); a larger ``limit`` is refused."""
+    The contract itself is :class:`~.contract.ContractSteps`'s, shared with the async base.
+    """
 
     def __init__(self, config: K) -> None:
         self.config = config
@@ -220,8 +192,17 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C, K]):
     def _release(self) -> None:
         """Release the engine; ``close`` calls this once."""
 
-    def _supported_distances(self) -> Collection[str]:
-        return DISTANCES
+    def _run_steps(self, steps: Operation[Call, R]) -> R:
+        """Run contract steps, each request a call of one of the primitives above."""
+        return drive(steps, self._primitive, throw_in_everything)
+
+    def _primitive(self, call: Call) -> Any:
+        return getattr(self, call.method)(*call.args, **(call.kwargs or {}))
+
+    def _zero_vectors(self, name: str, target: C, limit: int, node: FilterNode | None) -> list[KnowledgeDocument]:
+        """At most ``limit`` documents with an all-zero embedding matching ``node``, for a cosine
+        collection whose engine leaves them out of its searches (its index skips them); others: none."""
+        return []
 
     # -- collections --------------------------------------------------------------
 
@@ -233,59 +214,35 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C, K]):
         metadata: dict[str, Any] | None = None,
     ) -> None:
         with self._translating:
-            name = check_collection_name(name)
-            dimension = check_dimension(dimension)
-            distance = check_distance(distance, self._supported_distances())
-            copied = check_collection_metadata(metadata)
+            arguments = self._collection_args(name, dimension, distance, metadata)
         with self._held, self._guard:
-            if self._find(name) is not None:
-                raise collection_exists(name)
-            self._create(name, dimension, distance, copied)
+            self._run_steps(self._step_create_collection(*arguments))
 
     def delete_collection(self, name: str) -> bool:
         with self._translating:
             name = check_collection_name(name)
         with self._held, self._guard:
-            target = self._find(name)
-            if target is None:
-                return False
-            try:
-                self._drop(name, target)
-            except NotFoundError:
-                return False  # dropped meanwhile by another client: this call deleted nothing
-            return True
+            return self._run_steps(self._step_delete_collection(name))
 
     def collection_exists(self, name: str) -> bool:
         with self._translating:
             name = check_collection_name(name)
         with self._held, self._guard:
-            return self._find(name) is not None
+            return self._run_steps(self._step_collection_exists(name))
 
     def list_collections(self) -> list[str]:
         with self._held, self._guard:
-            return sorted(self._names())
+            return self._run_steps(self._step_list_collections())
 
     # -- documents -------------------------------------------------------------------
 
     def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=False)
+        with self._held, self._guard:
+            return self._run_steps(self._step_write(collection, documents, False))
 
     def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._write(collection, documents, overwrite=True)
-
-    def _write(self, collection: str, documents: Sequence[KnowledgeDocument], *, overwrite: bool) -> list[str]:
         with self._held, self._guard:
-            target = self._require(collection)
-            prepared = check_documents(documents, target.dimension)
-            if not prepared:
-                return []
-            ids = [document.id for document in prepared]
-            if not overwrite:
-                taken = self._taken(collection, target, ids)
-                if taken:
-                    raise document_exists(collection, taken)
-            self._put(collection, target, prepared, overwrite=overwrite)
-            return ids
+            return self._run_steps(self._step_write(collection, documents, True))
 
     def search(
         self,
@@ -296,28 +253,16 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C, K]):
         score_threshold: float | None = None,
     ) -> list[KnowledgeDocument]:
         with self._translating:
-            limit = check_search_limit(limit)
-            if self.max_search_results is not None and limit > self.max_search_results:
-                raise InvalidInputError(f"limit is {limit}; this engine returns at most {self.max_search_results}")
-            threshold = check_score_threshold(score_threshold)
-            node = parse_filters(filters, self.unsupported_filters)
+            limit, threshold, node = self._search_args(limit, score_threshold, filters)
         with self._held, self._guard:
-            target = self._require(collection)
-            query = check_embedding(query_embedding, target.dimension, "query_embedding")
-            found = self._search(collection, target, query, limit, node)
-        if threshold is None:
-            return found
-        return [document for document in found if document.score is not None and document.score >= threshold]
+            found = self._run_steps(self._step_search(collection, query_embedding, limit, node))
+        return above_threshold(found, threshold)
 
     def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
         with self._translating:
-            wanted = list(dict.fromkeys(check_document_ids(ids)))
+            wanted = self._get_args(ids)
         with self._held, self._guard:
-            target = self._require(collection)
-            if not wanted:
-                return []
-            found = self._fetch(collection, target, wanted)
-        return [found[document_id] for document_id in wanted if document_id in found]
+            return self._run_steps(self._step_get(collection, wanted))
 
     def delete(
         self,
@@ -326,27 +271,20 @@ class KnowledgeStoreBase(GuardedStore, KnowledgeStore, Generic[C, K]):
         filters: Filter | None = None,
     ) -> int:
         with self._translating:
-            wanted, node = check_delete_args(ids, filters, self.unsupported_filters)
+            wanted, node = self._delete_args(ids, filters)
         with self._held, self._guard:
-            target = self._require(collection)
-            if wanted is not None:
-                wanted = list(dict.fromkeys(wanted))
-                if not wanted:
-                    return 0
-            return self._remove(collection, target, wanted, node)
+            return self._run_steps(self._step_delete(collection, wanted, node))
 
     def count(self, collection: str) -> int:
         with self._held, self._guard:
-            return self._count(collection, self._require(collection))
+            return self._run_steps(self._step_count(collection))
 
     # -- KnowledgeTransfer extras (for migrate / export) -------------------------------
 
     def describe_collection(self, name: str) -> CollectionInfo:
         """The collection's dimension, distance and metadata (see ``KnowledgeTransfer``)."""
         with self._held, self._guard:
-            target = self._require(name)
-            metadata = check_collection_metadata(target.metadata)  # a copy
-        return CollectionInfo(name, target.dimension, target.distance, metadata)
+            return self._run_steps(self._step_describe(name))
 
     def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
         """Every document, embeddings included, ``batch_size`` at a time (see ``KnowledgeTransfer``)."""

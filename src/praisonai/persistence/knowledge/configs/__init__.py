@@ -7,6 +7,8 @@ cassandra, couchbase, mongodb_vector, upstash_vector, cosmosdb);
 (surrealdb_vector). This package holds their base; ``knowledge/config.py``
 re-exports every class. Validated before the adapter module or driver is
 imported; see ``_config.py``, and ``_urlform.py`` for the URL forms.
+``asynchronous`` holds the configs of the ``async_<name>`` forms: each is its
+sync config (same fields, URL forms and checks) under the async name.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from ..._catalogue import Kind
 from ..._config import StoreConfig, build_store
 
 if TYPE_CHECKING:
-    from ..base import KnowledgeStore
+    from ..base import AsyncKnowledgeStore, KnowledgeStore
 
-__all__ = ["KnowledgeConfig"]
+__all__ = ["AsyncKnowledgeConfig", "KnowledgeConfig"]
 
 
 class KnowledgeConfig(StoreConfig):
@@ -29,3 +31,13 @@ class KnowledgeConfig(StoreConfig):
 
     def open(self) -> KnowledgeStore:
         return cast("KnowledgeStore", build_store(self))
+
+
+class AsyncKnowledgeConfig(KnowledgeConfig):
+    """Config of an asyncio knowledge backend (``async_<name>``); ``open()`` is an AsyncKnowledgeStore.
+
+    Each one subclasses its sync backend's config, so both forms take the same options.
+    """
+
+    def open(self) -> AsyncKnowledgeStore:  # type: ignore[override]  # the async form of the same settings
+        return cast("AsyncKnowledgeStore", build_store(self))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
 from ..._fields import Port, Seconds, Text, no_nul
+from ..._keywords import Derive, Keyword, Rename, ServerPart
 from ..._paths import data_dir
 from ..._urlform import Endpoint, UrlForm, UrlSpec, redis_form
 from ...url import URL
@@ -56,6 +57,19 @@ class QdrantKnowledgeConfig(KnowledgeConfig):
         ),
         bare="path",
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "host": ServerPart("url", "host", "http", "localhost", 6333),
+        "port": ServerPart("url", "port", "http", "localhost", 6333),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        "url",
+        "host",
+        "port",
+        "grpc_port",
+        "api_key",
+        "prefer_grpc",
+        "timeout",
+    )
 
     path: Text | None = Field(default=None, min_length=1)
     """Local-mode storage directory, or ``:memory:``. Default (when no ``url``): ``$PRAISONAI_DATA_DIR/qdrant``."""
@@ -63,7 +77,8 @@ class QdrantKnowledgeConfig(KnowledgeConfig):
     """Server URL, ``http[s]://host:port``; excludes ``path``."""
     api_key: SecretStr | None = None
     prefer_grpc: bool = False
-    """Talk to the server over gRPC (port 6334) instead of REST."""
+    """Talk to the server over gRPC (port ``grpc_port``) instead of REST."""
+    grpc_port: Port = 6334
     timeout: Seconds = 10.0
     """Seconds a server request may take before it fails."""
 
@@ -116,6 +131,16 @@ def _chroma_server(parsed: URL, fields: dict[str, Any]) -> None:
     fields["host"] = parsed.host
 
 
+def _persistent(value: Any, given: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(value, bool):
+        raise ValueError(f"persistent must be true or false, got {value!r:.20}")
+    if value or given.get("host") is not None:
+        return {}  # persistent is the default; with a host, the server keeps the data
+    if given.get("path") is not None:
+        raise ValueError("persistent=False keeps the collections in memory; give no path")
+    return {"path": ":memory:"}
+
+
 class ChromaKnowledgeConfig(KnowledgeConfig):
     """Chroma: the embedded persistent client on a directory, or a Chroma server over HTTP.
 
@@ -138,9 +163,18 @@ class ChromaKnowledgeConfig(KnowledgeConfig):
         ),
         bare="path",
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "persistent": Derive(
+            _persistent,
+            '`False` (without a host) keeps the collections in memory: `path=":memory:"`',
+            ("path",),
+        ),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "path", "host", "port", "persistent")
 
     path: Text | None = Field(default=None, min_length=1)
-    """Embedded storage directory; default (when no ``host``): ``$PRAISONAI_DATA_DIR/chroma``."""
+    """Embedded storage directory, or ``:memory:`` (nothing kept on disk); default (when no ``host``):
+    ``$PRAISONAI_DATA_DIR/chroma``."""
     host: Text | None = None
     """Chroma server host; when set, the HTTP client is used instead of the embedded one."""
     port: Port = 8000
@@ -179,6 +213,8 @@ class LanceDbKnowledgeConfig(KnowledgeConfig):
         UrlForm(schemes=("s3", "s3+ddb", "gs", "az", "file", "memory", "db"), verbatim="uri"),
         bare="uri",
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {"path": "uri"}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "path", "uri")
 
     uri: Text = Field(default_factory=_embedded_dir("lancedb"), min_length=1)
     api_key: SecretStr | None = None
@@ -217,6 +253,11 @@ class MilvusKnowledgeConfig(KnowledgeConfig):
         ),
         bare="uri",
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "host": ServerPart("uri", "host", "http", "localhost", 19530),
+        "port": ServerPart("uri", "port", "http", "localhost", 19530),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "host", "port", "token", "db_name")
 
     uri: str = Field(default_factory=_default_milvus_uri, min_length=1)
     token: SecretStr | None = None
@@ -243,6 +284,11 @@ class MilvusKnowledgeConfig(KnowledgeConfig):
         return "://" not in self.uri
 
 
+def _without_colons(value: Any) -> Any:
+    # PraisonAI's prefix ends in ":" ("praison:vec:"); this store joins key_prefix and the rest with ":".
+    return value.rstrip(":") if isinstance(value, str) else value
+
+
 class RedisVectorKnowledgeConfig(KnowledgeConfig):
     """Redis with the search module (Redis Stack, Redis 8): hashes plus one vector index per collection.
 
@@ -251,6 +297,10 @@ class RedisVectorKnowledgeConfig(KnowledgeConfig):
 
     backend: ClassVar[str] = "redis"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(redis_form({"key_prefix": "key_prefix"}))
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "prefix": Rename("key_prefix", _without_colons, "without its trailing `:`, which the store adds"),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "host", "port", "password", "prefix")
 
     host: Text = "127.0.0.1"
     port: Port = 6379

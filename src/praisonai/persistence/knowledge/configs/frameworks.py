@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PlainSerializer, field_validator, model_validator
 from typing_extensions import Self
 
 from ..._fields import Text
+from ..._keywords import Ignored, Keyword, refuse_given
 from ..._paths import data_dir
 from ..base import Distance
 from ..filters import FilterNode
 from . import KnowledgeConfig
 
 __all__ = ["LangChainKnowledgeConfig", "LightRagKnowledgeConfig", "LlamaIndexKnowledgeConfig"]
+
+
+def _built_by_caller(store_keyword: str) -> Ignored:
+    # PraisonAI could import and build the store from a class path; the store must embed as ours requires.
+    return Ignored(
+        f"build the store and pass it as {store_keyword}=",
+        refuse_given(f"cannot build the store from a class path; build it and pass it as {store_keyword}="),
+    )
 
 
 class _FrameworkSettings(KnowledgeConfig):
@@ -61,6 +70,12 @@ class LangChainKnowledgeConfig(_FrameworkSettings):
         "similarity_search_with_score_by_vector",
     )
     _framework: ClassVar[str] = "LangChain"
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "vectorstore": "vector_store",
+        "vectorstore_cls": _built_by_caller("vectorstore"),
+        "vectorstore_kwargs": _built_by_caller("vectorstore"),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("vectorstore", "vectorstore_cls", "vectorstore_kwargs")
 
 
 class LlamaIndexKnowledgeConfig(_FrameworkSettings):
@@ -69,6 +84,24 @@ class LlamaIndexKnowledgeConfig(_FrameworkSettings):
     backend: ClassVar[str] = "llamaindex"
     _required_methods: ClassVar[tuple[str, ...]] = ("add", "delete_nodes", "query")
     _framework: ClassVar[str] = "LlamaIndex"
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "vector_store_cls": _built_by_caller("vector_store"),
+        "vector_store_kwargs": _built_by_caller("vector_store"),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("vector_store", "vector_store_cls", "vector_store_kwargs")
+
+
+_MODEL_NAME = Ignored(
+    "a model name does not call a model (PraisonAI 4.7.19 ignores it too); pass llm_model_func / embedding_func"
+)
+
+
+def _json_safe(options: dict[str, Any]) -> dict[str, Any]:
+    # Options may hold any object (storage classes, functions); JSON shows their repr.
+    return {
+        key: value if isinstance(value, str | int | float | bool | None) else repr(value)
+        for key, value in options.items()
+    }
 
 
 def _default_lightrag_dir() -> str:
@@ -83,6 +116,12 @@ class LightRagKnowledgeConfig(KnowledgeConfig):
     """
 
     backend: ClassVar[str] = "lightrag"
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "llm_model": _MODEL_NAME,
+        "embedding_model": _MODEL_NAME,
+    }
+    other_keywords: ClassVar[str | None] = "lightrag_options"
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("working_dir", "llm_model", "embedding_model")
 
     working_dir: Text = Field(default_factory=_default_lightrag_dir, min_length=1)
     """Directory of LightRAG's files and of the collection catalogue."""
@@ -97,8 +136,11 @@ class LightRagKnowledgeConfig(KnowledgeConfig):
     code point, which needs no download (LightRAG's default tiktoken tokenizer downloads its vocabulary)."""
     chunk_token_size: int = Field(default=1200, ge=16)
     chunk_overlap_token_size: int = Field(default=100, ge=0)
-    lightrag_options: dict[str, Any] = Field(default_factory=dict)
-    """Further keyword arguments for ``LightRAG(...)`` (storage classes, ``addon_params``, ...)."""
+    lightrag_options: Annotated[dict[str, Any], PlainSerializer(_json_safe, when_used="json")] = Field(
+        default_factory=dict
+    )
+    """Further keyword arguments for ``LightRAG(...)`` (storage classes, ``addon_params``, ...). Keywords this
+    config does not know land here too, as PraisonAI passes them on (names like ``api_key`` are refused)."""
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Self:

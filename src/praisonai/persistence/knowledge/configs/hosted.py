@@ -8,9 +8,10 @@ import re
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import unquote
 
-from pydantic import AfterValidator, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, field_validator
 
-from ..._fields import HostName, Identifier, Port, Seconds, https_url
+from ..._fields import FilePath, HostName, Identifier, Port, Seconds, https_url
+from ..._keywords import EMBEDDING_DIM, MONGO_VECTOR_KEYWORDS, AsUrl, Ignored, Keyword, fixed_name, refuse_unless
 from ..._mongo_config import MONGO_DATABASE, MongoSettings
 from ..._urlform import Endpoint, Param, UrlForm, UrlSpec, flag
 from ...url import URL
@@ -52,6 +53,14 @@ def _control_plane(parsed: URL, fields: dict[str, Any]) -> None:
         fields["host"] = URL(scheme="https" if ssl else "http", host=parsed.host, port=parsed.port).render()
 
 
+def _documents_namespace(value: Any) -> Any:
+    if value == "":
+        return "documents"
+    if not isinstance(value, str) or not re.match(r"^[A-Za-z0-9_-]{1,64}$", value) or value == "praisonai-settings":
+        raise ValueError("must be 1 to 64 letters, digits, '_' or '-', and not 'praisonai-settings' (the store's own)")
+    return value
+
+
 class PineconeKnowledgeConfig(KnowledgeConfig):
     """Pinecone (serverless) through the ``pinecone`` SDK: one index per collection.
 
@@ -69,12 +78,23 @@ class PineconeKnowledgeConfig(KnowledgeConfig):
             hook=_control_plane,
         )
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "index_name": Ignored(
+            "each collection is its own index, named `<index_prefix>-<hash>` (PraisonAI's index_name only "
+            "chose the index used before a create_collection; PINECONE_INDEX likewise)"
+        ),
+        "environment": Ignored("serverless indexes have no environment (PraisonAI 4.7.19 ignores it too); see region"),
+    }
+    env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {"api_key": ("PINECONE_API_KEY",)}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("api_key", "index_name", "environment", "namespace")
 
     api_key: SecretStr
     host: _RestUrl | None = None
     """Control-plane URL (default: Pinecone's own); data-plane hosts come from ``describe_index``."""
     cloud: Literal["aws", "gcp", "azure"] = "aws"
     region: str = Field(default="us-east-1", pattern=r"^[a-z0-9-]{1,40}$")
+    namespace: Annotated[str, BeforeValidator(_documents_namespace)] = "documents"
+    """Namespace of the documents in each collection's index; ``""`` (PraisonAI's default) is ``documents``."""
     index_prefix: Annotated[str, AfterValidator(_service_prefix)] = "praison"
     """Indexes this store creates are named ``<prefix>-<24 hex>`` (at most 45 characters); others are ignored."""
     timeout: Seconds = 30.0
@@ -84,7 +104,8 @@ class WeaviateKnowledgeConfig(KnowledgeConfig):
     """Weaviate through weaviate-client v4 (REST for the schema, gRPC for data and queries).
 
     ``weaviate://host:8080?grpc_port=50051`` (``weaviates://`` for TLS, default ports 443 / 443),
-    with ``api_key`` (or ``weaviate://:API_KEY@host``). Needs Weaviate 1.28 or later
+    with ``api_key`` (or ``weaviate://:API_KEY@host``); PraisonAI's ``http://host:8080`` and
+    ``https://host`` (port 443) too. Needs Weaviate 1.28 or later
     (``contains_none`` filters).
     """
 
@@ -100,14 +121,27 @@ class WeaviateKnowledgeConfig(KnowledgeConfig):
             port="http_port",
             credential="api_key",
             query={"grpc_port": "grpc_port", "collection_prefix": "collection_prefix"},
-        )
+        ),
+        # PraisonAI's form: http://host:port (default port 8080), https://host (443).
+        UrlForm(
+            schemes=("http", "https"),
+            implies={"http": {"secure": False, "http_port": 8080}, "https": {"secure": True, "http_port": 443}},
+            host="host",
+            port="http_port",
+            credentials="pass the API key as api_key, not inside the url",
+            query={},
+        ),
     )
+    env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {"url": ("WEAVIATE_URL",), "api_key": ("WEAVIATE_API_KEY",)}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "api_key", "additional_headers")
 
     host: HostName = "127.0.0.1"
     http_port: Port = 8080
     grpc_port: Port = 50051
     secure: bool = False
     api_key: SecretStr | None = None
+    additional_headers: dict[str, SecretStr] | None = None
+    """Headers sent with every request, such as ``X-OpenAI-Api-Key`` (values masked like other secrets)."""
     collection_prefix: str = Field(default="Praisonkb", pattern=r"^[A-Z][A-Za-z0-9]{0,30}$")
     """Weaviate collections of this store are named ``<prefix>_<hex of the name>``."""
     timeout: Seconds = 30.0
@@ -154,6 +188,14 @@ class CassandraKnowledgeConfig(KnowledgeConfig):
 
     backend: ClassVar[str] = "cassandra"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(special=_contact_points)
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        "hosts",
+        "keyspace",
+        "username",
+        "password",
+        "port",
+        "secure_connect_bundle",
+    )
 
     hosts: list[HostName] = Field(default_factory=lambda: ["127.0.0.1"], min_length=1)
     port: Port = 9042
@@ -165,6 +207,14 @@ class CassandraKnowledgeConfig(KnowledgeConfig):
     """Used only when the store creates the keyspace (SimpleStrategy)."""
     create_keyspace: bool = True
     connect_timeout: Seconds = 10.0
+    secure_connect_bundle: FilePath | None = None
+    """DataStax Astra DB: its secure-connect bundle (a zip file), with the token's client id and secret as
+    ``username`` and ``password``; ``hosts`` and ``port`` are then not used."""
+
+
+_OWN_COLLECTIONS = Ignored(
+    "each knowledge collection is its own collection, named `<prefix><name>` (see the layout in the docs)"
+)
 
 
 class MongoVectorKnowledgeConfig(MongoSettings, KnowledgeConfig):
@@ -172,6 +222,13 @@ class MongoVectorKnowledgeConfig(MongoSettings, KnowledgeConfig):
     collection. ``mongodb+srv://user:password@cluster.example.net/database`` or ``mongodb://``."""
 
     backend: ClassVar[str] = "mongodb_vector"
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "collection": _OWN_COLLECTIONS,
+        "embedding_field": fixed_name("embedding_field", "embedding"),
+        "text_field": fixed_name("text_field", "content"),
+        "embedding_dim": EMBEDDING_DIM,
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", *MONGO_VECTOR_KEYWORDS)
 
     url: str = "mongodb://127.0.0.1:27017"
     """A user and password in it move to the fields below (never kept in the URL)."""
@@ -202,13 +259,35 @@ class CouchbaseKnowledgeConfig(KnowledgeConfig):
             endpoint=Endpoint("connection_string"),
         )
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "bucket_name": "bucket",
+        "scope_name": "scope",
+        "collection_name": _OWN_COLLECTIONS,
+        "index_name": Ignored("searches are SQL++ queries on each collection; no search index is named"),
+        "vector_field": fixed_name("vector_field", "embedding"),
+        "text_field": fixed_name("text_field", "content"),
+        "embedding_dim": EMBEDDING_DIM,
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        "connection_string",
+        "username",
+        "password",
+        "bucket_name",
+        "scope_name",
+        "collection_name",
+        "index_name",
+        "vector_field",
+        "text_field",
+        "embedding_dim",
+    )
 
     connection_string: str = "couchbase://127.0.0.1"
     username: str | None = None
     password: SecretStr | None = None
     bucket: str = Field(default="praisonai", pattern=r"^[A-Za-z0-9_.%-]{1,100}$")
-    scope: str = Field(default="knowledge", pattern=r"^[A-Za-z0-9][A-Za-z0-9_%-]{0,250}$")
-    """Scope holding one collection per knowledge collection; created if missing."""
+    scope: str = Field(default="knowledge", pattern=r"^(_default|[A-Za-z0-9][A-Za-z0-9_%-]{0,250})$")
+    """Scope holding one collection per knowledge collection; created if missing (``_default``, PraisonAI's
+    default, is the bucket's own)."""
     collection_prefix: str = Field(default="kb_", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
     timeout: Seconds = 30.0
 
@@ -241,6 +320,12 @@ class UpstashVectorKnowledgeConfig(KnowledgeConfig):
             endpoint=Endpoint("url", {"upstash-vector": "https", "upstash_vector": "https"}),
         ),
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {"embedding_dim": EMBEDDING_DIM}
+    env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {
+        "url": ("UPSTASH_VECTOR_REST_URL",),
+        "token": ("UPSTASH_VECTOR_REST_TOKEN",),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "token", "embedding_dim")
 
     url: _RestUrl
     token: SecretStr
@@ -269,6 +354,22 @@ class CosmosDbKnowledgeConfig(KnowledgeConfig):
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
         UrlForm(schemes=("http", "https"), text="url"), special=_connection_string
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "connection_string": AsUrl(),
+        "collection": Ignored("each knowledge collection is its own container, named `<container_prefix><name>`"),
+        "index_name": Ignored("each container's vector index is part of its indexing policy (see vector_index)"),
+        "embedding_field": fixed_name("embedding_field", "embedding"),
+        "text_field": fixed_name("text_field", "content"),
+        "embedding_dim": EMBEDDING_DIM,
+        "api_mode": Ignored(
+            "this store speaks the NoSQL (SQL) API",
+            refuse_unless(
+                "sql", "this store speaks the NoSQL (SQL) API; for the MongoDB API use the mongodb_vector backend"
+            ),
+        ),
+    }
+    env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {"url": ("COSMOS_CONNECTION_STRING",)}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("connection_string", *MONGO_VECTOR_KEYWORDS, "api_mode")
 
     url: _RestUrl
     key: SecretStr

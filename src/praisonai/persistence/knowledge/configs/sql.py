@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 from typing_extensions import Self
 
 from ..._fields import HostName, Identifier, LongSeconds, Port, Seconds, TablePrefix, Text
+from ..._keywords import EMBEDDING_DIM, SERVER_KEYWORDS, Keyword
 from ..._urlform import UrlForm, UrlSpec, flag, server_form
 from . import KnowledgeConfig
 
@@ -33,6 +34,12 @@ class PgvectorKnowledgeConfig(KnowledgeConfig):
             },
         )
     )
+
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "schema": "db_schema",
+        "auto_create_extension": "create_extension",
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (*SERVER_KEYWORDS, "schema", "auto_create_extension")
 
     host: Text = "127.0.0.1"
     """Server host name or address, or the directory of its Unix socket (a path starting with ``/``)."""
@@ -104,6 +111,8 @@ class ClickHouseKnowledgeConfig(KnowledgeConfig):
         ),
     )
 
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("host", "port", "username", "password", "database", "secure")
+
     host: Text = "127.0.0.1"
     port: Port | None = None
     """HTTP(S) port; default 8123, or 8443 with ``secure``."""
@@ -136,6 +145,8 @@ class SingleStoreVectorKnowledgeConfig(KnowledgeConfig):
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
         server_form("singlestoredb", "singlestore", "mysql", drivers=True, query={"table_prefix": "table_prefix"})
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {"embedding_dim": EMBEDDING_DIM}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (*SERVER_KEYWORDS, "table_prefix", "embedding_dim")
 
     host: HostName = "127.0.0.1"
     port: Port = 3306

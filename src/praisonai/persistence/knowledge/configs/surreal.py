@@ -7,6 +7,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from ..._fields import TablePrefix
+from ..._keywords import EMBEDDING_DIM, SURREAL_KEYWORDS, Keyword
 from ..._paths import data_dir
 from ..._surreal import SurrealName, SurrealSettings
 from . import KnowledgeConfig
@@ -23,6 +24,8 @@ class SurrealVectorKnowledgeConfig(SurrealSettings, KnowledgeConfig):
 
     backend: ClassVar[str] = "surrealdb_vector"
     _example_directory: ClassVar[str] = "/var/lib/app/knowledge"
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {"embedding_dim": EMBEDDING_DIM}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (*SURREAL_KEYWORDS, "embedding_dim")
 
     url: str = Field(default_factory=_default_knowledge_surrealkv_url)
     """``mem://``, ``surrealkv:///abs/dir`` (or ``surrealkv://relative/dir``, ``surrealkv+versioned://``,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, Field, SecretStr
 
 from ..._fields import KeyPrefix
+from ..._keywords import Keyword
 from ..._urlform import UrlForm, UrlSpec
 from ...url import URL
 from . import StateConfig
@@ -34,6 +35,9 @@ class DynamoDBStateConfig(StateConfig):
             hook=_table_in_path,
         )
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {"region": "region_name", "auto_create_table": "create_table"}
+    env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {"region_name": ("AWS_REGION",)}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("table_name", "region", "endpoint_url", "auto_create_table")
 
     table_name: str = Field(default="praisonai_state", pattern=_DYNAMODB_TABLE)
     region_name: str | None = None
@@ -71,6 +75,9 @@ class FirestoreStateConfig(StateConfig):
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
         UrlForm(schemes=("firestore",), host="project", path="collection", query={})
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {"credentials_path": "credentials_file"}
+    env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {"project": ("FIRESTORE_PROJECT",)}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("project", "collection", "credentials_path")
 
     project: str | None = None
     database: str = Field(default="(default)", min_length=1)
@@ -94,6 +101,8 @@ class GCSStateConfig(StateConfig):
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
         UrlForm(schemes=("gs", "gcs"), host="bucket", query={}, hook=_bucket_and_prefix)
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {"bucket_name": "bucket", "credentials_path": "credentials_file"}
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("bucket_name", "bucket", "prefix", "project", "credentials_path")
 
     bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9._\-]{1,220}[a-z0-9]$")
     prefix: str = Field(default="praisonai/state/", min_length=1, max_length=512)

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from ..._keywords import Ignored, Keyword
 from ..._urlform import UrlForm, UrlSpec
 from . import StateConfig
 
@@ -15,6 +16,12 @@ __all__ = ["MemoryStateConfig"]
 class MemoryStateConfig(StateConfig):
     backend: ClassVar[str] = "memory"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(UrlForm(schemes=("memory",), path="snapshot_path"))
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "path": "snapshot_path",
+        "auto_save": Ignored("with a snapshot file, every write is journalled when it is made (see fsync)"),
+        "save_interval": Ignored("every write is journalled at once; the snapshot is rewritten every compact_every"),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("path", "auto_save", "save_interval")
 
     snapshot_path: str | None = Field(default=None, min_length=1)
     """File that keeps the state across restarts (a snapshot plus ``<path>.journal``)."""

@@ -33,9 +33,11 @@ class MongoStateConfig(_MongoOptions, StateConfig):
     """MongoDB through pymongo."""
 
     backend: ClassVar[str] = "mongodb"
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "database", "collection")
 
 
 class AsyncMongoStateConfig(_MongoOptions, AsyncStateConfig):
     """MongoDB through pymongo's native asyncio client (``AsyncMongoClient``)."""
 
     backend: ClassVar[str] = "async_mongodb"
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "database", "collection")

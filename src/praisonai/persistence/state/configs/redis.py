@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from pydantic import Field, SecretStr
 
 from ..._fields import KeyPrefix, Port
+from ..._keywords import Ignored, Keyword
 from ..._urlform import UrlForm, UrlSpec, number, redis_form
 from ...url import URL
 from . import StateConfig
@@ -36,6 +37,21 @@ class RedisStateConfig(StateConfig):
             query={"db": "db"},
             hook=_socket_path,
         ),
+    )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {
+        "prefix": "key_prefix",
+        "decode_responses": Ignored("values are JSON, returned decoded whatever the connection's setting"),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = (
+        "url",
+        "host",
+        "port",
+        "db",
+        "password",
+        "prefix",
+        "decode_responses",
+        "socket_timeout",
+        "max_connections",
     )
 
     host: str = "127.0.0.1"
@@ -72,6 +88,13 @@ class UpstashStateConfig(StateConfig):
             hook=_without_trailing_slash,
         )
     )
+    keyword_aliases: ClassVar[dict[str, Keyword]] = {"prefix": "key_prefix"}
+    # PraisonAI's names first, then the console's.
+    env_defaults: ClassVar[dict[str, tuple[str, ...]]] = {
+        "url": ("UPSTASH_REDIS_URL", "UPSTASH_REDIS_REST_URL"),
+        "token": ("UPSTASH_REDIS_TOKEN", "UPSTASH_REDIS_REST_TOKEN"),
+    }
+    praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "token", "prefix")
 
     url: str = Field(pattern=r"^https?://[^\s/]+")
     """UPSTASH_REDIS_REST_URL, such as ``https://eu1-example-12345.upstash.io``."""
