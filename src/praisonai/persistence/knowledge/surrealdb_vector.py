@@ -48,6 +48,7 @@ import heapq
 import threading
 import time
 import weakref
+from array import array
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -88,7 +89,9 @@ _DOCUMENT_EXISTS = "already exists"
 
 
 _Key = tuple[str, str, str]  # namespace, database, table
-_Rows = dict[str, tuple[list[float], Any]]  # record id -> embedding, metadata
+# record id -> embedding, metadata; embeddings as arrays of doubles (the same floats in an eighth of
+# the memory of a list: a mirror of 20,000 x 384 is 61 MB, not 250)
+_Rows = dict[str, tuple["array[float]", Any]]
 
 
 class _Index:
@@ -263,7 +266,7 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, Surreal
             raise self._error(error) from None
         # check_documents gave every document an embedding
         self._changed(
-            name, put={document.id: (list(document.embedding or ()), document.metadata) for document in documents}
+            name, put={document.id: (array("d", document.embedding or ()), document.metadata) for document in documents}
         )
 
     def _search(
@@ -356,9 +359,7 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, Surreal
             "SELECT record::id(id) AS id, embedding, metadata_json FROM type::table($table)",
             {"table": self._table(name)},
         )
-        return {
-            row["id"]: ([float(value) for value in row["embedding"]], load_json(row["metadata_json"])) for row in rows
-        }
+        return {row["id"]: (array("d", row["embedding"]), load_json(row["metadata_json"])) for row in rows}
 
     def _search_mirror(
         self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
