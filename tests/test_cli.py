@@ -140,7 +140,11 @@ def test_help_imports_nothing_heavy(args: list[str]) -> None:
 def test_demo_round_trips_and_keeps_state_between_runs(tmp_path: Path) -> None:
     first = run("demo", "--path", str(tmp_path))
     assert first.returncode == 0, first.stderr
-    assert "assistant: 4." in first.stdout and "user: Thanks!" in first.stdout
+    # Each question with its answer, in order, and what to try next.
+    lines = [line.strip() for line in first.stdout.splitlines()]
+    start = lines.index("user: What is 2 + 2?")
+    assert lines[start : start + 4] == ["user: What is 2 + 2?", "assistant: 4.", "user: And 3 + 3?", "assistant: 6."]
+    assert f"the files are kept in {tmp_path}" in first.stdout and "try next:" in first.stdout
     assert "cats: Cats purr." in first.stdout and "tax" not in first.stdout
     assert "demo:runs = 1" in first.stdout
     second = run("demo", "--path", str(tmp_path))
@@ -171,6 +175,74 @@ def test_demo_in_a_temporary_directory() -> None:
     assert "demo:runs = 1" in result.stdout
     directory = result.stdout.splitlines()[0].removeprefix("embedded defaults under ")
     assert not Path(directory).exists()  # cleaned up
+    assert "now removed (keep them with --path DIR)" in result.stdout
+
+
+# -- a newcomer's first commands ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "conversation", "--from", "sqlite:missing.db", "--output", "out.jsonl"],
+        ["migrate", "conversation", "--from", "sqlite:missing.db", "--to", "sqlite:target.db"],
+        ["migrate", "state", "--from", "memory:///{tmp}/missing.json", "--to", "memory:///{tmp}/target.json"],
+        ["export", "knowledge", "--from", "memory", "--from-option", "path=missing.json", "--output", "out.jsonl"],
+    ],
+)
+def test_a_source_that_does_not_exist_is_an_error_and_creates_nothing(tmp_path: Path, args: list[str]) -> None:
+    result = subprocess.run(
+        [*CLI, *(arg.replace("{tmp}", str(tmp_path).lstrip("/")) for arg in args)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "does not exist" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_memory_url_with_three_slashes_is_an_absolute_path(tmp_path: Path) -> None:
+    store = STATE_STORES.create("memory", url=f"memory://{tmp_path}/state.json")  # memory:///tmp/...
+    store.set("k", 1)
+    store.close()
+    assert (tmp_path / "state.json").exists()
+    assert STATE_STORES.validate("memory", url="memory:////srv/s.json").snapshot_path == "/srv/s.json"  # type: ignore[union-attr]
+
+
+def test_check_takes_backend_options_as_flags_and_leaves_nothing_without_a_location(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {**os.environ, "PRAISONAI_DATA_DIR": str(data)}
+    given = run("check", "conversation", "sqlite", "--path", str(tmp_path / "x.db"), env=env)
+    assert given.returncode == 0, given.stderr
+    assert "get_messages: 1 message " in given.stdout and "check passed: 5 calls" in given.stdout
+    assert (tmp_path / "x.db").exists() and not data.exists()  # a location given: the store is kept
+    for kind, backend in [("conversation", "sqlite"), ("state", "memory"), ("knowledge", "memory")]:
+        result = run("check", kind, backend, env=env)
+        assert result.returncode == 0, result.stderr
+        assert not data.exists(), f"check {kind} {backend} left {list(data.rglob('*'))}"
+    prefixed = run("check", "state", "memory", "--snapshot-path", str(tmp_path / "s.json"), "--compact-every=3")
+    assert prefixed.returncode == 0, prefixed.stderr
+    assert "compact_every=3" in prefixed.stdout
+    unknown = run("migrate", "state", "--from", "memory", "--to", "memory:///x.json", "--path", "x")
+    assert unknown.returncode == 2 and "unrecognized arguments: --path x" in unknown.stderr
+
+
+def test_every_option_has_help_text() -> None:
+    import argparse
+
+    from praisonai.persistence.cli import _parser
+
+    parser = _parser()
+    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    missing = [
+        f"{name} {action.dest}"
+        for name, subparser in [("", parser), *commands.choices.items()]
+        for action in subparser._actions
+        if not isinstance(action, argparse._SubParsersAction) and not action.help
+    ]
+    assert missing == []
 
 
 # -- usage errors -------------------------------------------------------------------------------------------------------
@@ -373,7 +445,7 @@ def test_backends_lists_builtins_plugins_and_broken_plugins(plugins: dict[str, s
     sqlite_row = next(line for line in lines if line.split()[:2] == ["conversation", "sqlite"])
     assert sqlite_row.split()[2:] == ["-", "builtin", "(core)", "installed", "embedded"]
     async_row = next(line for line in lines if line.split()[:2] == ["conversation", "async_sqlite"])
-    assert "aiosqlite, sqlite_async" in async_row and async_row.split()[-3] == "sqlite"
+    assert "aiosqlite, sqlite_async" in async_row and async_row.split()[-3] == "(core)"
     plugin_row = next(line for line in lines if " filestore " in line)
     assert "plugin:cli_plugins" in plugin_row
     broken = lines.index(next(line for line in lines if " broken " in line))
@@ -655,7 +727,7 @@ def test_migrate_verification_failure_exits_6(tmp_path: Path, plugins: dict[str,
         "--to-option", "lossy=true", env=plugins,
     )  # fmt: skip
     assert result.returncode == 6, result.stdout + result.stderr
-    assert "VERIFICATION FAILED: 2 mismatch(es)" in result.stdout
+    assert "VERIFICATION FAILED: 2 mismatches" in result.stdout
     assert "session 's0000': 30 messages expected, 27 found" in result.stdout
 
 
@@ -972,3 +1044,17 @@ def test_measuring_peak_memory_sees_a_process_that_holds_its_data(tmp_path: Path
     peak_file = tmp_path / "peak"
     subprocess.run([sys.executable, "-c", code, str(peak_file)], check=True, timeout=60)
     assert int(peak_file.read_text()) > 64 * 1024
+
+
+def test_the_readme_quick_start_runs_twice_in_a_row(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    for run_number in (1, 2):
+        result = subprocess.run(
+            [sys.executable, "-c", quick_start], capture_output=True, text=True, cwd=tmp_path, check=False
+        )
+        assert result.returncode == 0, f"run {run_number}: {result.stderr}"
+        assert result.stdout.count("content='Hello'") == run_number
+    step = STATE_STORES.create("memory", snapshot_path=str(tmp_path / "state.json"))
+    assert step.get("session:s1:step") == 2
+    step.close()

@@ -106,13 +106,13 @@ def test_url_value_object() -> None:
 
 
 def test_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setitem(sys.modules, "aiosqlite", None)  # import aiosqlite now raises ModuleNotFoundError
+    monkeypatch.setitem(sys.modules, "asyncpg", None)  # import asyncpg now raises ModuleNotFoundError
     with pytest.raises(ImportError) as caught:
-        CONVERSATION_STORES.create("async_sqlite", path=str(tmp_path / "x.db"))
+        CONVERSATION_STORES.create("async_postgres", url="postgresql://127.0.0.1/test")
     error = caught.value
     assert type(error) is MissingDriverError
-    assert 'pip install "praisonai-persistence[sqlite]"' in str(error) and "not installed" in str(error)
-    assert (error.backend, error.driver, error.extra) == ("async_sqlite", "aiosqlite", "sqlite")
+    assert 'pip install "praisonai-persistence[postgres]"' in str(error) and "not installed" in str(error)
+    assert (error.backend, error.driver, error.extra) == ("async_postgres", "asyncpg", "postgres")
 
 
 def test_driver_that_fails_to_import_is_told_apart(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

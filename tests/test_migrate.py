@@ -280,7 +280,8 @@ def test_running_twice_copies_nothing_twice(tmp_path: Path) -> None:
     assert first.copied == {"sessions": 4, "messages": 40}
     second = migrate("conversation", sqlite(tmp_path / "a.db"), sqlite(tmp_path / "b.db"))
     assert second.copied == {}
-    assert second.skipped == {"sessions": 4}  # complete sessions are recognised without reading their messages
+    # Even complete sessions have their messages compared (one may differ): all counted as skipped.
+    assert second.skipped == {"sessions": 4, "messages": 40}
     third = migrate("conversation", sqlite(tmp_path / "a.db"), json_store(tmp_path / "j"))
     fourth = migrate("conversation", sqlite(tmp_path / "a.db"), json_store(tmp_path / "j"))
     assert third.copied == {"sessions": 4, "messages": 40}
@@ -384,6 +385,84 @@ def test_conflicting_session_and_message(tmp_path: Path) -> None:
     assert report.conflicts == {"messages": 1}
     with json_store(tmp_path / "j") as target:
         assert [m.content for m in target.get_messages("s0")][1] == "message 1 of s0 ✓"
+
+
+class Mangling:
+    """A target that changes what it is given, as a broken backend would: the copy cannot see it."""
+
+    def __init__(self, store: Any) -> None:
+        self._inner = store
+
+    def add_messages(self, session_id: str, messages: Any) -> Any:
+        batch = [ConversationMessage.from_dict(message.to_dict()) for message in messages]
+        batch[0].content += " (mangled)"
+        return self._inner.add_messages(session_id, batch)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_message_that_differs_in_a_complete_session_is_a_conflict(tmp_path: Path) -> None:
+    # The issue's case: the session's updated_at matches the source's, so the copy used to skip
+    # it whole, never comparing its messages (and the CLI promises exit 7 for a conflict).
+    with sqlite(tmp_path / "a.db") as seed:
+        fill(seed, sessions=2, messages=4)
+    migrate("conversation", sqlite(tmp_path / "a.db"), sqlite(tmp_path / "b.db"))
+    with sqlite(tmp_path / "a.db") as source, sqlite(tmp_path / "b.db") as target:
+        changed = target.get_messages("s1")[2]
+        changed.content = "changed in the target"
+        target.delete_messages("s1", [changed.id])
+        target.add_message("s1", changed)
+        target.restore_session(source.get_session("s1"))  # type: ignore[arg-type]
+        assert target.get_session("s1") == source.get_session("s1")
+    with pytest.raises(ConflictError, match="message 's1-m2' of session 's1' differs"):
+        migrate("conversation", sqlite(tmp_path / "a.db"), sqlite(tmp_path / "b.db"))
+    kept = migrate("conversation", sqlite(tmp_path / "a.db"), sqlite(tmp_path / "b.db"), on_conflict="skip")
+    assert kept.conflicts == {"messages": 1} and kept.skipped == {"sessions": 2, "messages": 7}
+    assert kept.verification is not None and kept.verification.ok  # kept on purpose: counts only
+    fixed = migrate("conversation", sqlite(tmp_path / "a.db"), sqlite(tmp_path / "b.db"), on_conflict="overwrite")
+    assert fixed.copied == {"messages": 1}
+    assert fixed.verification is not None and fixed.verification.ok
+    with sqlite(tmp_path / "a.db") as a, sqlite(tmp_path / "b.db") as b:
+        assert without_updated_at(dump(a)) == without_updated_at(dump(b))
+
+
+def test_verification_compares_content_not_counts_alone(tmp_path: Path) -> None:
+    with sqlite(tmp_path / "a.db") as seed:
+        fill(seed, sessions=2, messages=3)
+    report = migrate("conversation", sqlite(tmp_path / "a.db"), Mangling(sqlite(tmp_path / "b.db")))
+    assert report.verification is not None and not report.verification.ok
+    assert report.verification.mismatches == [
+        "session 's1': messages differ in content from the source's",
+        "session 's0': messages differ in content from the source's",
+    ]
+    path = tmp_path / "export.jsonl"
+    export_jsonl("conversation", sqlite(tmp_path / "a.db"), path)
+    imported = import_jsonl("conversation", path, Mangling(sqlite(tmp_path / "c.db")))
+    assert imported.verification is not None and imported.verification.mismatch_count == 2
+
+
+def test_state_verification_compares_values(tmp_path: Path) -> None:
+    source = STATE_STORES.create("memory")
+    source.set("k", {"a": 1})
+    source.hset("h", "f", 1)
+
+    class ChangingState:
+        def __init__(self, inner: Any) -> None:
+            self._inner = inner
+
+        def set_many(self, items: Any, ttl: Any = None) -> Any:
+            return self._inner.set_many(dict.fromkeys(items, "changed"), ttl=ttl)
+
+        def set(self, key: str, value: Any, ttl: Any = None) -> Any:
+            return self._inner.set(key, "changed", ttl=ttl)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._inner, name)
+
+    report = migrate("state", source, ChangingState(STATE_STORES.create("memory")))
+    assert report.verification is not None
+    assert report.verification.mismatches == ["key 'k' differs in content from the source's"]
 
 
 def test_verification_reports_a_target_that_holds_more(tmp_path: Path) -> None:

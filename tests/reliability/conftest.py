@@ -59,7 +59,6 @@ def figures() -> Iterator[Figures]:
 # -- conversation stores on fresh data ---------------------------------------------------------------------------
 
 DRIVERS = {
-    "async_sqlite": ("aiosqlite", "sqlite"),
     "postgres": ("psycopg", "postgres"),
     "async_postgres": ("asyncpg", "postgres"),
     "mysql": ("pymysql", "mysql"),

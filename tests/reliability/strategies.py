@@ -8,6 +8,7 @@ with random text; plus strings of one mebibyte and JSON nested past every limit.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from hypothesis import strategies as st
@@ -195,3 +196,31 @@ def _deep_filter(depth: int) -> dict[str, Any]:
     for _ in range(depth):
         node = {"$and": [node]}
     return node
+
+
+# -- extremes: numbers, counts, TTLs, quoted ids (test_extremes.py) ----------------------------------------------
+
+EXTREME_INTEGERS = (2**53 + 1, 2**63 - 1, 2**63, -(2**63) - 1, 2**64, 2**64 + 1, 10**300, 10**4000, 10**5000)
+EXTREME_FLOATS = (1.7976931348623157e308, -1.7976931348623157e308, 5e-324, 2.2250738585072014e-308, -0.0, 1e-300)
+EXTREME_COUNTS = (1, 2**31, sys.maxsize, 2**63, 2**64, 10**30)
+EXTREME_TTLS = (60.0, 9.9e9, 1e10, 1e10 + 1, 1e12, 1e15, 1e18, float(2**63), 1e300)
+
+
+def extreme_numbers() -> st.SearchStrategy[Any]:
+    """Numbers beyond int64 / float64 precision and range, and at their edges."""
+    return st.one_of(st.sampled_from(EXTREME_INTEGERS), st.sampled_from(EXTREME_FLOATS))
+
+
+def extreme_counts() -> st.SearchStrategy[int]:
+    """Limits and offsets far beyond any store: each means "all" (limit) or "past the end" (offset)."""
+    return st.sampled_from(EXTREME_COUNTS)
+
+
+def extreme_ttls() -> st.SearchStrategy[float]:
+    return st.sampled_from(EXTREME_TTLS)
+
+
+def quoted_ids() -> st.SearchStrategy[str]:
+    """Ids made of backslashes, quotes and the characters SQL LIKE, JSON and shells treat specially."""
+    pieces = st.sampled_from(["\\", "\\\\", "'", '"', "''", '\\"', "%", "_", "`", "a", "é", "\\u0000", "\\n", " "])
+    return st.lists(pieces, min_size=1, max_size=6).map("".join)

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from praisonai.persistence._values import glob_escape
+from praisonai.persistence._glob import glob_escape
 from praisonai.persistence.conversation.base import ConversationMessage, ConversationSession
 from praisonai.persistence.errors import InvalidInputError, StoreError
 from praisonai.persistence.knowledge.base import KnowledgeDocument

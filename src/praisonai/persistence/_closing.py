@@ -4,7 +4,8 @@
 ``with`` / ``async with`` from it, so the kinds' contracts in
 ``conversation/base.py``, ``state/base.py``, ``knowledge/base.py`` and
 ``embedders/base.py`` state only what is theirs. Private: the public Protocols
-are the kinds' own.
+are the kinds' own. :func:`close_client` closes a driver's client that may
+have no ``close``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Protocol
 
 from typing_extensions import Self
 
-__all__ = ["AsyncClosing", "Closing"]
+__all__ = ["AsyncClosing", "Closing", "close_client"]
 
 
 class Closing(Protocol):
@@ -52,3 +53,10 @@ class AsyncClosing(Protocol):
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+def close_client(client: object) -> None:
+    """Call ``client.close()`` where the driver's client has one (some versions have none)."""
+    close = getattr(client, "close", None)
+    if callable(close):
+        close()

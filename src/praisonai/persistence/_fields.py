@@ -3,16 +3,19 @@
 ``Text`` (no NUL character), ``FilePath``, ``HostName``, ``Port`` (1-65535), ``Seconds``
 (positive, at most an hour) and ``LongSeconds`` (at most a day), ``KeyPrefix``
 (a key-value store's key prefix), ``Identifier`` (a SQL name) and
-``TablePrefix``. Secrets are pydantic's ``SecretStr``; URL flags and numbers
-are converted by ``_urlform.flag`` and ``_urlform.number``.
+``TablePrefix``; :func:`matching` builds their pattern checks and
+:func:`needs` the "set only with" rules. Secrets are
+pydantic's ``SecretStr``; URL flags and numbers are converted by
+``_urlform.flag`` and ``_urlform.number``.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from .url import URL
 
@@ -27,12 +30,33 @@ __all__ = [
     "Seconds",
     "Text",
     "https_url",
+    "matching",
+    "needs",
     "no_nul",
 ]
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_PREFIX = re.compile(r"^[A-Za-z0-9_]{0,32}$")
-_HOST = re.compile(r"^[A-Za-z0-9.:\[\]_-]{1,253}$")
+
+def matching(pattern: str, message: str) -> Callable[[str], str]:
+    """A field validator: the value must match ``pattern`` (a regular expression), else ``message``."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(message)
+        return value
+
+    return check
+
+
+def needs(field: str, other: str, message: str) -> Any:
+    """A validator for a config class body: ``field`` may be set only when ``other`` (declared before it) is."""
+
+    def check(cls: type, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and other in info.data and info.data[other] is None:
+            raise ValueError(message)
+        return value
+
+    return field_validator(field)(classmethod(check))
 
 
 def no_nul(value: str) -> str:
@@ -47,33 +71,22 @@ def _path(value: str) -> str:
     return no_nul(value)
 
 
-def _identifier(value: str) -> str:
-    if not _IDENTIFIER.match(value):
-        raise ValueError("must be a letter or _ followed by up to 62 letters, digits or _")
-    return value
+_identifier = matching(
+    r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", "must be a letter or _ followed by up to 62 letters, digits or _"
+)
+_prefix = matching(r"^[A-Za-z0-9_]{0,32}$", "must be at most 32 letters, digits or _")
+_host = matching(r"^[A-Za-z0-9.:\[\]_-]{1,253}$", "must be a host name or address")
 
 
-def _prefix(value: str) -> str:
-    if not _PREFIX.match(value):
-        raise ValueError("must be at most 32 letters, digits or _")
-    return value
-
-
-def _host(value: str) -> str:
-    if not _HOST.match(value):
-        raise ValueError("must be a host name or address")
-    return value
-
-
-def https_url(value: str | None) -> str | None:
-    """An ``http(s)://`` URL with a host and no credentials (a REST endpoint)."""
+def https_url(value: str | None, *, credentials: str = "credentials as their own fields") -> str | None:
+    """An ``http(s)://`` URL with a host and no credentials (a REST endpoint); ``credentials`` says where they go."""
     if value is None:
         return None
     parsed = URL.parse(value)
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ValueError("expected an http:// or https:// URL with a host")
     if parsed.username is not None or parsed.password is not None:
-        raise ValueError("pass credentials as their own fields, not inside the url")
+        raise ValueError(f"pass {credentials}, not inside the url")
     return value
 
 

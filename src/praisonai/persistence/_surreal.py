@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 import threading
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, SecretStr, ValidationInfo, field_validator
 
 from ._config import StoreConfig, TablePrefix, secret_value
+from ._fields import matching, needs
 from ._files import open_lock_file
 from ._urlform import UrlForm, UrlSpec
 from .errors import BackendUnavailableError, StoreError
@@ -39,13 +39,7 @@ __all__ = ["SurrealEngine", "SurrealName", "SurrealSettings", "open_engine", "re
 EMBEDDED_SCHEMES = ("mem", "memory", "surrealkv", "surrealkv+versioned", "file")
 REMOTE_SCHEMES = ("ws", "wss", "http", "https")
 _ON_DISK_SCHEMES = ("surrealkv", "surrealkv+versioned", "file")
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}$")
-
-
-def _surreal_name(value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError("must be 1 to 64 letters, digits, '_' or '-'")
-    return value
+_surreal_name = matching(r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}$", "must be 1 to 64 letters, digits, '_' or '-'")
 
 
 SurrealName = Annotated[str, AfterValidator(_surreal_name)]
@@ -121,12 +115,7 @@ class SurrealSettings(StoreConfig):
             raise ValueError("give either token or username and password, not both")
         return value
 
-    @field_validator("password")
-    @classmethod
-    def _password_needs_user(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        if value is not None and "username" in info.data and info.data["username"] is None:
-            raise ValueError("a password needs a username")
-        return value
+    _password_needs_user = needs("password", "username", "a password needs a username")
 
     @property
     def is_embedded(self) -> bool:

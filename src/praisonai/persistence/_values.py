@@ -1,4 +1,4 @@
-"""Value checks shared by every store: JSON encoding, ids, glob patterns.
+"""Value checks shared by every store: JSON encoding, ids, keys, TTLs, limits.
 
 Kept free of drivers and pydantic so that every backend, sync or async, applies
 exactly the same rules. They raise :class:`~.errors.StoreError` subclasses; a store
@@ -11,16 +11,23 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
-from functools import lru_cache
-from typing import Any
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
+from functools import cache
+from typing import Any, cast
+
+from typing_extensions import Self
 
 from .errors import InvalidInputError, NotJSONSerializableError
 
 __all__ = [
+    "DictForm",
+    "MAX_COUNT",
     "MAX_ID_LENGTH",
     "MAX_JSON_DEPTH",
     "MAX_KEY_LENGTH",
+    "MAX_TTL",
     "check_key",
     "check_ttl",
     "check_id",
@@ -28,15 +35,16 @@ __all__ = [
     "check_text",
     "dump_json",
     "dump_optional_json",
-    "glob_escape",
-    "glob_to_regex",
     "load_json",
     "load_optional_json",
+    "new_id",
 ]
 
 MAX_ID_LENGTH = 255
 MAX_KEY_LENGTH = 1024
 MAX_JSON_DEPTH = 200
+MAX_TTL = 10**10  # seconds
+MAX_COUNT = 2**62  # libSQL refuses 2**63 - 1 as a LIMIT ("datatype mismatch")
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 _encode = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
@@ -83,25 +91,22 @@ def _plain_json(value: object, depth: int) -> bool:
     if depth >= MAX_JSON_DEPTH:
         return False  # its items would be too deep: _check_json says where
     # Scalar items are checked inline: most items are scalars, and a call per item costs more than the check.
+    items: Iterable[object]
     if cls is dict:
-        for key, item in value.items():  # type: ignore[attr-defined]
-            if type(key) is not str:
-                return False
-            kind = type(item)
-            if kind is str or kind is int or kind is bool or item is None:
-                continue
-            if not (math.isfinite(item) if kind is float else _plain_json(item, depth + 1)):
-                return False
-        return True
-    if cls is list or cls is tuple:
-        for item in value:  # type: ignore[attr-defined]
-            kind = type(item)
-            if kind is str or kind is int or kind is bool or item is None:
-                continue
-            if not (math.isfinite(item) if kind is float else _plain_json(item, depth + 1)):
-                return False
-        return True
-    return False
+        if not all(type(key) is str for key in value):  # type: ignore[attr-defined]
+            return False
+        items = value.values()  # type: ignore[attr-defined]
+    elif cls is list or cls is tuple:
+        items = value  # type: ignore[assignment]
+    else:
+        return False
+    for item in items:
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if not (math.isfinite(item) if kind is float else _plain_json(item, depth + 1)):  # type: ignore[arg-type]
+            return False
+    return True
 
 
 def dump_json(value: object, backend: str | None = None, what: str = "value") -> str:
@@ -116,7 +121,10 @@ def dump_json(value: object, backend: str | None = None, what: str = "value") ->
             _check_json(value, backend, what, 0)
     elif isinstance(value, float) and not math.isfinite(value):
         raise NotJSONSerializableError(f"{what} {value!r} is not a finite number", backend=backend)
-    return _encode(value)
+    try:
+        return _encode(value)
+    except ValueError as error:  # an int of more digits than Python converts to text (sys.get_int_max_str_digits)
+        raise InvalidInputError(f"{what} cannot be encoded as JSON: {error}", backend=backend) from None
 
 
 def dump_optional_json(value: object, backend: str | None = None, what: str = "value") -> str | None:
@@ -169,6 +177,32 @@ def check_text(value: object, backend: str | None = None, what: str = "text") ->
     return text
 
 
+class DictForm:
+    """``to_dict`` / ``from_dict`` of the record dataclasses (messages, sessions, documents)."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(cast(Any, self))}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """The record from a dict; keys that are not fields (from a newer version, say) are ignored."""
+        record: Any = cls  # a dataclass: its fields are its keyword arguments
+        names = _field_names(record)
+        return cast(Self, record(**{key: value for key, value in data.items() if key in names}))
+
+
+@cache
+def _field_names(cls: Any) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
+
+
+def new_id() -> str:
+    """A new random id (a UUID4 string): the default id of messages, sessions and documents."""
+    return str(uuid.uuid4())
+
+
 def check_id(value: object, backend: str | None = None, what: str = "session_id") -> str:
     """A non-empty str of at most 255 characters with no NUL byte, valid Unicode."""
     text = _check_str(value, backend, what)
@@ -190,18 +224,24 @@ def check_key(value: object, backend: str | None = None, what: str = "key") -> s
 
 
 def check_ttl(value: object, backend: str | None = None) -> float:
-    """A TTL in seconds: a positive, finite number."""
+    """A TTL in seconds: a positive, finite number up to :data:`MAX_TTL` (about 317 years)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise InvalidInputError(f"ttl must be a positive number of seconds, got {value!r}", backend=backend)
+    if value > MAX_TTL:
+        # Engines hold an expiry differently (Redis: milliseconds in an int64, Firestore: up to year 9999);
+        # one bound that every one of them can keep, rather than a different failure on each.
+        raise InvalidInputError(f"ttl must be at most {MAX_TTL:.0e} seconds, got {value!r}", backend=backend)
     return float(value)
 
 
 def check_limit(value: object, backend: str | None = None, what: str = "limit", *, allow_zero: bool = True) -> int:
+    """A count (limit, offset, batch size): an int >= 0; above :data:`MAX_COUNT` it means as much as
+    :data:`MAX_COUNT` (no store holds more), a number every engine takes as a LIMIT or OFFSET."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(f"{what} must be an int, not {type(value).__name__}", backend=backend)
     if value < 0 or (value == 0 and not allow_zero):
         raise InvalidInputError(f"{what} must be {'>= 0' if allow_zero else '> 0'}, got {value}", backend=backend)
-    return value
+    return min(value, MAX_COUNT)
 
 
 def check_ids(values: Sequence[str] | None, backend: str | None = None, what: str = "id") -> list[str] | None:
@@ -210,50 +250,3 @@ def check_ids(values: Sequence[str] | None, backend: str | None = None, what: st
     if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, Mapping, set, frozenset)):
         raise InvalidInputError(f"{what} must be a list of str, not {type(values).__name__}", backend=backend)
     return [check_id(value, backend, what) for value in values]
-
-
-@lru_cache(maxsize=256)
-def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a Redis-style glob: ``*``, ``?``, ``[abc]``, ``[^a]``/``[!a]``, ``[a-z]``, ``\\`` escapes."""
-    out: list[str] = []
-    index, length = 0, len(pattern)
-    while index < length:
-        char = pattern[index]
-        if char == "\\" and index + 1 < length:
-            out.append(re.escape(pattern[index + 1]))
-            index += 2
-            continue
-        if char == "*":
-            out.append(".*")
-        elif char == "?":
-            out.append(".")
-        elif char == "[":
-            end = index + 1
-            if end < length and pattern[end] in "^!":
-                end += 1
-            if end < length and pattern[end] == "]":
-                end += 1
-            while end < length and pattern[end] != "]":
-                end += 2 if pattern[end] == "\\" else 1
-            if end >= length:
-                out.append(re.escape(char))
-            else:
-                body = pattern[index + 1 : end]
-                negate = body[:1] in ("^", "!")
-                if negate:
-                    body = body[1:]
-                escaped = "".join("\\" + c if c in "\\]^[" else c for c in body.replace("\\", ""))
-                out.append(f"[{'^' if negate else ''}{escaped}]")
-                index = end
-        else:
-            out.append(re.escape(char))
-        index += 1
-    return re.compile("".join(out), re.DOTALL)
-
-
-_GLOB_SPECIAL = re.compile(r"([\\*?\[\]])")
-
-
-def glob_escape(text: str) -> str:
-    """Escape glob metacharacters so that ``text`` matches only itself."""
-    return _GLOB_SPECIAL.sub(r"\\\1", text)

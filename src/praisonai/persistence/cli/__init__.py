@@ -109,7 +109,7 @@ def _add_transfer_options(parser: argparse.ArgumentParser, conflicts: bool) -> N
             help="when the target holds a different item under the same id or key: stop with status 7 (fail, "
             "the default), keep the target's (skip), or replace it (overwrite). Equal items are always skipped.",
         )
-    parser.add_argument("--no-verify", action="store_true", help="skip the final comparison of counts")
+    parser.add_argument("--no-verify", action="store_true", help="skip the final comparison of counts and content")
     parser.add_argument("--json", action="store_true", help="print the final report as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(
@@ -141,17 +141,21 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="round trips on the embedded defaults (sqlite, memory, memory)")
-    demo.add_argument("--path", type=Path, help="directory for the demo's files (default: a temporary one)")
+    demo.add_argument(
+        "--path", type=Path, help="directory for the demo's files, kept afterwards (default: a temporary one, removed)"
+    )
 
     listing = commands.add_parser("backends", help="list every registered backend, built-in and plugin")
-    listing.add_argument("--kind", choices=(*KINDS, "embedder"))
+    listing.add_argument("--kind", choices=(*KINDS, "embedder"), help="only the backends of this kind")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
     check = commands.add_parser(
         "check",
         help="validate a backend's config, connect and do a harmless round trip",
         description="Validate the config (every bad field, secrets masked), connect, write, read back and delete "
-        "one item under a fresh name, and print each call with its duration.",
+        "one item under a fresh name, and print each call with its duration. The backend's options may also be "
+        "given as flags: --path chat.db, --key-prefix app: (dashes become underscores). A local store that did "
+        "not exist before the check is removed again.",
     )
     check.add_argument("kind", choices=KINDS, metavar="KIND", help=_KIND_HELP)
     check.add_argument("backend", metavar="BACKEND", help="backend name or alias (BACKEND:URL also works)")
@@ -177,7 +181,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("kind", choices=KINDS, metavar="KIND", help=_KIND_HELP)
     _add_endpoint(export, "from", "source")
-    export.add_argument("--output", "-o", type=Path, required=True, metavar="FILE")
+    export.add_argument(
+        "--output", "-o", type=Path, required=True, metavar="FILE", help="the file to write (gzip if it ends in .gz)"
+    )
     _add_transfer_options(export, conflicts=False)
 
     restore = commands.add_parser(
@@ -186,7 +192,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Validate the whole file, then load it; idempotent and resumable like migrate.",
     )
     restore.add_argument("kind", choices=KINDS, metavar="KIND", help=_KIND_HELP)
-    restore.add_argument("--input", "-i", type=Path, required=True, metavar="FILE")
+    restore.add_argument(
+        "--input", "-i", type=Path, required=True, metavar="FILE", help="a file written by export (.gz too)"
+    )
     _add_endpoint(restore, "to", "target")
     _add_transfer_options(restore, conflicts=True)
     return parser
@@ -199,7 +207,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.path is not None:
             return demo(args.path)
         with tempfile.TemporaryDirectory(prefix="praisonai-demo-") as directory:
-            return demo(Path(directory))
+            return demo(Path(directory), kept=False)
     if args.command == "backends":
         from .backends import backends
 
@@ -220,8 +228,32 @@ def _run(args: argparse.Namespace) -> int:
     return command(args)
 
 
+def _flag_options(extra: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``check``'s other flags as backend options: ``--path x.db``, ``--key-prefix=app:`` -> key_prefix."""
+    options: list[str] = []
+    index = 0
+    while index < len(extra):
+        token = extra[index]
+        if not token.startswith("--") or len(token) < 3:
+            parser.error(f"unrecognized argument {token!r} (backend options are --NAME VALUE or --option NAME=VALUE)")
+        name, separator, value = token[2:].partition("=")
+        if not separator:
+            if index + 1 >= len(extra) or extra[index + 1].startswith("--"):
+                parser.error(f"the backend option {token} needs a value: {token} VALUE")
+            index += 1
+            value = extra[index]
+        options.append(f"{name.replace('-', '_')}={value}")
+        index += 1
+    return options
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if args.command != "check":
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.option = [*(args.option or []), *_flag_options(extra, parser)]
     try:
         return _run(args)
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import UsageError
@@ -69,11 +70,36 @@ def parse_endpoint(text: str, options: dict[str, Any], flag: str) -> Endpoint:
     return Endpoint(backend, url or None, options)
 
 
+# Config fields naming the local file or directory a store keeps its data in.
+LOCAL_DATA_FIELDS = ("path", "snapshot_path", "uri", "chdb_path")
+
+
+def missing_local_data(kind: str, endpoint: Endpoint) -> str | None:
+    """The local file or directory ``endpoint``'s data lives in, when it does not exist; else None.
+
+    Opening a local store creates its file, so a mistyped ``--from`` would export an empty
+    store and report success: a source is checked before it is opened.
+    """
+    config = registry_of(kind).validate(endpoint.backend, **endpoint.arguments())
+    return next((str(path) for path in local_data_paths(config) if not path.exists()), None)
+
+
+def local_data_paths(config: Any) -> list[Path]:
+    """The local files or directories a validated config keeps its data in (none for a server or ``:memory:``)."""
+    paths: list[Path] = []
+    for name in LOCAL_DATA_FIELDS:
+        value = getattr(config, name, None)
+        if isinstance(value, str) and value != ":memory:" and "://" not in value and not value.startswith("file:"):
+            paths.append(Path(value).expanduser())
+    return paths
+
+
 PRAISONAI_SOURCE = "praisonai-"
 """``praisonai-chroma:PATH`` (lancedb, qdrant; or a server URL): what PraisonAI 4.7 wrote, as a knowledge source."""
 
 
-def open_store(kind: str, endpoint: Endpoint) -> Any:
+def open_store(kind: str, endpoint: Endpoint, *, source: bool = False) -> Any:
+    """Open ``endpoint``'s store; a ``source`` whose local data does not exist is a :class:`UsageError`."""
     if endpoint.backend.startswith(PRAISONAI_SOURCE):
         from ..transfer.praisonai import open_praisonai_knowledge
 
@@ -84,6 +110,10 @@ def open_store(kind: str, endpoint: Endpoint) -> Any:
                 f"{endpoint.backend} is a knowledge source and takes a folder or URL: {endpoint.backend}:PATH"
             )
         return open_praisonai_knowledge(endpoint.backend.removeprefix(PRAISONAI_SOURCE), location, **options)
+    if source:
+        missing = missing_local_data(kind, endpoint)
+        if missing is not None:
+            raise UsageError(f"the source {endpoint.describe()} has no data: {missing!r} does not exist")
     return registry_of(kind).create(endpoint.backend, **endpoint.arguments())
 
 

@@ -9,14 +9,17 @@ a step fails; each call is printed with its duration.
 from __future__ import annotations
 
 import math
+import shutil
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from ..errors import RoundTripError
-from ._endpoints import Endpoint, registry_of
+from ._endpoints import LOCAL_DATA_FIELDS, Endpoint, local_data_paths, registry_of
 from ._status import EXIT_OK
+from .progress import counted
 
 __all__ = ["CheckStep", "RoundTripError", "check", "run_round_trip"]
 
@@ -37,8 +40,15 @@ def check(kind: str, endpoint: Endpoint) -> int:
     else:
         names = [*(["url"] if endpoint.url is not None else []), *endpoint.options]
         print(f"  no config model to validate: its factory gets {', '.join(names) or 'no arguments'}")
+    # Given no location, a local store goes to its default place: what the check creates there is removed.
+    chosen = endpoint.url is not None or any(name in endpoint.options for name in LOCAL_DATA_FIELDS)
+    leftovers = _Leftovers([] if chosen else local_data_paths(config))
     started = time.perf_counter()
-    store = registry.create(endpoint.backend, **arguments)
+    try:
+        store = registry.create(endpoint.backend, **arguments)
+    except BaseException:
+        leftovers.remove()
+        raise
     stores = SyncStores()
     view = stores.adopt(store, "close")
     try:
@@ -54,8 +64,41 @@ def check(kind: str, endpoint: Endpoint) -> int:
         run_round_trip(kind, view, emit)
     finally:
         stores.close()
-    print(f"check passed: {len(steps)} calls in {(time.perf_counter() - total) * 1000:.1f} ms")
+        removed = leftovers.remove()
+        if removed:
+            print(f"  removed what the check created: {', '.join(removed)} (give a location to keep a store)")
+    print(f"check passed: {counted(len(steps), 'calls')} in {(time.perf_counter() - total) * 1000:.1f} ms")
     return EXIT_OK
+
+
+class _Leftovers:
+    """Files and directories the store will create where nothing was: the check removes them again.
+
+    ``check conversation sqlite`` with no path would otherwise leave an empty database behind.
+    """
+
+    def __init__(self, paths: list[Path]) -> None:
+        self._created: list[tuple[Path, set[Path]]] = []  # (the top path absent now, what its parent held)
+        for path in paths:
+            top = path.absolute()
+            while not top.parent.exists():
+                top = top.parent
+            if not top.exists():
+                self._created.append((top, set(top.parent.iterdir())))
+
+    def remove(self) -> list[str]:
+        removed: list[str] = []
+        for top, before in self._created:
+            if not top.parent.exists():
+                continue
+            for entry in sorted(set(top.parent.iterdir()) - before):
+                if entry.name.startswith(top.name):  # chat.db and its -wal, -shm, .journal siblings
+                    if entry.is_dir():
+                        shutil.rmtree(entry, ignore_errors=True)
+                    else:
+                        entry.unlink(missing_ok=True)
+                    removed.append(str(entry))
+        return removed
 
 
 def _origin(source: str, distribution: str | None) -> str:
@@ -117,7 +160,9 @@ def _conversation(store: Any, token: str, step: _Steps) -> None:
             "add_message",
             lambda: store.add_message(session_id, ConversationMessage(role="user", content=f"check {token}")),
         )
-        messages = step("get_messages", lambda: store.get_messages(session_id), lambda found: f"{len(found)} message")
+        messages = step(
+            "get_messages", lambda: store.get_messages(session_id), lambda found: counted(len(found), "messages")
+        )
         _expect([m.content for m in messages] == [f"check {token}"], f"get_messages returned {len(messages)} messages")
     finally:
         deleted = step("delete_session", lambda: store.delete_session(session_id), lambda done: f"deleted: {done}")
@@ -137,7 +182,7 @@ def _knowledge(store: Any, token: str, step: _Steps) -> None:
         hits = step(
             "search",
             lambda: store.search(name, [1.0, 0.0, 0.0], limit=1),
-            lambda found: f"{len(found)} hit" + (f", score {found[0].score:.3f}" if found else ""),
+            lambda found: counted(len(found), "hits") + (f", score {found[0].score:.3f}" if found else ""),
         )
         _expect(
             len(hits) == 1 and hits[0].id == "check" and math.isclose(hits[0].score or 0.0, 1.0, abs_tol=1e-3),

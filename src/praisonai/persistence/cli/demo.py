@@ -10,7 +10,8 @@ from ._status import EXIT_OK
 __all__ = ["demo"]
 
 
-def demo(directory: Path) -> int:
+def demo(directory: Path, kept: bool = True) -> int:
+    """Run the demo in ``directory``; ``kept``: it is the user's (``--path``), not a temporary one."""
     from ..conversation.base import ConversationMessage, ConversationSession
     from ..knowledge.base import KnowledgeDocument
     from ..registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
@@ -21,11 +22,13 @@ def demo(directory: Path) -> int:
     with CONVERSATION_STORES.create("sqlite", path=str(directory / "conversations.db")) as conversations:
         session = conversations.upsert_session(ConversationSession(session_id="demo", user_id="ada", name="Demo chat"))
         conversations.delete_messages(session.session_id)
-        for role, content in [("user", "What is 2 + 2?"), ("assistant", "4."), ("user", "Thanks!")]:
-            conversations.add_message(session.session_id, ConversationMessage(role=role, content=content))
-        recent = conversations.get_messages(session.session_id, limit=2)
-        print(f"conversation  sqlite: stored 3 messages in session {session.session_id!r}; the last two:")
-        for message in recent:
+        exchange = [("What is 2 + 2?", "4."), ("And 3 + 3?", "6.")]
+        for question, answer in exchange:
+            conversations.add_message(session.session_id, ConversationMessage(role="user", content=question))
+            conversations.add_message(session.session_id, ConversationMessage(role="assistant", content=answer))
+        stored = conversations.get_messages(session.session_id)
+        print(f"conversation  sqlite: session {session.session_id!r} holds {len(stored)} messages, read back:")
+        for message in stored:
             print(f"                {message.role:>9}: {message.content}")
 
     with KNOWLEDGE_STORES.create("memory", path=str(directory / "knowledge.json")) as knowledge:
@@ -58,4 +61,15 @@ def demo(directory: Path) -> int:
         answer, ttl = state.get("demo:last-answer"), state.ttl("demo:last-answer")
         print(f"                demo:last-answer = {answer!r} (ttl {ttl} s)")
         print(f"                demo:user:ada = {json.dumps(state.hgetall('demo:user:ada'))}")
+
+    if kept:
+        print(f"\nthe files are kept in {directory}; run the demo again and demo:runs counts up")
+    else:
+        print("\nthe files were in a temporary directory, now removed (keep them with --path DIR)")
+    database = directory / "conversations.db" if kept else Path("chat.db")
+    print("try next:")
+    print("  praisonai-persistence backends --kind conversation     every backend, its extra, its driver")
+    print(f"  praisonai-persistence check conversation sqlite --path {database}")
+    print(f"  praisonai-persistence export conversation --from sqlite:{database} --output backup.jsonl")
+    print("  and docs/cli.md for migrate, import and the exit statuses")
     return EXIT_OK

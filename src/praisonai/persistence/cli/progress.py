@@ -37,8 +37,8 @@ class ProgressPrinter:
         self.last = now
         done = progress.counts.get(progress.unit, 0)
         total = f"/{progress.total}" if progress.total is not None else ""
-        parts = [f"{done}{total} {progress.unit}"]
-        parts += [f"{value} {unit}" for unit, value in progress.counts.items() if unit != progress.unit]
+        parts = [f"{done}{total} {progress.unit}" if total else counted(done, progress.unit)]
+        parts += [counted(value, unit) for unit, value in progress.counts.items() if unit != progress.unit]
         bulk_unit, bulk = list(progress.counts.items())[-1]
         elapsed = now - self.started
         if elapsed >= 0.5:
@@ -55,8 +55,13 @@ class ProgressPrinter:
         self.stream.flush()
 
 
+def counted(number: int, unit: str) -> str:
+    """``1 message``, ``2 messages``: ``unit`` is the plural (every unit here ends in "s")."""
+    return f"{number} {unit[:-1] if number == 1 and unit.endswith('s') else unit}"
+
+
 def _counts(counts: dict[str, int], units: Sequence[str]) -> str:
-    return ", ".join(f"{counts.get(unit, 0)} {unit}" for unit in units)
+    return ", ".join(counted(counts.get(unit, 0), unit) for unit in units)
 
 
 def print_report(report: TransferReport, title: str, as_json: bool) -> int:
@@ -74,7 +79,7 @@ def print_report(report: TransferReport, title: str, as_json: bool) -> int:
     if report.conflicts:
         print(f"  conflicts  {_counts(report.conflicts, units)} (different in the target; see --on-conflict)")
     if report.expired:
-        print(f"  expired    {report.expired} keys (their TTL ran out during the copy)")
+        print(f"  expired    {counted(report.expired, 'keys')} (their TTL ran out during the copy)")
     for note in report.notes:
         print(f"  note       {note}")
     if verification is None:
@@ -83,7 +88,8 @@ def print_report(report: TransferReport, title: str, as_json: bool) -> int:
         print(f"  verified   {_counts(verification.checked, units)}: every count matches")
     else:
         checked = _counts(verification.checked, units)
-        print(f"  VERIFICATION FAILED: {verification.mismatch_count} mismatch(es) in {checked}")
+        mismatches = "1 mismatch" if verification.mismatch_count == 1 else f"{verification.mismatch_count} mismatches"
+        print(f"  VERIFICATION FAILED: {mismatches} in {checked}")
         for mismatch in verification.mismatches:
             print(f"    {mismatch}")
     return EXIT_VERIFICATION if failed else EXIT_OK

@@ -33,7 +33,8 @@ def run_migrate(args: argparse.Namespace) -> int:
         target.options,
     ):
         raise UsageError("--from and --to name the same store")
-    source_store = open_store(args.kind, source)
+    registry.validate(target.backend, **target.arguments())  # a bad target config first, before the source opens
+    source_store = open_store(args.kind, source, source=True)
     try:
         target_store = open_store(args.kind, target)
     except BaseException:
@@ -45,7 +46,7 @@ def run_migrate(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     source = parse_endpoint(args.source, parse_options(args.from_option, "--from-option"), "--from")
-    store = open_store(args.kind, source)
+    store = open_store(args.kind, source, source=True)
     report = export_jsonl(args.kind, store, args.output, source_name=source.backend, **_transfer_options(args))
     return print_report(report, f"exported {args.kind} from {source.describe()} to {args.output}", args.json)
 

@@ -12,7 +12,7 @@ import ssl
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from ..errors import BackendUnavailableError
+from ..errors import BackendUnavailableError, InvalidInputError
 from ._praisonai_schema import prepare_schema
 from ._server_runner import _ServerRunner
 from ._sql_operations import ConversationOperations, IntegrityViolation, Step
@@ -25,6 +25,7 @@ __all__ = [
     "SESSION_SETUP",
     "TLS_STATUS",
     "MySqlHooks",
+    "check_packet",
     "check_tls",
     "connect_arguments",
     "error_code",
@@ -43,6 +44,8 @@ MySqlSettings = MySqlConversationConfig | AsyncMySqlConversationConfig | SingleS
 # 1053 server shutdown in progress, 1927 connection killed (MariaDB), 4031 idle disconnect (MySQL),
 # 1040 too many connections.
 DISCONNECT_CODES = frozenset({1040, 1053, 1927, 2003, 2006, 2013, 2055, 4031})
+# 1213 deadlock (the server rolled the transaction back); 1205 lock wait timeout (it waited already).
+_CONFLICT_CODES = {1213: "retry", 1205: "wait"}
 _UNIQUE_CODES = frozenset({1062, 1586})
 _FOREIGN_KEY_CODES = frozenset({1216, 1217, 1451, 1452})
 # 1366 incorrect string value, 1406 data too long, 1292 truncated value, 1153 a statement larger than the
@@ -58,6 +61,8 @@ TLS_STATUS = "SHOW SESSION STATUS LIKE 'Ssl_cipher'"
 _ID_COLLATIONS = ("utf8mb4_0900_bin", "utf8mb4_nopad_bin")
 _COLLATION_PROBE = "SELECT COLLATION_NAME FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN (%s, %s)"
 _SINGLESTORE_PROBE = "SHOW VARIABLES LIKE 'memsql_version'"
+_PACKET_PROBE = "SELECT @@max_allowed_packet"
+_ESCAPED = ("\\", "'", '"', "\n", "\r", "\x00", "\x1a")  # what the driver escapes with one more byte
 
 
 def mysql_operations(config: MySqlSettings) -> ConversationOperations:
@@ -85,6 +90,33 @@ def schema_operation(config: MySqlSettings) -> _Operation[None]:
     dialect = replace(dialect, id_type=f"VARCHAR(255) CHARACTER SET utf8mb4 COLLATE {collation}")
     statements = ConversationStatements(dialect, config.table_prefix)
     yield from prepare_schema(statements)
+
+
+def _encoded_size(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass")) + sum(value.count(char) for char in _ESCAPED) + 2
+    return 24  # a number or NULL
+
+
+def check_packet(step: Step, limit: int | None) -> None:
+    """Refuse a statement larger than the server's ``max_allowed_packet``, before it is sent.
+
+    The server answers one by dropping the connection, which would read as an outage
+    (:class:`BackendUnavailableError`) and invite a retry that can never succeed.
+    Strings shorter than a sixteenth of the limit are not measured: they cost nothing here.
+    """
+    if limit is None:
+        return
+    rows = step.params if step.many else (step.params,)
+    for row in rows:
+        if not any(isinstance(value, str) and len(value) * 4 > limit // 4 for value in row):
+            continue
+        size = len(step.sql) + sum(_encoded_size(value) for value in row)
+        if size > limit:
+            raise InvalidInputError(
+                f"a statement of {size} bytes exceeds the server's max_allowed_packet ({limit} bytes);"
+                " nothing was written (store smaller values, or raise max_allowed_packet)"
+            )
 
 
 def error_code(error: BaseException) -> int | None:
@@ -152,6 +184,7 @@ class MySqlHooks(_ServerRunner):
 
     config: MySqlSettings
     _errors: Any
+    _max_packet: int | None = None  # the server's max_allowed_packet, read when the schema is made
     _disconnects: ClassVar[tuple[type[BaseException], ...]] = (OSError,)
     """Exceptions besides the driver's that mean the connection is gone."""
 
@@ -161,7 +194,14 @@ class MySqlHooks(_ServerRunner):
         self._address = mysql_address(config)
 
     def _schema_operation(self) -> _Operation[None]:
-        return schema_operation(self.config)
+        row = yield Step(_PACKET_PROBE, (), "one")
+        self._max_packet = int(row[0]) if row and row[0] else None
+        yield from schema_operation(self.config)
+
+    def _conflict(self, error: BaseException) -> str | None:
+        if isinstance(error, self._errors.DatabaseError):
+            return _CONFLICT_CODES.get(error_code(error) or 0)
+        return None
 
     def _is_disconnect(self, error: BaseException) -> bool:
         if isinstance(error, self._errors.InterfaceError):

@@ -14,6 +14,9 @@ from .config import AsyncPostgresConversationConfig, PostgresConversationConfig
 
 __all__ = ["PostgresHooks", "integrity_violation", "is_disconnect_sqlstate", "postgres_address", "postgres_operations"]
 
+# 40P01 deadlock detected, 40001 serialization failure: the server rolled the transaction back.
+# 55P03 lock not available (lock_timeout ran out).
+_CONFLICT_STATES = {"40P01": "retry", "40001": "retry", "55P03": "wait"}
 # Class 08: connection exceptions; 57P01-57P03: the server is shutting down, crashed or starting up.
 _DISCONNECT_STATES = ("57P01", "57P02", "57P03")
 
@@ -59,6 +62,10 @@ class PostgresHooks(_ServerRunner):
         self.backend = config.backend  # the name its config model states (the catalogue row's)
         self._ops = postgres_operations(config, paramstyle)
         self._address = postgres_address(config)
+
+    def _conflict(self, error: BaseException) -> str | None:
+        # psycopg's and asyncpg's errors both carry the SQLSTATE as ``sqlstate``.
+        return _CONFLICT_STATES.get(str(getattr(error, "sqlstate", None)))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._address}, schema={self.config.schema_name!r})"

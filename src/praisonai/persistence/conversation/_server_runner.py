@@ -13,6 +13,13 @@ connections, adding what a network brings:
 - When the server cannot be reached, a call raises :class:`BackendUnavailableError`
   (a ``ConnectionError``) naming the backend and the address, never a secret. The
   store stays usable and reconnects on a later call.
+- A transaction the server chose as a deadlock victim (or aborted as a serialization
+  failure) was rolled back by the server, so it is run again from scratch, up to
+  :data:`CONFLICT_ATTEMPTS` times with a growing, jittered pause; then it raises
+  :class:`BackendUnavailableError` saying nothing was written. A lock wait that timed
+  out is not retried (it already waited long): the same error at once.
+- A cancelled call (``asyncio.wait_for``) discards its connection, so the server rolls
+  back whatever transaction it had open; the store stays usable.
 
 That policy is written once, as an operation (``_sansio.py``) that wraps a
 statement operation of ``_sql_operations.py`` and yields pool requests
@@ -25,6 +32,8 @@ the sync store drives it on a :class:`~.._pool.Pool`, the async one on an
 from __future__ import annotations
 
 import asyncio
+import random
+import time
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
@@ -49,6 +58,8 @@ _ROLLBACK = Step("ROLLBACK")
 _UNKNOWN_OUTCOME = "; the write may or may not have been applied"
 _ACQUIRE = Call("acquire")
 _DISCARD_IDLE = Call("discard_idle")
+CONFLICT_ATTEMPTS = 6
+_FIRST_PAUSE = 0.005  # seconds, doubled after each conflict, with jitter so racers part ways
 
 
 class _Use:
@@ -67,13 +78,16 @@ class _Use:
 class _Connections:
     """What the pool requests are called on: a pool (sync or async) and the engine's ``execute(connection, step)``."""
 
-    __slots__ = ("acquire", "discard_idle", "execute", "release")
+    __slots__ = ("acquire", "discard_idle", "execute", "pause", "release")
 
-    def __init__(self, pool: Pool[Any] | AsyncPool[Any], execute: Callable[[Any, Step], Any]) -> None:
+    def __init__(
+        self, pool: Pool[Any] | AsyncPool[Any], execute: Callable[[Any, Step], Any], pause: Callable[[float], Any]
+    ) -> None:
         self.acquire: Callable[[], Any] = pool.acquire
         self.release: Callable[[Any, bool], Any] = pool.release
         self.discard_idle: Callable[[], Any] = pool.discard_idle
         self.execute = execute
+        self.pause = pause
 
 
 class _ServerRunner:
@@ -95,6 +109,11 @@ class _ServerRunner:
         """Why the engine refused a value (a NUL in PostgreSQL text, ...), or None."""
         return None
 
+    def _conflict(self, error: BaseException) -> str | None:
+        """``"retry"``: a deadlock or serialization failure (the server rolled the transaction back);
+        ``"wait"``: a lock wait that timed out; None: neither."""
+        return None
+
     def _schema_operation(self) -> Operation[None]:
         """Creates or upgrades the tables; engines may probe the server first."""
         return prepare_schema(self._ops.sql)
@@ -106,12 +125,27 @@ class _ServerRunner:
     def _translate_error(self, error: Exception) -> Exception | None:
         if self._is_disconnect(error):
             return self._unavailable(error, "the connection to")
+        if self._conflict(error) is not None:
+            return self._unavailable(error, "a transaction on", "; it conflicted with others and nothing was written")
         reason = self._refused_value(error)
         return None if reason is None else InvalidInputError(reason)
 
     # -- the policy, as pool requests ---------------------------------------------------
 
-    def _transaction(self, operation: Operation[R], write: bool) -> PoolOperation[R]:
+    def _transaction(self, make: Callable[[], Operation[R]], write: bool) -> PoolOperation[R]:
+        """Run ``make()`` in :meth:`_attempt`; again, from scratch, when the server rolled it back (a deadlock)."""
+        pause = _FIRST_PAUSE
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return (yield from self._attempt(make(), write))
+            except Exception as error:
+                if attempt == CONFLICT_ATTEMPTS or self._conflict(error) != "retry":
+                    raise
+            yield Call("pause", (pause * (0.5 + random.random()),))
+            pause *= 2
+        raise AssertionError("unreachable")
+
+    def _attempt(self, operation: Operation[R], write: bool) -> PoolOperation[R]:
         """Run ``operation`` on a pooled connection: one transaction if ``write``, one retry after a dead one."""
         try:
             use = _Use((yield from self._acquire()))
@@ -193,7 +227,7 @@ class _ServerRunner:
         # unique index (PostgreSQL), and finds the tables there on the second try.
         for attempt in (1, 2):
             try:
-                yield from self._transaction(self._schema_operation(), True)
+                yield from self._transaction(self._schema_operation, True)
                 return
             except Exception as error:
                 if attempt == 2 or isinstance(error, BackendUnavailableError) or self._is_disconnect(error):
@@ -224,7 +258,7 @@ class ServerSqlConversationStore(_ServerRunner, SqlConversationStore):
     def _open(self, pool_size: int) -> None:
         """Create the pool and the schema (on a fresh connection, so errors are the server's own)."""
         self._pool = Pool(self._connect, self._dispose, pool_size, self._alive)
-        self._on_pool = call_on(_Connections(self._pool, self._execute))
+        self._on_pool = call_on(_Connections(self._pool, self._execute, time.sleep))
         with self._translating:
             try:
                 drive(self._create_schema(), self._on_pool, throw_in_everything)
@@ -232,8 +266,8 @@ class ServerSqlConversationStore(_ServerRunner, SqlConversationStore):
                 self._pool.close()
                 raise
 
-    def _run(self, operation: Operation[R], write: bool) -> R:
-        return drive(self._transaction(operation, write), self._on_pool, throw_in_everything)
+    def _run(self, make: Callable[[], Operation[R]], write: bool) -> R:
+        return drive(self._transaction(make, write), self._on_pool, throw_in_everything)
 
     def close(self) -> None:
         self._closed = True
@@ -281,24 +315,20 @@ class AsyncServerSqlConversationStore(_ServerRunner, AsyncSqlConversationStore):
             if self._pool is not None:
                 self._pool.abandon(self._terminate)
             self._pool = AsyncPool(self._connect, self._dispose, self._pool_size, self._alive)
-            self._on_pool = call_on_async(_Connections(self._pool, self._execute))
+            self._on_pool = call_on_async(_Connections(self._pool, self._execute, asyncio.sleep))
             self._loop = loop
             self._schema_lock = asyncio.Lock()
         return self._on_pool
 
-    async def _run(self, operation: Operation[R], write: bool) -> R:
-        try:
-            on_pool = self._pool_for_this_loop()
-            if not self._schema_ready:
-                assert self._schema_lock is not None
-                async with self._schema_lock:
-                    if not self._schema_ready:
-                        await drive_async(self._create_schema(), on_pool, throw_in_everything)
-                        self._schema_ready = True
-        except BaseException:
-            operation.close()
-            raise
-        return await drive_async(self._transaction(operation, write), on_pool, throw_in_everything)
+    async def _run(self, make: Callable[[], Operation[R]], write: bool) -> R:
+        on_pool = self._pool_for_this_loop()
+        if not self._schema_ready:
+            assert self._schema_lock is not None
+            async with self._schema_lock:
+                if not self._schema_ready:
+                    await drive_async(self._create_schema(), on_pool, throw_in_everything)
+                    self._schema_ready = True
+        return await drive_async(self._transaction(make, write), on_pool, throw_in_everything)
 
     async def close(self) -> None:
         self._closed = True

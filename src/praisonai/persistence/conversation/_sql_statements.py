@@ -24,18 +24,23 @@ __all__ = [
 ]
 
 
+def _on_conflict(key: str, columns: Sequence[str]) -> str:
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
+    return f"ON CONFLICT ({key}) DO UPDATE SET {updates}, updated_at = ?"
+
+
 @dataclass(frozen=True, slots=True)
 class Dialect:
-    """How one SQL engine spells what the conversation schema needs."""
+    """How one SQL engine spells what the conversation schema needs (the defaults: SQLite's and PostgreSQL's)."""
 
     name: str
     paramstyle: Literal["qmark", "format", "numeric"]
-    id_type: str  # session/message ids, user ids, roles (<= 255 characters)
-    text_type: str  # message content
-    json_type: str  # JSON text
     real_type: str  # epoch seconds with sub-second precision
     serial_primary_key: str  # an ever-increasing row number, the tie-break of equal timestamps
-    upsert: Callable[[str, Sequence[str]], str]  # (conflict column, updated columns) -> clause
+    id_type: str = "TEXT"  # session/message ids, user ids, roles (<= 255 characters)
+    text_type: str = "TEXT"  # message content
+    json_type: str = "TEXT"  # JSON text
+    upsert: Callable[[str, Sequence[str]], str] = _on_conflict  # (conflict column, updated columns) -> clause
     create_index_if_not_exists: bool = True
     table_options: str = ""
     # MySQL has no CREATE INDEX IF NOT EXISTS (MariaDB has): indexes go inside CREATE TABLE.
@@ -49,11 +54,6 @@ class Dialect:
     tables_exist: str | None = None
 
 
-def _on_conflict(key: str, columns: Sequence[str]) -> str:
-    updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
-    return f"ON CONFLICT ({key}) DO UPDATE SET {updates}, updated_at = ?"
-
-
 def _on_duplicate_key(key: str, columns: Sequence[str]) -> str:
     # VALUES(column) rather than MySQL 8's row alias: MariaDB and SingleStore only know VALUES().
     updates = ", ".join(f"{column} = VALUES({column})" for column in columns)
@@ -63,12 +63,8 @@ def _on_duplicate_key(key: str, columns: Sequence[str]) -> str:
 SQLITE = Dialect(
     name="sqlite",
     paramstyle="qmark",
-    id_type="TEXT",
-    text_type="TEXT",
-    json_type="TEXT",
     real_type="REAL",
     serial_primary_key="INTEGER PRIMARY KEY",
-    upsert=_on_conflict,
 )
 
 # PostgreSQL and the engines that speak its dialect (CockroachDB, Neon, Supabase, Xata). JSON is
@@ -76,12 +72,8 @@ SQLITE = Dialect(
 POSTGRES = Dialect(
     name="postgres",
     paramstyle="format",
-    id_type="TEXT",
-    text_type="TEXT",
-    json_type="TEXT",
     real_type="DOUBLE PRECISION",
     serial_primary_key="BIGSERIAL PRIMARY KEY",
-    upsert=_on_conflict,
     tables_exist="SELECT (to_regclass(?) IS NOT NULL)::int + (to_regclass(?) IS NOT NULL)::int",
 )
 

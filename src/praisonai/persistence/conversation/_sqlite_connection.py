@@ -12,12 +12,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 from abc import abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .._sansio import drive
-from ..errors import StoreClosedError
+from ..errors import BackendUnavailableError, StoreClosedError
 from ._group_commit import GroupCommitter
+from ._praisonai_schema import prepare_schema
 from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
 from ._sql_statements import SQLITE, ConversationStatements
 from .config import AsyncSqliteConversationConfig, SqliteConversationConfig, TursoConversationConfig
@@ -25,6 +27,7 @@ from .config import AsyncSqliteConversationConfig, SqliteConversationConfig, Tur
 __all__ = [
     "LockedConnectionRunner",
     "classify_sqlite_error",
+    "lock_timeout",
     "prepare_path",
     "sqlite_operations",
     "sqlite_pragmas",
@@ -72,10 +75,28 @@ def classify_sqlite_error(error: BaseException) -> IntegrityViolation | None:
     return IntegrityViolation("other", text)
 
 
+def lock_timeout(error: BaseException, busy_timeout: float) -> BackendUnavailableError | None:
+    """Our error for SQLite's (or libSQL's) "database is locked" once ``busy_timeout`` ran out.
+
+    It is raised where the write lock is taken (``BEGIN IMMEDIATE``, before any change) or by a
+    read, so nothing was written and a later retry can succeed: :class:`BackendUnavailableError`.
+    """
+    if not isinstance(error, (sqlite3.OperationalError, ValueError)):
+        return None
+    text = str(error).lower()
+    if "database is locked" not in text and "database table is locked" not in text:
+        return None
+    return BackendUnavailableError(
+        f"another connection held the database's write lock for longer than busy_timeout={busy_timeout:g}s;"
+        " nothing was written, retry later or raise busy_timeout"
+    )
+
+
 class LockedConnectionRunner:
     """``_run`` and ``close`` of a store on one DB-API connection shared by all threads behind a lock."""
 
     _closed: bool
+    _ops: ConversationOperations
     _connection: Any
     _lock: threading.Lock
     _begin = "BEGIN IMMEDIATE"  # take the write lock first: writers wait (busy_timeout), never fail
@@ -88,24 +109,33 @@ class LockedConnectionRunner:
     def _execute(self, step: Step) -> Any:
         """Run ``step`` on the connection and return what its ``fetch`` asks for."""
 
-    def _run(self, operation: Operation[R], write: bool) -> R:
+    def _run(self, make: Callable[[], Operation[R]], write: bool) -> R:
         if write and self._committer is not None:
-            return self._committer.write(self._connection, lambda: drive(operation, self._execute, self._classify))
+            return self._committer.write(self._connection, lambda: drive(make(), self._execute, self._classify))
         with self._lock:
             if self._closed:  # closed while this call waited for the lock
                 raise StoreClosedError("the store is closed")
             if not write:
-                return drive(operation, self._execute, self._classify)
+                return drive(make(), self._execute, self._classify)
             connection = self._connection
             connection.execute(self._begin)
             try:
-                result = drive(operation, self._execute, self._classify)
+                result = drive(make(), self._execute, self._classify)
             except BaseException:
                 if connection.in_transaction:  # the engine may have rolled back already
                     connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
             return result
+
+    def _open_schema(self) -> None:
+        """Create or upgrade the tables (one ``BEGIN IMMEDIATE`` transaction: at the current version, a few reads).
+
+        Not a lock-free read check first: a read outside a transaction left libSQL (and, across
+        processes, SQLite) holding a stale snapshot, and the store's next write failed as locked.
+        """
+        sql = self._ops.sql
+        self._run(lambda: prepare_schema(sql), write=True)
 
     def _close_connection(self) -> None:
         with self._lock:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ._mysql_driver import TLS_STATUS, MySqlHooks, check_tls, connect_arguments, ssl_context
+from ._mysql_driver import TLS_STATUS, MySqlHooks, check_packet, check_tls, connect_arguments, ssl_context
 from ._server_runner import AsyncServerSqlConversationStore
 from ._sql_operations import Step
 from .config import AsyncMySqlConversationConfig
@@ -67,6 +67,7 @@ class AsyncMySqlConversationStore(MySqlHooks, AsyncServerSqlConversationStore):
         return not connection.closed
 
     async def _execute(self, connection: Any, step: Step) -> Any:
+        check_packet(step, self._max_packet)
         async with connection.cursor() as cursor:
             if step.many:
                 await cursor.executemany(step.sql, step.params)

@@ -29,14 +29,14 @@ them is copied through the contract methods alone (see ``docs/cli.md``).
 from __future__ import annotations
 
 import time
-import uuid
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from .._closing import AsyncClosing, Closing
 from .._compat import validate_identifier
+from .._values import DictForm, new_id
 from ..errors import AlreadyExistsError
 
 __all__ = [
@@ -50,15 +50,11 @@ __all__ = [
 ]
 
 
-def _new_id() -> str:
-    return str(uuid.uuid4())
-
-
 @dataclass(slots=True)
-class ConversationMessage:
+class ConversationMessage(DictForm):
     """One message of a session. ``created_at`` is seconds since the epoch."""
 
-    id: str = field(default_factory=_new_id)
+    id: str = field(default_factory=new_id)
     session_id: str = ""
     role: str = ""
     content: str = ""
@@ -67,20 +63,12 @@ class ConversationMessage:
     metadata: dict[str, Any] | None = None
     created_at: float = field(default_factory=time.time)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ConversationMessage:
-        names = _MESSAGE_FIELDS
-        return cls(**{key: value for key, value in data.items() if key in names})
-
 
 @dataclass(slots=True)
-class ConversationSession:
+class ConversationSession(DictForm):
     """A conversation: who it belongs to, free-form state and metadata."""
 
-    session_id: str = field(default_factory=_new_id)
+    session_id: str = field(default_factory=new_id)
     user_id: str | None = None
     agent_id: str | None = None
     name: str | None = None
@@ -88,18 +76,6 @@ class ConversationSession:
     metadata: dict[str, Any] | None = None
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ConversationSession:
-        names = _SESSION_FIELDS
-        return cls(**{key: value for key, value in data.items() if key in names})
-
-
-_MESSAGE_FIELDS = frozenset(f.name for f in fields(ConversationMessage))
-_SESSION_FIELDS = frozenset(f.name for f in fields(ConversationSession))
 
 
 @runtime_checkable

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._mysql_driver import TLS_STATUS, MySqlHooks, check_tls, connect_arguments, ssl_context
+from ._mysql_driver import TLS_STATUS, MySqlHooks, check_packet, check_tls, connect_arguments, ssl_context
 from ._server_runner import ServerSqlConversationStore
 from ._sql_operations import Step, run_step
 from .config import MySqlConversationConfig
@@ -67,6 +67,7 @@ class MySqlConversationStore(MySqlHooks, ServerSqlConversationStore):
         return bool(connection.open)
 
     def _execute(self, connection: Any, step: Step) -> Any:
+        check_packet(step, self._max_packet)
         with connection.cursor() as cursor:
             return run_step(cursor, step)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._mysql_driver import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_tls
+from ._mysql_driver import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_packet, check_tls
 from ._server_runner import ServerSqlConversationStore
 from ._sql_operations import Step, run_step
 from .config import SingleStoreConversationConfig
@@ -82,6 +82,7 @@ class SingleStoreConversationStore(MySqlHooks, ServerSqlConversationStore):
         return bool(connection.is_connected())
 
     def _execute(self, connection: Any, step: Step) -> Any:
+        check_packet(step, self._max_packet)
         with connection.cursor() as cursor:
             result = run_step(cursor, step)
             return list(result) if step.fetch == "all" else result

@@ -24,10 +24,9 @@ import threading
 from typing import Any
 
 from ._group_commit import GroupCommitter
-from ._praisonai_schema import prepare_schema
 from ._sql_operations import Step, fetch
 from ._sql_store import SqlConversationStore
-from ._sqlite_connection import LockedConnectionRunner, prepare_path, sqlite_operations, sqlite_pragmas
+from ._sqlite_connection import LockedConnectionRunner, lock_timeout, prepare_path, sqlite_operations, sqlite_pragmas
 from .config import SqliteConversationConfig
 
 __all__ = ["SqliteConversationStore"]
@@ -53,10 +52,13 @@ class SqliteConversationStore(LockedConnectionRunner, SqlConversationStore):
             try:
                 for pragma in sqlite_pragmas(config):
                     self._connection.execute(pragma)
-                self._run(prepare_schema(self._ops.sql), write=True)
+                self._open_schema()
             except BaseException:
                 self._connection.close()
                 raise
+
+    def _translate_error(self, error: Exception) -> Exception | None:
+        return lock_timeout(error, self.config.busy_timeout)
 
     def _execute(self, step: Step) -> Any:
         connection = self._connection

@@ -46,6 +46,13 @@ from .config import SurrealDbConversationConfig
 
 __all__ = ["SurrealDbConversationStore"]
 
+_MAX_COUNT = 2**32 - 1  # SurrealDB's LIMIT and START take a u32: a larger one is an error, not "all"
+
+
+def _count(value: int, what: str) -> int:
+    return min(check_limit(value, what=what), _MAX_COUNT)
+
+
 _NO_SESSION = "praisonai:no-such-session"
 _SESSION_FIELDS = ("session_id", "user_id", "agent_id", "name", "state", "metadata", "created_at", "updated_at")
 _SESSION_SET = "user_id = $uid, agent_id = $aid, name = $name, state = $state, metadata = $metadata"
@@ -235,8 +242,8 @@ class SurrealDbConversationStore(GuardedStore, ConversationStore):
         with self._guard:
             where = []
             variables: dict[str, Any] = {
-                "lim": check_limit(limit, what="limit"),
-                "skip": check_limit(offset, what="offset"),
+                "lim": _count(limit, "limit"),
+                "skip": _count(offset, "offset"),
             }
             if user_id is not None:
                 variables["uid"] = check_id(user_id, what="user_id")
@@ -325,7 +332,7 @@ class SurrealDbConversationStore(GuardedStore, ConversationStore):
             order = "created_at ASC, seq ASC"
             tail = ""
             if limit is not None:
-                variables["lim"] = check_limit(limit, what="limit")
+                variables["lim"] = _count(limit, "limit")
                 if limit == 0:
                     return []
                 # The most recent N, newest first; reversed below.

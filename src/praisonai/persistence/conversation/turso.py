@@ -30,10 +30,9 @@ from typing import Any
 
 from .._config import secret_value
 from ..errors import BackendUnavailableError, InvalidInputError
-from ._praisonai_schema import prepare_schema
 from ._sql_operations import IntegrityViolation, Operation, Step, fetch
 from ._sql_store import SqlConversationStore
-from ._sqlite_connection import LockedConnectionRunner, sqlite_operations
+from ._sqlite_connection import LockedConnectionRunner, lock_timeout, sqlite_operations
 from .config import TursoConversationConfig
 
 __all__ = ["TursoConversationStore"]
@@ -83,8 +82,8 @@ class TursoConversationStore(LockedConnectionRunner, SqlConversationStore):
         with self._translating:
             self._connection = self._connect(libsql, token)
             try:
-                self._run(self._statements(self._pragmas()), write=False)
-                self._run(prepare_schema(self._ops.sql), write=True)
+                self._run(lambda: self._statements(self._pragmas()), write=False)
+                self._open_schema()
             except BaseException:
                 self._connection.close()
                 raise
@@ -117,7 +116,7 @@ class TursoConversationStore(LockedConnectionRunner, SqlConversationStore):
 
     def _translate_error(self, error: Exception) -> Exception | None:
         if not _is_unreachable(error):
-            return None
+            return lock_timeout(error, self.config.busy_timeout)
         where = "the local file" if self.config.mode == "local" else "the remote database"
         # The driver's message may quote the URL, never the token; keep only its first line.
         detail = str(error).splitlines()[0][:300]

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from .._guard import GuardedStore
 from ..errors import EngineError, InvalidInputError
-from .base import Vector
+from .base import Embedder, Vector
 
-__all__ = ["batches", "check_texts", "check_vectors"]
+__all__ = ["CheckedEmbedder", "batches", "check_texts", "check_vectors"]
+
+
+class CheckedEmbedder(GuardedStore, Embedder):
+    """A built-in embedder: ``embed`` checks the texts under the call guard, then asks ``_embed``."""
+
+    def embed(self, texts: Sequence[str]) -> list[Vector]:
+        with self._guard:
+            return self._embed(check_texts(texts, self.backend))
+
+    @abstractmethod
+    def _embed(self, texts: list[str]) -> list[Vector]:
+        """The vectors of the checked ``texts``, in order (called under the guard)."""
 
 
 def check_texts(texts: object, backend: str) -> list[str]:

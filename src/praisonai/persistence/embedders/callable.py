@@ -10,17 +10,14 @@ Test tier: embedded (deterministic functions in the tests).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from .._guard import GuardedStore
-from ._common import batches, check_texts, check_vectors
-from .base import Embedder, Vector
+from ._common import CheckedEmbedder, batches, check_vectors
+from .base import Vector
 from .config import CallableEmbedderConfig
 
 __all__ = ["CallableEmbedder"]
 
 
-class CallableEmbedder(GuardedStore, Embedder):
+class CallableEmbedder(CheckedEmbedder):
     """Calls ``config.function`` on the texts, a batch at a time, and checks what it returns."""
 
     backend = "callable"
@@ -33,15 +30,13 @@ class CallableEmbedder(GuardedStore, Embedder):
     def dimension(self) -> int:
         return self._dimension
 
-    def embed(self, texts: Sequence[str]) -> list[Vector]:
-        with self._guard:
-            checked = check_texts(texts, self.backend)
-            size = self.config.batch_size or max(len(checked), 1)
-            vectors: list[Vector] = []
-            for batch in batches(checked, size):
-                returned = self.config.function(list(batch))
-                vectors.extend(check_vectors(returned, len(batch), self._dimension, self.backend))
-            return vectors
+    def _embed(self, texts: list[str]) -> list[Vector]:
+        size = self.config.batch_size or max(len(texts), 1)
+        vectors: list[Vector] = []
+        for batch in batches(texts, size):
+            returned = self.config.function(list(batch))
+            vectors.extend(check_vectors(returned, len(batch), self._dimension, self.backend))
+        return vectors
 
     def close(self) -> None:
         self._closed = True

@@ -23,14 +23,12 @@ Answers map onto the error tree: 400, 413 and 422 are
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import Any
 
-from .._guard import GuardedStore
 from ..errors import BackendUnavailableError, EngineError, InvalidInputError, NotFoundError, StoreError
 from ..url import mask_secrets_in_text
-from ._common import batches, check_texts, check_vectors
-from .base import Embedder, Vector
+from ._common import CheckedEmbedder, batches, check_vectors
+from .base import Vector
 from .config import OpenAIEmbedderConfig
 
 __all__ = ["OpenAIEmbedder"]
@@ -39,7 +37,7 @@ _RETRIED = frozenset({408, 409, 429, 500, 502, 503, 504})
 _MAX_MESSAGE = 300
 
 
-class OpenAIEmbedder(GuardedStore, Embedder):
+class OpenAIEmbedder(CheckedEmbedder):
     """Embeds through ``POST /embeddings``, ``batch_size`` texts per request, with retries."""
 
     backend = "openai"
@@ -58,13 +56,11 @@ class OpenAIEmbedder(GuardedStore, Embedder):
     def dimension(self) -> int:
         return self.config.dimension
 
-    def embed(self, texts: Sequence[str]) -> list[Vector]:
-        with self._guard:
-            checked = check_texts(texts, self.backend)
-            vectors: list[Vector] = []
-            for batch in batches(checked, self.config.batch_size):
-                vectors.extend(self._embed_batch(list(batch)))
-            return vectors
+    def _embed(self, texts: list[str]) -> list[Vector]:
+        vectors: list[Vector] = []
+        for batch in batches(texts, self.config.batch_size):
+            vectors.extend(self._embed_batch(list(batch)))
+        return vectors
 
     def _embed_batch(self, texts: list[str]) -> list[Vector]:
         body: dict[str, Any] = {"model": self.config.model, "input": texts, "encoding_format": "float"}

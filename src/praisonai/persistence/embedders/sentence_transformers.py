@@ -14,19 +14,17 @@ as one model object is not meant to encode from several threads at once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from typing import Any
 
-from .._guard import GuardedStore
 from ..errors import ConfigError, EngineError, FieldError
-from ._common import check_texts, check_vectors
-from .base import Embedder, Vector
+from ._common import CheckedEmbedder, check_vectors
+from .base import Vector
 from .config import SentenceTransformersEmbedderConfig
 
 __all__ = ["SentenceTransformersEmbedder"]
 
 
-class SentenceTransformersEmbedder(GuardedStore, Embedder):
+class SentenceTransformersEmbedder(CheckedEmbedder):
     """Encodes texts with a ``sentence_transformers.SentenceTransformer``."""
 
     backend = "sentence_transformers"
@@ -61,20 +59,18 @@ class SentenceTransformersEmbedder(GuardedStore, Embedder):
     def dimension(self) -> int:
         return self._dimension
 
-    def embed(self, texts: Sequence[str]) -> list[Vector]:
-        with self._guard:
-            checked = check_texts(texts, self.backend)
-            if not checked:
-                return []
-            with self._lock:
-                encoded = self._model.encode(
-                    checked,
-                    batch_size=self.config.batch_size,
-                    convert_to_numpy=True,
-                    normalize_embeddings=self.config.normalize,
-                    show_progress_bar=False,
-                )
-            return check_vectors(encoded, len(checked), self._dimension, self.backend)
+    def _embed(self, texts: list[str]) -> list[Vector]:
+        if not texts:
+            return []
+        with self._lock:
+            encoded = self._model.encode(
+                texts,
+                batch_size=self.config.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=self.config.normalize,
+                show_progress_bar=False,
+            )
+        return check_vectors(encoded, len(texts), self._dimension, self.backend)
 
     def close(self) -> None:
         with self._lock:

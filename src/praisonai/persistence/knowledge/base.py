@@ -31,16 +31,16 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-import uuid
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from operator import mul
 from typing import Any, Literal, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
 from .._closing import AsyncClosing, Closing
 from .._compat import validate_dimension
 from .._compat import validate_nonempty_identifier as validate_identifier
+from .._values import DictForm, new_id
 
 __all__ = [
     "DISTANCES",
@@ -65,15 +65,11 @@ Filter: TypeAlias = Mapping[str, Any]
 """A filter in the portable language; see :mod:`praisonai.persistence.knowledge.filters`."""
 
 
-def _new_id() -> str:
-    return str(uuid.uuid4())
-
-
 @dataclass(slots=True)
-class KnowledgeDocument:
+class KnowledgeDocument(DictForm):
     """A piece of content with its embedding. ``score`` is set on search results."""
 
-    id: str = field(default_factory=_new_id)
+    id: str = field(default_factory=new_id)
     content: str = ""
     embedding: list[float] | None = None
     metadata: dict[str, Any] | None = None
@@ -84,16 +80,6 @@ class KnowledgeDocument:
     def __post_init__(self) -> None:
         if self.content and not self.content_hash:
             self.content_hash = hashlib.sha256(self.content.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> KnowledgeDocument:
-        return cls(**{key: value for key, value in data.items() if key in _DOCUMENT_FIELDS})
-
-
-_DOCUMENT_FIELDS = frozenset(f.name for f in fields(KnowledgeDocument))
 
 
 def score_from_distance(distance: Distance, raw: float) -> float:

@@ -32,15 +32,14 @@ from typing import Any
 
 from ._filters.native import All, Eq, Lowered
 from ._layers.hosted_store import HostedVectorStore, Settings
-from ._layers.records import RANGE_OPERATORS, document_from_record, value_token
+from ._layers.records import RANGE_OPERATORS, RECORD_COLUMNS, document_from_record, value_token
 from .base import KnowledgeDocument
 from .config import CassandraKnowledgeConfig
 
 __all__ = ["CassandraKnowledgeStore", "contains_clauses"]
 
 _FUNCTIONS = {"cosine": "COSINE", "dot": "DOT_PRODUCT", "euclidean": "EUCLIDEAN"}
-_FIELDS = "id, content, metadata, content_hash, created_at, embedding"
-_COLUMNS = ("id", "content", "metadata", "content_hash", "created_at", "embedding")
+_FIELDS = ", ".join(RECORD_COLUMNS)
 
 
 def contains_clauses(node: Lowered) -> list[str]:
@@ -53,7 +52,7 @@ def contains_clauses(node: Lowered) -> list[str]:
 
 
 def _row(row: Any) -> KnowledgeDocument:
-    return document_from_record(dict(zip(_COLUMNS, row, strict=True)))
+    return document_from_record(dict(zip(RECORD_COLUMNS, row, strict=True)))
 
 
 class CassandraKnowledgeStore(HostedVectorStore[CassandraKnowledgeConfig]):
@@ -155,15 +154,7 @@ class CassandraKnowledgeStore(HostedVectorStore[CassandraKnowledgeConfig]):
         for r in records:
             self._run(
                 statement,
-                (
-                    r["id"],
-                    r["content"],
-                    r["metadata"],
-                    r["content_hash"],
-                    r["created_at"],
-                    r["embedding"],
-                    set(r["ix"]),
-                ),
+                (*(r[column] for column in RECORD_COLUMNS), set(r["ix"])),
             )
 
     def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:

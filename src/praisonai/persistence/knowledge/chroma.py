@@ -43,25 +43,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from .._closing import close_client
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError
-from ._filters.native import (
-    NEVER,
-    All,
-    Chunk,
-    Eq,
-    IsKind,
-    Lowered,
-    Ne,
-    Range,
-    StrRange,
-    index_metadata,
-    int64_or_float,
-    render,
-)
-from ._filters.native import (
-    Any as AnyOf,
-)
+from ._filters import native as nodes
+from ._filters.native import index_metadata, int64_or_float, render
 from ._layers.store_base import KnowledgeStoreBase, OpenedCollection, raised_by, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import ChromaKnowledgeConfig
@@ -194,7 +180,7 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
         self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
         where = self._where(node)
-        if where is NEVER:
+        if where is nodes.NEVER:
             return []
         if target.distance == "euclidean" and target.native.count() <= EXACT_EUCLIDEAN_BELOW:
             return self._exact_euclidean(target, query, limit, where)
@@ -251,7 +237,7 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
 
     def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
         where = self._where(node)
-        if where is NEVER:
+        if where is nodes.NEVER:
             return 0
         selection: dict[str, Any] = {"include": []}
         if where is not None:
@@ -279,9 +265,7 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
             native = self._require(name).native
 
     def _release(self) -> None:
-        close = getattr(self._client, "close", None)
-        if callable(close):
-            close()
+        close_client(self._client)
 
     def _translate_error(self, error: Exception) -> Exception | None:
         if self.config.local_path is None and raised_by(error, _UNREACHABLE, _UNREACHABLE_TEXTS):
@@ -332,29 +316,33 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
         return render(node, _render, chunk_limit=_CHUNKS)
 
 
-def _render(node: Lowered) -> dict[str, Any]:
-    if isinstance(node, (All, AnyOf)):
+def _render(node: nodes.Lowered) -> dict[str, Any]:
+    if isinstance(node, (nodes.All, nodes.Any)):
         parts = [_render(part) for part in node.parts]
-        return {"$and" if isinstance(node, All) else "$or": parts}
-    if isinstance(node, (Eq, Ne, Range)) and isinstance(node.value, float) and not node.value.is_integer():
+        return {"$and" if isinstance(node, nodes.All) else "$or": parts}
+    if (
+        isinstance(node, (nodes.Eq, nodes.Ne, nodes.Range))
+        and isinstance(node.value, float)
+        and not node.value.is_integer()
+    ):
         return _fractional(node)
-    if isinstance(node, (Eq, Ne)):
-        operator = "$eq" if isinstance(node, Eq) else "$ne"
+    if isinstance(node, (nodes.Eq, nodes.Ne)):
+        operator = "$eq" if isinstance(node, nodes.Eq) else "$ne"
         if node.kind == "null":
             return {f"t:{node.field}": {operator: "null"}}
         value = int64_or_float(node.value) if node.kind == "number" else node.value  # type: ignore[arg-type]
         return {f"{node.kind[0]}:{node.field}": {operator: value}}
-    if isinstance(node, IsKind):
+    if isinstance(node, nodes.IsKind):
         return {f"t:{node.field}": {"$eq": node.kind}}
-    if isinstance(node, Range):
+    if isinstance(node, nodes.Range):
         return {f"n:{node.field}": {f"${node.op}": int64_or_float(node.value)}}
-    if isinstance(node, Chunk):
+    if isinstance(node, nodes.Chunk):
         return {f"c{node.index}:{node.field}": {f"${node.op}": node.value}}
-    assert not isinstance(node, StrRange), "lowered with chunks"
+    assert not isinstance(node, nodes.StrRange), "lowered with chunks"
     raise AssertionError(f"unexpected filter node {node!r}")
 
 
-def _fractional(node: Eq | Ne | Range) -> dict[str, Any]:
+def _fractional(node: nodes.Eq | nodes.Ne | nodes.Range) -> dict[str, Any]:
     """A comparison with a number that is not a whole one, right for integers too.
 
     Chroma compares an integer in metadata with a float bound truncated (``4 >= 4.5`` holds), so
@@ -365,9 +353,9 @@ def _fractional(node: Eq | Ne | Range) -> dict[str, Any]:
     key = f"n:{node.field}"
     below, above = math.floor(value), math.ceil(value)
     between = [{key: {"$gt": below}}, {key: {"$lt": above}}]
-    if isinstance(node, Eq):
+    if isinstance(node, nodes.Eq):
         return {"$and": [*between, {key: {"$eq": value}}]}
-    if isinstance(node, Ne):  # absent, another kind, any integer, or another float
+    if isinstance(node, nodes.Ne):  # absent, another kind, any integer, or another float
         outside = [{key: {"$lte": below}}, {key: {"$gte": above}}, {key: {"$ne": value}}]
         return {"$or": [{f"t:{node.field}": {"$ne": "number"}}, *outside]}
     whole = {key: {"$gte": above}} if node.op in ("gt", "gte") else {key: {"$lte": below}}

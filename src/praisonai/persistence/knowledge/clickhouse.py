@@ -96,13 +96,9 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings, ClickHouse
     # -- engine primitives (called with the lock held) ----------------------
 
     def _find(self, name: str) -> CollectionSettings | None:
-        rows = (
-            self._connected()
-            .query(
-                f"SELECT dimension, distance, metadata FROM {self._catalogue} WHERE name = {{name:String}} LIMIT 1",
-                parameters={"name": name},
-            )
-            .result_rows
+        rows = self._rows(
+            f"SELECT dimension, distance, metadata FROM {self._catalogue} WHERE name = {{name:String}} LIMIT 1",
+            parameters={"name": name},
         )
         return None if not rows else CollectionSettings(int(rows[0][0]), rows[0][1], load_json(rows[0][2]))
 
@@ -132,12 +128,8 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings, ClickHouse
         return [row[0] for row in rows]
 
     def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
-        rows = (
-            self._connected()
-            .query(
-                f"SELECT id FROM {self._table(name)} FINAL WHERE id IN {{ids:Array(String)}}", parameters={"ids": ids}
-            )
-            .result_rows
+        rows = self._rows(
+            f"SELECT id FROM {self._table(name)} FINAL WHERE id IN {{ids:Array(String)}}", parameters={"ids": ids}
         )
         return [row[0] for row in rows]
 
@@ -171,14 +163,10 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings, ClickHouse
     ) -> list[KnowledgeDocument]:
         params = Parameters()
         where = "" if node is None else " WHERE " + translate_filter(node, ClickHouseJson("metadata"), params)
-        rows = (
-            self._connected()
-            .query(
-                f"SELECT {_SELECT}, {_SCORES[target.distance]} AS score FROM {self._table(name)} FINAL{where} "
-                "ORDER BY score DESC LIMIT {limit:UInt64}",
-                parameters={**params.values, "query": query, "limit": limit},
-            )
-            .result_rows
+        rows = self._rows(
+            f"SELECT {_SELECT}, {_SCORES[target.distance]} AS score FROM {self._table(name)} FINAL{where} "
+            "ORDER BY score DESC LIMIT {limit:UInt64}",
+            parameters={**params.values, "query": query, "limit": limit},
         )
         results = []
         for row in rows:
@@ -189,13 +177,9 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings, ClickHouse
         return results
 
     def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        rows = (
-            self._connected()
-            .query(
-                f"SELECT {_SELECT} FROM {self._table(name)} FINAL WHERE id IN {{ids:Array(String)}}",
-                parameters={"ids": ids},
-            )
-            .result_rows
+        rows = self._rows(
+            f"SELECT {_SELECT} FROM {self._table(name)} FINAL WHERE id IN {{ids:Array(String)}}",
+            parameters={"ids": ids},
         )
         return {row[0]: _document(row) for row in rows}
 
@@ -213,9 +197,7 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings, ClickHouse
         # newest version of a row and resurrect an older one.
         doomed = [
             row[0]
-            for row in client.query(
-                f"SELECT id FROM {table} FINAL WHERE {' AND '.join(conditions)}", parameters=params.values
-            ).result_rows
+            for row in self._rows(f"SELECT id FROM {table} FINAL WHERE {' AND '.join(conditions)}", params.values)
         ]
         if doomed:
             client.command(f"DELETE FROM {table} WHERE id IN {{ids:Array(String)}}", parameters={"ids": doomed})
@@ -227,14 +209,10 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings, ClickHouse
     def _scan(self, name: str, target: CollectionSettings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         after = ""
         while True:
-            rows = (
-                self._connected()
-                .query(
-                    f"SELECT {_SELECT} FROM {self._table(name)} FINAL WHERE id > {{after:String}} "
-                    "ORDER BY id LIMIT {size:UInt64}",
-                    parameters={"after": after, "size": batch_size},
-                )
-                .result_rows
+            rows = self._rows(
+                f"SELECT {_SELECT} FROM {self._table(name)} FINAL WHERE id > {{after:String}} "
+                "ORDER BY id LIMIT {size:UInt64}",
+                parameters={"after": after, "size": batch_size},
             )
             if not rows:
                 return
@@ -273,6 +251,9 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings, ClickHouse
         if client is not None:
             with contextlib.suppress(Exception):  # the connection is already unusable
                 client.close()
+
+    def _rows(self, sql: str, parameters: dict[str, Any]) -> Sequence[Any]:
+        return self._connected().query(sql, parameters=parameters).result_rows
 
     def _connected(self) -> Client:
         if self._client is not None:

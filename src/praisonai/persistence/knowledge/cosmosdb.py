@@ -26,6 +26,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from .._closing import close_client
 from ._filters.native import Lowered
 from ._filters.tokens import SqlTokens
 from ._layers.hosted_store import HostedVectorStore, Settings
@@ -186,9 +187,7 @@ class CosmosDbKnowledgeStore(HostedVectorStore[CosmosDbKnowledgeConfig]):
             yield [document_from_record(item) for item in page]
 
     def _release(self) -> None:
-        close = getattr(self._client, "close", None)
-        if callable(close):
-            close()
+        close_client(self._client)
 
 
 def _ids(ids: list[str]) -> dict[str, Any]:

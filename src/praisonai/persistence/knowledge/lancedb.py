@@ -38,25 +38,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .._closing import close_client
 from .._values import dump_json
+from ._filters import native as nodes
 from ._filters.native import (
     NEVER,
-    All,
-    Atom,
-    Chunk,
-    Eq,
-    IsKind,
-    Lowered,
-    Ne,
-    Range,
-    StrRange,
     as_float,
     field_key,
     index_metadata,
     render,
-)
-from ._filters.native import (
-    Any as AnyOf,
 )
 from ._layers.records import document_from_record
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, OpenedCollection, score_of_distance
@@ -189,7 +179,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
         self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
         where = self._where(target.native, node)
-        if where is NEVER:
+        if where is nodes.NEVER:
             return []
         builder = (
             target.native.search(query, vector_column_name="vector")
@@ -236,7 +226,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
 
     def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
         where = self._where(target.native, node)
-        if where is NEVER:
+        if where is nodes.NEVER:
             return 0
         if ids is not None:
             by_id = self._expr.col("id").isin(ids)
@@ -259,9 +249,7 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
             table = self._require(name).native
 
     def _release(self) -> None:
-        close = getattr(self._db, "close", None)
-        if callable(close):
-            close()
+        close_client(self._db)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -277,41 +265,41 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
             return None
         columns = set(table.schema.names)
 
-        def known(atom: Atom) -> bool | None:
+        def known(atom: nodes.Atom) -> bool | None:
             # A field no document ever carried has no columns: decide its atoms now.
             if _column(field_key(atom.field), "t") in columns:
                 return None
-            return isinstance(atom, Ne)
+            return isinstance(atom, nodes.Ne)
 
         return render(node, self._render, known=known)
 
-    def _render(self, node: Lowered) -> Any:
+    def _render(self, node: nodes.Lowered) -> Any:
         col, lit = self._expr.col, self._expr.lit
-        if isinstance(node, (All, AnyOf)):
+        if isinstance(node, (nodes.All, nodes.Any)):
             parts = [self._render(part) for part in node.parts]
             combined = parts[0]
             for part in parts[1:]:
-                combined = combined & part if isinstance(node, All) else combined | part
+                combined = combined & part if isinstance(node, nodes.All) else combined | part
             return combined
         key = field_key(node.field)
         kind_column = col(_column(key, "t"))
-        if isinstance(node, (Eq, Ne)):
+        if isinstance(node, (nodes.Eq, nodes.Ne)):
             matched = kind_column == lit(node.kind)
             if node.kind == "number":
                 assert isinstance(node.value, (int, float))
                 matched = matched & (col(_column(key, "n")) == lit(float(node.value)))
             elif node.kind != "null":
                 matched = matched & (col(_column(key, node.kind[0])) == lit(node.value))
-            return matched if isinstance(node, Eq) else ~matched
-        if isinstance(node, IsKind):
+            return matched if isinstance(node, nodes.Eq) else ~matched
+        if isinstance(node, nodes.IsKind):
             return kind_column == lit(node.kind)
-        if isinstance(node, (Range, StrRange)):
-            kind, suffix = ("number", "n") if isinstance(node, Range) else ("string", "s")
-            value = lit(float(node.value)) if isinstance(node, Range) else lit(node.value)
+        if isinstance(node, (nodes.Range, nodes.StrRange)):
+            kind, suffix = ("number", "n") if isinstance(node, nodes.Range) else ("string", "s")
+            value = lit(float(node.value)) if isinstance(node, nodes.Range) else lit(node.value)
             stored = col(_column(key, suffix))
             compared = {"gt": stored > value, "gte": stored >= value, "lt": stored < value, "lte": stored <= value}
             return (kind_column == lit(kind)) & compared[node.op]
-        assert not isinstance(node, Chunk), "lowered without chunks"
+        assert not isinstance(node, nodes.Chunk), "lowered without chunks"
         raise AssertionError(f"unexpected filter node {node!r}")
 
 

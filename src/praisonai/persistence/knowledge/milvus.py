@@ -52,16 +52,8 @@ from typing import Any
 
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, InvalidInputError
+from ._filters import native as nodes
 from ._filters.native import (
-    NEVER,
-    All,
-    Chunk,
-    Eq,
-    IsKind,
-    Lowered,
-    Ne,
-    Range,
-    StrRange,
     evaluate,
     field_key,
     flat_index,
@@ -70,9 +62,6 @@ from ._filters.native import (
     lower,
     render,
     string_digest,
-)
-from ._filters.native import (
-    Any as AnyOf,
 )
 from ._layers.records import document_from_record
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, raised_by
@@ -247,7 +236,7 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
         self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
         expression = self._expression(node)
-        if expression is NEVER:
+        if expression is nodes.NEVER:
             return []
         native = _native_name(name)
         if self._unflushed.get(native, 0) >= _FLUSH_ROWS:
@@ -285,7 +274,7 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
                 self._client.delete(native, filter=_ids_expression(doomed))
             return len(doomed)
         expression = self._expression(node)
-        if expression is NEVER:
+        if expression is nodes.NEVER:
             return 0
         deleted = 0
         while True:
@@ -345,12 +334,12 @@ def _guarded(key: str, operator: str, value: object) -> str:
     return f"((exists {path}) and ({path} {operator} {_literal(value)}))"
 
 
-def _render(node: Lowered) -> str:
-    if isinstance(node, (All, AnyOf)):
-        joiner = " and " if isinstance(node, All) else " or "
+def _render(node: nodes.Lowered) -> str:
+    if isinstance(node, (nodes.All, nodes.Any)):
+        joiner = " and " if isinstance(node, nodes.All) else " or "
         return "(" + joiner.join(_render(part) for part in node.parts) + ")"
     key = field_key(node.field)
-    if isinstance(node, (Eq, Ne)):
+    if isinstance(node, (nodes.Eq, nodes.Ne)):
         if node.kind == "null":
             matched = _guarded(f"t_{key}", "==", "null")
         elif node.kind == "string":
@@ -361,13 +350,13 @@ def _render(node: Lowered) -> str:
             matched = _guarded(f"n_{key}", "==", int64_or_float(node.value))
         else:
             matched = _guarded(f"b_{key}", "==", node.value)
-        return matched if isinstance(node, Eq) else f"(not {matched})"
-    if isinstance(node, IsKind):
+        return matched if isinstance(node, nodes.Eq) else f"(not {matched})"
+    if isinstance(node, nodes.IsKind):
         return _guarded(f"t_{key}", "==", node.kind)
     operators = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=="}
-    if isinstance(node, Range):
+    if isinstance(node, nodes.Range):
         return _guarded(f"n_{key}", operators[node.op], int64_or_float(node.value))
-    if isinstance(node, Chunk):
+    if isinstance(node, nodes.Chunk):
         return _guarded(f"c_{key}_{node.index}", operators[node.op], node.value)
-    assert not isinstance(node, StrRange), "lowered with chunks"
+    assert not isinstance(node, nodes.StrRange), "lowered with chunks"
     raise AssertionError(f"unexpected filter node {node!r}")

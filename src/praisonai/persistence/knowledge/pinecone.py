@@ -27,6 +27,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+from .._closing import close_client
 from .._values import dump_json, load_json
 from ..errors import AlreadyExistsError, BackendUnavailableError, InvalidInputError
 from ._filters.native import Lowered
@@ -232,9 +233,7 @@ class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
 
     def _release(self) -> None:
         self._indexes.clear()
-        close = getattr(self._client, "close", None)
-        if callable(close):
-            close()
+        close_client(self._client)
 
     # -- translation ------------------------------------------------------------------
 

@@ -44,23 +44,11 @@ from typing import Any, ClassVar, NamedTuple, TypeVar
 from .._sansio import Call, Operation, call_on, call_on_async, drive, drive_async, throw_in_everything
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError
+from ._filters import native as nodes
 from ._filters.native import (
-    ALWAYS,
-    NEVER,
-    All,
-    Chunk,
-    Eq,
-    IsKind,
-    Lowered,
-    Ne,
-    Range,
-    StrRange,
     field_key,
     index_metadata,
     lower,
-)
-from ._filters.native import (
-    Any as AnyOf,
 )
 from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.checks import collection_exists, collection_not_found, document_exists
@@ -207,7 +195,7 @@ class _QdrantSteps:
         self, name: str, target: _Target, query: list[float], limit: int, node: FilterNode | None
     ) -> Operation[Call, list[KnowledgeDocument]]:
         native = self._filter(node)
-        if native is NEVER:
+        if native is nodes.NEVER:
             return []
         distance = target.distance
         response = yield Call(
@@ -243,7 +231,7 @@ class _QdrantSteps:
         if ids is not None:
             conditions.append(models.HasIdCondition(has_id=[_point_id(i) for i in ids]))
         native = self._filter(node)
-        if native is NEVER:
+        if native is nodes.NEVER:
             return 0
         if native is not None:
             conditions.append(native)
@@ -321,23 +309,23 @@ class _QdrantSteps:
         if node is None:
             return None
         lowered = lower(node, chunk_limit=_CHUNKS)
-        if lowered == NEVER:
-            return NEVER
-        if lowered == ALWAYS:
+        if lowered == nodes.NEVER:
+            return nodes.NEVER
+        if lowered == nodes.ALWAYS:
             return None
         rendered = self._render(lowered)
         return rendered if isinstance(rendered, self._models.Filter) else self._models.Filter(must=[rendered])
 
-    def _render(self, node: Lowered) -> Any:
+    def _render(self, node: nodes.Lowered) -> Any:
         models = self._models
-        if isinstance(node, All):
+        if isinstance(node, nodes.All):
             return models.Filter(must=[self._render(part) for part in node.parts])
-        if isinstance(node, AnyOf):
+        if isinstance(node, nodes.Any):
             return models.Filter(should=[self._render(part) for part in node.parts])
-        if isinstance(node, Ne):
-            return models.Filter(must_not=[self._render(Eq(node.field, node.kind, node.value))])
+        if isinstance(node, nodes.Ne):
+            return models.Filter(must_not=[self._render(nodes.Eq(node.field, node.kind, node.value))])
         key = field_key(node.field)
-        if isinstance(node, Eq):
+        if isinstance(node, nodes.Eq):
             if node.kind == "null":
                 return models.FieldCondition(key=f"t.{key}", match=models.MatchValue(value="null"))
             if node.kind == "number":
@@ -345,14 +333,14 @@ class _QdrantSteps:
                 assert isinstance(node.value, (int, float))
                 return models.FieldCondition(key=f"n.{key}", range=models.Range(gte=node.value, lte=node.value))
             return models.FieldCondition(key=f"{node.kind[0]}.{key}", match=models.MatchValue(value=node.value))
-        if isinstance(node, IsKind):
+        if isinstance(node, nodes.IsKind):
             return models.FieldCondition(key=f"t.{key}", match=models.MatchValue(value=node.kind))
-        if isinstance(node, Range):
+        if isinstance(node, nodes.Range):
             return models.FieldCondition(key=f"n.{key}", range=models.Range(**{node.op: node.value}))
-        if isinstance(node, Chunk):
+        if isinstance(node, nodes.Chunk):
             bounds = {"eq": {"gte": node.value, "lte": node.value}, "gt": {"gt": node.value}, "lt": {"lt": node.value}}
             return models.FieldCondition(key=f"c.{key}_{node.index}", range=models.Range(**bounds[node.op]))
-        assert not isinstance(node, StrRange), "lowered with chunks"
+        assert not isinstance(node, nodes.StrRange), "lowered with chunks"
         raise AssertionError(f"unexpected filter node {node!r}")
 
 

@@ -42,26 +42,14 @@ from typing import Any
 
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, StoreError
+from ._filters import native as nodes
 from ._filters.native import (
-    NEVER,
-    All,
-    Atom,
-    Chunk,
-    Eq,
-    IsKind,
-    Lowered,
-    Ne,
-    Range,
-    StrRange,
     as_float,
     field_key,
     flat_index,
     index_metadata,
     render,
     string_digest,
-)
-from ._filters.native import (
-    Any as AnyOf,
 )
 from ._layers.checks import (
     collection_exists,
@@ -266,7 +254,7 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
     ) -> list[KnowledgeDocument]:
         params = _Params()
         condition = self._condition(name, node, params)
-        if condition is NEVER:
+        if condition is nodes.NEVER:
             return []
         k, blob = params.add(str(limit)), params.add(struct.pack(self._format.format(len(query)), *query))
         # HNSW keeps ef_runtime candidates (at least the limit) per search: RediSearch's default of 10 loses recall.
@@ -312,7 +300,7 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
             return int(self._redis.delete(*[self._key(name, i) for i in ids]))
         params = _Params()
         condition = self._condition(name, node, params)
-        if condition is NEVER:
+        if condition is nodes.NEVER:
             return 0
         parts = [condition] if condition else []
         if ids is not None:
@@ -417,32 +405,32 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
             return None
         attributes = self._attributes(collection)
 
-        def known(atom: Atom) -> bool | None:
+        def known(atom: nodes.Atom) -> bool | None:
             # An attribute the index lacks cannot be queried (it is an error): no document has it.
-            return None if _attribute(atom) in attributes else isinstance(atom, Ne)
+            return None if _attribute(atom) in attributes else isinstance(atom, nodes.Ne)
 
         return render(node, lambda lowered: _render(lowered, params), chunk_limit=_CHUNKS, known=known)
 
 
-def _attribute(atom: Atom) -> str:
+def _attribute(atom: nodes.Atom) -> str:
     key = field_key(atom.field)
-    if isinstance(atom, (Eq, Ne)):
+    if isinstance(atom, (nodes.Eq, nodes.Ne)):
         return {"string": f"s_{key}", "number": f"n_{key}", "bool": f"b_{key}", "null": f"t_{key}"}[atom.kind]
-    if isinstance(atom, IsKind):
+    if isinstance(atom, nodes.IsKind):
         return f"t_{key}"
-    if isinstance(atom, Range):
+    if isinstance(atom, nodes.Range):
         return f"n_{key}"
-    if isinstance(atom, Chunk):
+    if isinstance(atom, nodes.Chunk):
         return f"c_{key}_{atom.index}"
     raise AssertionError(f"unexpected filter atom {atom!r}")
 
 
-def _render(node: Lowered, params: _Params) -> str:
-    if isinstance(node, (All, AnyOf)):
-        joiner = " " if isinstance(node, All) else " | "
+def _render(node: nodes.Lowered, params: _Params) -> str:
+    if isinstance(node, (nodes.All, nodes.Any)):
+        joiner = " " if isinstance(node, nodes.All) else " | "
         return "(" + joiner.join(_render(part, params) for part in node.parts) + ")"
     attribute = _attribute(node)
-    if isinstance(node, (Eq, Ne)):
+    if isinstance(node, (nodes.Eq, nodes.Ne)):
         if node.kind == "number":
             assert isinstance(node.value, (int, float))
             bound = params.add(_number_text(node.value))
@@ -453,10 +441,10 @@ def _render(node: Lowered, params: _Params) -> str:
                 assert isinstance(node.value, str)
                 token = string_digest(node.value)
             matched = f"@{attribute}:{{{params.add(token)}}}"
-        return matched if isinstance(node, Eq) else f"(-{matched})"
-    if isinstance(node, IsKind):
+        return matched if isinstance(node, nodes.Eq) else f"(-{matched})"
+    if isinstance(node, nodes.IsKind):
         return f"@{attribute}:{{{params.add(node.kind)}}}"
-    if isinstance(node, (Range, Chunk)):
+    if isinstance(node, (nodes.Range, nodes.Chunk)):
         bound = params.add(_number_text(node.value))
         low, high = {
             "gt": (f"({bound}", "+inf"),
@@ -466,7 +454,7 @@ def _render(node: Lowered, params: _Params) -> str:
             "eq": (bound, bound),
         }[node.op]
         return f"@{attribute}:[{low} {high}]"
-    assert not isinstance(node, StrRange), "lowered with chunks"
+    assert not isinstance(node, nodes.StrRange), "lowered with chunks"
     raise AssertionError(f"unexpected filter node {node!r}")
 
 

@@ -32,14 +32,13 @@ from .._values import dump_json
 from ._filters.native import Lowered
 from ._filters.tokens import SqlTokens
 from ._layers.hosted_store import HostedVectorStore, Settings
-from ._layers.records import document_from_record
+from ._layers.records import RECORD_COLUMNS, document_from_record
 from .base import KnowledgeDocument
 from .config import SingleStoreVectorKnowledgeConfig
 
 __all__ = ["SingleStoreFilter", "SingleStoreVectorKnowledgeStore"]
 
-_FIELDS = "id, content, metadata, content_hash, created_at, embedding"
-_COLUMNS = ("id", "content", "metadata", "content_hash", "created_at", "embedding")
+_FIELDS = ", ".join(RECORD_COLUMNS)
 _TEXT = "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
 
 
@@ -63,7 +62,7 @@ class SingleStoreFilter(SqlTokens):
 
 
 def _row(row: Any) -> KnowledgeDocument:
-    record = dict(zip(_COLUMNS, row, strict=True))
+    record = dict(zip(RECORD_COLUMNS, row, strict=True))
     record["embedding"] = _json(record["embedding"])
     return document_from_record(record)
 
@@ -149,17 +148,12 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore[SingleStoreVectorKnowled
         )
         with self._connection.cursor() as cursor:
             for r in records:
-                embedding = dump_json(r["embedding"])
+                stored = {**r, "embedding": dump_json(r["embedding"])}  # the JSON twice: as text and packed
                 cursor.execute(
                     statement,
                     (
-                        r["id"],
-                        r["content"],
-                        r["metadata"],
-                        r["content_hash"],
-                        r["created_at"],
-                        embedding,
-                        embedding,
+                        *(stored[column] for column in RECORD_COLUMNS),
+                        stored["embedding"],
                         dump_json(r["ix"]),
                         dump_json(r["n"]),
                         dump_json(r["c"]),

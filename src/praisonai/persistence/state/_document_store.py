@@ -22,7 +22,7 @@ backends, nor between a store and its asyncio twin:
   ``delete``) are optimistic: read, decide with a pure function, write only if
   the item is unchanged, retry on conflict. Plain ``set`` is a blind put.
 - ``keys(pattern)`` asks the engine for the pattern's literal prefix and
-  matches the rest with :func:`~praisonai.persistence._values.glob_to_regex`.
+  matches the rest with :func:`~praisonai.persistence._glob.compile_glob`.
 """
 
 from __future__ import annotations
@@ -36,9 +36,10 @@ from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, 
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeAlias, TypeVar
 
+from .._glob import compile_glob, glob_literal_prefix
 from .._guard import GuardedStore
 from .._sansio import Call, call_on, call_on_async, drive, drive_async
-from .._values import check_key, check_ttl, dump_json, glob_to_regex, load_json
+from .._values import check_key, check_ttl, dump_json, load_json
 from ..errors import InvalidInputError, StoreError, WrongTypeError
 from .base import AsyncStateStore, JSONInput, StateStore
 
@@ -93,22 +94,6 @@ Change: TypeAlias = "tuple[Item | _Keep | None, R]"
 
 
 # -- helpers for backends ---------------------------------------------------------
-
-
-def glob_literal_prefix(pattern: str) -> str:
-    """The literal text every key matching ``pattern`` starts with (``\\`` escapes resolved)."""
-    out: list[str] = []
-    index = 0
-    while index < len(pattern):
-        char = pattern[index]
-        if char in "*?[":
-            break
-        if char == "\\" and index + 1 < len(pattern):
-            index += 1
-            char = pattern[index]
-        out.append(char)
-        index += 1
-    return "".join(out)
 
 
 def prefix_upper_bound(prefix: str) -> str | None:
@@ -261,7 +246,7 @@ class _DocumentContract(GuardedStore, Generic[K]):
     def _pattern(self, pattern: str) -> tuple[str, Any]:
         if not isinstance(pattern, str):
             raise InvalidInputError(f"pattern must be a str, not {type(pattern).__name__}")
-        return self._prefix + glob_literal_prefix(pattern), glob_to_regex(pattern)
+        return self._prefix + glob_literal_prefix(pattern), compile_glob(pattern)
 
     def _matching(self, scanned: Iterable[tuple[str, float | None]], regex: Any, now: float) -> Iterator[str]:
         cut = len(self._prefix)

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from .._guard import GuardedStore
 from .._sansio import Call
-from ..errors import BackendUnavailableError, StoreError
+from ..errors import BackendUnavailableError, InvalidInputError, StoreError
 from ._document_store import HASH, VALUE, Item, Token, decode_field_name, encode_field_name, prefix_upper_bound
 from .config import AsyncMongoStateConfig, MongoStateConfig
 
@@ -144,6 +144,10 @@ class MongoPrimitives(GuardedStore):
         errors = self._errors
         if isinstance(error, (errors.ServerSelectionTimeoutError, errors.AutoReconnect, errors.ConnectionFailure)):
             return BackendUnavailableError(f"cannot reach MongoDB: {error}")
+        if isinstance(error, errors.DocumentTooLarge) or getattr(error, "code", None) in (10334, 17419, 17420):
+            # A value over MongoDB's 16 MiB document limit (the client refuses it before sending, or
+            # the server does): no retry can store it.
+            return InvalidInputError(f"the value is too large for one MongoDB document (16 MiB at most): {error}")
         return None
 
     def _load_document(self, key: str) -> CollectionOperation[tuple[Item, Token] | None]:

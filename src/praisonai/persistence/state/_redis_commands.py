@@ -20,8 +20,9 @@ from abc import abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._glob import glob_escape
 from .._guard import GuardedStore
-from .._values import check_key, check_ttl, dump_json, glob_escape, load_json
+from .._values import check_key, check_ttl, dump_json, load_json
 from ..errors import InvalidInputError, StoreError, WrongTypeError
 from .base import JSONInput, StateStore
 

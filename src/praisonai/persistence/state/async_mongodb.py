@@ -7,8 +7,11 @@ Motor is deprecated in favour of it; the aliases ``motor`` and
 URL forms: as ``mongodb``.
 Test tier: emulator (SecantusDB on loopback, as ``mongodb``).
 
-The client is created on the first call, inside the running event loop. The
-layout, statements and primitives are ``_mongo_documents``'s, identical to the sync store's.
+The client is created on the first call, inside the running event loop, and again
+(the old one dropped) when the store is used from another loop: a client belongs to
+its loop, and a second ``asyncio.run`` must find the store working. Each primitive is
+one single-document command, so a cancelled call leaves nothing open. The layout,
+statements and primitives are ``_mongo_documents``'s, identical to the sync store's.
 """
 
 from __future__ import annotations
@@ -37,12 +40,18 @@ class AsyncMongoStateStore(_mongo.MongoPrimitives, AsyncDocumentStateStore[Async
         self._client: AsyncMongoClient[dict[str, Any]] | None = None
         self._collection_handle: AsyncCollection[dict[str, Any]] | None = None
         self._connecting: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def _collection(self) -> AsyncCollection[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            # Another event loop (the first one may be closed): its client and lock cannot serve
+            # this one. The old client's sockets close with it; awaiting its close() would need its loop.
+            self._client, self._collection_handle, self._connecting = None, None, asyncio.Lock()
+            self._loop = loop
         if self._collection_handle is not None:
             return self._collection_handle
-        if self._connecting is None:  # made here, inside the running loop
-            self._connecting = asyncio.Lock()
+        assert self._connecting is not None
         async with self._connecting:  # concurrent first calls open one client, not several
             if self._collection_handle is None:
                 client: AsyncMongoClient[dict[str, Any]] = self._pymongo.AsyncMongoClient(
@@ -93,7 +102,7 @@ class AsyncMongoStateStore(_mongo.MongoPrimitives, AsyncDocumentStateStore[Async
 
     async def _shutdown(self) -> None:
         client, self._client, self._collection_handle, self._connecting = self._client, None, None, None
-        if client is not None:
+        if client is not None and self._loop is asyncio.get_running_loop():
             await client.close()
 
     def __repr__(self) -> str:

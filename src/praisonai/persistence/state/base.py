@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from .._closing import AsyncClosing, Closing
-from .._values import glob_escape
+from .._glob import glob_escape
 
 __all__ = ["AsyncStateStore", "JSONInput", "StateStore"]
 

@@ -11,7 +11,9 @@ fsynced unless ``fsync=False``) before it is acknowledged; every
 fsynced and renamed over the snapshot, then the journal is emptied. Journal
 entries carry absolute expiry times, so replaying one twice is harmless, and a
 torn last line (a crash mid-append) is ignored; a ``set_many`` is one entry, so a
-crash keeps all of it or none. An exclusive lock on the
+crash keeps all of it or none. An ``hset`` entry also carries the time of the write, so
+replay starts a new hash where the live store did (the old one had expired), rather
+than adding the field to the expired one. An exclusive lock on the
 journal keeps a second process from sharing the files. A state file PraisonAI 4.7
 wrote is read and rewritten as a snapshot on open (``_praisonai_snapshot.py``).
 """
@@ -28,8 +30,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from .._files import lock_exclusively, write_atomically
+from .._glob import compile_glob
 from .._guard import GuardedStore
-from .._values import check_key, check_ttl, dump_json, glob_to_regex, load_json
+from .._values import check_key, check_ttl, dump_json, load_json
 from ..errors import InvalidInputError, StoreClosedError, StoreError, WrongTypeError
 from ._praisonai_snapshot import snapshot_items_from_praisonai
 from .base import JSONInput, StateStore
@@ -108,6 +111,8 @@ class MemoryStateStore(GuardedStore, StateStore):
                 self._put(each_key, _Item(_VALUE, text, entry[2]))
         elif op == "hset":
             item = self._items.get(key)
+            if item is not None and len(entry) > 4 and item.expires_at is not None and item.expires_at <= entry[4]:
+                item = None  # the hash had expired when this field was set: it began a new one
             if item is None or item.kind != _HASH:
                 item = _Item(_HASH, {}, None)
                 self._items[key] = item
@@ -259,7 +264,7 @@ class MemoryStateStore(GuardedStore, StateStore):
         with self._guard:
             if not isinstance(pattern, str):
                 raise InvalidInputError(f"pattern must be a str, not {type(pattern).__name__}")
-            regex = glob_to_regex(pattern)
+            regex = compile_glob(pattern)
             with self._lock:
                 self._check_still_open()
                 now = time.time()
@@ -313,8 +318,10 @@ class MemoryStateStore(GuardedStore, StateStore):
             text = dump_json(value)
             with self._lock:
                 self._check_still_open()
-                item = self._hash_item(key, time.time())
-                self._log(["hset", key, field, text])
+                now = time.time()
+                item = self._hash_item(key, now)
+                # The time: on replay, whether the old hash had expired is decided as of this write.
+                self._log(["hset", key, field, text, now])
                 if item is None:
                     self._items[key] = _Item(_HASH, {field: text}, None)
                 else:

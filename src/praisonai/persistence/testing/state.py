@@ -36,19 +36,35 @@ JSON_VALUES: list[Any] = [
     "x" * 100_000,
 ]
 NOT_JSON: list[Any] = [object(), {1: "int key"}, {"set": {1, 2}}, b"bytes", float("nan"), float("inf"), [1, object()]]
-GLOB_KEYS = ["user:1", "user:2", "user:10", "users", "admin:1", "a*b", "a?b", "[x]", "hat", "hot", "hit", "h\\t"]
+GLOB_KEYS = [
+    "user:1", "user:2", "user:10", "users", "admin:1", "a*b", "a?b", "[x]",
+    "hat", "hot", "hit", "h\\t", "h]t", "h-t", "h^t", "\u00e9", "a\u00e9", "Z", "z",
+]  # fmt: skip
+# Redis's answers (checked against a Redis server by tests/state/test_glob.py): it matches
+# UTF-8 bytes, so "?" is one byte and "\u00e9" needs "??".
 GLOB_CASES: list[tuple[str, list[str]]] = [
     ("*", sorted(GLOB_KEYS)),
     ("user:*", ["user:1", "user:10", "user:2"]),
     ("user:?", ["user:1", "user:2"]),
     ("h[ao]t", ["hat", "hot"]),
-    ("h[^a]t", ["h\\t", "hit", "hot"]),
+    ("h[^a]t", ["h-t", "h\\t", "h]t", "h^t", "hit", "hot"]),
     ("h[a-i]t", ["hat", "hit"]),
     ("a\\*b", ["a*b"]),
     ("a\\?b", ["a?b"]),
     ("\\[x\\]", ["[x]"]),
     ("nothing*", []),
     ("users", ["users"]),
+    ("h[\\]]t", ["h]t"]),  # an escape inside brackets
+    ("h[^\\]a]t", ["h-t", "h\\t", "h^t", "hit", "hot"]),
+    ("h[o-a]t", ["hat", "hit", "hot"]),  # a reversed range
+    ("h[ao", []),  # an unclosed bracket ends with the pattern
+    ("h[]t", []),  # an empty set
+    ("h[-]t", ["h-t"]),
+    ("??", ["\u00e9"]),  # two bytes
+    ("a??", ["a*b", "a?b", "a\u00e9"]),
+    ("[z-Z]", ["Z", "z"]),
+    ("u*r:1?", ["user:10"]),
+    ("*:*:*:*:*:*:*:*:nomatch", []),
 ]
 TTL = 0.6  # seconds; long enough for slow servers, short enough for the suite
 BAD_KEYS: list[Any] = ["", "x" * 1025, "nul\x00", 5, None]

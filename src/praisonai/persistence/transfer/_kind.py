@@ -9,6 +9,7 @@ file, and how to verify a target against a reference: the operations in
 
 from __future__ import annotations
 
+import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
@@ -124,8 +125,10 @@ class KindTransfer(ABC, Generic[S, P, R]):
         """What writes parts into ``target``: idempotently, resumably, by ``run.on_conflict``."""
 
     @abstractmethod
-    def verify(self, reference: Iterable[R], other: S, checker: Ticker, batch_size: int) -> Verification:
-        """Compare ``other`` with the reference, item by item."""
+    def verify(
+        self, reference: Iterable[R], other: S, checker: Ticker, batch_size: int, content: bool = True
+    ) -> Verification:
+        """Compare ``other`` with the reference, item by item: counts, and their content if ``content``."""
 
     @abstractmethod
     def export(self, part: P, lines: LineWriter, run: Run) -> None:
@@ -148,11 +151,16 @@ H = TypeVar("H")  # the head of a group: a session, a collection
 It = TypeVar("It")  # an item of a group: a message, a document
 
 
-class GroupedTransfer(KindTransfer[S, tuple[H, Iterator[list[It]]], tuple[str, int]]):
+GroupReference = tuple[str, int, "str | None"]
+"""What a verification expects of a group: its name, its number of items, and a digest of their content (or None)."""
+
+
+class GroupedTransfer(KindTransfer[S, tuple[H, Iterator[list[It]]], GroupReference]):
     """A kind whose data comes in named groups of items: sessions of messages, collections of documents.
 
     Its parts are (head, batches of items); a file holds them as :class:`.jsonl.Groups`;
-    a verification compares the number of items per group.
+    a verification compares the number of items per group and, for a kind that gives
+    :meth:`item_digest`, their content in order.
     """
 
     groups: Groups
@@ -173,19 +181,44 @@ class GroupedTransfer(KindTransfer[S, tuple[H, Iterator[list[It]]], tuple[str, i
     @abstractmethod
     def item_count(self, store: S, name: str, batch_size: int) -> int: ...
 
-    def verify(self, reference: Iterable[tuple[str, int]], other: S, checker: Ticker, batch_size: int) -> Verification:
+    def item_digest(self, item: It) -> str | None:
+        """A fingerprint of an item's content, for the verification; None: counts only."""
+        return None
+
+    def group_summary(self, store: S, name: str, batch_size: int) -> tuple[int, str | None]:
+        """The number of items of a group in ``store`` and the digest of their content (see :meth:`digest`)."""
+        return self.item_count(store, name, batch_size), None
+
+    def digest(self, batches: Iterable[list[It]]) -> tuple[int, str | None]:
+        """The number of items and one digest of all their :meth:`item_digest`, in order."""
+        count, combined, exact = 0, hashlib.sha256(), True
+        for batch in batches:
+            for item in batch:
+                count += 1
+                fingerprint = self.item_digest(item)
+                if fingerprint is None:
+                    exact = False
+                else:
+                    combined.update(fingerprint.encode())
+        return count, combined.hexdigest() if exact else None
+
+    def verify(
+        self, reference: Iterable[GroupReference], other: S, checker: Ticker, batch_size: int, content: bool = True
+    ) -> Verification:
         heads, items = self.units
         verification = Verification(checked={heads: 0, items: 0})
         checker.tick(verification.checked)
-        for name, expected in reference:
+        for name, expected, digest in reference:
             verification.checked[heads] += 1
             verification.checked[items] += expected
             if not self.has_group(other, name):
                 verification.mismatch(f"{self.groups.head} {name!r} is missing")
                 continue
-            found = self.item_count(other, name, batch_size)
+            found, found_digest = self.group_summary(other, name, batch_size)
             if found != expected:
                 verification.mismatch(f"{self.groups.head} {name!r}: {expected} {items} expected, {found} found")
+            elif digest is not None and found_digest is not None and digest != found_digest and content:
+                verification.mismatch(f"{self.groups.head} {name!r}: {items} differ in content from the source's")
             checker.tick(verification.checked)
         return verification
 
@@ -213,8 +246,15 @@ class GroupedTransfer(KindTransfer[S, tuple[H, Iterator[list[It]]], tuple[str, i
 
     def read_file(self, reader: FileReader, run: Run) -> Iterator[tuple[H, Iterator[list[It]]]]:
         for head, parts in reader.groups(self.groups, run.batch_size):
-            items = ([self.parse_item(payload) for payload in batch] for batch in parts)
-            yield self.parse_head(head), run.ticking(items)
+            yield self.parse_head(head), run.ticking(self._parsed(parts))
 
-    def file_reference(self, reader: FileReader, batch_size: int) -> Iterable[tuple[str, int]]:
-        return reader.group_counts(self.groups)
+    def file_reference(self, reader: FileReader, batch_size: int) -> Iterable[GroupReference]:
+        if type(self).item_digest is GroupedTransfer.item_digest:
+            return ((name, count, None) for name, count in reader.group_counts(self.groups))
+        return (
+            (self.group_name(self.parse_head(head)), *self.digest(self._parsed(parts)))
+            for head, parts in reader.groups(self.groups, batch_size)
+        )
+
+    def _parsed(self, parts: Iterable[list[Any]]) -> Iterator[list[It]]:
+        return ([self.parse_item(payload) for payload in batch] for batch in parts)

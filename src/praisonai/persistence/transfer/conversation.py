@@ -9,13 +9,14 @@ Reading works through the contract alone (:func:`iter_sessions`,
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar, cast
 
 from ..conversation.base import ConversationMessage, ConversationSession, ConversationStore
 from ..errors import AlreadyExistsError
-from ._kind import GroupedTransfer, Reading, Run, StoreWriter, canonical, capability, store_name
+from ._kind import GroupedTransfer, GroupReference, Reading, Run, StoreWriter, canonical, capability, store_name
 from .jsonl import Groups, Scan
 
 __all__ = ["CONVERSATION", "DEFAULT_BATCH_SIZE", "iter_message_batches", "iter_sessions"]
@@ -176,9 +177,8 @@ class _ConversationWriter(StoreWriter[ConversationStore]):
             self.report.add("copied", "sessions")
             return True
         self.report.add("skipped", "sessions")
-        # restore_session is the copy's last step: a matching updated_at means the session is complete.
-        if self.restore is not None and existing.updated_at == session.updated_at:
-            return None
+        # Even a session that looks complete (its updated_at restored) has its messages compared:
+        # one may differ in the target, which is a conflict, and equal ones are counted as skipped.
         return False
 
     def _write_messages(self, session_id: str, batch: list[ConversationMessage], fresh: bool) -> None:
@@ -205,14 +205,11 @@ class _ConversationWriter(StoreWriter[ConversationStore]):
         """The messages of ``batch`` the target lacks, comparing those it has."""
         low = min(message.created_at for message in batch)
         high = max(message.created_at for message in batch)
+        # Every message of the target in the batch's time span (usually the batch itself; more when
+        # the target has messages the source lacks), so that each one present is compared.
         around = self.target.get_messages(
-            session_id,
-            after=math.nextafter(low, -math.inf),
-            before=math.nextafter(high, math.inf),
-            limit=len(batch) + 1,
+            session_id, after=math.nextafter(low, -math.inf), before=math.nextafter(high, math.inf)
         )
-        if len(around) > len(batch):
-            return batch  # the target has more in this time span than the batch: add one by one
         present = {message.id: message for message in around}
         missing: list[ConversationMessage] = []
         for message in batch:
@@ -239,7 +236,7 @@ class ConversationKind(GroupedTransfer[ConversationStore, ConversationSession, C
     groups = Groups(head="session", item="message", end="session_end", key="session_id", count="messages")
     record_types = groups.record_types
 
-    def read(self, source: ConversationStore, run: Run) -> Reading[Part, tuple[str, int]]:
+    def read(self, source: ConversationStore, run: Run) -> Reading[Part, GroupReference]:
         size = run.batch_size
         total = sum(1 for _ in iter_sessions(source, size))
         parts = (
@@ -247,9 +244,9 @@ class ConversationKind(GroupedTransfer[ConversationStore, ConversationSession, C
             for session in iter_sessions(source, size)
         )
 
-        def reference() -> tuple[int, Iterable[tuple[str, int]]]:
+        def reference() -> tuple[int, Iterable[GroupReference]]:
             sessions = iter_sessions(source, size)
-            return total, ((s.session_id, _message_count(source, s.session_id, size)) for s in sessions)
+            return total, ((s.session_id, *self.group_summary(source, s.session_id, size)) for s in sessions)
 
         return Reading(total, parts, reference)
 
@@ -261,6 +258,14 @@ class ConversationKind(GroupedTransfer[ConversationStore, ConversationSession, C
 
     def item_count(self, store: ConversationStore, name: str, batch_size: int) -> int:
         return _message_count(store, name, batch_size)
+
+    def item_digest(self, item: ConversationMessage) -> str:
+        # created_at is left out: some engines keep milliseconds only; the order of the messages stays in.
+        fields = [item.id, item.role, item.content, item.tool_call_id, item.tool_calls, item.metadata]
+        return hashlib.sha256(canonical(fields).encode()).hexdigest()
+
+    def group_summary(self, store: ConversationStore, name: str, batch_size: int) -> tuple[int, str | None]:
+        return self.digest(iter_message_batches(store, name, batch_size))
 
     def group_name(self, head: ConversationSession) -> str:
         return head.session_id

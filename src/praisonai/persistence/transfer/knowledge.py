@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import AlreadyExistsError, UnsupportedTransferError
 from ..knowledge.base import CollectionInfo, KnowledgeDocument, KnowledgeStore
-from ._kind import GroupedTransfer, Reading, Run, StoreWriter, canonical, capability, store_name
+from ._kind import GroupedTransfer, GroupReference, Reading, Run, StoreWriter, canonical, capability, store_name
 from .jsonl import Groups
 
 __all__ = ["KNOWLEDGE"]
@@ -131,12 +131,12 @@ class KnowledgeKind(GroupedTransfer[KnowledgeStore, CollectionInfo, KnowledgeDoc
     def check_source(self, source: KnowledgeStore) -> None:
         _reader(source)
 
-    def read(self, source: KnowledgeStore, run: Run) -> Reading[Part, tuple[str, int]]:
+    def read(self, source: KnowledgeStore, run: Run) -> Reading[Part, GroupReference]:
         describe, iterate = _reader(source)
         names = source.list_collections()
         total = sum(source.count(name) for name in names)
         parts = ((describe(name), run.ticking(iterate(name, run.batch_size))) for name in names)
-        return Reading(total, parts, lambda: (len(names), ((name, source.count(name)) for name in names)))
+        return Reading(total, parts, lambda: (len(names), ((name, source.count(name), None) for name in names)))
 
     def writer(self, target: KnowledgeStore, run: Run) -> Callable[[Part], None]:
         return _KnowledgeWriter(target, run).write

@@ -38,7 +38,8 @@ def _kind(kind: object, batch_size: object, on_conflict: object) -> KindTransfer
 
 def _verify(handler: KindTransfer[Any, Any, Any], total: int, reference: Any, other: Any, run: Run) -> Verification:
     checker = Ticker(run.progress, "verify", handler.verify_unit, total)
-    verification = handler.verify(reference, other, checker, run.batch_size)
+    # Under on_conflict="skip" the target keeps its own versions on purpose: then only counts must match.
+    verification = handler.verify(reference, other, checker, run.batch_size, content=run.on_conflict != "skip")
     checker.tick(verification.checked, finished=True)
     return verification
 

@@ -143,9 +143,14 @@ class StateKind(KindTransfer[StateStore, list[_Entry], list[_Entry]]):
         return _StateWriter(target, run).write
 
     def verify(
-        self, reference: Iterable[list[_Entry]], other: StateStore, checker: Ticker, batch_size: int
+        self,
+        reference: Iterable[list[_Entry]],
+        other: StateStore,
+        checker: Ticker,
+        batch_size: int,
+        content: bool = True,
     ) -> Verification:
-        """Each live reference entry must be in ``other``, a hash with as many fields."""
+        """Each live reference entry must be in ``other``: a hash with as many fields, and the same content."""
         verification = Verification(checked={"keys": 0})
         checker.tick(verification.checked)
         now = time.time()
@@ -163,6 +168,8 @@ class StateKind(KindTransfer[StateStore, list[_Entry], list[_Entry]]):
                     verification.mismatch(
                         f"hash {entry.key!r}: {len(entry.value)} fields expected, {len(have.value)} found"
                     )
+                elif content and not entry.same_value(have):
+                    verification.mismatch(f"key {entry.key!r} differs in content from the source's")
             checker.tick(verification.checked)
         return verification
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from ..._config import StoreConfig
-from ..._fields import FilePath, LongSeconds, Seconds, TablePrefix, Text
+from ..._fields import FilePath, LongSeconds, Seconds, TablePrefix, Text, needs
 from ..._keywords import CREATES_TABLES, Derive, Ignored, Keyword
 from ..._paths import data_dir
 from ..._urlform import Param, UrlForm, UrlSpec
@@ -183,26 +183,11 @@ class TursoConversationConfig(ConversationConfig):
             )
         return value
 
-    @field_validator("auth_token")
-    @classmethod
-    def _token_needs_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        if value is not None and "url" in info.data and info.data["url"] is None:
-            raise ValueError("auth_token is only used with a remote url")
-        return value
-
-    @field_validator("replica_path")
-    @classmethod
-    def _replica_needs_url(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None and "url" in info.data and info.data["url"] is None:
-            raise ValueError("an embedded replica needs the url of its remote database")
-        return value
-
-    @field_validator("sync_interval")
-    @classmethod
-    def _interval_needs_replica(cls, value: float | None, info: ValidationInfo) -> float | None:
-        if value is not None and "replica_path" in info.data and info.data["replica_path"] is None:
-            raise ValueError("sync_interval applies to an embedded replica only; set replica_path")
-        return value
+    _token_needs_url = needs("auth_token", "url", "auth_token is only used with a remote url")
+    _replica_needs_url = needs("replica_path", "url", "an embedded replica needs the url of its remote database")
+    _interval_needs_replica = needs(
+        "sync_interval", "replica_path", "sync_interval applies to an embedded replica only; set replica_path"
+    )
 
     @property
     def mode(self) -> Literal["local", "remote", "replica"]:

@@ -33,9 +33,9 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from ..._values import MAX_ID_LENGTH, check_id, check_limit, check_text, dump_json, load_json
+from ..._values import MAX_ID_LENGTH, check_id, check_limit, check_text, dump_json, load_json, new_id
 from ...errors import AlreadyExistsError, InvalidInputError, NotFoundError, UnsupportedFilterError
-from ..base import DISTANCES, Distance, Filter, KnowledgeDocument, _new_id
+from ..base import DISTANCES, Distance, Filter, KnowledgeDocument
 from ..filters import And, Comparison, FilterNode, parse_filter
 
 __all__ = [
@@ -84,7 +84,7 @@ FILTER_OPERATORS: frozenset[str] = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt"
 
 def fresh_id() -> str:
     """A new document id (a random UUID4 string), as ``KnowledgeDocument`` assigns by default."""
-    return _new_id()
+    return new_id()
 
 
 # -- collections ---------------------------------------------------------------

@@ -35,6 +35,7 @@ from ..base import KnowledgeDocument
 __all__ = [
     "CHUNKS",
     "RANGE_OPERATORS",
+    "RECORD_COLUMNS",
     "document_from_record",
     "document_record",
     "kind_token",
@@ -46,6 +47,9 @@ CHUNKS = 16
 """String order chunks kept per field: ordering comparisons against strings of up to 90 UTF-8 bytes."""
 
 RANGE_OPERATORS = frozenset({"$gt", "$gte", "$lt", "$lte"})
+
+RECORD_COLUMNS = ("id", "content", "metadata", "content_hash", "created_at", "embedding")
+"""A record's fields besides its filter index, in the order the CQL and SQL engines write and select them."""
 
 
 def number_key(field: str) -> str:

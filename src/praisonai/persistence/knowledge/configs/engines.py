@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
-from ..._fields import Port, Seconds, Text, no_nul
+from ..._fields import Port, Seconds, Text, https_url, matching, no_nul
 from ..._keywords import Derive, Keyword, Rename, ServerPart
 from ..._paths import data_dir
 from ..._urlform import Endpoint, UrlForm, UrlSpec, redis_form
@@ -85,13 +84,7 @@ class QdrantKnowledgeConfig(KnowledgeConfig):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            parsed = URL.parse(value)
-            if parsed.scheme not in ("http", "https") or not parsed.host:
-                raise ValueError("expected an http:// or https:// URL with a host")
-            if parsed.username is not None or parsed.password is not None:
-                raise ValueError("pass the API key as api_key, not inside the url")
-        return value
+        return https_url(value, credentials="the API key as api_key")
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
@@ -109,20 +102,8 @@ class QdrantKnowledgeConfig(KnowledgeConfig):
         return self.path if self.path is not None else str(data_dir() / "qdrant")
 
 
-_CHROMA_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_REDIS_PREFIX = re.compile(r"^[A-Za-z0-9_:.-]{1,64}$")
-
-
-def _chroma_name(value: str) -> str:
-    if not _CHROMA_NAME.match(value):
-        raise ValueError("must be 1 to 64 letters, digits, '_' or '-'")
-    return value
-
-
-def _redis_prefix(value: str) -> str:
-    if not _REDIS_PREFIX.match(value):
-        raise ValueError("must be 1 to 64 letters, digits, '_', ':', '.' or '-'")
-    return value
+_chroma_name = matching(r"^[A-Za-z0-9_-]{1,64}$", "must be 1 to 64 letters, digits, '_' or '-'")
+_redis_prefix = matching(r"^[A-Za-z0-9_:.-]{1,64}$", "must be 1 to 64 letters, digits, '_', ':', '.' or '-'")
 
 
 def _chroma_server(parsed: URL, fields: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, field_validator
 
-from ..._fields import FilePath, HostName, Identifier, Port, Seconds, https_url
+from ..._fields import FilePath, HostName, Identifier, Port, Seconds, https_url, matching
 from ..._keywords import EMBEDDING_DIM, MONGO_VECTOR_KEYWORDS, AsUrl, Ignored, Keyword, fixed_name, refuse_unless
 from ..._mongo_config import MONGO_DATABASE, MongoSettings
 from ..._urlform import Endpoint, Param, UrlForm, UrlSpec, flag
@@ -27,13 +27,9 @@ __all__ = [
     "WeaviateKnowledgeConfig",
 ]
 
-_SERVICE_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
-
-
-def _service_prefix(value: str) -> str:
-    if not _SERVICE_PREFIX.match(value):
-        raise ValueError("must be a lowercase letter, then up to 19 lowercase letters, digits or '-'")
-    return value
+_service_prefix = matching(
+    r"^[a-z][a-z0-9-]{0,19}$", "must be a lowercase letter, then up to 19 lowercase letters, digits or '-'"
+)
 
 
 def _rest_url(value: str) -> str:
