@@ -238,3 +238,28 @@ def test_distances_other_than_cosine_are_refused(tmp_path: Path) -> None:
                 store.create_collection(f"c_{distance}", 4, distance)  # type: ignore[arg-type]
     finally:
         store.close()
+
+
+def test_lightrag_files_hold_each_write_when_it_returns(tmp_path: Path) -> None:
+    # Flushes are deferred while a write runs and made once at its end: what insert and delete
+    # acknowledged is in LightRAG's own files before the store is closed.
+    import json
+
+    store = _open(tmp_path / "rag")
+    try:
+        store.create_collection("docs", 4)
+        store.insert("docs", _documents())
+        [workspace] = [path for path in (tmp_path / "rag").iterdir() if path.is_dir()]
+
+        def on_disk(name: str) -> set[str]:
+            return set(json.loads((workspace / f"kv_store_{name}.json").read_text()))
+
+        assert on_disk("doc_status") == set(VECTORS) and on_disk("full_docs") == set(VECTORS)
+        store.delete("docs", ids=["delta"])
+        assert on_disk("doc_status") == set(VECTORS) - {"delta"}
+        assert on_disk("full_docs") == set(VECTORS) - {"delta"}
+        assert len(on_disk("text_chunks")) == 3
+        vectors = json.loads((workspace / "vdb_chunks.json").read_text())
+        assert {row["full_doc_id"] for row in vectors["data"]} == set(VECTORS) - {"delta"}
+    finally:
+        store.close()

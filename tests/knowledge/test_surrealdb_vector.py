@@ -171,3 +171,82 @@ def test_zero_and_vanishing_vectors_score_cosine_zero() -> None:
             assert [document.score for document in store.search("c", query, limit=4)] == [0.0] * 4
     finally:
         store.close()
+
+
+def _random_documents(count: int, dimension: int, seed: int) -> list[KnowledgeDocument]:
+    import random
+
+    rng = random.Random(seed)
+    documents = [
+        KnowledgeDocument(
+            id=f"d{index:04d}",
+            content=f"text {index}",
+            embedding=[rng.uniform(-1.0, 1.0) for _ in range(dimension)],
+            metadata={"page": index % 7, "tag": "even" if index % 2 == 0 else "odd"},
+        )
+        for index in range(count)
+    ]
+    documents[3].embedding = [0.0] * dimension  # a zero vector scores cosine 0.0 on both paths
+    documents[5].embedding = list(documents[4].embedding or ())  # a tie: record-id order
+    return documents
+
+
+@pytest.mark.parametrize("distance", ["cosine", "dot", "euclidean"])
+def test_numpy_search_equals_the_surrealql_search(distance: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("numpy")
+    import math
+
+    from praisonai.persistence.knowledge._layers import matrix
+    from praisonai.persistence.knowledge.base import similarity
+
+    documents = _random_documents(300, 8, seed=7)
+    queries = [[float(value) for value in documents[index].embedding or ()] for index in (4, 11, 250)]
+    queries.append([0.25, -0.5, 1.0, 0.0, 0.125, -1.0, 0.5, 0.75])
+    filters: list[dict[str, object] | None] = [None, {"page": {"$lt": 3}}, {"tag": "odd", "page": {"$ne": 2}}]
+    with KNOWLEDGE_STORES.create("surrealdb_vector", url="mem://") as store:
+        store.create_collection("c", 8, distance=distance)  # type: ignore[arg-type]
+        store.insert("c", documents)
+        mirrored = [[store.search("c", q, limit=10, filters=f) for f in filters] for q in queries]
+        with monkeypatch.context() as patch:
+            patch.setattr(matrix, "numpy_or_none", lambda: None)  # SurrealQL scores
+            engine = [[store.search("c", q, limit=10, filters=f) for f in filters] for q in queries]
+    for query, found_by_filter, engine_by_filter in zip(queries, mirrored, engine, strict=True):
+        for found, expected in zip(found_by_filter, engine_by_filter, strict=True):
+            assert len(found) == 10
+            # The same documents, equal scores in record-id order; SurrealDB's own arithmetic may differ in
+            # the last bit, and it orders ties as it likes.
+            ranked = sorted(expected, key=lambda document: (-(document.score or 0.0), document.id))
+            assert [d.id for d in found] == [d.id for d in ranked]
+            for ours, theirs in zip(found, ranked, strict=True):
+                assert math.isclose(ours.score or 0.0, theirs.score or 0.0, rel_tol=1e-12, abs_tol=1e-12)
+            for document in found:  # the numpy path's scores are the reference's, to the bit
+                assert document.score == similarity(distance, query, document.embedding or [])  # type: ignore[arg-type]
+                assert document.content == f"text {int(document.id[1:])}"
+
+
+def test_writes_of_another_store_reach_a_searching_store(tmp_path: Path) -> None:
+    url = f"surrealkv://{tmp_path / 'kb'}"
+    first = KNOWLEDGE_STORES.create("surrealdb_vector", url=url)
+    second = KNOWLEDGE_STORES.create("surrealdb_vector", url=url)
+    try:
+        first.create_collection("c", 2)
+        first.insert(
+            "c", [KnowledgeDocument(id="a", embedding=[1.0, 0.0]), KnowledgeDocument(id="b", embedding=[0.0, 1.0])]
+        )
+        assert [d.id for d in first.search("c", [1.0, 0.1], limit=1)] == ["a"]  # first reads the table
+        second.insert("c", [KnowledgeDocument(id="c", embedding=[1.0, 0.05])])
+        assert [d.id for d in first.search("c", [1.0, 0.05], limit=1)] == ["c"]
+        second.upsert("c", [KnowledgeDocument(id="c", embedding=[-1.0, 0.0])])
+        assert [d.id for d in first.search("c", [1.0, 0.05], limit=3)] == ["a", "b", "c"]
+        second.delete("c", ids=["a"])
+        assert [d.id for d in first.search("c", [1.0, 0.0], limit=3)] == ["b", "c"]
+        second.delete("c", filters={"page": None})  # no document has page: none deleted
+        assert first.count("c") == 2
+        second.delete_collection("c")
+        second.create_collection("c", 3, distance="dot")
+        second.insert("c", [KnowledgeDocument(id="z", embedding=[0.0, 0.0, 2.0])])
+        [found] = first.search("c", [0.0, 0.0, 1.0])
+        assert (found.id, found.score) == ("z", 2.0)
+    finally:
+        first.close()
+        second.close()

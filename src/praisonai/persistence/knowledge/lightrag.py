@@ -36,6 +36,10 @@ How the contract maps onto LightRAG, and where it does not:
 - ``insert`` and ``upsert`` are not atomic across documents: LightRAG processes
   them one by one; a document LightRAG fails to process is removed again and the
   error raised.
+- LightRAG's JSON stores and NanoVectorDB rewrite their whole file on each flush,
+  and its pipeline flushes several times per document: the adapter defers those
+  flushes to once per ``insert`` or ``delete`` call, made before it returns, so a
+  batch costs about the same whatever the collection's size.
 
 :meth:`LightRagKnowledgeStore.rag_query` runs LightRAG's own retrieval-augmented
 answer over a collection (it needs ``llm_model_func`` and ``embedding_func``).
@@ -53,7 +57,7 @@ import math
 import os
 import shutil
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,6 +78,18 @@ T = TypeVar("T")
 _CATALOGUE = "praisonai_collections.json"
 _SIDECAR = "praisonai_documents.json"
 _FORMAT = "praisonai-lightrag"
+# LightRAG's key-value and document-status stores, whose flush rewrites a whole JSON file.
+_JSON_STORES = (
+    "full_docs",
+    "text_chunks",
+    "doc_status",
+    "llm_response_cache",
+    "full_entities",
+    "full_relations",
+    "entity_chunks",
+    "relation_chunks",
+)
+_VECTOR_STORES = ("chunks_vdb", "entities_vdb", "relationships_vdb")
 
 
 class CodePointTokenizer:
@@ -91,6 +107,10 @@ class _Collection(HeldCollection):
     rag: Any = None
     chunks: dict[str, int] = field(default_factory=dict)  # document id -> LightRAG chunks; filled on first use
     vectors: dict[str, list[float]] = field(default_factory=dict)  # chunk text -> caller's vector, while writing
+    # The flushes of LightRAG's JSON stores (see _defer_flushes): each store's own, and those asked for
+    # while a write defers them (None: not deferring).
+    flushes: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    deferred: set[str] | None = None
 
 
 class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowledgeConfig]):
@@ -250,7 +270,8 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowle
             target.vectors[document.content.strip()] = document.embedding
         ids = [document.id for document in documents]
         try:
-            self._run(rag.ainsert([document.content for document in documents], ids=ids))
+            with self._flushing_once(target):
+                self._run(rag.ainsert([document.content for document in documents], ids=ids))
         finally:
             target.vectors.clear()
         statuses = dict(zip(ids, self._run(rag.doc_status.get_by_ids(ids)), strict=True))
@@ -273,11 +294,64 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowle
 
     def _discard(self, collection: str, target: _Collection, ids: list[str]) -> None:
         rag = self._rag(collection, target)
-        for document_id in ids:
-            self._run(rag.adelete_by_doc_id(document_id))
-            del target.documents[document_id]
-            target.chunks.pop(document_id, None)
-        self._save_documents(collection, target)
+        try:
+            with self._flushing_once(target):
+                for document_id in ids:
+                    self._run(rag.adelete_by_doc_id(document_id))
+                    del target.documents[document_id]
+                    target.chunks.pop(document_id, None)
+        finally:
+            self._save_documents(collection, target)
+
+    @contextlib.contextmanager
+    def _flushing_once(self, target: _Collection) -> Iterator[None]:
+        """Run a write with the JSON stores' flushes deferred, then flush each store that asked, once."""
+        target.deferred = set()
+        try:
+            yield
+        finally:
+            asked, target.deferred = target.deferred, None
+            self._run(_flush(target.flushes[name] for name in sorted(asked)))
+
+    def _defer_flushes(self, rag: Any, target: _Collection) -> None:
+        """Let :meth:`_flushing_once` defer the flushes of LightRAG's JSON key-value and status stores.
+
+        Each flush rewrites the store's whole file, and LightRAG's pipeline flushes several times per
+        document (the status store on every status change): a batch of ``n`` documents cost ``n`` times the
+        collection's size in JSON. Deferred, each store is written once per batch, after LightRAG finished
+        it (what a crash loses is the batch in flight, which insert never acknowledged). The graph store
+        (empty unless an LLM extracts entities) is left alone.
+        """
+        for name in _JSON_STORES:
+            storage = getattr(rag, name, None)
+            if storage is None or not type(storage).__name__.startswith("Json"):
+                continue
+            own = storage.index_done_callback
+            target.flushes[name] = own
+
+            async def flush(name: str = name, own: Callable[[], Awaitable[None]] = own) -> None:
+                if target.deferred is None:
+                    await own()
+                else:
+                    target.deferred.add(name)
+
+            storage.index_done_callback = flush
+        # NanoVectorDB applies its pending rows in its flush, then saves its whole matrix: only the save
+        # waits (the rows stay in its redo log until then), if this LightRAG has that step.
+        for name in _VECTOR_STORES:
+            store: Any = getattr(rag, name, None)
+            save = getattr(store, "_save_to_disk_locked", None)
+            if save is None:
+                continue
+            target.flushes[name] = store.index_done_callback
+
+            async def deferred_save(committed: Any, name: str = name, save: Any = save) -> None:
+                if target.deferred is None:
+                    await save(committed)
+                else:
+                    target.deferred.add(name)
+
+            store._save_to_disk_locked = deferred_save
 
     def _workspace(self, collection: str) -> str:
         """The LightRAG workspace (and subdirectory) of ``collection``: unique per working_dir within a process."""
@@ -320,6 +394,7 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowle
             vector_db_storage_cls_kwargs=vector_options,
             **options,
         )
+        self._defer_flushes(rag, target)
         self._run(rag.initialize_storages())
         target.rag = rag
         return rag
@@ -397,6 +472,11 @@ def _processed(status: dict[str, Any] | None) -> bool:
 async def _extract_nothing(prompt: str, system_prompt: str | None = None, **kwargs: Any) -> str:
     """The default LLM: an extraction with no entities and no relations, so no model is called."""
     return "<|COMPLETE|>"
+
+
+async def _flush(flushes: Iterable[Callable[[], Awaitable[None]]]) -> None:
+    for flush in flushes:
+        await flush()
 
 
 async def _cancel_pending() -> None:
