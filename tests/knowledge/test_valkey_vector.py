@@ -13,10 +13,7 @@ from praisonai.persistence.knowledge.redis import RedisVectorKnowledgeStore
 from praisonai.persistence.knowledge.valkey_vector import ValkeyVectorKnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import KnowledgeStoreContract
-from tests.knowledge import test_redis
 from tests.support.vector_servers import VectorServer
-
-redis_stack = test_redis.redis_stack  # the fixture: Redis Stack with RediSearch on a loopback port
 
 
 def _prefix(request: pytest.FixtureRequest) -> str:
