@@ -249,7 +249,7 @@ def test_contains_and_describe(registry: ConversationStoreRegistry) -> None:
     assert (info.name, info.source, info.extra, info.tier, info.is_async) == (
         "async_sqlite",
         "builtin",
-        "sqlite",
+        None,  # the standard library's sqlite3 on a worker thread: no extra to install
         "embedded",
         True,
     )

@@ -57,6 +57,28 @@ class TestPgvectorVectorStoreStandard(VectorStoreIntegrationTests):
         store.close()
 
 
+class TestAsyncQdrantVectorStoreStandard(VectorStoreIntegrationTests):
+    """The standard suite's async half over a native async store (async_qdrant in memory)."""
+
+    @property
+    def has_sync(self) -> bool:
+        return False
+
+    @pytest.fixture
+    def vectorstore(self) -> Iterator[VectorStore]:  # type: ignore[override]
+        store = KNOWLEDGE_STORES.create("async_qdrant", path=":memory:")
+        yield PersistenceVectorStore(store, self.get_embeddings(), collection="standard")
+        asyncio.run(store.close())
+
+
+def test_a_vector_store_over_an_async_store_refuses_sync_calls() -> None:
+    vectors = PersistenceVectorStore(KNOWLEDGE_STORES.create("async_memory"), DeterministicFakeEmbedding(size=4))
+    with pytest.raises(UsageError, match="aadd_documents"):
+        vectors.add_texts(["x"])
+    assert asyncio.run(vectors.aadd_texts(["x"], ids=["1"])) == ["1"]
+    assert [d.id for d in asyncio.run(vectors.asimilarity_search("x", k=1))] == ["1"]
+
+
 def _embedder(size: int = 8) -> Any:
     fake = DeterministicFakeEmbedding(size=size)
     return EMBEDDERS.create("callable", function=fake.embed_documents, dimension=size)

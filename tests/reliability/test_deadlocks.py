@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -83,13 +84,19 @@ def _inject(backend: str, times: int, monkeypatch: pytest.MonkeyPatch) -> list[i
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS)
 def test_a_deadlock_victim_is_run_again(
-    backend: str, open_conversation: Callable[[str], Opener], monkeypatch: pytest.MonkeyPatch
+    backend: str,
+    open_conversation: Callable[[str], Opener],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     attempts = _inject(backend, 2, monkeypatch)
     store = sync_view(open_conversation(backend)())
     store.create_session(ConversationSession(session_id="s", name="before"))
+    caplog.set_level(logging.WARNING, logger="praisonai.persistence")
     store.add_message("s", ConversationMessage(id="m1", role="user", content="hello"))
     assert len(attempts) == 3
+    retries = [r.getMessage() for r in caplog.records if "rolled back by the server" in r.getMessage()]
+    assert len(retries) == 2 and all(message.startswith(backend) for message in retries)
     assert [message.content for message in store.get_messages("s")] == ["hello"]
     store.close()
 

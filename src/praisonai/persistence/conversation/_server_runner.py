@@ -141,6 +141,10 @@ class _ServerRunner:
             except Exception as error:
                 if attempt == CONFLICT_ATTEMPTS or self._conflict(error) != "retry":
                     raise
+                _observe.retrying(
+                    f"{self.backend} {self._address}",
+                    f"rolled back by the server ({type(error).__name__}), attempt {attempt}",
+                )
             yield Call("pause", (pause * (0.5 + random.random()),))
             pause *= 2
         raise AssertionError("unreachable")

@@ -1,252 +1,24 @@
-"""LangChain over our stores: a chat message history and a vector store.
-
-``pip install "praisonai-persistence[langchain]"``::
-
-    from praisonai.persistence import create_conversation_store  # or registry.CONVERSATION_STORES.create
-    from praisonai.persistence.integrations.langchain import PersistenceChatMessageHistory
-
-    history = PersistenceChatMessageHistory(CONVERSATION_STORES.create("sqlite", path="chat.db"), "session-1")
-    history.add_user_message("hi")
-
-- :class:`PersistenceChatMessageHistory`: a ``BaseChatMessageHistory`` over any
-  conversation store, sync or async (an async store gets native ``aget_messages``,
-  ``aadd_messages`` and ``aclear``; its sync methods raise :class:`UsageError`).
-  Every LangChain message type round-trips exactly (tool calls, ids, additional
-  kwargs, chunks): LangChain's own serialisation is kept in the message's
-  ``metadata["langchain"]``, while ``role``, ``content``, ``tool_calls`` and
-  ``tool_call_id`` hold the portable form, so other readers (the CLI's export,
-  PraisonAI agents) see an ordinary conversation. Messages written by other code
-  are read back by role.
-- :class:`PersistenceVectorStore`: a ``VectorStore`` over any knowledge store and
-  an embedder (a LangChain ``Embeddings``, one of our embedders, or the embedder
-  of a store created with ``embedder=``). Ids are upserted, so adding a document
-  again replaces it. Scores are the store's portable scores (higher is closer:
-  cosine similarity, dot product, or ``1 / (1 + euclidean distance)``);
-  ``similarity_search_with_relevance_scores`` maps them into [0, 1]. MMR is
-  :mod:`praisonai.persistence.knowledge.mmr`'s. Over an async knowledge store the
-  ``a``-methods are native and the sync ones raise :class:`UsageError`.
-"""
+"""LangChain's ``VectorStore`` over any knowledge store with an embedder (see the package docstring)."""
 
 from __future__ import annotations
 
 import contextlib
-import inspect
-import json
 import math
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
-from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.messages import (
-    AIMessage,
-    BaseMessage,
-    ChatMessage,
-    HumanMessage,
-    SystemMessage,
-    ToolMessage,
-    message_to_dict,
-    messages_from_dict,
-)
 from langchain_core.runnables.config import run_in_executor
 from langchain_core.vectorstores import VectorStore
 
-from ..conversation.base import AsyncConversationStore, ConversationMessage, ConversationSession, ConversationStore
-from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError, UsageError
-from ..knowledge.base import Distance, KnowledgeDocument, KnowledgeStore
-from ..knowledge.mmr import check_mmr_args, maximal_marginal_relevance
+from ...errors import AlreadyExistsError, InvalidInputError, UsageError
+from ...knowledge.base import Distance, KnowledgeDocument, KnowledgeStore
+from ...knowledge.mmr import check_mmr_args, maximal_marginal_relevance
+from .._common import backend_of, is_async
 
-__all__ = [
-    "EmbedderEmbeddings",
-    "PersistenceChatMessageHistory",
-    "PersistenceVectorStore",
-    "from_conversation_message",
-    "to_conversation_message",
-]
-
-LANGCHAIN_KEY = "langchain"
-"""The message metadata key that holds LangChain's own serialisation of a message."""
-
-_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool", "function": "function"}
-
-
-def _is_async(method: object) -> bool:
-    return inspect.iscoroutinefunction(method)
-
-
-def _backend(store: object) -> str:
-    return str(getattr(store, "backend", type(store).__name__))
-
-
-# -- messages -------------------------------------------------------------------------------------------------------
-
-
-def _text(content: str | list[Any]) -> str:
-    if isinstance(content, str):
-        return content
-    parts: list[str] = []
-    for block in content:
-        if isinstance(block, str):
-            parts.append(block)
-        elif isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
-            parts.append(block["text"])
-    return "".join(parts)
-
-
-def _role(message: BaseMessage) -> str:
-    if isinstance(message, ChatMessage) or message.type in ("chat", "ChatMessageChunk"):
-        return str(getattr(message, "role", "chat"))
-    kind = message.type.removesuffix("MessageChunk").lower()
-    return _ROLES.get(kind, kind)
-
-
-def to_conversation_message(message: BaseMessage) -> ConversationMessage:
-    """Our message for a LangChain message: the portable fields, and LangChain's form in the metadata."""
-    converted = ConversationMessage(
-        role=_role(message), content=_text(message.content), metadata={LANGCHAIN_KEY: message_to_dict(message)}
-    )
-    if isinstance(message, AIMessage) and message.tool_calls:
-        converted.tool_calls = [
-            {
-                "id": call.get("id"),
-                "type": "function",
-                "function": {"name": call["name"], "arguments": json.dumps(call["args"])},
-            }
-            for call in message.tool_calls
-        ]
-    if isinstance(message, ToolMessage):
-        converted.tool_call_id = message.tool_call_id
-    return converted
-
-
-def _tool_calls(raw: list[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    valid: list[dict[str, Any]] = []
-    invalid: list[dict[str, Any]] = []
-    for call in raw or []:
-        nested = call.get("function")
-        function: dict[str, Any] = nested if isinstance(nested, dict) else call
-        name = function.get("name")
-        arguments = function.get("arguments", function.get("args", {}))
-        try:
-            args = json.loads(arguments) if isinstance(arguments, str) else arguments
-        except ValueError:
-            args = None
-        if isinstance(args, dict) and isinstance(name, str):
-            valid.append({"name": name, "args": args, "id": call.get("id"), "type": "tool_call"})
-        else:
-            text = arguments if isinstance(arguments, str) else json.dumps(arguments, default=str)
-            invalid.append(
-                {
-                    "name": name,
-                    "args": text,
-                    "id": call.get("id"),
-                    "error": "unparsable arguments",
-                    "type": "invalid_tool_call",
-                }
-            )
-    return valid, invalid
-
-
-def from_conversation_message(message: ConversationMessage) -> BaseMessage:
-    """The LangChain message for one of ours: exactly the one stored, or one made from its role."""
-    stored = (message.metadata or {}).get(LANGCHAIN_KEY)
-    if isinstance(stored, dict):
-        return messages_from_dict([stored])[0]
-    role, content, id_ = message.role, message.content, message.id
-    if role == "user":
-        return HumanMessage(content=content, id=id_)
-    if role == "system":
-        return SystemMessage(content=content, id=id_)
-    if role == "assistant":
-        valid, invalid = _tool_calls(message.tool_calls)
-        return AIMessage(content=content, id=id_, tool_calls=valid, invalid_tool_calls=invalid)
-    if role == "tool":
-        return ToolMessage(content=content, id=id_, tool_call_id=message.tool_call_id or "")
-    return ChatMessage(content=content, id=id_, role=role)
-
-
-class PersistenceChatMessageHistory(BaseChatMessageHistory):
-    """LangChain chat history of one session of a conversation store; the session is created on first write."""
-
-    def __init__(
-        self,
-        store: ConversationStore | AsyncConversationStore,
-        session_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-    ) -> None:
-        if not session_id:
-            raise InvalidInputError(f"{_backend(store)}: session_id must be a non-empty str, got {session_id!r}")
-        self.store = store
-        self.session_id = session_id
-        self.user_id = user_id
-        self.agent_id = agent_id
-        self._async = _is_async(store.add_message)
-
-    def __repr__(self) -> str:
-        return f"<PersistenceChatMessageHistory {self.session_id!r} on {_backend(self.store)}>"
-
-    def _sync(self, instead: str) -> ConversationStore:
-        if self._async:
-            raise UsageError(f"{_backend(self.store)}: this history is over an async conversation store; use {instead}")
-        return cast(ConversationStore, self.store)
-
-    def _async_store(self) -> AsyncConversationStore:
-        return cast(AsyncConversationStore, self.store)
-
-    def _session(self) -> ConversationSession:
-        return ConversationSession(session_id=self.session_id, user_id=self.user_id, agent_id=self.agent_id)
-
-    @property
-    def messages(self) -> list[BaseMessage]:  # type: ignore[override]  # a property, as LangChain's own histories
-        store = self._sync("aget_messages()")
-        return [from_conversation_message(message) for message in store.get_messages(self.session_id)]
-
-    def add_messages(self, messages: Sequence[BaseMessage]) -> None:
-        store = self._sync("aadd_messages()")
-        converted = [to_conversation_message(message) for message in messages]
-        if not converted:
-            return
-        try:
-            store.add_messages(self.session_id, converted)
-        except NotFoundError:
-            with contextlib.suppress(AlreadyExistsError):  # created meanwhile by another writer
-                store.create_session(self._session())
-            store.add_messages(self.session_id, converted)
-
-    def clear(self) -> None:
-        self._sync("aclear()").delete_messages(self.session_id)
-
-    async def aget_messages(self) -> list[BaseMessage]:
-        if not self._async:
-            return await super().aget_messages()
-        stored = await self._async_store().get_messages(self.session_id)
-        return [from_conversation_message(message) for message in stored]
-
-    async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:
-        if not self._async:
-            return await super().aadd_messages(messages)
-        store = self._async_store()
-        converted = [to_conversation_message(message) for message in messages]
-        if not converted:
-            return None
-        try:
-            await store.add_messages(self.session_id, converted)
-        except NotFoundError:
-            with contextlib.suppress(AlreadyExistsError):
-                await store.create_session(self._session())
-            await store.add_messages(self.session_id, converted)
-        return None
-
-    async def aclear(self) -> None:
-        if not self._async:
-            return await super().aclear()
-        await self._async_store().delete_messages(self.session_id)
-        return None
-
+__all__ = ["EmbedderEmbeddings", "PersistenceVectorStore"]
 
 # -- vectors --------------------------------------------------------------------------------------------------------
 
@@ -256,7 +28,7 @@ class EmbedderEmbeddings(Embeddings):
 
     def __init__(self, embedder: Any) -> None:
         self.embedder = embedder
-        self._async = _is_async(getattr(embedder, "embed", None))
+        self._async = is_async(getattr(embedder, "embed", None))
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if self._async:
@@ -279,7 +51,7 @@ def _as_embeddings(embedding: Any, store: object) -> Embeddings:
     if embedding is None:
         embedding = getattr(store, "embedder", None)
         if embedding is None:
-            raise UsageError(f"{_backend(store)}: give an embedding (LangChain Embeddings or an embedder)")
+            raise UsageError(f"{backend_of(store)}: give an embedding (LangChain Embeddings or an embedder)")
     if isinstance(embedding, Embeddings):
         return embedding
     if callable(getattr(embedding, "embed", None)):
@@ -319,11 +91,11 @@ class PersistenceVectorStore(VectorStore):
         self.store: Any = inner if inner is not None else store
         self.collection = collection
         self.distance: Distance = distance
-        self._async = _is_async(self.store.search)
+        self._async = is_async(self.store.search)
         self._ready = False
 
     def __repr__(self) -> str:
-        return f"<PersistenceVectorStore {self.collection!r} on {_backend(self.store)}>"
+        return f"<PersistenceVectorStore {self.collection!r} on {backend_of(self.store)}>"
 
     @property
     def embeddings(self) -> Embeddings:
@@ -335,7 +107,7 @@ class PersistenceVectorStore(VectorStore):
     def _sync(self, instead: str) -> KnowledgeStore:
         if self._async:
             raise UsageError(
-                f"{_backend(self.store)}: this vector store is over an async knowledge store; use {instead}"
+                f"{backend_of(self.store)}: this vector store is over an async knowledge store; use {instead}"
             )
         return cast(KnowledgeStore, self.store)
 
@@ -445,7 +217,7 @@ class PersistenceVectorStore(VectorStore):
         **kwargs: Any,
     ) -> list[Document]:
         store = self._sync("amax_marginal_relevance_search()")
-        k, fetch_k, lambda_mult = check_mmr_args(k, fetch_k, lambda_mult, _backend(store))
+        k, fetch_k, lambda_mult = check_mmr_args(k, fetch_k, lambda_mult, backend_of(store))
         if not store.collection_exists(self.collection):
             return []
         candidates = store.search(self.collection, embedding, limit=fetch_k, filters=filter)
@@ -499,12 +271,12 @@ class PersistenceVectorStore(VectorStore):
     ) -> PersistenceVectorStore:
         """A vector store over ``store`` (by default a new in-memory knowledge store) holding ``texts``."""
         if store is None:
-            from ..registry import KNOWLEDGE_STORES
+            from ...registry import KNOWLEDGE_STORES
 
             store = KNOWLEDGE_STORES.create("memory")
         vectorstore = cls(store, embedding, collection=collection, distance=distance)
         if vectorstore._async:
-            raise UsageError(f"{_backend(store)}: over an async knowledge store use afrom_texts()")
+            raise UsageError(f"{backend_of(store)}: over an async knowledge store use afrom_texts()")
         vectorstore.add_texts(texts, metadatas, ids=ids)
         return vectorstore
 
@@ -624,7 +396,7 @@ class PersistenceVectorStore(VectorStore):
             return await run_in_executor(
                 None, self.max_marginal_relevance_search_by_vector, embedding, k, fetch_k, lambda_mult, **kwargs
             )
-        k, fetch_k, lambda_mult = check_mmr_args(k, fetch_k, lambda_mult, _backend(self.store))
+        k, fetch_k, lambda_mult = check_mmr_args(k, fetch_k, lambda_mult, backend_of(self.store))
         if not await self.store.collection_exists(self.collection):
             return []
         candidates = await self.store.search(self.collection, embedding, limit=fetch_k, filters=kwargs.get("filter"))
