@@ -42,6 +42,7 @@ _NAMESPACE = uuid.UUID("5b2f0d3c-8a7e-4c1b-9f64-1d2e3c4b5a69")
 _DISTANCES = {"cosine": "COSINE", "dot": "DOT", "euclidean": "L2_SQUARED"}
 _PROPERTIES = ("doc_id", "content", "metadata", "content_hash", "created_at", "embedding")
 _BATCH = 100
+_FETCH_PAGE = 1000  # ids per fetch query, well below Weaviate's QUERY_MAXIMUM_RESULTS
 _PAGE = 10000
 
 
@@ -158,9 +159,14 @@ class WeaviateKnowledgeStore(HostedVectorStore[WeaviateKnowledgeConfig]):
                 raise RuntimeError(f"Weaviate refused {len(result.errors)} object(s): {first.message}")
 
     def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        filters = self._query_classes.Filter.by_id().contains_any([_uuid(i) for i in ids])
-        response = self._collection(name).query.fetch_objects(filters=filters, limit=len(ids))
-        return {str(obj.properties["doc_id"]): self._document(obj) for obj in response.objects}
+        # In pages: one query returns at most QUERY_MAXIMUM_RESULTS (10,000 by default) objects.
+        found: dict[str, KnowledgeDocument] = {}
+        for start in range(0, len(ids), _FETCH_PAGE):
+            page = ids[start : start + _FETCH_PAGE]
+            filters = self._query_classes.Filter.by_id().contains_any([_uuid(i) for i in page])
+            response = self._collection(name).query.fetch_objects(filters=filters, limit=len(page))
+            found.update((str(obj.properties["doc_id"]), self._document(obj)) for obj in response.objects)
+        return found
 
     def _native_query(
         self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
