@@ -15,7 +15,7 @@ from langchain_core.vectorstores import VectorStore
 
 from ...errors import AlreadyExistsError, InvalidInputError, UsageError
 from ...knowledge.base import Distance, KnowledgeDocument, KnowledgeStore
-from ...knowledge.mmr import check_mmr_args, maximal_marginal_relevance
+from ...knowledge.mmr import check_mmr_args, search_mmr, search_mmr_async
 from .._common import backend_of, is_async
 
 __all__ = ["EmbedderEmbeddings", "PersistenceVectorStore"]
@@ -220,10 +220,7 @@ class PersistenceVectorStore(VectorStore):
         k, fetch_k, lambda_mult = check_mmr_args(k, fetch_k, lambda_mult, backend_of(store))
         if not store.collection_exists(self.collection):
             return []
-        candidates = store.search(self.collection, embedding, limit=fetch_k, filters=filter)
-        missing = [document.id for document in candidates if document.embedding is None]
-        stored = store.get(self.collection, missing) if missing else []
-        return self._pick(embedding, candidates, stored, k, lambda_mult)
+        return _documents_out(search_mmr(store, self.collection, embedding, k, fetch_k, lambda_mult, filter))
 
     def max_marginal_relevance_search(
         self,
@@ -236,25 +233,6 @@ class PersistenceVectorStore(VectorStore):
     ) -> list[Document]:
         vector = self._embeddings.embed_query(query)
         return self.max_marginal_relevance_search_by_vector(vector, k, fetch_k, lambda_mult, filter, **kwargs)
-
-    @staticmethod
-    def _pick(
-        query: Sequence[float],
-        candidates: list[KnowledgeDocument],
-        stored: list[KnowledgeDocument],
-        k: int,
-        lambda_mult: float,
-    ) -> list[Document]:
-        embeddings = {document.id: document.embedding for document in stored}
-        complete = [
-            (document, document.embedding if document.embedding is not None else embeddings.get(document.id))
-            for document in candidates
-        ]
-        usable = [(document, vector) for document, vector in complete if vector is not None]
-        picks = maximal_marginal_relevance(
-            query, [vector for _, vector in usable], [document.id for document, _ in usable], k, lambda_mult
-        )
-        return _documents_out(usable[index][0] for index in picks)
 
     @classmethod
     def from_texts(
@@ -399,10 +377,10 @@ class PersistenceVectorStore(VectorStore):
         k, fetch_k, lambda_mult = check_mmr_args(k, fetch_k, lambda_mult, backend_of(self.store))
         if not await self.store.collection_exists(self.collection):
             return []
-        candidates = await self.store.search(self.collection, embedding, limit=fetch_k, filters=kwargs.get("filter"))
-        missing = [document.id for document in candidates if document.embedding is None]
-        stored = await self.store.get(self.collection, missing) if missing else []
-        return self._pick(embedding, candidates, stored, k, lambda_mult)
+        picked = await search_mmr_async(
+            self.store, self.collection, embedding, k, fetch_k, lambda_mult, kwargs.get("filter")
+        )
+        return _documents_out(picked)
 
     async def amax_marginal_relevance_search(
         self, query: str, k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5, **kwargs: Any
