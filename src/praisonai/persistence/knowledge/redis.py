@@ -30,8 +30,13 @@ lacking the attribute, as the portable language needs.
 
 Scores: RediSearch returns distances: COSINE ``1 - similarity``, IP ``1 - dot``,
 L2 the *squared* distance; they are turned into the portable scores.
-``insert`` is atomic across clients: it WATCHes the documents' keys, checks that
-none exists and writes them in one MULTI/EXEC.
+``insert`` never overwrites, across clients: it WATCHes the documents' keys, checks that
+none exists and writes them in one MULTI/EXEC, 500 documents (at most 4 MiB) at a time so
+that each transaction ends within ``socket_timeout`` (one of 100,000 outlasted it: Redis
+then committed what the client reported as a failure). It stays all or nothing: when a
+part fails (an id taken meanwhile, a lost connection), the parts already written are
+deleted again; if even that fails, the error is an ``EngineError`` saying so. Readers may
+see a large insert's first parts before its last one is written.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from ._filters.native import (
 from ._layers.checks import (
     collection_exists,
     document_exists,
+    partly_stored,
 )
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, score_of_distance
 from .base import Distance, KnowledgeDocument
@@ -65,6 +71,11 @@ __all__ = ["RedisVectorKnowledgeStore"]
 _METRIC = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
 _CHUNKS = 32
 _PAGE = 1000
+# An insert or upsert is written in transactions of at most this many documents and bytes, so that
+# each EXEC (and WATCH, which costs Redis time quadratic in its number of keys) ends well within
+# socket_timeout. An insert is still all or nothing: a part that fails takes back the parts before it.
+_WRITE_DOCUMENTS = 500
+_WRITE_BYTES = 4 << 20
 _RETURN = ("id", "content", "metadata", "content_hash", "created_at", "vec")
 _SCORE = "__score"
 
@@ -87,6 +98,20 @@ class _Params:
         for name, value in self.values.items():
             flat += [name, value]
         return flat
+
+
+def _parts(hashes: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[str, dict[str, Any]]]]:
+    """``hashes`` cut into runs of at most ``_WRITE_DOCUMENTS`` and (beyond one) ``_WRITE_BYTES``."""
+    parts: list[list[tuple[str, dict[str, Any]]]] = [[]]
+    size = 0
+    for key, mapping in hashes:
+        width = len(key) + sum(len(name) + len(value) for name, value in mapping.items())
+        if parts[-1] and (len(parts[-1]) >= _WRITE_DOCUMENTS or size + width > _WRITE_BYTES):
+            parts.append([])
+            size = 0
+        parts[-1].append((key, mapping))
+        size += width
+    return parts
 
 
 def _flag_text(value: bool) -> str:
@@ -119,6 +144,12 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
                 socket_timeout=config.socket_timeout,
                 socket_connect_timeout=config.socket_timeout,
                 protocol=2,
+                # redis-py 8 sends a command again after a timeout (up to 10 times), though Redis may
+                # have run it: a DEL would then count 0, an HSETNX find its own write. Only a
+                # connection that failed is tried again (a pooled one a restarted server dropped).
+                retry=redis.retry.Retry(
+                    redis.backoff.ExponentialBackoff(cap=1.0), 3, (redis.exceptions.ConnectionError,)
+                ),
             )
             self._prefix = config.key_prefix
             self._catalogue = f"{self._prefix}:collections"
@@ -169,26 +200,45 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
     def _names(self) -> list[str]:
         return [name.decode() for name in self._redis.hkeys(self._catalogue)]
 
-    def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> tuple[()]:
-        return ()  # _put checks atomically, in the transaction that writes
+    def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
+        # Checked again, atomically, in each transaction of _put (another client may insert meanwhile).
+        taken: list[str] = []
+        for start in range(0, len(ids), _WRITE_DOCUMENTS):
+            part = ids[start : start + _WRITE_DOCUMENTS]
+            with self._redis.pipeline(transaction=False) as pipe:
+                for document_id in part:
+                    pipe.exists(self._key(name, document_id))
+                taken += [document_id for document_id, found in zip(part, pipe.execute(), strict=True) if found]
+        return taken
 
     def _put(
         self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
     ) -> None:
-        hashes = [(self._key(name, document.id), self._hash(document)) for document in documents]
         self._add_attributes(name, documents)
         zeros = [document.id for document in documents if not any(document.embedding or ())]
         if zeros and target.distance == "cosine":
             # Remembered before the write (a stale id is harmless: _zero_vectors reads what is stored).
             self._redis.sadd(self._zeros_key(name), *zeros)
+        parts = _parts([(self._key(name, document.id), self._hash(document)) for document in documents])
         if overwrite:
-            with self._redis.pipeline(transaction=True) as pipe:
-                for key, mapping in hashes:
-                    pipe.delete(key)
-                    pipe.hset(key, mapping=mapping)
-                pipe.execute()
-        else:
-            self._insert_atomically(name, hashes)
+            # Each part in one MULTI/EXEC; an upsert cut short leaves some parts applied, and its retry
+            # applies the rest.
+            for hashes in parts:
+                with self._redis.pipeline(transaction=True) as pipe:
+                    for key, mapping in hashes:
+                        pipe.delete(key)
+                        pipe.hset(key, mapping=mapping)
+                    pipe.execute()
+            return
+        written: list[list[tuple[str, dict[str, Any]]]] = []
+        try:
+            for hashes in parts:
+                written.append(hashes)  # before the EXEC: its outcome is unknown if the connection fails
+                self._insert_atomically(name, hashes)
+        except BaseException as error:
+            # The part in flight too: its EXEC may have run (the check compares contents).
+            self._take_back(name, written, error)
+            raise
 
     def _insert_atomically(self, collection: str, hashes: list[tuple[str, dict[str, Any]]]) -> None:
         keys = [key for key, _ in hashes]
@@ -206,8 +256,36 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
                         pipe.hset(key, mapping=mapping)
                     pipe.execute()
                     return
-                except self._errors.WatchError:
+                except self._errors.WatchError as error:
+                    if "occurred while watching" in str(error):
+                        # redis-py lost the connection mid-transaction: the EXEC may have run.
+                        raise self._errors.ConnectionError(str(error)) from error
                     continue
+
+    def _take_back(
+        self, collection: str, written: list[list[tuple[str, dict[str, Any]]]], error: BaseException
+    ) -> None:
+        """Delete what the parts of an insert stored before ``error`` stopped it (the last part's EXEC
+        may or may not have run): each key that still holds this call's document (same ``created_at``
+        and vector; another client may have stored its own meanwhile). If that fails too while parts
+        before the last were stored, the error says the insert is partly stored; a single part whose
+        outcome is unknown is the usual lost-connection case, the original error."""
+        try:
+            for hashes in written:
+                with self._redis.pipeline(transaction=False) as pipe:
+                    for key, _ in hashes:
+                        pipe.hmget(key, "created_at", "vec")
+                    stored = pipe.execute()
+                ours = [
+                    key
+                    for (key, mapping), (created_at, vector) in zip(hashes, stored, strict=True)
+                    if created_at == mapping["created_at"].encode() and vector == mapping["vec"]
+                ]
+                if ours:
+                    self._redis.delete(*ours)
+        except Exception as cleanup:
+            if len(written) > 1:
+                raise partly_stored(collection, sum(len(hashes) for hashes in written), error, cleanup) from error
 
     def _hash(self, document: KnowledgeDocument) -> dict[str, Any]:
         assert document.embedding is not None
