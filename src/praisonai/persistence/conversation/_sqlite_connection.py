@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from .._sansio import drive
 from ..errors import BackendUnavailableError, StoreClosedError
 from ._group_commit import GroupCommitter
-from ._praisonai_schema import prepare_schema
+from ._praisonai_schema import prepare_schema, schema_is_current
 from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
 from ._sql_statements import SQLITE, ConversationStatements
 from .config import AsyncSqliteConversationConfig, SqliteConversationConfig, TursoConversationConfig
@@ -129,12 +129,16 @@ class LockedConnectionRunner:
             return result
 
     def _open_schema(self) -> None:
-        """Create or upgrade the tables (one ``BEGIN IMMEDIATE`` transaction: at the current version, a few reads).
+        """Create or upgrade the tables, taking the write lock (``BEGIN IMMEDIATE``) only if needed.
 
-        Not a lock-free read check first: a read outside a transaction left libSQL (and, across
-        processes, SQLite) holding a stale snapshot, and the store's next write failed as locked.
+        A store at the current version is opened with reads alone: it neither waits for another
+        connection's write transaction nor holds up the next one. The reads run to their end (see
+        :func:`schema_is_current`), so no read snapshot outlives them to go stale before the store's
+        first write. Otherwise :func:`prepare_schema` checks again under the lock and upgrades.
         """
         sql = self._ops.sql
+        if self._run(lambda: schema_is_current(sql), write=False):
+            return
         self._run(lambda: prepare_schema(sql), write=True)
 
     def _close_connection(self) -> None:
