@@ -29,10 +29,12 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from ..errors import AlreadyExistsError, BackendUnavailableError, InvalidInputError, NotFoundError
 from ._filters.native import All, Eq, Lowered, Ne
 from ._filters.native import Any as AnyOf
 from ._layers.hosted_store import HostedVectorStore, Settings
 from ._layers.records import RANGE_OPERATORS, document_from_record, value_token
+from ._layers.store_base import error_chain, raised_by
 from .base import KnowledgeDocument
 from .config import WeaviateKnowledgeConfig
 
@@ -48,6 +50,25 @@ _PAGE = 10000
 
 def _uuid(document_id: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, document_id))
+
+
+def _ping_grpc(client: Any) -> None:
+    """The client's own gRPC health check (``grpc.health.v1.Health/Check``), so that an unreachable gRPC
+    port fails the open at once rather than the first query after the client's ~60 s of retries."""
+    ping = getattr(client._connection, "_ping_grpc", None)
+    if ping is not None:
+        ping("sync")
+
+
+def _grpc_code(error: BaseException) -> str | None:
+    """The gRPC status name (``UNAVAILABLE``) behind a client error: the client raises its own error while
+    handling grpc's ``RpcError``, so the status is on the error it was handling."""
+    for current in error_chain(error):
+        code = getattr(current, "code", None)
+        if callable(code) and type(current).__module__.startswith("grpc"):
+            name = getattr(code(), "name", None)
+            return name if isinstance(name, str) else None
+    return None
 
 
 class WeaviateKnowledgeStore(HostedVectorStore[WeaviateKnowledgeConfig]):
@@ -78,7 +99,11 @@ class WeaviateKnowledgeStore(HostedVectorStore[WeaviateKnowledgeConfig]):
                 additional_config=init.AdditionalConfig(
                     timeout=init.Timeout(init=config.timeout, query=config.timeout)
                 ),
+                # The client's start-up checks look the latest release up on pypi.org at every connect;
+                # a store talks to its own server only. The gRPC health check among them runs below.
+                skip_init_checks=True,
             )
+            _ping_grpc(self._client)
 
     def _name(self, name: str) -> str:
         return f"{self.config.collection_prefix}_{name.encode().hex()}"
@@ -154,9 +179,10 @@ class WeaviateKnowledgeStore(HostedVectorStore[WeaviateKnowledgeConfig]):
         for start in range(0, len(objects), _BATCH):
             result = collection.data.insert_many(objects[start : start + _BATCH])
             if result.errors:
-                # insert_many upserts by uuid; a failed object is an engine error, not a duplicate.
+                # insert_many upserts by uuid: Weaviate refuses an object for its values (a property of the
+                # wrong type, a vector of another length), never as a duplicate.
                 first = next(iter(result.errors.values()))
-                raise RuntimeError(f"Weaviate refused {len(result.errors)} object(s): {first.message}")
+                raise InvalidInputError(f"Weaviate refused {len(result.errors)} object(s): {first.message}")
 
     def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
         # In pages: one query returns at most QUERY_MAXIMUM_RESULTS (10,000 by default) objects.
@@ -210,6 +236,30 @@ class WeaviateKnowledgeStore(HostedVectorStore[WeaviateKnowledgeConfig]):
 
     def _release(self) -> None:
         self._client.close()
+
+    def _translate_error(self, error: Exception) -> Exception | None:
+        # REST answers (the schema): 422 a refused class or a taken name, 404 a missing class, 429 and 5xx
+        # worth a retry. gRPC answers (data, queries): Weaviate returns its errors as UNKNOWN with its
+        # message ("could not find class X in schema"); UNAVAILABLE and timeouts mean the engine is away.
+        status = getattr(error, "status_code", None)
+        detail = str(error)[:300]
+        if raised_by(error, {"WeaviateInsertManyAllFailedError"}):
+            return InvalidInputError(f"Weaviate refused the objects: {detail}")
+        if status == 422 or raised_by(error, {"WeaviateInvalidInputError"}):
+            if "already exists" in detail:
+                return AlreadyExistsError(f"Weaviate: {detail}")
+            return InvalidInputError(f"Weaviate refused the request: {detail}")
+        if status == 404 or "could not find class" in detail:
+            return NotFoundError(f"Weaviate: {detail}")
+        code = _grpc_code(error)
+        if (
+            status == 429
+            or (isinstance(status, int) and status >= 500)
+            or code in ("UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED")
+            or raised_by(error, {"WeaviateRetryError", "WeaviateTimeoutError", "WeaviateGRPCUnavailableError"})
+        ):
+            return BackendUnavailableError(f"Weaviate is unavailable for now: {detail}")
+        return super()._translate_error(error)
 
     # -- translation -------------------------------------------------------------------------
 
