@@ -5,12 +5,18 @@ Engine: Weaviate 1.28+ (``ContainsNone`` filters). Driver: ``weaviate-client`` v
 URL forms: ``weaviate://host:8080?grpc_port=50051``, ``weaviates://host`` (TLS, ports 443), with
 ``api_key`` (or ``weaviate://:API_KEY@host``); PraisonAI's ``http://host:8080`` / ``https://host``
 (ports 8080 / 443). ``additional_headers`` (masked) go with every request.
-Test tier: fake. The v4 client sends queries over gRPC, so an HTTP stand-in cannot serve
-it and embedded Weaviate downloads a server binary at run time (not possible here): the
-tests run the adapter against a client-level fake of the client's collection API
-(tests/support/hosted_fakes.py) that evaluates the client's own ``Filter`` objects
-(``ContainsAny`` / ``ContainsNone`` / ``And`` / ``Or``) and ranks by brute force. Weaviate
-itself (HNSW, its filter engine, gRPC/REST wire formats, auth) is not exercised.
+Test tier: wire. The tests drive the real client against a REST + gRPC stand-in of Weaviate 1.32
+(tests/support/weaviate_standin.py), written from Weaviate's API reference and the protobuf stubs the
+client ships: the schema endpoints, ``BatchObjects``, ``Search``, ``BatchDelete``, ``Aggregate``, the
+gRPC health check, API-key auth and Weaviate's errors (422/404/401 bodies, gRPC statuses), searched
+exactly. Weaviate itself (its HNSW index, its filter engine beyond ``field`` tokens) is not exercised.
+
+Connecting: ``connect_to_custom`` with the client's start-up checks off (they look the latest
+client release up on pypi.org at every connect) and its gRPC health check run on its own, so a
+store talks to its server only and an unreachable gRPC port fails the open. Errors: REST 422 is
+InvalidInputError (AlreadyExistsError for a taken name), 404 and gRPC's "could not find class"
+NotFoundError, objects Weaviate refuses InvalidInputError, 429/5xx, gRPC ``UNAVAILABLE`` /
+``DEADLINE_EXCEEDED`` and the client's retries running out BackendUnavailableError.
 
 Layout: a collection is the Weaviate collection ``<prefix>_<hex of the name>`` with a
 self-provided HNSW vector (``cosine``, ``dot``, ``l2-squared``), its settings JSON as the
