@@ -6,6 +6,7 @@ Weaviate itself (its HNSW index, its filter engine beyond ``field`` tokens) is n
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -19,10 +20,11 @@ from praisonai.persistence.errors import (
     StoreError,
     UnsupportedFilterError,
 )
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import WeaviateKnowledgeConfig
+from praisonai.persistence.knowledge.weaviate import AsyncWeaviateKnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 from tests.support.hosted_checks import check_transfer_extras
 from tests.support.weaviate_standin import WeaviateStandIn, share_tls_context
 
@@ -39,6 +41,11 @@ def _opener(server: WeaviateStandIn, key: str = "wv-secret") -> Callable[[], Kno
     return lambda: KNOWLEDGE_STORES.create("weaviate", url=url, timeout=5)
 
 
+def _async_opener(server: WeaviateStandIn) -> Callable[[], AsyncKnowledgeStore]:
+    url = f"weaviate://:wv-secret@127.0.0.1:{server.http_port}?grpc_port={server.grpc_port}"
+    return lambda: KNOWLEDGE_STORES.create("async_weaviate", url=url, timeout=5)
+
+
 class TestWeaviateContract(KnowledgeStoreContract):
     unsupported_filter_operators = frozenset({"$gt", "$gte", "$lt", "$lte"})
 
@@ -51,6 +58,42 @@ class TestWeaviateContract(KnowledgeStoreContract):
     @pytest.fixture
     def reopen(self, server: WeaviateStandIn) -> Callable[[], KnowledgeStore]:
         return _opener(server)
+
+
+class TestAsyncWeaviateContract(AsyncKnowledgeStoreContract):
+    unsupported_filter_operators = frozenset({"$gt", "$gte", "$lt", "$lte"})
+
+    @pytest.fixture
+    def store(self, server: WeaviateStandIn) -> AsyncKnowledgeStore:
+        store = _async_opener(server)()
+        assert isinstance(store, AsyncWeaviateKnowledgeStore)  # native, not the thread offload
+        return store
+
+    @pytest.fixture
+    def reopen(self, server: WeaviateStandIn) -> Callable[[], AsyncKnowledgeStore]:
+        return _async_opener(server)
+
+
+def test_sync_and_async_weaviate_read_each_others_data(server: WeaviateStandIn) -> None:
+    documents = [KnowledgeDocument(id=f"d{i}", embedding=[1.0, float(i)], metadata={"i": i}) for i in range(3)]
+    with _opener(server)() as store:
+        store.create_collection("shared", 2, "dot")
+        store.insert("shared", documents[:2])
+
+    async def main() -> tuple[list[str], int]:
+        async with _async_opener(server)() as store:
+            await store.insert("shared", documents[2:])
+            hits = await store.search("shared", [0.0, 1.0], limit=3, filters={"i": {"$ne": 0}})
+            return [hit.id for hit in hits], await store.delete("shared", filters={"i": {"$nin": []}})
+
+    assert asyncio.run(main()) == (["d2", "d1"], 3)
+    with pytest.raises(BackendUnavailableError):
+        asyncio.run(_async_unreachable())
+
+
+async def _async_unreachable() -> None:
+    async with KNOWLEDGE_STORES.create("async_weaviate", host="127.0.0.1", http_port=9, grpc_port=10) as store:
+        await store.collection_exists("x")
 
 
 def test_schema_and_wire(server: WeaviateStandIn) -> None:

@@ -638,6 +638,10 @@ _NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
         f"{_P}.knowledge.qdrant:AsyncQdrantKnowledgeStore",
         "Qdrant through qdrant-client's AsyncQdrantClient (local mode or a server); the qdrant store's steps",
     ),
+    "weaviate": (
+        f"{_P}.knowledge.weaviate:AsyncWeaviateKnowledgeStore",
+        "Weaviate through weaviate-client's WeaviateAsyncClient (REST + grpc.aio); the weaviate store's steps",
+    ),
 }
 
 
