@@ -156,6 +156,12 @@ def test_unreachable_apis_are_backend_unavailable(server: WeaviateStandIn) -> No
 def test_config_forms_and_secret_masking() -> None:
     config = WeaviateKnowledgeConfig.from_options("weaviates://:wv-secret@cluster.weaviate.cloud")
     assert config.secure and config.http_port == 443 and config.grpc_port == 443
+    # One host cannot serve both APIs on one port: gRPC goes to Weaviate Cloud's grpc-<host> endpoint.
+    assert config.grpc_endpoint_host == "grpc-cluster.weaviate.cloud"
+    local = WeaviateKnowledgeConfig.from_options("weaviate://localhost:8080?grpc_port=50051&grpc_host=127.0.0.1")
+    assert (local.grpc_endpoint_host, local.grpc_port) == ("127.0.0.1", 50051)
+    with pytest.raises(ConfigError, match="cannot share one host and port"):
+        WeaviateKnowledgeConfig.from_options("weaviate://db:8080?grpc_port=8080&grpc_host=db")
     assert config.api_key is not None and "wv-secret" not in repr(config)
     with pytest.raises(ConfigError):
         WeaviateKnowledgeConfig.from_options(None, {"collection_prefix": "lower"})

@@ -2,9 +2,10 @@
 
 Engine: Weaviate 1.28+ (``ContainsNone`` filters). Driver: ``weaviate-client`` v4 (extra
 ``weaviate``): REST for the schema, gRPC for data and queries.
-URL forms: ``weaviate://host:8080?grpc_port=50051``, ``weaviates://host`` (TLS, ports 443), with
-``api_key`` (or ``weaviate://:API_KEY@host``); PraisonAI's ``http://host:8080`` / ``https://host``
-(ports 8080 / 443). ``additional_headers`` (masked) go with every request.
+URL forms: ``weaviate://host:8080?grpc_port=50051``, ``weaviates://host`` (TLS, ports 443; gRPC on
+``grpc-<host>``, Weaviate Cloud's endpoint, unless ``grpc_host`` says otherwise), with ``api_key``
+(or ``weaviate://:API_KEY@host``); PraisonAI's ``http://host:8080`` / ``https://host`` (ports 8080 /
+443). ``additional_headers`` (masked) go with every request.
 Test tier: wire. The tests drive the real client against a REST + gRPC stand-in of Weaviate 1.32
 (tests/support/weaviate_standin.py), written from Weaviate's API reference and the protobuf stubs the
 client ships: the schema endpoints, ``BatchObjects``, ``Search``, ``BatchDelete``, ``Aggregate``, the
@@ -99,7 +100,7 @@ def _connect_options(config: WeaviateKnowledgeConfig, init: Any) -> dict[str, An
         "http_host": config.host,
         "http_port": config.http_port,
         "http_secure": config.secure,
-        "grpc_host": config.host,
+        "grpc_host": config.grpc_endpoint_host,
         "grpc_port": config.grpc_port,
         "grpc_secure": config.secure,
         "auth_credentials": auth,
