@@ -153,6 +153,36 @@ def test_unreachable_apis_are_backend_unavailable(server: WeaviateStandIn) -> No
         _opener(half)()  # nothing listens any more
 
 
+def test_the_stand_in_refuses_what_weaviate_refuses(server: WeaviateStandIn) -> None:
+    """The stand-in's own checks, through the client: what the docs say it models."""
+    import weaviate
+    from weaviate.classes.config import Configure, DataType, Property
+    from weaviate.classes.query import Filter
+    from weaviate.exceptions import UnexpectedStatusCodeError, WeaviateQueryError
+
+    client = weaviate.connect_to_custom(
+        http_host="127.0.0.1",
+        http_port=server.http_port,
+        http_secure=False,
+        grpc_host="127.0.0.1",
+        grpc_port=server.grpc_port,
+        grpc_secure=False,
+        auth_credentials=weaviate.classes.init.Auth.api_key("wv-secret"),
+        skip_init_checks=True,
+    )
+    try:
+        with pytest.raises(UnexpectedStatusCodeError) as refused:
+            client.collections.create("Bad-name", vector_config=Configure.Vectors.self_provided())
+        assert refused.value.status_code == 422
+        properties = [Property(name="body", data_type=DataType.TEXT, index_filterable=False)]
+        docs = client.collections.create("Docs", properties=properties, vector_config=Configure.Vectors.self_provided())
+        with pytest.raises(WeaviateQueryError, match="requires inverted index"):
+            docs.query.fetch_objects(filters=Filter.by_property("body").equal("x"))
+        assert not client.collections.exists("Missing")
+    finally:
+        client.close()
+
+
 def test_config_forms_and_secret_masking() -> None:
     config = WeaviateKnowledgeConfig.from_options("weaviates://:wv-secret@cluster.weaviate.cloud")
     assert config.secure and config.http_port == 443 and config.grpc_port == 443

@@ -326,7 +326,11 @@ class WeaviateKnowledgeStore(_WeaviateSteps, HostedVectorStore[WeaviateKnowledge
         init = self._import_driver("weaviate.classes.init")
         with self._translating:  # an unreachable engine is BackendUnavailableError
             self._client: Any = weaviate.connect_to_custom(**_connect_options(config, init))
-            _ping_grpc(self._client, "sync")
+            try:
+                _ping_grpc(self._client, "sync")
+            except BaseException:
+                self._client.close()
+                raise
 
     def _engine(self, steps: Operation[Call, R]) -> R:
         def execute(call: Call) -> Any:
