@@ -407,8 +407,8 @@ class AsyncWeaviateKnowledgeStore(_WeaviateSteps, AsyncHostedVectorStore[Weaviat
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
             client = self._weaviate.use_async_with_custom(**_connect_options(self.config, self._init))
-            await client.connect()
             try:
+                await client.connect()
                 ping = _ping_grpc(client, "async")
                 if ping is not None:
                     await ping
