@@ -433,12 +433,13 @@ def _matcher(cls: _Class, node: base_pb2.Filters) -> Callable[[str, dict[str, An
         items = value if isinstance(value, list) else [value]
         return [item.strip() for item in items] if kind in _TEXT_TYPES else items
 
+    wanted = frozenset(values)  # fetches by id send up to 1,000 values
     if op == _Op.OPERATOR_CONTAINS_ANY:
-        return lambda key, props: any(item in values for item in present(key, props))
+        return lambda key, props: any(item in wanted for item in present(key, props))
     if op == _Op.OPERATOR_CONTAINS_ALL:
-        return lambda key, props: all(value in present(key, props) for value in values)
+        return lambda key, props: wanted <= set(present(key, props))
     if op == _Op.OPERATOR_CONTAINS_NONE:
-        return lambda key, props: not any(item in values for item in present(key, props))
+        return lambda key, props: not any(item in wanted for item in present(key, props))
     if len(values) != 1:
         raise _unknown("invalid where filter: this operator takes one value")
     [value] = values
