@@ -118,7 +118,7 @@ class LockedConnectionRunner:
             if not write:
                 return drive(make(), self._execute, self._classify)
             connection = self._connection
-            connection.execute(self._begin)
+            self._begin_write(connection)
             try:
                 result = drive(make(), self._execute, self._classify)
             except BaseException:
@@ -127,6 +127,10 @@ class LockedConnectionRunner:
                 raise
             connection.execute("COMMIT")
             return result
+
+    def _begin_write(self, connection: Any) -> None:
+        """Open the write transaction (``_begin``); the engine's busy handler waits for the lock."""
+        connection.execute(self._begin)
 
     def _open_schema(self) -> None:
         """Create or upgrade the tables, taking the write lock (``BEGIN IMMEDIATE``) only if needed.
