@@ -24,7 +24,7 @@ from praisonai.persistence.errors import (
 )
 from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import PgvectorKnowledgeConfig
-from praisonai.persistence.knowledge.pgvector import table_name
+from praisonai.persistence.knowledge.pgvector import AsyncPgvectorKnowledgeStore, table_name
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 
@@ -79,11 +79,17 @@ class TestPgvectorExactSearchContract(KnowledgeStoreContract):
 
 
 class TestAsyncPgvectorContract(AsyncKnowledgeStoreContract):
-    """async_pgvector: the thread offload over the pooled store (concurrent tasks run on several connections)."""
+    """async_pgvector: native, on psycopg's AsyncConnection (concurrent tasks run on several connections)."""
 
     @pytest.fixture
     def store(self, vector_url: str, schema: str) -> AsyncKnowledgeStore:
-        return KNOWLEDGE_STORES.create("async_pgvector", url=f"{vector_url}?schema={schema}")
+        store = KNOWLEDGE_STORES.create("async_pgvector", url=f"{vector_url}?schema={schema}")
+        assert isinstance(store, AsyncPgvectorKnowledgeStore)  # native, not the thread offload
+        return store
+
+    @pytest.fixture
+    def reopen(self, vector_url: str, schema: str) -> Callable[[], AsyncKnowledgeStore]:
+        return lambda: KNOWLEDGE_STORES.create("pgvector_async", url=f"{vector_url}?schema={schema}")
 
 
 # -- configuration ------------------------------------------------------------------------------

@@ -637,6 +637,10 @@ _NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
         f"{_P}.knowledge.qdrant:AsyncQdrantKnowledgeStore",
         "Qdrant through qdrant-client's AsyncQdrantClient (local mode or a server); the qdrant store's steps",
     ),
+    "pgvector": (
+        f"{_P}.knowledge.pgvector:AsyncPgvectorKnowledgeStore",
+        "PostgreSQL + pgvector through psycopg's AsyncConnection (a pool per event loop); the pgvector store's steps",
+    ),
 }
 
 
