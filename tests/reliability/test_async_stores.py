@@ -153,7 +153,7 @@ def test_an_async_sqlite_store_never_closed_does_not_hold_up_exit(tmp_path: Path
     assert done.stdout.strip() == "written"
 
 
-NATIVE_ASYNC_KNOWLEDGE = ["async_pgvector"]
+NATIVE_ASYNC_KNOWLEDGE = ["async_pgvector", "async_redis"]
 DIMENSION = 4
 
 
@@ -169,6 +169,8 @@ def open_knowledge(request: pytest.FixtureRequest) -> Callable[[str], tuple[Asyn
                 "url": request.getfixturevalue("postgres_url"),
                 "db_schema": request.getfixturevalue("pg_schema"),
             }
+        elif backend == "async_redis":
+            options = {"url": request.getfixturevalue("redis_stack").url, "key_prefix": f"cancel:{id(request)}"}
         else:
             raise AssertionError(f"no opener for {backend!r}")
         store = KNOWLEDGE_STORES.create(backend, **options)

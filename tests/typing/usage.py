@@ -41,6 +41,7 @@ pending = reveal_type(KNOWLEDGE_STORES.create("async_memory").search("c", [1.0])
 reveal_type(KNOWLEDGE_STORES.create("async_memory", embedder="sentence_transformers"))  # R28
 reveal_type(KNOWLEDGE_STORES.create("async_pgvector"))  # R29
 reveal_type(AsyncPgvectorKnowledgeConfig().open())  # R30
+reveal_type(KNOWLEDGE_STORES.create("async_redis"))  # R31
 
 STATE_STORES.create(SqliteConversationConfig())  # E1: a conversation config is not a state config
 CONVERSATION_STORES.create(MemoryStateConfig())  # E2: nor the reverse

@@ -641,6 +641,14 @@ _NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
         f"{_P}.knowledge.pgvector:AsyncPgvectorKnowledgeStore",
         "PostgreSQL + pgvector through psycopg's AsyncConnection (a pool per event loop); the pgvector store's steps",
     ),
+    "redis": (
+        f"{_P}.knowledge.redis:AsyncRedisVectorKnowledgeStore",
+        "Redis with the search module through redis.asyncio (a client per event loop); the redis store's steps",
+    ),
+    "valkey": (
+        f"{_P}.knowledge.valkey_vector:AsyncValkeyVectorKnowledgeStore",
+        "Valkey with valkey-search through redis.asyncio: the async_redis store under Valkey's name",
+    ),
 }
 
 

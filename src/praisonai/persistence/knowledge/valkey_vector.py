@@ -10,12 +10,18 @@ Test tier: server, but on Redis Stack (RediSearch) on loopback; no Valkey server
 
 from __future__ import annotations
 
-from .redis import RedisVectorKnowledgeStore
+from .redis import AsyncRedisVectorKnowledgeStore, RedisVectorKnowledgeStore
 
-__all__ = ["ValkeyVectorKnowledgeStore"]
+__all__ = ["AsyncValkeyVectorKnowledgeStore", "ValkeyVectorKnowledgeStore"]
 
 
 class ValkeyVectorKnowledgeStore(RedisVectorKnowledgeStore):
     """Vectors in Valkey: the redis knowledge backend's store (see :class:`~.redis.RedisVectorKnowledgeStore`)."""
 
     backend = "valkey"
+
+
+class AsyncValkeyVectorKnowledgeStore(AsyncRedisVectorKnowledgeStore):
+    """``async_valkey``: the redis knowledge backend's native async store under Valkey's name."""
+
+    backend = "async_valkey"
