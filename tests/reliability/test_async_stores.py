@@ -153,7 +153,7 @@ def test_an_async_sqlite_store_never_closed_does_not_hold_up_exit(tmp_path: Path
     assert done.stdout.strip() == "written"
 
 
-NATIVE_ASYNC_KNOWLEDGE = ["async_pgvector", "async_redis"]
+NATIVE_ASYNC_KNOWLEDGE = ["async_pgvector", "async_redis", "async_lancedb"]
 DIMENSION = 4
 
 
@@ -171,6 +171,9 @@ def open_knowledge(request: pytest.FixtureRequest) -> Callable[[str], tuple[Asyn
             }
         elif backend == "async_redis":
             options = {"url": request.getfixturevalue("redis_stack").url, "key_prefix": f"cancel:{id(request)}"}
+        elif backend == "async_lancedb":
+            require_driver("lancedb", "lancedb")
+            options = {"uri": str(request.getfixturevalue("tmp_path") / "lance")}
         else:
             raise AssertionError(f"no opener for {backend!r}")
         store = KNOWLEDGE_STORES.create(backend, **options)

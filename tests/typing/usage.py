@@ -42,6 +42,7 @@ reveal_type(KNOWLEDGE_STORES.create("async_memory", embedder="sentence_transform
 reveal_type(KNOWLEDGE_STORES.create("async_pgvector"))  # R29
 reveal_type(AsyncPgvectorKnowledgeConfig().open())  # R30
 reveal_type(KNOWLEDGE_STORES.create("async_redis"))  # R31
+reveal_type(KNOWLEDGE_STORES.create("async_lancedb"))  # R32
 
 STATE_STORES.create(SqliteConversationConfig())  # E1: a conversation config is not a state config
 CONVERSATION_STORES.create(MemoryStateConfig())  # E2: nor the reverse

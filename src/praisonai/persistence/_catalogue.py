@@ -649,6 +649,10 @@ _NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
         f"{_P}.knowledge.valkey_vector:AsyncValkeyVectorKnowledgeStore",
         "Valkey with valkey-search through redis.asyncio: the async_redis store under Valkey's name",
     ),
+    "lancedb": (
+        f"{_P}.knowledge.lancedb:AsyncLanceDbKnowledgeStore",
+        "LanceDB through its async API (lancedb.connect_async), in the caller's event loop; the lancedb store's steps",
+    ),
 }
 
 
@@ -660,7 +664,7 @@ def _async_knowledge(sync: BuiltinBackend) -> BuiltinBackend:
         summary = f"{sync.name} for asyncio: its sync store run in worker threads (knowledge/offload.py)"
         tested_with = (
             f"as {sync.name} (its sync store); the async contract suite runs the thread offload "
-            "over memory (and a JSON file), lancedb and pgvector"
+            "over memory (and a JSON file)"
         )
     else:
         adapter, summary = native
