@@ -18,6 +18,7 @@ import asyncio
 import subprocess
 import sys
 import textwrap
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from praisonai.persistence.conversation.base import ConversationMessage, Convers
 from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
 from tests.support.emulators import require_driver
+from tests.support.hosted_fakes import AsyncMongoSearchShim, MongoSearchShim
 
 from .conftest import Figures, Opener
 
@@ -153,7 +155,7 @@ def test_an_async_sqlite_store_never_closed_does_not_hold_up_exit(tmp_path: Path
     assert done.stdout.strip() == "written"
 
 
-NATIVE_ASYNC_KNOWLEDGE = ["async_pgvector", "async_redis", "async_lancedb"]
+NATIVE_ASYNC_KNOWLEDGE = ["async_pgvector", "async_redis", "async_lancedb", "async_mongodb_vector"]
 DIMENSION = 4
 
 
@@ -174,11 +176,19 @@ def open_knowledge(request: pytest.FixtureRequest) -> Callable[[str], tuple[Asyn
         elif backend == "async_lancedb":
             require_driver("lancedb", "lancedb")
             options = {"uri": str(request.getfixturevalue("tmp_path") / "lance")}
+        elif backend == "async_mongodb_vector":
+            options = {"url": request.getfixturevalue("mongodb_url"), "database": f"cancel_{uuid.uuid4().hex[:12]}"}
         else:
             raise AssertionError(f"no opener for {backend!r}")
         store = KNOWLEDGE_STORES.create(backend, **options)
         assert not type(store).__name__.startswith("Offloaded"), "not native"
-        return store, KNOWLEDGE_STORES.create(sync, **options)
+        twin = KNOWLEDGE_STORES.create(sync, **options)
+        if backend == "async_mongodb_vector":  # Atlas's $vectorSearch, answered by a shim
+            indexes: dict[str, dict[str, Any]] = {}
+            open_database = store._open_database  # type: ignore[attr-defined]
+            store._open_database = lambda: AsyncMongoSearchShim(open_database(), indexes)  # type: ignore[attr-defined]
+            twin._db = MongoSearchShim(twin._db, indexes)  # type: ignore[attr-defined]
+        return store, twin
 
     return make
 
