@@ -110,7 +110,7 @@ class _MongoSteps:
         found = yield _OnCollection(collection, "find", (query, {"_id": 1}), listed=True)
         return [str(doc["_id"]) for doc in found]
 
-    def _create_steps(self, name: str, settings: Settings) -> Operation[_OnCollection, bool]:
+    def _native_create_steps(self, name: str, settings: Settings) -> Operation[_OnCollection, bool]:
         try:
             yield _OnCollection(self._catalogue(), "insert_one", ({"_id": name, "settings": settings.to_json()},))
         except self._errors.DuplicateKeyError:
@@ -132,11 +132,11 @@ class _MongoSteps:
         yield _OnCollection(self._data(name), "create_search_index", (model,))
         return True
 
-    def _drop_steps(self, name: str) -> Operation[_OnCollection, bool]:
+    def _native_drop_steps(self, name: str) -> Operation[_OnCollection, bool]:
         yield _OnCollection(self._data(name), "drop")
         return bool((yield _OnCollection(self._catalogue(), "delete_one", ({"_id": name},))).deleted_count)
 
-    def _put_steps(self, name: str, records: list[dict[str, Any]]) -> Operation[_OnCollection, None]:
+    def _native_put_steps(self, name: str, records: list[dict[str, Any]]) -> Operation[_OnCollection, None]:
         replace = self._operations.ReplaceOne
         requests = [
             replace({"_id": r["id"]}, {"_id": r["id"], **{key: r[key] for key in _FIELDS}}, upsert=True)
@@ -148,7 +148,7 @@ class _MongoSteps:
         found = yield _OnCollection(self._data(name), "find", ({"_id": {"$in": ids}}, {"ix": 0}), listed=True)
         return {str(doc["_id"]): document_from_record(doc) for doc in found}
 
-    def _query_steps(
+    def _native_query_steps(
         self, name: str, vector: list[float], limit: int, node: Lowered | None
     ) -> Operation[_OnCollection, list[KnowledgeDocument]]:
         stage: dict[str, Any] = {
@@ -167,13 +167,15 @@ class _MongoSteps:
         found = yield _OnCollection(self._data(name), "aggregate", (pipeline,), listed=True)
         return [document_from_record(doc) for doc in found]
 
-    def _matching_steps(self, name: str, node: Lowered, ids: list[str] | None) -> Operation[_OnCollection, list[str]]:
+    def _native_matching_steps(
+        self, name: str, node: Lowered, ids: list[str] | None
+    ) -> Operation[_OnCollection, list[str]]:
         query = render_mql(node)
         if ids is not None:
             query = {"$and": [query, {"_id": {"$in": ids}}]}
         return (yield from self._ids_steps(self._data(name), query))
 
-    def _remove_steps(self, name: str, ids: list[str]) -> Operation[_OnCollection, None]:
+    def _native_remove_steps(self, name: str, ids: list[str]) -> Operation[_OnCollection, None]:
         yield _OnCollection(self._data(name), "delete_many", ({"_id": {"$in": ids}},))
 
     def _count_steps(self, name: str) -> Operation[_OnCollection, int]:
@@ -209,10 +211,10 @@ class MongoVectorKnowledgeStore(_MongoSteps, HostedVectorStore[MongoVectorKnowle
         return drive(steps, functools.partial(_run, self._db), throw_in_everything)
 
     def _native_create(self, name: str, settings: Settings) -> bool:
-        return self._engine(self._create_steps(name, settings))
+        return self._engine(self._native_create_steps(name, settings))
 
     def _native_drop(self, name: str) -> bool:
-        return self._engine(self._drop_steps(name))
+        return self._engine(self._native_drop_steps(name))
 
     def _find(self, name: str) -> Settings | None:
         return self._engine(self._find_steps(name))
@@ -224,7 +226,7 @@ class MongoVectorKnowledgeStore(_MongoSteps, HostedVectorStore[MongoVectorKnowle
         return self._engine(self._ids_steps(self._data(name), {"_id": {"$in": ids}}))
 
     def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
-        self._engine(self._put_steps(name, records))
+        self._engine(self._native_put_steps(name, records))
 
     def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
         return self._engine(self._fetch_steps(name, ids))
@@ -232,13 +234,13 @@ class MongoVectorKnowledgeStore(_MongoSteps, HostedVectorStore[MongoVectorKnowle
     def _native_query(
         self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
     ) -> list[KnowledgeDocument]:
-        return self._engine(self._query_steps(name, vector, limit, node))
+        return self._engine(self._native_query_steps(name, vector, limit, node))
 
     def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
-        return self._engine(self._matching_steps(name, node, ids))
+        return self._engine(self._native_matching_steps(name, node, ids))
 
     def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
-        self._engine(self._remove_steps(name, ids))
+        self._engine(self._native_remove_steps(name, ids))
 
     def _count(self, name: str, settings: Settings) -> int:
         return self._engine(self._count_steps(name))
@@ -290,10 +292,10 @@ class AsyncMongoVectorKnowledgeStore(_MongoSteps, AsyncHostedVectorStore[MongoVe
         return await drive_async(steps, functools.partial(_run_async, self._db), throw_in_everything)
 
     async def _native_create(self, name: str, settings: Settings) -> bool:
-        return await self._engine(self._create_steps(name, settings))
+        return await self._engine(self._native_create_steps(name, settings))
 
     async def _native_drop(self, name: str) -> bool:
-        return await self._engine(self._drop_steps(name))
+        return await self._engine(self._native_drop_steps(name))
 
     async def _find(self, name: str) -> Settings | None:
         return await self._engine(self._find_steps(name))
@@ -305,7 +307,7 @@ class AsyncMongoVectorKnowledgeStore(_MongoSteps, AsyncHostedVectorStore[MongoVe
         return await self._engine(self._ids_steps(self._data(name), {"_id": {"$in": ids}}))
 
     async def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
-        await self._engine(self._put_steps(name, records))
+        await self._engine(self._native_put_steps(name, records))
 
     async def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
         return await self._engine(self._fetch_steps(name, ids))
@@ -313,13 +315,13 @@ class AsyncMongoVectorKnowledgeStore(_MongoSteps, AsyncHostedVectorStore[MongoVe
     async def _native_query(
         self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
     ) -> list[KnowledgeDocument]:
-        return await self._engine(self._query_steps(name, vector, limit, node))
+        return await self._engine(self._native_query_steps(name, vector, limit, node))
 
     async def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
-        return await self._engine(self._matching_steps(name, node, ids))
+        return await self._engine(self._native_matching_steps(name, node, ids))
 
     async def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
-        await self._engine(self._remove_steps(name, ids))
+        await self._engine(self._native_remove_steps(name, ids))
 
     async def _count(self, name: str, settings: Settings) -> int:
         return await self._engine(self._count_steps(name))

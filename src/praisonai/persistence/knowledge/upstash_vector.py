@@ -79,7 +79,6 @@ class UpstashVectorKnowledgeStore(HostedVectorStore[UpstashVectorKnowledgeConfig
     """A KnowledgeStore on the namespaces of one Upstash Vector index."""
 
     engine = "Upstash Vector"
-    deletes_by_filter = True
 
     def __init__(self, config: UpstashVectorKnowledgeConfig) -> None:
         super().__init__(config)
@@ -187,7 +186,6 @@ class UpstashVectorKnowledgeStore(HostedVectorStore[UpstashVectorKnowledgeConfig
         raise AssertionError("upstash_vector deletes by filter natively")  # pragma: no cover
 
     def _native_delete_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> int:
-        """Delete the documents matching ``node`` (among ``ids`` when given) in one call; return how many."""
         rendered = render_filter(node)
         if ids is not None:
             wanted = " OR ".join(f"ix CONTAINS {_literal(id_token(i))}" for i in ids)

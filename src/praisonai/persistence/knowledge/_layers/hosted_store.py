@@ -8,15 +8,13 @@ layout of :mod:`.records`, filter lowering, exact portable scores, and ``delete`
 ids-and-filter logic. A backend implements the base's lookups and a few
 ``_native_*`` primitives with its driver, and renders lowered filters in its
 engine's own language (with :mod:`.._filters.tokens` where it fits).
+:class:`AsyncHostedVectorStore` is the same layer on async primitives: the hooks are
+written once, as steps (:class:`_HostedSteps`) that call the primitives by name.
 
 Scores: the engine ranks; the reported ``score`` is computed exactly from the
 stored embedding with :func:`~..base.similarity` (cosine similarity, dot product,
 ``1 / (1 + L2)``), so engine-specific score scales (Atlas's ``(1 + cos) / 2``,
 Pinecone's squared euclidean, Cosmos DB's raw distance) never leak out.
-
-That layer is written once, as steps (:class:`HostedSteps`) over the primitives:
-:class:`HostedVectorStore` runs them on sync primitives, :class:`AsyncHostedVectorStore`
-on a backend's async ones (mongodb_vector's ``AsyncMongoClient``).
 
 ``insert`` checks for existing ids and then writes, under the store's lock: two
 processes inserting the same new id at the same moment can both succeed
@@ -28,19 +26,18 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any, ClassVar, TypeVar
 
-from ..._sansio import Call, Operation, call_on, call_on_async, drive, drive_async, throw_in_everything
+from ..._sansio import Call, Operation, call_on, call_on_async, drive, drive_async
 from ...errors import BackendUnavailableError
 from .._filters.native import ALWAYS, NEVER, Lowered, lower
 from ..base import Distance, KnowledgeDocument, similarity
 from ..filters import FilterNode
 from .async_store_base import AsyncKnowledgeStoreBase
 from .checks import collection_exists, collection_not_found
-from .contract import ContractSteps
 from .records import CHUNKS, document_record
 from .store_base import CollectionSettings as Settings
 from .store_base import K, KnowledgeStoreBase, error_chain, raised_by
 
-__all__ = ["AsyncHostedVectorStore", "HostedSteps", "HostedVectorStore", "Settings"]
+__all__ = ["AsyncHostedVectorStore", "HostedVectorStore", "Settings"]
 
 R = TypeVar("R")
 
@@ -48,67 +45,13 @@ _SCAN_BATCH = 1000
 """Documents read per page when a filter that matches everything is deleted."""
 
 
-class HostedSteps(ContractSteps[Settings]):
-    """What the hosted engines share, as steps (:mod:`..._sansio`) over the ``_native_*`` primitives
-    and the base's lookups: one copy for :class:`HostedVectorStore` and :class:`AsyncHostedVectorStore`."""
+class _HostedSteps:
+    """The hosted layer's hooks as steps (:mod:`..._sansio`) that call the backend's ``_native_*``
+    primitives (and ``_taken``, ``_all_ids``) by name: one copy for :class:`HostedVectorStore`, whose
+    primitives are plain methods, and :class:`AsyncHostedVectorStore`, whose primitives are awaited."""
 
     engine: ClassVar[str] = "the engine"
     exact_range_numbers: ClassVar[int | None] = 2**53  # equality is exact (tokens); ranges compare floats
-    deletes_by_filter: ClassVar[bool] = False
-    """The engine deletes by a filter in one call (``_native_delete_matching``, returning how many);
-    otherwise ``delete`` finds the matching ids (``_native_matching``) and removes them."""
-
-    def _hosted_create(
-        self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None
-    ) -> Operation[Call, None]:
-        if not (yield Call("_native_create", (name, Settings(dimension, distance, metadata)))):
-            raise collection_exists(name)
-
-    def _hosted_drop(self, name: str) -> Operation[Call, None]:
-        if not (yield Call("_native_drop", (name,))):
-            raise collection_not_found(name)
-
-    def _hosted_put(self, name: str, target: Settings, documents: list[KnowledgeDocument]) -> Operation[Call, None]:
-        # insert's existence check (_taken) has run already; every engine's write replaces.
-        yield Call("_native_put", (name, target, [document_record(document) for document in documents]))
-
-    def _hosted_search(
-        self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
-    ) -> Operation[Call, list[KnowledgeDocument]]:
-        lowered = self._lower(node)
-        if lowered == NEVER:
-            return []
-        found: list[KnowledgeDocument] = yield Call(
-            "_native_query", (name, target, query, limit, None if lowered == ALWAYS else lowered)
-        )
-        found = found[:limit]
-        for document in found:
-            assert document.embedding is not None
-            document.score = similarity(target.distance, query, document.embedding)
-        found.sort(key=lambda document: -(document.score or 0.0))
-        return found
-
-    def _hosted_remove(
-        self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None
-    ) -> Operation[Call, int]:
-        lowered = self._lower(node)
-        if lowered == NEVER:
-            return 0
-        if lowered != ALWAYS and self.deletes_by_filter:
-            deleted: int = yield Call("_native_delete_matching", (name, target, lowered, ids))
-            return deleted
-        if lowered != ALWAYS:
-            doomed: list[str] = yield Call("_native_matching", (name, target, lowered, ids))
-        elif ids is None:  # a filter every document matches, such as {"tag": {"$nin": []}}
-            doomed = yield Call("_all_ids", (name, target))
-        else:
-            doomed = sorted((yield Call("_taken", (name, target, ids))))
-        if doomed:
-            yield Call("_native_remove", (name, target, doomed))
-        return len(doomed)
-
-    def _lower(self, node: FilterNode | None) -> Lowered:
-        return ALWAYS if node is None else lower(node, chunk_limit=CHUNKS)
 
     def _is_unavailable(self, error: BaseException) -> bool:
         """Whether ``error`` means the engine cannot be reached."""
@@ -140,8 +83,57 @@ class HostedSteps(ContractSteps[Settings]):
             return BackendUnavailableError(f"cannot reach {self.engine}: {type(error).__name__}")
         return None
 
+    # -- the hooks of the store bases on the primitives ---------------------------------------
 
-class HostedVectorStore(HostedSteps, KnowledgeStoreBase[Settings, K]):
+    def _create_steps(
+        self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None
+    ) -> Operation[Call, None]:
+        if not (yield Call("_native_create", (name, Settings(dimension, distance, metadata)))):
+            raise collection_exists(name)
+
+    def _drop_steps(self, name: str) -> Operation[Call, None]:
+        if not (yield Call("_native_drop", (name,))):
+            raise collection_not_found(name)
+
+    def _search_steps(
+        self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
+    ) -> Operation[Call, list[KnowledgeDocument]]:
+        lowered = _lower(node)
+        if lowered == NEVER:
+            return []
+        found: list[KnowledgeDocument] = yield Call(
+            "_native_query", (name, target, query, limit, None if lowered == ALWAYS else lowered)
+        )
+        found = found[:limit]
+        for document in found:
+            assert document.embedding is not None
+            document.score = similarity(target.distance, query, document.embedding)
+        found.sort(key=lambda document: -(document.score or 0.0))
+        return found
+
+    def _remove_steps(
+        self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None
+    ) -> Operation[Call, int]:
+        lowered = _lower(node)
+        if lowered == NEVER:
+            return 0
+        if lowered != ALWAYS:
+            deleted: int = yield Call("_native_delete_matching", (name, target, lowered, ids))
+            return deleted
+        if ids is None:  # a filter every document matches, such as {"tag": {"$nin": []}}
+            doomed: list[str] = yield Call("_all_ids", (name, target))
+        else:
+            doomed = sorted((yield Call("_taken", (name, target, ids))))
+        if doomed:
+            yield Call("_native_remove", (name, target, doomed))
+        return len(doomed)
+
+
+def _lower(node: FilterNode | None) -> Lowered:
+    return ALWAYS if node is None else lower(node, chunk_limit=CHUNKS)
+
+
+class HostedVectorStore(_HostedSteps, KnowledgeStoreBase[Settings, K]):
     """:class:`~.store_base.KnowledgeStoreBase` on a hosted engine: records, lowered filters, exact scores.
 
     A backend implements the base's ``_find`` ``_names`` ``_taken`` ``_fetch`` ``_count`` ``_scan``
@@ -179,39 +171,48 @@ class HostedVectorStore(HostedSteps, KnowledgeStoreBase[Settings, K]):
     def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
         """The ids of the documents matching ``node`` (among ``ids`` when given)."""
 
+    def _native_delete_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> int:
+        """Delete the documents matching ``node`` (among ``ids`` when given); return how many."""
+        doomed = self._native_matching(name, settings, node, ids)
+        if doomed:
+            self._native_remove(name, settings, doomed)
+        return len(doomed)
+
     @abstractmethod
     def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None: ...
 
-    def _all_ids(self, name: str, settings: Settings) -> list[str]:
-        """Every document's id."""
-        return [document.id for page in self._scan(name, settings, _SCAN_BATCH) for document in page]
+    # -- KnowledgeStoreBase hooks on the primitives: the steps of _HostedSteps ----------------
 
-    # -- KnowledgeStoreBase hooks: HostedSteps's steps on the primitives ------------------
-
-    def _hosted(self, steps: Operation[Call, R]) -> R:
-        return drive(steps, call_on(self), throw_in_everything)
+    def _on_primitives(self, steps: Operation[Call, R]) -> R:
+        return drive(steps, call_on(self))
 
     def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        self._hosted(self._hosted_create(name, dimension, distance, metadata))
+        self._on_primitives(self._create_steps(name, dimension, distance, metadata))
 
     def _drop(self, name: str, target: Settings) -> None:
-        self._hosted(self._hosted_drop(name))
+        self._on_primitives(self._drop_steps(name))
 
     def _put(self, name: str, target: Settings, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
-        self._hosted(self._hosted_put(name, target, documents))
+        # insert's existence check (_taken) has run already; every engine's write replaces.
+        self._native_put(name, target, [document_record(document) for document in documents])
 
     def _search(
         self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        return self._hosted(self._hosted_search(name, target, query, limit, node))
+        return self._on_primitives(self._search_steps(name, target, query, limit, node))
 
     def _remove(self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None) -> int:
-        return self._hosted(self._hosted_remove(name, target, ids, node))
+        return self._on_primitives(self._remove_steps(name, target, ids, node))
+
+    def _all_ids(self, name: str, target: Settings) -> list[str]:
+        return [document.id for page in self._scan(name, target, _SCAN_BATCH) for document in page]
 
 
-class AsyncHostedVectorStore(HostedSteps, AsyncKnowledgeStoreBase[Settings, K]):
-    """The asyncio twin of :class:`HostedVectorStore`: the same steps over async primitives
-    (the base's lookups, ``_native_*`` and ``_all_ids``, with the sync store's meaning)."""
+class AsyncHostedVectorStore(_HostedSteps, AsyncKnowledgeStoreBase[Settings, K]):
+    """:class:`HostedVectorStore` for asyncio: the same hooks (the steps of :class:`_HostedSteps`) on
+    awaited primitives. A backend implements the async base's ``_find`` ``_names`` ``_taken`` ``_fetch``
+    ``_count`` and ``_release``, the ``_native_*`` primitives of :class:`HostedVectorStore` as coroutines,
+    and ``_all_ids`` (every id of a collection, for a filter that matches everything)."""
 
     def __init__(self, config: K) -> None:
         super().__init__(config)
@@ -236,28 +237,34 @@ class AsyncHostedVectorStore(HostedSteps, AsyncKnowledgeStoreBase[Settings, K]):
         self, name: str, settings: Settings, node: Lowered, ids: list[str] | None
     ) -> list[str]: ...
 
+    async def _native_delete_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> int:
+        doomed = await self._native_matching(name, settings, node, ids)
+        if doomed:
+            await self._native_remove(name, settings, doomed)
+        return len(doomed)
+
     @abstractmethod
     async def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None: ...
 
     @abstractmethod
-    async def _all_ids(self, name: str, settings: Settings) -> list[str]: ...
+    async def _all_ids(self, name: str, target: Settings) -> list[str]: ...
 
-    async def _hosted(self, steps: Operation[Call, R]) -> R:
-        return await drive_async(steps, call_on_async(self), throw_in_everything)
+    async def _on_primitives(self, steps: Operation[Call, R]) -> R:
+        return await drive_async(steps, call_on_async(self))
 
     async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        await self._hosted(self._hosted_create(name, dimension, distance, metadata))
+        await self._on_primitives(self._create_steps(name, dimension, distance, metadata))
 
     async def _drop(self, name: str, target: Settings) -> None:
-        await self._hosted(self._hosted_drop(name))
+        await self._on_primitives(self._drop_steps(name))
 
     async def _put(self, name: str, target: Settings, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
-        await self._hosted(self._hosted_put(name, target, documents))
+        await self._native_put(name, target, [document_record(document) for document in documents])
 
     async def _search(
         self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        return await self._hosted(self._hosted_search(name, target, query, limit, node))
+        return await self._on_primitives(self._search_steps(name, target, query, limit, node))
 
     async def _remove(self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None) -> int:
-        return await self._hosted(self._hosted_remove(name, target, ids, node))
+        return await self._on_primitives(self._remove_steps(name, target, ids, node))
