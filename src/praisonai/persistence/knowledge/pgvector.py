@@ -36,6 +36,11 @@ partial index and score them 0.0, ranked by that score.
 
 PostgreSQL text cannot hold NUL characters: content or metadata strings
 containing one are refused with :class:`InvalidInputError`.
+
+``async_pgvector`` (:class:`AsyncPgvectorKnowledgeStore`) runs the same statements, written
+once as steps (:class:`_PgvectorSteps`), on psycopg's ``AsyncConnection``; each call holds
+a pooled connection (a pool per event loop), and a call cancelled inside a transaction
+closes its connection, so the server rolls it back.
 """
 
 from __future__ import annotations

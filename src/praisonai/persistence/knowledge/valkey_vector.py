@@ -3,7 +3,8 @@
 valkey-search's ``FT.*`` commands follow RediSearch's, so this is the redis
 knowledge backend under Valkey's name and URL schemes (``valkey://``,
 ``valkeys://``). PraisonAI 4.7.19's ``ValkeyVectorKnowledgeStore`` (valkey-glide)
-is this class; PraisonAI registers it as ``valkey``.
+is this class; PraisonAI registers it as ``valkey``. ``async_valkey`` is ``async_redis``'s store
+under the same name.
 
 Test tier: server, but on Redis Stack (RediSearch) on loopback; no Valkey server is exercised.
 """
