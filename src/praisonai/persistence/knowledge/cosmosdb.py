@@ -3,13 +3,14 @@
 Engine: Azure Cosmos DB for NoSQL with vector search. Driver: ``azure-cosmos`` (extra ``cosmosdb``).
 URL forms: the account endpoint ``https://<account>.documents.azure.com:443/`` with ``key``, or a
 connection string ``AccountEndpoint=https://...;AccountKey=...;``.
-Test tier: fake. The tests run the adapter against a client-level fake of the SDK's
-``CosmosClient`` / ``DatabaseProxy`` / ``ContainerProxy`` (tests/support/hosted_fakes.py) that
-executes the adapter's NoSQL queries with a small evaluator of the query subset we emit
-(``ARRAY_CONTAINS``, ``IS_DEFINED``, bracket property access, parameters) and exact
-brute-force ``VectorDistance`` ranking. No Cosmos DB emulator runs here (the emulators are
-Windows or Docker images); Cosmos DB itself, its query engine, vector indexes and auth are
-not exercised.
+Test tier: emulator (third-party reimplementation, patched for a missing item's 404). The
+tests drive azure-cosmos over HTTPS against @vercel/cosmosdb-server, a Node.js
+reimplementation of Cosmos DB's NoSQL REST API from npm, for databases, containers, items,
+create-if-absent and the filter queries; a wrapper (tests/support/cosmosdb_server.js) turns
+its 500 on a point read of a missing item into Cosmos DB's 404. It has no vector search: a
+shim ranks the ``VectorDistance`` queries in Python over the items its query engine
+filtered. Microsoft's emulators are Windows or Docker images; Cosmos DB itself, its query
+engine, vector indexes, request units and auth are not exercised.
 
 Layout: one container ``<prefix><name>`` per collection (partition key ``/id``) with a
 vector embedding policy on ``/embedding`` (the collection's ``distanceFunction``:
