@@ -47,25 +47,27 @@ ENDPOINT = "https://acct.documents.azure.com:443/"
 Opener = Callable[[], KnowledgeStore]
 
 
-@pytest.fixture(autouse=True)
-def _few_certificates(cosmosdb_server: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def server(cosmosdb_server: Service, monkeypatch: pytest.MonkeyPatch) -> Service:
+    """The session's server, for one test."""
     # Every new connection loads OpenSSL's default CA certificates even though azure-cosmos does not
     # verify 127.0.0.1 (~30 ms of CPU for the system's few hundred); point them at one file.
     monkeypatch.setenv("SSL_CERT_FILE", str(cosmosdb_certificate(cosmosdb_server)))
+    return cosmosdb_server
 
 
 @pytest.fixture
-def opener(cosmosdb_server: Service) -> Iterator[Opener]:
+def opener(server: Service) -> Iterator[Opener]:
     """Opens stores on a database of their own on the server, dropped when the test ends."""
     database = f"kb_{uuid.uuid4().hex[:12]}"
-    yield lambda: open_cosmosdb(cosmosdb_server, database)
-    drop_cosmosdb_database(cosmosdb_server, database)
+    yield lambda: open_cosmosdb(server, database)
+    drop_cosmosdb_database(server, database)
 
 
 @pytest.fixture
-def admin(cosmosdb_server: Service) -> Any:
+def admin(server: Service) -> Any:
     """A CosmosClient of the tests' own on the server, for what the store does not do."""
-    return cosmosdb_admin(cosmosdb_server)
+    return cosmosdb_admin(server)
 
 
 class TestCosmosDbContract(KnowledgeStoreContract):
