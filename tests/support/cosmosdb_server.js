@@ -15,6 +15,9 @@
 // item while checking its partition key and answers 500 "Cannot read properties of undefined".
 // The wrapper sends that one case to the package's own not-found answer (readOperation in
 // lib/handler/_document-operations.js); every other request goes to the unmodified handler.
+// (The handler skips that check when a request carries x-ms-documentdb-query-enablecrosspartition:
+// true, which azure-cosmos sends on every request if the client is built with headers={...}; but
+// that header is a query option, and it would also switch off the check for items that exist.)
 "use strict";
 
 const path = require("path");
