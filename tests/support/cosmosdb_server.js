@@ -3,7 +3,7 @@
 //
 //   node cosmosdb_server.js PACKAGE_DIR HOST PORT
 //
-// PACKAGE_DIR holds node_modules/@vercel/cosmosdb-server (.ci/setup-knowledge.sh installs it).
+// PACKAGE_DIR holds node_modules/@vercel/cosmosdb-server (.ci/setup-cosmosdb.sh installs it).
 // It serves HTTPS with the package's own self-signed certificate (azure-cosmos does not verify
 // certificates of 127.0.0.1 or localhost, its rule for local emulators) and keeps connections
 // alive (the package closes each one after its answer unless told otherwise).

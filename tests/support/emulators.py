@@ -56,7 +56,7 @@ DYNAMODB_LOCAL_DIR = Path(
     )
 )
 
-# Where .ci/setup-knowledge.sh installs the npm package @vercel/cosmosdb-server.
+# Where .ci/setup-cosmosdb.sh installs the npm package @vercel/cosmosdb-server.
 COSMOSDB_SERVER_DIR = Path(
     os.environ.get(
         "PRAISONAI_TEST_COSMOSDB_SERVER_DIR", str(Path.home() / ".cache" / "praisonai-persistence" / "cosmosdb-server")
@@ -222,7 +222,7 @@ def start_cosmosdb_server() -> Service:
     if not (package / "lib" / "index.js").is_file():
         unavailable(
             f"@vercel/cosmosdb-server is not installed under {COSMOSDB_SERVER_DIR} "
-            "(bash .ci/setup-knowledge.sh; or set PRAISONAI_TEST_COSMOSDB_SERVER_DIR)"
+            "(bash .ci/setup-cosmosdb.sh; or set PRAISONAI_TEST_COSMOSDB_SERVER_DIR)"
         )
     node = shutil.which("node")
     if node is None:
