@@ -17,11 +17,12 @@ from praisonai.persistence.errors import (
 )
 from praisonai.persistence.knowledge import redis as redis_module
 from praisonai.persistence.knowledge._filters.native import lower
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import RedisVectorKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
+from praisonai.persistence.knowledge.redis import AsyncRedisVectorKnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 from praisonai.persistence.testing.knowledge import FILTERS, NULL_FILTERS
 from tests.support.emulators import require_driver
 from tests.support.vector_servers import VectorServer
@@ -52,6 +53,21 @@ class TestRedisSearchContract(_RedisContract):
 
 class TestRedisSearchFloat64HnswContract(_RedisContract):
     options: ClassVar[dict[str, str]] = {"vector_type": "FLOAT64", "algorithm": "HNSW"}
+
+
+class TestAsyncRedisSearchContract(AsyncKnowledgeStoreContract):
+    """async_redis: native, on redis.asyncio."""
+
+    @pytest.fixture
+    def store(self, redis_stack: VectorServer, request: pytest.FixtureRequest) -> AsyncKnowledgeStore:
+        store = KNOWLEDGE_STORES.create("async_redis", url=redis_stack.url, key_prefix=_prefix(request))
+        assert isinstance(store, AsyncRedisVectorKnowledgeStore)  # native, not the thread offload
+        return store
+
+    @pytest.fixture
+    def reopen(self, redis_stack: VectorServer, request: pytest.FixtureRequest) -> Callable[[], AsyncKnowledgeStore]:
+        prefix = _prefix(request)
+        return lambda: KNOWLEDGE_STORES.create("redis_async", url=redis_stack.url, key_prefix=prefix)
 
 
 def test_url_forms() -> None:
@@ -150,9 +166,9 @@ def _documents(count: int) -> list[KnowledgeDocument]:
 
 
 def test_a_large_insert_is_written_in_parts_each_within_socket_timeout(redis_stack: VectorServer) -> None:
-    # 12,000 documents: before, one WATCH of 12,000 keys (quadratic in Redis) and one EXEC took
-    # seconds, past a socket_timeout of 0.5 s, and the store reported BackendUnavailableError for an
-    # insert Redis went on to commit.
+    # 12,000 documents: sent as one request (a WATCH of 12,000 keys, quadratic in Redis, and one
+    # EXEC; later one Lua script) the insert took longer than a socket_timeout of 0.5 s, and the store
+    # reported BackendUnavailableError for an insert Redis went on to commit.
     store = KNOWLEDGE_STORES.create("redis", url=redis_stack.url, key_prefix="kbtest:parts", socket_timeout=0.5)
     try:
         store.create_collection("docs", 2)
@@ -175,7 +191,7 @@ def test_an_insert_whose_later_part_meets_a_taken_id_stores_nothing(
     try:
         store.create_collection("docs", 2)
         store.insert("docs", [KnowledgeDocument(id="d7", content="first", embedding=[0.0, 1.0])])
-        # As if another client inserted d7 between the check of every id and the third part's transaction.
+        # As if another client inserted d7 between the check of every id and the third part's script.
         monkeypatch.setattr(store, "_taken", lambda *args: [])
         with pytest.raises(AlreadyExistsError, match="d7"):
             store.insert("docs", _documents(10))
@@ -193,25 +209,31 @@ def test_an_insert_cut_by_a_lost_connection_stores_nothing_or_says_so(
     store = KNOWLEDGE_STORES.create("redis", url=redis_stack.url, key_prefix="kbtest:cut")
     try:
         store.create_collection("docs", 2)
-        real = store._insert_atomically  # type: ignore[attr-defined]
-        calls: list[int] = []
+        client = store._redis  # type: ignore[attr-defined]
+        real = client.eval
+        writes: list[int] = []
+        take_back_fails = False
 
-        def third_part_lost(collection: str, hashes: list[object]) -> None:
-            calls.append(1)
-            real(collection, hashes)
-            if len(calls) == 3:  # committed, and the reply lost
+        def flaky(script: str, *args: object) -> object:
+            if script == redis_module._TAKE_BACK and take_back_fails:
                 raise redis.exceptions.ConnectionError("connection lost")
+            answer = real(script, *args)
+            if script == redis_module._WRITE:
+                writes.append(1)
+                if len(writes) == 3:  # committed, and the reply lost
+                    raise redis.exceptions.ConnectionError("connection lost")
+            return answer
 
-        monkeypatch.setattr(store, "_insert_atomically", third_part_lost)
+        monkeypatch.setattr(client, "eval", flaky)
         with pytest.raises(BackendUnavailableError):
             store.insert("docs", _documents(10))
         assert store.count("docs") == 0  # the parts written, the one in flight included, taken back
+        writes.clear()
+        writes += [1, 1, 1]  # no more lost replies
         assert len(store.insert("docs", _documents(10))) == 10  # so a retry succeeds
 
-        calls.clear()
-        monkeypatch.setattr(
-            store._redis, "delete", lambda *keys: (_ for _ in ()).throw(redis.exceptions.ConnectionError())
-        )  # type: ignore[attr-defined]
+        writes.clear()
+        take_back_fails = True
         with pytest.raises(EngineError, match="could not be removed"):
             store.insert("docs", [KnowledgeDocument(id=f"e{index}", embedding=[1.0, 0.0]) for index in range(10)])
     finally:
