@@ -51,7 +51,7 @@ TIER_MEANINGS: dict[Tier, str] = {
     "embedded": "the vendor's own in-process engine",
     "vendor-emulator": "the vendor's own local engine or emulator of the service, on loopback",
     "emulator": "a third-party emulator or reimplementation of the service, on loopback",
-    "wire": "a stand-in of the service's wire API (HTTP), written from its reference, driven by the vendor's SDK",
+    "wire": "a stand-in of the service's wire API (HTTP, gRPC), written from its reference, driven by the vendor's SDK",
     "fake": "a client-level fake of the vendor's SDK objects; the SDK's requests are not exercised",
 }
 
@@ -262,10 +262,13 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.hosted:CosmosDbKnowledgeConfig",
         adapter=f"{_P}.knowledge.cosmosdb:CosmosDbKnowledgeStore",
         summary="Azure Cosmos DB for NoSQL vector search through azure-cosmos; one container per collection",
-        tier="fake",
+        tier="emulator",
         tested_with=(
-            "a client-level fake of azure-cosmos (CosmosClient/ContainerProxy) evaluating the adapter's "
-            "NoSQL queries; no Cosmos DB runs"
+            "emulator (third-party reimplementation, patched for a missing item's 404): azure-cosmos over HTTPS "
+            "against @vercel/cosmosdb-server (npm) on loopback for databases, containers, items, create-if-absent "
+            "and filter queries (a wrapper turns its 500 on a point read of a missing item into Cosmos DB's 404); "
+            "it has no vector search, so a shim ranks VectorDistance queries in Python over what its query engine "
+            "filtered; the reliability suites use a client-level fake; not Cosmos DB itself"
         ),
         aliases=("cosmos", "azure_cosmos", "cosmosdb_vector"),
         extra="cosmosdb",
@@ -390,10 +393,10 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.hosted:PineconeKnowledgeConfig",
         adapter=f"{_P}.knowledge.pinecone:PineconeKnowledgeStore",
         summary="Pinecone serverless through the pinecone SDK; one index per collection",
-        tier="fake",
+        tier="wire",
         tested_with=(
-            "a client-level fake of the pinecone SDK (Pinecone/Index) evaluating Pinecone's filter "
-            "operators; Pinecone itself is not exercised"
+            "the real pinecone SDK against an HTTP stand-in of Pinecone's REST API (control plane and one "
+            "data-plane host per index, Pinecone's error bodies; exact search); Pinecone itself is not exercised"
         ),
         extra="pinecone",
         requirements=("pinecone>=6",),
@@ -484,8 +487,9 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         summary="Weaviate 1.28+ through weaviate-client v4; equality filters ($eq $ne $in $nin $and $or)",
         tier="wire",
         tested_with=(
-            "the real pinecone SDK against an HTTP stand-in of Pinecone's REST API (control plane and one "
-            "data-plane host per index, Pinecone's error bodies; exact search); Pinecone itself is not exercised"
+            "the real weaviate-client v4 against a REST + gRPC stand-in of Weaviate 1.32 (schema over REST, "
+            "data and queries over gRPC with the client's own stubs, Weaviate's status codes and messages; "
+            "exact search, field-tokenized filters); Weaviate itself (HNSW) is not exercised"
         ),
         extra="weaviate",
         requirements=("weaviate-client>=4.23",),
@@ -637,6 +641,30 @@ _NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
         f"{_P}.knowledge.qdrant:AsyncQdrantKnowledgeStore",
         "Qdrant through qdrant-client's AsyncQdrantClient (local mode or a server); the qdrant store's steps",
     ),
+    "pgvector": (
+        f"{_P}.knowledge.pgvector:AsyncPgvectorKnowledgeStore",
+        "PostgreSQL + pgvector through psycopg's AsyncConnection (a pool per event loop); the pgvector store's steps",
+    ),
+    "redis": (
+        f"{_P}.knowledge.redis:AsyncRedisVectorKnowledgeStore",
+        "Redis with the search module through redis.asyncio (a client per event loop); the redis store's steps",
+    ),
+    "valkey": (
+        f"{_P}.knowledge.valkey_vector:AsyncValkeyVectorKnowledgeStore",
+        "Valkey with valkey-search through redis.asyncio: the async_redis store under Valkey's name",
+    ),
+    "lancedb": (
+        f"{_P}.knowledge.lancedb:AsyncLanceDbKnowledgeStore",
+        "LanceDB through its async API (lancedb.connect_async), in the caller's event loop; the lancedb store's steps",
+    ),
+    "mongodb_vector": (
+        f"{_P}.knowledge.mongodb_vector:AsyncMongoVectorKnowledgeStore",
+        "MongoDB Atlas Vector Search through pymongo's AsyncMongoClient; the mongodb_vector store's steps",
+    ),
+    "weaviate": (
+        f"{_P}.knowledge.weaviate:AsyncWeaviateKnowledgeStore",
+        "Weaviate through weaviate-client's WeaviateAsyncClient (REST + grpc.aio); the weaviate store's steps",
+    ),
 }
 
 
@@ -648,7 +676,7 @@ def _async_knowledge(sync: BuiltinBackend) -> BuiltinBackend:
         summary = f"{sync.name} for asyncio: its sync store run in worker threads (knowledge/offload.py)"
         tested_with = (
             f"as {sync.name} (its sync store); the async contract suite runs the thread offload "
-            "over memory (and a JSON file), lancedb and pgvector"
+            "over memory (and a JSON file)"
         )
     else:
         adapter, summary = native
