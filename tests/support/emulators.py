@@ -302,8 +302,8 @@ def start_mongodb_standin(ttl_sweep_seconds: float = 0.5) -> Service:
 
 # Coordinator loops that a collection load waits on. Milvus 2.3's defaults suit a cluster of long-lived
 # collections; the tests create some 200 small ones, and each load waited for the channel checker (1 s),
-# the distribution pull (500 ms, twice) and the target observer (10 s, or the collection observer's 1 s
-# tick to ask for it): 2-3 s a load, most of the test class's time. These make a load take one
+# the distribution pull (500 ms, twice) and the target observer (asked by one collection-observer tick,
+# seen by the next): 2-3 s a load, most of the test class's time. These make a load take one
 # collection-observer tick (hard-coded to 1 s in 2.3) at most. Nothing here changes what a query sees.
 _MILVUS_SPEED_UPS = (
     "queryCoord.checkInterval=100",
