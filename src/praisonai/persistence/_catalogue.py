@@ -29,7 +29,17 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typ
 if TYPE_CHECKING:
     from ._catalogue_row import Kind, Tier
 
-__all__ = ["BUILTINS", "BY_KIND_AND_NAME", "KINDS", "SPEED_EXTRAS", "TIER_MEANINGS", "BuiltinBackend", "Kind", "Tier"]
+__all__ = [
+    "BUILTINS",
+    "BY_KIND_AND_NAME",
+    "KINDS",
+    "SPEED_EXTRAS",
+    "TIER_MEANINGS",
+    "BuiltinBackend",
+    "Kind",
+    "Tier",
+    "has_async_twin",
+]
 
 
 def __getattr__(name: str) -> object:
@@ -105,6 +115,11 @@ BUILTINS: tuple[BuiltinBackend, ...] = tuple(
 )
 
 BY_KIND_AND_NAME: dict[tuple[Kind, str], BuiltinBackend] = {(b.kind, b.name): b for b in BUILTINS}
+
+
+def has_async_twin(name: str) -> bool:
+    """Whether conversation backend ``name`` has an asyncio twin, ``async_<name>`` (PraisonAI's ``mode=``)."""
+    return ("conversation", name) in BY_KIND_AND_NAME and ("conversation", f"async_{name}") in BY_KIND_AND_NAME
 
 
 if __name__ == "__main__":
