@@ -16,7 +16,7 @@ from langchain_core.vectorstores import VectorStore
 from ...errors import AlreadyExistsError, InvalidInputError, UsageError
 from ...knowledge.base import Distance, KnowledgeDocument, KnowledgeStore
 from ...knowledge.mmr import check_mmr_args, search_mmr, search_mmr_async
-from .._common import backend_of, is_async
+from .._store_traits import backend_of, is_async
 
 __all__ = ["EmbedderEmbeddings", "PersistenceVectorStore"]
 
