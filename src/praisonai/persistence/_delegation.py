@@ -12,7 +12,9 @@ contract's own method, so the checkers see the same signature::
 - :func:`forwarded`: the store's sync method, called as it is;
 - :func:`forwarded_async`: the store's async method, awaited;
 - :func:`in_worker_thread`: the store's sync method run in a worker thread
-  (``asyncio.to_thread``), as a coroutine method, so the event loop never blocks.
+  (``asyncio.to_thread``), as a coroutine method, so the event loop never blocks;
+- :func:`waited`: the store's async method as a sync one, its coroutine run to
+  completion by the wrapper's ``_wait(awaitable)`` (a blocking view of an async store).
 
 Each is a plain function of the class (``help()`` shows the contract's
 signature); the store's method is looked up at each call.
@@ -24,7 +26,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-__all__ = ["forwarded", "forwarded_async", "in_worker_thread"]
+__all__ = ["forwarded", "forwarded_async", "in_worker_thread", "waited"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -69,3 +71,14 @@ def in_worker_thread(method: Callable[Concatenate[Any, P], R]) -> Callable[Conca
 
     _named_like(run, method)
     return run
+
+
+def waited(method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]) -> Callable[Concatenate[Any, P], R]:
+    """The sync form of the async ``method``: ``self.store``'s coroutine, run to completion by ``self._wait``."""
+    name = method.__name__
+
+    def wait(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._wait(getattr(self.store, name)(*args, **kwargs))  # type: ignore[no-any-return]
+
+    _named_like(wait, method)
+    return wait
