@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._mysql_driver import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_packet, check_tls
+from ._mysql_driver import SESSION_SETUP, MySqlHooks, check_packet, tls_checked
 from ._server_runner import ServerSqlConversationStore
 from ._sql_operations import Step, run_step
 from .config import SingleStoreConversationConfig
@@ -59,21 +59,13 @@ class SingleStoreConversationStore(MySqlHooks, ServerSqlConversationStore):
             results_type="tuples",
             **tls,
         )
-        try:
-            with connection.cursor() as cursor:
-                if not self._is_singlestore(cursor):
-                    cursor.execute(SESSION_SETUP)  # SingleStore's sql_mode has values of its own
-                cursor.execute(TLS_STATUS)
-                check_tls(config, cursor.fetchone())
-        except BaseException:
-            connection.close()
-            raise
-        return connection
+        return tls_checked(connection, config, self._set_up_session)
 
     @staticmethod
-    def _is_singlestore(cursor: Any) -> bool:
+    def _set_up_session(cursor: Any) -> None:
         cursor.execute("SHOW VARIABLES LIKE 'memsql_version'")
-        return bool(cursor.fetchall())
+        if not cursor.fetchall():  # MySQL or MariaDB: SingleStore's sql_mode has values of its own
+            cursor.execute(SESSION_SETUP)
 
     def _dispose(self, connection: Any) -> None:
         connection.close()
