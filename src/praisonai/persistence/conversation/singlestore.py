@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._singlestore import connect
 from ._mysql_driver import SESSION_SETUP, MySqlHooks, check_packet, tls_checked
 from ._server_runner import ServerSqlConversationStore
 from ._sql_operations import Step, run_step
@@ -46,19 +47,7 @@ class SingleStoreConversationStore(MySqlHooks, ServerSqlConversationStore):
         elif config.ssl_mode in ("verify_ca", "verify_identity"):
             tls.update(ssl_ca=config.ssl_ca, ssl_verify_cert=True)
             tls["ssl_verify_identity"] = config.ssl_mode == "verify_identity"
-        connection = self._s2.connect(
-            host=config.host,
-            port=config.port,
-            user=config.user,
-            password=None if config.password is None else config.password.get_secret_value(),
-            database=config.database,
-            charset="utf8mb4",
-            autocommit=True,
-            client_found_rows=True,
-            connect_timeout=max(1, round(config.connect_timeout)),
-            results_type="tuples",
-            **tls,
-        )
+        connection = connect(self._s2, config, client_found_rows=True, **tls)
         return tls_checked(connection, config, self._set_up_session)
 
     @staticmethod
