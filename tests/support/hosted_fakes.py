@@ -14,14 +14,14 @@ filter engines and query parsers, consistency, limits, authentication, wire form
 - :class:`MongoSearchShim`: wraps a real pymongo database (on SecantusDB) and answers
   only ``create_search_index`` and the ``$vectorSearch`` stage, evaluating its filter
   with the server's own ``find``.
-- :class:`FakeWeaviateClient`: weaviate-client v4's collections API, evaluating the
-  client's own ``Filter`` objects.
 - :class:`FakeCassandraCluster`: cassandra-driver's ``Cluster`` / ``Session`` for the
   adapter's CQL statements.
 - :class:`FakeCouchbaseCluster`: the couchbase SDK's ``Cluster`` / ``Bucket`` / ``Scope`` /
   ``Collection``, with SQL++ statements evaluated by :class:`SqlExpression`.
 - :class:`FakeCosmosClient`: azure-cosmos' ``CosmosClient`` / ``DatabaseProxy`` /
-  ``ContainerProxy``, with NoSQL queries evaluated by :class:`SqlExpression`.
+  ``ContainerProxy``, with NoSQL queries evaluated by :class:`SqlExpression`; only the
+  reliability suites use it (tests/support/knowledge_backends.py), the cosmosdb tests run
+  on @vercel/cosmosdb-server (tests/support/cosmosdb_emulator.py).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ __all__ = [
     "FakeCassandraCluster",
     "FakeCosmosClient",
     "FakeCouchbaseCluster",
-    "FakeWeaviateClient",
+    "AsyncMongoSearchShim",
     "MongoSearchShim",
     "SqlExpression",
     "mql_matches",
@@ -158,6 +158,13 @@ class MongoSearchShim:
         return _ShimCollection(self, self._database[name], name)
 
 
+class _Documents(list[dict[str, Any]]):
+    """What ``aggregate`` returns: the documents, with a cursor's ``to_list``."""
+
+    def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
+        return list(self)
+
+
 class _ShimCollection:
     def __init__(self, shim: MongoSearchShim, collection: Any, name: str) -> None:
         self._shim = shim
@@ -178,11 +185,15 @@ class _ShimCollection:
         self._shim.indexes.setdefault(self._name, {})[document["name"]] = document["definition"]
         return str(document["name"])
 
-    def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def aggregate(self, pipeline: list[dict[str, Any]]) -> _Documents:
         first = pipeline[0]
         if "$vectorSearch" not in first:
-            return list(self._collection.aggregate(pipeline))
-        stage = first["$vectorSearch"]
+            return _Documents(self._collection.aggregate(pipeline))
+        query = self._checked_filter(first["$vectorSearch"])
+        return self._ranked(pipeline, list(self._collection.find(query)))
+
+    def _checked_filter(self, stage: dict[str, Any]) -> dict[str, Any]:
+        """The stage's filter, once the stage is checked against its index as Atlas would."""
         self._shim.stages.append(stage)
         definition = self._shim.indexes.get(self._name, {}).get(stage["index"])
         if definition is None:
@@ -191,13 +202,20 @@ class _ShimCollection:
         if stage["path"] != vector_field["path"] or len(stage["queryVector"]) != vector_field["numDimensions"]:
             raise RuntimeError("$vectorSearch path or dimension does not match the index")
         declared = {f["path"] for f in definition["fields"] if f["type"] == "filter"}
-        query = stage.get("filter") or {}
+        query: dict[str, Any] = stage.get("filter") or {}
         undeclared = _filter_paths(query) - declared
         if undeclared:
             raise RuntimeError(f"$vectorSearch filter on paths not indexed as filter: {sorted(undeclared)}")
         if not stage.get("exact") and not stage["limit"] <= stage["numCandidates"] <= 10000:
             raise RuntimeError("numCandidates must be between limit and 10000")
-        candidates = [(doc, doc[vector_field["path"]]) for doc in self._collection.find(query)]
+        return query
+
+    def _ranked(self, pipeline: list[dict[str, Any]], found: list[dict[str, Any]]) -> _Documents:
+        """The stage's answer from the documents its filter matched."""
+        stage = pipeline[0]["$vectorSearch"]
+        definition = self._shim.indexes[self._name][stage["index"]]
+        [vector_field] = [f for f in definition["fields"] if f["type"] == "vector"]
+        candidates = [(doc, doc[vector_field["path"]]) for doc in found]
         distance = _ATLAS_SIMILARITY[vector_field["similarity"]]
         ranked = _rank(distance, stage["queryVector"], candidates)[: stage["limit"]]
         for later in pipeline[1:]:
@@ -210,144 +228,35 @@ class _ShimCollection:
                     elif value == {"$meta": "vectorSearchScore"}:
                         raw = similarity(distance, stage["queryVector"], doc["embedding"])
                         doc[key] = raw if distance == "euclidean" else (1 + raw) / 2
-        return ranked
+        return _Documents(ranked)
 
 
-# -- Weaviate -------------------------------------------------------------------------------
+class AsyncMongoSearchShim(MongoSearchShim):
+    """:class:`MongoSearchShim` over pymongo's ``AsyncDatabase``: the same answers, awaited."""
 
-_WEAVIATE_NAME = re.compile(r"^[A-Z][_0-9A-Za-z]*$")
-
-
-class FakeWeaviateClient:
-    """``weaviate.WeaviateClient``: ``collections`` and ``close``; clients made by one factory share data."""
-
-    def __init__(self, store: dict[str, Any] | None = None) -> None:
-        self._store: dict[str, Any] = {} if store is None else store
-        self.collections = _WeaviateCollections(self._store)
-        self.closed = False
-
-    def close(self) -> None:
-        self.closed = True
+    def __getitem__(self, name: str) -> _AsyncShimCollection:  # type: ignore[override]
+        return _AsyncShimCollection(self, self._database[name], name)
 
 
-class _WeaviateCollections:
-    def __init__(self, store: dict[str, Any]) -> None:
-        self._store = store
+class _AsyncShimCollection(_ShimCollection):
+    async def drop(self) -> None:  # type: ignore[override]
+        self._shim.indexes.pop(self._name, None)
+        await self._collection.drop()
 
-    def exists(self, name: str) -> bool:
-        return name in self._store
+    async def create_search_index(self, model: Any) -> str:  # type: ignore[override]
+        return super().create_search_index(model)
 
-    def create(self, name: str, description: str, properties: list[Any], vector_config: Any) -> None:
-        if not _WEAVIATE_NAME.match(name):
-            raise ValueError(f"invalid collection name {name!r}")
-        if name in self._store:
-            raise RuntimeError("class already exists")
-        metric = vector_config.vectorIndexConfig.distance
-        self._store[name] = {
-            "description": description,
-            "properties": {p.name: p for p in properties},
-            "distance": {"cosine": "cosine", "dot": "dot", "l2-squared": "euclidean"}[metric.value],
-            "objects": {},
-        }
-
-    def delete(self, name: str) -> None:
-        self._store.pop(name, None)
-
-    def list_all(self, simple: bool = True) -> dict[str, Any]:
-        return {name: SimpleNamespace(description=entry["description"]) for name, entry in self._store.items()}
-
-    def get(self, name: str) -> _WeaviateCollection:
-        return _WeaviateCollection(self._store, name)
+    async def aggregate(self, pipeline: list[dict[str, Any]]) -> Any:  # type: ignore[override]
+        first = pipeline[0]
+        if "$vectorSearch" not in first:
+            return await self._collection.aggregate(pipeline)
+        query = self._checked_filter(first["$vectorSearch"])
+        return _AsyncDocuments(self._ranked(pipeline, await self._collection.find(query).to_list()))
 
 
-def weaviate_matches(node: Any, obj: Mapping[str, Any]) -> bool:
-    """Evaluate weaviate-client's own filter objects (the operators the adapter uses)."""
-    kind = type(node).__name__
-    if kind == "_FilterAnd":
-        return all(weaviate_matches(part, obj) for part in node.filters)
-    if kind == "_FilterOr":
-        return any(weaviate_matches(part, obj) for part in node.filters)
-    if kind != "_FilterValue":
-        raise ValueError(f"filter {kind} is not imitated")
-    target = node.target
-    values = [obj["uuid"]] if target == "_id" else obj["properties"].get(target, [])
-    if not isinstance(values, list):
-        values = [values]
-    operator = node.operator.value
-    if operator == "ContainsAny":
-        return any(value in node.value for value in values)
-    if operator == "ContainsNone":
-        return not any(value in node.value for value in values)
-    raise ValueError(f"operator {operator} is not imitated")
-
-
-class _WeaviateCollection:
-    def __init__(self, store: dict[str, Any], name: str) -> None:
-        self._store = store
-        self._name = name
-        self.config = SimpleNamespace(get=lambda simple=True: SimpleNamespace(description=self._entry["description"]))
-        self.data = SimpleNamespace(insert_many=self._insert_many, delete_many=self._delete_many)
-        self.query = SimpleNamespace(fetch_objects=self._fetch_objects, near_vector=self._near_vector)
-        self.aggregate = SimpleNamespace(
-            over_all=lambda total_count=True: SimpleNamespace(total_count=len(self._entry["objects"]))
-        )
-
-    @property
-    def _entry(self) -> dict[str, Any]:
-        entry = self._store.get(self._name)
-        if entry is None:
-            raise RuntimeError(f"collection {self._name} does not exist")
-        result: dict[str, Any] = entry
-        return result
-
-    def _insert_many(self, objects: list[Any]) -> Any:
-        entry = self._entry
-        for obj in objects:
-            unknown = set(obj.properties) - set(entry["properties"])
-            if unknown:
-                raise ValueError(f"unknown properties {sorted(unknown)}")
-            entry["objects"][str(obj.uuid)] = {
-                "uuid": str(obj.uuid),
-                "properties": copy.deepcopy(obj.properties),
-                "vector": _f32(obj.vector),
-            }
-        return SimpleNamespace(errors={})
-
-    def _delete_many(self, where: Any) -> Any:
-        objects = self._entry["objects"]
-        doomed = [key for key, obj in objects.items() if weaviate_matches(where, obj)]
-        for key in doomed:
-            del objects[key]
-        return SimpleNamespace(successful=len(doomed))
-
-    def _object(self, obj: dict[str, Any], wanted: list[str] | None = None) -> Any:
-        properties = copy.deepcopy(obj["properties"])
-        if wanted is not None:
-            properties = {key: properties[key] for key in wanted}
-        return SimpleNamespace(uuid=obj["uuid"], properties=properties, vector={"default": list(obj["vector"])})
-
-    def _fetch_objects(
-        self, filters: Any = None, limit: int = 10000, return_properties: list[str] | None = None
-    ) -> Any:
-        if limit > 10000:
-            raise ValueError("limit above QUERY_MAXIMUM_RESULTS")
-        found = [obj for obj in self._entry["objects"].values() if filters is None or weaviate_matches(filters, obj)]
-        found.sort(key=lambda obj: obj["uuid"])
-        return SimpleNamespace(objects=[self._object(obj, return_properties) for obj in found[:limit]])
-
-    def _near_vector(self, near_vector: list[float], limit: int, filters: Any = None) -> Any:
-        entry = self._entry
-        candidates = [
-            (obj, obj["vector"])
-            for obj in entry["objects"].values()
-            if filters is None or weaviate_matches(filters, obj)
-        ]
-        ranked = _rank(entry["distance"], near_vector, candidates)[:limit]
-        return SimpleNamespace(objects=[self._object(obj) for obj in ranked])
-
-    def iterator(self) -> Iterator[Any]:
-        for key in sorted(self._entry["objects"]):
-            yield self._object(self._entry["objects"][key])
+class _AsyncDocuments(_Documents):
+    async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:  # type: ignore[override]
+        return list(self)
 
 
 # -- a small evaluator for the SQL-like expressions of Cosmos DB and SQL++ --------------------

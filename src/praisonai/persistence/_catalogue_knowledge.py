@@ -54,10 +54,13 @@ KNOWLEDGE: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.hosted:CosmosDbKnowledgeConfig",
         adapter=f"{_P}.knowledge.cosmosdb:CosmosDbKnowledgeStore",
         summary="Azure Cosmos DB for NoSQL vector search through azure-cosmos; one container per collection",
-        tier="fake",
+        tier="emulator",
         tested_with=(
-            "a client-level fake of azure-cosmos (CosmosClient/ContainerProxy) evaluating the adapter's "
-            "NoSQL queries; no Cosmos DB runs"
+            "emulator (third-party reimplementation, patched for a missing item's 404): azure-cosmos over HTTPS "
+            "against @vercel/cosmosdb-server (npm) on loopback for databases, containers, items, create-if-absent "
+            "and filter queries (a wrapper turns its 500 on a point read of a missing item into Cosmos DB's 404); "
+            "it has no vector search, so a shim ranks VectorDistance queries in Python over what its query engine "
+            "filtered; the reliability suites use a client-level fake; not Cosmos DB itself"
         ),
         aliases=("cosmos", "azure_cosmos", "cosmosdb_vector"),
         extra="cosmosdb",
@@ -182,10 +185,10 @@ KNOWLEDGE: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.hosted:PineconeKnowledgeConfig",
         adapter=f"{_P}.knowledge.pinecone:PineconeKnowledgeStore",
         summary="Pinecone serverless through the pinecone SDK; one index per collection",
-        tier="fake",
+        tier="wire",
         tested_with=(
-            "a client-level fake of the pinecone SDK (Pinecone/Index) evaluating Pinecone's filter "
-            "operators; Pinecone itself is not exercised"
+            "the real pinecone SDK against an HTTP stand-in of Pinecone's REST API (control plane and one "
+            "data-plane host per index, Pinecone's error bodies; exact search); Pinecone itself is not exercised"
         ),
         extra="pinecone",
         requirements=("pinecone>=6",),
@@ -276,8 +279,9 @@ KNOWLEDGE: tuple[BuiltinBackend, ...] = (
         summary="Weaviate 1.28+ through weaviate-client v4; equality filters ($eq $ne $in $nin $and $or)",
         tier="wire",
         tested_with=(
-            "the real pinecone SDK against an HTTP stand-in of Pinecone's REST API (control plane and one "
-            "data-plane host per index, Pinecone's error bodies; exact search); Pinecone itself is not exercised"
+            "the real weaviate-client v4 against a REST + gRPC stand-in of Weaviate 1.32 (schema over REST, "
+            "data and queries over gRPC with the client's own stubs, Weaviate's status codes and messages; "
+            "exact search, field-tokenized filters); Weaviate itself (HNSW) is not exercised"
         ),
         extra="weaviate",
         requirements=("weaviate-client>=4.23",),
