@@ -23,7 +23,6 @@ import sqlite3
 import threading
 from typing import Any
 
-from ._group_commit import GroupCommitter
 from ._sql_operations import Step, fetch
 from ._sql_store import SqlConversationStore
 from ._sqlite_connection import LockedConnectionRunner, lock_timeout, prepare_path, sqlite_operations, sqlite_pragmas
@@ -41,7 +40,7 @@ class SqliteConversationStore(LockedConnectionRunner, SqlConversationStore):
         self.config = config
         self._ops = sqlite_operations(config)
         self._lock = threading.Lock()
-        self._committer = GroupCommitter(self._lock, lambda: self._closed, self._begin)
+        self._committer = self._group_committer()
         with self._translating:
             self._connection = sqlite3.connect(
                 prepare_path(config),
