@@ -52,6 +52,7 @@ class LlamaIndexKnowledgeStore(FrameworkKnowledgeStore):
         self._types = self._import_driver("llama_index.core.vector_stores.types")
         simple = self._import_driver("llama_index.core.vector_stores")
         self._simple = isinstance(self.vector_store, simple.SimpleVectorStore)
+        self._scores_in_process = self._simple
         self._stores_text = bool(getattr(self.vector_store, "stores_text", False))
 
     def __repr__(self) -> str:
@@ -110,6 +111,14 @@ class LlamaIndexKnowledgeStore(FrameworkKnowledgeStore):
             return []
         query_object = self._types.VectorStoreQuery(query_embedding=query, similarity_top_k=limit, node_ids=candidates)
         return self._hits(self.vector_store.query(query_object))
+
+    def _similarities(self, query: list[float], vectors: list[list[float]]) -> list[float] | None:
+        if not self._simple:
+            return None
+        # The function SimpleVectorStore scores with (its default mode: cosine, one pair at a time).
+        embedding_utils = self._import_driver("llama_index.core.indices.query.embedding_utils")
+        score = embedding_utils.default_similarity_fn
+        return [float(score(query, vector)) for vector in vectors]
 
     def _native_search(self, query: list[float], limit: int, native_filter: Any) -> list[Hit]:
         query_object = self._types.VectorStoreQuery(
