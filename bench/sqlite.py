@@ -189,7 +189,7 @@ def _writes(options: Options, directory: str) -> list[Row]:
         raw = RawSqlite(f"{directory}/raw-{durable}.db", durable)
         raw.create_session()
         if durable:
-            one, many = write_rows("sqlite", options, ours, raw, tags, 0.8, ", durable (synchronous=FULL)")
+            one, many = write_rows("sqlite", options, ours, raw, tags, 0.9, ", durable (synchronous=FULL)")
             rate, raw_rate = one.values["ours_per_s"], one.values["raw_per_s"]
             why = "the raw driver is below it too: flush-bound, see docs" if raw_rate < ABSOLUTE_RATE else ""
             ceiling = median([_flush_rate(directory, options.messages) for _ in range(options.rounds)])

@@ -364,7 +364,7 @@ class HeldGroups:
             assert self.release.wait(30)
         if number == self.fail_commit:
 
-            def broken(record: dict[str, Any], *, create: bool = False) -> None:
+            def broken(record: dict[str, Any], **options: Any) -> None:
                 raise OSError(28, "No space left on device")
 
             self.store._save_session = broken  # type: ignore[method-assign]

@@ -33,13 +33,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
 
 from ..errors import StoreClosedError, StoreError
 
-__all__ = ["GroupCommitter", "Write", "commit_in_savepoints", "held_unless_closed"]
+__all__ = ["GroupCommitter", "HeldUnlessClosed", "Write", "commit_in_savepoints"]
 
 R = TypeVar("R")
 
@@ -78,13 +78,26 @@ class Write(Generic[R]):
         return self.result  # type: ignore[no-any-return]
 
 
-@contextlib.contextmanager
-def held_unless_closed(lock: threading.Lock, closed: Callable[[], bool]) -> Iterator[None]:
-    """Hold ``lock``; :class:`StoreClosedError` if the store was closed while the writes waited."""
-    with lock:
-        if closed():
+class HeldUnlessClosed:
+    """``with`` it: hold ``lock``; :class:`StoreClosedError` if the store was closed while the writes waited.
+
+    One object per store, entered by every group (no generator built per commit).
+    """
+
+    __slots__ = ("_closed", "_lock")
+
+    def __init__(self, lock: threading.Lock, closed: Callable[[], bool]) -> None:
+        self._lock = lock
+        self._closed = closed
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        if self._closed():
+            self._lock.release()
             raise StoreClosedError("the store is closed")
-        yield
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
 
 
 class GroupCommitter:
@@ -105,6 +118,7 @@ class GroupCommitter:
         # that a finished group's writers all wake at once while the next leader starts.
         self._state = threading.Condition(threading.Lock())
         self._leading = False
+        self._waiting = 0  # writers asleep on `_state`: a lone writer's leader need not notify anyone
 
     def write(self, run: Callable[[], R]) -> R:
         """Run ``run()`` in a committed group; its result once that group is durable."""
@@ -113,7 +127,11 @@ class GroupCommitter:
         with self._state:
             self._queue.append(entry)
             while not entry.finished and self._leading:
-                self._state.wait()
+                self._waiting += 1
+                try:
+                    self._state.wait()
+                finally:
+                    self._waiting -= 1
             if not entry.finished:  # no leader took it: lead the writes queued so far
                 self._leading = True
                 group, self._queue = self._queue, []
@@ -125,14 +143,15 @@ class GroupCommitter:
                     for write in group:
                         write.finished = True
                     self._leading = False
-                    self._state.notify_all()
+                    if self._waiting:
+                        self._state.notify_all()
         return entry.outcome()
 
     def commit(self, group: Sequence[Write[Any]]) -> None:
         """Commit ``group`` now, recording each write's outcome; re-raises only a non-``Exception`` (an interrupt)."""
         try:
             with self._hold():
-                self._commit(list(group))
+                self._commit(group if isinstance(group, list) else list(group))
         except BaseException as error:
             # The commit (or what surrounds it) failed: no write of this group is stored.
             for write in group:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from .._sansio import drive
 from ..errors import BackendUnavailableError, StoreClosedError
-from ._group_commit import GroupCommitter, commit_in_savepoints, held_unless_closed
+from ._group_commit import GroupCommitter, HeldUnlessClosed, commit_in_savepoints
 from ._praisonai_schema import prepare_schema
 from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
 from ._sql_statements import SQLITE, ConversationStatements
@@ -104,10 +104,8 @@ class LockedConnectionRunner:
 
     def _group_committer(self) -> GroupCommitter:
         """A committer grouping this store's writes (each group one transaction on ``_connection``)."""
-        return GroupCommitter(
-            lambda: held_unless_closed(self._lock, lambda: self._closed),
-            lambda group: commit_in_savepoints(self._connection, self._begin, group),
-        )
+        held = HeldUnlessClosed(self._lock, lambda: self._closed)
+        return GroupCommitter(lambda: held, lambda group: commit_in_savepoints(self._connection, self._begin, group))
 
     def _classify(self, error: BaseException) -> IntegrityViolation | None:
         return classify_sqlite_error(error)

@@ -375,17 +375,16 @@ class JsonConversationStore(GuardedStore, ConversationStore):
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
         try:
             size = os.fstat(fd).st_size
-            if size:
+            if size and os.pread(fd, 1, size - 1) != b"\n":  # a torn last line: cut it off
                 tail_start = max(0, size - 65536)
                 tail = os.pread(fd, size - tail_start, tail_start)
-                if not tail.endswith(b"\n"):
+                cut = tail.rfind(b"\n")
+                while cut < 0 and tail_start > 0:  # a torn line longer than the window
+                    tail_start = max(0, tail_start - 65536)
+                    tail = os.pread(fd, size - tail_start, tail_start)
                     cut = tail.rfind(b"\n")
-                    while cut < 0 and tail_start > 0:  # a torn line longer than the window
-                        tail_start = max(0, tail_start - 65536)
-                        tail = os.pread(fd, size - tail_start, tail_start)
-                        cut = tail.rfind(b"\n")
-                    size = tail_start + cut + 1
-                    os.ftruncate(fd, size)
+                size = tail_start + cut + 1
+                os.ftruncate(fd, size)
             appending = _Appending(fd, size, size, stored, None if size else uuid.uuid4().hex)
             if appending.file_id is not None:
                 appending.append(self._header(appending.file_id))
