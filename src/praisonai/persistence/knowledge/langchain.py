@@ -26,6 +26,10 @@ Distances: the wrapped store decides (``InMemoryVectorStore`` ranks by cosine
 similarity); ``distance=`` says which one it is, and collections of any other
 distance are refused. Filters: exact for ``InMemoryVectorStore`` (a Python
 predicate with the reference semantics); other stores need ``filter_translator``.
+With numpy installed, ``InMemoryVectorStore`` searches of collections of 256
+documents or more go through the adapter's numpy index and LangChain's own cosine
+function (:mod:`._layers.framework_store`): the same results, at the speed of a
+matrix product.
 Collections and their ids are tracked by the adapter object; see
 :mod:`._layers.framework_store` for the layout.
 """
