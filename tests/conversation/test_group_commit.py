@@ -36,8 +36,10 @@ class HeldCommits:
         self.in_first_commit = threading.Event()
         self.release = threading.Event()
         self.fail_commit: int | None = None  # the number of the commit that raises
+        self.statements: list[str] = []
 
     def execute(self, sql: str, *args: Any) -> Any:
+        self.statements.append(sql)
         if sql == "COMMIT":
             self.commits += 1
             number = self.commits
@@ -128,6 +130,7 @@ def test_writes_queued_during_a_commit_share_the_next_one(store: SqliteConversat
     held.release.set()
     calls.join()
     assert held.commits == 2  # the first write's commit, then one for the three queued writes
+    assert not any("SAVEPOINT" in sql for sql in held.statements)  # no write failed: no savepoints
     assert all(isinstance(outcome, (ConversationMessage, list)) for outcome in calls.outcomes.values())
     store._connection = held._connection
     assert sorted(m.content for m in store.get_messages("s")) == ["a", "b", "c1", "c2", "first"]
@@ -151,6 +154,7 @@ def test_a_failing_write_fails_alone_and_a_batch_stays_whole(store: SqliteConver
     held.release.set()
     calls.join()
     assert held.commits == 2
+    assert "SAVEPOINT praisonai_write" in held.statements  # the group ran again, a savepoint per write
     assert isinstance(calls.outcomes["batch"], AlreadyExistsError)
     assert isinstance(calls.outcomes["orphan"], StoreError)
     assert isinstance(calls.outcomes["a"], ConversationMessage)

@@ -15,13 +15,15 @@ is committed at once:
 - each call returns only when the commit that holds its write has returned (the
   leader records every outcome before it lets the writers go), so every
   acknowledged write is as durable as the store's commit makes it;
-- a write that fails is undone alone (a ``SAVEPOINT`` in SQL, a truncation in the
-  json store) and raises its own error; the others of its group are unaffected. A
-  batch (``add_messages``) is one write, so it is all in or all out;
+- a write that fails is undone alone (in SQL, the group runs again with a
+  ``SAVEPOINT`` around each write; in the json store, a truncation) and raises its
+  own error; the others of its group are unaffected. A batch (``add_messages``) is
+  one write, so it is all in or all out;
 - a failed commit fails every write of the group that had not failed on its own,
   each with a copy of the error: nothing of theirs was stored;
 - a lone writer finds only its own write in the queue and runs it exactly as
-  before (in SQL, no savepoint): it pays no extra latency.
+  before (in SQL, no savepoint): it pays no extra latency. Nor do the writes of a
+  group in which none fails.
 
 The commit of a group is the store's (:func:`commit_in_savepoints` for the SQLite
 stores, ``JsonConversationStore._commit_messages``); this module owns the queue,
@@ -164,20 +166,27 @@ class GroupCommitter:
 def commit_in_savepoints(connection: Any, begin: str, group: list[Write[Any]]) -> None:
     """One SQL transaction for ``group`` on ``connection`` (a DB-API connection in autocommit mode).
 
-    A lone write runs as it would alone; several each run in a ``SAVEPOINT``, so a failing one
-    is rolled back alone. Raises if the transaction could not be committed.
+    The writes first run one after another with nothing around them (a lone write runs exactly
+    as it would alone). If one fails, the transaction is rolled back and the group runs again,
+    each write in a ``SAVEPOINT``, so that the failing one is rolled back alone: savepoints cost
+    two statements a write, paid only by a group that holds a failing write. Raises if the
+    transaction could not be committed.
     """
     try:
         connection.execute(begin)
-        if len(group) == 1:
-            if not group[0].attempt() and connection.in_transaction:
+        if not all(write.attempt() for write in group) and len(group) > 1:
+            if connection.in_transaction:
                 connection.execute("ROLLBACK")
-        else:
+            for write in group:
+                write.result, write.error = _PENDING, None
+            connection.execute(begin)
             done: list[Write[Any]] = []  # ran and still in the open transaction
             for write in group:
                 if not connection.in_transaction:  # the engine rolled back a previous write's group
                     connection.execute(begin)
                 _run_in_savepoint(connection, write, done)
+        elif len(group) == 1 and group[0].error is not None and connection.in_transaction:
+            connection.execute("ROLLBACK")
         if connection.in_transaction:
             connection.execute("COMMIT")
     except BaseException:

@@ -20,8 +20,8 @@ leaves one open. Nothing belongs to an event loop, so the store works from any l
 
 Group commit (``_group_commit.py``): a write does not get a job of its own but joins a
 queue, and one job drains the queue. The writes that tasks queue while the worker
-commits are drained together by the next job and share one transaction and one flush,
-each in its own savepoint; each call returns once the commit holding its write has
+commits are drained together by the next job and share one transaction and one flush
+(the ``sqlite`` store's group transaction); each call returns once the commit holding its write has
 returned, a failed commit fails every write in it, and a lone write runs exactly as
 before. A cancelled call whose write was not yet drained is dropped, as above.
 """
