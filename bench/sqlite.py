@@ -327,8 +327,9 @@ def _concurrent_writes(options: Options, directory: str) -> list[Row]:
                 else f"{writers} writer thread{plural}"
             )
             row = rate_row(
-                backend,
-                f"add_message durable, {how} (ours: one store, group commit; raw sqlite3: one connection, "
+                "sqlite",
+                ("" if backend == "sqlite" else f"{backend} store: ")
+                + f"add_message durable, {how} (ours: one store, group commit; raw sqlite3: one connection, "
                 "a transaction per message)",
                 {"ours": samples[backend], "raw": samples["raw"]},
                 share * writers,
