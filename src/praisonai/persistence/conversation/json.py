@@ -23,7 +23,7 @@ the id, which is checked on every read.
 
 Durability: a session file is written to a temporary file, fsynced, renamed
 over the old one and the directory fsynced. A message write appends one line
-(a batch is one line, so it lands whole or not at all) and fsyncs it before
+(a batch is one line, so it lands whole or not at all) and flushes it (fdatasync) before
 returning; appending never rewrites the history. A writer killed mid-append
 leaves an unterminated last line: readers ignore it and the next writer
 truncates it away, and it was never acknowledged. Then the session file's
@@ -149,6 +149,10 @@ class _Appending:
                 self.broken = error
             raise
         self.size += len(payload)
+
+
+# fdatasync: the appended bytes and the new size (what reading them back needs), not the timestamps.
+_flush_data = getattr(os, "fdatasync", os.fsync)
 
 
 class _DirectoryLock:
@@ -408,7 +412,7 @@ class JsonConversationStore(GuardedStore, ConversationStore):
                 raise StoreError("a message file could not be repaired after a failed append")
             if self.config.durable:
                 for appending in appendings.values():
-                    os.fsync(appending.fd)
+                    _flush_data(appending.fd)
             if any(appending.file_id is not None for appending in appendings.values()):
                 self._fsync_directory(self._sessions)
             # Bump updated_at after the messages are safe: a crash in between only leaves it stale, and so
