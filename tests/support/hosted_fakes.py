@@ -19,7 +19,9 @@ filter engines and query parsers, consistency, limits, authentication, wire form
 - :class:`FakeCouchbaseCluster`: the couchbase SDK's ``Cluster`` / ``Bucket`` / ``Scope`` /
   ``Collection``, with SQL++ statements evaluated by :class:`SqlExpression`.
 - :class:`FakeCosmosClient`: azure-cosmos' ``CosmosClient`` / ``DatabaseProxy`` /
-  ``ContainerProxy``, with NoSQL queries evaluated by :class:`SqlExpression`.
+  ``ContainerProxy``, with NoSQL queries evaluated by :class:`SqlExpression`; only the
+  reliability suites use it (tests/support/knowledge_backends.py), the cosmosdb tests run
+  on @vercel/cosmosdb-server (tests/support/cosmosdb_emulator.py).
 """
 
 from __future__ import annotations

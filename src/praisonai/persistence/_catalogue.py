@@ -262,10 +262,13 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.hosted:CosmosDbKnowledgeConfig",
         adapter=f"{_P}.knowledge.cosmosdb:CosmosDbKnowledgeStore",
         summary="Azure Cosmos DB for NoSQL vector search through azure-cosmos; one container per collection",
-        tier="fake",
+        tier="emulator",
         tested_with=(
-            "a client-level fake of azure-cosmos (CosmosClient/ContainerProxy) evaluating the adapter's "
-            "NoSQL queries; no Cosmos DB runs"
+            "emulator (third-party reimplementation, patched for a missing item's 404): azure-cosmos over HTTPS "
+            "against @vercel/cosmosdb-server (npm) on loopback for databases, containers, items, create-if-absent "
+            "and filter queries (a wrapper turns its 500 on a point read of a missing item into Cosmos DB's 404); "
+            "it has no vector search, so a shim ranks VectorDistance queries in Python over what its query engine "
+            "filtered; the reliability suites use a client-level fake; not Cosmos DB itself"
         ),
         aliases=("cosmos", "azure_cosmos", "cosmosdb_vector"),
         extra="cosmosdb",
