@@ -641,6 +641,26 @@ _NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
         f"{_P}.knowledge.qdrant:AsyncQdrantKnowledgeStore",
         "Qdrant through qdrant-client's AsyncQdrantClient (local mode or a server); the qdrant store's steps",
     ),
+    "pgvector": (
+        f"{_P}.knowledge.pgvector:AsyncPgvectorKnowledgeStore",
+        "PostgreSQL + pgvector through psycopg's AsyncConnection (a pool per event loop); the pgvector store's steps",
+    ),
+    "redis": (
+        f"{_P}.knowledge.redis:AsyncRedisVectorKnowledgeStore",
+        "Redis with the search module through redis.asyncio (a client per event loop); the redis store's steps",
+    ),
+    "valkey": (
+        f"{_P}.knowledge.valkey_vector:AsyncValkeyVectorKnowledgeStore",
+        "Valkey with valkey-search through redis.asyncio: the async_redis store under Valkey's name",
+    ),
+    "lancedb": (
+        f"{_P}.knowledge.lancedb:AsyncLanceDbKnowledgeStore",
+        "LanceDB through its async API (lancedb.connect_async), in the caller's event loop; the lancedb store's steps",
+    ),
+    "mongodb_vector": (
+        f"{_P}.knowledge.mongodb_vector:AsyncMongoVectorKnowledgeStore",
+        "MongoDB Atlas Vector Search through pymongo's AsyncMongoClient; the mongodb_vector store's steps",
+    ),
     "weaviate": (
         f"{_P}.knowledge.weaviate:AsyncWeaviateKnowledgeStore",
         "Weaviate through weaviate-client's WeaviateAsyncClient (REST + grpc.aio); the weaviate store's steps",
@@ -656,7 +676,7 @@ def _async_knowledge(sync: BuiltinBackend) -> BuiltinBackend:
         summary = f"{sync.name} for asyncio: its sync store run in worker threads (knowledge/offload.py)"
         tested_with = (
             f"as {sync.name} (its sync store); the async contract suite runs the thread offload "
-            "over memory (and a JSON file), lancedb and pgvector"
+            "over memory (and a JSON file)"
         )
     else:
         adapter, summary = native
