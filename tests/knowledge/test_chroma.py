@@ -1,19 +1,23 @@
 """chroma: the knowledge contract suite on chromadb's embedded PersistentClient and on its HttpClient
-against chroma's own server on loopback, plus URL parsing, name mapping and no-embedding-model checks."""
+against chroma's own server on loopback, the async suite on its AsyncHttpClient against that server,
+plus URL parsing, name mapping and no-embedding-model checks."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from praisonai.persistence.errors import BackendUnavailableError, ConfigError, StoreError
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.chroma import AsyncChromaKnowledgeStore
 from praisonai.persistence.knowledge.config import ChromaKnowledgeConfig
 from praisonai.persistence.knowledge.filters import matches, parse_filter
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
+from tests.support.async_knowledge_checks import check_cancelled_upserts, check_second_event_loop
 from tests.support.emulators import require_driver
 from tests.support.vector_servers import VectorServer, start_chroma_server
 
@@ -53,6 +57,70 @@ class TestChromaServerContract(KnowledgeStoreContract):
     @pytest.fixture
     def reopen(self, chroma_server: VectorServer) -> Callable[[], KnowledgeStore]:
         return lambda: KNOWLEDGE_STORES.create("chroma", url=f"chroma://127.0.0.1:{chroma_server.port}")
+
+
+class TestAsyncChromaServerContract(AsyncKnowledgeStoreContract):
+    @pytest.fixture
+    def store(self, chroma_server: VectorServer) -> AsyncKnowledgeStore:
+        store = KNOWLEDGE_STORES.create("async_chroma", url=chroma_server.url)
+        assert isinstance(store, AsyncChromaKnowledgeStore)  # native, not the thread offload
+        return store
+
+    @pytest.fixture
+    def reopen(self, chroma_server: VectorServer) -> Callable[[], AsyncKnowledgeStore]:
+        return lambda: KNOWLEDGE_STORES.create("chroma_async", url=f"chroma://127.0.0.1:{chroma_server.port}")
+
+
+def test_async_chroma_on_a_directory_reads_what_the_sync_store_wrote(tmp_path: Path, chromadb: object) -> None:
+    directory = str(tmp_path / "shared")
+    with KNOWLEDGE_STORES.create("chroma", path=directory) as sync_store:
+        sync_store.create_collection("c", 2, "euclidean", metadata={"by": "sync"})
+        sync_store.insert("c", [KnowledgeDocument(id="s", content="x", embedding=[1.0, 2.0], metadata={"n": 1})])
+        expected = sync_store.search("c", [1.0, 1.0], filters={"n": 1})
+
+    async def main() -> list[KnowledgeDocument]:
+        async with KNOWLEDGE_STORES.create("async_chroma", path=directory) as store:
+            assert (await store.describe_collection("c")).metadata == {"by": "sync"}
+            await store.insert("c", [KnowledgeDocument(id="a", content="y", embedding=[3.0, 4.0])])
+            return await store.search("c", [1.0, 1.0], filters={"n": 1})
+
+    assert asyncio.run(main()) == expected
+    with KNOWLEDGE_STORES.create("chroma", path=directory) as sync_store:
+        assert [d.id for d in sync_store.get("c", ["a", "s"])] == ["a", "s"]
+
+
+def test_async_chroma_cancelled_upserts_are_whole_or_absent(chroma_server: VectorServer) -> None:
+    store = KNOWLEDGE_STORES.create("async_chroma", url=chroma_server.url)
+    with KNOWLEDGE_STORES.create("chroma", url=chroma_server.url) as twin:
+        check_cancelled_upserts(store, twin, "cancelled_upserts", rounds=30)
+
+
+def test_async_chroma_on_a_directory_cancelled_upserts_are_whole_or_absent(tmp_path: Path, chromadb: object) -> None:
+    store = KNOWLEDGE_STORES.create("async_chroma", path=str(tmp_path / "c"))
+    with KNOWLEDGE_STORES.create("chroma", path=str(tmp_path / "c")) as twin:
+        check_cancelled_upserts(store, twin, "cancelled_upserts", rounds=30)
+
+
+def test_async_chroma_works_in_a_second_event_loop(chroma_server: VectorServer) -> None:
+    check_second_event_loop(KNOWLEDGE_STORES.create("async_chroma", url=chroma_server.url), "second_loop")
+
+
+def test_async_chroma_keeps_one_pool_per_store_and_loop(chroma_server: VectorServer) -> None:
+    store = KNOWLEDGE_STORES.create("async_chroma", url=chroma_server.url)
+    assert isinstance(store, AsyncChromaKnowledgeStore)
+
+    async def use() -> int:
+        await store.list_collections()
+        return len(store._client._server._clients)
+
+    assert [asyncio.run(use()) for _ in range(3)] == [1, 1, 1]  # the pools of loops it left are dropped
+    asyncio.run(store.close())
+
+
+def test_async_chroma_unreachable_server_raises_backend_unavailable(chromadb: object) -> None:
+    store = KNOWLEDGE_STORES.create("async_chroma", host="127.0.0.1", port=9)
+    with pytest.raises(BackendUnavailableError):
+        asyncio.run(store.list_collections())
 
 
 # -- configuration ---------------------------------------------------------------

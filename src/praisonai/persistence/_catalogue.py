@@ -633,6 +633,11 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
 # config the sync one's under that name. Native where the driver has an async client and the
 # store is written for it (name -> adapter, summary); else the sync store in worker threads.
 _NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
+    "chroma": (
+        f"{_P}.knowledge.chroma:AsyncChromaKnowledgeStore",
+        "Chroma through chromadb's AsyncHttpClient (a server; an embedded directory: the sync client in "
+        "worker threads); the chroma store's steps",
+    ),
     "qdrant": (
         f"{_P}.knowledge.qdrant:AsyncQdrantKnowledgeStore",
         "Qdrant through qdrant-client's AsyncQdrantClient (local mode or a server); the qdrant store's steps",
