@@ -638,9 +638,17 @@ _NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
         "Chroma through chromadb's AsyncHttpClient (a server; an embedded directory: the sync client in "
         "worker threads); the chroma store's steps",
     ),
+    "pinecone": (
+        f"{_P}.knowledge.pinecone:AsyncPineconeKnowledgeStore",
+        "Pinecone through the SDK's asyncio client (PineconeAsyncio, IndexAsyncio); the pinecone store's steps",
+    ),
     "qdrant": (
         f"{_P}.knowledge.qdrant:AsyncQdrantKnowledgeStore",
         "Qdrant through qdrant-client's AsyncQdrantClient (local mode or a server); the qdrant store's steps",
+    ),
+    "upstash_vector": (
+        f"{_P}.knowledge.upstash_vector:AsyncUpstashVectorKnowledgeStore",
+        "Upstash Vector through upstash-vector's AsyncIndex; the upstash_vector store's steps",
     ),
 }
 

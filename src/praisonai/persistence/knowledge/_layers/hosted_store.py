@@ -1,5 +1,5 @@
 """The store layer of the hosted vector backends (pinecone, weaviate, cassandra, mongodb_vector,
-couchbase, singlestore_vector, upstash_vector, cosmosdb).
+couchbase, singlestore_vector, upstash_vector, cosmosdb), sync and asyncio.
 
 :class:`HostedVectorStore` is a :class:`~.store_base.KnowledgeStoreBase` (argument
 checks, the store lock, ``insert``'s existence check, the ``KnowledgeTransfer``
@@ -8,6 +8,9 @@ layout of :mod:`.records`, filter lowering, exact portable scores, and ``delete`
 ids-and-filter logic. A backend implements the base's lookups and a few
 ``_native_*`` primitives with its driver, and renders lowered filters in its
 engine's own language (with :mod:`.._filters.tokens` where it fits).
+:class:`AsyncHostedVectorStore` is its asyncio twin, on async ``_native_*`` primitives: both run
+the one copy of this layer's logic in :class:`HostedSteps` (sans-IO steps, :mod:`..._sansio`, whose
+requests call the store's own primitives), so a backend's two forms cannot drift apart.
 
 Scores: the engine ranks; the reported ``score`` is computed exactly from the
 stored embedding with :func:`~..base.similarity` (cosine similarity, dot product,
@@ -22,24 +25,125 @@ processes inserting the same new id at the same moment can both succeed
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
+from ..._sansio import Call, Operation, call_on, call_on_async, drive, drive_async
 from ...errors import BackendUnavailableError
 from .._filters.native import ALWAYS, NEVER, Lowered, lower
 from ..base import Distance, KnowledgeDocument, similarity
 from ..filters import FilterNode
+from .async_store_base import AsyncKnowledgeStoreBase
 from .checks import collection_exists, collection_not_found
 from .records import CHUNKS, document_record
 from .store_base import CollectionSettings as Settings
 from .store_base import K, KnowledgeStoreBase, error_chain, raised_by
 
-__all__ = ["HostedVectorStore", "Settings"]
+__all__ = ["AsyncHostedVectorStore", "HostedSteps", "HostedVectorStore", "Settings"]
+
+R = TypeVar("R")
 
 _SCAN_BATCH = 1000
 """Documents read per page when a filter that matches everything is deleted."""
 
 
-class HostedVectorStore(KnowledgeStoreBase[Settings, K]):
+class HostedSteps:
+    """This layer's logic as steps whose requests call the store's own primitives (``_native_*``,
+    ``_taken``, ``_all_ids``): :class:`HostedVectorStore` runs them on its sync primitives,
+    :class:`AsyncHostedVectorStore` awaits its async ones."""
+
+    engine: ClassVar[str] = "the engine"
+    exact_range_numbers: ClassVar[int | None] = 2**53  # equality is exact (tokens); ranges compare floats
+
+    def _create_steps(
+        self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None
+    ) -> Operation[Call, None]:
+        if not (yield Call("_native_create", (name, Settings(dimension, distance, metadata)))):
+            raise collection_exists(name)
+
+    def _drop_steps(self, name: str) -> Operation[Call, None]:
+        if not (yield Call("_native_drop", (name,))):
+            raise collection_not_found(name)
+
+    def _put_steps(self, name: str, target: Settings, documents: list[KnowledgeDocument]) -> Operation[Call, None]:
+        # insert's existence check (_taken) has run already; every engine's write replaces.
+        yield Call("_native_put", (name, target, [document_record(document) for document in documents]))
+
+    def _search_steps(
+        self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
+    ) -> Operation[Call, list[KnowledgeDocument]]:
+        lowered = self._lower(node)
+        if lowered == NEVER:
+            return []
+        found: list[KnowledgeDocument] = yield Call(
+            "_native_query", (name, target, query, limit, None if lowered == ALWAYS else lowered)
+        )
+        found = found[:limit]
+        for document in found:
+            assert document.embedding is not None
+            document.score = similarity(target.distance, query, document.embedding)
+        found.sort(key=lambda document: -(document.score or 0.0))
+        return found
+
+    def _remove_steps(
+        self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None
+    ) -> Operation[Call, int]:
+        lowered = self._lower(node)
+        if lowered == NEVER:
+            return 0
+        if lowered != ALWAYS:
+            deleted: int = yield Call("_native_delete_matching", (name, target, lowered, ids))
+            return deleted
+        if ids is None:  # a filter every document matches, such as {"tag": {"$nin": []}}
+            doomed: list[str] = yield Call("_all_ids", (name, target))
+        else:
+            doomed = sorted((yield Call("_taken", (name, target, ids))))
+        if doomed:
+            yield Call("_native_remove", (name, target, doomed))
+        return len(doomed)
+
+    def _delete_matching_steps(
+        self, name: str, settings: Settings, node: Lowered, ids: list[str] | None
+    ) -> Operation[Call, int]:
+        doomed: list[str] = yield Call("_native_matching", (name, settings, node, ids))
+        if doomed:
+            yield Call("_native_remove", (name, settings, doomed))
+        return len(doomed)
+
+    def _is_unavailable(self, error: BaseException) -> bool:
+        """Whether ``error`` means the engine cannot be reached."""
+        chain = list(error_chain(error))
+        # MySQL-protocol clients (singlestoredb): 2003 can't connect, 2006 gone away, 2013/2055 lost connection.
+        codes = {getattr(item, "errno", None) for item in chain} | {
+            item.args[0] for item in chain if item.args and isinstance(item.args[0], int)
+        }
+        return bool(codes & {2003, 2006, 2013, 2055}) or raised_by(
+            error,
+            {
+                "ConnectError",
+                "ConnectTimeout",
+                "ConnectionError",
+                "ConnectionRefusedError",
+                "ServerSelectionTimeoutError",
+                "NoHostAvailable",
+                "UnambiguousTimeoutException",
+                "UnAmbiguousTimeoutException",  # the couchbase SDK's spelling
+                "ServiceUnavailableException",
+                "ServiceRequestError",  # azure-core: the request could not be sent
+                "WeaviateConnectionError",
+                "WeaviateStartUpError",
+            },
+        )
+
+    def _translate_error(self, error: Exception) -> Exception | None:
+        if self._is_unavailable(error):
+            return BackendUnavailableError(f"cannot reach {self.engine}: {type(error).__name__}")
+        return None
+
+    def _lower(self, node: FilterNode | None) -> Lowered:
+        return ALWAYS if node is None else lower(node, chunk_limit=CHUNKS)
+
+
+class HostedVectorStore(HostedSteps, KnowledgeStoreBase[Settings, K]):
     """:class:`~.store_base.KnowledgeStoreBase` on a hosted engine: records, lowered filters, exact scores.
 
     A backend implements the base's ``_find`` ``_names`` ``_taken`` ``_fetch`` ``_count`` ``_scan``
@@ -48,9 +152,6 @@ class HostedVectorStore(KnowledgeStoreBase[Settings, K]):
     instead of parsed ones, no scores. All are called with the store's lock held. The store's
     ``backend`` name is its config's.
     """
-
-    engine: ClassVar[str] = "the engine"
-    exact_range_numbers: ClassVar[int | None] = 2**53  # equality is exact (tokens); ranges compare floats
 
     def __init__(self, config: K) -> None:
         super().__init__(config)
@@ -82,84 +183,98 @@ class HostedVectorStore(KnowledgeStoreBase[Settings, K]):
 
     def _native_delete_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> int:
         """Delete the documents matching ``node`` (among ``ids`` when given); return how many."""
-        doomed = self._native_matching(name, settings, node, ids)
-        if doomed:
-            self._native_remove(name, settings, doomed)
-        return len(doomed)
+        return self._hosted(self._delete_matching_steps(name, settings, node, ids))
 
     @abstractmethod
     def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None: ...
 
-    def _is_unavailable(self, error: BaseException) -> bool:
-        """Whether ``error`` means the engine cannot be reached."""
-        chain = list(error_chain(error))
-        # MySQL-protocol clients (singlestoredb): 2003 can't connect, 2006 gone away, 2013/2055 lost connection.
-        codes = {getattr(item, "errno", None) for item in chain} | {
-            item.args[0] for item in chain if item.args and isinstance(item.args[0], int)
-        }
-        return bool(codes & {2003, 2006, 2013, 2055}) or raised_by(
-            error,
-            {
-                "ConnectError",
-                "ConnectTimeout",
-                "ConnectionError",
-                "ConnectionRefusedError",
-                "ServerSelectionTimeoutError",
-                "NoHostAvailable",
-                "UnambiguousTimeoutException",
-                "UnAmbiguousTimeoutException",  # the couchbase SDK's spelling
-                "ServiceUnavailableException",
-                "ServiceRequestError",  # azure-core: the request could not be sent
-                "WeaviateConnectionError",
-                "WeaviateStartUpError",
-            },
-        )
+    def _all_ids(self, name: str, settings: Settings) -> list[str]:
+        """The ids of every document of the collection."""
+        return [document.id for page in self._scan(name, settings, _SCAN_BATCH) for document in page]
 
-    # -- KnowledgeStoreBase hooks on the primitives ---------------------------------
+    # -- KnowledgeStoreBase hooks: the steps of HostedSteps on the primitives ---------
 
-    def _translate_error(self, error: Exception) -> Exception | None:
-        if self._is_unavailable(error):
-            return BackendUnavailableError(f"cannot reach {self.engine}: {type(error).__name__}")
-        return None
+    def _hosted(self, steps: Operation[Call, R]) -> R:
+        return drive(steps, call_on(self))
 
     def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        if not self._native_create(name, Settings(dimension, distance, metadata)):
-            raise collection_exists(name)
+        self._hosted(self._create_steps(name, dimension, distance, metadata))
 
     def _drop(self, name: str, target: Settings) -> None:
-        if not self._native_drop(name):
-            raise collection_not_found(name)
+        self._hosted(self._drop_steps(name))
 
     def _put(self, name: str, target: Settings, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
-        # insert's existence check (_taken) has run already; every engine's write replaces.
-        self._native_put(name, target, [document_record(document) for document in documents])
+        self._hosted(self._put_steps(name, target, documents))
 
     def _search(
         self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        lowered = self._lower(node)
-        if lowered == NEVER:
-            return []
-        found = self._native_query(name, target, query, limit, None if lowered == ALWAYS else lowered)[:limit]
-        for document in found:
-            assert document.embedding is not None
-            document.score = similarity(target.distance, query, document.embedding)
-        found.sort(key=lambda document: -(document.score or 0.0))
-        return found
+        return self._hosted(self._search_steps(name, target, query, limit, node))
 
     def _remove(self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None) -> int:
-        lowered = self._lower(node)
-        if lowered == NEVER:
-            return 0
-        if lowered != ALWAYS:
-            return self._native_delete_matching(name, target, lowered, ids)
-        if ids is None:  # a filter every document matches, such as {"tag": {"$nin": []}}
-            doomed = [document.id for page in self._scan(name, target, _SCAN_BATCH) for document in page]
-        else:
-            doomed = sorted(self._taken(name, target, ids))
-        if doomed:
-            self._native_remove(name, target, doomed)
-        return len(doomed)
+        return self._hosted(self._remove_steps(name, target, ids, node))
 
-    def _lower(self, node: FilterNode | None) -> Lowered:
-        return ALWAYS if node is None else lower(node, chunk_limit=CHUNKS)
+
+class AsyncHostedVectorStore(HostedSteps, AsyncKnowledgeStoreBase[Settings, K]):
+    """The asyncio twin of :class:`HostedVectorStore`: the same steps, on async primitives.
+
+    A backend implements, as coroutines, the async base's ``_find`` ``_names`` ``_taken`` ``_fetch``
+    ``_count`` ``_release``, the ``_native_*`` primitives of :class:`HostedVectorStore` and
+    ``_all_ids``.
+    """
+
+    def __init__(self, config: K) -> None:
+        super().__init__(config)
+        self.backend = config.backend
+
+    # -- primitives --------------------------------------------------------------
+
+    @abstractmethod
+    async def _native_create(self, name: str, settings: Settings) -> bool: ...
+
+    @abstractmethod
+    async def _native_drop(self, name: str) -> bool: ...
+
+    @abstractmethod
+    async def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None: ...
+
+    @abstractmethod
+    async def _native_query(
+        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
+    ) -> list[KnowledgeDocument]: ...
+
+    @abstractmethod
+    async def _native_matching(
+        self, name: str, settings: Settings, node: Lowered, ids: list[str] | None
+    ) -> list[str]: ...
+
+    async def _native_delete_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> int:
+        return await self._hosted(self._delete_matching_steps(name, settings, node, ids))
+
+    @abstractmethod
+    async def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None: ...
+
+    @abstractmethod
+    async def _all_ids(self, name: str, settings: Settings) -> list[str]: ...
+
+    # -- AsyncKnowledgeStoreBase hooks: the steps of HostedSteps, awaited ----------------
+
+    async def _hosted(self, steps: Operation[Call, R]) -> R:
+        return await drive_async(steps, call_on_async(self))
+
+    async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        await self._hosted(self._create_steps(name, dimension, distance, metadata))
+
+    async def _drop(self, name: str, target: Settings) -> None:
+        await self._hosted(self._drop_steps(name))
+
+    async def _put(self, name: str, target: Settings, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        await self._hosted(self._put_steps(name, target, documents))
+
+    async def _search(
+        self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return await self._hosted(self._search_steps(name, target, query, limit, node))
+
+    async def _remove(self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None) -> int:
+        return await self._hosted(self._remove_steps(name, target, ids, node))
