@@ -17,7 +17,11 @@ from praisonai.persistence.knowledge.config import ChromaKnowledgeConfig
 from praisonai.persistence.knowledge.filters import matches, parse_filter
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
-from tests.support.async_knowledge_checks import check_cancelled_upserts, check_second_event_loop
+from tests.support.async_knowledge_checks import (
+    check_cancelled_upserts,
+    check_second_event_loop,
+    check_sync_and_async_share_data,
+)
 from tests.support.emulators import require_driver
 from tests.support.vector_servers import VectorServer, start_chroma_server
 
@@ -73,20 +77,17 @@ class TestAsyncChromaServerContract(AsyncKnowledgeStoreContract):
 
 def test_async_chroma_on_a_directory_reads_what_the_sync_store_wrote(tmp_path: Path, chromadb: object) -> None:
     directory = str(tmp_path / "shared")
-    with KNOWLEDGE_STORES.create("chroma", path=directory) as sync_store:
-        sync_store.create_collection("c", 2, "euclidean", metadata={"by": "sync"})
-        sync_store.insert("c", [KnowledgeDocument(id="s", content="x", embedding=[1.0, 2.0], metadata={"n": 1})])
-        expected = sync_store.search("c", [1.0, 1.0], filters={"n": 1})
+    check_sync_and_async_share_data(
+        lambda: KNOWLEDGE_STORES.create("chroma", path=directory),
+        lambda: KNOWLEDGE_STORES.create("async_chroma", path=directory),
+    )
 
-    async def main() -> list[KnowledgeDocument]:
-        async with KNOWLEDGE_STORES.create("async_chroma", path=directory) as store:
-            assert (await store.describe_collection("c")).metadata == {"by": "sync"}
-            await store.insert("c", [KnowledgeDocument(id="a", content="y", embedding=[3.0, 4.0])])
-            return await store.search("c", [1.0, 1.0], filters={"n": 1})
 
-    assert asyncio.run(main()) == expected
-    with KNOWLEDGE_STORES.create("chroma", path=directory) as sync_store:
-        assert [d.id for d in sync_store.get("c", ["a", "s"])] == ["a", "s"]
+def test_async_chroma_on_a_server_reads_what_the_sync_store_wrote(chroma_server: VectorServer) -> None:
+    check_sync_and_async_share_data(
+        lambda: KNOWLEDGE_STORES.create("chroma", url=chroma_server.url),
+        lambda: KNOWLEDGE_STORES.create("async_chroma", url=chroma_server.url),
+    )
 
 
 def test_async_chroma_cancelled_upserts_are_whole_or_absent(chroma_server: VectorServer) -> None:

@@ -6,15 +6,17 @@
   every document (nothing is left locked), each acknowledged batch is there and each cancelled
   one is there whole or not at all.
 - :func:`check_second_event_loop`: a store used from one ``asyncio.run`` and then another.
+- :func:`check_sync_and_async_share_data`: what one form wrote, the other reads (same layout).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 
-__all__ = ["check_cancelled_upserts", "check_second_event_loop"]
+__all__ = ["check_cancelled_upserts", "check_second_event_loop", "check_sync_and_async_share_data"]
 
 TIMEOUTS = [0.0, 0.00001, 0.0001, 0.0005, 0.001, 0.002, 0.005, 0.02, 0.1, 1.0]
 GUARD = 60.0  # seconds: a hang guard
@@ -88,3 +90,23 @@ def check_second_event_loop(store: AsyncKnowledgeStore, collection: str) -> None
     asyncio.run(first())
     assert asyncio.run(second())[0] == "d2-0"
     assert asyncio.run(third()) == 6
+
+
+def check_sync_and_async_share_data(
+    open_sync: Callable[[], KnowledgeStore], open_async: Callable[[], AsyncKnowledgeStore]
+) -> None:
+    """A collection the sync store made is the async store's, and the reverse, metadata and filters included."""
+    with open_sync() as sync_store:
+        sync_store.create_collection("c", 2, "euclidean", metadata={"by": "sync"})
+        sync_store.insert("c", [KnowledgeDocument(id="s", content="x", embedding=[1.0, 2.0], metadata={"n": 1})])
+        expected = sync_store.search("c", [1.0, 1.0], filters={"n": 1})
+
+    async def main() -> list[KnowledgeDocument]:
+        async with open_async() as store:
+            assert (await store.describe_collection("c")).metadata == {"by": "sync"}  # type: ignore[attr-defined]
+            await store.insert("c", [KnowledgeDocument(id="a", content="y", embedding=[3.0, 4.0])])
+            return await store.search("c", [1.0, 1.0], filters={"n": 1})
+
+    assert asyncio.run(main()) == expected
+    with open_sync() as sync_store:
+        assert [document.id for document in sync_store.get("c", ["a", "s"])] == ["a", "s"]

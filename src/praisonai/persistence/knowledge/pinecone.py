@@ -40,7 +40,7 @@ from .._values import dump_json, load_json
 from ..errors import AlreadyExistsError, BackendUnavailableError, InvalidInputError
 from ._filters.native import Lowered
 from ._filters.tokens import render_mql
-from ._layers.hosted_store import AsyncHostedVectorStore, HostedSteps, HostedVectorStore, Settings
+from ._layers.hosted_store import AsyncSteppedHostedVectorStore, HostedEngineSteps, Settings, SteppedHostedVectorStore
 from ._layers.records import document_from_record
 from .base import Distance, KnowledgeDocument
 from .config import PineconeKnowledgeConfig
@@ -82,7 +82,7 @@ def _client_options(config: PineconeKnowledgeConfig) -> dict[str, Any]:
     return options
 
 
-class _PineconeSteps(HostedSteps):
+class _PineconeSteps(HostedEngineSteps):
     """Pinecone's primitives as steps of client calls (:mod:`.._sansio`): one copy for the sync store
     and the async one. Control-plane calls go to the client, data-plane calls to the index's handle
     (``Call(..., on=index)``), which ``_open_index`` makes (no I/O) and ``_indexes`` caches by name."""
@@ -177,7 +177,7 @@ class _PineconeSteps(HostedSteps):
                 names.append(name)
         return names
 
-    def _fetch_steps(self, name: str, ids: list[str]) -> Operation[Call, dict[str, Any]]:
+    def _vectors_steps(self, name: str, ids: list[str]) -> Operation[Call, dict[str, Any]]:
         """The stored vectors among ``ids``, by id."""
         found: dict[str, Any] = {}
         for start in range(0, len(ids), _BATCH):
@@ -190,11 +190,13 @@ class _PineconeSteps(HostedSteps):
             found.update(response.vectors)
         return found
 
-    def _taken_steps(self, name: str, ids: list[str]) -> Operation[Call, set[str]]:
-        return set((yield from self._fetch_steps(name, ids)))
+    def _taken_steps(self, name: str, settings: Settings, ids: list[str]) -> Operation[Call, set[str]]:
+        return set((yield from self._vectors_steps(name, ids)))
 
-    def _documents_steps(self, name: str, ids: list[str]) -> Operation[Call, dict[str, KnowledgeDocument]]:
-        vectors = yield from self._fetch_steps(name, ids)
+    def _fetch_steps(
+        self, name: str, settings: Settings, ids: list[str]
+    ) -> Operation[Call, dict[str, KnowledgeDocument]]:
+        vectors = yield from self._vectors_steps(name, ids)
         return {key: self._document(vector) for key, vector in vectors.items()}
 
     def _native_put_steps(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> Operation[Call, None]:
@@ -214,7 +216,7 @@ class _PineconeSteps(HostedSteps):
             )
 
     def _native_query_steps(
-        self, name: str, vector: list[float], limit: int, node: Lowered | None
+        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
     ) -> Operation[Call, list[KnowledgeDocument]]:
         response = yield Call(
             "query",
@@ -253,11 +255,11 @@ class _PineconeSteps(HostedSteps):
         matched = [match.id for match in response.matches]
         if len(matched) >= _TOP_K:
             # More than one query can return: delete this page and look again.
-            yield from self._native_remove_steps(name, matched)
+            yield from self._native_remove_steps(name, settings, matched)
             return matched + (yield from self._native_matching_steps(name, settings, node, ids))
         return matched
 
-    def _native_remove_steps(self, name: str, ids: list[str]) -> Operation[Call, None]:
+    def _native_remove_steps(self, name: str, settings: Settings, ids: list[str]) -> Operation[Call, None]:
         for start in range(0, len(ids), _BATCH):
             yield Call(
                 "delete",
@@ -266,7 +268,7 @@ class _PineconeSteps(HostedSteps):
                 on=self._index(name),
             )
 
-    def _count_steps(self, name: str) -> Operation[Call, int]:
+    def _count_steps(self, name: str, settings: Settings) -> Operation[Call, int]:
         stats = yield Call("describe_index_stats", on=self._index(name))
         summary = (stats.namespaces or {}).get(self.config.namespace)
         return 0 if summary is None else int(summary.vector_count)
@@ -283,7 +285,7 @@ class _PineconeSteps(HostedSteps):
         pagination = getattr(page, "pagination", None)
         return ids, getattr(pagination, "next", None) or None
 
-    def _all_ids_steps(self, name: str) -> Operation[Call, list[str]]:
+    def _all_ids_steps(self, name: str, settings: Settings) -> Operation[Call, list[str]]:
         ids: list[str] = []
         token: str | None = None
         while True:
@@ -319,8 +321,8 @@ class _PineconeSteps(HostedSteps):
         return document_from_record(metadata)
 
 
-class PineconeKnowledgeStore(_PineconeSteps, HostedVectorStore[PineconeKnowledgeConfig]):
-    """A KnowledgeStore on Pinecone serverless indexes."""
+class PineconeKnowledgeStore(_PineconeSteps, SteppedHostedVectorStore[PineconeKnowledgeConfig]):
+    """A KnowledgeStore on Pinecone serverless indexes: the steps of ``_PineconeSteps`` on ``Pinecone``."""
 
     def __init__(self, config: PineconeKnowledgeConfig) -> None:
         super().__init__(config)
@@ -335,51 +337,11 @@ class PineconeKnowledgeStore(_PineconeSteps, HostedVectorStore[PineconeKnowledge
     def _engine(self, steps: Operation[Call, R]) -> R:
         return drive(steps, call_on(self._client), throw_in_everything)
 
-    # -- primitives: the steps of _PineconeSteps ------------------------------------------
-
-    def _native_create(self, name: str, settings: Settings) -> bool:
-        return self._engine(self._native_create_steps(name, settings))
-
-    def _native_drop(self, name: str) -> bool:
-        return self._engine(self._native_drop_steps(name))
-
-    def _find(self, name: str) -> Settings | None:
-        return self._engine(self._find_steps(name))
-
-    def _names(self) -> list[str]:
-        return self._engine(self._names_steps())
-
-    def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
-        return self._engine(self._taken_steps(name, ids))
-
-    def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
-        self._engine(self._native_put_steps(name, settings, records))
-
-    def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return self._engine(self._documents_steps(name, ids))
-
-    def _native_query(
-        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
-    ) -> list[KnowledgeDocument]:
-        return self._engine(self._native_query_steps(name, vector, limit, node))
-
-    def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
-        return self._engine(self._native_matching_steps(name, settings, node, ids))
-
-    def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
-        self._engine(self._native_remove_steps(name, ids))
-
-    def _count(self, name: str, settings: Settings) -> int:
-        return self._engine(self._count_steps(name))
-
-    def _all_ids(self, name: str, settings: Settings) -> list[str]:
-        return self._engine(self._all_ids_steps(name))
-
     def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         token: str | None = None
         while True:
             ids, token = self._engine(self._id_page_steps(name, min(batch_size, 100), token))
-            found = self._engine(self._documents_steps(name, ids)) if ids else {}
+            found = self._engine(self._fetch_steps(name, settings, ids)) if ids else {}
             yield [found[i] for i in ids if i in found]
             if token is None:
                 return
@@ -389,7 +351,7 @@ class PineconeKnowledgeStore(_PineconeSteps, HostedVectorStore[PineconeKnowledge
         close_client(self._client)
 
 
-class AsyncPineconeKnowledgeStore(_PineconeSteps, AsyncHostedVectorStore[PineconeKnowledgeConfig]):
+class AsyncPineconeKnowledgeStore(_PineconeSteps, AsyncSteppedHostedVectorStore[PineconeKnowledgeConfig]):
     """An AsyncKnowledgeStore on Pinecone through the SDK's asyncio client: the sync store's steps, awaited.
 
     The SDK's asyncio clients (``PineconeAsyncio`` and each index's ``IndexAsyncio``) hold HTTP
@@ -417,46 +379,6 @@ class AsyncPineconeKnowledgeStore(_PineconeSteps, AsyncHostedVectorStore[Pinecon
 
     async def _engine(self, steps: Operation[Call, R]) -> R:
         return await drive_async(steps, call_on_async(self._loop_client()), throw_in_everything)
-
-    # -- primitives: the steps of _PineconeSteps, awaited ------------------------------------
-
-    async def _native_create(self, name: str, settings: Settings) -> bool:
-        return await self._engine(self._native_create_steps(name, settings))
-
-    async def _native_drop(self, name: str) -> bool:
-        return await self._engine(self._native_drop_steps(name))
-
-    async def _find(self, name: str) -> Settings | None:
-        return await self._engine(self._find_steps(name))
-
-    async def _names(self) -> list[str]:
-        return await self._engine(self._names_steps())
-
-    async def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
-        return await self._engine(self._taken_steps(name, ids))
-
-    async def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
-        await self._engine(self._native_put_steps(name, settings, records))
-
-    async def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return await self._engine(self._documents_steps(name, ids))
-
-    async def _native_query(
-        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
-    ) -> list[KnowledgeDocument]:
-        return await self._engine(self._native_query_steps(name, vector, limit, node))
-
-    async def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
-        return await self._engine(self._native_matching_steps(name, settings, node, ids))
-
-    async def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
-        await self._engine(self._native_remove_steps(name, ids))
-
-    async def _count(self, name: str, settings: Settings) -> int:
-        return await self._engine(self._count_steps(name))
-
-    async def _all_ids(self, name: str, settings: Settings) -> list[str]:
-        return await self._engine(self._all_ids_steps(name))
 
     async def _release(self) -> None:
         client, indexes = self._client, self._indexes

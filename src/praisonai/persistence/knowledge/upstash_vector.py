@@ -41,7 +41,7 @@ from ..errors import InvalidInputError
 from ._filters.native import All, Chunk, Eq, IsKind, Lowered, Ne, Range, string_digest
 from ._filters.native import Any as AnyOf
 from ._filters.tokens import decimal_literal
-from ._layers.hosted_store import AsyncHostedVectorStore, HostedSteps, HostedVectorStore, Settings
+from ._layers.hosted_store import AsyncSteppedHostedVectorStore, HostedEngineSteps, Settings, SteppedHostedVectorStore
 from ._layers.records import document_from_record, kind_token, number_key, value_token
 from .base import Distance, KnowledgeDocument
 from .config import UpstashVectorKnowledgeConfig
@@ -90,7 +90,7 @@ def _index_options(config: UpstashVectorKnowledgeConfig) -> dict[str, Any]:
     return {"url": config.url, "token": config.token.get_secret_value(), "retries": 0, "allow_telemetry": False}
 
 
-class _UpstashSteps(HostedSteps):
+class _UpstashSteps(HostedEngineSteps):
     """Upstash Vector's primitives as steps of index calls (:mod:`.._sansio`): one copy for the sync
     store (``Index``) and the async one (``AsyncIndex``)."""
 
@@ -148,14 +148,14 @@ class _UpstashSteps(HostedSteps):
             if not cursor:
                 return names
 
-    def _taken_steps(self, name: str, ids: list[str]) -> Operation[Call, set[str]]:
+    def _taken_steps(self, name: str, settings: Settings, ids: list[str]) -> Operation[Call, set[str]]:
         found: set[str] = set()
         for start in range(0, len(ids), _BATCH):
             results = yield Call("fetch", (), {"ids": ids[start : start + _BATCH], "namespace": self._namespace(name)})
             found.update(str(result.id) for result in results if result is not None)
         return found
 
-    def _native_put_steps(self, name: str, records: list[dict[str, Any]]) -> Operation[Call, None]:
+    def _native_put_steps(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> Operation[Call, None]:
         vectors = []
         for record in records:
             metadata = {key: value for key, value in record.items() if key != "embedding"}
@@ -164,7 +164,9 @@ class _UpstashSteps(HostedSteps):
         for start in range(0, len(vectors), _BATCH):
             yield Call("upsert", (), {"vectors": vectors[start : start + _BATCH], "namespace": self._namespace(name)})
 
-    def _fetch_steps(self, name: str, ids: list[str]) -> Operation[Call, dict[str, KnowledgeDocument]]:
+    def _fetch_steps(
+        self, name: str, settings: Settings, ids: list[str]
+    ) -> Operation[Call, dict[str, KnowledgeDocument]]:
         found: dict[str, KnowledgeDocument] = {}
         for start in range(0, len(ids), _BATCH):
             results = yield Call(
@@ -183,7 +185,7 @@ class _UpstashSteps(HostedSteps):
         return found
 
     def _native_query_steps(
-        self, name: str, vector: list[float], limit: int, node: Lowered | None
+        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
     ) -> Operation[Call, list[KnowledgeDocument]]:
         results = yield Call(
             "query",
@@ -199,18 +201,25 @@ class _UpstashSteps(HostedSteps):
         )
         return [self._document(result) for result in results]
 
-    def _native_delete_matching_steps(self, name: str, node: Lowered, ids: list[str] | None) -> Operation[Call, int]:
+    def _native_matching_steps(
+        self, name: str, settings: Settings, node: Lowered, ids: list[str] | None
+    ) -> Operation[Call, list[str]]:
+        raise AssertionError("upstash_vector deletes by filter natively")  # pragma: no cover
+
+    def _native_delete_matching_steps(
+        self, name: str, settings: Settings, node: Lowered, ids: list[str] | None
+    ) -> Operation[Call, int]:
         rendered = render_filter(node)
         if ids is not None:
             wanted = " OR ".join(f"ix CONTAINS {_literal(id_token(i))}" for i in ids)
             rendered = f"({rendered} AND ({wanted}))"
         return int((yield Call("delete", (), {"filter": rendered, "namespace": self._namespace(name)})).deleted)
 
-    def _native_remove_steps(self, name: str, ids: list[str]) -> Operation[Call, None]:
+    def _native_remove_steps(self, name: str, settings: Settings, ids: list[str]) -> Operation[Call, None]:
         for start in range(0, len(ids), _BATCH):
             yield Call("delete", (), {"ids": ids[start : start + _BATCH], "namespace": self._namespace(name)})
 
-    def _count_steps(self, name: str) -> Operation[Call, int]:
+    def _count_steps(self, name: str, settings: Settings) -> Operation[Call, int]:
         summary = (yield Call("info")).namespaces.get(self._namespace(name))
         return 0 if summary is None else int(summary.vector_count) + int(summary.pending_vector_count)
 
@@ -231,7 +240,7 @@ class _UpstashSteps(HostedSteps):
         )
         return list(page.vectors), page.next_cursor
 
-    def _all_ids_steps(self, name: str) -> Operation[Call, list[str]]:
+    def _all_ids_steps(self, name: str, settings: Settings) -> Operation[Call, list[str]]:
         ids: list[str] = []
         cursor = ""
         while True:
@@ -247,8 +256,8 @@ class _UpstashSteps(HostedSteps):
         return document_from_record(metadata)
 
 
-class UpstashVectorKnowledgeStore(_UpstashSteps, HostedVectorStore[UpstashVectorKnowledgeConfig]):
-    """A KnowledgeStore on the namespaces of one Upstash Vector index."""
+class UpstashVectorKnowledgeStore(_UpstashSteps, SteppedHostedVectorStore[UpstashVectorKnowledgeConfig]):
+    """A KnowledgeStore on the namespaces of one Upstash Vector index: the steps of ``_UpstashSteps`` on ``Index``."""
 
     def __init__(self, config: UpstashVectorKnowledgeConfig) -> None:
         super().__init__(config)
@@ -260,49 +269,6 @@ class UpstashVectorKnowledgeStore(_UpstashSteps, HostedVectorStore[UpstashVector
 
     def _engine(self, steps: Operation[Call, R]) -> R:
         return drive(steps, call_on(self._index), throw_in_everything)
-
-    # -- primitives: the steps of _UpstashSteps ----------------------------------------------
-
-    def _native_create(self, name: str, settings: Settings) -> bool:
-        return self._engine(self._native_create_steps(name, settings))
-
-    def _native_drop(self, name: str) -> bool:
-        return self._engine(self._native_drop_steps(name))
-
-    def _find(self, name: str) -> Settings | None:
-        return self._engine(self._find_steps(name))
-
-    def _names(self) -> list[str]:
-        return self._engine(self._names_steps())
-
-    def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
-        return self._engine(self._taken_steps(name, ids))
-
-    def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
-        self._engine(self._native_put_steps(name, records))
-
-    def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return self._engine(self._fetch_steps(name, ids))
-
-    def _native_query(
-        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
-    ) -> list[KnowledgeDocument]:
-        return self._engine(self._native_query_steps(name, vector, limit, node))
-
-    def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
-        raise AssertionError("upstash_vector deletes by filter natively")  # pragma: no cover
-
-    def _native_delete_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> int:
-        return self._engine(self._native_delete_matching_steps(name, node, ids))
-
-    def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
-        self._engine(self._native_remove_steps(name, ids))
-
-    def _count(self, name: str, settings: Settings) -> int:
-        return self._engine(self._count_steps(name))
-
-    def _all_ids(self, name: str, settings: Settings) -> list[str]:
-        return self._engine(self._all_ids_steps(name))
 
     def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         cursor = ""
@@ -319,7 +285,7 @@ class UpstashVectorKnowledgeStore(_UpstashSteps, HostedVectorStore[UpstashVector
             close()
 
 
-class AsyncUpstashVectorKnowledgeStore(_UpstashSteps, AsyncHostedVectorStore[UpstashVectorKnowledgeConfig]):
+class AsyncUpstashVectorKnowledgeStore(_UpstashSteps, AsyncSteppedHostedVectorStore[UpstashVectorKnowledgeConfig]):
     """An AsyncKnowledgeStore on Upstash Vector through the client's ``AsyncIndex``: the sync store's steps,
     awaited. An ``AsyncIndex`` holds an HTTP connection pool bound to the event loop that used it: it
     opens on the first call, and another loop gets one of its own (that of a loop this store left is
@@ -341,49 +307,6 @@ class AsyncUpstashVectorKnowledgeStore(_UpstashSteps, AsyncHostedVectorStore[Ups
 
     async def _engine(self, steps: Operation[Call, R]) -> R:
         return await drive_async(steps, call_on_async(self._loop_index()), throw_in_everything)
-
-    # -- primitives: the steps of _UpstashSteps, awaited --------------------------------------
-
-    async def _native_create(self, name: str, settings: Settings) -> bool:
-        return await self._engine(self._native_create_steps(name, settings))
-
-    async def _native_drop(self, name: str) -> bool:
-        return await self._engine(self._native_drop_steps(name))
-
-    async def _find(self, name: str) -> Settings | None:
-        return await self._engine(self._find_steps(name))
-
-    async def _names(self) -> list[str]:
-        return await self._engine(self._names_steps())
-
-    async def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
-        return await self._engine(self._taken_steps(name, ids))
-
-    async def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
-        await self._engine(self._native_put_steps(name, records))
-
-    async def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return await self._engine(self._fetch_steps(name, ids))
-
-    async def _native_query(
-        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
-    ) -> list[KnowledgeDocument]:
-        return await self._engine(self._native_query_steps(name, vector, limit, node))
-
-    async def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
-        raise AssertionError("upstash_vector deletes by filter natively")  # pragma: no cover
-
-    async def _native_delete_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> int:
-        return await self._engine(self._native_delete_matching_steps(name, node, ids))
-
-    async def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
-        await self._engine(self._native_remove_steps(name, ids))
-
-    async def _count(self, name: str, settings: Settings) -> int:
-        return await self._engine(self._count_steps(name))
-
-    async def _all_ids(self, name: str, settings: Settings) -> list[str]:
-        return await self._engine(self._all_ids_steps(name))
 
     async def _release(self) -> None:
         index, self._index = self._index, None
