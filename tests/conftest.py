@@ -66,6 +66,22 @@ def redis_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def weaviate_server() -> Iterator[Any]:
+    """The REST + gRPC stand-in of Weaviate (tests/support/weaviate_standin.py), started once per session.
+
+    Tests share it: call its ``reset()`` before use (the fixtures that open weaviate stores do).
+    """
+    from tests.support.emulators import require_driver
+
+    require_driver("weaviate", "weaviate")
+    from tests.support.weaviate_standin import WeaviateStandIn
+
+    server = WeaviateStandIn(api_key="wv-secret")
+    yield server
+    server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Backends with a default path must never write into the developer's home.

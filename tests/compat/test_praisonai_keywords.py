@@ -424,24 +424,19 @@ def test_composed_urls_and_unused_keywords_reach_the_adapter(monkeypatch: pytest
     assert (seen[0]["grpc_port"], seen[0]["prefer_grpc"]) == (6336, True)
 
 
-def test_weaviate_additional_headers_are_sent_and_masked(monkeypatch: pytest.MonkeyPatch) -> None:
-    weaviate = pytest.importorskip("weaviate")
-    from tests.support.hosted_fakes import FakeWeaviateClient
-
-    seen: list[dict[str, Any]] = []
-
-    def connect(**options: Any) -> Any:
-        seen.append(options)
-        return FakeWeaviateClient({})
-
-    monkeypatch.setattr(weaviate, "connect_to_custom", connect)
+def test_weaviate_additional_headers_are_sent_and_masked(weaviate_server: Any) -> None:
+    weaviate_server.reset()
     headers = {"X-OpenAI-Api-Key": "sk-secret-1"}
     config = KNOWLEDGE_STORES.validate("weaviate", url="https://cluster.weaviate.cloud", additional_headers=headers)
     assert config is not None
     assert "sk-secret-1" not in repr(config) and "sk-secret-1" not in config.model_dump_json()
-    KNOWLEDGE_STORES.create(config).close()
-    assert seen[0]["headers"] == headers
-    assert (seen[0]["http_host"], seen[0]["http_port"], seen[0]["http_secure"]) == ("cluster.weaviate.cloud", 443, True)
+    assert (config.host, config.http_port, config.secure) == ("cluster.weaviate.cloud", 443, True)
+    url = f"http://127.0.0.1:{weaviate_server.http_port}"
+    options = {"api_key": "wv-secret", "grpc_port": weaviate_server.grpc_port, "additional_headers": headers}
+    with KNOWLEDGE_STORES.create("weaviate", url=url, **options) as store:
+        store.collection_exists("docs")
+    # Weaviate's modules read such keys from every request: REST headers and gRPC metadata alike.
+    assert {sent.get("x-openai-api-key") for sent in weaviate_server.headers} == {"sk-secret-1"}
 
 
 def test_chroma_persistent_false_is_an_in_memory_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,7 @@ Cosmos DB (tests/support/hosted_fakes.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from praisonai.persistence.knowledge._layers.hosted_store import HostedVectorSto
 from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from tests.support.emulators import require_driver
-from tests.support.hosted_fakes import FakeCosmosClient, FakeCouchbaseCluster, FakeWeaviateClient
+from tests.support.hosted_fakes import FakeCosmosClient, FakeCouchbaseCluster
 from tests.support.pinecone_standin import PineconeStandIn
 
 Opener = Callable[[], KnowledgeStore]
@@ -120,16 +121,15 @@ def test_delete_collection_says_false_when_another_client_dropped_it_meanwhile(
         assert not other.collection_exists("raced")
 
 
-def test_unsupported_operators_are_refused_before_the_collection_is_looked_up(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    weaviate = require_driver("weaviate", "weaviate")
-    monkeypatch.setattr(weaviate, "connect_to_custom", lambda **_: FakeWeaviateClient({}))
-    with KNOWLEDGE_STORES.create("weaviate", url="weaviate://127.0.0.1:8080") as store:
+def test_unsupported_operators_are_refused_before_the_collection_is_looked_up(weaviate_server: Any) -> None:
+    weaviate_server.reset()
+    url = f"weaviate://:wv-secret@127.0.0.1:{weaviate_server.http_port}?grpc_port={weaviate_server.grpc_port}"
+    with KNOWLEDGE_STORES.create("weaviate", url=url) as store:
         with pytest.raises(UnsupportedFilterError):
             store.search("missing", [1.0, 0.0], filters={"year": {"$gt": 2020}})
         with pytest.raises(UnsupportedFilterError):
             store.delete("missing", filters={"year": {"$lt": 2020}})
+    assert not [request for request in weaviate_server.requests if request[1] != "/v1/meta"]
 
 
 def test_an_unreachable_engine_when_connecting_is_backend_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:

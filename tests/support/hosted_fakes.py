@@ -14,8 +14,6 @@ filter engines and query parsers, consistency, limits, authentication, wire form
 - :class:`MongoSearchShim`: wraps a real pymongo database (on SecantusDB) and answers
   only ``create_search_index`` and the ``$vectorSearch`` stage, evaluating its filter
   with the server's own ``find``.
-- :class:`FakeWeaviateClient`: weaviate-client v4's collections API, evaluating the
-  client's own ``Filter`` objects.
 - :class:`FakeCassandraCluster`: cassandra-driver's ``Cluster`` / ``Session`` for the
   adapter's CQL statements.
 - :class:`FakeCouchbaseCluster`: the couchbase SDK's ``Cluster`` / ``Bucket`` / ``Scope`` /
@@ -42,7 +40,6 @@ __all__ = [
     "FakeCassandraCluster",
     "FakeCosmosClient",
     "FakeCouchbaseCluster",
-    "FakeWeaviateClient",
     "MongoSearchShim",
     "SqlExpression",
     "mql_matches",
@@ -211,143 +208,6 @@ class _ShimCollection:
                         raw = similarity(distance, stage["queryVector"], doc["embedding"])
                         doc[key] = raw if distance == "euclidean" else (1 + raw) / 2
         return ranked
-
-
-# -- Weaviate -------------------------------------------------------------------------------
-
-_WEAVIATE_NAME = re.compile(r"^[A-Z][_0-9A-Za-z]*$")
-
-
-class FakeWeaviateClient:
-    """``weaviate.WeaviateClient``: ``collections`` and ``close``; clients made by one factory share data."""
-
-    def __init__(self, store: dict[str, Any] | None = None) -> None:
-        self._store: dict[str, Any] = {} if store is None else store
-        self.collections = _WeaviateCollections(self._store)
-        self.closed = False
-
-    def close(self) -> None:
-        self.closed = True
-
-
-class _WeaviateCollections:
-    def __init__(self, store: dict[str, Any]) -> None:
-        self._store = store
-
-    def exists(self, name: str) -> bool:
-        return name in self._store
-
-    def create(self, name: str, description: str, properties: list[Any], vector_config: Any) -> None:
-        if not _WEAVIATE_NAME.match(name):
-            raise ValueError(f"invalid collection name {name!r}")
-        if name in self._store:
-            raise RuntimeError("class already exists")
-        metric = vector_config.vectorIndexConfig.distance
-        self._store[name] = {
-            "description": description,
-            "properties": {p.name: p for p in properties},
-            "distance": {"cosine": "cosine", "dot": "dot", "l2-squared": "euclidean"}[metric.value],
-            "objects": {},
-        }
-
-    def delete(self, name: str) -> None:
-        self._store.pop(name, None)
-
-    def list_all(self, simple: bool = True) -> dict[str, Any]:
-        return {name: SimpleNamespace(description=entry["description"]) for name, entry in self._store.items()}
-
-    def get(self, name: str) -> _WeaviateCollection:
-        return _WeaviateCollection(self._store, name)
-
-
-def weaviate_matches(node: Any, obj: Mapping[str, Any]) -> bool:
-    """Evaluate weaviate-client's own filter objects (the operators the adapter uses)."""
-    kind = type(node).__name__
-    if kind == "_FilterAnd":
-        return all(weaviate_matches(part, obj) for part in node.filters)
-    if kind == "_FilterOr":
-        return any(weaviate_matches(part, obj) for part in node.filters)
-    if kind != "_FilterValue":
-        raise ValueError(f"filter {kind} is not imitated")
-    target = node.target
-    values = [obj["uuid"]] if target == "_id" else obj["properties"].get(target, [])
-    if not isinstance(values, list):
-        values = [values]
-    operator = node.operator.value
-    if operator == "ContainsAny":
-        return any(value in node.value for value in values)
-    if operator == "ContainsNone":
-        return not any(value in node.value for value in values)
-    raise ValueError(f"operator {operator} is not imitated")
-
-
-class _WeaviateCollection:
-    def __init__(self, store: dict[str, Any], name: str) -> None:
-        self._store = store
-        self._name = name
-        self.config = SimpleNamespace(get=lambda simple=True: SimpleNamespace(description=self._entry["description"]))
-        self.data = SimpleNamespace(insert_many=self._insert_many, delete_many=self._delete_many)
-        self.query = SimpleNamespace(fetch_objects=self._fetch_objects, near_vector=self._near_vector)
-        self.aggregate = SimpleNamespace(
-            over_all=lambda total_count=True: SimpleNamespace(total_count=len(self._entry["objects"]))
-        )
-
-    @property
-    def _entry(self) -> dict[str, Any]:
-        entry = self._store.get(self._name)
-        if entry is None:
-            raise RuntimeError(f"collection {self._name} does not exist")
-        result: dict[str, Any] = entry
-        return result
-
-    def _insert_many(self, objects: list[Any]) -> Any:
-        entry = self._entry
-        for obj in objects:
-            unknown = set(obj.properties) - set(entry["properties"])
-            if unknown:
-                raise ValueError(f"unknown properties {sorted(unknown)}")
-            entry["objects"][str(obj.uuid)] = {
-                "uuid": str(obj.uuid),
-                "properties": copy.deepcopy(obj.properties),
-                "vector": _f32(obj.vector),
-            }
-        return SimpleNamespace(errors={})
-
-    def _delete_many(self, where: Any) -> Any:
-        objects = self._entry["objects"]
-        doomed = [key for key, obj in objects.items() if weaviate_matches(where, obj)]
-        for key in doomed:
-            del objects[key]
-        return SimpleNamespace(successful=len(doomed))
-
-    def _object(self, obj: dict[str, Any], wanted: list[str] | None = None) -> Any:
-        properties = copy.deepcopy(obj["properties"])
-        if wanted is not None:
-            properties = {key: properties[key] for key in wanted}
-        return SimpleNamespace(uuid=obj["uuid"], properties=properties, vector={"default": list(obj["vector"])})
-
-    def _fetch_objects(
-        self, filters: Any = None, limit: int = 10000, return_properties: list[str] | None = None
-    ) -> Any:
-        if limit > 10000:
-            raise ValueError("limit above QUERY_MAXIMUM_RESULTS")
-        found = [obj for obj in self._entry["objects"].values() if filters is None or weaviate_matches(filters, obj)]
-        found.sort(key=lambda obj: obj["uuid"])
-        return SimpleNamespace(objects=[self._object(obj, return_properties) for obj in found[:limit]])
-
-    def _near_vector(self, near_vector: list[float], limit: int, filters: Any = None) -> Any:
-        entry = self._entry
-        candidates = [
-            (obj, obj["vector"])
-            for obj in entry["objects"].values()
-            if filters is None or weaviate_matches(filters, obj)
-        ]
-        ranked = _rank(entry["distance"], near_vector, candidates)[:limit]
-        return SimpleNamespace(objects=[self._object(obj) for obj in ranked])
-
-    def iterator(self) -> Iterator[Any]:
-        for key in sorted(self._entry["objects"]):
-            yield self._object(self._entry["objects"][key])
 
 
 # -- a small evaluator for the SQL-like expressions of Cosmos DB and SQL++ --------------------

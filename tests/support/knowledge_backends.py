@@ -4,15 +4,14 @@ run one workload across all of them (tests/reliability).
 Embedded engines use a temporary directory or memory; pgvector a PostgreSQL schema and
 singlestore_vector a MariaDB database of their own; clickhouse a chDB database; redis the Redis
 Stack the caller's ``redis_stack`` fixture started; the hosted services their client-level fakes
-or stand-ins (tests/support/hosted_fakes.py, upstash_vector_standin.py), which are not the
-services themselves.
+or wire-level stand-ins (tests/support/hosted_fakes.py, pinecone_standin.py, weaviate_standin.py
+(the session's ``weaviate_server``), upstash_vector_standin.py), which are not the services themselves.
 """
 
 from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -45,7 +44,7 @@ KNOWLEDGE_DRIVERS: dict[str, tuple[str, str] | None] = {
     "singlestore_vector": ("singlestoredb", "singlestore"),
 }
 STAND_INS = ("pinecone", "weaviate", "cosmosdb", "couchbase", "cassandra", "upstash_vector", "singlestore_vector")
-"""Backends whose engine the tests replace: client-level fakes, an HTTP stand-in, MariaDB with a shim."""
+"""Backends whose engine the tests replace: client-level fakes, wire-level stand-ins, MariaDB with a shim."""
 
 
 def open_knowledge(backend: str, request: pytest.FixtureRequest, tmp_path: Path, dimension: int = 8) -> KnowledgeStore:
@@ -152,11 +151,13 @@ def _open_stand_in(
         address = stand_in.url.removeprefix("http://")
         return KNOWLEDGE_STORES.create("pinecone", url=f"pinecone://:pc-secret-key@{address}")
     if backend == "weaviate":
-        import weaviate
+        from .weaviate_standin import share_tls_context
 
-        data: dict[str, Any] = {}
-        monkeypatch.setattr(weaviate, "connect_to_custom", lambda **options: hosted_fakes.FakeWeaviateClient(data))
-        return KNOWLEDGE_STORES.create("weaviate", url="weaviate://:wv-secret@127.0.0.1:8080?grpc_port=50051")
+        server = request.getfixturevalue("weaviate_server")
+        server.reset()
+        share_tls_context(monkeypatch)
+        url = f"weaviate://:wv-secret@127.0.0.1:{server.http_port}?grpc_port={server.grpc_port}"
+        return KNOWLEDGE_STORES.create("weaviate", url=url)
     if backend == "cosmosdb":
         import azure.cosmos
 

@@ -51,7 +51,7 @@ TIER_MEANINGS: dict[Tier, str] = {
     "embedded": "the vendor's own in-process engine",
     "vendor-emulator": "the vendor's own local engine or emulator of the service, on loopback",
     "emulator": "a third-party emulator or reimplementation of the service, on loopback",
-    "wire": "a stand-in of the service's wire API (HTTP), written from its reference, driven by the vendor's SDK",
+    "wire": "a stand-in of the service's wire API (HTTP, gRPC), written from its reference, driven by the vendor's SDK",
     "fake": "a client-level fake of the vendor's SDK objects; the SDK's requests are not exercised",
 }
 
@@ -390,10 +390,10 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.hosted:PineconeKnowledgeConfig",
         adapter=f"{_P}.knowledge.pinecone:PineconeKnowledgeStore",
         summary="Pinecone serverless through the pinecone SDK; one index per collection",
-        tier="fake",
+        tier="wire",
         tested_with=(
-            "a client-level fake of the pinecone SDK (Pinecone/Index) evaluating Pinecone's filter "
-            "operators; Pinecone itself is not exercised"
+            "the real pinecone SDK against an HTTP stand-in of Pinecone's REST API (control plane and one "
+            "data-plane host per index, Pinecone's error bodies; exact search); Pinecone itself is not exercised"
         ),
         extra="pinecone",
         requirements=("pinecone>=6",),
@@ -484,8 +484,9 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         summary="Weaviate 1.28+ through weaviate-client v4; equality filters ($eq $ne $in $nin $and $or)",
         tier="wire",
         tested_with=(
-            "the real pinecone SDK against an HTTP stand-in of Pinecone's REST API (control plane and one "
-            "data-plane host per index, Pinecone's error bodies; exact search); Pinecone itself is not exercised"
+            "the real weaviate-client v4 against a REST + gRPC stand-in of Weaviate 1.32 (schema over REST, "
+            "data and queries over gRPC with the client's own stubs, Weaviate's status codes and messages; "
+            "exact search, field-tokenized filters); Weaviate itself (HNSW) is not exercised"
         ),
         extra="weaviate",
         requirements=("weaviate-client>=4.23",),
@@ -649,6 +650,10 @@ _NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
     "upstash_vector": (
         f"{_P}.knowledge.upstash_vector:AsyncUpstashVectorKnowledgeStore",
         "Upstash Vector through upstash-vector's AsyncIndex; the upstash_vector store's steps",
+    ),
+    "weaviate": (
+        f"{_P}.knowledge.weaviate:AsyncWeaviateKnowledgeStore",
+        "Weaviate through weaviate-client's WeaviateAsyncClient (REST + grpc.aio); the weaviate store's steps",
     ),
 }
 

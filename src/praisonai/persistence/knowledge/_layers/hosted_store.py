@@ -1,5 +1,5 @@
 """The store layer of the hosted vector backends (pinecone, weaviate, cassandra, mongodb_vector,
-couchbase, singlestore_vector, upstash_vector, cosmosdb), sync and asyncio.
+couchbase, singlestore_vector, upstash_vector, cosmosdb).
 
 :class:`HostedVectorStore` is a :class:`~.store_base.KnowledgeStoreBase` (argument
 checks, the store lock, ``insert``'s existence check, the ``KnowledgeTransfer``
@@ -8,9 +8,8 @@ layout of :mod:`.records`, filter lowering, exact portable scores, and ``delete`
 ids-and-filter logic. A backend implements the base's lookups and a few
 ``_native_*`` primitives with its driver, and renders lowered filters in its
 engine's own language (with :mod:`.._filters.tokens` where it fits).
-:class:`AsyncHostedVectorStore` is its asyncio twin, on async ``_native_*`` primitives: both run
-the one copy of this layer's logic in :class:`HostedSteps` (sans-IO steps, :mod:`..._sansio`, whose
-requests call the store's own primitives), so a backend's two forms cannot drift apart.
+:class:`AsyncHostedVectorStore` is the same layer on async primitives: the hooks are
+written once, as steps (:class:`_HostedSteps`) that call the primitives by name.
 A backend with an async client writes its primitives once, as steps of driver calls
 (:class:`HostedEngineSteps`), and its two stores are :class:`SteppedHostedVectorStore` and
 :class:`AsyncSteppedHostedVectorStore`, which run each primitive's steps on the sync or the
@@ -46,7 +45,6 @@ __all__ = [
     "AsyncHostedVectorStore",
     "AsyncSteppedHostedVectorStore",
     "HostedEngineSteps",
-    "HostedSteps",
     "HostedVectorStore",
     "Settings",
     "SteppedHostedVectorStore",
@@ -58,68 +56,13 @@ _SCAN_BATCH = 1000
 """Documents read per page when a filter that matches everything is deleted."""
 
 
-class HostedSteps:
-    """This layer's logic as steps whose requests call the store's own primitives (``_native_*``,
-    ``_taken``, ``_all_ids``): :class:`HostedVectorStore` runs them on its sync primitives,
-    :class:`AsyncHostedVectorStore` awaits its async ones."""
+class _HostedSteps:
+    """The hosted layer's hooks as steps (:mod:`..._sansio`) that call the backend's ``_native_*``
+    primitives (and ``_taken``, ``_all_ids``) by name: one copy for :class:`HostedVectorStore`, whose
+    primitives are plain methods, and :class:`AsyncHostedVectorStore`, whose primitives are awaited."""
 
     engine: ClassVar[str] = "the engine"
     exact_range_numbers: ClassVar[int | None] = 2**53  # equality is exact (tokens); ranges compare floats
-
-    def _create_steps(
-        self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None
-    ) -> Operation[Call, None]:
-        if not (yield Call("_native_create", (name, Settings(dimension, distance, metadata)))):
-            raise collection_exists(name)
-
-    def _drop_steps(self, name: str) -> Operation[Call, None]:
-        if not (yield Call("_native_drop", (name,))):
-            raise collection_not_found(name)
-
-    def _put_steps(self, name: str, target: Settings, documents: list[KnowledgeDocument]) -> Operation[Call, None]:
-        # insert's existence check (_taken) has run already; every engine's write replaces.
-        yield Call("_native_put", (name, target, [document_record(document) for document in documents]))
-
-    def _search_steps(
-        self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
-    ) -> Operation[Call, list[KnowledgeDocument]]:
-        lowered = self._lower(node)
-        if lowered == NEVER:
-            return []
-        found: list[KnowledgeDocument] = yield Call(
-            "_native_query", (name, target, query, limit, None if lowered == ALWAYS else lowered)
-        )
-        found = found[:limit]
-        for document in found:
-            assert document.embedding is not None
-            document.score = similarity(target.distance, query, document.embedding)
-        found.sort(key=lambda document: -(document.score or 0.0))
-        return found
-
-    def _remove_steps(
-        self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None
-    ) -> Operation[Call, int]:
-        lowered = self._lower(node)
-        if lowered == NEVER:
-            return 0
-        if lowered != ALWAYS:
-            deleted: int = yield Call("_native_delete_matching", (name, target, lowered, ids))
-            return deleted
-        if ids is None:  # a filter every document matches, such as {"tag": {"$nin": []}}
-            doomed: list[str] = yield Call("_all_ids", (name, target))
-        else:
-            doomed = sorted((yield Call("_taken", (name, target, ids))))
-        if doomed:
-            yield Call("_native_remove", (name, target, doomed))
-        return len(doomed)
-
-    def _delete_matching_steps(
-        self, name: str, settings: Settings, node: Lowered, ids: list[str] | None
-    ) -> Operation[Call, int]:
-        doomed: list[str] = yield Call("_native_matching", (name, settings, node, ids))
-        if doomed:
-            yield Call("_native_remove", (name, settings, doomed))
-        return len(doomed)
 
     def _is_unavailable(self, error: BaseException) -> bool:
         """Whether ``error`` means the engine cannot be reached."""
@@ -151,11 +94,57 @@ class HostedSteps:
             return BackendUnavailableError(f"cannot reach {self.engine}: {type(error).__name__}")
         return None
 
-    def _lower(self, node: FilterNode | None) -> Lowered:
-        return ALWAYS if node is None else lower(node, chunk_limit=CHUNKS)
+    # -- the hooks of the store bases on the primitives ---------------------------------------
+
+    def _create_steps(
+        self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None
+    ) -> Operation[Call, None]:
+        if not (yield Call("_native_create", (name, Settings(dimension, distance, metadata)))):
+            raise collection_exists(name)
+
+    def _drop_steps(self, name: str) -> Operation[Call, None]:
+        if not (yield Call("_native_drop", (name,))):
+            raise collection_not_found(name)
+
+    def _search_steps(
+        self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
+    ) -> Operation[Call, list[KnowledgeDocument]]:
+        lowered = _lower(node)
+        if lowered == NEVER:
+            return []
+        found: list[KnowledgeDocument] = yield Call(
+            "_native_query", (name, target, query, limit, None if lowered == ALWAYS else lowered)
+        )
+        found = found[:limit]
+        for document in found:
+            assert document.embedding is not None
+            document.score = similarity(target.distance, query, document.embedding)
+        found.sort(key=lambda document: -(document.score or 0.0))
+        return found
+
+    def _remove_steps(
+        self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None
+    ) -> Operation[Call, int]:
+        lowered = _lower(node)
+        if lowered == NEVER:
+            return 0
+        if lowered != ALWAYS:
+            deleted: int = yield Call("_native_delete_matching", (name, target, lowered, ids))
+            return deleted
+        if ids is None:  # a filter every document matches, such as {"tag": {"$nin": []}}
+            doomed: list[str] = yield Call("_all_ids", (name, target))
+        else:
+            doomed = sorted((yield Call("_taken", (name, target, ids))))
+        if doomed:
+            yield Call("_native_remove", (name, target, doomed))
+        return len(doomed)
 
 
-class HostedVectorStore(HostedSteps, KnowledgeStoreBase[Settings, K]):
+def _lower(node: FilterNode | None) -> Lowered:
+    return ALWAYS if node is None else lower(node, chunk_limit=CHUNKS)
+
+
+class HostedVectorStore(_HostedSteps, KnowledgeStoreBase[Settings, K]):
     """:class:`~.store_base.KnowledgeStoreBase` on a hosted engine: records, lowered filters, exact scores.
 
     A backend implements the base's ``_find`` ``_names`` ``_taken`` ``_fetch`` ``_count`` ``_scan``
@@ -195,51 +184,50 @@ class HostedVectorStore(HostedSteps, KnowledgeStoreBase[Settings, K]):
 
     def _native_delete_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> int:
         """Delete the documents matching ``node`` (among ``ids`` when given); return how many."""
-        return self._hosted(self._delete_matching_steps(name, settings, node, ids))
+        doomed = self._native_matching(name, settings, node, ids)
+        if doomed:
+            self._native_remove(name, settings, doomed)
+        return len(doomed)
 
     @abstractmethod
     def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None: ...
 
-    def _all_ids(self, name: str, settings: Settings) -> list[str]:
-        """The ids of every document of the collection."""
-        return [document.id for page in self._scan(name, settings, _SCAN_BATCH) for document in page]
+    # -- KnowledgeStoreBase hooks on the primitives: the steps of _HostedSteps ----------------
 
-    # -- KnowledgeStoreBase hooks: the steps of HostedSteps on the primitives ---------
-
-    def _hosted(self, steps: Operation[Call, R]) -> R:
+    def _on_primitives(self, steps: Operation[Call, R]) -> R:
         return drive(steps, call_on(self))
 
     def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        self._hosted(self._create_steps(name, dimension, distance, metadata))
+        self._on_primitives(self._create_steps(name, dimension, distance, metadata))
 
     def _drop(self, name: str, target: Settings) -> None:
-        self._hosted(self._drop_steps(name))
+        self._on_primitives(self._drop_steps(name))
 
     def _put(self, name: str, target: Settings, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
-        self._hosted(self._put_steps(name, target, documents))
+        # insert's existence check (_taken) has run already; every engine's write replaces.
+        self._native_put(name, target, [document_record(document) for document in documents])
 
     def _search(
         self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        return self._hosted(self._search_steps(name, target, query, limit, node))
+        return self._on_primitives(self._search_steps(name, target, query, limit, node))
 
     def _remove(self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None) -> int:
-        return self._hosted(self._remove_steps(name, target, ids, node))
+        return self._on_primitives(self._remove_steps(name, target, ids, node))
+
+    def _all_ids(self, name: str, target: Settings) -> list[str]:
+        return [document.id for page in self._scan(name, target, _SCAN_BATCH) for document in page]
 
 
-class AsyncHostedVectorStore(HostedSteps, AsyncKnowledgeStoreBase[Settings, K]):
-    """The asyncio twin of :class:`HostedVectorStore`: the same steps, on async primitives.
-
-    A backend implements, as coroutines, the async base's ``_find`` ``_names`` ``_taken`` ``_fetch``
-    ``_count`` ``_release``, the ``_native_*`` primitives of :class:`HostedVectorStore` and
-    ``_all_ids``.
-    """
+class AsyncHostedVectorStore(_HostedSteps, AsyncKnowledgeStoreBase[Settings, K]):
+    """:class:`HostedVectorStore` for asyncio: the same hooks (the steps of :class:`_HostedSteps`) on
+    awaited primitives. A backend implements the async base's ``_find`` ``_names`` ``_taken`` ``_fetch``
+    ``_count`` and ``_release``, the ``_native_*`` primitives of :class:`HostedVectorStore` as coroutines,
+    and ``_all_ids`` (every id of a collection, for a filter that matches everything)."""
 
     def __init__(self, config: K) -> None:
         super().__init__(config)
         self.backend = config.backend
-
-    # -- primitives --------------------------------------------------------------
 
     @abstractmethod
     async def _native_create(self, name: str, settings: Settings) -> bool: ...
@@ -261,38 +249,39 @@ class AsyncHostedVectorStore(HostedSteps, AsyncKnowledgeStoreBase[Settings, K]):
     ) -> list[str]: ...
 
     async def _native_delete_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> int:
-        return await self._hosted(self._delete_matching_steps(name, settings, node, ids))
+        doomed = await self._native_matching(name, settings, node, ids)
+        if doomed:
+            await self._native_remove(name, settings, doomed)
+        return len(doomed)
 
     @abstractmethod
     async def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None: ...
 
     @abstractmethod
-    async def _all_ids(self, name: str, settings: Settings) -> list[str]: ...
+    async def _all_ids(self, name: str, target: Settings) -> list[str]: ...
 
-    # -- AsyncKnowledgeStoreBase hooks: the steps of HostedSteps, awaited ----------------
-
-    async def _hosted(self, steps: Operation[Call, R]) -> R:
+    async def _on_primitives(self, steps: Operation[Call, R]) -> R:
         return await drive_async(steps, call_on_async(self))
 
     async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        await self._hosted(self._create_steps(name, dimension, distance, metadata))
+        await self._on_primitives(self._create_steps(name, dimension, distance, metadata))
 
     async def _drop(self, name: str, target: Settings) -> None:
-        await self._hosted(self._drop_steps(name))
+        await self._on_primitives(self._drop_steps(name))
 
     async def _put(self, name: str, target: Settings, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
-        await self._hosted(self._put_steps(name, target, documents))
+        await self._native_put(name, target, [document_record(document) for document in documents])
 
     async def _search(
         self, name: str, target: Settings, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        return await self._hosted(self._search_steps(name, target, query, limit, node))
+        return await self._on_primitives(self._search_steps(name, target, query, limit, node))
 
     async def _remove(self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None) -> int:
-        return await self._hosted(self._remove_steps(name, target, ids, node))
+        return await self._on_primitives(self._remove_steps(name, target, ids, node))
 
 
-class HostedEngineSteps(HostedSteps):
+class HostedEngineSteps(_HostedSteps):
     """A backend's primitives as steps of driver calls, ``_<primitive>_steps`` with the primitive's
     arguments: one copy for its sync and async clients (see :class:`SteppedHostedVectorStore`)."""
 

@@ -8,7 +8,8 @@ import re
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import unquote
 
-from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, field_validator, model_validator
+from typing_extensions import Self
 
 from ..._fields import FilePath, HostName, Identifier, Port, Seconds, https_url, matching
 from ..._keywords import EMBEDDING_DIM, MONGO_VECTOR_KEYWORDS, AsUrl, Ignored, Keyword, fixed_name, refuse_unless
@@ -116,7 +117,7 @@ class WeaviateKnowledgeConfig(KnowledgeConfig):
             host="host",
             port="http_port",
             credential="api_key",
-            query={"grpc_port": "grpc_port", "collection_prefix": "collection_prefix"},
+            query={"grpc_port": "grpc_port", "grpc_host": "grpc_host", "collection_prefix": "collection_prefix"},
         ),
         # PraisonAI's form: http://host:port (default port 8080), https://host (443).
         UrlForm(
@@ -134,6 +135,10 @@ class WeaviateKnowledgeConfig(KnowledgeConfig):
     host: HostName = "127.0.0.1"
     http_port: Port = 8080
     grpc_port: Port = 50051
+    grpc_host: HostName | None = None
+    """The gRPC endpoint's host: by default ``host``, or ``grpc-<host>`` when both ports are the same
+    (Weaviate Cloud's gRPC endpoint, as weaviate-client's ``connect_to_weaviate_cloud`` derives it: one
+    host cannot serve REST and gRPC on one port)."""
     secure: bool = False
     api_key: SecretStr | None = None
     additional_headers: dict[str, SecretStr] | None = None
@@ -141,6 +146,19 @@ class WeaviateKnowledgeConfig(KnowledgeConfig):
     collection_prefix: str = Field(default="Praisonkb", pattern=r"^[A-Z][A-Za-z0-9]{0,30}$")
     """Weaviate collections of this store are named ``<prefix>_<hex of the name>``."""
     timeout: Seconds = 30.0
+
+    @model_validator(mode="after")
+    def _separate_endpoints(self) -> Self:
+        if self.grpc_endpoint_host == self.host and self.grpc_port == self.http_port:
+            raise ValueError("REST and gRPC cannot share one host and port: give another grpc_port or grpc_host")
+        return self
+
+    @property
+    def grpc_endpoint_host(self) -> str:
+        """The host the gRPC channel connects to (see ``grpc_host``)."""
+        if self.grpc_host is not None:
+            return self.grpc_host
+        return f"grpc-{self.host}" if self.grpc_port == self.http_port else self.host
 
 
 def _contact_points(url: str) -> dict[str, Any] | None:
