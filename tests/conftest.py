@@ -67,6 +67,16 @@ def redis_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
+def cosmosdb_server() -> Iterator[Any]:
+    """@vercel/cosmosdb-server (tests/support/cosmosdb_emulator.py) on HTTPS on loopback, once per session."""
+    from tests.support.emulators import require_driver, shared_service, start_cosmosdb_server
+
+    require_driver("azure.cosmos", "cosmosdb")
+    with shared_service(start_cosmosdb_server) as service:
+        yield service
+
+
+@pytest.fixture(scope="session")
 def weaviate_server() -> Iterator[Any]:
     """The REST + gRPC stand-in of Weaviate (tests/support/weaviate_standin.py), started once per session.
 

@@ -1,10 +1,12 @@
 """The shared layer of the hosted vector backends (knowledge/_hosted.py) on top of KnowledgeStoreBase:
 the cases the contract suite does not reach, run on three engines whose deletes and drops take different
-paths: Pinecone's REST stand-in (driven by the pinecone SDK) and the client-level fakes of Couchbase and
-Cosmos DB (tests/support/hosted_fakes.py)."""
+paths: Pinecone's REST stand-in (driven by the pinecone SDK), the client-level fake of Couchbase
+(tests/support/hosted_fakes.py) and the Cosmos DB reimplementation @vercel/cosmosdb-server (driven by
+azure-cosmos; tests/support/cosmosdb_emulator.py)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,14 +16,18 @@ from praisonai.persistence.errors import BackendUnavailableError, InvalidInputEr
 from praisonai.persistence.knowledge._layers.hosted_store import HostedVectorStore, Settings
 from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
+from tests.support.cosmosdb_emulator import cosmosdb_certificate, drop_cosmosdb_database, open_cosmosdb
 from tests.support.emulators import require_driver
-from tests.support.hosted_fakes import FakeCosmosClient, FakeCouchbaseCluster
+from tests.support.hosted_fakes import FakeCouchbaseCluster
 from tests.support.pinecone_standin import PineconeStandIn
+
+# azure-cosmos does not check the certificate of 127.0.0.1 (local emulators), and urllib3 warns each time.
+pytestmark = pytest.mark.filterwarnings("ignore:Unverified HTTPS request:urllib3.exceptions.InsecureRequestWarning")
 
 Opener = Callable[[], KnowledgeStore]
 
 
-def _pinecone(monkeypatch: pytest.MonkeyPatch) -> Opener:
+def _pinecone(request: pytest.FixtureRequest) -> Opener:
     require_driver("pinecone", "pinecone")
     stand_in = PineconeStandIn(api_key="pc-secret")
     _STAND_INS.append(stand_in)
@@ -29,24 +35,28 @@ def _pinecone(monkeypatch: pytest.MonkeyPatch) -> Opener:
     return lambda: KNOWLEDGE_STORES.create("pinecone", url=f"pinecone://:pc-secret@{address}")
 
 
-def _couchbase(monkeypatch: pytest.MonkeyPatch) -> Opener:
+def _couchbase(request: pytest.FixtureRequest) -> Opener:
+    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
     monkeypatch.setattr(require_driver("couchbase.cluster", "couchbase"), "Cluster", FakeCouchbaseCluster())
     return lambda: KNOWLEDGE_STORES.create("couchbase", url="couchbase://admin:cb-secret@127.0.0.1/vectors")
 
 
-def _cosmosdb(monkeypatch: pytest.MonkeyPatch) -> Opener:
-    monkeypatch.setattr(require_driver("azure.cosmos", "cosmosdb"), "CosmosClient", FakeCosmosClient())
-    url = "AccountEndpoint=https://acct.documents.azure.com:443/;AccountKey=c2VjcmV0LWtleQ==;"
-    return lambda: KNOWLEDGE_STORES.create("cosmosdb", url=url)
+def _cosmosdb(request: pytest.FixtureRequest) -> Opener:
+    server = request.getfixturevalue("cosmosdb_server")
+    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("SSL_CERT_FILE", str(cosmosdb_certificate(server)))  # see tests/knowledge/test_cosmosdb.py
+    database = f"kb_{uuid.uuid4().hex[:12]}"
+    request.addfinalizer(lambda: drop_cosmosdb_database(server, database))
+    return lambda: open_cosmosdb(server, database)
 
 
 _STAND_INS: list[PineconeStandIn] = []
 
 
 @pytest.fixture(params=[_pinecone, _couchbase, _cosmosdb], ids=["pinecone", "couchbase", "cosmosdb"])
-def opener(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Opener]:
-    make: Callable[[pytest.MonkeyPatch], Opener] = request.param
-    yield make(monkeypatch)
+def opener(request: pytest.FixtureRequest) -> Iterator[Opener]:
+    make: Callable[[pytest.FixtureRequest], Opener] = request.param
+    yield make(request)
     while _STAND_INS:
         _STAND_INS.pop().stop()
 
@@ -103,9 +113,9 @@ def test_scores_are_exact_and_best_first(store: KnowledgeStore) -> None:
 
 @pytest.mark.parametrize("make", [_couchbase, _cosmosdb], ids=["couchbase", "cosmosdb"])  # their drops say so
 def test_delete_collection_says_false_when_another_client_dropped_it_meanwhile(
-    make: Callable[[pytest.MonkeyPatch], Opener], monkeypatch: pytest.MonkeyPatch
+    make: Callable[[pytest.FixtureRequest], Opener], request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    opener = make(monkeypatch)
+    opener = make(request)
     with opener() as store, opener() as other:
         assert isinstance(store, HostedVectorStore)
         store.create_collection("raced", 2)

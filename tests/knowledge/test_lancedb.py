@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from praisonai.persistence.errors import ConfigError, StoreError
 from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import LanceDbKnowledgeConfig
+from praisonai.persistence.knowledge.lancedb import AsyncLanceDbKnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 from tests.support.emulators import require_driver
@@ -34,11 +36,13 @@ class TestLanceDbContract(KnowledgeStoreContract):
 
 
 class TestAsyncLanceDbContract(AsyncKnowledgeStoreContract):
-    """async_lancedb: the thread offload over the lancedb store."""
+    """async_lancedb: native, on LanceDB's async API."""
 
     @pytest.fixture
     def store(self, tmp_path: Path, lancedb: object) -> AsyncKnowledgeStore:
-        return KNOWLEDGE_STORES.create("async_lancedb", uri=str(tmp_path / "lance"))
+        store = KNOWLEDGE_STORES.create("async_lancedb", uri=str(tmp_path / "lance"))
+        assert isinstance(store, AsyncLanceDbKnowledgeStore)  # native, not the thread offload
+        return store
 
     @pytest.fixture
     def reopen(self, tmp_path: Path) -> Callable[[], AsyncKnowledgeStore]:
@@ -81,13 +85,13 @@ def test_each_store_has_its_own_connection(tmp_path: Path, lancedb: object) -> N
         assert first._db is not second._db  # type: ignore[attr-defined]
 
 
-def test_typed_columns_are_added_per_field_and_filter_exactly(tmp_path: Path, lancedb: object) -> None:
+def test_typed_columns_are_added_per_field_and_filter_exactly(tmp_path: Path, lancedb: Any) -> None:
     with KNOWLEDGE_STORES.create("lancedb", uri=str(tmp_path / "l")) as store:
         store.create_collection("typed", 2)
         store.insert("typed", [KnowledgeDocument(id="a", embedding=[1.0, 0.0], metadata={"x": 1})])
         # A field first seen later gets its columns then; older rows read as "absent".
         store.insert("typed", [KnowledgeDocument(id="b", embedding=[0.0, 1.0], metadata={"x": "1", 'y"; --': True})])
-        table = store._db.open_table("typed")  # type: ignore[attr-defined]
+        table = lancedb.connect(str(tmp_path / "l")).open_table("typed")
         assert {"m_78_t", "m_78_s", "m_78_n", "m_78_b"} <= set(table.schema.names)
         search = store.search
         assert [d.id for d in search("typed", [1.0, 0.0], limit=5, filters={"x": 1})] == ["a"]

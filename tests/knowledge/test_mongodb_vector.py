@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 
 from praisonai.persistence.errors import ConfigError, UnsupportedFilterError
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import MongoVectorKnowledgeConfig
+from praisonai.persistence.knowledge.mongodb_vector import AsyncMongoVectorKnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 from tests.support.emulators import Service, require_driver, start_mongodb_standin
 from tests.support.hosted_checks import check_transfer_extras
-from tests.support.hosted_fakes import MongoSearchShim
+from tests.support.hosted_fakes import AsyncMongoSearchShim, MongoSearchShim
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,32 @@ def opener(mongodb: Service, database: str) -> Callable[[], KnowledgeStore]:
         return store
 
     return open_
+
+
+@pytest.fixture
+def async_opener(mongodb: Service, database: str) -> Callable[[], AsyncKnowledgeStore]:
+    indexes: dict[str, dict[str, Any]] = {}
+
+    def open_() -> AsyncKnowledgeStore:
+        store = KNOWLEDGE_STORES.create("async_mongodb_vector", url=mongodb.endpoint, database=database)
+        assert isinstance(store, AsyncMongoVectorKnowledgeStore)  # native, not the thread offload
+        open_database = store._open_database
+        store._open_database = lambda: AsyncMongoSearchShim(open_database(), indexes)  # type: ignore[method-assign]
+        return store
+
+    return open_
+
+
+class TestAsyncMongoVectorContract(AsyncKnowledgeStoreContract):
+    unsupported_filter_operators = frozenset({"$gt", "$gte", "$lt", "$lte"})
+
+    @pytest.fixture
+    def store(self, async_opener: Callable[[], AsyncKnowledgeStore]) -> AsyncKnowledgeStore:
+        return async_opener()
+
+    @pytest.fixture
+    def reopen(self, async_opener: Callable[[], AsyncKnowledgeStore]) -> Callable[[], AsyncKnowledgeStore]:
+        return async_opener
 
 
 class TestMongoVectorContract(KnowledgeStoreContract):

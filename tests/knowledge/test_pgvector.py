@@ -7,6 +7,7 @@ without the server, fails under CI.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import uuid
@@ -24,7 +25,7 @@ from praisonai.persistence.errors import (
 )
 from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import PgvectorKnowledgeConfig
-from praisonai.persistence.knowledge.pgvector import table_name
+from praisonai.persistence.knowledge.pgvector import AsyncPgvectorKnowledgeStore, table_name
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 
@@ -79,11 +80,17 @@ class TestPgvectorExactSearchContract(KnowledgeStoreContract):
 
 
 class TestAsyncPgvectorContract(AsyncKnowledgeStoreContract):
-    """async_pgvector: the thread offload over the pooled store (concurrent tasks run on several connections)."""
+    """async_pgvector: native, on psycopg's AsyncConnection (concurrent tasks run on several connections)."""
 
     @pytest.fixture
     def store(self, vector_url: str, schema: str) -> AsyncKnowledgeStore:
-        return KNOWLEDGE_STORES.create("async_pgvector", url=f"{vector_url}?schema={schema}")
+        store = KNOWLEDGE_STORES.create("async_pgvector", url=f"{vector_url}?schema={schema}")
+        assert isinstance(store, AsyncPgvectorKnowledgeStore)  # native, not the thread offload
+        return store
+
+    @pytest.fixture
+    def reopen(self, vector_url: str, schema: str) -> Callable[[], AsyncKnowledgeStore]:
+        return lambda: KNOWLEDGE_STORES.create("pgvector_async", url=f"{vector_url}?schema={schema}")
 
 
 # -- configuration ------------------------------------------------------------------------------
@@ -372,3 +379,26 @@ def test_zero_vectors_are_found_through_the_index_and_score_zero(vector_url: str
         assert {document.score for document in store.search("z", [0.0, 0.0], limit=3)} == {0.0}
     finally:
         store.close()
+
+
+def test_an_async_call_cancelled_inside_its_transaction_leaves_nothing_open(vector_url: str, schema: str) -> None:
+    """async_pgvector: an upsert cancelled while its transaction waits for a lock (held here by another
+    connection) leaves no transaction or lock behind, and the store goes on working."""
+    store = KNOWLEDGE_STORES.create("async_pgvector", url=f"{vector_url}?schema={schema}")
+    document = KnowledgeDocument(id="a", content="x", embedding=[1.0, 0.0])
+
+    async def run() -> int:
+        await store.create_collection("kb", 2)
+        with psycopg.connect(vector_url) as blocker:  # not autocommit: holds the row lock until rollback
+            blocker.execute(f'SELECT 1 FROM "{schema}".praison_kb_collections WHERE name = %s FOR UPDATE', ("kb",))
+            with pytest.raises(asyncio.TimeoutError):  # the upsert waits at its FOR SHARE, inside BEGIN
+                await asyncio.wait_for(store.upsert("kb", [document]), 0.5)
+            blocker.rollback()
+        await asyncio.wait_for(store.upsert("kb", [document]), 10)
+        return await store.count("kb")
+
+    assert asyncio.run(run()) == 1
+    with psycopg.connect(vector_url, autocommit=True) as probe:
+        probe.execute("SET lock_timeout = '2s'")  # a transaction left open would hold the table: LockNotAvailable
+        probe.execute(f'DROP TABLE "{schema}"."{table_name("praison_kb_", "kb")}"')
+    asyncio.run(store.close())

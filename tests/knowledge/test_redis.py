@@ -11,11 +11,12 @@ import pytest
 from praisonai.persistence.errors import AlreadyExistsError, ConfigError, StoreError
 from praisonai.persistence.knowledge import redis as redis_module
 from praisonai.persistence.knowledge._filters.native import lower
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import RedisVectorKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
+from praisonai.persistence.knowledge.redis import AsyncRedisVectorKnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 from praisonai.persistence.testing.knowledge import FILTERS, NULL_FILTERS
 from tests.support.emulators import require_driver
 from tests.support.vector_servers import VectorServer
@@ -46,6 +47,21 @@ class TestRedisSearchContract(_RedisContract):
 
 class TestRedisSearchFloat64HnswContract(_RedisContract):
     options: ClassVar[dict[str, str]] = {"vector_type": "FLOAT64", "algorithm": "HNSW"}
+
+
+class TestAsyncRedisSearchContract(AsyncKnowledgeStoreContract):
+    """async_redis: native, on redis.asyncio."""
+
+    @pytest.fixture
+    def store(self, redis_stack: VectorServer, request: pytest.FixtureRequest) -> AsyncKnowledgeStore:
+        store = KNOWLEDGE_STORES.create("async_redis", url=redis_stack.url, key_prefix=_prefix(request))
+        assert isinstance(store, AsyncRedisVectorKnowledgeStore)  # native, not the thread offload
+        return store
+
+    @pytest.fixture
+    def reopen(self, redis_stack: VectorServer, request: pytest.FixtureRequest) -> Callable[[], AsyncKnowledgeStore]:
+        prefix = _prefix(request)
+        return lambda: KNOWLEDGE_STORES.create("redis_async", url=redis_stack.url, key_prefix=prefix)
 
 
 def test_url_forms() -> None:

@@ -3,6 +3,7 @@ a loopback port. valkey-search's FT.* commands follow RediSearch's; no Valkey se
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import ValkeyVectorKnowledgeConfig
 from praisonai.persistence.knowledge.redis import RedisVectorKnowledgeStore
-from praisonai.persistence.knowledge.valkey_vector import ValkeyVectorKnowledgeStore
+from praisonai.persistence.knowledge.valkey_vector import AsyncValkeyVectorKnowledgeStore, ValkeyVectorKnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import KnowledgeStoreContract
 from tests.support.vector_servers import VectorServer
@@ -64,3 +65,30 @@ def test_praisonai_class_reads_what_the_redis_backend_wrote(
         writer.delete_collection("docs")
         writer.close()
         reader.close()
+
+
+def test_async_valkey_is_the_native_async_redis_store_on_the_same_data(
+    redis_stack: VectorServer, request: pytest.FixtureRequest
+) -> None:
+    """async_valkey is async_redis's class (whose contract suite runs in test_redis.py) under Valkey's name."""
+    prefix = _prefix(request)
+    writer = ValkeyVectorKnowledgeStore(url=_valkey_url(redis_stack), key_prefix=prefix)
+    store = KNOWLEDGE_STORES.create("valkey_async", url=_valkey_url(redis_stack), key_prefix=prefix)
+    assert isinstance(store, AsyncValkeyVectorKnowledgeStore) and store.backend == "async_valkey"
+    writer.create_collection("docs", dimension=2)
+    writer.insert("docs", [KnowledgeDocument(id="a", content="x", embedding=[1.0, 0.0], metadata={"k": 1})])
+
+    async def read() -> list[KnowledgeDocument]:
+        return await store.search("docs", [1.0, 0.0], filters={"k": 1})
+
+    async def write_and_close() -> None:
+        await store.insert("docs", [KnowledgeDocument(id="b", content="y", embedding=[0.0, 1.0])])
+        await store.close()
+
+    try:
+        assert [(found.id, found.metadata) for found in asyncio.run(read())] == [("a", {"k": 1})]
+        asyncio.run(write_and_close())  # a second event loop
+        assert writer.count("docs") == 2
+    finally:
+        writer.delete_collection("docs")
+        writer.close()

@@ -29,11 +29,13 @@ from typing import Any, NoReturn
 import pytest
 
 __all__ = [
+    "COSMOSDB_SERVER_DIR",
     "DYNAMODB_LOCAL_DIR",
     "FIRESTORE_EMULATOR_JAR",
     "Service",
     "require_driver",
     "shared_service",
+    "start_cosmosdb_server",
     "start_dynamodb_local",
     "start_fake_gcs_server",
     "start_firestore_emulator",
@@ -51,6 +53,13 @@ FIRESTORE_EMULATOR_JAR = Path(
 DYNAMODB_LOCAL_DIR = Path(
     os.environ.get(
         "PRAISONAI_TEST_DYNAMODB_LOCAL_DIR", str(Path.home() / ".cache" / "praisonai-persistence" / "dynamodb-local")
+    )
+)
+
+# Where .ci/setup-cosmosdb.sh installs the npm package @vercel/cosmosdb-server.
+COSMOSDB_SERVER_DIR = Path(
+    os.environ.get(
+        "PRAISONAI_TEST_COSMOSDB_SERVER_DIR", str(Path.home() / ".cache" / "praisonai-persistence" / "cosmosdb-server")
     )
 )
 
@@ -201,6 +210,27 @@ def start_dynamodb_local() -> Service:
     ]
     process = _spawn(command, "DynamoDB Local", port, cwd=home)
     return Service("dynamodb-local", f"http://127.0.0.1:{port}", process=process)
+
+
+def start_cosmosdb_server() -> Service:
+    """@vercel/cosmosdb-server (npm; a third-party reimplementation of Cosmos DB's NoSQL REST API) on HTTPS.
+
+    Started through tests/support/cosmosdb_server.js, which corrects one answer of the package
+    (a point read of a missing item: 500 there, 404 NotFound in Cosmos DB) and says why.
+    """
+    package = COSMOSDB_SERVER_DIR / "node_modules" / "@vercel" / "cosmosdb-server"
+    if not (package / "lib" / "index.js").is_file():
+        unavailable(
+            f"@vercel/cosmosdb-server is not installed under {COSMOSDB_SERVER_DIR} "
+            "(bash .ci/setup-cosmosdb.sh; or set PRAISONAI_TEST_COSMOSDB_SERVER_DIR)"
+        )
+    node = shutil.which("node")
+    if node is None:
+        unavailable("node is not installed (apt-get install nodejs)")
+    port = free_port()
+    wrapper = Path(__file__).with_name("cosmosdb_server.js")
+    process = _spawn([node, str(wrapper), str(COSMOSDB_SERVER_DIR), "127.0.0.1", str(port)], "cosmosdb-server", port)
+    return Service("cosmosdb-server", f"https://127.0.0.1:{port}/", process=process, extra={"package": package})
 
 
 def _fake_gcs_server_binary() -> Path:

@@ -19,7 +19,9 @@ filter engines and query parsers, consistency, limits, authentication, wire form
 - :class:`FakeCouchbaseCluster`: the couchbase SDK's ``Cluster`` / ``Bucket`` / ``Scope`` /
   ``Collection``, with SQL++ statements evaluated by :class:`SqlExpression`.
 - :class:`FakeCosmosClient`: azure-cosmos' ``CosmosClient`` / ``DatabaseProxy`` /
-  ``ContainerProxy``, with NoSQL queries evaluated by :class:`SqlExpression`.
+  ``ContainerProxy``, with NoSQL queries evaluated by :class:`SqlExpression`; only the
+  reliability suites use it (tests/support/knowledge_backends.py), the cosmosdb tests run
+  on @vercel/cosmosdb-server (tests/support/cosmosdb_emulator.py).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = [
     "FakeCassandraCluster",
     "FakeCosmosClient",
     "FakeCouchbaseCluster",
+    "AsyncMongoSearchShim",
     "MongoSearchShim",
     "SqlExpression",
     "mql_matches",
@@ -155,6 +158,13 @@ class MongoSearchShim:
         return _ShimCollection(self, self._database[name], name)
 
 
+class _Documents(list[dict[str, Any]]):
+    """What ``aggregate`` returns: the documents, with a cursor's ``to_list``."""
+
+    def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
+        return list(self)
+
+
 class _ShimCollection:
     def __init__(self, shim: MongoSearchShim, collection: Any, name: str) -> None:
         self._shim = shim
@@ -175,11 +185,15 @@ class _ShimCollection:
         self._shim.indexes.setdefault(self._name, {})[document["name"]] = document["definition"]
         return str(document["name"])
 
-    def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def aggregate(self, pipeline: list[dict[str, Any]]) -> _Documents:
         first = pipeline[0]
         if "$vectorSearch" not in first:
-            return list(self._collection.aggregate(pipeline))
-        stage = first["$vectorSearch"]
+            return _Documents(self._collection.aggregate(pipeline))
+        query = self._checked_filter(first["$vectorSearch"])
+        return self._ranked(pipeline, list(self._collection.find(query)))
+
+    def _checked_filter(self, stage: dict[str, Any]) -> dict[str, Any]:
+        """The stage's filter, once the stage is checked against its index as Atlas would."""
         self._shim.stages.append(stage)
         definition = self._shim.indexes.get(self._name, {}).get(stage["index"])
         if definition is None:
@@ -188,13 +202,20 @@ class _ShimCollection:
         if stage["path"] != vector_field["path"] or len(stage["queryVector"]) != vector_field["numDimensions"]:
             raise RuntimeError("$vectorSearch path or dimension does not match the index")
         declared = {f["path"] for f in definition["fields"] if f["type"] == "filter"}
-        query = stage.get("filter") or {}
+        query: dict[str, Any] = stage.get("filter") or {}
         undeclared = _filter_paths(query) - declared
         if undeclared:
             raise RuntimeError(f"$vectorSearch filter on paths not indexed as filter: {sorted(undeclared)}")
         if not stage.get("exact") and not stage["limit"] <= stage["numCandidates"] <= 10000:
             raise RuntimeError("numCandidates must be between limit and 10000")
-        candidates = [(doc, doc[vector_field["path"]]) for doc in self._collection.find(query)]
+        return query
+
+    def _ranked(self, pipeline: list[dict[str, Any]], found: list[dict[str, Any]]) -> _Documents:
+        """The stage's answer from the documents its filter matched."""
+        stage = pipeline[0]["$vectorSearch"]
+        definition = self._shim.indexes[self._name][stage["index"]]
+        [vector_field] = [f for f in definition["fields"] if f["type"] == "vector"]
+        candidates = [(doc, doc[vector_field["path"]]) for doc in found]
         distance = _ATLAS_SIMILARITY[vector_field["similarity"]]
         ranked = _rank(distance, stage["queryVector"], candidates)[: stage["limit"]]
         for later in pipeline[1:]:
@@ -207,7 +228,35 @@ class _ShimCollection:
                     elif value == {"$meta": "vectorSearchScore"}:
                         raw = similarity(distance, stage["queryVector"], doc["embedding"])
                         doc[key] = raw if distance == "euclidean" else (1 + raw) / 2
-        return ranked
+        return _Documents(ranked)
+
+
+class AsyncMongoSearchShim(MongoSearchShim):
+    """:class:`MongoSearchShim` over pymongo's ``AsyncDatabase``: the same answers, awaited."""
+
+    def __getitem__(self, name: str) -> _AsyncShimCollection:  # type: ignore[override]
+        return _AsyncShimCollection(self, self._database[name], name)
+
+
+class _AsyncShimCollection(_ShimCollection):
+    async def drop(self) -> None:  # type: ignore[override]
+        self._shim.indexes.pop(self._name, None)
+        await self._collection.drop()
+
+    async def create_search_index(self, model: Any) -> str:  # type: ignore[override]
+        return super().create_search_index(model)
+
+    async def aggregate(self, pipeline: list[dict[str, Any]]) -> Any:  # type: ignore[override]
+        first = pipeline[0]
+        if "$vectorSearch" not in first:
+            return await self._collection.aggregate(pipeline)
+        query = self._checked_filter(first["$vectorSearch"])
+        return _AsyncDocuments(self._ranked(pipeline, await self._collection.find(query).to_list()))
+
+
+class _AsyncDocuments(_Documents):
+    async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:  # type: ignore[override]
+        return list(self)
 
 
 # -- a small evaluator for the SQL-like expressions of Cosmos DB and SQL++ --------------------

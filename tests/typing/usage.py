@@ -3,7 +3,10 @@
 from praisonai.persistence.conversation.config import AsyncSqliteConversationConfig, SqliteConversationConfig
 from praisonai.persistence.embedders.config import CallableEmbedderConfig
 from praisonai.persistence.knowledge.config import MemoryKnowledgeConfig
-from praisonai.persistence.knowledge.configs.asynchronous import AsyncQdrantKnowledgeConfig
+from praisonai.persistence.knowledge.configs.asynchronous import (
+    AsyncPgvectorKnowledgeConfig,
+    AsyncQdrantKnowledgeConfig,
+)
 from praisonai.persistence.knowledge.mmr import search_mmr
 from praisonai.persistence.registry import CONVERSATION_STORES, EMBEDDERS, KNOWLEDGE_STORES, STATE_STORES
 from praisonai.persistence.state.config import MemoryStateConfig
@@ -36,6 +39,11 @@ reveal_type(KNOWLEDGE_STORES.validate("async_memory"))  # R25
 reveal_type(KNOWLEDGE_STORES.create("qdrant", path=":memory:"))  # R26
 pending = reveal_type(KNOWLEDGE_STORES.create("async_memory").search("c", [1.0]))  # R27
 reveal_type(KNOWLEDGE_STORES.create("async_memory", embedder="sentence_transformers"))  # R28
+reveal_type(KNOWLEDGE_STORES.create("async_pgvector"))  # R29
+reveal_type(AsyncPgvectorKnowledgeConfig().open())  # R30
+reveal_type(KNOWLEDGE_STORES.create("async_redis"))  # R31
+reveal_type(KNOWLEDGE_STORES.create("async_lancedb"))  # R32
+reveal_type(KNOWLEDGE_STORES.create("async_mongodb_vector"))  # R33
 
 STATE_STORES.create(SqliteConversationConfig())  # E1: a conversation config is not a state config
 CONVERSATION_STORES.create(MemoryStateConfig())  # E2: nor the reverse

@@ -262,10 +262,13 @@ BUILTINS: tuple[BuiltinBackend, ...] = (
         config=f"{_P}.knowledge.configs.hosted:CosmosDbKnowledgeConfig",
         adapter=f"{_P}.knowledge.cosmosdb:CosmosDbKnowledgeStore",
         summary="Azure Cosmos DB for NoSQL vector search through azure-cosmos; one container per collection",
-        tier="fake",
+        tier="emulator",
         tested_with=(
-            "a client-level fake of azure-cosmos (CosmosClient/ContainerProxy) evaluating the adapter's "
-            "NoSQL queries; no Cosmos DB runs"
+            "emulator (third-party reimplementation, patched for a missing item's 404): azure-cosmos over HTTPS "
+            "against @vercel/cosmosdb-server (npm) on loopback for databases, containers, items, create-if-absent "
+            "and filter queries (a wrapper turns its 500 on a point read of a missing item into Cosmos DB's 404); "
+            "it has no vector search, so a shim ranks VectorDistance queries in Python over what its query engine "
+            "filtered; the reliability suites use a client-level fake; not Cosmos DB itself"
         ),
         aliases=("cosmos", "azure_cosmos", "cosmosdb_vector"),
         extra="cosmosdb",
@@ -651,6 +654,26 @@ _NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
         f"{_P}.knowledge.upstash_vector:AsyncUpstashVectorKnowledgeStore",
         "Upstash Vector through upstash-vector's AsyncIndex; the upstash_vector store's steps",
     ),
+    "pgvector": (
+        f"{_P}.knowledge.pgvector:AsyncPgvectorKnowledgeStore",
+        "PostgreSQL + pgvector through psycopg's AsyncConnection (a pool per event loop); the pgvector store's steps",
+    ),
+    "redis": (
+        f"{_P}.knowledge.redis:AsyncRedisVectorKnowledgeStore",
+        "Redis with the search module through redis.asyncio (a client per event loop); the redis store's steps",
+    ),
+    "valkey": (
+        f"{_P}.knowledge.valkey_vector:AsyncValkeyVectorKnowledgeStore",
+        "Valkey with valkey-search through redis.asyncio: the async_redis store under Valkey's name",
+    ),
+    "lancedb": (
+        f"{_P}.knowledge.lancedb:AsyncLanceDbKnowledgeStore",
+        "LanceDB through its async API (lancedb.connect_async), in the caller's event loop; the lancedb store's steps",
+    ),
+    "mongodb_vector": (
+        f"{_P}.knowledge.mongodb_vector:AsyncMongoVectorKnowledgeStore",
+        "MongoDB Atlas Vector Search through pymongo's AsyncMongoClient; the mongodb_vector store's steps",
+    ),
     "weaviate": (
         f"{_P}.knowledge.weaviate:AsyncWeaviateKnowledgeStore",
         "Weaviate through weaviate-client's WeaviateAsyncClient (REST + grpc.aio); the weaviate store's steps",
@@ -666,7 +689,7 @@ def _async_knowledge(sync: BuiltinBackend) -> BuiltinBackend:
         summary = f"{sync.name} for asyncio: its sync store run in worker threads (knowledge/offload.py)"
         tested_with = (
             f"as {sync.name} (its sync store); the async contract suite runs the thread offload "
-            "over memory (and a JSON file), lancedb and pgvector"
+            "over memory (and a JSON file)"
         )
     else:
         adapter, summary = native

@@ -3,13 +3,14 @@
 Engine: Azure Cosmos DB for NoSQL with vector search. Driver: ``azure-cosmos`` (extra ``cosmosdb``).
 URL forms: the account endpoint ``https://<account>.documents.azure.com:443/`` with ``key``, or a
 connection string ``AccountEndpoint=https://...;AccountKey=...;``.
-Test tier: fake. The tests run the adapter against a client-level fake of the SDK's
-``CosmosClient`` / ``DatabaseProxy`` / ``ContainerProxy`` (tests/support/hosted_fakes.py) that
-executes the adapter's NoSQL queries with a small evaluator of the query subset we emit
-(``ARRAY_CONTAINS``, ``IS_DEFINED``, bracket property access, parameters) and exact
-brute-force ``VectorDistance`` ranking. No Cosmos DB emulator runs here (the emulators are
-Windows or Docker images); Cosmos DB itself, its query engine, vector indexes and auth are
-not exercised.
+Test tier: emulator (third-party reimplementation, patched for a missing item's 404). The
+tests drive azure-cosmos over HTTPS against @vercel/cosmosdb-server, a Node.js
+reimplementation of Cosmos DB's NoSQL REST API from npm, for databases, containers, items,
+create-if-absent and the filter queries; a wrapper (tests/support/cosmosdb_server.js) turns
+its 500 on a point read of a missing item into Cosmos DB's 404. It has no vector search: a
+shim ranks the ``VectorDistance`` queries in Python over the items its query engine
+filtered. Microsoft's emulators are Windows or Docker images; Cosmos DB itself, its query
+engine, vector indexes, request units and auth are not exercised.
 
 Layout: one container ``<prefix><name>`` per collection (partition key ``/id``) with a
 vector embedding policy on ``/embedding`` (the collection's ``distanceFunction``:
@@ -23,10 +24,13 @@ Search is ``SELECT TOP @k ... ORDER BY VectorDistance(c.embedding, @q)``.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from .._closing import close_client
+from .._guard import describe_error
+from ..errors import AlreadyExistsError, BackendUnavailableError, InvalidInputError, NotFoundError
 from ._filters.native import Lowered
 from ._filters.tokens import SqlTokens
 from ._layers.hosted_store import HostedVectorStore, Settings
@@ -38,6 +42,8 @@ __all__ = ["CosmosDbKnowledgeStore", "CosmosFilter"]
 
 _FUNCTIONS = {"cosine": "cosine", "dot": "dotproduct", "euclidean": "euclidean"}
 _FIELDS = "c.id, c.content, c.metadata, c.content_hash, c.created_at, c.embedding"
+# What Cosmos DB refuses in an item id (azure-cosmos checks it before sending, with a bare ValueError).
+_REFUSED_ID = re.compile(r"[/\\#?\t\r\n]|[ \n]\Z")
 
 
 class CosmosFilter(SqlTokens):
@@ -80,6 +86,25 @@ class CosmosDbKnowledgeStore(HostedVectorStore[CosmosDbKnowledgeConfig]):
             self._catalogue: Any = self._db.create_container_if_not_exists(
                 id=f"{config.container_prefix}catalogue", partition_key=cosmos.PartitionKey(path="/id")
             )
+
+    def _translate_error(self, error: Exception) -> Exception | None:
+        # Cosmos DB's documented status codes: 400/413 a refused request (a malformed item or
+        # query, an item over 2 MB), 404 a container or item that is gone (another client dropped
+        # the collection), 409 a name or id taken, 408/429/449/503 and other 5xx worth a retry.
+        # 401/403 (key, firewall, quota) are left to the default: EngineError.
+        status = getattr(error, "status_code", None)
+        if not isinstance(error, self._exceptions.CosmosHttpResponseError) or not isinstance(status, int):
+            return super()._translate_error(error)
+        detail = describe_error(error)
+        if status in (400, 413):
+            return InvalidInputError(f"Cosmos DB refused the request ({status}): {detail}")
+        if status == 404:
+            return NotFoundError(f"Cosmos DB: not found (404), dropped by another client? {detail}")
+        if status == 409:
+            return AlreadyExistsError(f"Cosmos DB: conflict (409): {detail}")
+        if status in (408, 429, 449) or status >= 500:
+            return BackendUnavailableError(f"Cosmos DB is unavailable for now ({status}): {detail}")
+        return super()._translate_error(error)
 
     def _container(self, name: str) -> Any:
         return self._db.get_container_client(f"{self.config.container_prefix}{name}")
@@ -146,6 +171,13 @@ class CosmosDbKnowledgeStore(HostedVectorStore[CosmosDbKnowledgeConfig]):
         return {str(item) for item in items}
 
     def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
+        # Checked for the whole call first: one item per request, so a refusal midway would store half.
+        for record in records:
+            if _REFUSED_ID.search(record["id"]):
+                raise InvalidInputError(
+                    f"document id {record['id']!r}: Cosmos DB ids cannot contain '/', '\\', '#', '?', "
+                    "a tab or a line break, nor end with a space"
+                )
         container = self._container(name)
         for record in records:
             container.upsert_item(record)

@@ -7,7 +7,10 @@ URL forms: a directory, ``lancedb:///relative/dir``, ``lancedb:////absolute/dir`
 Test tier: embedded (LanceDB on a local directory). Object stores and LanceDB Cloud
 use the same table API but are not exercised by the tests.
 
-Each store opens its own connection (``lancedb.connect``); nothing is process-global.
+Each store opens its own connection (``lancedb.connect_async``); nothing is process-global.
+Both stores run one implementation of the engine calls, as steps over LanceDB's async
+API: ``async_lancedb`` awaits them in the caller's event loop, ``lancedb`` runs them on
+LanceDB's background loop (as LanceDB's own sync API does).
 
 Layout: columns ``id``, ``vector`` (fixed-size float32 list), ``content``,
 ``metadata`` (the exact metadata JSON, which is what is returned), ``content_hash``,
@@ -35,10 +38,12 @@ the check and the write.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 from .._closing import close_client
+from .._sansio import Operation, drive, drive_async, throw_in_everything
 from .._values import dump_json
 from ._filters import native as nodes
 from ._filters.native import (
@@ -48,13 +53,16 @@ from ._filters.native import (
     index_metadata,
     render,
 )
+from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.records import document_from_record
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, OpenedCollection, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import LanceDbKnowledgeConfig
 from .filters import FilterNode
 
-__all__ = ["LanceDbKnowledgeStore"]
+__all__ = ["AsyncLanceDbKnowledgeStore", "LanceDbKnowledgeStore"]
+
+R = TypeVar("R")
 
 _MARKER = b"praisonai_knowledge"
 _NATIVE = {"cosine": "cosine", "dot": "dot", "euclidean": "l2"}
@@ -68,38 +76,47 @@ def _column(key: str, suffix: str) -> str:
     return f"m_{key}_{suffix}"
 
 
-class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledgeConfig]):
-    """A KnowledgeStore on LanceDB tables."""
+class _LanceSteps:
+    """LanceDB's engine primitives as steps (:mod:`.._sansio`) yielding the coroutines of its async
+    API (``AsyncConnection``, ``AsyncTable``), one copy for both stores: the async store awaits
+    them in the caller's event loop; the sync store runs them on LanceDB's background loop, which
+    is what LanceDB's own sync API does."""
 
-    backend = "lancedb"
-    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
+    config: LanceDbKnowledgeConfig
+    _db: Any  # the AsyncConnection
+    _pa: Any
+    _expr: Any
 
-    def __init__(self, config: LanceDbKnowledgeConfig) -> None:
-        super().__init__(config)
-        lancedb = self._import_driver("lancedb")
-        self._pa: Any = self._import_driver("pyarrow")
-        self._expr: Any = self._import_driver("lancedb.expr")
+    def _use_driver(self, import_driver: Callable[[str], Any]) -> None:
+        self._lancedb: Any = import_driver("lancedb")
+        self._pa = import_driver("pyarrow")
+        self._expr = import_driver("lancedb.expr")
+
+    def _connecting(self) -> Awaitable[Any]:
+        config = self.config
         options: dict[str, Any] = {}
         if config.api_key is not None:
             options["api_key"] = config.api_key.get_secret_value()
         if config.region is not None:
             options["region"] = config.region
-        with self._translating:
-            self._db: Any = lancedb.connect(config.uri, **options)
+        connecting: Awaitable[Any] = self._lancedb.connect_async(config.uri, **options)
+        return connecting
 
-    # -- engine primitives (called with the lock held) ---------------------------
+    # -- the steps ---------------------------------------------------------------------
 
-    def _find(self, name: str) -> OpenedCollection | None:
+    def _find_steps(self, name: str) -> Operation[Awaitable[Any], OpenedCollection | None]:
         try:
-            table = self._db.open_table(name)
+            table = yield self._db.open_table(name)
         except (FileNotFoundError, ValueError):
             return None
-        stored = (table.schema.metadata or {}).get(_MARKER)
+        stored = ((yield table.schema()).metadata or {}).get(_MARKER)
         if stored is None:
             return None
         return OpenedCollection(table, *CollectionSettings.from_json(stored))
 
-    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+    def _create_steps(
+        self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None
+    ) -> Operation[Awaitable[Any], None]:
         pa = self._pa
         schema = pa.schema(
             [
@@ -112,36 +129,36 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
             ],
             metadata={_MARKER: CollectionSettings(dimension, distance, metadata).to_json().encode()},
         )
-        self._db.create_table(name, schema=schema)
+        yield self._db.create_table(name, schema=schema)
 
-    def _drop(self, name: str, target: OpenedCollection) -> None:
-        self._db.drop_table(name)
+    def _drop_steps(self, name: str) -> Operation[Awaitable[Any], None]:
+        yield self._db.drop_table(name)
 
-    def _names(self) -> list[str]:
+    def _names_steps(self) -> Operation[Awaitable[Any], list[str]]:
         names: list[str] = []
         token = None
         while True:
-            page = self._db.list_tables(page_token=token)
+            page = yield self._db.list_tables(page_token=token)
             names.extend(page.tables)
             token = page.page_token
             if not token:
                 break
-        return [name for name in names if self._find(name) is not None]
+        ours = []
+        for name in names:
+            if (yield from self._find_steps(name)) is not None:
+                ours.append(name)
+        return ours
 
-    def _taken(self, name: str, target: OpenedCollection, ids: list[str]) -> list[str]:
-        return [row["id"] for row in self._select(target.native, self._expr.col("id").isin(ids), ["id"])]
+    def _taken_steps(self, target: OpenedCollection, ids: list[str]) -> Operation[Awaitable[Any], list[str]]:
+        rows = yield target.native.query().where(self._expr.col("id").isin(ids)).select(["id"]).to_list()
+        return [row["id"] for row in rows]
 
-    def _put(self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+    def _put_steps(
+        self, target: OpenedCollection, documents: list[KnowledgeDocument], overwrite: bool
+    ) -> Operation[Awaitable[Any], None]:
         table = target.native
-        self._add_typed_columns(table, documents)
-        data = self._rows(table.schema, documents)
-        if overwrite:
-            table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(data)
-        else:
-            table.add(data)
-
-    def _add_typed_columns(self, table: Any, documents: list[KnowledgeDocument]) -> None:
-        present = set(table.schema.names)
+        schema = yield table.schema()
+        present = set(schema.names)
         missing: dict[str, str] = {}
         for document in documents:
             for indexed in index_metadata(document.metadata):
@@ -150,7 +167,88 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
                     if name not in present:
                         missing[name] = default
         if missing:
-            table.add_columns(missing)
+            yield table.add_columns(missing)
+            schema = yield table.schema()
+        data = self._rows(schema, documents)
+        if overwrite:
+            yield table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(data)
+        else:
+            yield table.add(data)
+
+    def _search_steps(
+        self, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
+    ) -> Operation[Awaitable[Any], list[KnowledgeDocument]]:
+        rows = yield from self._nearest(target, query, target.distance, limit, node)
+        results = []
+        for row in rows:
+            document = self._document(row)
+            document.score = score_of_distance(target.distance, float(row["_distance"]))
+            results.append(document)
+        return results
+
+    def _zero_steps(
+        self, target: OpenedCollection, limit: int, node: FilterNode | None
+    ) -> Operation[Awaitable[Any], list[KnowledgeDocument]]:
+        """Cosine: LanceDB leaves zero vectors out (NaN distance). From the origin, in L2, they come first."""
+        rows = yield from self._nearest(target, [0.0] * target.dimension, "euclidean", limit, node)
+        found = []
+        for row in rows:
+            if float(row["_distance"]) != 0.0:
+                break
+            document = self._document(row)
+            document.score = 0.0
+            found.append(document)
+        return found
+
+    def _nearest(
+        self, target: OpenedCollection, query: list[float], distance: Distance, limit: int, node: FilterNode | None
+    ) -> Operation[Awaitable[Any], list[dict[str, Any]]]:
+        """The ``limit`` rows nearest ``query`` that match ``node`` (a prefilter), with ``_distance``."""
+        where = yield from self._where(target.native, node)
+        if where is NEVER:
+            return []
+        search = (
+            target.native.query()
+            .nearest_to(query)
+            .column("vector")
+            .distance_type(_NATIVE[distance])
+            .select([*_BASE_COLUMNS, "_distance"])  # named: lance warns when it adds _distance on its own
+            .limit(limit)
+        )
+        if where is not None:
+            search = search.where(where)
+        rows: list[dict[str, Any]] = yield search.to_list()
+        return rows
+
+    def _fetch_steps(
+        self, target: OpenedCollection, ids: list[str]
+    ) -> Operation[Awaitable[Any], dict[str, KnowledgeDocument]]:
+        rows = yield target.native.query().where(self._expr.col("id").isin(ids)).select(list(_BASE_COLUMNS)).to_list()
+        return {row["id"]: self._document(row) for row in rows}
+
+    def _remove_steps(
+        self, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None
+    ) -> Operation[Awaitable[Any], int]:
+        where = yield from self._where(target.native, node)
+        if where is nodes.NEVER:
+            return 0
+        if ids is not None:
+            by_id = self._expr.col("id").isin(ids)
+            where = by_id if where is None else by_id & where
+        if where is None:  # a filter every document matches
+            where = self._expr.lit(True)
+        return int((yield target.native.delete(where)).num_deleted_rows)
+
+    def _count_steps(self, target: OpenedCollection) -> Operation[Awaitable[Any], int]:
+        return int((yield target.native.count_rows()))
+
+    def _page_steps(
+        self, target: OpenedCollection, offset: int, size: int
+    ) -> Operation[Awaitable[Any], list[KnowledgeDocument]]:
+        rows = yield target.native.query().select(list(_BASE_COLUMNS)).offset(offset).limit(size).to_list()
+        return [self._document(row) for row in rows]
+
+    # -- helpers ---------------------------------------------------------------
 
     def _rows(self, schema: Any, documents: list[KnowledgeDocument]) -> Any:
         columns: dict[str, list[Any]] = {name: [] for name in schema.names}
@@ -175,95 +273,13 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
                 columns[name].append(values.get(name, default))
         return self._pa.Table.from_pydict(columns, schema=schema)
 
-    def _search(
-        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        where = self._where(target.native, node)
-        if where is nodes.NEVER:
-            return []
-        builder = (
-            target.native.search(query, vector_column_name="vector")
-            .distance_type(_NATIVE[target.distance])
-            .select([*_BASE_COLUMNS, "_distance"])  # named: lance warns when it adds _distance on its own
-            .limit(limit)
-        )
-        if where is not None:
-            builder = builder.where(where, prefilter=True)
-        results = []
-        for row in builder.to_list():
-            document = self._document(row)
-            document.score = score_of_distance(target.distance, float(row["_distance"]))
-            results.append(document)
-        return results
-
-    def _zero_vectors(
-        self, name: str, target: OpenedCollection, limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        """Cosine: LanceDB leaves zero vectors out (NaN distance). From the origin, in L2, they come first."""
-        where = self._where(target.native, node)
-        if where is NEVER:
-            return []
-        builder = (
-            target.native.search([0.0] * target.dimension, vector_column_name="vector")
-            .distance_type("l2")
-            .select([*_BASE_COLUMNS, "_distance"])
-            .limit(limit)
-        )
-        if where is not None:
-            builder = builder.where(where, prefilter=True)
-        found = []
-        for row in builder.to_list():
-            if float(row["_distance"]) != 0.0:
-                break
-            document = self._document(row)
-            document.score = 0.0
-            found.append(document)
-        return found
-
-    def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        rows = self._select(target.native, self._expr.col("id").isin(ids), list(_BASE_COLUMNS))
-        return {row["id"]: self._document(row) for row in rows}
-
-    def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
-        where = self._where(target.native, node)
-        if where is nodes.NEVER:
-            return 0
-        if ids is not None:
-            by_id = self._expr.col("id").isin(ids)
-            where = by_id if where is None else by_id & where
-        if where is None:  # a filter every document matches
-            where = self._expr.lit(True)
-        return int(target.native.delete(where).num_deleted_rows)
-
-    def _count(self, name: str, target: OpenedCollection) -> int:
-        return int(target.native.count_rows())
-
-    def _scan(self, name: str, target: OpenedCollection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        table, offset = target.native, 0
-        while True:
-            rows = table.search().select(list(_BASE_COLUMNS)).offset(offset).limit(batch_size).to_list()
-            if not rows:
-                return
-            yield [self._document(row) for row in rows]
-            offset += len(rows)
-            table = self._require(name).native
-
-    def _release(self) -> None:
-        close_client(self._db)
-
-    # -- helpers ---------------------------------------------------------------
-
-    def _select(self, table: Any, where: Any, columns: list[str]) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = table.search().where(where).select(columns).limit(None).to_list()
-        return rows
-
     def _document(self, row: dict[str, Any]) -> KnowledgeDocument:
         return document_from_record(row, "vector")
 
-    def _where(self, table: Any, node: FilterNode | None) -> Any:
+    def _where(self, table: Any, node: FilterNode | None) -> Operation[Awaitable[Any], Any]:
         if node is None:
             return None
-        columns = set(table.schema.names)
+        columns = set((yield table.schema()).names)
 
         def known(atom: nodes.Atom) -> bool | None:
             # A field no document ever carried has no columns: decide its atoms now.
@@ -301,6 +317,150 @@ class LanceDbKnowledgeStore(KnowledgeStoreBase[OpenedCollection, LanceDbKnowledg
             return (kind_column == lit(kind)) & compared[node.op]
         assert not isinstance(node, nodes.Chunk), "lowered without chunks"
         raise AssertionError(f"unexpected filter node {node!r}")
+
+
+class LanceDbKnowledgeStore(_LanceSteps, KnowledgeStoreBase[OpenedCollection, LanceDbKnowledgeConfig]):
+    """A KnowledgeStore on LanceDB tables."""
+
+    backend = "lancedb"
+    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
+
+    def __init__(self, config: LanceDbKnowledgeConfig) -> None:
+        super().__init__(config)
+        self._use_driver(self._import_driver)
+        self._background: Any = self._import_driver("lancedb.background_loop").LOOP
+        with self._translating:
+            self._db = self._background.run(self._connecting())
+
+    # -- engine primitives (called with the lock held): the steps of _LanceSteps -------------
+
+    def _engine(self, steps: Operation[Awaitable[Any], R]) -> R:
+        return drive(steps, self._background.run, throw_in_everything)
+
+    def _find(self, name: str) -> OpenedCollection | None:
+        return self._engine(self._find_steps(name))
+
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        self._engine(self._create_steps(name, dimension, distance, metadata))
+
+    def _drop(self, name: str, target: OpenedCollection) -> None:
+        self._engine(self._drop_steps(name))
+
+    def _names(self) -> list[str]:
+        return self._engine(self._names_steps())
+
+    def _taken(self, name: str, target: OpenedCollection, ids: list[str]) -> list[str]:
+        return self._engine(self._taken_steps(target, ids))
+
+    def _put(self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        self._engine(self._put_steps(target, documents, overwrite))
+
+    def _search(
+        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return self._engine(self._search_steps(target, query, limit, node))
+
+    def _zero_vectors(
+        self, name: str, target: OpenedCollection, limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return self._engine(self._zero_steps(target, limit, node))
+
+    def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return self._engine(self._fetch_steps(target, ids))
+
+    def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
+        return self._engine(self._remove_steps(target, ids, node))
+
+    def _count(self, name: str, target: OpenedCollection) -> int:
+        return self._engine(self._count_steps(target))
+
+    def _scan(self, name: str, target: OpenedCollection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        offset = 0
+        while True:
+            page = self._engine(self._page_steps(target, offset, batch_size))
+            if not page:
+                return
+            yield page
+            offset += len(page)
+            target = self._require(name)
+
+    def _release(self) -> None:
+        close_client(self._db)
+
+
+class AsyncLanceDbKnowledgeStore(_LanceSteps, AsyncKnowledgeStoreBase[OpenedCollection, LanceDbKnowledgeConfig]):
+    """An AsyncKnowledgeStore on LanceDB tables through ``lancedb.connect_async``: the sync store's
+    steps, awaited in the caller's event loop.
+
+    The connection opens on the first call, and again in another event loop (a second
+    ``asyncio.run``), the old one closed. A cancelled call stops at an ``await``; each
+    LanceDB write is one commit of a new table version, applied whole or not at all.
+    """
+
+    backend = "async_lancedb"
+    exact_filter_numbers = 2**53
+
+    def __init__(self, config: LanceDbKnowledgeConfig) -> None:
+        super().__init__(config)
+        self._use_driver(self._import_driver)
+        self._db = None
+        self._db_loop: asyncio.AbstractEventLoop | None = None
+
+    async def _engine(self, steps: Operation[Awaitable[Any], R]) -> R:
+        loop = asyncio.get_running_loop()
+        if self._db is None or self._db_loop is not loop:
+            if self._db is not None:
+                close_client(self._db)
+            self._db, self._db_loop = await self._connecting(), loop
+        return await drive_async(steps, _awaited, throw_in_everything)
+
+    async def _find(self, name: str) -> OpenedCollection | None:
+        return await self._engine(self._find_steps(name))
+
+    async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        await self._engine(self._create_steps(name, dimension, distance, metadata))
+
+    async def _drop(self, name: str, target: OpenedCollection) -> None:
+        await self._engine(self._drop_steps(name))
+
+    async def _names(self) -> list[str]:
+        return await self._engine(self._names_steps())
+
+    async def _taken(self, name: str, target: OpenedCollection, ids: list[str]) -> list[str]:
+        return await self._engine(self._taken_steps(target, ids))
+
+    async def _put(
+        self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool
+    ) -> None:
+        await self._engine(self._put_steps(target, documents, overwrite))
+
+    async def _search(
+        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return await self._engine(self._search_steps(target, query, limit, node))
+
+    async def _zero_vectors(
+        self, name: str, target: OpenedCollection, limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return await self._engine(self._zero_steps(target, limit, node))
+
+    async def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return await self._engine(self._fetch_steps(target, ids))
+
+    async def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
+        return await self._engine(self._remove_steps(target, ids, node))
+
+    async def _count(self, name: str, target: OpenedCollection) -> int:
+        return await self._engine(self._count_steps(target))
+
+    async def _release(self) -> None:
+        database, self._db = self._db, None
+        if database is not None:
+            close_client(database)
+
+
+async def _awaited(request: Awaitable[Any]) -> Any:
+    return await request
 
 
 LanceDBKnowledgeStore = LanceDbKnowledgeStore

@@ -36,23 +36,34 @@ partial index and score them 0.0, ranked by that score.
 
 PostgreSQL text cannot hold NUL characters: content or metadata strings
 containing one are refused with :class:`InvalidInputError`.
+
+``async_pgvector`` (:class:`AsyncPgvectorKnowledgeStore`) runs the same statements, written
+once as steps (:class:`_PgvectorSteps`), on psycopg's ``AsyncConnection``; each call holds
+a pooled connection (a pool per event loop), and a call cancelled inside a transaction
+closes its connection, so the server rolls it back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import contextvars
+import functools
 import hashlib
 import math
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
-from .._pool import Pool
+from .._pool import AsyncPool, Pool
+from .._sansio import Operation, drive, drive_async, throw_in_everything
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, InvalidInputError, StoreClosedError, StoreError, UnsupportedFilterError
 from ._filters.sql import Parameters, PostgresJsonb, translate_filter
+from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.checks import collection_exists, collection_not_found, document_exists
 from ._layers.store_base import KnowledgeStoreBase
 from .base import Distance, KnowledgeDocument, score_from_distance
@@ -63,7 +74,9 @@ if TYPE_CHECKING:
     import psycopg
     from psycopg import sql as psql
 
-__all__ = ["PgvectorKnowledgeStore"]
+__all__ = ["AsyncPgvectorKnowledgeStore", "PgvectorKnowledgeStore"]
+
+R = TypeVar("R")
 
 MAX_DIMENSION = 16000
 """The most dimensions pgvector's ``vector`` type holds."""
@@ -127,169 +140,199 @@ def _filter_has_nul(node: FilterNode) -> bool:
     return any(_filter_has_nul(part) for part in node.clauses)
 
 
-class _PooledCall:
-    """What a pgvector call holds (its ``_held``): a pooled connection instead of the store's lock,
-    so calls run in parallel. One object per store; each thread keeps the connections it holds."""
+class _Sql(NamedTuple):
+    """One statement for the held connection; answered with its rows, or its row count when it returns none."""
 
-    __slots__ = ("_store",)
-
-    def __init__(self, store: PgvectorKnowledgeStore) -> None:
-        self._store = store
-
-    def __enter__(self) -> None:
-        store = self._store
-        with store._translating:
-            if store._closed:
-                raise StoreClosedError("the store is closed")
-            connection = store._pool.acquire()
-            try:
-                store._setup(connection)
-            except BaseException as error:
-                store._give_back(connection, error)
-                raise
-        held: list[psycopg.Connection[Any]] | None = getattr(store._current, "held", None)
-        if held is None:
-            held = store._current.held = []
-        held.append(connection)
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> Literal[False]:
-        store = self._store
-        store._give_back(store._current.held.pop(), error)
-        return False
+    statement: Any  # str or a psycopg.sql composition
+    params: Any = None
+    many: bool = False  # params is a sequence of parameter rows
+    prepare: bool | None = None
 
 
-class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection, PgvectorKnowledgeConfig]):
-    """Knowledge store on PostgreSQL + pgvector; thread-safe (a small pool of connections)."""
+_BEGIN = _Sql("BEGIN")
+_COMMIT = _Sql("COMMIT")
+_ROLLBACK = _Sql("ROLLBACK")
 
-    backend = "pgvector"
-    exact_float_numbers = 2**53  # jsonb holds a float as its shortest decimal: 2.0**63 would miss 2**63
 
-    def __init__(self, config: PgvectorKnowledgeConfig | None = None) -> None:
-        super().__init__(config or PgvectorKnowledgeConfig())
-        self._psycopg = self._import_driver("psycopg")
-        self._sql = self._import_driver("psycopg.sql")
-        self._pool: Pool[psycopg.Connection[Any]] = Pool(self._connect, self._dispose, self.config.max_connections)
-        self._setup_lock = threading.Lock()
-        self._ready = False
-        self._iterative_scan = False
-        self._current = threading.local()  # .held: the connections this thread's calls hold, innermost last
-        self._pooled_call = _PooledCall(self)
+def _run(connection: psycopg.Connection[Any], request: _Sql) -> Any:
+    """The sync store's ``execute``: ``request`` on a psycopg ``Connection``."""
+    cursor = connection.cursor()
+    if request.many:
+        return cursor.executemany(request.statement, request.params)
+    cursor.execute(request.statement, request.params, prepare=request.prepare)
+    return cursor.rowcount if cursor.description is None else cursor.fetchall()
+
+
+async def _run_async(connection: psycopg.AsyncConnection[Any], request: _Sql) -> Any:
+    """The async store's: on a psycopg ``AsyncConnection``."""
+    cursor = connection.cursor()
+    await (
+        cursor.executemany(request.statement, request.params)
+        if request.many
+        else cursor.execute(request.statement, request.params, prepare=request.prepare)
+    )
+    return cursor.rowcount if cursor.description is None else await cursor.fetchall()
+
+
+def _idle(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
+    """Whether ``connection`` can go back to the pool: open, and not in a transaction (a call cancelled
+    or interrupted half-way leaves one open: the connection is closed instead, so the server rolls it back)."""
+    return not connection.closed and connection.info.transaction_status.name == "IDLE"
+
+
+class _PgvectorSteps:
+    """pgvector's engine primitives as steps of statements (:mod:`.._sansio`), one copy for the sync
+    store (psycopg's ``Connection``) and the async one (``AsyncConnection``); also the pieces both
+    stores share: the driver, the names, connecting options and error mapping."""
+
+    backend: str
+    config: PgvectorKnowledgeConfig
+    _iterative_scan = False
+    _ready = False
+
+    if TYPE_CHECKING:
+
+        def _import_driver(self, module: str) -> Any: ...  # GuardedStore's
+
+    def _use_driver(self) -> None:
+        self._psycopg: Any = self._import_driver("psycopg")
+        self._sql: Any = self._import_driver("psycopg.sql")
         schema = self._sql.Identifier(self.config.db_schema)
         self._schema = schema
         self._catalogue = self._sql.SQL("{}.{}").format(
             schema, self._sql.Identifier(f"{self.config.table_prefix}collections")
         )
 
-    # -- engine primitives (called with a pooled connection held, see _held) --
+    def _connect_options(self) -> dict[str, Any]:
+        config = self.config
+        options: dict[str, Any] = {
+            "host": config.host,
+            "port": config.port,
+            "user": config.user,
+            "dbname": config.database,
+            "sslmode": config.sslmode,
+            "connect_timeout": max(2, math.ceil(config.connect_timeout)),
+            "application_name": "praisonai-persistence",
+        }
+        if config.password is not None:
+            options["password"] = config.password.get_secret_value()
+        return {"autocommit": True, **{key: value for key, value in options.items() if value is not None}}
 
-    def _find(self, name: str) -> _Collection | None:
+    def _is_broken(self, error: BaseException | None) -> bool:
+        return isinstance(error, (BackendUnavailableError, self._psycopg.OperationalError))
+
+    # -- the steps ---------------------------------------------------------------------
+
+    def _find_steps(self, name: str) -> Operation[_Sql, _Collection | None]:
         sql = self._sql
-        row = (
-            self._connection_held()
-            .execute(
-                sql.SQL("SELECT table_name, dimension, distance, metadata FROM {} WHERE name = %s").format(
-                    self._catalogue
-                ),
-                (name,),
-            )
-            .fetchone()
+        rows = yield _Sql(
+            sql.SQL("SELECT table_name, dimension, distance, metadata FROM {} WHERE name = %s").format(self._catalogue),
+            (name,),
         )
-        if row is None:
+        if not rows:
             return None
-        return _Collection(sql.SQL("{}.{}").format(self._schema, sql.Identifier(row[0])), int(row[1]), row[2], row[3])
+        table, dimension, distance, metadata = rows[0]
+        return _Collection(
+            sql.SQL("{}.{}").format(self._schema, sql.Identifier(table)), int(dimension), distance, metadata
+        )
 
-    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+    def _create_steps(
+        self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None
+    ) -> Operation[_Sql, None]:
         if dimension > MAX_DIMENSION:
             raise InvalidInputError(f"dimension {dimension} is above pgvector's limit of {MAX_DIMENSION}")
+        yield from self._transaction(self._create_statements(name, dimension, distance, metadata))
+
+    def _create_statements(
+        self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None
+    ) -> Operation[_Sql, None]:
         table = table_name(self.config.table_prefix, name)
         sql = self._sql
-        connection = self._connection_held()
-        with connection.transaction():
-            inserted = connection.execute(
-                sql.SQL(
-                    "INSERT INTO {} (name, table_name, dimension, distance, metadata, created_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING name"
-                ).format(self._catalogue),
-                (name, table, dimension, distance, _optional_json(metadata), time.time()),
-            ).fetchone()
-            if inserted is None:
-                raise collection_exists(name)
-            target = sql.SQL("{}.{}").format(self._schema, sql.Identifier(table))
-            connection.execute(
-                sql.SQL(
-                    "CREATE TABLE {} (id text PRIMARY KEY, content text NOT NULL, "
-                    "embedding vector({}) NOT NULL, metadata jsonb, metadata_json text, "
-                    "content_hash text, created_at double precision NOT NULL)"
-                ).format(target, sql.Literal(dimension))
-            )
-            if self.config.index == "hnsw" and dimension <= MAX_INDEXED_DIMENSION:
-                connection.execute(
-                    sql.SQL("CREATE INDEX ON {} USING hnsw (embedding {}) WITH (m = {}, ef_construction = {})").format(
-                        target,
-                        sql.SQL(_OPERATORS[distance][1]),
-                        sql.Literal(self.config.hnsw_m),
-                        sql.Literal(self.config.hnsw_ef_construction),
-                    )
+        inserted = yield _Sql(
+            sql.SQL(
+                "INSERT INTO {} (name, table_name, dimension, distance, metadata, created_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING name"
+            ).format(self._catalogue),
+            (name, table, dimension, distance, _optional_json(metadata), time.time()),
+        )
+        if not inserted:
+            raise collection_exists(name)
+        target = sql.SQL("{}.{}").format(self._schema, sql.Identifier(table))
+        yield _Sql(
+            sql.SQL(
+                "CREATE TABLE {} (id text PRIMARY KEY, content text NOT NULL, "
+                "embedding vector({}) NOT NULL, metadata jsonb, metadata_json text, "
+                "content_hash text, created_at double precision NOT NULL)"
+            ).format(target, sql.Literal(dimension))
+        )
+        if self.config.index == "hnsw" and dimension <= MAX_INDEXED_DIMENSION:
+            yield _Sql(
+                sql.SQL("CREATE INDEX ON {} USING hnsw (embedding {}) WITH (m = {}, ef_construction = {})").format(
+                    target,
+                    sql.SQL(_OPERATORS[distance][1]),
+                    sql.Literal(self.config.hnsw_m),
+                    sql.Literal(self.config.hnsw_ef_construction),
                 )
-            if distance == "cosine":
-                # Finds the zero vectors (no cosine, left out of HNSW) without a scan: see _zero_vectors.
-                connection.execute(sql.SQL("CREATE INDEX ON {} (id) WHERE vector_norm(embedding) = 0").format(target))
+            )
+        if distance == "cosine":
+            # Finds the zero vectors (no cosine, left out of HNSW) without a scan: see _zero_vectors.
+            yield _Sql(sql.SQL("CREATE INDEX ON {} (id) WHERE vector_norm(embedding) = 0").format(target))
 
-    def _drop(self, name: str, target: _Collection) -> None:
+    def _drop_steps(self, name: str) -> Operation[_Sql, None]:
+        yield from self._transaction(self._drop_statements(name))
+
+    def _drop_statements(self, name: str) -> Operation[_Sql, None]:
         sql = self._sql
-        connection = self._connection_held()
-        with connection.transaction():
-            row = connection.execute(
-                sql.SQL("DELETE FROM {} WHERE name = %s RETURNING table_name").format(self._catalogue), (name,)
-            ).fetchone()
-            if row is None:
-                raise collection_not_found(name)
-            connection.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(self._schema, sql.Identifier(row[0])))
+        rows = yield _Sql(
+            sql.SQL("DELETE FROM {} WHERE name = %s RETURNING table_name").format(self._catalogue), (name,)
+        )
+        if not rows:
+            raise collection_not_found(name)
+        yield _Sql(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(self._schema, sql.Identifier(rows[0][0])))
 
-    def _names(self) -> list[str]:
-        rows = self._connection_held().execute(self._sql.SQL("SELECT name FROM {}").format(self._catalogue))
-        return [row[0] for row in rows.fetchall()]
+    def _names_steps(self) -> Operation[_Sql, list[str]]:
+        rows = yield _Sql(self._sql.SQL("SELECT name FROM {}").format(self._catalogue))
+        return [row[0] for row in rows]
 
-    def _taken(self, name: str, target: _Collection, ids: list[str]) -> tuple[()]:
-        return ()  # _put checks, in the transaction it writes in
-
-    def _put(self, name: str, target: _Collection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
-        sql = self._sql
-        connection = self._connection_held()
+    def _put_steps(
+        self, name: str, target: _Collection, documents: list[KnowledgeDocument], overwrite: bool
+    ) -> Operation[_Sql, None]:
         rows = [self._row(document, index) for index, document in enumerate(documents)]
-        ids = [document.id for document in documents]
-        with connection.transaction():
-            self._hold(connection, name, target.dimension)
-            if not overwrite:
-                taken = connection.execute(
-                    sql.SQL("SELECT id FROM {} WHERE id = ANY(%s)").format(target.table), (ids,)
-                ).fetchall()
-                if taken:
-                    raise document_exists(name, [row[0] for row in taken])
-            conflict = sql.SQL(
-                " ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content, embedding = EXCLUDED.embedding, "
-                "metadata = EXCLUDED.metadata, metadata_json = EXCLUDED.metadata_json, "
-                "content_hash = EXCLUDED.content_hash, created_at = EXCLUDED.created_at"
-                if overwrite
-                else ""
-            )
-            statement = (
-                sql.SQL(
-                    "INSERT INTO {} (id, content, embedding, metadata, metadata_json, content_hash, created_at) "
-                    "VALUES (%s, %s, %s::float8[]::vector, %s::jsonb, %s, %s, %s)"
-                ).format(target.table)
-                + conflict
-            )
-            try:
-                with connection.cursor() as cursor:
-                    cursor.executemany(statement, rows)
-            except self._psycopg.errors.UniqueViolation as error:
-                # Another writer took an id between our check and our insert.
-                raise document_exists(name, ids) from error
+        yield from self._transaction(self._put_statements(name, target, rows, overwrite))
 
-    def _search(
-        self, name: str, target: _Collection, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
+    def _put_statements(
+        self, name: str, target: _Collection, rows: list[tuple[Any, ...]], overwrite: bool
+    ) -> Operation[_Sql, None]:
+        sql = self._sql
+        ids = [row[0] for row in rows]
+        yield from self._hold(name, target.dimension)
+        if not overwrite:
+            taken = yield _Sql(sql.SQL("SELECT id FROM {} WHERE id = ANY(%s)").format(target.table), (ids,))
+            if taken:
+                raise document_exists(name, [row[0] for row in taken])
+        conflict = sql.SQL(
+            " ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content, embedding = EXCLUDED.embedding, "
+            "metadata = EXCLUDED.metadata, metadata_json = EXCLUDED.metadata_json, "
+            "content_hash = EXCLUDED.content_hash, created_at = EXCLUDED.created_at"
+            if overwrite
+            else ""
+        )
+        statement = (
+            sql.SQL(
+                "INSERT INTO {} (id, content, embedding, metadata, metadata_json, content_hash, created_at) "
+                "VALUES (%s, %s, %s::float8[]::vector, %s::jsonb, %s, %s, %s)"
+            ).format(target.table)
+            + conflict
+        )
+        try:
+            yield _Sql(statement, rows, many=True)
+        except self._psycopg.errors.UniqueViolation as error:
+            # Another writer took an id between our check and our insert.
+            raise document_exists(name, ids) from error
+
+    def _search_steps(
+        self, target: _Collection, query: list[float], limit: int, node: FilterNode | None
+    ) -> Operation[_Sql, list[KnowledgeDocument]]:
         sql = self._sql
         params = Parameters()
         where = self._optional_where(node, params, " WHERE ")
@@ -300,11 +343,11 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection, PgvectorKnowledgeCo
         ).format(op=operator, table=target.table, where=where)
         values = {**params.values, "query": query, "limit": limit}
         exact = self.config.exact_search or limit > _MAX_EF_SEARCH
-        rows = self._run_search(statement, values, limit, exact=exact, filtered=node is not None)
+        rows = yield from self._transaction(self._search_statements(statement, values, limit, exact, node is not None))
         if node is not None and len(rows) < limit and not exact:
             # The index ran out of candidates before the filter found ``limit`` matches (iterative
             # scans stop at hnsw.max_scan_tuples; pgvector < 0.8 has none): ask again, exactly.
-            rows = self._run_search(statement, values, limit, exact=True, filtered=True)
+            rows = yield from self._transaction(self._search_statements(statement, values, limit, True, True))
         results = []
         for row in rows:
             document = _document(row)
@@ -312,33 +355,33 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection, PgvectorKnowledgeCo
             results.append(document)
         return results
 
-    def _run_search(
-        self, statement: psql.Composable, values: dict[str, Any], limit: int, *, exact: bool, filtered: bool
-    ) -> list[Any]:
-        connection = self._connection_held()
-        with connection.transaction():
-            self._tune_search(connection, limit, exact=exact, filtered=filtered)
-            # Never prepared: a prepared statement's cached generic plan ignores the settings above
-            # (an index scan with the default ef_search of 40 where an exact scan was asked for).
-            rows: list[Any] = connection.execute(cast("psql.Composed", statement), values, prepare=False).fetchall()
-            return rows
+    def _search_statements(
+        self, statement: psql.Composable, values: dict[str, Any], limit: int, exact: bool, filtered: bool
+    ) -> Operation[_Sql, list[Any]]:
+        # Per-transaction HNSW settings: enough candidates for ``limit``, or an exact scan.
+        if exact:
+            yield _Sql("SELECT set_config('enable_indexscan', 'off', true)")
+        else:
+            yield _Sql("SELECT set_config('hnsw.ef_search', %s, true)", (str(max(self.config.ef_search, limit)),))
+            if filtered and self._iterative_scan:
+                yield _Sql("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
+        # Never prepared: a prepared statement's cached generic plan ignores the settings above
+        # (an index scan with the default ef_search of 40 where an exact scan was asked for).
+        rows: list[Any] = yield _Sql(statement, values, prepare=False)
+        return rows
 
-    def _zero_vectors(
-        self, name: str, target: _Collection, limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
+    def _zero_steps(
+        self, target: _Collection, limit: int, node: FilterNode | None
+    ) -> Operation[_Sql, list[KnowledgeDocument]]:
         """Cosine: zero vectors, which HNSW leaves out and an exact scan ranks last (NaN distance)."""
         sql = self._sql
         params = Parameters()
         where = self._optional_where(node, params, " AND ")
-        rows = (
-            self._connection_held()
-            .execute(
-                sql.SQL(
-                    "SELECT " + _COLUMNS + " FROM {} WHERE vector_norm(embedding) = 0{} ORDER BY id LIMIT %(limit)s"
-                ).format(target.table, where),
-                {**params.values, "limit": limit},
-            )
-            .fetchall()
+        rows = yield _Sql(
+            sql.SQL(
+                "SELECT " + _COLUMNS + " FROM {} WHERE vector_norm(embedding) = 0{} ORDER BY id LIMIT %(limit)s"
+            ).format(target.table, where),
+            {**params.values, "limit": limit},
         )
         found = []
         for row in rows:
@@ -347,100 +390,105 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection, PgvectorKnowledgeCo
             found.append(document)
         return found
 
-    def _fetch(self, name: str, target: _Collection, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        rows = (
-            self._connection_held()
-            .execute(self._sql.SQL("SELECT " + _COLUMNS + " FROM {} WHERE id = ANY(%s)").format(target.table), (ids,))
-            .fetchall()
+    def _fetch_steps(self, target: _Collection, ids: list[str]) -> Operation[_Sql, dict[str, KnowledgeDocument]]:
+        rows = yield _Sql(
+            self._sql.SQL("SELECT " + _COLUMNS + " FROM {} WHERE id = ANY(%s)").format(target.table), (ids,)
         )
         return {row[0]: _document(row) for row in rows}
 
-    def _remove(self, name: str, target: _Collection, ids: list[str] | None, node: FilterNode | None) -> int:
+    def _remove_steps(
+        self, target: _Collection, ids: list[str] | None, node: FilterNode | None
+    ) -> Operation[_Sql, int]:
         sql = self._sql
-        connection = self._connection_held()
         params = Parameters()
         conditions: list[psql.Composable] = []
         if ids is not None:
             conditions.append(sql.SQL("id = ANY(%(ids)s)"))
         if node is not None:
             conditions.append(self._where(node, params))
-        cursor = connection.execute(
+        deleted: int = yield _Sql(
             sql.SQL("DELETE FROM {} WHERE ").format(target.table) + sql.SQL(" AND ").join(conditions),
             {**params.values, "ids": ids},
         )
-        return max(cursor.rowcount, 0)
+        return max(deleted, 0)
 
-    def _count(self, name: str, target: _Collection) -> int:
-        row = self._connection_held().execute(self._sql.SQL("SELECT count(*) FROM {}").format(target.table)).fetchone()
-        assert row is not None
-        return int(row[0])
+    def _count_steps(self, target: _Collection) -> Operation[_Sql, int]:
+        rows = yield _Sql(self._sql.SQL("SELECT count(*) FROM {}").format(target.table))
+        return int(rows[0][0])
 
-    def _scan(self, name: str, target: _Collection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        after: str | None = None
-        while True:
-            rows = (
-                self._connection_held()
-                .execute(
-                    self._sql.SQL(
-                        "SELECT " + _COLUMNS + ' FROM {} WHERE %(after)s::text IS NULL OR id COLLATE "C" > %(after)s '
-                        'ORDER BY id COLLATE "C" LIMIT %(size)s'
-                    ).format(target.table),
-                    {"after": after, "size": batch_size},
-                )
-                .fetchall()
-            )
-            if not rows:
-                return
-            yield [_document(row) for row in rows]
-            after = rows[-1][0]
-            target = self._require(name)
-
-    def _release(self) -> None:
-        self._pool.close()
-
-    def _translate_error(self, error: Exception) -> Exception | None:
-        errors = self._psycopg.errors
-        if isinstance(error, self._psycopg.OperationalError):
-            config = self.config
-            return BackendUnavailableError(f"PostgreSQL at {config.host}:{config.port} is unreachable: {error}")
-        if isinstance(error, errors.UndefinedTable):
-            return StoreError(f"a table of this store is missing (dropped outside the store?): {error}")
-        if isinstance(error, errors.DataError):
-            return InvalidInputError(f"PostgreSQL refused a value: {error}")
-        return None
-
-    def __repr__(self) -> str:
-        config = self.config
-        return (
-            f"PgvectorKnowledgeStore(host={config.host!r}, port={config.port}, database={config.database!r}, "
-            f"schema={config.db_schema!r})"
+    def _page_steps(
+        self, target: _Collection, after: str | None, size: int
+    ) -> Operation[_Sql, list[KnowledgeDocument]]:
+        rows = yield _Sql(
+            self._sql.SQL(
+                "SELECT " + _COLUMNS + ' FROM {} WHERE %(after)s::text IS NULL OR id COLLATE "C" > %(after)s '
+                'ORDER BY id COLLATE "C" LIMIT %(size)s'
+            ).format(target.table),
+            {"after": after, "size": size},
         )
+        return [_document(row) for row in rows]
 
-    # -- internals ----------------------------------------------------------
+    def _setup_steps(self) -> Operation[_Sql, None]:
+        """Once per store: the extension, the schema and the catalogue table."""
+        sql = self._sql
+        version = yield from self._extension_version()
+        statements = [
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(self._schema),
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, table_name text NOT NULL UNIQUE, "
+                "dimension integer NOT NULL, distance text NOT NULL, metadata text, "
+                "created_at double precision NOT NULL)"
+            ).format(self._catalogue),
+        ]
+        for statement in statements:
+            # UniqueViolation: another process created it at the same moment; it exists now.
+            with contextlib.suppress(self._psycopg.errors.UniqueViolation):
+                yield _Sql(statement)
+        self._iterative_scan = version >= (0, 8)
+        self._ready = True
 
-    @property
-    def _held(self) -> _PooledCall:
-        return self._pooled_call
+    def _extension_version(self) -> Operation[_Sql, tuple[int, ...]]:
+        query = "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+        rows = yield _Sql(query)
+        if not rows and self.config.create_extension:
+            try:
+                yield _Sql("CREATE EXTENSION IF NOT EXISTS vector")
+            except self._psycopg.Error as error:
+                raise StoreError(
+                    f"the pgvector extension is not installed in this database and could not be created "
+                    f"({type(error).__name__}: {error}); install pgvector on the server and run "
+                    "CREATE EXTENSION vector as a privileged user"
+                ) from error
+            rows = yield _Sql(query)
+        if not rows:
+            raise StoreError(
+                "the pgvector extension is not enabled in this database; run CREATE EXTENSION vector "
+                "(or allow create_extension)"
+            )
+        return tuple(int(part) for part in str(rows[0][0]).split(".")[:2] if part.isdigit())
 
-    def _connection_held(self) -> psycopg.Connection[Any]:
-        connection: psycopg.Connection[Any] = self._current.held[-1]
-        return connection
+    def _transaction(self, statements: Operation[_Sql, R]) -> Operation[_Sql, R]:
+        """``statements`` in one transaction, rolled back when one fails. A call cancelled half-way
+        leaves it open: its connection is then closed rather than pooled (see :func:`_idle`)."""
+        yield _BEGIN
+        try:
+            result = yield from statements
+        except Exception:
+            yield _ROLLBACK
+            raise
+        yield _COMMIT
+        return result
 
-    def _give_back(self, connection: psycopg.Connection[Any], error: BaseException | None) -> None:
-        """Return a call's connection to the pool; one that lost its server is discarded, with the idle ones."""
-        broken = isinstance(error, (BackendUnavailableError, self._psycopg.OperationalError))
-        if broken:
-            self._pool.discard_idle()
-        self._pool.release(connection, broken=broken or connection.closed)
-
-    def _hold(self, connection: psycopg.Connection[Any], name: str, dimension: int) -> None:
+    def _hold(self, name: str, dimension: int) -> Operation[_Sql, None]:
         """Lock the collection's catalogue row for this transaction, so it cannot be dropped between
         ``_find`` and a write of several statements (one statement holds its table while it runs)."""
-        row = connection.execute(
+        rows = yield _Sql(
             self._sql.SQL("SELECT dimension FROM {} WHERE name = %s FOR SHARE").format(self._catalogue), (name,)
-        ).fetchone()
-        if row is None or int(row[0]) != dimension:
+        )
+        if not rows or int(rows[0][0]) != dimension:
             raise collection_not_found(name)  # dropped (and maybe re-created) since _find
+
+    # -- helpers -------------------------------------------------------------------------
 
     def _optional_where(self, node: FilterNode | None, params: Parameters, keyword: str) -> psql.Composable:
         """``keyword`` and the filter's condition, or nothing without a filter."""
@@ -477,79 +525,273 @@ class PgvectorKnowledgeStore(KnowledgeStoreBase[_Collection, PgvectorKnowledgeCo
             document.created_at,
         )
 
-    def _tune_search(self, connection: psycopg.Connection[Any], limit: int, *, exact: bool, filtered: bool) -> None:
-        """Per-transaction HNSW settings: enough candidates for ``limit``, or an exact scan."""
-        if exact:
-            connection.execute("SELECT set_config('enable_indexscan', 'off', true)")
-            return
-        ef_search = str(max(self.config.ef_search, limit))
-        connection.execute("SELECT set_config('hnsw.ef_search', %s, true)", (ef_search,))
-        if filtered and self._iterative_scan:
-            connection.execute("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
+    def _translate_error(self, error: Exception) -> Exception | None:
+        errors = self._psycopg.errors
+        if isinstance(error, self._psycopg.OperationalError):
+            config = self.config
+            return BackendUnavailableError(f"PostgreSQL at {config.host}:{config.port} is unreachable: {error}")
+        if isinstance(error, errors.UndefinedTable):
+            return StoreError(f"a table of this store is missing (dropped outside the store?): {error}")
+        if isinstance(error, errors.DataError):
+            return InvalidInputError(f"PostgreSQL refused a value: {error}")
+        return None
+
+    def __repr__(self) -> str:
+        config = self.config
+        return (
+            f"{type(self).__name__}(host={config.host!r}, port={config.port}, database={config.database!r}, "
+            f"schema={config.db_schema!r})"
+        )
+
+
+class _PooledCall:
+    """What a pgvector call holds (its ``_held``): a pooled connection instead of the store's lock,
+    so calls run in parallel. One object per store; each thread keeps the connections it holds."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: PgvectorKnowledgeStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        store = self._store
+        with store._translating:
+            if store._closed:
+                raise StoreClosedError("the store is closed")
+            connection = store._pool.acquire()
+            try:
+                if not store._ready:
+                    with store._setup_lock:
+                        if not store._ready:
+                            drive(store._setup_steps(), functools.partial(_run, connection), throw_in_everything)
+            except BaseException as error:
+                store._give_back(connection, error)
+                raise
+        held: list[psycopg.Connection[Any]] | None = getattr(store._current, "held", None)
+        if held is None:
+            held = store._current.held = []
+        held.append(connection)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> Literal[False]:
+        store = self._store
+        store._give_back(store._current.held.pop(), error)
+        return False
+
+
+class PgvectorKnowledgeStore(_PgvectorSteps, KnowledgeStoreBase[_Collection, PgvectorKnowledgeConfig]):
+    """Knowledge store on PostgreSQL + pgvector; thread-safe (a small pool of connections)."""
+
+    backend = "pgvector"
+    exact_float_numbers = 2**53  # jsonb holds a float as its shortest decimal: 2.0**63 would miss 2**63
+
+    def __init__(self, config: PgvectorKnowledgeConfig | None = None) -> None:
+        super().__init__(config or PgvectorKnowledgeConfig())
+        self._use_driver()
+        self._pool: Pool[psycopg.Connection[Any]] = Pool(self._connect, self._dispose, self.config.max_connections)
+        self._setup_lock = threading.Lock()
+        self._current = threading.local()  # .held: the connections this thread's calls hold, innermost last
+        self._pooled_call = _PooledCall(self)
+
+    # -- engine primitives (called with a pooled connection held, see _held): _PgvectorSteps's --
+
+    def _engine(self, steps: Operation[_Sql, R]) -> R:
+        return drive(steps, functools.partial(_run, self._current.held[-1]), throw_in_everything)
+
+    def _find(self, name: str) -> _Collection | None:
+        return self._engine(self._find_steps(name))
+
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        self._engine(self._create_steps(name, dimension, distance, metadata))
+
+    def _drop(self, name: str, target: _Collection) -> None:
+        self._engine(self._drop_steps(name))
+
+    def _names(self) -> list[str]:
+        return self._engine(self._names_steps())
+
+    def _taken(self, name: str, target: _Collection, ids: list[str]) -> tuple[()]:
+        return ()  # _put checks, in the transaction it writes in
+
+    def _put(self, name: str, target: _Collection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        self._engine(self._put_steps(name, target, documents, overwrite))
+
+    def _search(
+        self, name: str, target: _Collection, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return self._engine(self._search_steps(target, query, limit, node))
+
+    def _zero_vectors(
+        self, name: str, target: _Collection, limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return self._engine(self._zero_steps(target, limit, node))
+
+    def _fetch(self, name: str, target: _Collection, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return self._engine(self._fetch_steps(target, ids))
+
+    def _remove(self, name: str, target: _Collection, ids: list[str] | None, node: FilterNode | None) -> int:
+        return self._engine(self._remove_steps(target, ids, node))
+
+    def _count(self, name: str, target: _Collection) -> int:
+        return self._engine(self._count_steps(target))
+
+    def _scan(self, name: str, target: _Collection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        after: str | None = None
+        while True:
+            page = self._engine(self._page_steps(target, after, batch_size))
+            if not page:
+                return
+            yield page
+            after = page[-1].id
+            target = self._require(name)
+
+    def _release(self) -> None:
+        self._pool.close()
+
+    # -- internals ----------------------------------------------------------
+
+    @property
+    def _held(self) -> _PooledCall:
+        return self._pooled_call
+
+    def _give_back(self, connection: psycopg.Connection[Any], error: BaseException | None) -> None:
+        """Return a call's connection to the pool; one that lost its server is discarded, with the idle ones."""
+        broken = self._is_broken(error)
+        if broken:
+            self._pool.discard_idle()
+        self._pool.release(connection, broken=broken or not _idle(connection))
 
     def _connect(self) -> psycopg.Connection[Any]:
-        config = self.config
-        options: dict[str, Any] = {
-            "host": config.host,
-            "port": config.port,
-            "user": config.user,
-            "dbname": config.database,
-            "sslmode": config.sslmode,
-            "connect_timeout": max(2, math.ceil(config.connect_timeout)),
-            "application_name": "praisonai-persistence",
-        }
-        if config.password is not None:
-            options["password"] = config.password.get_secret_value()
-        connection: psycopg.Connection[Any] = self._psycopg.connect(
-            autocommit=True, **{key: value for key, value in options.items() if value is not None}
-        )
+        connection: psycopg.Connection[Any] = self._psycopg.connect(**self._connect_options())
         return connection
 
     @staticmethod
     def _dispose(connection: psycopg.Connection[Any]) -> None:
         connection.close()
 
-    def _setup(self, connection: psycopg.Connection[Any]) -> None:
-        """Once per store: the extension, the schema and the catalogue table."""
-        with self._setup_lock:
-            if self._ready:
-                return
-            sql = self._sql
-            version = self._extension_version(connection)
-            statements = [
-                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(self._schema),
-                sql.SQL(
-                    "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, table_name text NOT NULL UNIQUE, "
-                    "dimension integer NOT NULL, distance text NOT NULL, metadata text, "
-                    "created_at double precision NOT NULL)"
-                ).format(self._catalogue),
-            ]
-            for statement in statements:
-                # UniqueViolation: another process created it at the same moment; it exists now.
-                with contextlib.suppress(self._psycopg.errors.UniqueViolation):
-                    connection.execute(statement)
-            self._iterative_scan = version >= (0, 8)
-            self._ready = True
 
-    def _extension_version(self, connection: psycopg.Connection[Any]) -> tuple[int, ...]:
-        query = "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
-        row = connection.execute(query).fetchone()
-        if row is None and self.config.create_extension:
+class AsyncPgvectorKnowledgeStore(_PgvectorSteps, AsyncKnowledgeStoreBase[_Collection, PgvectorKnowledgeConfig]):
+    """An AsyncKnowledgeStore on PostgreSQL + pgvector through psycopg's ``AsyncConnection``: the
+    sync store's steps, awaited.
+
+    Like the sync store, each call holds a pooled connection rather than the store's lock, so
+    concurrent tasks run on several connections. The pool belongs to the event loop it was
+    opened in: another loop (a second ``asyncio.run``) gets a pool of its own, the old one's
+    connections are closed. A cancelled call's open transaction dies with its connection.
+    """
+
+    backend = "async_pgvector"
+    exact_float_numbers = 2**53
+
+    def __init__(self, config: PgvectorKnowledgeConfig) -> None:
+        super().__init__(config)
+        self._use_driver()
+        self._pool: AsyncPool[psycopg.AsyncConnection[Any]] | None = None
+        self._pool_loop: asyncio.AbstractEventLoop | None = None
+        self._setup_lock: asyncio.Lock | None = None
+        self._connection: contextvars.ContextVar[psycopg.AsyncConnection[Any]] = contextvars.ContextVar(
+            "pgvector_connection"
+        )
+
+    async def _engine(self, steps: Operation[_Sql, R]) -> R:
+        return await drive_async(steps, functools.partial(_run_async, self._connection.get()), throw_in_everything)
+
+    async def _find(self, name: str) -> _Collection | None:
+        return await self._engine(self._find_steps(name))
+
+    async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        await self._engine(self._create_steps(name, dimension, distance, metadata))
+
+    async def _drop(self, name: str, target: _Collection) -> None:
+        await self._engine(self._drop_steps(name))
+
+    async def _names(self) -> list[str]:
+        return await self._engine(self._names_steps())
+
+    async def _taken(self, name: str, target: _Collection, ids: list[str]) -> tuple[()]:
+        return ()  # _put checks, as the sync store's
+
+    async def _put(
+        self, name: str, target: _Collection, documents: list[KnowledgeDocument], *, overwrite: bool
+    ) -> None:
+        await self._engine(self._put_steps(name, target, documents, overwrite))
+
+    async def _search(
+        self, name: str, target: _Collection, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return await self._engine(self._search_steps(target, query, limit, node))
+
+    async def _zero_vectors(
+        self, name: str, target: _Collection, limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return await self._engine(self._zero_steps(target, limit, node))
+
+    async def _fetch(self, name: str, target: _Collection, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return await self._engine(self._fetch_steps(target, ids))
+
+    async def _remove(self, name: str, target: _Collection, ids: list[str] | None, node: FilterNode | None) -> int:
+        return await self._engine(self._remove_steps(target, ids, node))
+
+    async def _count(self, name: str, target: _Collection) -> int:
+        return await self._engine(self._count_steps(target))
+
+    async def _release(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if self._pool_loop is asyncio.get_running_loop():
+            await pool.close()
+        else:
+            pool.abandon(_terminate)
+
+    # -- internals ----------------------------------------------------------
+
+    @asynccontextmanager
+    async def _held(self) -> AsyncIterator[None]:
+        """A pooled connection of this loop for the call (in place of the store's lock), under the guard."""
+        with self._guard:
+            pool, setup_lock = self._loop_pool()
+            connection = await pool.acquire()
+            error: BaseException | None = None
+            token = self._connection.set(connection)
             try:
-                connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
-            except self._psycopg.Error as error:
-                raise StoreError(
-                    f"the pgvector extension is not installed in this database and could not be created "
-                    f"({type(error).__name__}: {error}); install pgvector on the server and run "
-                    "CREATE EXTENSION vector as a privileged user"
-                ) from error
-            row = connection.execute(query).fetchone()
-        if row is None:
-            raise StoreError(
-                "the pgvector extension is not enabled in this database; run CREATE EXTENSION vector "
-                "(or allow create_extension)"
-            )
-        return tuple(int(part) for part in str(row[0]).split(".")[:2] if part.isdigit())
+                if not self._ready:
+                    async with setup_lock:
+                        if not self._ready:
+                            await self._engine(self._setup_steps())
+                yield
+            except BaseException as raised:
+                error = raised
+                raise
+            finally:
+                self._connection.reset(token)
+                broken = self._is_broken(error)
+                if broken:
+                    await pool.discard_idle()
+                await pool.release(connection, broken or not _idle(connection))
+
+    def _loop_pool(self) -> tuple[AsyncPool[psycopg.AsyncConnection[Any]], asyncio.Lock]:
+        loop = asyncio.get_running_loop()
+        if self._pool is None or self._setup_lock is None or self._pool_loop is not loop:
+            if self._pool is not None:
+                self._pool.abandon(_terminate)  # its connections belong to a loop that is gone
+            self._pool = AsyncPool(self._connect, self._dispose, self.config.max_connections)
+            self._pool_loop, self._setup_lock = loop, asyncio.Lock()
+        return self._pool, self._setup_lock
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        connection: psycopg.AsyncConnection[Any] = await self._psycopg.AsyncConnection.connect(
+            **self._connect_options()
+        )
+        return connection
+
+    @staticmethod
+    async def _dispose(connection: psycopg.AsyncConnection[Any]) -> None:
+        await connection.close()
+
+
+def _terminate(connection: psycopg.AsyncConnection[Any]) -> None:
+    """Close an async connection without its event loop (which may be gone)."""
+    connection.pgconn.finish()
 
 
 def _optional_json(value: dict[str, Any] | None) -> str | None:

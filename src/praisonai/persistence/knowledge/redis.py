@@ -30,16 +30,21 @@ lacking the attribute, as the portable language needs.
 
 Scores: RediSearch returns distances: COSINE ``1 - similarity``, IP ``1 - dot``,
 L2 the *squared* distance; they are turned into the portable scores.
-``insert`` is atomic across clients: it WATCHes the documents' keys, checks that
-none exists and writes them in one MULTI/EXEC.
+``insert`` is atomic across clients: one Lua script checks that none of the
+documents' keys exists and writes them all (``upsert``: replaces them all).
+
+``async_redis`` is the same store on ``redis.asyncio``: the steps of
+:class:`_RedisSteps` are written once and run by both.
 """
 
 from __future__ import annotations
 
+import asyncio
 import struct
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
+from .._sansio import Call, Operation, call_on, call_on_async, drive, drive_async, throw_in_everything
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, StoreError
 from ._filters import native as nodes
@@ -51,6 +56,7 @@ from ._filters.native import (
     render,
     string_digest,
 )
+from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.checks import (
     collection_exists,
     document_exists,
@@ -60,7 +66,9 @@ from .base import Distance, KnowledgeDocument
 from .config import RedisVectorKnowledgeConfig
 from .filters import FilterNode, matches
 
-__all__ = ["RedisVectorKnowledgeStore"]
+__all__ = ["AsyncRedisVectorKnowledgeStore", "RedisVectorKnowledgeStore"]
+
+R = TypeVar("R")
 
 _METRIC = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
 _CHUNKS = 32
@@ -97,136 +105,130 @@ def _number_text(value: int | float) -> str:
     return repr(as_float(value)) if isinstance(value, float) or abs(value) > 2**53 else str(value)
 
 
-class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVectorKnowledgeConfig]):
-    """A KnowledgeStore on Redis with the search module."""
+# Writes documents in one step, atomically: with ARGV[1] == "0" (insert) nothing is written if one of
+# KEYS exists (their keys are returned); else each key is deleted and set anew. ARGV[2..]: for each key,
+# its number of field/value items, then the items.
+_WRITE = """
+if ARGV[1] == '0' then
+  local taken = {}
+  for _, key in ipairs(KEYS) do
+    if redis.call('EXISTS', key) == 1 then taken[#taken + 1] = key end
+  end
+  if #taken > 0 then return taken end
+end
+local at = 2
+for _, key in ipairs(KEYS) do
+  local last = at + tonumber(ARGV[at])
+  redis.call('DEL', key)
+  for first = at + 1, last, 200 do
+    redis.call('HSET', key, unpack(ARGV, first, math.min(first + 199, last)))
+  end
+  at = last + 1
+end
+return {}
+"""
+# The fields ARGV of the hashes KEYS, in one round trip.
+_READ = """
+local found = {}
+for i, key in ipairs(KEYS) do found[i] = redis.call('HMGET', key, unpack(ARGV)) end
+return found
+"""
 
-    backend = "redis"
-    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
 
-    def __init__(self, config: RedisVectorKnowledgeConfig) -> None:
-        super().__init__(config)
-        redis = self._import_driver("redis")
-        self._errors: Any = redis.exceptions
-        password = config.password.get_secret_value() if config.password is not None else None
-        with self._translating:
-            self._redis: Any = redis.Redis(
-                host=config.host,
-                port=config.port,
-                db=config.db,
-                username=config.username,
-                password=password,
-                ssl=config.ssl,
-                socket_timeout=config.socket_timeout,
-                socket_connect_timeout=config.socket_timeout,
-                protocol=2,
-            )
-            self._prefix = config.key_prefix
-            self._catalogue = f"{self._prefix}:collections"
-            self._format = "<{}f" if config.vector_type == "FLOAT32" else "<{}d"
-            self.float32_embeddings = config.vector_type == "FLOAT32"
+class _RedisSteps:
+    """The redis knowledge store's engine primitives as steps of client calls (:mod:`.._sansio`), and
+    the mapping of documents and filters: one copy for the sync store (``redis.Redis``) and the
+    async one (``redis.asyncio.Redis``), whose methods have the same names and arguments. Writes of
+    several keys are one Lua script (``EVAL``), so each is one atomic engine call."""
 
-    # -- engine primitives (called with the lock held) ---------------------------
+    config: RedisVectorKnowledgeConfig
+    _errors: Any
 
-    def _find(self, name: str) -> CollectionSettings | None:
-        stored = self._redis.hget(self._catalogue, name)
+    def _use_config(self, config: RedisVectorKnowledgeConfig) -> None:
+        self._prefix = config.key_prefix
+        self._catalogue = f"{self._prefix}:collections"
+        self._format = "<{}f" if config.vector_type == "FLOAT32" else "<{}d"
+        self.float32_embeddings = config.vector_type == "FLOAT32"
+
+    def _client_options(self) -> dict[str, Any]:
+        config = self.config
+        return {
+            "host": config.host,
+            "port": config.port,
+            "db": config.db,
+            "username": config.username,
+            "password": config.password.get_secret_value() if config.password is not None else None,
+            "ssl": config.ssl,
+            "socket_timeout": config.socket_timeout,
+            "socket_connect_timeout": config.socket_timeout,
+            "protocol": 2,
+        }
+
+    # -- the steps ---------------------------------------------------------------------
+
+    def _find_steps(self, name: str) -> Operation[Call, CollectionSettings | None]:
+        stored = yield Call("hget", (self._catalogue, name))
         return None if stored is None else CollectionSettings.from_json(stored)
 
-    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+    def _create_steps(
+        self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None
+    ) -> Operation[Call, None]:
         settings = CollectionSettings(dimension, distance, metadata).to_json()
         config = self.config
         vector = ["TYPE", config.vector_type, "DIM", str(dimension), "DISTANCE_METRIC", _METRIC[distance]]
         schema = ["iddigest", "TAG", "CASESENSITIVE", "vec", "VECTOR", config.algorithm, str(len(vector)), *vector]
-        if not self._redis.hsetnx(self._catalogue, name, settings):
+        if not (yield Call("hsetnx", (self._catalogue, name, settings))):
             raise collection_exists(name)
         try:
-            self._redis.delete(self._fields_key(name))
-            self._create_index(name, schema)
+            yield Call("delete", (self._fields_key(name),))
+            command = ["FT.CREATE", self._index(name), "ON", "HASH", "PREFIX", "1", self._document_prefix(name)]
+            try:
+                yield Call("execute_command", (*command, "SCHEMA", *schema))
+            except self._errors.ResponseError as error:
+                if "already exists" not in str(error).lower():
+                    raise
+                # Left behind by a create that failed half-way: nothing in the catalogue points at it.
+                yield Call("execute_command", ("FT.DROPINDEX", self._index(name), "DD"))
+                yield Call("execute_command", (*command, "SCHEMA", *schema))
         except BaseException:
-            self._redis.hdel(self._catalogue, name)
+            yield Call("hdel", (self._catalogue, name))
             raise
 
-    def _create_index(self, name: str, schema: list[str]) -> None:
-        command = ["FT.CREATE", self._index(name), "ON", "HASH", "PREFIX", "1", self._document_prefix(name)]
-        try:
-            self._redis.execute_command(*command, "SCHEMA", *schema)
-        except self._errors.ResponseError as error:
-            if "already exists" not in str(error).lower():
-                raise
-            # Left behind by a create that failed half-way: nothing in the catalogue points at it.
-            self._redis.execute_command("FT.DROPINDEX", self._index(name), "DD")
-            self._redis.execute_command(*command, "SCHEMA", *schema)
-
-    def _drop(self, name: str, target: CollectionSettings) -> None:
-        if not self._redis.hdel(self._catalogue, name):
+    def _drop_steps(self, name: str) -> Operation[Call, None]:
+        if not (yield Call("hdel", (self._catalogue, name))):
             return  # dropped by another client meanwhile
         try:
-            self._redis.execute_command("FT.DROPINDEX", self._index(name), "DD")
+            yield Call("execute_command", ("FT.DROPINDEX", self._index(name), "DD"))
         except self._errors.ResponseError as error:
             if "unknown index" not in str(error).lower() and "no such index" not in str(error).lower():
                 raise
-        self._redis.delete(self._fields_key(name), self._zeros_key(name))
+        yield Call("delete", (self._fields_key(name), self._zeros_key(name)))
 
-    def _names(self) -> list[str]:
-        return [name.decode() for name in self._redis.hkeys(self._catalogue)]
+    def _names_steps(self) -> Operation[Call, list[str]]:
+        return [name.decode() for name in (yield Call("hkeys", (self._catalogue,)))]
 
-    def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> tuple[()]:
-        return ()  # _put checks atomically, in the transaction that writes
-
-    def _put(
-        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
-    ) -> None:
-        hashes = [(self._key(name, document.id), self._hash(document)) for document in documents]
-        self._add_attributes(name, documents)
+    def _put_steps(
+        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], overwrite: bool
+    ) -> Operation[Call, None]:
+        keys: list[str] = []
+        items: list[Any] = ["1" if overwrite else "0"]
+        for document in documents:
+            keys.append(self._key(name, document.id))
+            mapping = self._hash(document)
+            items.append(str(2 * len(mapping)))
+            for field, value in mapping.items():
+                items += [field, value]
+        yield from self._add_attributes(name, documents)
         zeros = [document.id for document in documents if not any(document.embedding or ())]
         if zeros and target.distance == "cosine":
             # Remembered before the write (a stale id is harmless: _zero_vectors reads what is stored).
-            self._redis.sadd(self._zeros_key(name), *zeros)
-        if overwrite:
-            with self._redis.pipeline(transaction=True) as pipe:
-                for key, mapping in hashes:
-                    pipe.delete(key)
-                    pipe.hset(key, mapping=mapping)
-                pipe.execute()
-        else:
-            self._insert_atomically(name, hashes)
+            yield Call("sadd", (self._zeros_key(name), *zeros))
+        taken = yield Call("eval", (_WRITE, len(keys), *keys, *items))
+        if taken:
+            prefix = len(self._document_prefix(name))
+            raise document_exists(name, [bytes(key).decode()[prefix:] for key in taken])
 
-    def _insert_atomically(self, collection: str, hashes: list[tuple[str, dict[str, Any]]]) -> None:
-        keys = [key for key, _ in hashes]
-        with self._redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    pipe.watch(*keys)
-                    existing = pipe.exists(*keys)
-                    if existing:
-                        taken = [key for key in keys if pipe.exists(key)]
-                        prefix = len(self._document_prefix(collection))
-                        raise document_exists(collection, [key[prefix:] for key in taken])
-                    pipe.multi()
-                    for key, mapping in hashes:
-                        pipe.hset(key, mapping=mapping)
-                    pipe.execute()
-                    return
-                except self._errors.WatchError:
-                    continue
-
-    def _hash(self, document: KnowledgeDocument) -> dict[str, Any]:
-        assert document.embedding is not None
-        mapping: dict[str, Any] = {
-            "id": document.id,
-            "iddigest": string_digest(document.id),
-            "content": document.content,
-            "metadata": dump_json(document.metadata, what="metadata"),
-            "created_at": repr(document.created_at),
-            "vec": struct.pack(self._format.format(len(document.embedding)), *document.embedding),
-        }
-        if document.content_hash is not None:
-            mapping["content_hash"] = document.content_hash
-        mapping.update(
-            flat_index(document.metadata, chunk_limit=_CHUNKS, number=_number_text, flag=_flag_text, chunk=str)
-        )
-        return mapping
-
-    def _add_attributes(self, collection: str, documents: list[KnowledgeDocument]) -> None:
+    def _add_attributes(self, collection: str, documents: list[KnowledgeDocument]) -> Operation[Call, None]:
         wanted: dict[str, str] = {}
         for document in documents:
             for indexed in index_metadata(document.metadata, chunk_limit=_CHUNKS):
@@ -237,23 +239,27 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
                 ] = "NUMERIC" if indexed.kind == "number" else "TAG"
                 for position in range(len(indexed.chunks)):
                     wanted[f"c_{key}_{position}"] = "NUMERIC"
-        known = self._attributes(collection)
+        if not wanted:
+            return
+        known = yield from self._attributes(collection)
         for attribute, kind in wanted.items():
             if attribute in known:
                 continue
             options = ["TAG", "CASESENSITIVE"] if kind == "TAG" else ["NUMERIC"]
             try:
-                self._redis.execute_command("FT.ALTER", self._index(collection), "SCHEMA", "ADD", attribute, *options)
+                yield Call(
+                    "execute_command", ("FT.ALTER", self._index(collection), "SCHEMA", "ADD", attribute, *options)
+                )
             except self._errors.ResponseError as error:
                 if "duplicate" not in str(error).lower():
                     raise
-            self._redis.sadd(self._fields_key(collection), attribute)
+            yield Call("sadd", (self._fields_key(collection), attribute))
 
-    def _search(
+    def _search_steps(
         self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
+    ) -> Operation[Call, list[KnowledgeDocument]]:
         params = _Params()
-        condition = self._condition(name, node, params)
+        condition = yield from self._condition(name, node, params)
         if condition is nodes.NEVER:
             return []
         k, blob = params.add(str(limit)), params.add(struct.pack(self._format.format(len(query)), *query))
@@ -262,11 +268,11 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
         if self.config.algorithm == "HNSW":
             ef = f" EF_RUNTIME {params.add(str(max(limit, self.config.ef_runtime)))}"
         text = f"({condition or '*'})=>[KNN {k} @vec {blob}{ef} AS {_SCORE}]"
-        reply = self._redis.execute_command(
+        reply = yield Call("execute_command", (
             "FT.SEARCH", self._index(name), text, *params.arguments(),
             "SORTBY", _SCORE, "ASC", "RETURN", str(len(_RETURN) + 1), *_RETURN, _SCORE,
             "LIMIT", "0", str(limit), "DIALECT", "2",
-        )  # fmt: skip
+        ))  # fmt: skip
         results = []
         for fields in _documents(reply):
             document = self._document(fields)
@@ -274,32 +280,34 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
             results.append(document)
         return results
 
-    def _zero_vectors(
+    def _zero_steps(
         self, name: str, target: CollectionSettings, limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
+    ) -> Operation[Call, list[KnowledgeDocument]]:
         """Cosine: RediSearch scores a zero vector NaN and a filtered KNN query leaves it out, so the
         ids of zero vectors are kept in a set; those still stored as zero and matching are added."""
-        members = sorted(member.decode() for member in self._redis.smembers(self._zeros_key(name)))
+        members = sorted(member.decode() for member in (yield Call("smembers", (self._zeros_key(name),))))
         if target.distance != "cosine" or not members:
             return []
+        loaded = yield from self._load_steps([self._key(name, member) for member in members])
         found = [
             document
-            for document in self._load([self._key(name, member) for member in members])
+            for document in loaded
             if not any(document.embedding or ()) and (node is None or matches(node, document.metadata))
         ]
         for document in found:
             document.score = 0.0
         return found[:limit]
 
-    def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return {document.id: document for document in self._load([self._key(name, i) for i in ids])}
+    def _fetch_steps(self, name: str, ids: list[str]) -> Operation[Call, dict[str, KnowledgeDocument]]:
+        loaded = yield from self._load_steps([self._key(name, i) for i in ids])
+        return {document.id: document for document in loaded}
 
-    def _remove(self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None) -> int:
+    def _remove_steps(self, name: str, ids: list[str] | None, node: FilterNode | None) -> Operation[Call, int]:
         if node is None:
             assert ids is not None
-            return int(self._redis.delete(*[self._key(name, i) for i in ids]))
+            return int((yield Call("delete", tuple(self._key(name, i) for i in ids))))
         params = _Params()
-        condition = self._condition(name, node, params)
+        condition = yield from self._condition(name, node, params)
         if condition is nodes.NEVER:
             return 0
         parts = [condition] if condition else []
@@ -309,35 +317,33 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
         text = " ".join(f"({part})" for part in parts) or "*"
         deleted = 0
         while True:
-            reply = self._redis.execute_command(
+            reply = yield Call("execute_command", (
                 "FT.SEARCH", self._index(name), text, *params.arguments(),
                 "NOCONTENT", "LIMIT", "0", str(_PAGE), "DIALECT", "2",
-            )  # fmt: skip
+            ))  # fmt: skip
             keys = reply[1:]
             if not keys:
                 return deleted
-            deleted += int(self._redis.delete(*keys))
+            deleted += int((yield Call("delete", tuple(keys))))
 
-    def _count(self, name: str, target: CollectionSettings) -> int:
-        reply = self._redis.execute_command(
-            "FT.SEARCH", self._index(name), "*", "NOCONTENT", "LIMIT", "0", "0", "DIALECT", "2"
+    def _count_steps(self, name: str) -> Operation[Call, int]:
+        reply = yield Call(
+            "execute_command", ("FT.SEARCH", self._index(name), "*", "NOCONTENT", "LIMIT", "0", "0", "DIALECT", "2")
         )
         return int(reply[0])
 
-    def _scan(self, name: str, target: CollectionSettings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        reply = self._redis.execute_command(
-            "FT.AGGREGATE", self._index(name), "*", "LOAD", "1", "@__key",
-            "WITHCURSOR", "COUNT", str(batch_size), "DIALECT", "2",
-        )  # fmt: skip
-        while True:
-            rows, cursor = reply
-            yield self._load([row[1] for row in rows[1:]])
-            if not cursor:
-                return
-            reply = self._redis.execute_command("FT.CURSOR", "READ", self._index(name), cursor)
+    def _load_steps(self, keys: Sequence[Any]) -> Operation[Call, list[KnowledgeDocument]]:
+        if not keys:
+            return []
+        replies = yield Call("eval", (_READ, len(keys), *keys, *_RETURN))
+        return [
+            self._document({name.encode(): value for name, value in zip(_RETURN, reply, strict=True)})
+            for reply in replies
+            if reply[0] is not None
+        ]
 
-    def _release(self) -> None:
-        self._redis.close()
+    def _attributes(self, name: str) -> Operation[Call, set[str]]:
+        return {member.decode() for member in (yield Call("smembers", (self._fields_key(name),)))}
 
     def _translate_error(self, error: Exception) -> Exception | None:
         if isinstance(error, (self._errors.ConnectionError, self._errors.TimeoutError)):
@@ -367,21 +373,22 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
     def _fields_key(self, name: str) -> str:
         return f"{self._prefix}:c:{name}:fields"
 
-    def _attributes(self, name: str) -> set[str]:
-        return {member.decode() for member in self._redis.smembers(self._fields_key(name))}
-
-    def _load(self, keys: Sequence[Any]) -> list[KnowledgeDocument]:
-        if not keys:
-            return []
-        with self._redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.hmget(key, *_RETURN)
-            replies = pipe.execute()
-        return [
-            self._document({name.encode(): value for name, value in zip(_RETURN, reply, strict=True)})
-            for reply in replies
-            if reply[0] is not None
-        ]
+    def _hash(self, document: KnowledgeDocument) -> dict[str, Any]:
+        assert document.embedding is not None
+        mapping: dict[str, Any] = {
+            "id": document.id,
+            "iddigest": string_digest(document.id),
+            "content": document.content,
+            "metadata": dump_json(document.metadata, what="metadata"),
+            "created_at": repr(document.created_at),
+            "vec": struct.pack(self._format.format(len(document.embedding)), *document.embedding),
+        }
+        if document.content_hash is not None:
+            mapping["content_hash"] = document.content_hash
+        mapping.update(
+            flat_index(document.metadata, chunk_limit=_CHUNKS, number=_number_text, flag=_flag_text, chunk=str)
+        )
+        return mapping
 
     def _document(self, fields: dict[Any, Any]) -> KnowledgeDocument:
         def text(name: str) -> str | None:
@@ -400,16 +407,188 @@ class RedisVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, RedisVect
             created_at=float(text("created_at") or 0.0),
         )
 
-    def _condition(self, collection: str, node: FilterNode | None, params: _Params) -> Any:
+    def _condition(self, collection: str, node: FilterNode | None, params: _Params) -> Operation[Call, Any]:
         if node is None:
             return None
-        attributes = self._attributes(collection)
+        attributes = yield from self._attributes(collection)
 
         def known(atom: nodes.Atom) -> bool | None:
             # An attribute the index lacks cannot be queried (it is an error): no document has it.
             return None if _attribute(atom) in attributes else isinstance(atom, nodes.Ne)
 
         return render(node, lambda lowered: _render(lowered, params), chunk_limit=_CHUNKS, known=known)
+
+
+class RedisVectorKnowledgeStore(_RedisSteps, KnowledgeStoreBase[CollectionSettings, RedisVectorKnowledgeConfig]):
+    """A KnowledgeStore on Redis with the search module."""
+
+    backend = "redis"
+    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
+
+    def __init__(self, config: RedisVectorKnowledgeConfig) -> None:
+        super().__init__(config)
+        redis = self._import_driver("redis")
+        self._errors = redis.exceptions
+        self._use_config(config)
+        with self._translating:
+            self._redis: Any = redis.Redis(**self._client_options())
+
+    # -- engine primitives (called with the lock held): the steps of _RedisSteps -----------
+
+    def _engine(self, steps: Operation[Call, R]) -> R:
+        return drive(steps, call_on(self._redis), throw_in_everything)
+
+    def _find(self, name: str) -> CollectionSettings | None:
+        return self._engine(self._find_steps(name))
+
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        self._engine(self._create_steps(name, dimension, distance, metadata))
+
+    def _drop(self, name: str, target: CollectionSettings) -> None:
+        self._engine(self._drop_steps(name))
+
+    def _names(self) -> list[str]:
+        return self._engine(self._names_steps())
+
+    def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> tuple[()]:
+        return ()  # _put checks atomically, in the script that writes
+
+    def _put(
+        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
+    ) -> None:
+        self._engine(self._put_steps(name, target, documents, overwrite))
+
+    def _search(
+        self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return self._engine(self._search_steps(name, target, query, limit, node))
+
+    def _zero_vectors(
+        self, name: str, target: CollectionSettings, limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return self._engine(self._zero_steps(name, target, limit, node))
+
+    def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return self._engine(self._fetch_steps(name, ids))
+
+    def _remove(self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None) -> int:
+        return self._engine(self._remove_steps(name, ids, node))
+
+    def _count(self, name: str, target: CollectionSettings) -> int:
+        return self._engine(self._count_steps(name))
+
+    def _scan(self, name: str, target: CollectionSettings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        reply = self._redis.execute_command(
+            "FT.AGGREGATE", self._index(name), "*", "LOAD", "1", "@__key",
+            "WITHCURSOR", "COUNT", str(batch_size), "DIALECT", "2",
+        )  # fmt: skip
+        while True:
+            rows, cursor = reply
+            yield self._engine(self._load_steps([row[1] for row in rows[1:]]))
+            if not cursor:
+                return
+            reply = self._redis.execute_command("FT.CURSOR", "READ", self._index(name), cursor)
+
+    def _release(self) -> None:
+        self._redis.close()
+
+
+class AsyncRedisVectorKnowledgeStore(
+    _RedisSteps, AsyncKnowledgeStoreBase[CollectionSettings, RedisVectorKnowledgeConfig]
+):
+    """An AsyncKnowledgeStore on Redis with the search module through ``redis.asyncio``: the sync
+    store's steps, awaited.
+
+    The client opens on the first call; its connections belong to the event loop, so another
+    loop (a second ``asyncio.run``) gets a client of its own. A call cancelled mid-command
+    leaves no state behind: each write is one script, run whole or not at all, and redis-py
+    drops a connection whose reply was not read.
+    """
+
+    backend = "async_redis"
+    exact_filter_numbers = 2**53
+
+    def __init__(self, config: RedisVectorKnowledgeConfig) -> None:
+        super().__init__(config)
+        self._asyncio_redis: Any = self._import_driver("redis.asyncio")
+        self._errors = self._import_driver("redis.exceptions")
+        self._use_config(config)
+        self._redis: Any = None
+        self._redis_loop: asyncio.AbstractEventLoop | None = None
+
+    def _loop_client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._redis is None or self._redis_loop is not loop:
+            # A client of a dead loop is dropped: its connections cannot be closed without that loop.
+            self._redis, self._redis_loop = self._asyncio_redis.Redis(**self._client_options()), loop
+        return self._redis
+
+    async def _engine(self, steps: Operation[Call, R]) -> R:
+        return await drive_async(steps, _keeping_cancellation(call_on_async(self._loop_client())), throw_in_everything)
+
+    async def _find(self, name: str) -> CollectionSettings | None:
+        return await self._engine(self._find_steps(name))
+
+    async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        await self._engine(self._create_steps(name, dimension, distance, metadata))
+
+    async def _drop(self, name: str, target: CollectionSettings) -> None:
+        await self._engine(self._drop_steps(name))
+
+    async def _names(self) -> list[str]:
+        return await self._engine(self._names_steps())
+
+    async def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> tuple[()]:
+        return ()  # _put checks, as the sync store's
+
+    async def _put(
+        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
+    ) -> None:
+        await self._engine(self._put_steps(name, target, documents, overwrite))
+
+    async def _search(
+        self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return await self._engine(self._search_steps(name, target, query, limit, node))
+
+    async def _zero_vectors(
+        self, name: str, target: CollectionSettings, limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return await self._engine(self._zero_steps(name, target, limit, node))
+
+    async def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return await self._engine(self._fetch_steps(name, ids))
+
+    async def _remove(
+        self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None
+    ) -> int:
+        return await self._engine(self._remove_steps(name, ids, node))
+
+    async def _count(self, name: str, target: CollectionSettings) -> int:
+        return await self._engine(self._count_steps(name))
+
+    async def _release(self) -> None:
+        client, self._redis = self._redis, None
+        if client is not None and self._redis_loop is asyncio.get_running_loop():
+            await client.aclose()
+
+
+def _keeping_cancellation(execute: Callable[[Call], Awaitable[Any]]) -> Callable[[Call], Awaitable[Any]]:
+    """``execute``, raising the CancelledError that redis-py loses: it awaits ``asyncio.wait_for``
+    around its socket writes, and Python 3.11's ``wait_for`` returns the result, not the
+    cancellation, of an awaitable done by the time the cancellation lands. The command ran
+    (whole: a write is one script); the task still asked to be cancelled (``Task.cancelling``)."""
+
+    async def run(call: Call) -> Any:
+        task = asyncio.current_task()
+        cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+        before = 0 if cancelling is None else cancelling()
+        answer = await execute(call)
+        if cancelling is not None and cancelling() > before:
+            raise asyncio.CancelledError
+        return answer
+
+    return run
 
 
 def _attribute(atom: nodes.Atom) -> str:
