@@ -17,25 +17,14 @@ from praisonai.persistence.knowledge.config import ChromaKnowledgeConfig
 from praisonai.persistence.knowledge.filters import matches, parse_filter
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
-from tests.support.async_knowledge_checks import (
-    check_cancelled_upserts,
-    check_second_event_loop,
-    check_sync_and_async_share_data,
-)
+from tests.support.async_knowledge_checks import check_sync_and_async_share_data
 from tests.support.emulators import require_driver
-from tests.support.vector_servers import VectorServer, start_chroma_server
+from tests.support.vector_servers import VectorServer
 
 
 @pytest.fixture(scope="module")
 def chromadb() -> object:
     return require_driver("chromadb", "chroma")
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory, chromadb: object) -> Iterator[VectorServer]:
-    server = start_chroma_server(tmp_path_factory.mktemp("chroma-server") / "data")
-    yield server
-    server.stop()
 
 
 class TestChromaEmbeddedContract(KnowledgeStoreContract):
@@ -88,22 +77,6 @@ def test_async_chroma_on_a_server_reads_what_the_sync_store_wrote(chroma_server:
         lambda: KNOWLEDGE_STORES.create("chroma", url=chroma_server.url),
         lambda: KNOWLEDGE_STORES.create("async_chroma", url=chroma_server.url),
     )
-
-
-def test_async_chroma_cancelled_upserts_are_whole_or_absent(chroma_server: VectorServer) -> None:
-    store = KNOWLEDGE_STORES.create("async_chroma", url=chroma_server.url)
-    with KNOWLEDGE_STORES.create("chroma", url=chroma_server.url) as twin:
-        check_cancelled_upserts(store, twin, "cancelled_upserts", rounds=30)
-
-
-def test_async_chroma_on_a_directory_cancelled_upserts_are_whole_or_absent(tmp_path: Path, chromadb: object) -> None:
-    store = KNOWLEDGE_STORES.create("async_chroma", path=str(tmp_path / "c"))
-    with KNOWLEDGE_STORES.create("chroma", path=str(tmp_path / "c")) as twin:
-        check_cancelled_upserts(store, twin, "cancelled_upserts", rounds=30)
-
-
-def test_async_chroma_works_in_a_second_event_loop(chroma_server: VectorServer) -> None:
-    check_second_event_loop(KNOWLEDGE_STORES.create("async_chroma", url=chroma_server.url), "second_loop")
 
 
 def test_async_chroma_keeps_one_pool_per_store_and_loop(chroma_server: VectorServer) -> None:

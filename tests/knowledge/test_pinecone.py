@@ -20,7 +20,6 @@ from praisonai.persistence.knowledge.config import PineconeKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
-from tests.support.async_knowledge_checks import check_cancelled_upserts, check_second_event_loop
 from tests.support.emulators import require_driver
 from tests.support.hosted_checks import check_transfer_extras
 from tests.support.pinecone_standin import PineconeStandIn
@@ -75,15 +74,6 @@ class TestAsyncPineconeContract(AsyncKnowledgeStoreContract):
     @pytest.fixture
     def reopen(self, shared_project: PineconeStandIn) -> Callable[[], AsyncKnowledgeStore]:
         return _async_opener(shared_project)
-
-
-def test_async_pinecone_cancelled_upserts_are_whole_or_absent(project: PineconeStandIn) -> None:
-    with _opener(project)() as twin:
-        check_cancelled_upserts(_async_opener(project)(), twin, "cancelled", rounds=30)
-
-
-def test_async_pinecone_works_in_a_second_event_loop(project: PineconeStandIn) -> None:
-    check_second_event_loop(_async_opener(project)(), "second_loop")
 
 
 def test_layout_is_one_tagged_index_per_collection(project: PineconeStandIn) -> None:

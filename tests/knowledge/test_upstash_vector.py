@@ -21,7 +21,6 @@ from praisonai.persistence.knowledge.upstash_vector import AsyncUpstashVectorKno
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 from praisonai.persistence.testing.async_knowledge import BlockingKnowledgeStore, _blocking_test
-from tests.support.async_knowledge_checks import check_cancelled_upserts, check_second_event_loop
 from tests.support.emulators import require_driver
 from tests.support.hosted_checks import check_transfer_extras
 from tests.support.upstash_vector_standin import UpstashVectorStandIn
@@ -138,26 +137,6 @@ for _name in (
     "test_score_threshold_keeps_scores_at_or_above_it",
 ):
     setattr(TestAsyncUpstashVectorContract, _name, _blocking_test(getattr(TestUpstashVectorContract, _name)))
-
-
-def test_async_upstash_vector_cancelled_upserts_are_whole_or_absent() -> None:
-    require_driver("upstash_vector", "upstash-vector")
-    server = UpstashVectorStandIn(dimension=4, function="COSINE")
-    try:
-        twin = _open(server)
-        check_cancelled_upserts(_open_async(server), twin, "cancelled", rounds=30)
-        twin.close()
-    finally:
-        server.stop()
-
-
-def test_async_upstash_vector_works_in_a_second_event_loop() -> None:
-    require_driver("upstash_vector", "upstash-vector")
-    server = UpstashVectorStandIn(dimension=4, function="COSINE")
-    try:
-        check_second_event_loop(_open_async(server), "second_loop")
-    finally:
-        server.stop()
 
 
 def test_collections_must_use_the_index_shape(standin: UpstashVectorStandIn) -> None:
