@@ -79,6 +79,25 @@ def test_a_vector_store_over_an_async_store_refuses_sync_calls() -> None:
     assert [d.id for d in asyncio.run(vectors.asimilarity_search("x", k=1))] == ["1"]
 
 
+def test_from_texts_and_afrom_texts_take_the_store_collection_and_distance() -> None:
+    embedding = DeterministicFakeEmbedding(size=4)
+    store = KNOWLEDGE_STORES.create("async_memory")
+    built = asyncio.run(
+        PersistenceVectorStore.afrom_texts(
+            ["a", "b"], embedding, ids=["1", "2"], store=store, collection="c", distance="euclidean"
+        )
+    )
+    assert built.store is store and built.collection == "c" and built.distance == "euclidean"
+    assert asyncio.run(store.count("c")) == 2
+    # Without a store: a new in-memory (sync) store, as from_texts makes, with the other keywords kept.
+    default = asyncio.run(PersistenceVectorStore.afrom_texts(["a"], embedding, collection="d"))
+    assert default.collection == "d" and default.store.count("d") == 1
+    sync = PersistenceVectorStore.from_texts(
+        ["a"], embedding, store=KNOWLEDGE_STORES.create("memory"), distance="euclidean"
+    )
+    assert sync.collection == "langchain" and sync.distance == "euclidean"
+
+
 def _embedder(size: int = 8) -> Any:
     fake = DeterministicFakeEmbedding(size=size)
     return EMBEDDERS.create("callable", function=fake.embed_documents, dimension=size)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._catalogue import BUILTINS, KINDS, SPEED_EXTRAS, Kind
+from ._catalogue import BUILTINS, BY_KIND_AND_NAME, KINDS, SPEED_EXTRAS, Kind, has_async_twin
 
 __all__ = ["backends_table", "extras", "names_path", "render_docs", "render_names", "render_pyproject", "write"]
 
@@ -97,7 +97,7 @@ def render_names() -> str:
         "from typing import Literal, TypeAlias",
         "",
         "__all__ = [",
-        *(f'    "{name}",' for name, _, _ in sorted(_NAMES)),
+        *(f'    "{name}",' for name in sorted([*(alias for alias, _, _ in _NAMES), "ConversationTwinName"])),
         "]",
         "",
     ]
@@ -109,6 +109,14 @@ def render_names() -> str:
             for name in (backend.name, *backend.aliases)
         )
         lines += [f"{alias}: TypeAlias = Literal[", *(f'    "{name}",' for name in names), "]"]
+    twins = sorted(name for kind, name in BY_KIND_AND_NAME if kind == "conversation" and has_async_twin(name))
+    lines += [
+        "",
+        "# Conversation backends with an ``async_<name>`` twin: the names PraisonAI's ``mode=`` rewrites.",
+        "ConversationTwinName: TypeAlias = Literal[",
+        *(f'    "{name}",' for name in twins),
+        "]",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -11,6 +11,7 @@ __all__ = [
     "AsyncConversationName",
     "AsyncKnowledgeName",
     "AsyncStateName",
+    "ConversationTwinName",
     "SyncConversationName",
     "SyncEmbedderName",
     "SyncKnowledgeName",
@@ -149,4 +150,11 @@ SyncEmbedderName: TypeAlias = Literal[
     "sbert",
     "sentence_transformer",
     "sentence_transformers",
+]
+
+# Conversation backends with an ``async_<name>`` twin: the names PraisonAI's ``mode=`` rewrites.
+ConversationTwinName: TypeAlias = Literal[
+    "mysql",
+    "postgres",
+    "sqlite",
 ]

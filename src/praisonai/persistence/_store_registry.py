@@ -7,10 +7,8 @@ holds the typed registries of each kind; see its docstring.
 from __future__ import annotations
 
 import _thread  # threading's C locks, without importing threading (~1 ms of a cold start)
-import warnings
 from collections.abc import Callable
 
-from ._catalogue import BUILTINS, BuiltinBackend
 from ._loading import driver_installed, load_object
 from .errors import (
     BackendNotFoundError,
@@ -23,7 +21,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typ
 if TYPE_CHECKING:
     from typing import Any, Generic, Literal, NamedTuple, TypeAlias, TypeVar
 
-    from ._catalogue import Kind, Tier
+    from ._catalogue import BuiltinBackend, Kind, Tier
     from ._config import StoreConfig
 
     Factory: TypeAlias = Callable[..., Any]
@@ -146,8 +144,6 @@ class StoreRegistry(Generic[T]):
         self.entry_point_group = entry_point_group
         self._lock = _thread.allocate_lock()
         self._discovery_lock = _thread.RLock()
-        self._entries: dict[str, _Entry] = {}
-        self._aliases: dict[str, str] = {}
         self._rejected: list[BackendInfo] = []
         self._discovered = False
         self._discovering = False
@@ -155,14 +151,35 @@ class StoreRegistry(Generic[T]):
         self._verified_classes: set[type] = set()  # satisfy the protocol with their own methods
         self._member_names: frozenset[str] | None = None
         self._protocol_members: dict[bool, tuple[str, ...]] = {}
-        if include_builtins:
-            for backend in BUILTINS:
-                if backend.kind == kind:
-                    self._entries[backend.name] = _Entry(
-                        backend.name, "builtin", aliases=backend.aliases, builtin=backend, target=backend.adapter
-                    )
-                    for alias in backend.aliases:
-                        self._aliases[alias] = backend.name
+        self._builtins_lock = _thread.allocate_lock()
+        self._entries: dict[str, _Entry]
+        self._aliases: dict[str, str]
+        if not include_builtins:
+            self._entries, self._aliases = {}, {}
+
+    if not TYPE_CHECKING:  # hidden from the checkers, which would then accept any attribute
+
+        def __getattr__(self, name: str) -> object:
+            # The built-ins' entries are made on first use: importing the registries imports no catalogue.
+            if name not in ("_entries", "_aliases"):
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            self._add_builtins()
+            return self.__dict__[name]
+
+    def _add_builtins(self) -> None:
+        from ._catalogue import BUILTINS
+
+        entries: dict[str, _Entry] = {}
+        aliases: dict[str, str] = {}
+        for backend in BUILTINS:
+            if backend.kind == self.kind:
+                entries[backend.name] = _Entry(
+                    backend.name, "builtin", aliases=backend.aliases, builtin=backend, target=backend.adapter
+                )
+                aliases.update(dict.fromkeys(backend.aliases, backend.name))
+        with self._builtins_lock:  # not self._lock, which the first reader may hold
+            if "_entries" not in self.__dict__:
+                self._entries, self._aliases = entries, aliases
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} kind={self.kind!r} group={self.entry_point_group!r}>"
@@ -405,78 +422,13 @@ class StoreRegistry(Generic[T]):
             if self._discovered or self._discovering:
                 return
             self._discovering = True
+            from ._entry_points import load_entry_points  # reading package metadata: not at import
+
             try:
-                self._load_entry_points()
+                load_entry_points(self)
                 self._discovered = True
             finally:
                 self._discovering = False
-
-    def _load_entry_points(self) -> None:
-        from importlib.metadata import entry_points
-
-        seen: set[tuple[str, str]] = set()
-        for point in entry_points(group=self.entry_point_group):
-            if (point.name, point.value) in seen:
-                continue  # the same distribution found twice on sys.path
-            seen.add((point.name, point.value))
-            distribution = point.dist.name if point.dist is not None else None
-            try:
-                name = _normalize(point.name)
-            except RegistrationError as error:
-                self._reject(point.name, distribution, point.value, str(error))
-                continue
-            with self._lock:
-                taken = self._entries.get(name)
-                owner = self._aliases.get(name)
-            if taken is not None or owner is not None:
-                where = self._origin(taken) if taken is not None else f"an alias of {owner!r}"
-                self._reject(name, distribution, point.value, f"name {name!r} is already taken by {where}")
-                continue
-            failure: BaseException | None = None
-            factory: Factory | None = None
-            try:
-                loaded = point.load()
-                if not callable(loaded):
-                    raise TypeError(f"entry point {point.value!r} is a {type(loaded).__name__}, not a factory")
-                factory = loaded
-            except (Exception, SystemExit) as exc:  # a broken plugin must not take the host down, sys.exit() included
-                failure = exc
-                from ._observe import logger  # logging loads threading: only on this rare path
-
-                logger.warning(
-                    "%s store plugin %r (%r from %r) failed to load: %s: %s",
-                    self.kind,
-                    name,
-                    point.value,
-                    distribution,
-                    type(exc).__name__,
-                    exc,
-                )
-                warnings.warn(
-                    f"{self.kind} store plugin {name!r} ({point.value!r} from {distribution!r}) failed to load: "
-                    f"{type(exc).__name__}: {exc}; other backends are unaffected",
-                    PluginWarning,
-                    stacklevel=4,
-                )
-            with self._lock:
-                if name in self._entries or name in self._aliases:
-                    continue  # registered at run time while the plugin was importing
-                self._entries[name] = _Entry(
-                    name, "entry_point", factory=factory, distribution=distribution, target=point.value, error=failure
-                )
-
-    def _reject(self, name: str, distribution: str | None, target: str, reason: str) -> None:
-        from ._observe import logger  # logging loads threading: only on this rare path
-
-        logger.warning("%s store plugin %r (%r from %r) ignored: %s", self.kind, name, target, distribution, reason)
-        warnings.warn(
-            f"{self.kind} store plugin {name!r} ({target!r} from {distribution!r}) ignored: {reason}",
-            PluginWarning,
-            stacklevel=5,
-        )
-        info = BackendInfo(name, self.kind, (), "entry_point", distribution, target, None, None, None, None, reason)
-        with self._lock:
-            self._rejected.append(info)
 
     # -- creation -----------------------------------------------------------
 

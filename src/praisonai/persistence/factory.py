@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         AsyncConversationName,
         AsyncKnowledgeName,
         AsyncStateName,
+        ConversationTwinName,
         SyncConversationName,
         SyncKnowledgeName,
         SyncStateName,
@@ -44,12 +45,6 @@ logger = logging.getLogger(__name__)
 
 Mode = Literal["sync", "async", "auto"]
 _MODES = ("sync", "async", "auto")
-# Engines with a sync and an async backend; PraisonAI's ``mode`` picks one by name.
-_TWINS = {
-    "sqlite": ("sqlite", "async_sqlite"),
-    "postgres": ("postgres", "async_postgres"),
-    "mysql": ("mysql", "async_mysql"),
-}
 
 
 # The result types, as the registries give them: by backend name, and by mode for the engines with twins.
@@ -73,7 +68,7 @@ def create_conversation_store(
 ) -> AsyncConversationStore: ...
 @overload
 def create_conversation_store(
-    backend: Literal["sqlite", "postgres", "mysql"],
+    backend: ConversationTwinName,
     url: str | None = None,
     *,
     mode: Literal["async"],
@@ -100,8 +95,12 @@ def create_conversation_store(
     """
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
-    twins = _TWINS.get(backend)
-    name = backend if twins is None or mode == "auto" else twins[mode == "async"]
+    name = backend
+    if mode != "auto":
+        from ._catalogue import has_async_twin
+
+        if has_async_twin(backend):
+            name = f"async_{backend}" if mode == "async" else backend
     return _create(registry, "conversation", name, url, options)  # type: ignore[no-any-return]
 
 

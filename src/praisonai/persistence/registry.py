@@ -15,7 +15,7 @@ registry                kind            entry-point group
 ``EMBEDDERS``           embedder        ``praisonai.embedders``
 ======================  ==============  ===============================
 
-Built-ins come from the catalogue without importing anything. Entry points are
+Built-ins come from the catalogue, read on a registry's first use. Entry points are
 read once, on the first lookup of a name that is not built in (or a listing),
 and cached until :meth:`StoreRegistry.refresh`. Importing this module imports
 no driver, no pydantic and reads no package metadata.

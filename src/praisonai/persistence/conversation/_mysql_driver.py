@@ -9,6 +9,7 @@ The statements are ``_sql_statements.py``'s (dialect ``MYSQL``).
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -173,6 +174,20 @@ def check_tls(config: MySqlSettings, status: tuple[object, ...] | None) -> None:
     """Refuse a plaintext connection when ``ssl_mode`` requires TLS (``status``: the Ssl_cipher row)."""
     if config.ssl_mode in ("required", "verify_ca", "verify_identity") and not (status and status[1]):
         raise BackendUnavailableError(f"ssl_mode={config.ssl_mode!r} but {mysql_address(config)} did not negotiate TLS")
+
+
+def tls_checked(connection: Any, config: MySqlSettings, prepare: Callable[[Any], object] | None = None) -> Any:
+    """``connection`` (a sync DB-API one) after ``prepare(cursor)`` and the TLS check; closed when either fails."""
+    try:
+        with connection.cursor() as cursor:
+            if prepare is not None:
+                prepare(cursor)
+            cursor.execute(TLS_STATUS)
+            check_tls(config, cursor.fetchone())
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 class MySqlHooks(_ServerRunner):

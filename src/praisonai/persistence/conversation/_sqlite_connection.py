@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from .._sansio import drive
 from ..errors import BackendUnavailableError, StoreClosedError
-from ._group_commit import GroupCommitter
+from ._group_commit import GroupCommitter, HeldUnlessClosed, commit_in_savepoints
 from ._praisonai_schema import prepare_schema
 from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
 from ._sql_statements import SQLITE, ConversationStatements
@@ -102,6 +102,11 @@ class LockedConnectionRunner:
     _begin = "BEGIN IMMEDIATE"  # take the write lock first: writers wait (busy_timeout), never fail
     _committer: GroupCommitter | None = None  # set: concurrent writes share commits
 
+    def _group_committer(self) -> GroupCommitter:
+        """A committer grouping this store's writes (each group one transaction on ``_connection``)."""
+        held = HeldUnlessClosed(self._lock, lambda: self._closed)
+        return GroupCommitter(lambda: held, lambda group: commit_in_savepoints(self._connection, self._begin, group))
+
     def _classify(self, error: BaseException) -> IntegrityViolation | None:
         return classify_sqlite_error(error)
 
@@ -111,7 +116,7 @@ class LockedConnectionRunner:
 
     def _run(self, make: Callable[[], Operation[R]], write: bool) -> R:
         if write and self._committer is not None:
-            return self._committer.write(self._connection, lambda: drive(make(), self._execute, self._classify))
+            return self._committer.write(lambda: drive(make(), self._execute, self._classify))
         with self._lock:
             if self._closed:  # closed while this call waited for the lock
                 raise StoreClosedError("the store is closed")

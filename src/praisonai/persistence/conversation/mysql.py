@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._mysql_driver import TLS_STATUS, MySqlHooks, check_packet, check_tls, connect_arguments, ssl_context
+from ._mysql_driver import MySqlHooks, check_packet, connect_arguments, ssl_context, tls_checked
 from ._server_runner import ServerSqlConversationStore
 from ._sql_operations import Step, run_step
 from .config import MySqlConversationConfig
@@ -51,14 +51,7 @@ class MySqlConversationStore(MySqlHooks, ServerSqlConversationStore):
             **connect_arguments(config, self._pymysql),
             **options,
         )
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(TLS_STATUS)
-                check_tls(config, cursor.fetchone())
-        except BaseException:
-            connection.close()
-            raise
-        return connection
+        return tls_checked(connection, config)
 
     def _dispose(self, connection: Any) -> None:
         connection.close()

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._mysql_driver import SESSION_SETUP, TLS_STATUS, MySqlHooks, check_packet, check_tls
+from .._singlestore import connect
+from ._mysql_driver import SESSION_SETUP, MySqlHooks, check_packet, tls_checked
 from ._server_runner import ServerSqlConversationStore
 from ._sql_operations import Step, run_step
 from .config import SingleStoreConversationConfig
@@ -46,34 +47,14 @@ class SingleStoreConversationStore(MySqlHooks, ServerSqlConversationStore):
         elif config.ssl_mode in ("verify_ca", "verify_identity"):
             tls.update(ssl_ca=config.ssl_ca, ssl_verify_cert=True)
             tls["ssl_verify_identity"] = config.ssl_mode == "verify_identity"
-        connection = self._s2.connect(
-            host=config.host,
-            port=config.port,
-            user=config.user,
-            password=None if config.password is None else config.password.get_secret_value(),
-            database=config.database,
-            charset="utf8mb4",
-            autocommit=True,
-            client_found_rows=True,
-            connect_timeout=max(1, round(config.connect_timeout)),
-            results_type="tuples",
-            **tls,
-        )
-        try:
-            with connection.cursor() as cursor:
-                if not self._is_singlestore(cursor):
-                    cursor.execute(SESSION_SETUP)  # SingleStore's sql_mode has values of its own
-                cursor.execute(TLS_STATUS)
-                check_tls(config, cursor.fetchone())
-        except BaseException:
-            connection.close()
-            raise
-        return connection
+        connection = connect(self._s2, config, client_found_rows=True, **tls)
+        return tls_checked(connection, config, self._set_up_session)
 
     @staticmethod
-    def _is_singlestore(cursor: Any) -> bool:
+    def _set_up_session(cursor: Any) -> None:
         cursor.execute("SHOW VARIABLES LIKE 'memsql_version'")
-        return bool(cursor.fetchall())
+        if not cursor.fetchall():  # MySQL or MariaDB: SingleStore's sql_mode has values of its own
+            cursor.execute(SESSION_SETUP)
 
     def _dispose(self, connection: Any) -> None:
         connection.close()

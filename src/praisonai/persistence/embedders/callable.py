@@ -10,7 +10,7 @@ Test tier: embedded (deterministic functions in the tests).
 
 from __future__ import annotations
 
-from ._common import CheckedEmbedder, batches, check_vectors
+from ._checked import CheckedEmbedder, batches, check_vectors
 from .base import Vector
 from .config import CallableEmbedderConfig
 

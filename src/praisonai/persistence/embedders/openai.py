@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import BackendUnavailableError, EngineError, InvalidInputError, NotFoundError, StoreError
 from ..url import mask_secrets_in_text
-from ._common import CheckedEmbedder, batches, check_vectors
+from ._checked import CheckedEmbedder, batches, check_vectors
 from .base import Vector
 from .config import OpenAIEmbedderConfig
 

@@ -17,7 +17,7 @@ import threading
 from typing import Any
 
 from ..errors import ConfigError, EngineError, FieldError
-from ._common import CheckedEmbedder, check_vectors
+from ._checked import CheckedEmbedder, check_vectors
 from .base import Vector
 from .config import SentenceTransformersEmbedderConfig
 

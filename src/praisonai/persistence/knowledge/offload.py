@@ -22,10 +22,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .base import AsyncKnowledgeStore, CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from .._delegation import in_worker_thread
+from .base import AsyncKnowledgeStore, CollectionInfo, KnowledgeDocument, KnowledgeStore
 
 if TYPE_CHECKING:
     from .configs import AsyncKnowledgeConfig
@@ -48,56 +49,18 @@ class OffloadedKnowledgeStore(AsyncKnowledgeStore):
     async def _run(self, function: Callable[..., R], *args: Any) -> R:
         return await asyncio.to_thread(function, *args)
 
-    async def create_collection(
-        self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        await self._run(self.store.create_collection, name, dimension, distance, metadata)
-
-    async def delete_collection(self, name: str) -> bool:
-        return await self._run(self.store.delete_collection, name)
-
-    async def collection_exists(self, name: str) -> bool:
-        return await self._run(self.store.collection_exists, name)
-
-    async def list_collections(self) -> list[str]:
-        return await self._run(self.store.list_collections)
-
-    async def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return await self._run(self.store.insert, collection, documents)
-
-    async def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return await self._run(self.store.upsert, collection, documents)
-
-    async def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
-    ) -> list[KnowledgeDocument]:
-        return await self._run(self.store.search, collection, query_embedding, limit, filters, score_threshold)
-
-    async def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        return await self._run(self.store.get, collection, ids)
-
-    async def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        return await self._run(self.store.delete, collection, ids, filters)
-
-    async def count(self, collection: str) -> int:
-        return await self._run(self.store.count, collection)
-
-    async def close(self) -> None:
-        await self._run(self.store.close)
+    # The contract: each call is the sync store's, run in a worker thread.
+    create_collection = in_worker_thread(KnowledgeStore.create_collection)
+    delete_collection = in_worker_thread(KnowledgeStore.delete_collection)
+    collection_exists = in_worker_thread(KnowledgeStore.collection_exists)
+    list_collections = in_worker_thread(KnowledgeStore.list_collections)
+    insert = in_worker_thread(KnowledgeStore.insert)
+    upsert = in_worker_thread(KnowledgeStore.upsert)
+    search = in_worker_thread(KnowledgeStore.search)
+    get = in_worker_thread(KnowledgeStore.get)
+    delete = in_worker_thread(KnowledgeStore.delete)
+    count = in_worker_thread(KnowledgeStore.count)
+    close = in_worker_thread(KnowledgeStore.close)
 
     # -- AsyncKnowledgeTransfer, when the sync store has the KnowledgeTransfer extras ------
 

@@ -28,6 +28,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+from .._singlestore import connect
 from .._values import dump_json
 from ._filters.native import Lowered
 from ._filters.tokens import SqlTokens
@@ -82,17 +83,7 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore[SingleStoreVectorKnowled
         super().__init__(config)
         self._s2: Any = self._import_driver("singlestoredb")
         with self._translating:  # an unreachable engine is BackendUnavailableError
-            self._connection: Any = self._s2.connect(
-                host=config.host,
-                port=config.port,
-                user=config.user,
-                password=None if config.password is None else config.password.get_secret_value(),
-                database=config.database,
-                charset="utf8mb4",
-                autocommit=True,
-                connect_timeout=max(1, round(config.connect_timeout)),
-                results_type="tuples",
-            )
+            self._connection: Any = connect(self._s2, config)
             self._catalogue = f"`{config.table_prefix}collections`"
             self._execute(
                 f"CREATE TABLE IF NOT EXISTS {self._catalogue} "

@@ -46,6 +46,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, overload, runtime_checkable
 
+from .._delegation import forwarded, forwarded_async
 from .._sansio import Call, Operation, drive, drive_async
 from ._layers.text_steps import DEFAULT_BATCH_SIZE, TextSteps
 from .base import AsyncKnowledgeStore, Distance, Filter, KnowledgeDocument, KnowledgeStore
@@ -208,12 +209,6 @@ class EmbeddingKnowledgeStore(TextSteps, TextKnowledgeStore):
         self._forget(name)
         return self.store.delete_collection(name)
 
-    def collection_exists(self, name: str) -> bool:
-        return self.store.collection_exists(name)
-
-    def list_collections(self) -> list[str]:
-        return self.store.list_collections()
-
     def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
         ids: list[str] = self._run(self._writing("insert", collection, documents))
         return ids
@@ -221,16 +216,6 @@ class EmbeddingKnowledgeStore(TextSteps, TextKnowledgeStore):
     def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
         ids: list[str] = self._run(self._writing("upsert", collection, documents))
         return ids
-
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
-    ) -> list[KnowledgeDocument]:
-        return self.store.search(collection, query_embedding, limit, filters, score_threshold)
 
     def search_text(
         self,
@@ -273,19 +258,13 @@ class EmbeddingKnowledgeStore(TextSteps, TextKnowledgeStore):
         )
         return found
 
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        return self.store.get(collection, ids)
-
-    def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        return self.store.delete(collection, ids, filters)
-
-    def count(self, collection: str) -> int:
-        return self.store.count(collection)
+    # Calls that need no embedding: the store's own.
+    collection_exists = forwarded(KnowledgeStore.collection_exists)
+    list_collections = forwarded(KnowledgeStore.list_collections)
+    search = forwarded(KnowledgeStore.search)
+    get = forwarded(KnowledgeStore.get)
+    delete = forwarded(KnowledgeStore.delete)
+    count = forwarded(KnowledgeStore.count)
 
     def close(self) -> None:
         try:
@@ -335,12 +314,6 @@ class AsyncEmbeddingKnowledgeStore(TextSteps, AsyncTextKnowledgeStore):
         self._forget(name)
         return await self.store.delete_collection(name)
 
-    async def collection_exists(self, name: str) -> bool:
-        return await self.store.collection_exists(name)
-
-    async def list_collections(self) -> list[str]:
-        return await self.store.list_collections()
-
     async def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
         ids: list[str] = await self._run(self._writing("insert", collection, documents))
         return ids
@@ -348,16 +321,6 @@ class AsyncEmbeddingKnowledgeStore(TextSteps, AsyncTextKnowledgeStore):
     async def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
         ids: list[str] = await self._run(self._writing("upsert", collection, documents))
         return ids
-
-    async def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
-    ) -> list[KnowledgeDocument]:
-        return await self.store.search(collection, query_embedding, limit, filters, score_threshold)
 
     async def search_text(
         self,
@@ -400,19 +363,13 @@ class AsyncEmbeddingKnowledgeStore(TextSteps, AsyncTextKnowledgeStore):
         )
         return found
 
-    async def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        return await self.store.get(collection, ids)
-
-    async def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        return await self.store.delete(collection, ids, filters)
-
-    async def count(self, collection: str) -> int:
-        return await self.store.count(collection)
+    # Calls that need no embedding: the store's own.
+    collection_exists = forwarded_async(AsyncKnowledgeStore.collection_exists)
+    list_collections = forwarded_async(AsyncKnowledgeStore.list_collections)
+    search = forwarded_async(AsyncKnowledgeStore.search)
+    get = forwarded_async(AsyncKnowledgeStore.get)
+    delete = forwarded_async(AsyncKnowledgeStore.delete)
+    count = forwarded_async(AsyncKnowledgeStore.count)
 
     async def close(self) -> None:
         try:

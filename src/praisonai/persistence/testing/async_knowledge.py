@@ -27,13 +27,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
 import pytest
 
-from ..knowledge.base import AsyncKnowledgeStore, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from .._delegation import waited
+from ..knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from ._knowledge_data import _document, _ids, _unique, _vectors
 from ._support import run_async
 from .knowledge import KnowledgeStoreContract
@@ -70,47 +71,17 @@ class BlockingKnowledgeStore(KnowledgeStore):
 
         return self.loop.run_until_complete(run())
 
-    def create_collection(
-        self, name: str, dimension: int, distance: Distance = "cosine", metadata: dict[str, Any] | None = None
-    ) -> None:
-        self._wait(self.store.create_collection(name, dimension, distance, metadata))
-
-    def delete_collection(self, name: str) -> bool:
-        return self._wait(self.store.delete_collection(name))
-
-    def collection_exists(self, name: str) -> bool:
-        return self._wait(self.store.collection_exists(name))
-
-    def list_collections(self) -> list[str]:
-        return self._wait(self.store.list_collections())
-
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._wait(self.store.insert(collection, documents))
-
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        return self._wait(self.store.upsert(collection, documents))
-
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
-    ) -> list[KnowledgeDocument]:
-        return self._wait(self.store.search(collection, query_embedding, limit, filters, score_threshold))
-
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        return self._wait(self.store.get(collection, ids))
-
-    def delete(self, collection: str, ids: Sequence[str] | None = None, filters: Filter | None = None) -> int:
-        return self._wait(self.store.delete(collection, ids, filters))
-
-    def count(self, collection: str) -> int:
-        return self._wait(self.store.count(collection))
-
-    def close(self) -> None:
-        self._wait(self.store.close())
+    create_collection = waited(AsyncKnowledgeStore.create_collection)
+    delete_collection = waited(AsyncKnowledgeStore.delete_collection)
+    collection_exists = waited(AsyncKnowledgeStore.collection_exists)
+    list_collections = waited(AsyncKnowledgeStore.list_collections)
+    insert = waited(AsyncKnowledgeStore.insert)
+    upsert = waited(AsyncKnowledgeStore.upsert)
+    search = waited(AsyncKnowledgeStore.search)
+    get = waited(AsyncKnowledgeStore.get)
+    delete = waited(AsyncKnowledgeStore.delete)
+    count = waited(AsyncKnowledgeStore.count)
+    close = waited(AsyncKnowledgeStore.close)
 
     def __enter__(self) -> BlockingKnowledgeStore:
         entered = self._wait(self.store.__aenter__())

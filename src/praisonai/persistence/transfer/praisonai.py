@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from .._catalogue import BY_KIND_AND_NAME
 from .._loading import import_driver
 from ..errors import InvalidInputError, NotFoundError
 from ..knowledge.base import CollectionInfo, Distance, KnowledgeDocument
@@ -92,8 +93,9 @@ class PraisonAIKnowledgeSource:
         self.location = mask_secrets_in_text(str(location))
         options = client_options or {}
         remote = isinstance(location, str)
+        extra = BY_KIND_AND_NAME[("knowledge", engine)].extra  # our backend of the same engine installs its driver
         if engine == "chroma":
-            chromadb = import_driver("chromadb", backend=self.backend, extra="chroma")
+            chromadb = import_driver("chromadb", backend=self.backend, extra=extra)
             settings = chromadb.config.Settings(anonymized_telemetry=False)
             if remote:
                 url = urlsplit(str(location))
@@ -103,10 +105,10 @@ class PraisonAIKnowledgeSource:
             else:
                 self._client = chromadb.PersistentClient(path=str(location), settings=settings, **options)
         elif engine == "lancedb":
-            lancedb = import_driver("lancedb", backend=self.backend, extra="lancedb")
+            lancedb = import_driver("lancedb", backend=self.backend, extra=extra)
             self._client = lancedb.connect(str(location), **options)
         else:
-            qdrant = import_driver("qdrant_client", backend=self.backend, extra="qdrant")
+            qdrant = import_driver("qdrant_client", backend=self.backend, extra=extra)
             where = {"url": location} if remote else {"path": str(location)}
             self._client = qdrant.QdrantClient(**where, **options)
 

@@ -21,7 +21,7 @@ from langchain_core.messages import (
 
 from ...conversation.base import AsyncConversationStore, ConversationMessage, ConversationSession, ConversationStore
 from ...errors import AlreadyExistsError, InvalidInputError, NotFoundError, UsageError
-from .._common import backend_of, is_async
+from .._store_traits import backend_of, is_async
 
 __all__ = ["LANGCHAIN_KEY", "PersistenceChatMessageHistory", "from_conversation_message", "to_conversation_message"]
 

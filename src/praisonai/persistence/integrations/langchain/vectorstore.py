@@ -16,7 +16,7 @@ from langchain_core.vectorstores import VectorStore
 from ...errors import AlreadyExistsError, InvalidInputError, UsageError
 from ...knowledge.base import Distance, KnowledgeDocument, KnowledgeStore
 from ...knowledge.mmr import check_mmr_args, search_mmr, search_mmr_async
-from .._common import backend_of, is_async
+from .._store_traits import backend_of, is_async
 
 __all__ = ["EmbedderEmbeddings", "PersistenceVectorStore"]
 
@@ -266,14 +266,13 @@ class PersistenceVectorStore(VectorStore):
         metadatas: list[dict[str, Any]] | None = None,
         *,
         ids: list[str] | None = None,
-        store: Any = None,
-        collection: str = "langchain",
-        distance: Distance = "cosine",
         **kwargs: Any,
     ) -> PersistenceVectorStore:
+        """:meth:`from_texts` for asyncio, with its keywords (``store``, ``collection``, ``distance``)."""
+        store = kwargs.pop("store", None)
         if store is None:
-            return cls.from_texts(texts, embedding, metadatas, ids=ids, collection=collection, distance=distance)
-        vectorstore = cls(store, embedding, collection=collection, distance=distance)
+            return cls.from_texts(texts, embedding, metadatas, ids=ids, **kwargs)
+        vectorstore = cls(store, embedding, **{key: kwargs[key] for key in ("collection", "distance") if key in kwargs})
         await vectorstore.aadd_texts(texts, metadatas, ids=ids)
         return vectorstore
 
