@@ -175,7 +175,9 @@ class UrlForm:
 
     def _local(self, parsed: URL, fields: dict[str, Any]) -> None:
         scheme = parsed.scheme
-        forms = f"{scheme}:///absolute/path" if self.rooted else f"{scheme}:///relative/path or {scheme}:////absolute/path"
+        forms = (
+            f"{scheme}:///absolute/path" if self.rooted else f"{scheme}:///relative/path or {scheme}:////absolute/path"
+        )
         if any(getattr(parsed, part) for part in self.local_refuses):
             words = [_PART_WORDS[part] for part in self.local_refuses]
             refused = ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
