@@ -4,10 +4,12 @@ session fixture; tests/support/cosmosdb_server.js corrects the package's answer 
 missing item, 500 there and 404 in Cosmos DB). Databases, containers, items, point reads, create-if-absent
 and the filter queries run on that server. It has no vector search: CosmosVectorShim
 (tests/support/cosmosdb_emulator.py) lets the server evaluate a vector query's WHERE clause and ranks the
-items in Python. Cosmos DB itself (its query engine, vector indexes, limits, auth) is not exercised."""
+items in Python. The async suite drives async_cosmosdb (azure.cosmos.aio) on the same server, through the
+shim's async twin. Cosmos DB itself (its query engine, vector indexes, limits, auth) is not exercised."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,16 +25,19 @@ from praisonai.persistence.errors import (
     NotFoundError,
 )
 from praisonai.persistence.knowledge._filters.native import lower
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import CosmosDbKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
+from praisonai.persistence.testing.async_knowledge import _blocking_test
 from praisonai.persistence.testing.knowledge import FILTERS, NULL_FILTERS
 from tests.support.cosmosdb_emulator import (
+    AsyncCosmosVectorShim,
     CosmosVectorShim,
     cosmosdb_admin,
     cosmosdb_certificate,
     drop_cosmosdb_database,
+    open_async_cosmosdb,
     open_cosmosdb,
 )
 from tests.support.emulators import Service
@@ -45,6 +50,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Unverified HTTPS request:urllib3
 ENDPOINT = "https://acct.documents.azure.com:443/"
 
 Opener = Callable[[], KnowledgeStore]
+AsyncOpener = Callable[[], AsyncKnowledgeStore]
 
 
 @pytest.fixture
@@ -61,6 +67,14 @@ def opener(server: Service) -> Iterator[Opener]:
     """Opens stores on a database of their own on the server, dropped when the test ends."""
     database = f"kb_{uuid.uuid4().hex[:12]}"
     yield lambda: open_cosmosdb(server, database)
+    drop_cosmosdb_database(server, database)
+
+
+@pytest.fixture
+def async_opener(server: Service) -> Iterator[AsyncOpener]:
+    """Opens async stores on a database of their own on the server, dropped when the test ends."""
+    database = f"kb_{uuid.uuid4().hex[:12]}"
+    yield lambda: open_async_cosmosdb(server, database)
     drop_cosmosdb_database(server, database)
 
 
@@ -96,6 +110,38 @@ class TestCosmosDbContract(KnowledgeStoreContract):
         self._filter_collection = lambda _store: filled  # type: ignore[method-assign]
         for each in filters.values():
             self._check_search_filter(store, each)
+
+
+class TestAsyncCosmosDbContract(AsyncKnowledgeStoreContract, TestCosmosDbContract):
+    """The async suite on async_cosmosdb, its search filters run on one filled collection as above."""
+
+    @pytest.fixture
+    def store(self, async_opener: AsyncOpener) -> AsyncKnowledgeStore:  # type: ignore[override]
+        return async_opener()
+
+    @pytest.fixture
+    def reopen(self, async_opener: AsyncOpener) -> AsyncOpener:  # type: ignore[override]
+        return async_opener
+
+
+for _name in ("test_search_filter", "test_search_filter_on_null_values"):
+    setattr(TestAsyncCosmosDbContract, _name, _blocking_test(getattr(TestCosmosDbContract, _name)))
+
+
+def test_the_async_store_asks_cosmos_db_for_vector_search(async_opener: AsyncOpener) -> None:
+    async def run() -> list[tuple[str, list[dict[str, Any]]]]:
+        async with async_opener() as store:
+            await store.create_collection("docs", 2, "dot")
+            await store.insert("docs", [KnowledgeDocument(id="a", embedding=[1.0, 0.0], metadata={"tag": "x"})])
+            await store.insert("docs", [KnowledgeDocument(id="b", embedding=[2.0, 0.0], metadata={"tag": "y"})])
+            [hit] = await store.search("docs", [1.0, 0.0], filters={"tag": "x"})
+            assert (hit.id, hit.score) == ("a", 1.0)
+            shim: AsyncCosmosVectorShim = store._db  # type: ignore[attr-defined]
+            return shim.queries
+
+    [(query, parameters)] = asyncio.run(run())
+    assert query.endswith(" ORDER BY VectorDistance(c.embedding, @q)") and "ARRAY_CONTAINS(c.ix, @p0)" in query
+    assert {"name": "@k", "value": 5} in parameters
 
 
 def test_a_point_read_of_a_missing_item_is_404_not_found(admin: Any) -> None:

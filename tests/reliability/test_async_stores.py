@@ -28,6 +28,7 @@ import pytest
 from praisonai.persistence.conversation.base import ConversationMessage, ConversationSession
 from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
+from tests.support.cosmosdb_emulator import COSMOSDB_KEY, AsyncCosmosVectorShim, drop_cosmosdb_database
 from tests.support.emulators import require_driver
 from tests.support.hosted_fakes import AsyncMongoSearchShim, MongoSearchShim
 from tests.support.pinecone_standin import PineconeStandIn
@@ -165,6 +166,7 @@ NATIVE_ASYNC_KNOWLEDGE = [
     "async_chroma",
     "async_pinecone",
     "async_upstash_vector",
+    "async_cosmosdb",
 ]
 DIMENSION = 4
 
@@ -200,6 +202,11 @@ def open_knowledge(request: pytest.FixtureRequest) -> Callable[[str], tuple[Asyn
             upstash = UpstashVectorStandIn(dimension=DIMENSION, function="COSINE")
             request.addfinalizer(upstash.stop)
             options = {"url": upstash.url, "token": upstash.token}
+        elif backend == "async_cosmosdb":
+            cosmosdb = request.getfixturevalue("cosmosdb_server")
+            database = f"cancel_{uuid.uuid4().hex[:12]}"
+            request.addfinalizer(lambda: drop_cosmosdb_database(cosmosdb, database))
+            options = {"url": f"AccountEndpoint={cosmosdb.endpoint};AccountKey={COSMOSDB_KEY};", "database": database}
         else:
             raise AssertionError(f"no opener for {backend!r}")
         store = KNOWLEDGE_STORES.create(backend, **options)
@@ -210,6 +217,9 @@ def open_knowledge(request: pytest.FixtureRequest) -> Callable[[str], tuple[Asyn
             open_database = store._open_database  # type: ignore[attr-defined]
             store._open_database = lambda: AsyncMongoSearchShim(open_database(), indexes)  # type: ignore[attr-defined]
             twin._db = MongoSearchShim(twin._db, indexes)  # type: ignore[attr-defined]
+        if backend == "async_cosmosdb":  # VectorDistance queries, answered by a shim
+            open_database = store._open_database  # type: ignore[attr-defined]
+            store._open_database = lambda client: AsyncCosmosVectorShim(open_database(client))  # type: ignore[attr-defined]
         return store, twin
 
     return make

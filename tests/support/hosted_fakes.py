@@ -699,6 +699,9 @@ class _CosmosClient:
         self._account.databases.setdefault(id, {})
         return _CosmosDatabase(self._account, id)
 
+    def get_database_client(self, database: str) -> _CosmosDatabase:
+        return _CosmosDatabase(self._account, database)
+
     def close(self) -> None:
         pass
 

@@ -81,6 +81,11 @@ _NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
         "Chroma through chromadb's AsyncHttpClient (a server; an embedded directory: the sync client in "
         "worker threads); the chroma store's steps",
     ),
+    "cosmosdb": (
+        f"{_P}.knowledge.cosmosdb:AsyncCosmosDbKnowledgeStore",
+        "Azure Cosmos DB for NoSQL through azure-cosmos's aio client (a client per event loop); the cosmosdb "
+        "store's steps",
+    ),
     "pinecone": (
         f"{_P}.knowledge.pinecone:AsyncPineconeKnowledgeStore",
         "Pinecone through the SDK's asyncio client (PineconeAsyncio, IndexAsyncio); the pinecone store's steps",

@@ -60,11 +60,12 @@ KNOWLEDGE: tuple[BuiltinBackend, ...] = (
             "against @vercel/cosmosdb-server (npm) on loopback for databases, containers, items, create-if-absent "
             "and filter queries (a wrapper turns its 500 on a point read of a missing item into Cosmos DB's 404); "
             "it has no vector search, so a shim ranks VectorDistance queries in Python over what its query engine "
-            "filtered; the reliability suites use a client-level fake; not Cosmos DB itself"
+            "filtered; the reliability suites use a client-level fake (their async cancellation checks: the server); "
+            "not Cosmos DB itself"
         ),
         aliases=("cosmos", "azure_cosmos", "cosmosdb_vector"),
         extra="cosmosdb",
-        requirements=("azure-cosmos>=4.7",),
+        requirements=("azure-cosmos>=4.7", "aiohttp>=3.9"),  # aiohttp: azure.cosmos.aio's transport
         drivers=("azure.cosmos",),
     ),
     _knowledge(
