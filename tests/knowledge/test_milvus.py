@@ -1,5 +1,7 @@
-"""milvus: the knowledge contract suite on milvus-lite (a local file), plus URL parsing, name
-encoding, the closed-alphabet filter expressions and per-store clients."""
+"""milvus: the knowledge contract suite on milvus-lite (a local file) and on a Milvus server, the
+async suite on ``async_milvus`` on both (AsyncMilvusClient against the server; the sync client in
+worker threads on milvus-lite), plus URL parsing, name encoding, the closed-alphabet filter
+expressions and per-store clients."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ import pytest
 
 from praisonai.persistence.errors import ConfigError, EngineError, InvalidInputError, StoreError
 from praisonai.persistence.knowledge import milvus as milvus_module
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import MilvusKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 from praisonai.persistence.testing.knowledge import FILTERS, NULL_FILTERS
+from tests.support.async_knowledge_checks import check_sync_and_async_share_data
 from tests.support.emulators import require_driver, shared_service, start_milvus_server
 
 
@@ -44,6 +47,20 @@ class TestMilvusLiteContract(KnowledgeStoreContract):
         return lambda: KNOWLEDGE_STORES.create("milvus", url=f"milvus:///{shared_file}")
 
 
+class TestAsyncMilvusLiteContract(AsyncKnowledgeStoreContract):
+    """async_milvus on milvus-lite: the sync store's steps on the sync client in worker threads."""
+
+    @pytest.fixture
+    def store(self, shared_file: Path, pymilvus: object) -> AsyncKnowledgeStore:
+        store = KNOWLEDGE_STORES.create("async_milvus", uri=str(shared_file))
+        assert isinstance(store, milvus_module.AsyncMilvusKnowledgeStore)  # native, not the thread offload
+        return store
+
+    @pytest.fixture
+    def reopen(self, shared_file: Path) -> Callable[[], AsyncKnowledgeStore]:
+        return lambda: KNOWLEDGE_STORES.create("milvus_async", url=f"milvus:///{shared_file}")
+
+
 @pytest.fixture(scope="module")
 def milvus_server(pymilvus: object) -> Iterator[str]:
     with shared_service(start_milvus_server) as service:
@@ -65,6 +82,39 @@ class TestMilvusServerContract(KnowledgeStoreContract):
     def reopen(self, milvus_server: str) -> Callable[[], KnowledgeStore]:
         host_port = milvus_server.removeprefix("http://")
         return lambda: KNOWLEDGE_STORES.create("milvus", url=f"milvus://{host_port}")
+
+
+@pytest.mark.slow
+class TestAsyncMilvusServerContract(AsyncKnowledgeStoreContract):
+    """The async contract on the same server, through pymilvus's AsyncMilvusClient."""
+
+    @pytest.fixture
+    def store(self, milvus_server: str) -> Iterator[AsyncKnowledgeStore]:
+        store = KNOWLEDGE_STORES.create("async_milvus", uri=milvus_server)
+        assert isinstance(store, milvus_module.AsyncMilvusKnowledgeStore)
+        yield store
+        _drop_every_collection(milvus_server)
+
+    @pytest.fixture
+    def reopen(self, milvus_server: str) -> Callable[[], AsyncKnowledgeStore]:
+        host_port = milvus_server.removeprefix("http://")
+        return lambda: KNOWLEDGE_STORES.create("async_milvus", url=f"milvus://{host_port}")
+
+
+def test_async_milvus_on_a_server_reads_what_the_sync_store_wrote(milvus_server: str) -> None:
+    check_sync_and_async_share_data(
+        lambda: KNOWLEDGE_STORES.create("milvus", uri=milvus_server),
+        lambda: KNOWLEDGE_STORES.create("async_milvus", uri=milvus_server),
+    )
+    _drop_every_collection(milvus_server)
+
+
+def test_async_milvus_on_a_file_reads_what_the_sync_store_wrote(tmp_path: Path, pymilvus: object) -> None:
+    uri = str(tmp_path / "shared.db")
+    check_sync_and_async_share_data(
+        lambda: KNOWLEDGE_STORES.create("milvus", uri=uri),
+        lambda: KNOWLEDGE_STORES.create("async_milvus", uri=uri),
+    )
 
 
 def _drop_every_collection(uri: str) -> None:
