@@ -5,6 +5,7 @@ expressions and per-store clients."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,40 @@ def test_async_milvus_on_a_server_reads_what_the_sync_store_wrote(milvus_server:
         lambda: KNOWLEDGE_STORES.create("async_milvus", uri=milvus_server),
     )
     _drop_every_collection(milvus_server)
+
+
+def test_async_milvus_on_a_server_survives_cancelled_writes_and_moves_to_a_new_event_loop(milvus_server: str) -> None:
+    store = KNOWLEDGE_STORES.create("async_milvus", uri=milvus_server)
+    timeouts = [0.0, 0.0005, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 1.0] * 2
+
+    def batch(index: int) -> list[KnowledgeDocument]:
+        return [KnowledgeDocument(id=f"d{index}-{part}", embedding=[1.0, float(index)]) for part in range(3)]
+
+    async def first() -> tuple[list[int], object]:
+        await store.create_collection("kb", 2)
+        cancelled = []
+        for index, timeout in enumerate(timeouts):
+            try:
+                await asyncio.wait_for(store.upsert("kb", batch(index)), timeout)
+            except asyncio.TimeoutError:
+                cancelled.append(index)
+        return cancelled, store._client  # type: ignore[attr-defined]
+
+    async def second() -> tuple[set[str], list[str], object]:
+        await store.insert("kb", [KnowledgeDocument(id="last", embedding=[-1.0, 0.0])])
+        found = await store.search("kb", [-1.0, 0.0], limit=1)
+        wanted = [f"d{index}-{part}" for index in range(len(timeouts)) for part in range(3)]
+        stored = {document.id for document in await store.get("kb", wanted)}
+        return stored, [document.id for document in found], store._client  # type: ignore[attr-defined]
+
+    cancelled, first_client = asyncio.run(first())
+    stored, found, second_client = asyncio.run(second())  # the first loop's gRPC channel is closed by now
+    asyncio.run(store.close())
+    _drop_every_collection(milvus_server)
+    assert cancelled, "no write was cancelled: the timeouts test nothing"
+    assert found == ["last"] and second_client is not first_client
+    for index in range(len(timeouts)):  # each upsert is one request: all of the batch or none of it
+        assert len({f"d{index}-{part}" for part in range(3)} & stored) in ((0, 3) if index in cancelled else (3,))
 
 
 def test_async_milvus_on_a_file_reads_what_the_sync_store_wrote(tmp_path: Path, pymilvus: object) -> None:

@@ -165,6 +165,7 @@ NATIVE_ASYNC_KNOWLEDGE = [
     "async_chroma",
     "async_pinecone",
     "async_upstash_vector",
+    "async_milvus",
 ]
 DIMENSION = 4
 
@@ -200,6 +201,9 @@ def open_knowledge(request: pytest.FixtureRequest) -> Callable[[str], tuple[Asyn
             upstash = UpstashVectorStandIn(dimension=DIMENSION, function="COSINE")
             request.addfinalizer(upstash.stop)
             options = {"url": upstash.url, "token": upstash.token}
+        elif backend == "async_milvus":  # milvus-lite: the worker-thread path (the server's in test_milvus.py)
+            require_driver("milvus_lite", "milvus")
+            options = {"uri": str(request.getfixturevalue("tmp_path") / "milvus.db")}
         else:
             raise AssertionError(f"no opener for {backend!r}")
         store = KNOWLEDGE_STORES.create(backend, **options)
