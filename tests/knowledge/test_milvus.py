@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from praisonai.persistence.errors import ConfigError, EngineError, InvalidInputError, StoreError
+from praisonai.persistence.errors import (
+    BackendUnavailableError,
+    ConfigError,
+    EngineError,
+    InvalidInputError,
+    StoreError,
+)
 from praisonai.persistence.knowledge import milvus as milvus_module
 from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import MilvusKnowledgeConfig
@@ -278,6 +284,23 @@ def test_a_collection_that_never_loads_is_an_engine_error(
             store.create_collection("stuck", 2)
 
 
+def test_a_create_that_fails_after_the_collection_was_made_takes_it_back(
+    tmp_path: Path, pymilvus: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "m.db")) as store:
+
+        def refused(*arguments: object, **options: object) -> None:
+            raise RuntimeError("index refused")
+
+        monkeypatch.setattr(store._client, "create_index", refused)  # type: ignore[attr-defined]
+        with pytest.raises(StoreError):
+            store.create_collection("half", 2)
+        monkeypatch.undo()
+        assert not store.collection_exists("half")
+        store.create_collection("half", 2)  # the name is free again
+        assert store.count("half") == 0
+
+
 def test_a_search_flushes_rows_written_since_the_last_flush_once_enough_built_up(
     tmp_path: Path, pymilvus: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -329,3 +352,9 @@ def test_a_large_insert_is_sent_in_parts_and_taken_back_whole_when_one_fails(
                 "docs", [KnowledgeDocument(id=f"e{index}", embedding=[1.0, float(index)]) for index in range(7)]
             )
         assert sent == [3, 3, 1] and store.count("docs") == 7  # the two parts written were taken back
+
+
+def test_async_milvus_unreachable_server_raises_backend_unavailable(pymilvus: object) -> None:
+    store = KNOWLEDGE_STORES.create("async_milvus", uri="http://127.0.0.1:1", timeout=2)
+    with pytest.raises(BackendUnavailableError, match="async_milvus"):
+        asyncio.run(store.list_collections())

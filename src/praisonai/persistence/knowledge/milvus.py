@@ -209,13 +209,21 @@ class _MilvusSteps:
         # The three steps of pymilvus's create_collection(index_params=...), without its fixed waits: a new
         # collection has no segments, so its index is complete once created (pymilvus sleeps 500 ms before
         # asking), and the load is polled every 20 ms instead of 200.
-        yield Call("create_index", (native, index), {"sync": False})
-        yield Call("load_collection", (native,), {"_async": True})
-        deadline = time.monotonic() + self.config.timeout
-        while (yield Call("get_load_state", (native,)))["state"].name != "Loaded":
-            if time.monotonic() > deadline:
-                raise EngineError(f"the collection was not loaded within {self.config.timeout:g} s")
-            yield Call("sleep", (_LOAD_POLL_SECONDS,), on=self._clock)
+        try:
+            yield Call("create_index", (native, index), {"sync": False})
+            yield Call("load_collection", (native,), {"_async": True})
+            deadline = time.monotonic() + self.config.timeout
+            while (yield Call("get_load_state", (native,)))["state"].name != "Loaded":
+                if time.monotonic() > deadline:
+                    raise EngineError(f"the collection was not loaded within {self.config.timeout:g} s")
+                yield Call("sleep", (_LOAD_POLL_SECONDS,), on=self._clock)
+        except GeneratorExit:
+            raise
+        except BaseException:
+            # Without its index (or never loaded) the collection would refuse every later call, the
+            # lookup of delete_collection included: a failed or cancelled create takes it back.
+            yield Call("drop_collection", (native,))
+            raise
         self._loaded.add(native)
 
     def _drop_steps(self, name: str) -> Operation[Call, None]:
