@@ -49,6 +49,7 @@ EXPECTED_REVEALS = {
     "R32": "praisonai.persistence.knowledge.base.AsyncKnowledgeStore",
     "R33": "praisonai.persistence.knowledge.base.AsyncKnowledgeStore",
     "R40": "praisonai.persistence.knowledge.base.AsyncKnowledgeStore",
+    "R34": "praisonai.persistence.knowledge.base.AsyncKnowledgeStore",
     "R28": "praisonai.persistence.knowledge.text.AsyncTextKnowledgeStore",
     "R27": "typing.Coroutine[Any, Any, list[praisonai.persistence.knowledge.base.KnowledgeDocument]]",
     "R101": "praisonai.persistence.conversation.base.ConversationStore",

@@ -1,22 +1,32 @@
-"""milvus: the knowledge contract suite on milvus-lite (a local file), plus URL parsing, name
-encoding, the closed-alphabet filter expressions and per-store clients."""
+"""milvus: the knowledge contract suite on milvus-lite (a local file) and on a Milvus server, the
+async suite on ``async_milvus`` on both (AsyncMilvusClient against the server; the sync client in
+worker threads on milvus-lite), plus URL parsing, name encoding, the closed-alphabet filter
+expressions and per-store clients."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from praisonai.persistence.errors import ConfigError, EngineError, InvalidInputError, StoreError
+from praisonai.persistence.errors import (
+    BackendUnavailableError,
+    ConfigError,
+    EngineError,
+    InvalidInputError,
+    StoreError,
+)
 from praisonai.persistence.knowledge import milvus as milvus_module
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import MilvusKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 from praisonai.persistence.testing.knowledge import FILTERS, NULL_FILTERS
+from tests.support.async_knowledge_checks import check_sync_and_async_share_data
 from tests.support.emulators import require_driver, shared_service, start_milvus_server
 
 
@@ -44,6 +54,20 @@ class TestMilvusLiteContract(KnowledgeStoreContract):
         return lambda: KNOWLEDGE_STORES.create("milvus", url=f"milvus:///{shared_file}")
 
 
+class TestAsyncMilvusLiteContract(AsyncKnowledgeStoreContract):
+    """async_milvus on milvus-lite: the sync store's steps on the sync client in worker threads."""
+
+    @pytest.fixture
+    def store(self, shared_file: Path, pymilvus: object) -> AsyncKnowledgeStore:
+        store = KNOWLEDGE_STORES.create("async_milvus", uri=str(shared_file))
+        assert isinstance(store, milvus_module.AsyncMilvusKnowledgeStore)  # native, not the thread offload
+        return store
+
+    @pytest.fixture
+    def reopen(self, shared_file: Path) -> Callable[[], AsyncKnowledgeStore]:
+        return lambda: KNOWLEDGE_STORES.create("milvus_async", url=f"milvus:///{shared_file}")
+
+
 @pytest.fixture(scope="module")
 def milvus_server(pymilvus: object) -> Iterator[str]:
     with shared_service(start_milvus_server) as service:
@@ -65,6 +89,73 @@ class TestMilvusServerContract(KnowledgeStoreContract):
     def reopen(self, milvus_server: str) -> Callable[[], KnowledgeStore]:
         host_port = milvus_server.removeprefix("http://")
         return lambda: KNOWLEDGE_STORES.create("milvus", url=f"milvus://{host_port}")
+
+
+@pytest.mark.slow
+class TestAsyncMilvusServerContract(AsyncKnowledgeStoreContract):
+    """The async contract on the same server, through pymilvus's AsyncMilvusClient."""
+
+    @pytest.fixture
+    def store(self, milvus_server: str) -> Iterator[AsyncKnowledgeStore]:
+        store = KNOWLEDGE_STORES.create("async_milvus", uri=milvus_server)
+        assert isinstance(store, milvus_module.AsyncMilvusKnowledgeStore)
+        yield store
+        _drop_every_collection(milvus_server)
+
+    @pytest.fixture
+    def reopen(self, milvus_server: str) -> Callable[[], AsyncKnowledgeStore]:
+        host_port = milvus_server.removeprefix("http://")
+        return lambda: KNOWLEDGE_STORES.create("async_milvus", url=f"milvus://{host_port}")
+
+
+def test_async_milvus_on_a_server_reads_what_the_sync_store_wrote(milvus_server: str) -> None:
+    check_sync_and_async_share_data(
+        lambda: KNOWLEDGE_STORES.create("milvus", uri=milvus_server),
+        lambda: KNOWLEDGE_STORES.create("async_milvus", uri=milvus_server),
+    )
+    _drop_every_collection(milvus_server)
+
+
+def test_async_milvus_on_a_server_survives_cancelled_writes_and_moves_to_a_new_event_loop(milvus_server: str) -> None:
+    store = KNOWLEDGE_STORES.create("async_milvus", uri=milvus_server)
+    timeouts = [0.0, 0.0005, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 1.0] * 2
+
+    def batch(index: int) -> list[KnowledgeDocument]:
+        return [KnowledgeDocument(id=f"d{index}-{part}", embedding=[1.0, float(index)]) for part in range(3)]
+
+    async def first() -> tuple[list[int], object]:
+        await store.create_collection("kb", 2)
+        cancelled = []
+        for index, timeout in enumerate(timeouts):
+            try:
+                await asyncio.wait_for(store.upsert("kb", batch(index)), timeout)
+            except asyncio.TimeoutError:
+                cancelled.append(index)
+        return cancelled, store._client  # type: ignore[attr-defined]
+
+    async def second() -> tuple[set[str], list[str], object]:
+        await store.insert("kb", [KnowledgeDocument(id="last", embedding=[-1.0, 0.0])])
+        found = await store.search("kb", [-1.0, 0.0], limit=1)
+        wanted = [f"d{index}-{part}" for index in range(len(timeouts)) for part in range(3)]
+        stored = {document.id for document in await store.get("kb", wanted)}
+        return stored, [document.id for document in found], store._client  # type: ignore[attr-defined]
+
+    cancelled, first_client = asyncio.run(first())
+    stored, found, second_client = asyncio.run(second())  # the first loop's gRPC channel is closed by now
+    asyncio.run(store.close())
+    _drop_every_collection(milvus_server)
+    assert cancelled, "no write was cancelled: the timeouts test nothing"
+    assert found == ["last"] and second_client is not first_client
+    for index in range(len(timeouts)):  # each upsert is one request: all of the batch or none of it
+        assert len({f"d{index}-{part}" for part in range(3)} & stored) in ((0, 3) if index in cancelled else (3,))
+
+
+def test_async_milvus_on_a_file_reads_what_the_sync_store_wrote(tmp_path: Path, pymilvus: object) -> None:
+    uri = str(tmp_path / "shared.db")
+    check_sync_and_async_share_data(
+        lambda: KNOWLEDGE_STORES.create("milvus", uri=uri),
+        lambda: KNOWLEDGE_STORES.create("async_milvus", uri=uri),
+    )
 
 
 def _drop_every_collection(uri: str) -> None:
@@ -193,6 +284,23 @@ def test_a_collection_that_never_loads_is_an_engine_error(
             store.create_collection("stuck", 2)
 
 
+def test_a_create_that_fails_after_the_collection_was_made_takes_it_back(
+    tmp_path: Path, pymilvus: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "m.db")) as store:
+
+        def refused(*arguments: object, **options: object) -> None:
+            raise RuntimeError("index refused")
+
+        monkeypatch.setattr(store._client, "create_index", refused)  # type: ignore[attr-defined]
+        with pytest.raises(StoreError):
+            store.create_collection("half", 2)
+        monkeypatch.undo()
+        assert not store.collection_exists("half")
+        store.create_collection("half", 2)  # the name is free again
+        assert store.count("half") == 0
+
+
 def test_a_search_flushes_rows_written_since_the_last_flush_once_enough_built_up(
     tmp_path: Path, pymilvus: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -244,3 +352,9 @@ def test_a_large_insert_is_sent_in_parts_and_taken_back_whole_when_one_fails(
                 "docs", [KnowledgeDocument(id=f"e{index}", embedding=[1.0, float(index)]) for index in range(7)]
             )
         assert sent == [3, 3, 1] and store.count("docs") == 7  # the two parts written were taken back
+
+
+def test_async_milvus_unreachable_server_raises_backend_unavailable(pymilvus: object) -> None:
+    store = KNOWLEDGE_STORES.create("async_milvus", uri="http://127.0.0.1:1", timeout=2)
+    with pytest.raises(BackendUnavailableError, match="async_milvus"):
+        asyncio.run(store.list_collections())

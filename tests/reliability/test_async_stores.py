@@ -167,6 +167,7 @@ NATIVE_ASYNC_KNOWLEDGE = [
     "async_pinecone",
     "async_upstash_vector",
     "async_cosmosdb",
+    "async_milvus",
 ]
 DIMENSION = 4
 
@@ -207,6 +208,9 @@ def open_knowledge(request: pytest.FixtureRequest) -> Callable[[str], tuple[Asyn
             database = f"cancel_{uuid.uuid4().hex[:12]}"
             request.addfinalizer(lambda: drop_cosmosdb_database(cosmosdb, database))
             options = {"url": f"AccountEndpoint={cosmosdb.endpoint};AccountKey={COSMOSDB_KEY};", "database": database}
+        elif backend == "async_milvus":  # milvus-lite: the worker-thread path (the server's in test_milvus.py)
+            require_driver("milvus_lite", "milvus")
+            options = {"uri": str(request.getfixturevalue("tmp_path") / "milvus.db")}
         else:
             raise AssertionError(f"no opener for {backend!r}")
         store = KNOWLEDGE_STORES.create(backend, **options)

@@ -45,6 +45,7 @@ reveal_type(KNOWLEDGE_STORES.create("async_redis"))  # R31
 reveal_type(KNOWLEDGE_STORES.create("async_lancedb"))  # R32
 reveal_type(KNOWLEDGE_STORES.create("async_mongodb_vector"))  # R33
 reveal_type(KNOWLEDGE_STORES.create("async_cosmosdb", url="https://a.documents.azure.com/", key="az=="))  # R40
+reveal_type(KNOWLEDGE_STORES.create("async_milvus"))  # R34
 
 STATE_STORES.create(SqliteConversationConfig())  # E1: a conversation config is not a state config
 CONVERSATION_STORES.create(MemoryStateConfig())  # E2: nor the reverse

@@ -114,6 +114,11 @@ _NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
         f"{_P}.knowledge.lancedb:AsyncLanceDbKnowledgeStore",
         "LanceDB through its async API (lancedb.connect_async), in the caller's event loop; the lancedb store's steps",
     ),
+    "milvus": (
+        f"{_P}.knowledge.milvus:AsyncMilvusKnowledgeStore",
+        "Milvus through pymilvus's AsyncMilvusClient (a client per event loop; milvus-lite: the sync client in "
+        "worker threads); the milvus store's steps",
+    ),
     "mongodb_vector": (
         f"{_P}.knowledge.mongodb_vector:AsyncMongoVectorKnowledgeStore",
         "MongoDB Atlas Vector Search through pymongo's AsyncMongoClient; the mongodb_vector store's steps",

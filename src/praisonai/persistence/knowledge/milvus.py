@@ -6,10 +6,17 @@ URL forms: a local path (milvus-lite; ``.db`` by convention), ``milvus:///relati
 ``milvus:////absolute.db``; servers ``http[s]://host:19530`` with ``token``
 (``user:password`` or an API key; ``milvus://user:password@host:19530/db_name``).
 Test tiers: embedded (milvus-lite 3 on a local file) and server (a Milvus 2.3 standalone
-server from the PyPI package ``milvus``, on loopback); both run the knowledge contract.
+server from the PyPI package ``milvus``, on loopback); both run the knowledge contract, and
+the async contract on ``async_milvus``.
 
 Each store opens its own ``MilvusClient``; no process-global connection alias
 (pymilvus's old ``connections.connect``) is used.
+
+``MilvusKnowledgeStore`` and ``AsyncMilvusKnowledgeStore`` (``async_milvus``) run one copy of the
+engine steps (``_MilvusSteps``, sans-IO: :mod:`.._sansio`) on ``MilvusClient`` and, against a
+server, on ``AsyncMilvusClient`` (one per event loop). On milvus-lite the async store runs each
+step's calls on the sync client in a worker thread: milvus-lite does not implement
+``AllocTimestamp``, which the async client's ``create_index`` waits on.
 
 Layout: one collection per collection, consistency level ``Strong``, fields ``id``
 (VARCHAR primary key), ``vector`` (FLOAT_VECTOR with a FLAT index, so search is
@@ -43,13 +50,17 @@ returns at most 16384 results (Milvus's top-k limit).
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import math
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
+from .._sansio import Call, Operation, call_on, call_on_async, drive, drive_async, throw_in_everything
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, EngineError, InvalidInputError
 from ._filters import native as nodes
@@ -63,6 +74,7 @@ from ._filters.native import (
     render,
     string_digest,
 )
+from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.checks import partly_stored
 from ._layers.records import document_from_record
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, raised_by
@@ -70,7 +82,9 @@ from .base import Distance, KnowledgeDocument
 from .config import MilvusKnowledgeConfig
 from .filters import FilterNode
 
-__all__ = ["MilvusKnowledgeStore"]
+__all__ = ["AsyncMilvusKnowledgeStore", "MilvusKnowledgeStore"]
+
+R = TypeVar("R")
 
 _PROPERTY = "praisonai.knowledge"
 _METRIC = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
@@ -126,53 +140,53 @@ def _literal(value: object) -> str:
     return f'"{value}"'
 
 
-class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledgeConfig]):
-    """A KnowledgeStore on Milvus (milvus-lite or a server)."""
+def _client_options(config: MilvusKnowledgeConfig) -> dict[str, Any]:
+    """The keyword arguments of ``MilvusClient`` / ``AsyncMilvusClient`` (a local file's directory made)."""
+    uri = config.uri
+    if config.is_local:
+        uri = os.path.abspath(os.path.expanduser(uri))
+        os.makedirs(os.path.dirname(uri), exist_ok=True)
+    token = config.token.get_secret_value() if config.token is not None else ""
+    return {"uri": uri, "token": token, "db_name": config.db_name, "timeout": config.timeout}
 
-    backend = "milvus"
-    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
-    max_search_results = 16384
 
-    def __init__(self, config: MilvusKnowledgeConfig) -> None:
-        super().__init__(config)
-        pymilvus = self._import_driver("pymilvus")
-        self._types: Any = pymilvus.DataType
-        self._loaded: set[str] = set()  # native names of collections this store has loaded
-        self._unflushed: dict[str, int] = {}  # milvus-lite: rows this store wrote per native name since a flush
-        with self._translating:
-            uri = config.uri
-            if config.is_local:
-                self._import_driver("milvus_lite")
-                uri = os.path.abspath(os.path.expanduser(uri))
-                os.makedirs(os.path.dirname(uri), exist_ok=True)
-            token = config.token.get_secret_value() if config.token is not None else ""
-            self._client: Any = pymilvus.MilvusClient(
-                uri=uri, token=token, db_name=config.db_name, timeout=config.timeout
-            )
+class _MilvusSteps:
+    """Milvus's engine primitives as steps of client calls (:mod:`.._sansio`), and the mapping of
+    documents and filters: one copy for the sync store (``MilvusClient``) and the async one
+    (``AsyncMilvusClient``, whose methods have the same names and arguments). The load poll's pauses
+    are calls too, on ``_clock`` (``time`` or ``asyncio``: both have ``sleep(seconds)``)."""
 
-    # -- engine primitives (called with the lock held) ---------------------------
+    config: MilvusKnowledgeConfig
+    _pymilvus: Any
+    _clock: Any
+    _loaded: set[str]  # native names of collections this store has loaded
+    _unflushed: dict[str, int]  # milvus-lite: rows this store wrote per native name since a flush
+    exact_filter_numbers: ClassVar[int | None] = 2**53  # numbers are indexed as 64-bit floats
+    max_search_results: ClassVar[int | None] = 16384
 
-    def _find(self, name: str) -> CollectionSettings | None:
+    def _find_steps(self, name: str) -> Operation[Call, CollectionSettings | None]:
         native = _native_name(name)
-        if not self._client.has_collection(native):
+        if not (yield Call("has_collection", (native,))):
             return None
-        settings = self._settings(native)
+        settings = yield from self._settings_steps(native)
         if settings is not None and native not in self._loaded:
             # After milvus-lite (or a server) restarts, collections are "released": search, get and
             # query refuse them until loaded. Loading a loaded collection is a no-op; once per store.
-            self._client.load_collection(native)
+            yield Call("load_collection", (native,))
             self._loaded.add(native)
         return settings
 
-    def _settings(self, native: str) -> CollectionSettings | None:
+    def _settings_steps(self, native: str) -> Operation[Call, CollectionSettings | None]:
         """The settings of an existing collection; None if it is not one of ours."""
-        properties = self._client.describe_collection(native).get("properties") or {}
+        properties = (yield Call("describe_collection", (native,))).get("properties") or {}
         stored = properties.get(_PROPERTY)
         return None if stored is None else CollectionSettings.from_json(stored)
 
-    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        types = self._types
-        schema = self._client.create_schema(auto_id=False, enable_dynamic_field=False)
+    def _create_steps(
+        self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None
+    ) -> Operation[Call, None]:
+        types, client = self._pymilvus.DataType, self._pymilvus.MilvusClient
+        schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("id", types.VARCHAR, is_primary=True, max_length=1024)
         schema.add_field("vector", types.FLOAT_VECTOR, dim=dimension)
         schema.add_field("content", types.VARCHAR, max_length=_MAX_TEXT)
@@ -180,69 +194,76 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
         schema.add_field("content_hash", types.VARCHAR, max_length=256)
         schema.add_field("created_at", types.DOUBLE)
         schema.add_field("idx", types.JSON)
-        index = self._client.prepare_index_params()
+        index = client.prepare_index_params()
         index.add_index("vector", index_type="FLAT", metric_type=_METRIC[distance])
         native = _native_name(name)
-        self._client.create_collection(
-            native,
-            schema=schema,
-            consistency_level="Strong",
-            properties={_PROPERTY: CollectionSettings(dimension, distance, metadata).to_json()},
+        yield Call(
+            "create_collection",
+            (native,),
+            {
+                "schema": schema,
+                "consistency_level": "Strong",
+                "properties": {_PROPERTY: CollectionSettings(dimension, distance, metadata).to_json()},
+            },
         )
         # The three steps of pymilvus's create_collection(index_params=...), without its fixed waits: a new
         # collection has no segments, so its index is complete once created (pymilvus sleeps 500 ms before
         # asking), and the load is polled every 20 ms instead of 200.
-        self._client.create_index(native, index, sync=False)
-        self._client.load_collection(native, _async=True)
-        self._wait_until_loaded(native)
+        try:
+            yield Call("create_index", (native, index), {"sync": False})
+            yield Call("load_collection", (native,), {"_async": True})
+            deadline = time.monotonic() + self.config.timeout
+            while (yield Call("get_load_state", (native,)))["state"].name != "Loaded":
+                if time.monotonic() > deadline:
+                    raise EngineError(f"the collection was not loaded within {self.config.timeout:g} s")
+                yield Call("sleep", (_LOAD_POLL_SECONDS,), on=self._clock)
+        except GeneratorExit:
+            raise
+        except BaseException:
+            # Without its index (or never loaded) the collection would refuse every later call, the
+            # lookup of delete_collection included: a failed or cancelled create takes it back.
+            yield Call("drop_collection", (native,))
+            raise
         self._loaded.add(native)
 
-    def _wait_until_loaded(self, native: str) -> None:
-        deadline = time.monotonic() + self.config.timeout
-        while self._client.get_load_state(native)["state"].name != "Loaded":
-            if time.monotonic() > deadline:
-                raise EngineError(f"the collection was not loaded within {self.config.timeout:g} s")
-            time.sleep(_LOAD_POLL_SECONDS)
+    def _drop_steps(self, name: str) -> Operation[Call, None]:
+        native = _native_name(name)
+        yield Call("drop_collection", (native,))
+        self._loaded.discard(native)
+        self._unflushed.pop(native, None)
 
-    def _drop(self, name: str, target: CollectionSettings) -> None:
-        self._client.drop_collection(_native_name(name))
-        self._loaded.discard(_native_name(name))
-        self._unflushed.pop(_native_name(name), None)
-
-    def _names(self) -> list[str]:
+    def _names_steps(self) -> Operation[Call, list[str]]:
         # Listing reads each collection's description, and loads none of them into memory.
         names = []
-        for native in self._client.list_collections():
+        for native in (yield Call("list_collections")):
             name = _portable_name(native)
-            if _is_portable(name) and _native_name(name) == native and self._described(native):
+            if _is_portable(name) and _native_name(name) == native and (yield from self._described_steps(native)):
                 names.append(name)
         return names
 
-    def _described(self, native: str) -> bool:
+    def _described_steps(self, native: str) -> Operation[Call, bool]:
         """Whether ``native`` is one of ours; False if another client dropped it since it was listed."""
         try:
-            return self._settings(native) is not None
+            return (yield from self._settings_steps(native)) is not None
         except Exception:
-            if self._client.has_collection(native):
+            if (yield Call("has_collection", (native,))):
                 raise
             return False
 
-    def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
+    def _taken_steps(self, name: str, ids: list[str]) -> Operation[Call, list[str]]:
         native = _native_name(name)
-        return [
-            row["id"]
-            for start in range(0, len(ids), _WRITE)
-            for row in self._client.query(
-                native, filter=_ids_expression(ids[start : start + _WRITE]), output_fields=["id"]
+        taken: list[str] = []
+        for start in range(0, len(ids), _WRITE):
+            rows = yield Call(
+                "query", (native,), {"filter": _ids_expression(ids[start : start + _WRITE]), "output_fields": ["id"]}
             )
-        ]
+            taken += [row["id"] for row in rows]
+        return taken
 
-    def _put(
-        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
-    ) -> None:
+    def _put_steps(self, name: str, documents: list[KnowledgeDocument], overwrite: bool) -> Operation[Call, None]:
         rows = [self._row(document) for document in documents]
         native = _native_name(name)
-        write = self._client.upsert if overwrite else self._client.insert
+        write = "upsert" if overwrite else "insert"
         # In parts of _WRITE rows: one gRPC request must stay under the server's message size limit
         # and end within the client's timeout.
         written: list[str] = []
@@ -250,13 +271,13 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
             for start in range(0, len(rows), _WRITE):
                 part = rows[start : start + _WRITE]
                 written += [row["id"] for row in part]  # before the request: its outcome is unknown if it fails
-                write(native, part)
+                yield Call(write, (native, part))
         except Exception as error:
             if not overwrite and len(rows) > _WRITE:
                 # An insert is all or nothing: take back the parts already written (they were new).
                 try:
                     for start in range(0, len(written), _WRITE):
-                        self._client.delete(native, filter=_ids_expression(written[start : start + _WRITE]))
+                        yield Call("delete", (native,), {"filter": _ids_expression(written[start : start + _WRITE])})
                 except Exception as cleanup:
                     if len(written) > _WRITE:  # parts before the last were stored for sure
                         raise partly_stored(name, len(written), error, cleanup) from error
@@ -264,6 +285,72 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
         finally:
             if self.config.is_local:  # a server seals its segments itself
                 self._unflushed[native] = self._unflushed.get(native, 0) + len(written)
+
+    def _search_steps(
+        self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
+    ) -> Operation[Call, list[KnowledgeDocument]]:
+        expression = self._expression(node)
+        if expression is nodes.NEVER:
+            return []
+        native = _native_name(name)
+        if self._unflushed.get(native, 0) >= _FLUSH_ROWS:
+            yield Call("flush", (native,))
+            del self._unflushed[native]
+        found = yield Call(
+            "search",
+            (native,),
+            {
+                "data": [query],
+                "limit": limit,
+                "filter": expression or "",
+                "output_fields": _OUTPUT,
+                "search_params": {"metric_type": _METRIC[target.distance]},
+            },
+        )
+        results = []
+        for hit in found[0]:
+            raw = float(hit["distance"])
+            document = self._document({**hit["entity"], "id": hit["id"]})
+            document.score = 1.0 / (1.0 + math.sqrt(max(raw, 0.0))) if target.distance == "euclidean" else raw
+            results.append(document)
+        return results
+
+    def _fetch_steps(self, name: str, ids: list[str]) -> Operation[Call, dict[str, KnowledgeDocument]]:
+        rows = yield Call("query", (_native_name(name),), {"filter": _ids_expression(ids), "output_fields": _OUTPUT})
+        return {row["id"]: self._document(row) for row in rows}
+
+    def _remove_steps(self, name: str, ids: list[str] | None, node: FilterNode | None) -> Operation[Call, int]:
+        native = _native_name(name)
+        if ids is not None:
+            rows = yield Call("query", (native,), {"filter": _ids_expression(ids), "output_fields": ["id", "metadata"]})
+            if node is not None:
+                lowered = lower(node, chunk_limit=_CHUNKS)
+                rows = [row for row in rows if evaluate(lowered, _index(load_json(row["metadata"])))]
+            doomed = [row["id"] for row in rows]
+            if doomed:
+                yield Call("delete", (native,), {"filter": _ids_expression(doomed)})
+            return len(doomed)
+        expression = self._expression(node)
+        if expression is nodes.NEVER:
+            return 0
+        deleted = 0
+        while True:
+            rows = yield Call("query", (native,), {"filter": expression or "", "output_fields": ["id"], "limit": _PAGE})
+            if not rows:
+                return deleted
+            yield Call("delete", (native,), {"filter": _ids_expression([row["id"] for row in rows])})
+            deleted += len(rows)
+
+    def _count_steps(self, name: str) -> Operation[Call, int]:
+        rows = yield Call("query", (_native_name(name),), {"filter": "", "output_fields": ["count(*)"]})
+        return int(rows[0]["count(*)"])
+
+    def _translate_error(self, error: Exception) -> Exception | None:
+        if not self.config.is_local and raised_by(error, _UNREACHABLE, _UNREACHABLE_TEXTS):
+            return BackendUnavailableError(f"cannot reach the Milvus server: {type(error).__name__}")
+        return None
+
+    # -- helpers ---------------------------------------------------------------
 
     def _row(self, document: KnowledgeDocument) -> dict[str, Any]:
         metadata = dump_json(document.metadata, what="metadata")
@@ -284,61 +371,68 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
             "idx": index,
         }
 
+    def _document(self, row: dict[str, Any]) -> KnowledgeDocument:
+        # Milvus has no null VARCHAR here: an empty content_hash stands for None.
+        return document_from_record({**row, "content_hash": row["content_hash"] or None}, "vector")
+
+    def _expression(self, node: FilterNode | None) -> Any:
+        return render(node, _render, chunk_limit=_CHUNKS)
+
+
+class MilvusKnowledgeStore(_MilvusSteps, KnowledgeStoreBase[CollectionSettings, MilvusKnowledgeConfig]):
+    """A KnowledgeStore on Milvus (milvus-lite or a server)."""
+
+    backend = "milvus"
+
+    def __init__(self, config: MilvusKnowledgeConfig) -> None:
+        super().__init__(config)
+        self._pymilvus = self._import_driver("pymilvus")
+        self._clock = time
+        self._loaded = set()
+        self._unflushed = {}
+        if config.is_local:
+            self._import_driver("milvus_lite")
+        with self._translating:
+            self._client: Any = self._pymilvus.MilvusClient(**_client_options(config))
+
+    # -- engine primitives (called with the lock held): the steps of _MilvusSteps ------
+
+    def _engine(self, steps: Operation[Call, R]) -> R:
+        return drive(steps, call_on(self._client), throw_in_everything)
+
+    def _find(self, name: str) -> CollectionSettings | None:
+        return self._engine(self._find_steps(name))
+
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        self._engine(self._create_steps(name, dimension, distance, metadata))
+
+    def _drop(self, name: str, target: CollectionSettings) -> None:
+        self._engine(self._drop_steps(name))
+
+    def _names(self) -> list[str]:
+        return self._engine(self._names_steps())
+
+    def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
+        return self._engine(self._taken_steps(name, ids))
+
+    def _put(
+        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
+    ) -> None:
+        self._engine(self._put_steps(name, documents, overwrite))
+
     def _search(
         self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
     ) -> list[KnowledgeDocument]:
-        expression = self._expression(node)
-        if expression is nodes.NEVER:
-            return []
-        native = _native_name(name)
-        if self._unflushed.get(native, 0) >= _FLUSH_ROWS:
-            self._client.flush(native)
-            del self._unflushed[native]
-        found = self._client.search(
-            native,
-            data=[query],
-            limit=limit,
-            filter=expression or "",
-            output_fields=_OUTPUT,
-            search_params={"metric_type": _METRIC[target.distance]},
-        )
-        results = []
-        for hit in found[0]:
-            raw = float(hit["distance"])
-            document = self._document({**hit["entity"], "id": hit["id"]})
-            document.score = 1.0 / (1.0 + math.sqrt(max(raw, 0.0))) if target.distance == "euclidean" else raw
-            results.append(document)
-        return results
+        return self._engine(self._search_steps(name, target, query, limit, node))
 
     def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        rows = self._client.query(_native_name(name), filter=_ids_expression(ids), output_fields=_OUTPUT)
-        return {row["id"]: self._document(row) for row in rows}
+        return self._engine(self._fetch_steps(name, ids))
 
     def _remove(self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None) -> int:
-        native = _native_name(name)
-        if ids is not None:
-            rows = self._client.query(native, filter=_ids_expression(ids), output_fields=["id", "metadata"])
-            if node is not None:
-                lowered = lower(node, chunk_limit=_CHUNKS)
-                rows = [row for row in rows if evaluate(lowered, _index(load_json(row["metadata"])))]
-            doomed = [row["id"] for row in rows]
-            if doomed:
-                self._client.delete(native, filter=_ids_expression(doomed))
-            return len(doomed)
-        expression = self._expression(node)
-        if expression is nodes.NEVER:
-            return 0
-        deleted = 0
-        while True:
-            rows = self._client.query(native, filter=expression or "", output_fields=["id"], limit=_PAGE)
-            if not rows:
-                return deleted
-            self._client.delete(native, filter=_ids_expression([row["id"] for row in rows]))
-            deleted += len(rows)
+        return self._engine(self._remove_steps(name, ids, node))
 
     def _count(self, name: str, target: CollectionSettings) -> int:
-        rows = self._client.query(_native_name(name), filter="", output_fields=["count(*)"])
-        return int(rows[0]["count(*)"])
+        return self._engine(self._count_steps(name))
 
     def _scan(self, name: str, target: CollectionSettings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         iterator = self._client.query_iterator(
@@ -356,19 +450,128 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
     def _release(self) -> None:
         self._client.close()
 
-    def _translate_error(self, error: Exception) -> Exception | None:
-        if not self.config.is_local and raised_by(error, _UNREACHABLE, _UNREACHABLE_TEXTS):
-            return BackendUnavailableError(f"cannot reach the Milvus server: {type(error).__name__}")
-        return None
 
-    # -- helpers ---------------------------------------------------------------
+class _WithoutWaits:
+    """An ``AsyncMilvusClient`` whose ``create_index`` and ``load_collection`` send their request and
+    return, as the sync client's do with ``sync=False`` / ``_async=True`` (the async client always
+    waits: for an index, 500 ms and ``AllocTimestamp`` first; a load, polled every 200 ms). The steps
+    poll the load themselves (:meth:`_MilvusSteps._create_steps`)."""
 
-    def _document(self, row: dict[str, Any]) -> KnowledgeDocument:
-        # Milvus has no null VARCHAR here: an empty content_hash stands for None.
-        return document_from_record({**row, "content_hash": row["content_hash"] or None}, "vector")
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self._prepare = importlib.import_module("pymilvus.client.prepare").Prepare
+        self._check_status = importlib.import_module("pymilvus.client.utils").check_status
 
-    def _expression(self, node: FilterNode | None) -> Any:
-        return render(node, _render, chunk_limit=_CHUNKS)
+    def __getattr__(self, method: str) -> Any:
+        return getattr(self.client, method)
+
+    async def create_index(self, native: str, index_params: Any, **options: Any) -> None:
+        handler = await self.client._get_connection()
+        for index in index_params:
+            request = self._prepare.create_index_request(
+                native, index.field_name, index.get_index_configs(), index_name=index.index_name
+            )
+            self._check_status(await handler._async_stub.CreateIndex(request, timeout=self.client._timeout))
+
+    async def load_collection(self, native: str, **options: Any) -> None:
+        if not options.pop("_async", False):
+            await self.client.load_collection(native, **options)
+            return
+        handler = await self.client._get_connection()
+        request = self._prepare.load_collection(native)
+        self._check_status(await handler._async_stub.LoadCollection(request, timeout=self.client._timeout))
+
+
+class AsyncMilvusKnowledgeStore(_MilvusSteps, AsyncKnowledgeStoreBase[CollectionSettings, MilvusKnowledgeConfig]):
+    """An AsyncKnowledgeStore on Milvus: the sync store's steps, awaited on pymilvus's ``AsyncMilvusClient``.
+
+    Against a server, the client opens on the first call, one per event loop (its gRPC channel belongs
+    to the loop that opened it; the client of a loop this store has left is dropped). On milvus-lite
+    (a local file) each step runs on the sync ``MilvusClient`` in a worker thread, one at a time (a
+    cancelled step finishes in its thread first): milvus-lite does not implement ``AllocTimestamp``,
+    on which the async client's index creation waits.
+    """
+
+    backend = "async_milvus"
+
+    def __init__(self, config: MilvusKnowledgeConfig) -> None:
+        super().__init__(config)
+        self._pymilvus = self._import_driver("pymilvus")
+        self._loaded = set()
+        self._unflushed = {}
+        self._client: Any = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._thread_lock = threading.Lock()
+        if config.is_local:
+            self._import_driver("milvus_lite")
+            self._clock = time
+            with self._translating:
+                self._client = self._pymilvus.MilvusClient(**_client_options(config))
+        else:
+            self._clock = asyncio
+
+    def _server_client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            # dedicated: pymilvus shares a connection per loop id, which a later loop can reuse.
+            options = _client_options(self.config)
+            self._client = _WithoutWaits(self._pymilvus.AsyncMilvusClient(**options, dedicated=True))
+            self._client_loop = loop
+        return self._client
+
+    def _drive_in_thread(self, steps: Operation[Call, R]) -> R:
+        with self._thread_lock:
+            return drive(steps, call_on(self._client), throw_in_everything)
+
+    async def _engine(self, steps: Operation[Call, R]) -> R:
+        if self.config.is_local:
+            return await asyncio.to_thread(self._drive_in_thread, steps)
+        return await drive_async(steps, call_on_async(self._server_client()), throw_in_everything)
+
+    async def _find(self, name: str) -> CollectionSettings | None:
+        return await self._engine(self._find_steps(name))
+
+    async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        await self._engine(self._create_steps(name, dimension, distance, metadata))
+
+    async def _drop(self, name: str, target: CollectionSettings) -> None:
+        await self._engine(self._drop_steps(name))
+
+    async def _names(self) -> list[str]:
+        return await self._engine(self._names_steps())
+
+    async def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
+        return await self._engine(self._taken_steps(name, ids))
+
+    async def _put(
+        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
+    ) -> None:
+        await self._engine(self._put_steps(name, documents, overwrite))
+
+    async def _search(
+        self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return await self._engine(self._search_steps(name, target, query, limit, node))
+
+    async def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return await self._engine(self._fetch_steps(name, ids))
+
+    async def _remove(
+        self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None
+    ) -> int:
+        return await self._engine(self._remove_steps(name, ids, node))
+
+    async def _count(self, name: str, target: CollectionSettings) -> int:
+        return await self._engine(self._count_steps(name))
+
+    async def _release(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        if self.config.is_local:
+            await asyncio.to_thread(client.close)
+        elif self._client_loop is asyncio.get_running_loop():
+            await client.close()
 
 
 def _index(metadata: Any) -> dict[str, Any]:
