@@ -107,6 +107,20 @@ def test_service_errors_map_to_the_error_tree(project: PineconeStandIn) -> None:
         store.collection_exists("docs")
 
 
+def test_non_ascii_ids_are_refused_clearly_and_absent(project: PineconeStandIn) -> None:
+    # The Pinecone client refuses non-ASCII ids (PineconeValueError): an insert used to fail with
+    # EngineError at its "already taken?" fetch; get and delete of such an id failed the same way.
+    with _opener(project)() as store:
+        store.create_collection("docs", 2, "cosine")
+        batch = [KnowledgeDocument(id="plain", embedding=[1.0, 0.0]), KnowledgeDocument(id="é", embedding=[1.0, 0.0])]
+        with pytest.raises(InvalidInputError) as refused:
+            store.insert("docs", batch)
+        assert refused.value.backend == "pinecone" and "ASCII" in str(refused.value)
+        assert store.count("docs") == 0  # nothing of the batch was written
+        assert store.get("docs", ["é", "plain"]) == []
+        assert store.delete("docs", ids=["é"]) == 0
+
+
 def test_filter_translation_uses_pinecone_operators() -> None:
     node = lower(parse_filter({"lang": "en", "year": {"$gte": 2020}, "tag": {"$ne": None}}), chunk_limit=16)
     rendered = pinecone_module.PineconeKnowledgeStore._filter(node)

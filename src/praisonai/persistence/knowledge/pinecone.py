@@ -179,6 +179,7 @@ class _PineconeSteps(HostedEngineSteps):
 
     def _vectors_steps(self, name: str, ids: list[str]) -> Operation[Call, dict[str, Any]]:
         """The stored vectors among ``ids``, by id."""
+        ids = [key for key in ids if key.isascii()]  # Pinecone holds ASCII ids only: the others are absent
         found: dict[str, Any] = {}
         for start in range(0, len(ids), _BATCH):
             response = yield Call(
@@ -200,6 +201,9 @@ class _PineconeSteps(HostedEngineSteps):
         return {key: self._document(vector) for key, vector in vectors.items()}
 
     def _native_put_steps(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> Operation[Call, None]:
+        for record in records:  # the client refuses the whole request; refuse it clearly, before any batch
+            if not record["id"].isascii():
+                raise InvalidInputError(f"document id {record['id']!r}: Pinecone ids must be ASCII")
         if settings.distance == "cosine":  # before any batch is sent: nothing of the call is written
             for record in records:
                 if not any(record["embedding"]):
@@ -260,6 +264,7 @@ class _PineconeSteps(HostedEngineSteps):
         return matched
 
     def _native_remove_steps(self, name: str, settings: Settings, ids: list[str]) -> Operation[Call, None]:
+        ids = [key for key in ids if key.isascii()]  # the client refuses others; none can be stored
         for start in range(0, len(ids), _BATCH):
             yield Call(
                 "delete",
