@@ -169,26 +169,12 @@ class AsyncTextKnowledgeStore(AsyncKnowledgeStore, Protocol):
         """``search_mmr`` by the embedding of ``query``."""
 
 
-class EmbeddingKnowledgeStore(TextSteps, TextKnowledgeStore):
+class EmbeddingKnowledgeStore(TextSteps[KnowledgeStore, "Embedder"], TextKnowledgeStore):
     """A knowledge store and an embedder, as one :class:`TextKnowledgeStore`.
 
     ``store`` and ``embedder`` are the wrapped objects; ``backend`` names the
     store's backend in error messages.
     """
-
-    store: KnowledgeStore
-    embedder: Embedder
-
-    def __init__(
-        self,
-        store: KnowledgeStore,
-        embedder: Embedder,
-        *,
-        backend: str | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        owns_embedder: bool = False,
-    ) -> None:
-        super().__init__(store, embedder, backend=backend, batch_size=batch_size, owns_embedder=owns_embedder)
 
     def _drive(self, operation: Operation[Call, Any]) -> Any:
         return drive(operation, self._execute)
@@ -220,23 +206,9 @@ class EmbeddingKnowledgeStore(TextSteps, TextKnowledgeStore):
                 self.embedder.close()
 
 
-class AsyncEmbeddingKnowledgeStore(TextSteps, AsyncTextKnowledgeStore):
+class AsyncEmbeddingKnowledgeStore(TextSteps[AsyncKnowledgeStore, "Embedder | AsyncEmbedder"], AsyncTextKnowledgeStore):
     """An :class:`AsyncKnowledgeStore` and an embedder (async, or sync and run in worker threads),
     as one :class:`AsyncTextKnowledgeStore`; the same steps as :class:`EmbeddingKnowledgeStore`."""
-
-    store: AsyncKnowledgeStore
-    embedder: Embedder | AsyncEmbedder
-
-    def __init__(
-        self,
-        store: AsyncKnowledgeStore,
-        embedder: Embedder | AsyncEmbedder,
-        *,
-        backend: str | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        owns_embedder: bool = False,
-    ) -> None:
-        super().__init__(store, embedder, backend=backend, batch_size=batch_size, owns_embedder=owns_embedder)
 
     async def _drive(self, operation: Operation[Call, Any]) -> Any:
         return await drive_async(operation, self._execute)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..._sansio import Call, Operation
 from ...errors import InvalidInputError
 from ..base import Distance, Filter, KnowledgeDocument
 from ..mmr import check_mmr_args, search_mmr_call, search_mmr_operation
+
+if TYPE_CHECKING:
+    from ...embedders.base import AsyncEmbedder, Embedder
 
 __all__ = ["DEFAULT_BATCH_SIZE", "TextSteps"]
 
@@ -19,17 +22,23 @@ _EMBEDDER_METHODS = frozenset({"embed", "embed_query"})
 DEFAULT_BATCH_SIZE = 64
 
 
-class TextSteps:
-    """What both wrappers do, as generators of :class:`Call` requests (to the embedder for
-    ``embed`` / ``embed_query``, else to the store), driven sync or async by the wrapper."""
+S = TypeVar("S")
+"""The wrapped store's type: a KnowledgeStore or an AsyncKnowledgeStore."""
+E = TypeVar("E", bound="Embedder | AsyncEmbedder")
 
-    store: Any
-    embedder: Any
+
+class TextSteps(Generic[S, E]):
+    """What both wrappers do, as generators of :class:`Call` requests (to the embedder for
+    ``embed`` / ``embed_query``, else to the store), driven sync or async by the wrapper.
+
+    ``store`` and ``embedder`` are the wrapped objects; ``backend`` names the
+    store's backend in error messages.
+    """
 
     def __init__(
         self,
-        store: object,
-        embedder: object,
+        store: S,
+        embedder: E,
         *,
         backend: str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
