@@ -15,7 +15,7 @@ from typing import Any
 from praisonai.persistence.conversation._sql_statements import ConversationStatements
 from praisonai.persistence.conversation.base import ConversationMessage, ConversationSession
 
-from ._harness import Options, Row, interleaved, rate_row
+from ._harness import Options, Row, alternating, rate_row
 
 __all__ = [
     "SESSION_ID",
@@ -179,41 +179,30 @@ def write_rows(
     """``add_message`` one per transaction, and ``add_messages`` in batches, ours against ``raw``.
 
     ``raw`` has ``add_message(row)`` and ``add_messages(rows)``; each round writes fresh
-    messages (built before the clock starts) to both sides' ever-growing sessions.
+    messages (built outside the clock) to both sides' ever-growing sessions, the two sides'
+    calls alternating one by one (:func:`~._harness.alternating`).
     """
 
-    def ours_one() -> float:
+    def ours_messages() -> Callable[[int], object]:
         batch = messages(options.messages, f"o{next(tags)}", time.time())
-        start = time.perf_counter()
-        for item in batch:
-            ours.add_message(SESSION_ID, item)
-        return time.perf_counter() - start
+        return lambda index: ours.add_message(SESSION_ID, batch[index])
 
-    def raw_one() -> float:
-        batch = raw_rows(messages(options.messages, f"r{next(tags)}", time.time()))
-        start = time.perf_counter()
-        for row in batch:
-            raw.add_message(row)
-        return time.perf_counter() - start
+    def raw_messages() -> Callable[[int], object]:
+        rows = raw_rows(messages(options.messages, f"r{next(tags)}", time.time()))
+        return lambda index: raw.add_message(rows[index])
 
-    def ours_many() -> float:
+    def ours_batches() -> Callable[[int], object]:
         lists = [messages(options.batch, f"o{next(tags)}", time.time()) for _ in range(options.batches)]
-        start = time.perf_counter()
-        for batch in lists:
-            ours.add_messages(SESSION_ID, batch)
-        return time.perf_counter() - start
+        return lambda index: ours.add_messages(SESSION_ID, lists[index])
 
-    def raw_many() -> float:
+    def raw_batches() -> Callable[[int], object]:
         lists = [raw_rows(messages(options.batch, f"r{next(tags)}", time.time())) for _ in range(options.batches)]
-        start = time.perf_counter()
-        for batch in lists:
-            raw.add_messages(batch)
-        return time.perf_counter() - start
+        return lambda index: raw.add_messages(lists[index])
 
-    one = interleaved({"ours": ours_one, "raw": raw_one}, options.rounds)
+    one = alternating(ours_messages, raw_messages, options.messages, options.rounds)
     rows = [rate_row(suite, f"add_message, one per transaction{label}", one, options.messages, "msg/s", minimum_ratio)]
     if batches:
-        many = interleaved({"ours": ours_many, "raw": raw_many}, options.rounds)
+        many = alternating(ours_batches, raw_batches, options.batches, options.rounds)
         count = options.batch * options.batches
         rows.append(
             rate_row(suite, f"add_messages, batches of {options.batch:,}{label}", many, count, "msg/s", minimum_ratio)

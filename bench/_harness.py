@@ -3,7 +3,9 @@
 Ours and the raw driver are measured in alternating order within one process (round 1:
 ours then raw, round 2: raw then ours, ...), after one unrecorded warm-up round each,
 so both see the same machine load; each side's figure is the median of its rounds, and
-the ratio is the median of the rounds' ratios (see :func:`paired_ratio`).
+the ratio is the median of the rounds' ratios (see :func:`paired_ratio`). Where the
+calls are alike (``add_message``, ``add_messages``, redis ``GET``/``SET``), the sides
+alternate call by call within each round instead (:func:`alternating`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "Options",
     "Row",
     "Skip",
+    "alternating",
     "interleaved",
     "latency_of",
     "latency_row",
@@ -132,6 +135,36 @@ def paired_ratio(samples: dict[str, list[float]]) -> float:
     to back, so a ratio per round cancels the load drifting between rounds.
     """
     return median([raw / ours for ours, raw in zip(samples["ours"], samples["raw"], strict=True)])
+
+
+def alternating(
+    ours: Callable[[], Callable[[int], object]],
+    raw: Callable[[], Callable[[int], object]],
+    calls: int,
+    rounds: int,
+    warmup: int = 1,
+) -> dict[str, list[float]]:
+    """Rounds of ``calls`` calls per side, the two sides' calls alternating one by one (call ``i`` of ours
+    and of raw back to back, which goes first alternating too), each call timed; a round's value per side
+    is the sum of its calls' times. ``ours()`` / ``raw()`` prepare a round (outside the clock) and return
+    its call function. Load that changes within a round hits both sides alike, which rounds of one side
+    then the other cannot promise on a shared machine."""
+    samples: dict[str, list[float]] = {"ours": [], "raw": []}
+    clock = time.perf_counter
+    for index in range(warmup + rounds):
+        runs = {"ours": ours(), "raw": raw()}
+        gc.collect()
+        spent = {"ours": 0.0, "raw": 0.0}
+        for call in range(calls):
+            for name in ("ours", "raw") if call % 2 == 0 else ("raw", "ours"):
+                run = runs[name]
+                start = clock()
+                run(call)
+                spent[name] += clock() - start
+        if index >= warmup:
+            samples["ours"].append(spent["ours"])
+            samples["raw"].append(spent["raw"])
+    return samples
 
 
 def interleaved(runs: dict[str, Callable[[], float]], rounds: int, warmup: int = 1) -> dict[str, list[float]]:

@@ -1,4 +1,5 @@
-"""sqlite conversation store against raw ``sqlite3`` doing the same work.
+"""sqlite conversation store against raw ``sqlite3`` doing the same work (and, for concurrent
+durable writers, the async_sqlite and json stores against the same raw baseline).
 
 Both sides: WAL, ``synchronous=FULL`` (``NORMAL`` for the labelled ``durable=False`` rows),
 the same schema, and per ``add_message`` one ``BEGIN IMMEDIATE``; touch the session;
@@ -8,6 +9,7 @@ own database file. Reads run on cached databases of ``small`` and ``large`` mess
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import tempfile
@@ -21,6 +23,7 @@ from typing import Any
 
 from praisonai.persistence.conversation._sql_statements import SQLITE, ConversationStatements
 from praisonai.persistence.conversation._sqlite_connection import sqlite_pragmas
+from praisonai.persistence.conversation.base import ConversationMessage
 from praisonai.persistence.conversation.config import SqliteConversationConfig
 from praisonai.persistence.registry import CONVERSATION_STORES
 
@@ -186,7 +189,7 @@ def _writes(options: Options, directory: str) -> list[Row]:
         raw = RawSqlite(f"{directory}/raw-{durable}.db", durable)
         raw.create_session()
         if durable:
-            one, many = write_rows("sqlite", options, ours, raw, tags, 0.8, ", durable (synchronous=FULL)")
+            one, many = write_rows("sqlite", options, ours, raw, tags, 0.9, ", durable (synchronous=FULL)")
             rate, raw_rate = one.values["ours_per_s"], one.values["raw_per_s"]
             why = "the raw driver is below it too: flush-bound, see docs" if raw_rate < ABSOLUTE_RATE else ""
             ceiling = median([_flush_rate(directory, options.messages) for _ in range(options.rounds)])
@@ -246,35 +249,61 @@ def _in_threads(writers: int, work: Callable[[int], None]) -> float:
     return elapsed
 
 
+def _tasks_of(store: Any, writers: int, batches: list[list[ConversationMessage]]) -> float:
+    """Seconds for ``writers`` asyncio tasks, one event loop, to add their batches to the async ``store``."""
+
+    async def work(index: int) -> None:
+        for item in batches[index]:
+            await store.add_message(SESSION_ID, item)
+
+    async def all_writers() -> float:
+        start = time.perf_counter()
+        await asyncio.gather(*(work(index) for index in range(writers)))
+        return time.perf_counter() - start
+
+    return asyncio.run(all_writers())
+
+
 def _concurrent_writes(options: Options, directory: str) -> list[Row]:
-    """``add_message`` durable from 1, 4 and 16 threads: one shared store (group commit) against raw
-    sqlite3 on one shared connection behind a lock, each message its own ``BEGIN IMMEDIATE`` transaction
-    (what the store did before group commit; a connection per thread is slower still: the writers then
-    wait in SQLite's busy handler, which sleeps)."""
+    """``add_message`` durable from 1, 4 and 16 writers: one shared store of each embedded durable
+    backend (group commit; async_sqlite: tasks on one event loop, the others threads) against raw
+    sqlite3 on one shared connection behind a lock, each message its own ``BEGIN IMMEDIATE``
+    transaction (what the stores did before group commit; a connection per thread is slower still:
+    the writers then wait in SQLite's busy handler, which sleeps). The four sides run interleaved."""
     rows: list[Row] = []
     tags = count()
     one_writer_raw: float | None = None
     for writers in WRITERS:
-        ours = CONVERSATION_STORES.create("sqlite", path=f"{directory}/ours-writers-{writers}.db")
-        ours.create_session(session())
+        stores: dict[str, Any] = {
+            "sqlite": CONVERSATION_STORES.create("sqlite", path=f"{directory}/ours-writers-{writers}.db"),
+            "async_sqlite": CONVERSATION_STORES.create("async_sqlite", path=f"{directory}/async-writers-{writers}.db"),
+            "json": CONVERSATION_STORES.create("json", path=f"{directory}/json-writers-{writers}"),
+        }
+        stores["sqlite"].create_session(session())
+        asyncio.run(stores["async_sqlite"].create_session(session()))
+        stores["json"].create_session(session())
         raw = RawSqlite(f"{directory}/raw-writers-{writers}.db")
         raw.create_session()
         raw_lock = threading.Lock()
         share = max(1, options.messages // writers)
 
-        def ours_round(writers: int = writers, ours: Any = ours, share: int = share) -> float:
-            batches = [messages(share, f"o{next(tags)}", time.time()) for _ in range(writers)]
+        def batches_of(tag: str, share: int = share, writers: int = writers) -> list[list[ConversationMessage]]:
+            return [messages(share, f"{tag}{next(tags)}", time.time()) for _ in range(writers)]
+
+        def threads_round(store: Any, writers: int = writers) -> float:
+            batches = batches_of("o")
 
             def work(index: int) -> None:
                 for item in batches[index]:
-                    ours.add_message(SESSION_ID, item)
+                    store.add_message(SESSION_ID, item)
 
             return _in_threads(writers, work)
 
-        def raw_round(
-            writers: int = writers, raw: RawSqlite = raw, raw_lock: threading.Lock = raw_lock, share: int = share
-        ) -> float:
-            batches = [raw_rows(messages(share, f"r{next(tags)}", time.time())) for _ in range(writers)]
+        def tasks_round(store: Any, writers: int = writers) -> float:
+            return _tasks_of(store, writers, batches_of("a"))
+
+        def raw_round(writers: int = writers, raw: RawSqlite = raw, raw_lock: threading.Lock = raw_lock) -> float:
+            batches = [raw_rows(batch) for batch in batches_of("r")]
 
             def work(index: int) -> None:
                 for row in batches[index]:
@@ -283,24 +312,40 @@ def _concurrent_writes(options: Options, directory: str) -> list[Row]:
 
             return _in_threads(writers, work)
 
-        samples = interleaved({"ours": ours_round, "raw": raw_round}, options.rounds)
-        row = rate_row(
-            "sqlite",
-            f"add_message durable, {writers} writer thread{'s' if writers > 1 else ''} "
-            "(ours: one store, group commit; raw: one connection, a transaction per message)",
-            samples,
-            share * writers,
-            "msg/s",
-            0.9 if writers == 1 else None,
-        )
-        if writers == 1:
-            one_writer_raw = row.values["raw_per_s"]
-        elif writers == max(WRITERS) and one_writer_raw is not None:
-            needed = GROUP_FACTOR * one_writer_raw
-            row.target = f">= {GROUP_FACTOR:g}x one raw writer ({needed:,.0f} msg/s)"
-            row.verdict = verdict(row.values["ours_per_s"] >= needed)
-        rows.append(row)
-        ours.close()
+        runs: dict[str, Callable[[], float]] = {
+            "sqlite": partial(threads_round, stores["sqlite"]),
+            "raw": raw_round,
+            "async_sqlite": partial(tasks_round, stores["async_sqlite"]),
+            "json": partial(threads_round, stores["json"]),
+        }
+        samples = interleaved(runs, options.rounds)
+        plural = "s" if writers > 1 else ""
+        for backend in stores:
+            how = (
+                f"{writers} writer task{plural} on one loop"
+                if backend == "async_sqlite"
+                else f"{writers} writer thread{plural}"
+            )
+            row = rate_row(
+                "sqlite",
+                ("" if backend == "sqlite" else f"{backend} store: ")
+                + f"add_message durable, {how} (ours: one store, group commit; raw sqlite3: one connection, "
+                "a transaction per message)",
+                {"ours": samples[backend], "raw": samples["raw"]},
+                share * writers,
+                "msg/s",
+                0.9 if writers == 1 and backend == "sqlite" else None,
+            )
+            if writers == 1 and backend == "sqlite":
+                one_writer_raw = row.values["raw_per_s"]
+            elif writers == max(WRITERS) and one_writer_raw is not None:
+                needed = GROUP_FACTOR * one_writer_raw
+                row.target = f">= {GROUP_FACTOR:g}x one raw writer ({needed:,.0f} msg/s)"
+                row.verdict = verdict(row.values["ours_per_s"] >= needed)
+            rows.append(row)
+        stores["sqlite"].close()
+        asyncio.run(stores["async_sqlite"].close())
+        stores["json"].close()
         raw.close()
     return rows
 

@@ -175,7 +175,7 @@ def _main() -> None:
             print("ack", message.id, flush=True)
     elif mode == "mixed":
         _mixed(store, session_id, tag, steps, print)
-    elif mode == "mixed-threads":  # four threads at once: the sqlite store groups their commits
+    elif mode == "mixed-threads":  # four threads at once: the store groups their commits
         import threading
 
         print_lock = threading.Lock()

@@ -1,13 +1,14 @@
-"""Group commit of the sqlite store (conversation/_group_commit.py): its semantics, without timing.
+"""Group commit of the sqlite, async_sqlite and json stores (conversation/_group_commit.py), without timing.
 
-A wrapped connection holds the first commit open until the test releases it, so the
-writes started meanwhile are known to be queued together behind it; the tests then
-check what each call returned or raised, what is stored, and in which order the
-commits and the returns happened.
+A wrapped connection (sqlite, async_sqlite) or commit step (json) holds the first
+commit open until the test releases it, so the writes started meanwhile are known to
+be queued together behind it; the tests then check what each call returned or
+raised, what is stored, and in which order the commits and the returns happened.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -17,7 +18,9 @@ from typing import Any
 
 import pytest
 
+from praisonai.persistence.conversation.async_sqlite import AsyncSqliteConversationStore
 from praisonai.persistence.conversation.base import ConversationMessage, ConversationSession
+from praisonai.persistence.conversation.json import JsonConversationStore
 from praisonai.persistence.conversation.sqlite import SqliteConversationStore
 from praisonai.persistence.errors import AlreadyExistsError, EngineError, StoreError
 from praisonai.persistence.registry import CONVERSATION_STORES
@@ -33,8 +36,10 @@ class HeldCommits:
         self.in_first_commit = threading.Event()
         self.release = threading.Event()
         self.fail_commit: int | None = None  # the number of the commit that raises
+        self.statements: list[str] = []
 
     def execute(self, sql: str, *args: Any) -> Any:
+        self.statements.append(sql)
         if sql == "COMMIT":
             self.commits += 1
             number = self.commits
@@ -95,7 +100,7 @@ class Calls:
             assert not thread.is_alive()
 
 
-def _queued(store: SqliteConversationStore, count: int) -> None:
+def _queued(store: SqliteConversationStore | JsonConversationStore, count: int) -> None:
     """Wait until ``count`` writes wait behind the held commit (a synchronisation, not a timing check)."""
     committer = store._committer
     assert committer is not None
@@ -125,6 +130,7 @@ def test_writes_queued_during_a_commit_share_the_next_one(store: SqliteConversat
     held.release.set()
     calls.join()
     assert held.commits == 2  # the first write's commit, then one for the three queued writes
+    assert not any("SAVEPOINT" in sql for sql in held.statements)  # no write failed: no savepoints
     assert all(isinstance(outcome, (ConversationMessage, list)) for outcome in calls.outcomes.values())
     store._connection = held._connection
     assert sorted(m.content for m in store.get_messages("s")) == ["a", "b", "c1", "c2", "first"]
@@ -148,6 +154,7 @@ def test_a_failing_write_fails_alone_and_a_batch_stays_whole(store: SqliteConver
     held.release.set()
     calls.join()
     assert held.commits == 2
+    assert "SAVEPOINT praisonai_write" in held.statements  # the group ran again, a savepoint per write
     assert isinstance(calls.outcomes["batch"], AlreadyExistsError)
     assert isinstance(calls.outcomes["orphan"], StoreError)
     assert isinstance(calls.outcomes["a"], ConversationMessage)
@@ -189,3 +196,282 @@ def test_a_lone_writer_runs_without_savepoints(store: SqliteConversationStore) -
     store._connection.set_trace_callback(None)
     assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT"
     assert not any("SAVEPOINT" in statement for statement in statements)
+
+
+# -- async_sqlite: tasks queue their writes for the worker thread, which drains them as one group ------------
+
+
+@pytest.fixture
+async def async_store(tmp_path: Path) -> Any:
+    opened = CONVERSATION_STORES.create("async_sqlite", path=str(tmp_path / "group-async.db"))
+    assert isinstance(opened, AsyncSqliteConversationStore)
+    await opened.create_session(ConversationSession(session_id="s"))
+    yield opened
+    await opened.close()
+
+
+class Tasks:
+    """Tasks running async store calls; each records its outcome and, in ``log``, when it returned."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+        self.outcomes: dict[str, Any] = {}
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+
+    def start(self, name: str, call: Callable[[], Any]) -> None:
+        async def run() -> None:
+            try:
+                self.outcomes[name] = await call()
+            except Exception as error:
+                self.outcomes[name] = error
+            self.log.append(f"returned {name}")
+
+        self.tasks[name] = asyncio.ensure_future(run())
+
+    async def join(self) -> None:
+        await asyncio.wait_for(asyncio.gather(*self.tasks.values(), return_exceptions=True), 30)
+
+
+async def _queued_async(store: AsyncSqliteConversationStore, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while len(store._writes) < count:
+        assert time.monotonic() < deadline, "the writes never queued"
+        await asyncio.sleep(0.001)
+
+
+async def _hold_first_async_commit(store: AsyncSqliteConversationStore, tasks: Tasks) -> HeldCommits:
+    assert store._store is not None
+    held = HeldCommits(store._store._connection, tasks.log)
+    store._store._connection = held
+    tasks.start("first", lambda: store.add_message("s", _message("first")))
+    assert await asyncio.to_thread(held.in_first_commit.wait, 30)
+    return held
+
+
+async def _contents(store: AsyncSqliteConversationStore, held: HeldCommits) -> list[str]:
+    assert store._store is not None
+    store._store._connection = held._connection
+    return sorted(m.content for m in await store.get_messages("s"))
+
+
+async def test_async_writes_queued_during_a_commit_share_the_next_one(
+    async_store: AsyncSqliteConversationStore,
+) -> None:
+    log: list[str] = []
+    tasks = Tasks(log)
+    held = await _hold_first_async_commit(async_store, tasks)
+    tasks.start("a", lambda: async_store.add_message("s", _message("a")))
+    tasks.start("b", lambda: async_store.add_message("s", _message("b")))
+    tasks.start("c", lambda: async_store.add_messages("s", [_message("c1"), _message("c2")]))
+    await _queued_async(async_store, 3)
+    assert [entry for entry in log if entry.startswith("returned")] == []
+    held.release.set()
+    await tasks.join()
+    assert held.commits == 2  # the first write's commit, then one for the three queued writes
+    assert all(isinstance(outcome, (ConversationMessage, list)) for outcome in tasks.outcomes.values())
+    assert await _contents(async_store, held) == ["a", "b", "c1", "c2", "first"]
+    assert log.index("returned first") > log.index("commit 1")
+    for name in ("a", "b", "c"):
+        assert log.index(f"returned {name}") > log.index("commit 2")
+
+
+async def test_async_failing_write_fails_alone_and_a_batch_stays_whole(
+    async_store: AsyncSqliteConversationStore,
+) -> None:
+    await async_store.add_message("s", _message("taken", "dup"))
+    tasks = Tasks([])
+    held = await _hold_first_async_commit(async_store, tasks)
+    tasks.start("a", lambda: async_store.add_message("s", _message("a")))
+    tasks.start("batch", lambda: async_store.add_messages("s", [_message("b1"), _message("b2", "dup")]))
+    tasks.start("orphan", lambda: async_store.add_message("missing-session", _message("o")))
+    tasks.start("c", lambda: async_store.add_message("s", _message("c")))
+    await _queued_async(async_store, 4)
+    held.release.set()
+    await tasks.join()
+    assert held.commits == 2
+    assert isinstance(tasks.outcomes["batch"], AlreadyExistsError)
+    assert isinstance(tasks.outcomes["orphan"], StoreError)
+    assert isinstance(tasks.outcomes["a"], ConversationMessage)
+    assert isinstance(tasks.outcomes["c"], ConversationMessage)
+    assert await _contents(async_store, held) == ["a", "c", "first", "taken"]
+
+
+async def test_async_failed_group_commit_fails_every_write_in_it(async_store: AsyncSqliteConversationStore) -> None:
+    tasks = Tasks([])
+    held = await _hold_first_async_commit(async_store, tasks)
+    held.fail_commit = 2
+    tasks.start("a", lambda: async_store.add_message("s", _message("a")))
+    tasks.start("b", lambda: async_store.add_messages("s", [_message("b1"), _message("b2")]))
+    tasks.start("c", lambda: async_store.update_session(ConversationSession(session_id="s", name="renamed")))
+    await _queued_async(async_store, 3)
+    held.release.set()
+    await tasks.join()
+    assert isinstance(tasks.outcomes["first"], ConversationMessage)
+    for name in ("a", "b", "c"):
+        outcome = tasks.outcomes[name]
+        assert isinstance(outcome, EngineError), outcome
+        assert "disk I/O error" in str(outcome)
+    assert len({id(tasks.outcomes[name]) for name in ("a", "b", "c")}) == 3
+    assert await _contents(async_store, held) == ["first"]
+    session = await async_store.get_session("s")
+    assert session is not None and session.name != "renamed"
+    await async_store.add_message("s", _message("after"))
+    assert [m.content for m in await async_store.get_messages("s")][-1] == "after"
+
+
+async def test_async_cancelled_queued_write_is_dropped(async_store: AsyncSqliteConversationStore) -> None:
+    tasks = Tasks([])
+    held = await _hold_first_async_commit(async_store, tasks)
+    tasks.start("kept", lambda: async_store.add_message("s", _message("kept")))
+    tasks.start("cancelled", lambda: async_store.add_message("s", _message("cancelled")))
+    await _queued_async(async_store, 2)
+    tasks.tasks["cancelled"].cancel()
+    held.release.set()
+    await tasks.join()
+    assert "cancelled" not in tasks.outcomes
+    assert await _contents(async_store, held) == ["first", "kept"]
+
+
+async def test_async_lone_writer_runs_without_savepoints(async_store: AsyncSqliteConversationStore) -> None:
+    assert async_store._store is not None
+    statements: list[str] = []
+    async_store._store._connection.set_trace_callback(statements.append)
+    await async_store.add_message("s", _message("alone"))
+    async_store._store._connection.set_trace_callback(None)
+    assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT"
+    assert not any("SAVEPOINT" in statement for statement in statements)
+
+
+# -- json: the writes of a group append their lines, then one flush per message file --------------------------
+
+
+class HeldGroups:
+    """Wraps a json store's group commit: logged, the first held until ``release``, one may be made to fail."""
+
+    def __init__(self, store: JsonConversationStore, log: list[str]) -> None:
+        self.store = store
+        self.log = log
+        self.commits = 0
+        self.sizes: list[int] = []
+        self.in_first_commit = threading.Event()
+        self.release = threading.Event()
+        self.fail_commit: int | None = None  # this commit's session-file write (after the fsyncs) fails
+        self._inner = store._committer._commit
+        store._committer._commit = self
+
+    def __call__(self, group: list[Any]) -> None:
+        self.commits += 1
+        number = self.commits
+        self.sizes.append(len(group))
+        if number == 1:
+            self.in_first_commit.set()
+            assert self.release.wait(30)
+        if number == self.fail_commit:
+
+            def broken(record: dict[str, Any], **options: Any) -> None:
+                raise OSError(28, "No space left on device")
+
+            self.store._save_session = broken  # type: ignore[method-assign]
+        try:
+            self._inner(group)
+        except BaseException:
+            self.log.append(f"commit {number} failed")
+            raise
+        finally:
+            self.store.__dict__.pop("_save_session", None)
+        self.log.append(f"commit {number}")
+
+
+@pytest.fixture
+def json_store(tmp_path: Path) -> Iterator[JsonConversationStore]:
+    opened = CONVERSATION_STORES.create("json", path=str(tmp_path / "group-json"))
+    assert isinstance(opened, JsonConversationStore)
+    opened.create_session(ConversationSession(session_id="s"))
+    opened.create_session(ConversationSession(session_id="t"))
+    yield opened
+    opened.close()
+
+
+def _hold_first_json_commit(store: JsonConversationStore, calls: Calls) -> HeldGroups:
+    held = HeldGroups(store, calls.log)
+    calls.start("first", lambda: store.add_message("s", _message("first")))
+    assert held.in_first_commit.wait(30)
+    return held
+
+
+def test_json_writes_queued_during_a_commit_share_the_next_one(json_store: JsonConversationStore) -> None:
+    log: list[str] = []
+    calls = Calls(log)
+    held = _hold_first_json_commit(json_store, calls)
+    calls.start("a", lambda: json_store.add_message("s", _message("a")))
+    calls.start("b", lambda: json_store.add_message("t", _message("b")))  # another session, same group
+    calls.start("c", lambda: json_store.add_messages("s", [_message("c1"), _message("c2")]))
+    calls.start("d", lambda: json_store.add_message("s", _message("d")))
+    _queued(json_store, 4)
+    assert [entry for entry in log if entry.startswith("returned")] == []
+    held.release.set()
+    calls.join()
+    assert held.sizes == [1, 4]
+    assert all(isinstance(outcome, (ConversationMessage, list)) for outcome in calls.outcomes.values())
+    assert sorted(m.content for m in json_store.get_messages("s")) == ["a", "c1", "c2", "d", "first"]
+    assert [m.content for m in json_store.get_messages("t")] == ["b"]
+    assert log.index("returned first") > log.index("commit 1")
+    for name in ("a", "b", "c", "d"):
+        assert log.index(f"returned {name}") > log.index("commit 2")
+    # A fresh instance (its own index, read from the files) sees the same.
+    reopened = CONVERSATION_STORES.create("json", path=json_store.config.path)
+    assert sorted(m.content for m in reopened.get_messages("s")) == ["a", "c1", "c2", "d", "first"]
+    reopened.close()
+
+
+def test_json_failing_write_fails_alone_and_a_batch_stays_whole(json_store: JsonConversationStore) -> None:
+    json_store.add_message("s", _message("taken", "dup"))
+    calls = Calls([])
+    held = _hold_first_json_commit(json_store, calls)
+    calls.start("a", lambda: json_store.add_message("s", _message("a")))
+    calls.start("batch", lambda: json_store.add_messages("s", [_message("b1"), _message("b2", "dup")]))
+    calls.start("orphan", lambda: json_store.add_message("missing-session", _message("o")))
+    calls.start("c", lambda: json_store.add_message("s", _message("c", "fresh")))
+    calls.start("again", lambda: json_store.add_message("s", _message("c again", "fresh")))  # clashes within the group
+    _queued(json_store, 5)
+    held.release.set()
+    calls.join()
+    assert held.sizes == [1, 5]
+    assert isinstance(calls.outcomes["batch"], AlreadyExistsError)
+    assert isinstance(calls.outcomes["orphan"], StoreError)
+    assert isinstance(calls.outcomes["a"], ConversationMessage)
+    # "c" and "again" share an id: whichever ran first in the group is stored, the other refused.
+    refused = [name for name in ("c", "again") if isinstance(calls.outcomes[name], AlreadyExistsError)]
+    assert len(refused) == 1
+    stored = "c again" if refused == ["c"] else "c"
+    assert sorted(m.content for m in json_store.get_messages("s")) == sorted(["a", stored, "first", "taken"])
+
+
+def test_json_failed_group_commit_fails_every_write_in_it(json_store: JsonConversationStore, tmp_path: Path) -> None:
+    log: list[str] = []
+    calls = Calls(log)
+    held = _hold_first_json_commit(json_store, calls)
+    held.fail_commit = 2
+    calls.start("a", lambda: json_store.add_message("s", _message("a")))
+    calls.start("b", lambda: json_store.add_messages("s", [_message("b1"), _message("b2")]))
+    calls.start("c", lambda: json_store.add_message("t", _message("c")))
+    _queued(json_store, 3)
+    held.release.set()
+    calls.join()
+    assert "commit 2 failed" in log
+    assert isinstance(calls.outcomes["first"], ConversationMessage)
+    for name in ("a", "b", "c"):
+        outcome = calls.outcomes[name]
+        assert isinstance(outcome, StoreError), outcome
+        assert "No space left on device" in str(outcome)
+    assert len({id(calls.outcomes[name]) for name in ("a", "b", "c")}) == 3
+    # The lines had been flushed before the failure; they were cut back off.
+    assert [m.content for m in json_store.get_messages("s")] == ["first"]
+    assert json_store.get_messages("t") == []
+    reopened = CONVERSATION_STORES.create("json", path=json_store.config.path)
+    assert [m.content for m in reopened.get_messages("s")] == ["first"]
+    reopened.close()
+    json_store.add_message("s", _message("after"))
+    json_store.add_message("t", _message("after"))
+    assert [m.content for m in json_store.get_messages("s")] == ["first", "after"]
+    assert [m.content for m in json_store.get_messages("t")] == ["after"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from praisonai.persistence.errors import ConfigError, InvalidInputError, StoreError
+from praisonai.persistence.errors import ConfigError, EngineError, InvalidInputError, StoreError
 from praisonai.persistence.knowledge import milvus as milvus_module
 from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import MilvusKnowledgeConfig
@@ -59,11 +59,25 @@ class TestMilvusServerContract(KnowledgeStoreContract):
         store = KNOWLEDGE_STORES.create("milvus", uri=milvus_server)
         yield store
         store.close()
+        _drop_every_collection(milvus_server)
 
     @pytest.fixture
     def reopen(self, milvus_server: str) -> Callable[[], KnowledgeStore]:
         host_port = milvus_server.removeprefix("http://")
         return lambda: KNOWLEDGE_STORES.create("milvus", url=f"milvus://{host_port}")
+
+
+def _drop_every_collection(uri: str) -> None:
+    """Each server collection keeps a query and a data flow graph busy with time ticks: dropped after each
+    test, the 200-odd collections the contract creates do not slow the server (and the later tests) down."""
+    from pymilvus import MilvusClient
+
+    client = MilvusClient(uri=uri)
+    try:
+        for name in client.list_collections():
+            client.drop_collection(name)
+    finally:
+        client.close()
 
 
 @pytest.mark.parametrize(
@@ -154,6 +168,31 @@ def test_a_released_collection_is_loaded_again(tmp_path: Path, pymilvus: object)
         assert [document.id for document in reopened.get("kept", ["a"])] == ["a"]
 
 
+def test_listing_collections_loads_none_of_them(tmp_path: Path, pymilvus: object) -> None:
+    with KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "m.db")) as store:
+        store.create_collection("listed", 2)
+        native = milvus_module._native_name("listed")
+        store._client.release_collection(native)  # type: ignore[attr-defined]
+    with KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "m.db")) as reopened:
+        assert reopened.list_collections() == ["listed"]
+        assert reopened._client.get_load_state(native)["state"].name == "NotLoad"  # type: ignore[attr-defined]
+        assert reopened.count("listed") == 0  # any other call loads it
+        assert reopened._client.get_load_state(native)["state"].name == "Loaded"  # type: ignore[attr-defined]
+
+
+def test_a_collection_that_never_loads_is_an_engine_error(
+    tmp_path: Path, pymilvus: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # create_collection waits for the load itself (pymilvus's own wait sleeps 500 ms first), but not forever.
+    from pymilvus.client.types import LoadState
+
+    with KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "m.db"), timeout=0.2) as store:
+        client = store._client  # type: ignore[attr-defined]
+        monkeypatch.setattr(client, "get_load_state", lambda name, **options: {"state": LoadState.Loading})
+        with pytest.raises(EngineError, match=r"not loaded within 0\.2 s"):
+            store.create_collection("stuck", 2)
+
+
 def test_a_search_flushes_rows_written_since_the_last_flush_once_enough_built_up(
     tmp_path: Path, pymilvus: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -179,3 +218,29 @@ def test_a_search_flushes_rows_written_since_the_last_flush_once_enough_built_up
         assert (ranking(), flushed) == (["0", "1", "2"], ["c"])
         store.insert("c", [KnowledgeDocument(id="3", embedding=[1.0, 3.0])])
         assert (ranking(), flushed) == (["0", "1", "2", "3"], ["c"])
+
+
+def test_a_large_insert_is_sent_in_parts_and_taken_back_whole_when_one_fails(
+    tmp_path: Path, pymilvus: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(milvus_module, "_WRITE", 3)
+    with KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "m.db")) as store:
+        store.create_collection("docs", 2)
+        sent: list[int] = []
+        insert = store._client.insert  # type: ignore[attr-defined]
+
+        def counted(native: str, rows: list[dict[str, Any]]) -> object:
+            sent.append(len(rows))
+            if len(sent) == 3 and rows[0]["id"].startswith("e"):
+                raise RuntimeError("request lost")
+            return insert(native, rows)
+
+        monkeypatch.setattr(store._client, "insert", counted)  # type: ignore[attr-defined]
+        store.insert("docs", [KnowledgeDocument(id=f"d{index}", embedding=[1.0, float(index)]) for index in range(7)])
+        assert sent == [3, 3, 1] and store.count("docs") == 7
+        sent.clear()
+        with pytest.raises(StoreError):
+            store.insert(
+                "docs", [KnowledgeDocument(id=f"e{index}", embedding=[1.0, float(index)]) for index in range(7)]
+            )
+        assert sent == [3, 3, 1] and store.count("docs") == 7  # the two parts written were taken back

@@ -222,3 +222,29 @@ def test_collections_this_backend_did_not_create_are_left_alone() -> None:
         assert client.collection_exists("foreign")
         with pytest.raises(AlreadyExistsError):
             store.create_collection("foreign", 2)
+
+
+def test_a_large_insert_is_sent_in_parts_and_taken_back_whole_when_one_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from praisonai.persistence.knowledge import qdrant as qdrant_module
+
+    monkeypatch.setattr(qdrant_module, "_WRITE", 3)
+    documents = [KnowledgeDocument(id=f"d{index}", embedding=[1.0, float(index)]) for index in range(7)]
+    with KNOWLEDGE_STORES.create("qdrant", path=":memory:") as store:
+        store.create_collection("docs", 2)
+        sent: list[int] = []
+        upsert = store._client.upsert  # type: ignore[attr-defined]
+
+        def counted(*args: object, points: list[object], **kwargs: object) -> object:
+            sent.append(len(points))
+            if len(sent) == 3 and documents[-1].id == "e6":
+                raise RuntimeError("request lost")
+            return upsert(*args, points=points, **kwargs)
+
+        monkeypatch.setattr(store._client, "upsert", counted)  # type: ignore[attr-defined]
+        store.insert("docs", documents)
+        assert sent == [3, 3, 1] and store.count("docs") == 7
+        sent.clear()
+        documents = [KnowledgeDocument(id=f"e{index}", embedding=[1.0, float(index)]) for index in range(7)]
+        with pytest.raises(StoreError):
+            store.insert("docs", documents)
+        assert sent == [3, 3, 1] and store.count("docs") == 7  # the two parts written were taken back

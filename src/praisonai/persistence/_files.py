@@ -42,11 +42,15 @@ def fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def write_atomically(path: Path, data: str | bytes, *, durable: bool = True, create: bool = False) -> None:
+def write_atomically(
+    path: Path, data: str | bytes, *, durable: bool = True, create: bool = False, sync_directory: bool = True
+) -> None:
     """Put ``data`` (text is written as UTF-8) at ``path``, whole or not at all.
 
     ``durable=False`` skips the fsyncs: still atomic, but the write may be lost
-    on power loss. ``create=True`` raises ``FileExistsError`` if ``path`` exists.
+    on power loss. ``sync_directory=False`` skips only the directory's fsync: the
+    new contents are whole when they land, but a power loss may still find the old
+    ones. ``create=True`` raises ``FileExistsError`` if ``path`` exists.
     """
     content = data.encode("utf-8") if isinstance(data, str) else data
     temporary = path.with_name(f".tmp-{uuid.uuid4().hex}")
@@ -64,7 +68,7 @@ def write_atomically(path: Path, data: str | bytes, *, durable: bool = True, cre
             os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-    if durable:
+    if durable and sync_directory:
         fsync_directory(path.parent)
 
 

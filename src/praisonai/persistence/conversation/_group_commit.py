@@ -1,25 +1,33 @@
-"""Group commit for the sqlite connection: writes that arrive while a commit is in flight share the next one.
+"""Group commit for the embedded durable stores: writes that arrive while a commit is in flight share the next one.
 
-With ``synchronous=FULL`` every commit waits for its own flush to the device, so
-writer threads queued on one connection get no more done than one thread would.
-:class:`GroupCommitter` runs the writes of the sqlite runner instead:
+A durable commit waits for its flush to the device, so writers queued behind one
+another get no more done than one writer would. Here each write is a
+:class:`Write` (a callable that does the work of one call) and a *group* of them
+is committed at once:
 
-- a write queues itself, then takes the connection lock. Whoever holds the lock
-  is the *leader*: it takes every write queued so far, runs each in its own
-  ``SAVEPOINT`` inside one ``BEGIN IMMEDIATE`` transaction, and commits once;
-- writes that arrive while the leader commits (its flush takes most of the time)
-  queue up and are all taken by the next leader: one commit, one flush, for all;
+- :class:`GroupCommitter` (threads: sqlite, json). A write queues itself, then
+  whoever finds no group in flight is the *leader*: it takes every write queued so
+  far and commits them together (:meth:`GroupCommitter.commit`). Writes that arrive
+  while the leader commits (its flush takes most of the time) queue up and are all
+  taken by the next leader: one commit, one flush, for all.
+  ``async_sqlite`` queues its writes on its worker thread instead and hands each
+  batch it drains to the same :meth:`GroupCommitter.commit`;
 - each call returns only when the commit that holds its write has returned (the
-  leader records every outcome before it releases the lock), so every
-  acknowledged write is as durable as the commit's ``synchronous`` setting makes it;
-- a write that fails is rolled back to its savepoint and raises its own error;
-  the others of its group are unaffected. A batch (``add_messages``) is one write,
-  so it is all in or all out;
-- a failed commit (or an engine that rolled the whole transaction back) fails
-  every write of the group, each with a copy of the error: nothing of theirs was
-  stored;
+  leader records every outcome before it lets the writers go), so every
+  acknowledged write is as durable as the store's commit makes it;
+- a write that fails is undone alone (in SQL, the group runs again with a
+  ``SAVEPOINT`` around each write; in the json store, a truncation) and raises its
+  own error; the others of its group are unaffected. A batch (``add_messages``) is
+  one write, so it is all in or all out;
+- a failed commit fails every write of the group that had not failed on its own,
+  each with a copy of the error: nothing of theirs was stored;
 - a lone writer finds only its own write in the queue and runs it exactly as
-  before (no savepoint): it pays no extra latency.
+  before (in SQL, no savepoint): it pays no extra latency. Nor do the writes of a
+  group in which none fails.
+
+The commit of a group is the store's (:func:`commit_in_savepoints` for the SQLite
+stores, ``JsonConversationStore._commit_messages``); this module owns the queue,
+the leader, and the outcomes.
 """
 
 from __future__ import annotations
@@ -27,131 +35,180 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
 
 from ..errors import StoreClosedError, StoreError
 
-__all__ = ["GroupCommitter"]
+__all__ = ["GroupCommitter", "HeldUnlessClosed", "Write", "commit_in_savepoints"]
 
 R = TypeVar("R")
 
 _PENDING = object()
 
 
-class _Write(Generic[R]):
+class Write(Generic[R]):
+    """One call's write: ``run()`` does its work inside the group's transaction."""
+
     __slots__ = ("error", "finished", "result", "run")
 
     def __init__(self, run: Callable[[], R]) -> None:
         self.run = run
         self.result: Any = _PENDING
         self.error: BaseException | None = None
-        self.finished = False  # its group's leader is done with it (set under the state lock)
+        self.finished = False  # its group's leader is done with it (set under the committer's state lock)
+
+    def attempt(self) -> bool:
+        """Run it, recording its result or its own error; whether it succeeded."""
+        try:
+            self.result = self.run()
+        except Exception as error:
+            self.result = _PENDING
+            self.error = error
+            return False
+        return True
+
+    def fail(self, error: BaseException) -> None:
+        self.result = _PENDING
+        self.error = _copy(error)
+
+    def outcome(self) -> R:
+        """Its result, or its error raised."""
+        if self.error is not None:
+            raise self.error
+        return self.result  # type: ignore[no-any-return]
+
+
+class HeldUnlessClosed:
+    """``with`` it: hold ``lock``; :class:`StoreClosedError` if the store was closed while the writes waited.
+
+    One object per store, entered by every group (no generator built per commit).
+    """
+
+    __slots__ = ("_closed", "_lock")
+
+    def __init__(self, lock: threading.Lock, closed: Callable[[], bool]) -> None:
+        self._lock = lock
+        self._closed = closed
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        if self._closed():
+            self._lock.release()
+            raise StoreClosedError("the store is closed")
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
 
 
 class GroupCommitter:
-    """Runs write transactions on ``connection`` (a DB-API connection in autocommit mode), grouped.
+    """Commits queued writes in groups: ``commit(group)`` runs with ``hold()`` entered.
 
-    ``lock`` is the connection's lock, also taken by readers; ``closed()`` says whether
-    the store was closed while a write waited.
+    ``hold`` takes what a write needs exclusively (the connection's lock, a file lock)
+    and raises if the store is closed; ``commit`` runs the group's writes (each
+    through :meth:`Write.attempt`) and makes them durable, raising if that failed.
     """
 
-    def __init__(self, lock: threading.Lock, closed: Callable[[], bool], begin: str = "BEGIN IMMEDIATE") -> None:
-        self._lock = lock
-        self._closed = closed
-        self._begin = begin
-        self._queue: list[_Write[Any]] = []
-        # Guards the queue and `_leading`; waiting writers sleep on it, not on the connection lock, so
+    def __init__(
+        self, hold: Callable[[], AbstractContextManager[object]], commit: Callable[[list[Write[Any]]], None]
+    ) -> None:
+        self._hold = hold
+        self._commit = commit
+        self._queue: list[Write[Any]] = []
+        # Guards the queue and `_leading`; waiting writers sleep on it, not on the store's lock, so
         # that a finished group's writers all wake at once while the next leader starts.
         self._state = threading.Condition(threading.Lock())
         self._leading = False
+        self._waiting = 0  # writers asleep on `_state`: a lone writer's leader need not notify anyone
 
-    def write(self, connection: Any, run: Callable[[], R]) -> R:
-        """Run ``run()`` (which executes its statements on ``connection``) in a committed transaction."""
-        entry: _Write[R] = _Write(run)
-        group: list[_Write[Any]] = []
+    def write(self, run: Callable[[], R]) -> R:
+        """Run ``run()`` in a committed group; its result once that group is durable."""
+        entry: Write[R] = Write(run)
+        group: list[Write[Any]] = []
         with self._state:
             self._queue.append(entry)
             while not entry.finished and self._leading:
-                self._state.wait()
+                self._waiting += 1
+                try:
+                    self._state.wait()
+                finally:
+                    self._waiting -= 1
             if not entry.finished:  # no leader took it: lead the writes queued so far
                 self._leading = True
                 group, self._queue = self._queue, []
         if group:
             try:
-                with self._lock:
-                    if self._closed():  # closed while these writes waited
-                        for write in group:
-                            write.error = StoreClosedError("the store is closed")
-                    else:
-                        self._commit_group(connection, group)
+                self.commit(group)
             finally:
                 with self._state:
                     for write in group:
                         write.finished = True
                     self._leading = False
-                    self._state.notify_all()
-        if entry.error is not None:
-            raise entry.error
-        return entry.result  # type: ignore[no-any-return]
+                    if self._waiting:
+                        self._state.notify_all()
+        return entry.outcome()
 
-    def _commit_group(self, connection: Any, group: list[_Write[Any]]) -> None:
-        done: list[_Write[Any]] = []  # ran and still in the open transaction
+    def commit(self, group: Sequence[Write[Any]]) -> None:
+        """Commit ``group`` now, recording each write's outcome; re-raises only a non-``Exception`` (an interrupt)."""
         try:
-            connection.execute(self._begin)
-            if len(group) == 1:
-                self._run_alone(connection, group[0], done)
-            else:
-                for write in group:
-                    if not connection.in_transaction:  # the engine rolled back a previous write's group
-                        connection.execute(self._begin)
-                    self._run_in_savepoint(connection, write, done)
-            if connection.in_transaction:
-                connection.execute("COMMIT")
+            with self._hold():
+                self._commit(group if isinstance(group, list) else list(group))
         except BaseException as error:
             # The commit (or what surrounds it) failed: no write of this group is stored.
-            if connection.in_transaction:
-                with contextlib.suppress(Exception):  # the original error says more
-                    connection.execute("ROLLBACK")
-            self._fail(done, error)
-            for write in group:  # the writes an interruption kept from running
-                if write.result is _PENDING and write.error is None:
-                    write.error = _copy(error)
+            for write in group:
+                if write.error is None:
+                    write.fail(error)
             if not isinstance(error, Exception):  # KeyboardInterrupt and the like: the leader's own
                 raise
 
-    def _run_alone(self, connection: Any, write: _Write[Any], done: list[_Write[Any]]) -> None:
-        try:
-            write.result = write.run()
-        except Exception as error:
+
+def commit_in_savepoints(connection: Any, begin: str, group: list[Write[Any]]) -> None:
+    """One SQL transaction for ``group`` on ``connection`` (a DB-API connection in autocommit mode).
+
+    The writes first run one after another with nothing around them (a lone write runs exactly
+    as it would alone). If one fails, the transaction is rolled back and the group runs again,
+    each write in a ``SAVEPOINT``, so that the failing one is rolled back alone: savepoints cost
+    two statements a write, paid only by a group that holds a failing write. Raises if the
+    transaction could not be committed.
+    """
+    try:
+        connection.execute(begin)
+        if not all(write.attempt() for write in group) and len(group) > 1:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            write.error = error
-            return
-        done.append(write)
+            for write in group:
+                write.result, write.error = _PENDING, None
+            connection.execute(begin)
+            done: list[Write[Any]] = []  # ran and still in the open transaction
+            for write in group:
+                if not connection.in_transaction:  # the engine rolled back a previous write's group
+                    connection.execute(begin)
+                _run_in_savepoint(connection, write, done)
+        elif len(group) == 1 and group[0].error is not None and connection.in_transaction:
+            connection.execute("ROLLBACK")
+        if connection.in_transaction:
+            connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            with contextlib.suppress(Exception):  # the original error says more
+                connection.execute("ROLLBACK")
+        raise
 
-    def _run_in_savepoint(self, connection: Any, write: _Write[Any], done: list[_Write[Any]]) -> None:
-        connection.execute("SAVEPOINT praisonai_write")
-        try:
-            write.result = write.run()
-        except Exception as error:
-            write.result = _PENDING
-            write.error = error
-            if connection.in_transaction:
-                connection.execute("ROLLBACK TO praisonai_write")
-                connection.execute("RELEASE praisonai_write")
-            else:  # the engine rolled back the whole transaction: the earlier writes went with it
-                self._fail(done, error)
-                done.clear()
-            return
+
+def _run_in_savepoint(connection: Any, write: Write[Any], done: list[Write[Any]]) -> None:
+    connection.execute("SAVEPOINT praisonai_write")
+    if write.attempt():
         connection.execute("RELEASE praisonai_write")
         done.append(write)
-
-    @staticmethod
-    def _fail(done: list[_Write[Any]], error: BaseException) -> None:
-        for write in done:
-            write.result = _PENDING
-            write.error = _copy(error)
+    elif connection.in_transaction:
+        connection.execute("ROLLBACK TO praisonai_write")
+        connection.execute("RELEASE praisonai_write")
+    else:  # the engine rolled back the whole transaction: the earlier writes went with it
+        assert write.error is not None
+        for earlier in done:
+            earlier.fail(write.error)
+        done.clear()
 
 
 def _copy(error: BaseException) -> BaseException:

@@ -23,12 +23,22 @@ the id, which is checked on every read.
 
 Durability: a session file is written to a temporary file, fsynced, renamed
 over the old one and the directory fsynced. A message write appends one line
-(a batch is one line, so it lands whole or not at all) and fsyncs it before
+(a batch is one line, so it lands whole or not at all) and flushes it (fdatasync) before
 returning; appending never rewrites the history. A writer killed mid-append
 leaves an unterminated last line: readers ignore it and the next writer
-truncates it away, and it was never acknowledged. ``delete_messages`` rewrites
+truncates it away, and it was never acknowledged. Then the session file's
+``updated_at`` is bumped (fsynced, renamed; the directory is not fsynced for
+it: a power loss may only leave ``updated_at`` stale). ``delete_messages`` rewrites
 the message file through a temporary file and a rename. ``durable=False``
 skips the fsyncs (still atomic; the last writes may be lost on power loss).
+
+Group commit (``_group_commit.py``): message writes from other threads that arrive
+while a write is being flushed are committed together by the next one: each
+appends its line (checked first, so a refused write appends nothing), then each
+message file written is fsynced once and each session file rewritten once. Each
+call returns only after that flush; if it fails, every file is cut back to its
+length before the group and every call of the group fails. A lone writer does
+exactly what it did alone.
 
 Concurrency: a thread lock plus ``flock`` on ``<dir>/.lock`` (shared for
 reads, exclusive for writes), so threads, store instances and processes on one
@@ -58,6 +68,7 @@ from .._files import fsync_directory, write_all, write_atomically
 from .._guard import GuardedStore
 from .._values import check_id, check_ids, check_limit, load_json, load_optional_json
 from ..errors import AlreadyExistsError, NotFoundError, StoreClosedError, StoreError
+from ._group_commit import GroupCommitter, Write
 from ._praisonai_json import convert_praisonai_session, praisonai_session_files
 from ._sql_operations import ConversationOperations, timestamp
 from ._sql_statements import SQLITE, ConversationStatements
@@ -114,6 +125,36 @@ class _Index:
     ids: set[str] = field(default_factory=set)
 
 
+@dataclass(slots=True)
+class _Appending:
+    """A message file that the group being committed appends to."""
+
+    fd: int
+    start: int  # its size before the group: what a failed group cuts it back to
+    size: int
+    stored: dict[str, Any]  # the session's record, whose updated_at the group bumps
+    file_id: str | None  # set: the group began this file (its header line), so the directory needs a flush
+    broken: OSError | None = None  # a failed append could not be cut back: the group must fail
+
+    def append(self, line: str) -> None:
+        if self.broken is not None:
+            raise self.broken
+        payload = (line + "\n").encode("ascii")
+        try:
+            write_all(self.fd, payload)
+        except BaseException:
+            try:  # a line half written must not precede the group's next lines
+                os.ftruncate(self.fd, self.size)
+            except OSError as error:
+                self.broken = error
+            raise
+        self.size += len(payload)
+
+
+# fdatasync: the appended bytes and the new size (what reading them back needs), not the timestamps.
+_flush_data = getattr(os, "fdatasync", os.fsync)
+
+
 class _DirectoryLock:
     """``flock`` on a lock file, with a timeout. Callers serialize their threads around it."""
 
@@ -159,6 +200,8 @@ class JsonConversationStore(GuardedStore, ConversationStore):
         self._encoder = ConversationOperations(ConversationStatements(SQLITE, ""))
         self._thread_lock = threading.Lock()
         self._indexes: OrderedDict[str, _Index] = OrderedDict()
+        self._committer = GroupCommitter(lambda: self._locked(exclusive=True), self._commit_messages)
+        self._appendings: dict[str, _Appending] = {}  # of the group being committed
         with self._translating:
             self._sessions.mkdir(parents=True, exist_ok=True)
             self._file_lock = _DirectoryLock(self._root / ".lock", self.config.lock_timeout)
@@ -221,9 +264,9 @@ class JsonConversationStore(GuardedStore, ConversationStore):
         if self.config.durable:
             fsync_directory(directory)
 
-    def _write_file(self, target: Path, data: bytes, *, create: bool = False) -> None:
+    def _write_file(self, target: Path, data: bytes, *, create: bool = False, sync_directory: bool = True) -> None:
         """Atomically put ``data`` at ``target``; with ``create``, fail if ``target`` exists."""
-        write_atomically(target, data, durable=self.config.durable, create=create)
+        write_atomically(target, data, durable=self.config.durable, create=create, sync_directory=sync_directory)
 
     def _session_path(self, session_id: str) -> Path:
         return self._sessions / f"{session_file_stem(session_id)}.json"
@@ -245,13 +288,14 @@ class JsonConversationStore(GuardedStore, ConversationStore):
             raise StoreError(f"session file {path} does not hold session {session_id!r}")
         return record
 
-    def _save_session(self, record: dict[str, Any], *, create: bool = False) -> None:
+    def _save_session(self, record: dict[str, Any], *, create: bool = False, sync_directory: bool = True) -> None:
         row = [record[key] for key in _SESSION_KEYS]
         for index, key in enumerate(_SESSION_KEYS):
             if key in _JSON_VALUED:
                 row[index] = None if row[index] is None else _encode(row[index])
         text = _json_object(_SESSION_KEYS, row)
-        self._write_file(self._session_path(record["session_id"]), text.encode("ascii"), create=create)
+        path = self._session_path(record["session_id"])
+        self._write_file(path, text.encode("ascii"), create=create, sync_directory=sync_directory)
 
     # -- message files -------------------------------------------------------------
 
@@ -329,40 +373,65 @@ class JsonConversationStore(GuardedStore, ConversationStore):
             return None, [], 0  # unexpected: fall back to a full read, which reports corruption
         return file_id, records, index.offset + end
 
-    def _append(self, session_id: str, line: str) -> tuple[str | None, int]:
-        """Append one line to the session's message file (repairing a torn tail first) and fsync it.
-
-        Returns the file id if this started a new file, and the offset after the line.
-        """
+    def _open_for_appending(self, session_id: str, stored: dict[str, Any]) -> _Appending:
+        """The session's message file, open for this group's lines: a torn tail cut off, a header if new."""
         path = self._messages_path(session_id)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
         try:
             size = os.fstat(fd).st_size
-            payload = (line + "\n").encode("ascii")
-            if size:
+            if size and os.pread(fd, 1, size - 1) != b"\n":  # a torn last line: cut it off
                 tail_start = max(0, size - 65536)
                 tail = os.pread(fd, size - tail_start, tail_start)
-                if not tail.endswith(b"\n"):
+                cut = tail.rfind(b"\n")
+                while cut < 0 and tail_start > 0:  # a torn line longer than the window
+                    tail_start = max(0, tail_start - 65536)
+                    tail = os.pread(fd, size - tail_start, tail_start)
                     cut = tail.rfind(b"\n")
-                    while cut < 0 and tail_start > 0:  # a torn line longer than the window
-                        tail_start = max(0, tail_start - 65536)
-                        tail = os.pread(fd, size - tail_start, tail_start)
-                        cut = tail.rfind(b"\n")
-                    new_size = tail_start + cut + 1
-                    os.ftruncate(fd, new_size)
-                    size = new_size
-            new_file_id = None
-            if size == 0:
-                new_file_id = uuid.uuid4().hex
-                payload = (self._header(new_file_id) + "\n").encode("ascii") + payload
-            write_all(fd, payload)
-            if self.config.durable:
-                os.fsync(fd)
-        finally:
+                size = tail_start + cut + 1
+                os.ftruncate(fd, size)
+            appending = _Appending(fd, size, size, stored, None if size else uuid.uuid4().hex)
+            if appending.file_id is not None:
+                appending.append(self._header(appending.file_id))
+        except BaseException:
             os.close(fd)
-        if new_file_id is not None:
-            self._fsync_directory(path.parent)
-        return new_file_id, size + len(payload)
+            raise
+        self._appendings[session_id] = appending
+        return appending
+
+    def _commit_messages(self, group: list[Write[Any]]) -> None:
+        """Commit a group of message writes (:mod:`._group_commit`): each appends its line, then one flush.
+
+        The flush fsyncs each message file written once, and then bumps each session's
+        ``updated_at``. If it fails, every file is cut back to where the group began.
+        """
+        appendings = self._appendings = {}
+        try:
+            for write in group:
+                write.attempt()
+            if any(appending.broken is not None for appending in appendings.values()):
+                raise StoreError("a message file could not be repaired after a failed append")
+            if self.config.durable:
+                for appending in appendings.values():
+                    _flush_data(appending.fd)
+            if any(appending.file_id is not None for appending in appendings.values()):
+                self._fsync_directory(self._sessions)
+            # Bump updated_at after the messages are safe: a crash in between only leaves it stale, and so
+            # may a power loss before the rename reaches the disk (hence no fsync of the directory for it).
+            now = time.time()
+            for appending in appendings.values():
+                self._save_session({**appending.stored, "updated_at": now}, sync_directory=False)
+        except BaseException:
+            for session_id, appending in appendings.items():
+                self._indexes.pop(session_id, None)
+                with contextlib.suppress(OSError):  # best effort: the lines were never acknowledged
+                    os.ftruncate(appending.fd, appending.start)
+                    if self.config.durable:
+                        os.fsync(appending.fd)
+            raise
+        finally:
+            self._appendings = {}
+            for appending in appendings.values():
+                os.close(appending.fd)
 
     @staticmethod
     def _header(file_id: str) -> str:
@@ -505,24 +574,27 @@ class JsonConversationStore(GuardedStore, ConversationStore):
             return batch
 
     def _write_messages(self, session_id: str, rows: list[tuple[Any, ...]], line: str) -> None:
-        with self._locked(exclusive=True):
-            stored = self._read_session(session_id)
-            if stored is None:
-                raise NotFoundError(f"session {session_id!r} does not exist")
-            index = self._index(session_id)
-            clash = [row[0] for row in rows if row[0] in index.ids]
-            if clash:
-                what = "message" if len(rows) == 1 else "a message id of this batch"
-                raise AlreadyExistsError(
-                    f"{what} {clash[0]!r} already exists in session {session_id!r}; none was stored"
-                )
-            new_file_id, end = self._append(session_id, line)
-            if new_file_id is not None:
-                index = self._indexes[session_id] = _Index(new_file_id, 0)
-            index.ids.update(row[0] for row in rows)
-            index.offset = end
-            # Bump updated_at after the messages are safe: a crash in between only leaves it stale.
-            self._save_session({**stored, "updated_at": time.time()})
+        self._committer.write(lambda: self._append_messages(session_id, rows, line))
+
+    def _append_messages(self, session_id: str, rows: list[tuple[Any, ...]], line: str) -> None:
+        """One write of a group (:meth:`_commit_messages`): its checks, then its line appended, not yet flushed."""
+        appending = self._appendings.get(session_id)
+        stored = appending.stored if appending is not None else self._read_session(session_id)
+        if stored is None:
+            raise NotFoundError(f"session {session_id!r} does not exist")
+        # A file this group already appends to is indexed up to its end: no need to read it again.
+        index = (appending is not None and self._indexes.get(session_id)) or self._index(session_id)
+        clash = [row[0] for row in rows if row[0] in index.ids]
+        if clash:
+            what = "message" if len(rows) == 1 else "a message id of this batch"
+            raise AlreadyExistsError(f"{what} {clash[0]!r} already exists in session {session_id!r}; none was stored")
+        if appending is None:
+            appending = self._open_for_appending(session_id, stored)
+            if appending.file_id is not None:  # it began a new file
+                index = self._indexes[session_id] = _Index(appending.file_id, 0)
+        appending.append(line)
+        index.ids.update(row[0] for row in rows)
+        index.offset = appending.size
 
     def get_messages(
         self, session_id: str, limit: int | None = None, before: float | None = None, after: float | None = None

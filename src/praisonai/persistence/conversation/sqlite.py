@@ -10,8 +10,8 @@ WAL journal, ``synchronous=FULL`` (each write durable when it returns), one
 connection shared by all threads behind a lock, and ``BEGIN IMMEDIATE`` write
 transactions so that several processes on one file wait for each other
 (``busy_timeout``) instead of failing. Group commit: writes from other threads
-that arrive while a commit is flushing share the next commit, each in its own
-savepoint (``_group_commit.py``); each call still returns only once its write is
+that arrive while a commit is flushing share the next commit (``_group_commit.py``;
+if one of them fails, the group runs again with a savepoint around each); each call still returns only once its write is
 committed, and a lone writer runs exactly as without it. The statements and control flow are
 ``_sql_statements.py``'s and ``_sql_operations.py``'s, shared with ``async_sqlite`` and ``turso``;
 PraisonAI 4.7's tables are upgraded on open (``_praisonai_schema.py``).
@@ -23,7 +23,6 @@ import sqlite3
 import threading
 from typing import Any
 
-from ._group_commit import GroupCommitter
 from ._sql_operations import Step, fetch
 from ._sql_store import SqlConversationStore
 from ._sqlite_connection import LockedConnectionRunner, lock_timeout, prepare_path, sqlite_operations, sqlite_pragmas
@@ -41,7 +40,7 @@ class SqliteConversationStore(LockedConnectionRunner, SqlConversationStore):
         self.config = config
         self._ops = sqlite_operations(config)
         self._lock = threading.Lock()
-        self._committer = GroupCommitter(self._lock, lambda: self._closed, self._begin)
+        self._committer = self._group_committer()
         with self._translating:
             self._connection = sqlite3.connect(
                 prepare_path(config),

@@ -26,6 +26,10 @@ Distances: the wrapped store decides (``InMemoryVectorStore`` ranks by cosine
 similarity); ``distance=`` says which one it is, and collections of any other
 distance are refused. Filters: exact for ``InMemoryVectorStore`` (a Python
 predicate with the reference semantics); other stores need ``filter_translator``.
+With numpy installed, ``InMemoryVectorStore`` searches of collections of 256
+documents or more go through the adapter's numpy index and LangChain's own cosine
+function (:mod:`._layers.framework_store`): the same results, at the speed of a
+matrix product.
 Collections and their ids are tracked by the adapter object; see
 :mod:`._layers.framework_store` for the layout.
 """
@@ -111,6 +115,7 @@ class LangChainKnowledgeStore(FrameworkKnowledgeStore):
         embeddings_module.Embeddings.register(PrecomputedEmbeddings)
         in_memory = self._import_driver("langchain_core.vectorstores")
         self._in_memory = isinstance(self.vector_store, in_memory.InMemoryVectorStore)
+        self._scores_in_process = self._in_memory
         embeddings = getattr(self.vector_store, "embeddings", None)
         self._precomputed = embeddings if isinstance(embeddings, PrecomputedEmbeddings) else None
         if self._precomputed is None and not callable(getattr(self.vector_store, "add_embeddings", None)):
@@ -192,6 +197,19 @@ class LangChainKnowledgeStore(FrameworkKnowledgeStore):
             )
             pairs = [(document, math.nan) for document in stored if predicate(document)][:limit]
         return [self._hit(document, score) for document, score in pairs]
+
+    def _similarities(self, query: list[float], vectors: list[list[float]]) -> list[float] | None:
+        if not self._in_memory:
+            return None
+        # The function InMemoryVectorStore scores with (numpy, or simsimd when installed).
+        utils = self._import_driver("langchain_core.vectorstores.utils")
+        try:
+            similarity = utils._cosine_similarity([query], vectors)[0]
+        except ValueError as error:
+            if "NaN values found" not in str(error):
+                raise
+            return [math.nan] * len(vectors)  # every cosine is NaN (zero vectors): as _exact_search takes them
+        return [float(value) for value in similarity]
 
     def _native_search(self, query: list[float], limit: int, native_filter: Any) -> list[Hit]:
         pairs = self.vector_store.similarity_search_with_score_by_vector(query, k=limit, filter=native_filter)

@@ -22,7 +22,10 @@ stores need ``filter_translator`` returning ``MetadataFilters`` (LlamaIndex's
 own operators treat absent keys and ``True == 1`` differently, so no automatic
 translation is offered). ``SimpleVectorStore`` keeps no text, so the content
 rides in the reserved metadata. Collections and their ids are tracked by the
-adapter object; see :mod:`._layers.framework_store` for the layout.
+adapter object; see :mod:`._layers.framework_store` for the layout. With numpy
+installed, ``SimpleVectorStore`` searches of collections of 256 documents or more
+go through the adapter's numpy index and LlamaIndex's own similarity function
+(the same results, at the speed of a matrix product).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class LlamaIndexKnowledgeStore(FrameworkKnowledgeStore):
         self._types = self._import_driver("llama_index.core.vector_stores.types")
         simple = self._import_driver("llama_index.core.vector_stores")
         self._simple = isinstance(self.vector_store, simple.SimpleVectorStore)
+        self._scores_in_process = self._simple
         self._stores_text = bool(getattr(self.vector_store, "stores_text", False))
 
     def __repr__(self) -> str:
@@ -110,6 +114,14 @@ class LlamaIndexKnowledgeStore(FrameworkKnowledgeStore):
             return []
         query_object = self._types.VectorStoreQuery(query_embedding=query, similarity_top_k=limit, node_ids=candidates)
         return self._hits(self.vector_store.query(query_object))
+
+    def _similarities(self, query: list[float], vectors: list[list[float]]) -> list[float] | None:
+        if not self._simple:
+            return None
+        # The function SimpleVectorStore scores with (its default mode: cosine, one pair at a time).
+        embedding_utils = self._import_driver("llama_index.core.indices.query.embedding_utils")
+        score = embedding_utils.default_similarity_fn
+        return [float(score(query, vector)) for vector in vectors]
 
     def _native_search(self, query: list[float], limit: int, native_filter: Any) -> list[Hit]:
         query_object = self._types.VectorStoreQuery(

@@ -19,6 +19,15 @@ knowledge contract on top of it:
   collection clause, to the store's native filter), else a search raises
   :class:`UnsupportedFilterError`. ``delete`` by filter is exact everywhere.
 - Scores are the store's, through ``score_transform`` when given.
+- Exact search at the speed of a matrix product: with numpy installed, a cosine
+  collection of at least :data:`~.matrix.MIN_ROWS` documents in the
+  framework's in-memory store keeps a :class:`~.matrix.MatrixIndex` of the
+  vectors written through the adapter (rebuilt on the first search after a write
+  through it). The index picks the candidates (a superset of the top k, the filter
+  evaluated over columns); the framework's own similarity function then scores
+  just those, read afresh from the store, so the scores are the framework's. A
+  document changed in the framework store behind the adapter's back is scored as
+  it now is, but was chosen (or not) by the vector it had when written.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from ...errors import InvalidInputError, UnsupportedFilterError
 from ..base import Distance, KnowledgeDocument
 from ..config import LangChainKnowledgeConfig, LlamaIndexKnowledgeConfig
 from ..filters import And, Comparison, FilterNode, matches
+from . import matrix
 from .store_base import KnowledgeStoreBase
 
 __all__ = [
@@ -80,6 +90,8 @@ class _Collection:
     distance: Distance
     metadata: dict[str, Any] | None
     ids: dict[str, str] = field(default_factory=dict)  # caller's id -> store id, insertion-ordered
+    # The numpy index of the documents (and their store ids, row by row); None: build on the next search.
+    numpy_index: tuple[matrix.MatrixIndex, list[str]] | None = None
 
 
 class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection, LangChainKnowledgeConfig | LlamaIndexKnowledgeConfig]):
@@ -90,6 +102,7 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection, LangChainKnowledge
 
     backend = "framework"
     float32_embeddings = False  # the frameworks' in-memory stores keep Python or numpy float64 values
+    _scores_in_process = False  # the wrapped store is the framework's in-memory one: _similarities works
 
     def __init__(self, config: LangChainKnowledgeConfig | LlamaIndexKnowledgeConfig) -> None:
         super().__init__(config)
@@ -119,6 +132,11 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection, LangChainKnowledge
     def _native_search(self, query: list[float], limit: int, native_filter: Any) -> list[Hit]:
         """Search any store of the framework with a filter from ``filter_translator``."""
 
+    def _similarities(self, query: list[float], vectors: list[list[float]]) -> list[float] | None:
+        """The framework's cosine similarity of ``query`` to each vector, with its own function (as its
+        in-memory store scores); None where the wrapped store is not the in-memory one."""
+        return None
+
     # -- engine primitives (called with the lock held) --------------------------------
 
     def _supported_distances(self) -> tuple[Distance]:
@@ -142,6 +160,7 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection, LangChainKnowledge
         return [document_id for document_id in ids if document_id in target.ids]
 
     def _put(self, name: str, target: _Collection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        target.numpy_index = None
         replaced = [target.ids[document.id] for document in documents if document.id in target.ids]
         if replaced:
             self._remove_records(replaced)
@@ -160,7 +179,9 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection, LangChainKnowledge
     ) -> list[KnowledgeDocument]:
         if not target.ids:
             return []
-        hits = self._exact_search(query, min(limit, len(target.ids)), name, node)
+        hits = self._matrix_search(target, query, min(limit, len(target.ids)), node)
+        if hits is None:
+            hits = self._exact_search(query, min(limit, len(target.ids)), name, node)
         if hits is None:
             translator = self.config.filter_translator
             if translator is None:
@@ -184,6 +205,38 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection, LangChainKnowledge
         results.sort(key=lambda document: -(document.score or 0.0))
         return results[:limit]
 
+    def _matrix_search(
+        self, target: _Collection, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[Hit] | None:
+        """The top ``limit`` through the numpy index (see the module docstring); None: take the framework's path."""
+        if target.distance != "cosine" or len(target.ids) < matrix.MIN_ROWS or not self._scores_in_process:
+            return None
+        np = matrix.numpy_or_none()
+        if np is None:
+            return None
+        if target.numpy_index is None:
+            store_ids = list(target.ids.values())
+            records = self._fetch_records(store_ids)
+            stored = [records.get(store_id) for store_id in store_ids]
+            vectors = [record.embedding for record in stored if record is not None and record.embedding is not None]
+            if len(vectors) != len(store_ids):  # changed behind the adapter's back: leave it to the framework
+                return None
+            metadatas = [_user_metadata(record.metadata) for record in stored if record is not None]
+            target.numpy_index = (matrix.MatrixIndex(np, "cosine", vectors, metadatas), store_ids)
+        index, store_ids = target.numpy_index
+        rows = index.candidates(query, limit, node)
+        if rows is None:
+            return None
+        chosen = [store_ids[row] for row in rows]
+        records = self._fetch_records(chosen)
+        present = [store_id for store_id in chosen if store_id in records and records[store_id].embedding is not None]
+        if not present:
+            return []
+        scores = self._similarities(query, [records[store_id].embedding or [] for store_id in present])
+        if scores is None:
+            return None
+        return [Hit(store_id, score, records[store_id]) for store_id, score in zip(present, scores, strict=True)]
+
     def _fetch(self, name: str, target: _Collection, ids: list[str]) -> dict[str, KnowledgeDocument]:
         present = [document_id for document_id in ids if document_id in target.ids]
         if not present:
@@ -206,6 +259,7 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection, LangChainKnowledge
                 and matches(node, _user_metadata(records[target.ids[document_id]].metadata))
             ]
         if candidates:
+            target.numpy_index = None
             self._remove_records([target.ids[document_id] for document_id in candidates])
             for document_id in candidates:
                 del target.ids[document_id]
