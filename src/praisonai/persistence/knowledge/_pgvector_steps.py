@@ -25,6 +25,7 @@ from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, InvalidInputError, StoreError, UnsupportedFilterError
 from ._filters.sql import Parameters, PostgresJsonb, translate_filter
 from ._layers.checks import collection_exists, collection_not_found, document_exists
+from ._layers.contract import EnginePrimitive
 from .base import Distance, KnowledgeDocument, score_from_distance
 from .config import PgvectorKnowledgeConfig
 from .filters import Comparison, FilterNode
@@ -182,6 +183,25 @@ class _PgvectorSteps:
 
     # -- the steps ---------------------------------------------------------------------
 
+    # -- the engine primitives: each runs its ``_<primitive>_steps`` below with the store's ``_engine`` --
+
+    _find = EnginePrimitive()
+    _create = EnginePrimitive()
+    _drop = EnginePrimitive()
+    _names = EnginePrimitive()
+    _taken = EnginePrimitive()
+    _put = EnginePrimitive()
+    _search = EnginePrimitive()
+    _zero_vectors = EnginePrimitive()
+    _fetch = EnginePrimitive()
+    _remove = EnginePrimitive()
+    _count = EnginePrimitive()
+
+    def _taken_steps(self, name: str, target: _Collection, ids: list[str]) -> Operation[_Sql, tuple[()]]:
+        """None: ``_put`` checks, in the transaction it writes in."""
+        yield from ()
+        return ()
+
     def _find_steps(self, name: str) -> Operation[_Sql, _Collection | None]:
         sql = self._sql
         rows = yield _Sql(
@@ -237,7 +257,7 @@ class _PgvectorSteps:
             # Finds the zero vectors (no cosine, left out of HNSW) without a scan: see _zero_vectors.
             yield _Sql(sql.SQL("CREATE INDEX ON {} (id) WHERE vector_norm(embedding) = 0").format(target))
 
-    def _drop_steps(self, name: str) -> Operation[_Sql, None]:
+    def _drop_steps(self, name: str, target: _Collection) -> Operation[_Sql, None]:
         yield from self._transaction(self._drop_statements(name))
 
     def _drop_statements(self, name: str) -> Operation[_Sql, None]:
@@ -290,7 +310,7 @@ class _PgvectorSteps:
             raise document_exists(name, ids) from error
 
     def _search_steps(
-        self, target: _Collection, query: list[float], limit: int, node: FilterNode | None
+        self, name: str, target: _Collection, query: list[float], limit: int, node: FilterNode | None
     ) -> Operation[_Sql, list[KnowledgeDocument]]:
         sql = self._sql
         params = Parameters()
@@ -329,8 +349,8 @@ class _PgvectorSteps:
         rows: list[Any] = yield _Sql(statement, values, prepare=False)
         return rows
 
-    def _zero_steps(
-        self, target: _Collection, limit: int, node: FilterNode | None
+    def _zero_vectors_steps(
+        self, name: str, target: _Collection, limit: int, node: FilterNode | None
     ) -> Operation[_Sql, list[KnowledgeDocument]]:
         """Cosine: zero vectors, which HNSW leaves out and an exact scan ranks last (NaN distance)."""
         sql = self._sql
@@ -349,14 +369,16 @@ class _PgvectorSteps:
             found.append(document)
         return found
 
-    def _fetch_steps(self, target: _Collection, ids: list[str]) -> Operation[_Sql, dict[str, KnowledgeDocument]]:
+    def _fetch_steps(
+        self, name: str, target: _Collection, ids: list[str]
+    ) -> Operation[_Sql, dict[str, KnowledgeDocument]]:
         rows = yield _Sql(
             self._sql.SQL("SELECT " + _COLUMNS + " FROM {} WHERE id = ANY(%s)").format(target.table), (ids,)
         )
         return {row[0]: _document(row) for row in rows}
 
     def _remove_steps(
-        self, target: _Collection, ids: list[str] | None, node: FilterNode | None
+        self, name: str, target: _Collection, ids: list[str] | None, node: FilterNode | None
     ) -> Operation[_Sql, int]:
         sql = self._sql
         params = Parameters()
@@ -371,7 +393,7 @@ class _PgvectorSteps:
         )
         return max(deleted, 0)
 
-    def _count_steps(self, target: _Collection) -> Operation[_Sql, int]:
+    def _count_steps(self, name: str, target: _Collection) -> Operation[_Sql, int]:
         rows = yield _Sql(self._sql.SQL("SELECT count(*) FROM {}").format(target.table))
         return int(rows[0][0])
 

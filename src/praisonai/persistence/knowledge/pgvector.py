@@ -60,9 +60,8 @@ from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.store_base import KnowledgeStoreBase
 from ._pgvector_steps import _Collection, _idle, _PgvectorSteps, _run, _run_async, _Sql
 from ._pgvector_steps import table_name as table_name  # importable from here, as before
-from .base import Distance, KnowledgeDocument
+from .base import KnowledgeDocument
 from .config import PgvectorKnowledgeConfig
-from .filters import FilterNode
 
 if TYPE_CHECKING:
     import psycopg
@@ -120,47 +119,10 @@ class PgvectorKnowledgeStore(_PgvectorSteps, KnowledgeStoreBase[_Collection, Pgv
         self._current = threading.local()  # .held: the connections this thread's calls hold, innermost last
         self._pooled_call = _PooledCall(self)
 
-    # -- engine primitives (called with a pooled connection held, see _held): _PgvectorSteps's --
+    # -- engine primitives (called with a pooled connection held, see _held): _PgvectorSteps's steps, run here --
 
     def _engine(self, steps: Operation[_Sql, R]) -> R:
         return drive(steps, functools.partial(_run, self._current.held[-1]), throw_in_everything)
-
-    def _find(self, name: str) -> _Collection | None:
-        return self._engine(self._find_steps(name))
-
-    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        self._engine(self._create_steps(name, dimension, distance, metadata))
-
-    def _drop(self, name: str, target: _Collection) -> None:
-        self._engine(self._drop_steps(name))
-
-    def _names(self) -> list[str]:
-        return self._engine(self._names_steps())
-
-    def _taken(self, name: str, target: _Collection, ids: list[str]) -> tuple[()]:
-        return ()  # _put checks, in the transaction it writes in
-
-    def _put(self, name: str, target: _Collection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
-        self._engine(self._put_steps(name, target, documents, overwrite))
-
-    def _search(
-        self, name: str, target: _Collection, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return self._engine(self._search_steps(target, query, limit, node))
-
-    def _zero_vectors(
-        self, name: str, target: _Collection, limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return self._engine(self._zero_steps(target, limit, node))
-
-    def _fetch(self, name: str, target: _Collection, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return self._engine(self._fetch_steps(target, ids))
-
-    def _remove(self, name: str, target: _Collection, ids: list[str] | None, node: FilterNode | None) -> int:
-        return self._engine(self._remove_steps(target, ids, node))
-
-    def _count(self, name: str, target: _Collection) -> int:
-        return self._engine(self._count_steps(target))
 
     def _scan(self, name: str, target: _Collection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         after: str | None = None
@@ -222,45 +184,6 @@ class AsyncPgvectorKnowledgeStore(_PgvectorSteps, AsyncKnowledgeStoreBase[_Colle
 
     async def _engine(self, steps: Operation[_Sql, R]) -> R:
         return await drive_async(steps, functools.partial(_run_async, self._connection.get()), throw_in_everything)
-
-    async def _find(self, name: str) -> _Collection | None:
-        return await self._engine(self._find_steps(name))
-
-    async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        await self._engine(self._create_steps(name, dimension, distance, metadata))
-
-    async def _drop(self, name: str, target: _Collection) -> None:
-        await self._engine(self._drop_steps(name))
-
-    async def _names(self) -> list[str]:
-        return await self._engine(self._names_steps())
-
-    async def _taken(self, name: str, target: _Collection, ids: list[str]) -> tuple[()]:
-        return ()  # _put checks, as the sync store's
-
-    async def _put(
-        self, name: str, target: _Collection, documents: list[KnowledgeDocument], *, overwrite: bool
-    ) -> None:
-        await self._engine(self._put_steps(name, target, documents, overwrite))
-
-    async def _search(
-        self, name: str, target: _Collection, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return await self._engine(self._search_steps(target, query, limit, node))
-
-    async def _zero_vectors(
-        self, name: str, target: _Collection, limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return await self._engine(self._zero_steps(target, limit, node))
-
-    async def _fetch(self, name: str, target: _Collection, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return await self._engine(self._fetch_steps(target, ids))
-
-    async def _remove(self, name: str, target: _Collection, ids: list[str] | None, node: FilterNode | None) -> int:
-        return await self._engine(self._remove_steps(target, ids, node))
-
-    async def _count(self, name: str, target: _Collection) -> int:
-        return await self._engine(self._count_steps(target))
 
     async def _release(self) -> None:
         pool, self._pool = self._pool, None

@@ -22,7 +22,7 @@ methods with :func:`~praisonai.persistence._sansio.runs` and
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -50,7 +50,7 @@ from .checks import (
     parse_filters,
 )
 
-__all__ = ["ContractSteps", "Held", "above_threshold"]
+__all__ = ["ContractSteps", "EnginePrimitive", "Held", "above_threshold"]
 
 _LARGE_LIMIT = 10_000
 """A search asking for more results than this is first cut to the collection's size."""
@@ -82,6 +82,23 @@ class Held:
     """A request of a ``_*_call`` operation: run ``steps`` holding the store's lock, under its call guard."""
 
     steps: Operation[Call, Any]
+
+
+class EnginePrimitive:
+    """A primitive of a backend whose primitives are steps of engine requests: ``_find = EnginePrimitive()``
+    runs ``self._find_steps(...)`` (same parameters) with ``self._engine``, which drives it on the sync
+    store and returns an awaitable on the async one. One definition serves both stores."""
+
+    __slots__ = ("_steps",)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._steps = f"{name}_steps"
+
+    def __get__(self, store: Any, owner: type | None = None) -> Callable[..., Any]:
+        if store is None:
+            return self  # type: ignore[return-value]  # looked up on the class (ABCMeta's abstract check)
+        steps, engine = getattr(store, self._steps), store._engine
+        return lambda *args, **kwargs: engine(steps(*args, **kwargs))
 
 
 class ContractSteps(GuardedStore, Generic[C]):
