@@ -32,6 +32,7 @@ from ._layers.checks import (
     document_exists,
     partly_stored,
 )
+from ._layers.contract import EnginePrimitive
 from ._layers.store_base import CollectionSettings, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import RedisVectorKnowledgeConfig
@@ -170,6 +171,20 @@ class _RedisSteps:
 
     # -- the steps ---------------------------------------------------------------------
 
+    # -- the engine primitives: each runs its ``_<primitive>_steps`` below with the store's ``_engine`` --
+
+    _find = EnginePrimitive()
+    _create = EnginePrimitive()
+    _drop = EnginePrimitive()
+    _names = EnginePrimitive()
+    _taken = EnginePrimitive()
+    _put = EnginePrimitive()
+    _search = EnginePrimitive()
+    _zero_vectors = EnginePrimitive()
+    _fetch = EnginePrimitive()
+    _remove = EnginePrimitive()
+    _count = EnginePrimitive()
+
     def _find_steps(self, name: str) -> Operation[Call, CollectionSettings | None]:
         stored = yield Call("hget", (self._catalogue, name))
         return None if stored is None else CollectionSettings.from_json(stored)
@@ -198,7 +213,7 @@ class _RedisSteps:
             yield Call("hdel", (self._catalogue, name))
             raise
 
-    def _drop_steps(self, name: str) -> Operation[Call, None]:
+    def _drop_steps(self, name: str, target: CollectionSettings) -> Operation[Call, None]:
         if not (yield Call("hdel", (self._catalogue, name))):
             return  # dropped by another client meanwhile
         try:
@@ -245,7 +260,7 @@ class _RedisSteps:
                         raise partly_stored(name, sum(len(part) for part in written), error, cleanup) from error
             raise
 
-    def _taken_steps(self, name: str, ids: list[str]) -> Operation[Call, list[str]]:
+    def _taken_steps(self, name: str, target: CollectionSettings, ids: list[str]) -> Operation[Call, list[str]]:
         # Checked again, atomically, by each part's write script (another client may insert meanwhile).
         taken: list[str] = []
         for start in range(0, len(ids), _PAGE):
@@ -307,7 +322,7 @@ class _RedisSteps:
             results.append(document)
         return results
 
-    def _zero_steps(
+    def _zero_vectors_steps(
         self, name: str, target: CollectionSettings, limit: int, node: FilterNode | None
     ) -> Operation[Call, list[KnowledgeDocument]]:
         """Cosine: RediSearch scores a zero vector NaN and a filtered KNN query leaves it out, so the
@@ -325,11 +340,15 @@ class _RedisSteps:
             document.score = 0.0
         return found[:limit]
 
-    def _fetch_steps(self, name: str, ids: list[str]) -> Operation[Call, dict[str, KnowledgeDocument]]:
+    def _fetch_steps(
+        self, name: str, target: CollectionSettings, ids: list[str]
+    ) -> Operation[Call, dict[str, KnowledgeDocument]]:
         loaded = yield from self._load_steps([self._key(name, i) for i in ids])
         return {document.id: document for document in loaded}
 
-    def _remove_steps(self, name: str, ids: list[str] | None, node: FilterNode | None) -> Operation[Call, int]:
+    def _remove_steps(
+        self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None
+    ) -> Operation[Call, int]:
         if node is None:
             assert ids is not None
             return int((yield Call("delete", tuple(self._key(name, i) for i in ids))))
@@ -353,7 +372,7 @@ class _RedisSteps:
                 return deleted
             deleted += int((yield Call("delete", tuple(keys))))
 
-    def _count_steps(self, name: str) -> Operation[Call, int]:
+    def _count_steps(self, name: str, target: CollectionSettings) -> Operation[Call, int]:
         reply = yield Call(
             "execute_command", ("FT.SEARCH", self._index(name), "*", "NOCONTENT", "LIMIT", "0", "0", "DIALECT", "2")
         )

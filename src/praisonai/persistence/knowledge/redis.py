@@ -53,9 +53,8 @@ from .._sansio import Call, Operation, call_on, call_on_async, drive, drive_asyn
 from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase
 from ._redis_steps import _RedisSteps
-from .base import Distance, KnowledgeDocument
+from .base import KnowledgeDocument
 from .config import RedisVectorKnowledgeConfig
-from .filters import FilterNode
 
 __all__ = ["AsyncRedisVectorKnowledgeStore", "RedisVectorKnowledgeStore"]
 
@@ -84,45 +83,6 @@ class RedisVectorKnowledgeStore(_RedisSteps, KnowledgeStoreBase[CollectionSettin
 
     def _engine(self, steps: Operation[Call, R]) -> R:
         return drive(steps, call_on(self._redis), throw_in_everything)
-
-    def _find(self, name: str) -> CollectionSettings | None:
-        return self._engine(self._find_steps(name))
-
-    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        self._engine(self._create_steps(name, dimension, distance, metadata))
-
-    def _drop(self, name: str, target: CollectionSettings) -> None:
-        self._engine(self._drop_steps(name))
-
-    def _names(self) -> list[str]:
-        return self._engine(self._names_steps())
-
-    def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
-        return self._engine(self._taken_steps(name, ids))
-
-    def _put(
-        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
-    ) -> None:
-        self._engine(self._put_steps(name, target, documents, overwrite))
-
-    def _search(
-        self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return self._engine(self._search_steps(name, target, query, limit, node))
-
-    def _zero_vectors(
-        self, name: str, target: CollectionSettings, limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return self._engine(self._zero_steps(name, target, limit, node))
-
-    def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return self._engine(self._fetch_steps(name, ids))
-
-    def _remove(self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None) -> int:
-        return self._engine(self._remove_steps(name, ids, node))
-
-    def _count(self, name: str, target: CollectionSettings) -> int:
-        return self._engine(self._count_steps(name))
 
     def _scan(self, name: str, target: CollectionSettings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         reply = self._redis.execute_command(
@@ -176,47 +136,6 @@ class AsyncRedisVectorKnowledgeStore(
 
     async def _engine(self, steps: Operation[Call, R]) -> R:
         return await drive_async(steps, _keeping_cancellation(call_on_async(self._loop_client())), throw_in_everything)
-
-    async def _find(self, name: str) -> CollectionSettings | None:
-        return await self._engine(self._find_steps(name))
-
-    async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        await self._engine(self._create_steps(name, dimension, distance, metadata))
-
-    async def _drop(self, name: str, target: CollectionSettings) -> None:
-        await self._engine(self._drop_steps(name))
-
-    async def _names(self) -> list[str]:
-        return await self._engine(self._names_steps())
-
-    async def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
-        return await self._engine(self._taken_steps(name, ids))
-
-    async def _put(
-        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
-    ) -> None:
-        await self._engine(self._put_steps(name, target, documents, overwrite))
-
-    async def _search(
-        self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return await self._engine(self._search_steps(name, target, query, limit, node))
-
-    async def _zero_vectors(
-        self, name: str, target: CollectionSettings, limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return await self._engine(self._zero_steps(name, target, limit, node))
-
-    async def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return await self._engine(self._fetch_steps(name, ids))
-
-    async def _remove(
-        self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None
-    ) -> int:
-        return await self._engine(self._remove_steps(name, ids, node))
-
-    async def _count(self, name: str, target: CollectionSettings) -> int:
-        return await self._engine(self._count_steps(name))
 
     async def _release(self) -> None:
         client, self._redis = self._redis, None
