@@ -25,7 +25,7 @@ from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, InvalidInputError, StoreError, UnsupportedFilterError
 from ._filters.sql import Parameters, PostgresJsonb, translate_filter
 from ._layers.checks import collection_exists, collection_not_found, document_exists
-from ._layers.contract import EnginePrimitive
+from ._layers.contract import EngineStepsPrimitives
 from .base import Distance, KnowledgeDocument, score_from_distance
 from .config import PgvectorKnowledgeConfig
 from .filters import Comparison, FilterNode
@@ -140,7 +140,7 @@ def _idle(connection: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) ->
     return not connection.closed and connection.info.transaction_status.name == "IDLE"
 
 
-class _PgvectorSteps:
+class _PgvectorSteps(EngineStepsPrimitives):
     """pgvector's engine primitives as steps of statements (:mod:`.._sansio`), one copy for the sync
     store (psycopg's ``Connection``) and the async one (``AsyncConnection``); also the pieces both
     stores share: the driver, the names, connecting options and error mapping."""
@@ -182,20 +182,6 @@ class _PgvectorSteps:
         return isinstance(error, (BackendUnavailableError, self._psycopg.OperationalError))
 
     # -- the steps ---------------------------------------------------------------------
-
-    # -- the engine primitives: each runs its ``_<primitive>_steps`` below with the store's ``_engine`` --
-
-    _find = EnginePrimitive()
-    _create = EnginePrimitive()
-    _drop = EnginePrimitive()
-    _names = EnginePrimitive()
-    _taken = EnginePrimitive()
-    _put = EnginePrimitive()
-    _search = EnginePrimitive()
-    _zero_vectors = EnginePrimitive()
-    _fetch = EnginePrimitive()
-    _remove = EnginePrimitive()
-    _count = EnginePrimitive()
 
     def _taken_steps(self, name: str, target: _Collection, ids: list[str]) -> Operation[_Sql, tuple[()]]:
         """None: ``_put`` checks, in the transaction it writes in."""

@@ -32,7 +32,7 @@ from ._layers.checks import (
     document_exists,
     partly_stored,
 )
-from ._layers.contract import EnginePrimitive
+from ._layers.contract import EngineStepsPrimitives
 from ._layers.store_base import CollectionSettings, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import RedisVectorKnowledgeConfig
@@ -140,7 +140,7 @@ return found
 """
 
 
-class _RedisSteps:
+class _RedisSteps(EngineStepsPrimitives):
     """The redis knowledge store's engine primitives as steps of client calls (:mod:`.._sansio`), and
     the mapping of documents and filters: one copy for the sync store (``redis.Redis``) and the
     async one (``redis.asyncio.Redis``), whose methods have the same names and arguments. Writes of
@@ -170,20 +170,6 @@ class _RedisSteps:
         }
 
     # -- the steps ---------------------------------------------------------------------
-
-    # -- the engine primitives: each runs its ``_<primitive>_steps`` below with the store's ``_engine`` --
-
-    _find = EnginePrimitive()
-    _create = EnginePrimitive()
-    _drop = EnginePrimitive()
-    _names = EnginePrimitive()
-    _taken = EnginePrimitive()
-    _put = EnginePrimitive()
-    _search = EnginePrimitive()
-    _zero_vectors = EnginePrimitive()
-    _fetch = EnginePrimitive()
-    _remove = EnginePrimitive()
-    _count = EnginePrimitive()
 
     def _find_steps(self, name: str) -> Operation[Call, CollectionSettings | None]:
         stored = yield Call("hget", (self._catalogue, name))

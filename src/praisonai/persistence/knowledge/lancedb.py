@@ -54,7 +54,7 @@ from ._filters.native import (
     render,
 )
 from ._layers.async_store_base import AsyncKnowledgeStoreBase
-from ._layers.contract import EnginePrimitive
+from ._layers.contract import EngineStepsPrimitives
 from ._layers.records import document_from_record
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, OpenedCollection, score_of_distance
 from .base import Distance, KnowledgeDocument
@@ -77,7 +77,7 @@ def _column(key: str, suffix: str) -> str:
     return f"m_{key}_{suffix}"
 
 
-class _LanceSteps:
+class _LanceSteps(EngineStepsPrimitives):
     """LanceDB's engine primitives as steps (:mod:`.._sansio`) yielding the coroutines of its async
     API (``AsyncConnection``, ``AsyncTable``), one copy for both stores: the async store awaits
     them in the caller's event loop; the sync store runs them on LanceDB's background loop, which
@@ -104,20 +104,6 @@ class _LanceSteps:
         return connecting
 
     # -- the steps ---------------------------------------------------------------------
-
-    # -- the engine primitives: each runs its ``_<primitive>_steps`` below with the store's ``_engine`` --
-
-    _find = EnginePrimitive()
-    _create = EnginePrimitive()
-    _drop = EnginePrimitive()
-    _names = EnginePrimitive()
-    _taken = EnginePrimitive()
-    _put = EnginePrimitive()
-    _search = EnginePrimitive()
-    _zero_vectors = EnginePrimitive()
-    _fetch = EnginePrimitive()
-    _remove = EnginePrimitive()
-    _count = EnginePrimitive()
 
     def _find_steps(self, name: str) -> Operation[Awaitable[Any], OpenedCollection | None]:
         try:

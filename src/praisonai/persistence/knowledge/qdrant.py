@@ -52,7 +52,7 @@ from ._filters.native import (
 )
 from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.checks import collection_exists, collection_not_found, document_exists, partly_stored
-from ._layers.contract import EnginePrimitive
+from ._layers.contract import EngineStepsPrimitives
 from ._layers.store_base import KnowledgeStoreBase, raised_by
 from .base import Distance, KnowledgeDocument
 from .config import QdrantKnowledgeConfig
@@ -135,26 +135,13 @@ class _Target(NamedTuple):
         return metadata
 
 
-class _QdrantSteps:
+class _QdrantSteps(EngineStepsPrimitives):
     """Qdrant's engine primitives as steps of client calls (:mod:`.._sansio`), and the mapping of
     documents and filters: one copy for the sync store (``QdrantClient``) and the async one
     (``AsyncQdrantClient``), whose methods have the same names and arguments."""
 
     _models: Any
     exact_filter_numbers: ClassVar[int | None] = 2**53  # numbers are indexed as 64-bit floats
-
-    # -- the engine primitives: each runs its ``_<primitive>_steps`` below with the store's ``_engine`` --
-
-    _find = EnginePrimitive()
-    _create = EnginePrimitive()
-    _drop = EnginePrimitive()
-    _names = EnginePrimitive()
-    _taken = EnginePrimitive()
-    _put = EnginePrimitive()
-    _search = EnginePrimitive()
-    _fetch = EnginePrimitive()
-    _remove = EnginePrimitive()
-    _count = EnginePrimitive()
 
     def _taken_steps(self, name: str, target: _Target, ids: list[str]) -> Operation[Call, tuple[()]]:
         """None: ``_put`` checks, on the point ids it computes anyway."""

@@ -50,7 +50,7 @@ from .checks import (
     parse_filters,
 )
 
-__all__ = ["ContractSteps", "EnginePrimitive", "Held", "above_threshold"]
+__all__ = ["ContractSteps", "EnginePrimitive", "EngineStepsPrimitives", "Held", "above_threshold"]
 
 _LARGE_LIMIT = 10_000
 """A search asking for more results than this is first cut to the collection's size."""
@@ -99,6 +99,31 @@ class EnginePrimitive:
             return self  # type: ignore[return-value]  # looked up on the class (ABCMeta's abstract check)
         steps, engine = getattr(store, self._steps), store._engine
         return lambda *args, **kwargs: engine(steps(*args, **kwargs))
+
+
+class EngineStepsPrimitives:
+    """Mixin of a backend's steps class (pgvector, redis, qdrant, lancedb) whose engine primitives are
+    steps: it writes ``_find_steps`` ... ``_count_steps`` with the primitives' parameters, each of its
+    stores an ``_engine(steps)``, and these run one with the other."""
+
+    _find = EnginePrimitive()
+    _create = EnginePrimitive()
+    _drop = EnginePrimitive()
+    _names = EnginePrimitive()
+    _taken = EnginePrimitive()
+    _put = EnginePrimitive()
+    _search = EnginePrimitive()
+    _zero_vectors = EnginePrimitive()
+    _fetch = EnginePrimitive()
+    _remove = EnginePrimitive()
+    _count = EnginePrimitive()
+
+    def _zero_vectors_steps(
+        self, name: str, target: Any, limit: int, node: FilterNode | None
+    ) -> Operation[Any, list[Any]]:
+        """None by default: see :meth:`.store_base.KnowledgeStoreBase._zero_vectors`."""
+        yield from ()
+        return []
 
 
 class ContractSteps(GuardedStore, Generic[C]):
