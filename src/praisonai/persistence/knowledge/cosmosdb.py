@@ -32,7 +32,7 @@ from .._closing import close_client
 from .._guard import describe_error
 from ..errors import AlreadyExistsError, BackendUnavailableError, InvalidInputError, NotFoundError
 from ._filters.native import Lowered
-from ._filters.tokens import SqlTokens
+from ._filters.tokens import SqlSpelling, SqlTokens
 from ._layers.hosted_store import HostedVectorStore, Settings
 from ._layers.records import document_from_record
 from .base import KnowledgeDocument
@@ -49,20 +49,13 @@ _REFUSED_ID = re.compile(r"[/\\#?\t\r\n]|[ \n]\Z")
 class CosmosFilter(SqlTokens):
     """The Cosmos DB NoSQL spelling of a filter: ``@name`` parameters, item alias ``c``."""
 
-    def placeholder(self, name: str) -> str:
-        return f"@{name}"
-
-    def contains(self, token_param: str) -> str:
-        return f"ARRAY_CONTAINS(c.ix, {token_param})"
-
-    def number(self, key_param: str) -> str:
-        return f"c.n[{key_param}]"
-
-    def chunk(self, key_param: str) -> str:
-        return f"c.c[{key_param}]"
-
-    def present(self, key_param: str) -> str:
-        return f"IS_DEFINED(c.c[{key_param}])"
+    spelling = SqlSpelling(
+        placeholder="@{}",
+        contains="ARRAY_CONTAINS(c.ix, {})",
+        number="c.n[{}]",
+        chunk="c.c[{}]",
+        present="IS_DEFINED(c.c[{}])",
+    )
 
     def parameters(self) -> list[dict[str, Any]]:
         return [{"name": f"@{name}", "value": value} for name, value in self.values.items()]
