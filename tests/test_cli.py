@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from praisonai.persistence.conversation.base import ConversationMessage, ConversationSession
+from praisonai.persistence.errors import ConfigError
 from praisonai.persistence.registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
 from tests.test_plugins import write_distribution
 
@@ -209,6 +210,14 @@ def test_a_memory_url_with_three_slashes_is_an_absolute_path(tmp_path: Path) -> 
     store.close()
     assert (tmp_path / "state.json").exists()
     assert STATE_STORES.validate("memory", url="memory:////srv/s.json").snapshot_path == "/srv/s.json"  # type: ignore[union-attr]
+    # The knowledge store's memory URL reads the same way.
+    with KNOWLEDGE_STORES.create("memory", url=f"memory://{tmp_path}/knowledge.json") as knowledge:
+        knowledge.create_collection("c", dimension=2)
+    assert (tmp_path / "knowledge.json").exists()
+    # memory://state.json (a host, not a path) is refused, not read as "no file".
+    for registry in (STATE_STORES, KNOWLEDGE_STORES):
+        with pytest.raises(ConfigError, match="memory:///absolute/path"):
+            registry.validate("memory", url="memory://state.json")
 
 
 def test_check_takes_backend_options_as_flags_and_leaves_nothing_without_a_location(tmp_path: Path) -> None:
