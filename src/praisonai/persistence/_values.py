@@ -186,15 +186,16 @@ def _check_unicode(value: str, backend: str | None, what: str) -> None:
             )
 
 
-def plain_ids(values: Sequence[object]) -> bool:
-    """A quick yes: every value is a ``str`` (exactly) that :func:`check_id` accepts.
+def plain_ids(values: Sequence[object], longest: int = MAX_ID_LENGTH) -> bool:
+    """A quick yes: every value is a ``str`` (exactly) that :func:`check_id` accepts (with ``longest``
+    :data:`MAX_KEY_LENGTH`: that :func:`check_key` accepts).
 
     At C speed over the whole sequence (a batch's ids); no means "ask :func:`check_id`", which
     says what is wrong with which one.
     """
     if not values or set(map(type, values)) != _JUST_STR or min(map(len, values)) == 0:  # type: ignore[arg-type]
         return False
-    if max(map(len, values)) > MAX_ID_LENGTH:  # type: ignore[arg-type]
+    if max(map(len, values)) > longest:  # type: ignore[arg-type]
         return False
     joined = "".join(values)  # type: ignore[arg-type]
     return "\x00" not in joined and (joined.isascii() or _SURROGATE.search(joined) is None)
