@@ -66,6 +66,18 @@ def redis_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """chroma's own server (``chroma run``) on a loopback port (one per test module)."""
+    from tests.support.emulators import require_driver
+    from tests.support.vector_servers import start_chroma_server
+
+    require_driver("chromadb", "chroma")
+    server = start_chroma_server(tmp_path_factory.mktemp("chroma-server") / "data")
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def cosmosdb_server() -> Iterator[Any]:
     """@vercel/cosmosdb-server (tests/support/cosmosdb_emulator.py) on HTTPS on loopback, once per session."""

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from praisonai.persistence.conversation.base import ConversationMessage, ConversationSession
+from praisonai.persistence.errors import ConfigError
 from praisonai.persistence.registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
 from tests.test_plugins import write_distribution
 
@@ -209,6 +210,14 @@ def test_a_memory_url_with_three_slashes_is_an_absolute_path(tmp_path: Path) -> 
     store.close()
     assert (tmp_path / "state.json").exists()
     assert STATE_STORES.validate("memory", url="memory:////srv/s.json").snapshot_path == "/srv/s.json"  # type: ignore[union-attr]
+    # The knowledge store's memory URL reads the same way.
+    with KNOWLEDGE_STORES.create("memory", url=f"memory://{tmp_path}/knowledge.json") as knowledge:
+        knowledge.create_collection("c", dimension=2)
+    assert (tmp_path / "knowledge.json").exists()
+    # memory://state.json (a host, not a path) is refused, not read as "no file".
+    for registry in (STATE_STORES, KNOWLEDGE_STORES):
+        with pytest.raises(ConfigError, match="memory:///absolute/path"):
+            registry.validate("memory", url="memory://state.json")
 
 
 def test_check_takes_backend_options_as_flags_and_leaves_nothing_without_a_location(tmp_path: Path) -> None:
@@ -1058,3 +1067,34 @@ def test_the_readme_quick_start_runs_twice_in_a_row(tmp_path: Path) -> None:
     step = STATE_STORES.create("memory", snapshot_path=str(tmp_path / "state.json"))
     assert step.get("session:s1:step") == 2
     step.close()
+
+
+def test_the_readme_registration_snippet_runs_twice_in_a_row(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("Register a backend at run time", 1)[1]
+    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
+    # The `my_pkg` the snippet imports (its plugin), as a newcomer would write it.
+    (tmp_path / "my_pkg.py").write_text(
+        "from praisonai.persistence.conversation.sqlite import SqliteConversationStore\n"
+        "from praisonai.persistence.conversation.config import SqliteConversationConfig\n\n"
+        "class MyConversationStore(SqliteConversationStore):\n"
+        "    def __init__(self, url=None, **kwargs):\n"
+        "        super().__init__(SqliteConversationConfig(path='my.db'))\n",
+        encoding="utf-8",
+    )
+    check = "\nstore.upsert_session(ConversationSession(session_id='s'))\nprint(type(store).__name__)\nstore.close()\n"
+    code = "from praisonai.persistence.conversation.base import ConversationSession\n" + snippet + check
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    for run_number in (1, 2):
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env, check=False
+        )
+        assert result.returncode == 0, f"run {run_number}: {result.stderr}"
+        assert result.stdout.strip() == "MyConversationStore"
+
+
+def test_counts_are_singular_for_one() -> None:
+    from praisonai.persistence.cli.progress import counted
+
+    assert [counted(number, "sessions") for number in (0, 1, 2)] == ["0 sessions", "1 session", "2 sessions"]
+    assert counted(1, "messages") == "1 message" and counted(1, "keys") == "1 key"

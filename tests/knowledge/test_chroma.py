@@ -1,33 +1,30 @@
 """chroma: the knowledge contract suite on chromadb's embedded PersistentClient and on its HttpClient
-against chroma's own server on loopback, plus URL parsing, name mapping and no-embedding-model checks."""
+against chroma's own server on loopback, the async suite on its AsyncHttpClient against that server,
+plus URL parsing, name mapping and no-embedding-model checks."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from praisonai.persistence.errors import BackendUnavailableError, ConfigError, StoreError
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.chroma import AsyncChromaKnowledgeStore
 from praisonai.persistence.knowledge.config import ChromaKnowledgeConfig
 from praisonai.persistence.knowledge.filters import matches, parse_filter
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
+from tests.support.async_knowledge_checks import check_sync_and_async_share_data
 from tests.support.emulators import require_driver
-from tests.support.vector_servers import VectorServer, start_chroma_server
+from tests.support.vector_servers import VectorServer
 
 
 @pytest.fixture(scope="module")
 def chromadb() -> object:
     return require_driver("chromadb", "chroma")
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory, chromadb: object) -> Iterator[VectorServer]:
-    server = start_chroma_server(tmp_path_factory.mktemp("chroma-server") / "data")
-    yield server
-    server.stop()
 
 
 class TestChromaEmbeddedContract(KnowledgeStoreContract):
@@ -53,6 +50,51 @@ class TestChromaServerContract(KnowledgeStoreContract):
     @pytest.fixture
     def reopen(self, chroma_server: VectorServer) -> Callable[[], KnowledgeStore]:
         return lambda: KNOWLEDGE_STORES.create("chroma", url=f"chroma://127.0.0.1:{chroma_server.port}")
+
+
+class TestAsyncChromaServerContract(AsyncKnowledgeStoreContract):
+    @pytest.fixture
+    def store(self, chroma_server: VectorServer) -> AsyncKnowledgeStore:
+        store = KNOWLEDGE_STORES.create("async_chroma", url=chroma_server.url)
+        assert isinstance(store, AsyncChromaKnowledgeStore)  # native, not the thread offload
+        return store
+
+    @pytest.fixture
+    def reopen(self, chroma_server: VectorServer) -> Callable[[], AsyncKnowledgeStore]:
+        return lambda: KNOWLEDGE_STORES.create("chroma_async", url=f"chroma://127.0.0.1:{chroma_server.port}")
+
+
+def test_async_chroma_on_a_directory_reads_what_the_sync_store_wrote(tmp_path: Path, chromadb: object) -> None:
+    directory = str(tmp_path / "shared")
+    check_sync_and_async_share_data(
+        lambda: KNOWLEDGE_STORES.create("chroma", path=directory),
+        lambda: KNOWLEDGE_STORES.create("async_chroma", path=directory),
+    )
+
+
+def test_async_chroma_on_a_server_reads_what_the_sync_store_wrote(chroma_server: VectorServer) -> None:
+    check_sync_and_async_share_data(
+        lambda: KNOWLEDGE_STORES.create("chroma", url=chroma_server.url),
+        lambda: KNOWLEDGE_STORES.create("async_chroma", url=chroma_server.url),
+    )
+
+
+def test_async_chroma_keeps_one_pool_per_store_and_loop(chroma_server: VectorServer) -> None:
+    store = KNOWLEDGE_STORES.create("async_chroma", url=chroma_server.url)
+    assert isinstance(store, AsyncChromaKnowledgeStore)
+
+    async def use() -> int:
+        await store.list_collections()
+        return len(store._client._server._clients)
+
+    assert [asyncio.run(use()) for _ in range(3)] == [1, 1, 1]  # the pools of loops it left are dropped
+    asyncio.run(store.close())
+
+
+def test_async_chroma_unreachable_server_raises_backend_unavailable(chromadb: object) -> None:
+    store = KNOWLEDGE_STORES.create("async_chroma", host="127.0.0.1", port=9)
+    with pytest.raises(BackendUnavailableError):
+        asyncio.run(store.list_collections())
 
 
 # -- configuration ---------------------------------------------------------------

@@ -194,10 +194,10 @@ def test_narrowed_store_refuses_instead_of_dropping() -> None:
     ("url", "path", "autosave"),
     [
         ("memory://", None, True),
-        ("memory:///relative/k.json", "relative/k.json", True),
+        ("memory:///srv/k.json", "/srv/k.json", True),  # absolute, as file:/// and the state store's
         ("memory:////abs/k.json", "/abs/k.json", True),
-        ("memory:///k.json?autosave=false", "k.json", False),
-        ("memory:///k.json?autosave=1", "k.json", True),
+        ("memory:///k.json?autosave=false", "/k.json", False),
+        ("memory:///k.json?autosave=1", "/k.json", True),
     ],
 )
 def test_url_forms(url: str, path: str | None, autosave: bool) -> None:

@@ -218,3 +218,29 @@ def test_a_search_flushes_rows_written_since_the_last_flush_once_enough_built_up
         assert (ranking(), flushed) == (["0", "1", "2"], ["c"])
         store.insert("c", [KnowledgeDocument(id="3", embedding=[1.0, 3.0])])
         assert (ranking(), flushed) == (["0", "1", "2", "3"], ["c"])
+
+
+def test_a_large_insert_is_sent_in_parts_and_taken_back_whole_when_one_fails(
+    tmp_path: Path, pymilvus: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(milvus_module, "_WRITE", 3)
+    with KNOWLEDGE_STORES.create("milvus", uri=str(tmp_path / "m.db")) as store:
+        store.create_collection("docs", 2)
+        sent: list[int] = []
+        insert = store._client.insert  # type: ignore[attr-defined]
+
+        def counted(native: str, rows: list[dict[str, Any]]) -> object:
+            sent.append(len(rows))
+            if len(sent) == 3 and rows[0]["id"].startswith("e"):
+                raise RuntimeError("request lost")
+            return insert(native, rows)
+
+        monkeypatch.setattr(store._client, "insert", counted)  # type: ignore[attr-defined]
+        store.insert("docs", [KnowledgeDocument(id=f"d{index}", embedding=[1.0, float(index)]) for index in range(7)])
+        assert sent == [3, 3, 1] and store.count("docs") == 7
+        sent.clear()
+        with pytest.raises(StoreError):
+            store.insert(
+                "docs", [KnowledgeDocument(id=f"e{index}", embedding=[1.0, float(index)]) for index in range(7)]
+            )
+        assert sent == [3, 3, 1] and store.count("docs") == 7  # the two parts written were taken back

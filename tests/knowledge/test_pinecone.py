@@ -1,6 +1,7 @@
 """pinecone: the knowledge contract suite through the real ``pinecone`` SDK against an HTTP stand-in of
 Pinecone's REST API (tests/support/pinecone_standin.py: control plane and one data-plane host per index,
-Pinecone's error bodies), plus URL parsing, secret masking, error mapping and the filter translation
+Pinecone's error bodies), the async suite through the SDK's asyncio client against the same stand-in,
+plus URL parsing, secret masking, error mapping and the filter translation
 checked against Pinecone's documented filter syntax. Pinecone itself (its ANN, freshness, limits) is not
 exercised."""
 
@@ -14,11 +15,11 @@ from praisonai.persistence.errors import BackendUnavailableError, ConfigError, I
 from praisonai.persistence.knowledge import pinecone as pinecone_module
 from praisonai.persistence.knowledge._filters.native import lower
 from praisonai.persistence.knowledge._layers.records import kind_token, value_token
-from praisonai.persistence.knowledge.base import KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import PineconeKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
 from tests.support.emulators import require_driver
 from tests.support.hosted_checks import check_transfer_extras
 from tests.support.pinecone_standin import PineconeStandIn
@@ -47,6 +48,32 @@ class TestPineconeContract(KnowledgeStoreContract):
     @pytest.fixture
     def reopen(self, project: PineconeStandIn) -> Callable[[], KnowledgeStore]:
         return _opener(project)
+
+
+def _async_opener(project: PineconeStandIn) -> Callable[[], AsyncKnowledgeStore]:
+    address = project.url.removeprefix("http://")
+    return lambda: KNOWLEDGE_STORES.create("async_pinecone", url=f"pinecone://:pc-secret-key@{address}")
+
+
+@pytest.fixture(scope="class")
+def shared_project() -> Iterator[PineconeStandIn]:
+    """One stand-in for a whole contract class (its tests use collections of their own): no stop per test."""
+    require_driver("pinecone", "pinecone")
+    stand_in = PineconeStandIn(api_key="pc-secret-key")
+    yield stand_in
+    stand_in.stop()
+
+
+class TestAsyncPineconeContract(AsyncKnowledgeStoreContract):
+    @pytest.fixture
+    def store(self, shared_project: PineconeStandIn) -> AsyncKnowledgeStore:
+        store = _async_opener(shared_project)()
+        assert isinstance(store, pinecone_module.AsyncPineconeKnowledgeStore)  # native, not the thread offload
+        return store
+
+    @pytest.fixture
+    def reopen(self, shared_project: PineconeStandIn) -> Callable[[], AsyncKnowledgeStore]:
+        return _async_opener(shared_project)
 
 
 def test_layout_is_one_tagged_index_per_collection(project: PineconeStandIn) -> None:

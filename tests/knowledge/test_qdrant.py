@@ -14,6 +14,7 @@ from praisonai.persistence.knowledge.config import QdrantKnowledgeConfig
 from praisonai.persistence.knowledge.qdrant import AsyncQdrantKnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
 from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
+from tests.support.async_knowledge_checks import check_sync_and_async_share_data
 
 pytest.importorskip("qdrant_client", reason="the qdrant extra is not installed")
 
@@ -57,24 +58,12 @@ class TestAsyncQdrantDirectoryContract(AsyncKnowledgeStoreContract):
 
 
 def test_sync_and_async_qdrant_read_each_others_data(tmp_path: Path) -> None:
-    import asyncio
-
     directory = str(tmp_path / "shared")
-    with KNOWLEDGE_STORES.create("qdrant", path=directory) as sync_store:
-        sync_store.create_collection("c", 2, "euclidean", metadata={"by": "sync"})
-        sync_store.insert("c", [KnowledgeDocument(id="s", content="x", embedding=[1.0, 2.0], metadata={"n": 1})])
-        expected = sync_store.search("c", [1.0, 1.0], filters={"n": 1})
-
-    async def main() -> list[KnowledgeDocument]:
-        async with KNOWLEDGE_STORES.create("async_qdrant", path=directory) as store:
-            assert isinstance(store, AsyncQdrantKnowledgeStore)
-            assert (await store.describe_collection("c")).metadata == {"by": "sync"}
-            await store.insert("c", [KnowledgeDocument(id="a", content="y", embedding=[3.0, 4.0])])
-            return await store.search("c", [1.0, 1.0], filters={"n": 1})
-
-    assert asyncio.run(main()) == expected
-    with KNOWLEDGE_STORES.create("qdrant", path=directory) as sync_store:
-        assert [d.id for d in sync_store.get("c", ["a", "s"])] == ["a", "s"]
+    assert isinstance(KNOWLEDGE_STORES.create("async_qdrant", path=":memory:"), AsyncQdrantKnowledgeStore)
+    check_sync_and_async_share_data(
+        lambda: KNOWLEDGE_STORES.create("qdrant", path=directory),
+        lambda: KNOWLEDGE_STORES.create("async_qdrant", path=directory),
+    )
 
 
 # -- configuration ---------------------------------------------------------------
@@ -222,3 +211,29 @@ def test_collections_this_backend_did_not_create_are_left_alone() -> None:
         assert client.collection_exists("foreign")
         with pytest.raises(AlreadyExistsError):
             store.create_collection("foreign", 2)
+
+
+def test_a_large_insert_is_sent_in_parts_and_taken_back_whole_when_one_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from praisonai.persistence.knowledge import qdrant as qdrant_module
+
+    monkeypatch.setattr(qdrant_module, "_WRITE", 3)
+    documents = [KnowledgeDocument(id=f"d{index}", embedding=[1.0, float(index)]) for index in range(7)]
+    with KNOWLEDGE_STORES.create("qdrant", path=":memory:") as store:
+        store.create_collection("docs", 2)
+        sent: list[int] = []
+        upsert = store._client.upsert  # type: ignore[attr-defined]
+
+        def counted(*args: object, points: list[object], **kwargs: object) -> object:
+            sent.append(len(points))
+            if len(sent) == 3 and documents[-1].id == "e6":
+                raise RuntimeError("request lost")
+            return upsert(*args, points=points, **kwargs)
+
+        monkeypatch.setattr(store._client, "upsert", counted)  # type: ignore[attr-defined]
+        store.insert("docs", documents)
+        assert sent == [3, 3, 1] and store.count("docs") == 7
+        sent.clear()
+        documents = [KnowledgeDocument(id=f"e{index}", embedding=[1.0, float(index)]) for index in range(7)]
+        with pytest.raises(StoreError):
+            store.insert("docs", documents)
+        assert sent == [3, 3, 1] and store.count("docs") == 7  # the two parts written were taken back

@@ -8,7 +8,13 @@ from typing import ClassVar
 
 import pytest
 
-from praisonai.persistence.errors import AlreadyExistsError, ConfigError, StoreError
+from praisonai.persistence.errors import (
+    AlreadyExistsError,
+    BackendUnavailableError,
+    ConfigError,
+    EngineError,
+    StoreError,
+)
 from praisonai.persistence.knowledge import redis as redis_module
 from praisonai.persistence.knowledge._filters.native import lower
 from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
@@ -150,3 +156,87 @@ def test_closed_store_refuses_calls(redis_stack: VectorServer) -> None:
 
 def test_path_of_the_redis_stack_fixture_is_temporary(redis_stack: VectorServer) -> None:
     assert redis_stack.port != 6379
+
+
+def _documents(count: int) -> list[KnowledgeDocument]:
+    return [
+        KnowledgeDocument(id=f"d{index}", embedding=[1.0, float(index)], metadata={"i": index})
+        for index in range(count)
+    ]
+
+
+def test_a_large_insert_is_written_in_parts_each_within_socket_timeout(redis_stack: VectorServer) -> None:
+    # 12,000 documents: sent as one request (a WATCH of 12,000 keys, quadratic in Redis, and one
+    # EXEC; later one Lua script) the insert took longer than a socket_timeout of 0.5 s, and the store
+    # reported BackendUnavailableError for an insert Redis went on to commit.
+    store = KNOWLEDGE_STORES.create("redis", url=redis_stack.url, key_prefix="kbtest:parts", socket_timeout=0.5)
+    try:
+        store.create_collection("docs", 2)
+        assert len(store.insert("docs", _documents(12_000))) == 12_000
+        assert store.count("docs") == 12_000
+    finally:
+        store.delete_collection("docs")
+        store.close()
+
+
+@pytest.fixture
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redis_module, "_WRITE_DOCUMENTS", 3)
+
+
+def test_an_insert_whose_later_part_meets_a_taken_id_stores_nothing(
+    redis_stack: VectorServer, small_parts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = KNOWLEDGE_STORES.create("redis", url=redis_stack.url, key_prefix="kbtest:takeback")
+    try:
+        store.create_collection("docs", 2)
+        store.insert("docs", [KnowledgeDocument(id="d7", content="first", embedding=[0.0, 1.0])])
+        # As if another client inserted d7 between the check of every id and the third part's script.
+        monkeypatch.setattr(store, "_taken", lambda *args: [])
+        with pytest.raises(AlreadyExistsError, match="d7"):
+            store.insert("docs", _documents(10))
+        assert store.count("docs") == 1 and store.get("docs", ["d7"])[0].content == "first"
+    finally:
+        store.delete_collection("docs")
+        store.close()
+
+
+def test_an_insert_cut_by_a_lost_connection_stores_nothing_or_says_so(
+    redis_stack: VectorServer, small_parts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    store = KNOWLEDGE_STORES.create("redis", url=redis_stack.url, key_prefix="kbtest:cut")
+    try:
+        store.create_collection("docs", 2)
+        client = store._redis  # type: ignore[attr-defined]
+        real = client.eval
+        writes: list[int] = []
+        take_back_fails = False
+
+        def flaky(script: str, *args: object) -> object:
+            if script == redis_module._TAKE_BACK and take_back_fails:
+                raise redis.exceptions.ConnectionError("connection lost")
+            answer = real(script, *args)
+            if script == redis_module._WRITE:
+                writes.append(1)
+                if len(writes) == 3:  # committed, and the reply lost
+                    raise redis.exceptions.ConnectionError("connection lost")
+            return answer
+
+        monkeypatch.setattr(client, "eval", flaky)
+        with pytest.raises(BackendUnavailableError):
+            store.insert("docs", _documents(10))
+        assert store.count("docs") == 0  # the parts written, the one in flight included, taken back
+        writes.clear()
+        writes += [1, 1, 1]  # no more lost replies
+        assert len(store.insert("docs", _documents(10))) == 10  # so a retry succeeds
+
+        writes.clear()
+        take_back_fails = True
+        with pytest.raises(EngineError, match="could not be removed"):
+            store.insert("docs", [KnowledgeDocument(id=f"e{index}", embedding=[1.0, 0.0]) for index in range(10)])
+    finally:
+        monkeypatch.undo()
+        store.delete_collection("docs")
+        store.close()

@@ -1,9 +1,11 @@
 """upstash_vector: the knowledge contract suite with the real upstash-vector client against an HTTP
-stand-in of the Upstash Vector REST API (tests/support/upstash_vector_standin.py), plus the filter
-syntax and the fixed index shape. Upstash itself is not exercised."""
+stand-in of the Upstash Vector REST API (tests/support/upstash_vector_standin.py), the async suite with its
+AsyncIndex against the same stand-in, plus the filter syntax and the fixed index shape. Upstash itself is
+not exercised."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -12,11 +14,13 @@ import pytest
 from praisonai.persistence.errors import ConfigError, InvalidInputError
 from praisonai.persistence.knowledge._filters.native import lower
 from praisonai.persistence.knowledge._layers.records import value_token
-from praisonai.persistence.knowledge.base import Distance, KnowledgeDocument, KnowledgeStore
+from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, Distance, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import UpstashVectorKnowledgeConfig
 from praisonai.persistence.knowledge.filters import parse_filter
+from praisonai.persistence.knowledge.upstash_vector import AsyncUpstashVectorKnowledgeStore
 from praisonai.persistence.registry import KNOWLEDGE_STORES
-from praisonai.persistence.testing import KnowledgeStoreContract
+from praisonai.persistence.testing import AsyncKnowledgeStoreContract, KnowledgeStoreContract
+from praisonai.persistence.testing.async_knowledge import BlockingKnowledgeStore, _blocking_test
 from tests.support.emulators import require_driver
 from tests.support.hosted_checks import check_transfer_extras
 from tests.support.upstash_vector_standin import UpstashVectorStandIn
@@ -60,13 +64,23 @@ class TestUpstashVectorContract(KnowledgeStoreContract):
     # The next tests need other index shapes: each runs the contract's own check on an index
     # of that shape (an Upstash index per dimension and similarity function, as in production).
 
+    @contextmanager
+    def _shaped(self, dimension: int, function: str) -> Iterator[KnowledgeStore]:
+        server = UpstashVectorStandIn(dimension=dimension, function=function)
+        store = _open(server)
+        try:
+            yield store
+        finally:
+            store.close()
+            server.stop()
+
     def test_document_round_trip(self, store: KnowledgeStore) -> None:
-        with _shaped(12, "COSINE") as other:
+        with self._shaped(12, "COSINE") as other:
             super().test_document_round_trip(other)
 
     @pytest.mark.parametrize("distance", ["cosine", "dot", "euclidean"])
     def test_search_scores_match_the_reference(self, store: KnowledgeStore, distance: Distance) -> None:
-        with _shaped(12, _FUNCTION[distance]) as other:
+        with self._shaped(12, _FUNCTION[distance]) as other:
             type(self).supported_distances = (distance,)
             try:
                 super().test_search_scores_match_the_reference(other, distance)
@@ -75,7 +89,7 @@ class TestUpstashVectorContract(KnowledgeStoreContract):
 
     @pytest.mark.parametrize("distance", ["cosine", "dot", "euclidean"])
     def test_score_threshold_keeps_scores_at_or_above_it(self, store: KnowledgeStore, distance: Distance) -> None:
-        with _shaped(8, _FUNCTION[distance]) as other:
+        with self._shaped(8, _FUNCTION[distance]) as other:
             type(self).supported_distances = (distance,)
             try:
                 super().test_score_threshold_keeps_scores_at_or_above_it(other, distance)
@@ -86,15 +100,43 @@ class TestUpstashVectorContract(KnowledgeStoreContract):
 _FUNCTION = {"cosine": "COSINE", "dot": "DOT_PRODUCT", "euclidean": "EUCLIDEAN"}
 
 
-@contextmanager
-def _shaped(dimension: int, function: str) -> Iterator[KnowledgeStore]:
-    server = UpstashVectorStandIn(dimension=dimension, function=function)
-    store = _open(server)
-    try:
-        yield store
-    finally:
-        store.close()
-        server.stop()
+def _open_async(server: UpstashVectorStandIn) -> AsyncKnowledgeStore:
+    store = KNOWLEDGE_STORES.create("async_upstash_vector", url=server.url, token=server.token)
+    assert isinstance(store, AsyncUpstashVectorKnowledgeStore)  # native, not the thread offload
+    return store
+
+
+class TestAsyncUpstashVectorContract(AsyncKnowledgeStoreContract, TestUpstashVectorContract):
+    """The async suite, with the sync class's tests of other index shapes run through the async store."""
+
+    @pytest.fixture
+    def store(self, standin: UpstashVectorStandIn) -> AsyncKnowledgeStore:  # type: ignore[override]
+        return _open_async(standin)
+
+    @pytest.fixture
+    def reopen(self, standin: UpstashVectorStandIn) -> Callable[[], AsyncKnowledgeStore]:  # type: ignore[override]
+        return lambda: _open_async(standin)
+
+    @contextmanager
+    def _shaped(self, dimension: int, function: str) -> Iterator[KnowledgeStore]:
+        server = UpstashVectorStandIn(dimension=dimension, function=function)
+        loop = asyncio.new_event_loop()
+        store = BlockingKnowledgeStore(_open_async(server), loop)
+        try:
+            yield store
+        finally:
+            store.close()
+            loop.close()
+            server.stop()
+
+
+for _name in (
+    "test_collection_lifecycle",
+    "test_document_round_trip",
+    "test_search_scores_match_the_reference",
+    "test_score_threshold_keeps_scores_at_or_above_it",
+):
+    setattr(TestAsyncUpstashVectorContract, _name, _blocking_test(getattr(TestUpstashVectorContract, _name)))
 
 
 def test_collections_must_use_the_index_shape(standin: UpstashVectorStandIn) -> None:

@@ -30,6 +30,8 @@ from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeD
 from praisonai.persistence.registry import CONVERSATION_STORES, KNOWLEDGE_STORES, STATE_STORES
 from tests.support.emulators import require_driver
 from tests.support.hosted_fakes import AsyncMongoSearchShim, MongoSearchShim
+from tests.support.pinecone_standin import PineconeStandIn
+from tests.support.upstash_vector_standin import UpstashVectorStandIn
 
 from .conftest import Figures, Opener
 
@@ -155,7 +157,15 @@ def test_an_async_sqlite_store_never_closed_does_not_hold_up_exit(tmp_path: Path
     assert done.stdout.strip() == "written"
 
 
-NATIVE_ASYNC_KNOWLEDGE = ["async_pgvector", "async_redis", "async_lancedb", "async_mongodb_vector"]
+NATIVE_ASYNC_KNOWLEDGE = [
+    "async_pgvector",
+    "async_redis",
+    "async_lancedb",
+    "async_mongodb_vector",
+    "async_chroma",
+    "async_pinecone",
+    "async_upstash_vector",
+]
 DIMENSION = 4
 
 
@@ -178,6 +188,18 @@ def open_knowledge(request: pytest.FixtureRequest) -> Callable[[str], tuple[Asyn
             options = {"uri": str(request.getfixturevalue("tmp_path") / "lance")}
         elif backend == "async_mongodb_vector":
             options = {"url": request.getfixturevalue("mongodb_url"), "database": f"cancel_{uuid.uuid4().hex[:12]}"}
+        elif backend == "async_chroma":
+            options = {"url": request.getfixturevalue("chroma_server").url}
+        elif backend == "async_pinecone":
+            require_driver("pinecone", "pinecone")
+            pinecone = PineconeStandIn(api_key="pc-key")
+            request.addfinalizer(pinecone.stop)
+            options = {"url": f"pinecone://:pc-key@{pinecone.url.removeprefix('http://')}"}
+        elif backend == "async_upstash_vector":
+            require_driver("upstash_vector", "upstash-vector")
+            upstash = UpstashVectorStandIn(dimension=DIMENSION, function="COSINE")
+            request.addfinalizer(upstash.stop)
+            options = {"url": upstash.url, "token": upstash.token}
         else:
             raise AssertionError(f"no opener for {backend!r}")
         store = KNOWLEDGE_STORES.create(backend, **options)

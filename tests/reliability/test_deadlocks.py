@@ -183,3 +183,29 @@ def test_a_write_lock_held_past_busy_timeout_is_a_documented_error(
     store.add_message("s", ConversationMessage(id="m", role="user", content="x"))
     assert [message.id for message in store.get_messages("s")] == ["m"]
     store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "async_sqlite", "turso"])
+def test_opening_an_existing_store_does_not_wait_for_the_write_lock(
+    backend: str, open_conversation: Callable[[str], Opener], tmp_path: Path
+) -> None:
+    opener = open_conversation(backend)
+    first = sync_view(opener())
+    first.create_session(ConversationSession(session_id="s"))
+    first.close()
+    connect = pytest.importorskip("libsql").connect if backend == "turso" else sqlite3.connect
+    holder = connect(opener.options["path"], isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO praison_sessions (session_id, created_at, updated_at) VALUES ('other', 1.0, 1.0)")
+    try:
+        # Had the open waited for the write lock, it would fail after busy_timeout.
+        store = sync_view(opener(busy_timeout=5.0))
+        assert store.get_session("s") is not None  # reads run beside the writer (WAL)
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    # Once the holder committed, this store's snapshot is not stale: it writes, and sees the write.
+    store.add_message("s", ConversationMessage(id="m", role="user", content="x"))
+    assert [message.id for message in store.get_messages("s")] == ["m"]
+    assert store.get_session("other") is not None
+    store.close()

@@ -130,11 +130,6 @@ def test_one_insert_of_100000_documents_is_all_or_nothing(
 ) -> None:
     if backend == "lightrag":
         pytest.skip("lightrag indexes chunk by chunk through its pipeline: minutes for 100,000 documents")
-    if backend == "redis":
-        # Known and open: the one WATCH/MULTI transaction of 100,000 hashes outlasts the client's
-        # socket_timeout on a loaded machine, which reports BackendUnavailableError though Redis
-        # goes on to commit it (docs/reliability.md, "Not covered").
-        pytest.skip("redis: one transaction of 100,000 hashes can outlast socket_timeout (open)")
     store: KnowledgeStore = open_knowledge(backend, request, tmp_path, dimension=4)
     store.create_collection("bulk", 4)
     documents = [

@@ -76,9 +76,22 @@ SPEED_EXTRAS: dict[str, tuple[str, ...]] = {"numpy": ("numpy>=1.26",)}
 # config the sync one's under that name. Native where the driver has an async client and the
 # store is written for it (name -> adapter, summary); else the sync store in worker threads.
 _NATIVE_ASYNC_KNOWLEDGE: dict[str, tuple[str, str]] = {
+    "chroma": (
+        f"{_P}.knowledge.chroma:AsyncChromaKnowledgeStore",
+        "Chroma through chromadb's AsyncHttpClient (a server; an embedded directory: the sync client in "
+        "worker threads); the chroma store's steps",
+    ),
+    "pinecone": (
+        f"{_P}.knowledge.pinecone:AsyncPineconeKnowledgeStore",
+        "Pinecone through the SDK's asyncio client (PineconeAsyncio, IndexAsyncio); the pinecone store's steps",
+    ),
     "qdrant": (
         f"{_P}.knowledge.qdrant:AsyncQdrantKnowledgeStore",
         "Qdrant through qdrant-client's AsyncQdrantClient (local mode or a server); the qdrant store's steps",
+    ),
+    "upstash_vector": (
+        f"{_P}.knowledge.upstash_vector:AsyncUpstashVectorKnowledgeStore",
+        "Upstash Vector through upstash-vector's AsyncIndex; the upstash_vector store's steps",
     ),
     "pgvector": (
         f"{_P}.knowledge.pgvector:AsyncPgvectorKnowledgeStore",

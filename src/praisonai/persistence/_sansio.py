@@ -50,18 +50,20 @@ ThrowIn: TypeAlias = Callable[[BaseException], "BaseException | None"]
 @dataclass(frozen=True, slots=True)
 class Call:
     """A request to call ``method`` of the runner's target with ``args`` (and ``kwargs``): the target is
-    sync or async."""
+    sync or async. ``on`` names another object to call instead, one an earlier call returned (a
+    driver's collection or index handle)."""
 
     method: str
     args: tuple[Any, ...] = ()
     kwargs: Mapping[str, Any] | None = None
+    on: object = None
 
 
 def call_on(target: object) -> Callable[[Call], Any]:
     """``execute`` of :func:`drive` for :class:`Call` requests: calls them on ``target``."""
 
     def execute(call: Call) -> Any:
-        return getattr(target, call.method)(*call.args, **(call.kwargs or {}))
+        return getattr(target if call.on is None else call.on, call.method)(*call.args, **(call.kwargs or {}))
 
     return execute
 
@@ -70,7 +72,7 @@ def call_on_async(target: object) -> Callable[[Call], Awaitable[Any]]:
     """``execute`` of :func:`drive_async` for :class:`Call` requests: awaits them on ``target``."""
 
     async def execute(call: Call) -> Any:
-        return await getattr(target, call.method)(*call.args, **(call.kwargs or {}))
+        return await getattr(target if call.on is None else call.on, call.method)(*call.args, **(call.kwargs or {}))
 
     return execute
 

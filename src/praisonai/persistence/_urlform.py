@@ -116,6 +116,8 @@ class UrlForm:
     """With ``local``: the value of an empty path (``chdb://`` -> ``:memory:``)."""
     optional_path: bool = False
     """With ``local``: an empty path leaves the field at its default."""
+    rooted: bool = False
+    """With ``local``: the path is absolute, as in ``file:///srv/x`` (``scheme:////srv/x`` names the same)."""
     hostless: bool | None = None
     """True: the form applies only to URLs without a host; False: only with one; None: both."""
     endpoint: Endpoint | None = None
@@ -173,19 +175,20 @@ class UrlForm:
 
     def _local(self, parsed: URL, fields: dict[str, Any]) -> None:
         scheme = parsed.scheme
+        forms = (
+            f"{scheme}:///absolute/path" if self.rooted else f"{scheme}:///relative/path or {scheme}:////absolute/path"
+        )
         if any(getattr(parsed, part) for part in self.local_refuses):
             words = [_PART_WORDS[part] for part in self.local_refuses]
             refused = ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
-            raise ValueError(
-                f"{scheme} URLs name a local path and take no {refused}: "
-                f"use {scheme}:///relative/path or {scheme}:////absolute/path"
-            )
+            raise ValueError(f"{scheme} URLs name a local path and take no {refused}: use {forms}")
         if parsed.database:
-            fields[self.path or ""] = self._converted(self.path or "", parsed.database)
+            path = "/" + parsed.database.lstrip("/") if self.rooted else parsed.database
+            fields[self.path or ""] = self._converted(self.path or "", path)
         elif self.empty is not None:
             fields[self.path or ""] = self.empty
         elif not self.optional_path:
-            raise ValueError(f"{scheme} URL has no path: use {scheme}:///relative/path or {scheme}:////absolute/path")
+            raise ValueError(f"{scheme} URL has no path: use {forms}")
 
     def _parts(self, parsed: URL, fields: dict[str, Any]) -> None:
         if self.host and parsed.host:

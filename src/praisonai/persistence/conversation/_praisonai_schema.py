@@ -32,7 +32,7 @@ from ..errors import BackendUnavailableError, EngineError
 from ._sql_operations import ConversationOperations, Operation, Step
 from ._sql_statements import MESSAGE_COLUMNS, SESSION_COLUMNS, ConversationStatements
 
-__all__ = ["SCHEMA_VERSION", "prepare_schema"]
+__all__ = ["SCHEMA_VERSION", "prepare_schema", "schema_is_current"]
 
 SCHEMA_VERSION = 1
 """Version 1: the tables of ``_sql_statements.py`` (messages ordered by ``seq``)."""
@@ -130,12 +130,20 @@ def prepare_schema(sql: ConversationStatements) -> Operation[None]:
     yield from release()
 
 
+def schema_is_current(sql: ConversationStatements) -> Operation[bool]:
+    """Whether the tables are at :data:`SCHEMA_VERSION`: reads only, run without a lock, so that
+    opening a store at the current version does not wait for (nor take) a write lock."""
+    return (yield from _at_current_version(sql, _Names(sql)))
+
+
 def _at_current_version(sql: ConversationStatements, names: _Names) -> Operation[bool]:
     """Whether :data:`SCHEMA_VERSION` is recorded; a newer version is refused."""
     if not (yield from _columns(sql, names.bare["version"])):
         return False
-    row = yield Step(_render(sql, "version", lambda: f"SELECT MAX(version) FROM {names.full['version']}"), (), "one")
-    version = None if row is None or row[0] is None else int(row[0])
+    # "all", not "one": the read ends there (SQLite keeps a statement not stepped to its end, and with
+    # it a read snapshot that a later BEGIN IMMEDIATE of the connection finds stale).
+    rows = yield Step(_render(sql, "version", lambda: f"SELECT MAX(version) FROM {names.full['version']}"), (), "all")
+    version = None if not rows or rows[0][0] is None else int(rows[0][0])
     if version is not None and version > SCHEMA_VERSION:
         raise EngineError(
             f"{sql.sessions} is at schema version {version}, written by a newer praisonai-persistence; "

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from .._sansio import drive
 from ..errors import BackendUnavailableError, StoreClosedError
 from ._group_commit import GroupCommitter, HeldUnlessClosed, commit_in_savepoints
-from ._praisonai_schema import prepare_schema
+from ._praisonai_schema import prepare_schema, schema_is_current
 from ._sql_operations import ConversationOperations, IntegrityViolation, Operation, Step
 from ._sql_statements import SQLITE, ConversationStatements
 from .config import AsyncSqliteConversationConfig, SqliteConversationConfig, TursoConversationConfig
@@ -123,7 +123,7 @@ class LockedConnectionRunner:
             if not write:
                 return drive(make(), self._execute, self._classify)
             connection = self._connection
-            connection.execute(self._begin)
+            self._begin_write(connection)
             try:
                 result = drive(make(), self._execute, self._classify)
             except BaseException:
@@ -133,13 +133,21 @@ class LockedConnectionRunner:
             connection.execute("COMMIT")
             return result
 
-    def _open_schema(self) -> None:
-        """Create or upgrade the tables (one ``BEGIN IMMEDIATE`` transaction: at the current version, a few reads).
+    def _begin_write(self, connection: Any) -> None:
+        """Open the write transaction (``_begin``); the engine's busy handler waits for the lock."""
+        connection.execute(self._begin)
 
-        Not a lock-free read check first: a read outside a transaction left libSQL (and, across
-        processes, SQLite) holding a stale snapshot, and the store's next write failed as locked.
+    def _open_schema(self) -> None:
+        """Create or upgrade the tables, taking the write lock (``BEGIN IMMEDIATE``) only if needed.
+
+        A store at the current version is opened with reads alone: it neither waits for another
+        connection's write transaction nor holds up the next one. The reads run to their end (see
+        :func:`schema_is_current`), so no read snapshot outlives them to go stale before the store's
+        first write. Otherwise :func:`prepare_schema` checks again under the lock and upgrades.
         """
         sql = self._ops.sql
+        if self._run(lambda: schema_is_current(sql), write=False):
+            return
         self._run(lambda: prepare_schema(sql), write=True)
 
     def _close_connection(self) -> None:

@@ -24,6 +24,7 @@ servers are told apart by their message.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,29 @@ class TursoConversationStore(LockedConnectionRunner, SqlConversationStore):
             auth_token=token,
         )
 
+    def _begin_write(self, connection: Any) -> None:
+        """``BEGIN IMMEDIATE``, tried again until ``busy_timeout`` while another connection writes.
+
+        Not libSQL's own busy handler: it waits holding the GIL, so when the lock's holder is
+        another store of this process, that store cannot run to release it, and the wait ran
+        out its whole ``busy_timeout`` (a third of the runs of two stores on one file, three
+        threads each, failed so). Here the wait is a ``time.sleep``.
+        """
+        if self.config.mode != "local":
+            connection.execute(self._begin)
+            return
+        deadline = time.monotonic() + self.config.busy_timeout
+        pause = 0.001
+        while True:
+            try:
+                connection.execute(self._begin)
+                return
+            except ValueError as error:
+                if "database is locked" not in str(error).lower() or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+
     def _classify(self, error: BaseException) -> IntegrityViolation | None:
         return classify_libsql_error(error)
 
@@ -128,9 +152,10 @@ class TursoConversationStore(LockedConnectionRunner, SqlConversationStore):
         # As for sqlite: readers beside the writer, and each commit durable when it returns.
         return (
             "PRAGMA journal_mode = WAL",
-            f"PRAGMA busy_timeout = {int(self.config.busy_timeout * 1000)}",
             "PRAGMA foreign_keys = ON",
             f"PRAGMA synchronous = {'FULL' if self.config.durable else 'NORMAL'}",
+            # Last: the statements above wait for the lock in libSQL; later writes in _begin_write.
+            "PRAGMA busy_timeout = 0",
         )
 
     @staticmethod

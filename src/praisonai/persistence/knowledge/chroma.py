@@ -1,4 +1,4 @@
-"""Chroma knowledge store: chromadb's embedded persistent client, or its HTTP client.
+"""Chroma knowledge store: chromadb's embedded persistent client, or its HTTP client (sync and asyncio).
 
 Engine: Chroma. Driver: ``chromadb`` (extra ``chroma``).
 URL forms: a directory, ``chroma:///relative/dir``, ``chroma:////absolute/dir`` (embedded;
@@ -6,7 +6,13 @@ URL forms: a directory, ``chroma:///relative/dir``, ``chroma:////absolute/dir`` 
 ``http[s]://host:8000`` or ``chroma://host:8000`` with ``?tenant=&database=`` and ``token``
 (server).
 Test tier: server, and embedded: the contract suite runs on ``PersistentClient`` and on
-``HttpClient`` against chroma's own server (``chroma run``) on loopback.
+``HttpClient`` against chroma's own server (``chroma run``) on loopback; the async suite on
+``AsyncHttpClient`` against the same server.
+
+``ChromaKnowledgeStore`` and ``AsyncChromaKnowledgeStore`` (``async_chroma``) run one copy of
+the engine steps (``_ChromaSteps``, sans-IO: :mod:`.._sansio`) on chromadb's sync client and on
+its ``AsyncHttpClient``; the async store on an embedded directory (chroma has no async embedded
+client) runs each step's calls on the sync client in a worker thread.
 
 Embeddings are always passed to Chroma; collections are created and opened with
 ``embedding_function=None`` and no text is ever sent to be embedded, so Chroma
@@ -38,22 +44,28 @@ ignores existing ids, so the check is needed).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
+import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from .._closing import close_client
+from .._sansio import Call, Operation, call_on, call_on_async, drive, drive_async, throw_in_everything
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError
 from ._filters import native as nodes
 from ._filters.native import index_metadata, int64_or_float, render
+from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.store_base import KnowledgeStoreBase, OpenedCollection, raised_by, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import ChromaKnowledgeConfig
 from .filters import FilterNode
 
-__all__ = ["ChromaKnowledgeStore"]
+__all__ = ["AsyncChromaKnowledgeStore", "ChromaKnowledgeStore"]
+
+R = TypeVar("R")
 
 _SPACE = {"cosine": "cosine", "dot": "ip", "euclidean": "l2"}
 _CHUNKS = 32
@@ -71,7 +83,7 @@ _INCLUDE = ["documents", "metadatas", "embeddings"]
 _EXACT_PAGE = 5000
 _IDS_PER_CALL = 1000
 EXACT_EUCLIDEAN_BELOW = 20_000
-"""Euclidean collections up to this many documents are searched exactly (see ``_exact_euclidean``)."""
+"""Euclidean collections up to this many documents are searched exactly (see ``_exact_euclidean_steps``)."""
 
 
 def _native_name(name: str) -> str:
@@ -82,46 +94,45 @@ def _portable_name(native: str) -> str:
     return native[2:-2] if native.startswith("k.") and native.endswith(".k") else native
 
 
-class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeConfig]):
-    """A KnowledgeStore on Chroma (embedded persistent client or HTTP client)."""
+def _embedded_client(chromadb: Any, config: ChromaKnowledgeConfig) -> Any:
+    """chromadb's in-memory or persistent client for ``config`` (which names a directory or ``:memory:``)."""
+    settings = chromadb.Settings(anonymized_telemetry=False)
+    if config.local_path == ":memory:":
+        return chromadb.EphemeralClient(settings=settings, tenant=config.tenant, database=config.database)
+    return chromadb.PersistentClient(
+        path=config.local_path, settings=settings, tenant=config.tenant, database=config.database
+    )
 
-    backend = "chroma"
-    exact_filter_numbers = 2**53  # numbers are indexed as 64-bit floats
 
-    def __init__(self, config: ChromaKnowledgeConfig) -> None:
-        super().__init__(config)
-        chromadb = self._import_driver("chromadb")
-        settings = chromadb.Settings(anonymized_telemetry=False)
-        local = config.local_path
-        with self._translating:
-            if local == ":memory:":
-                self._client: Any = chromadb.EphemeralClient(
-                    settings=settings, tenant=config.tenant, database=config.database
-                )
-            elif local is not None:
-                self._client = chromadb.PersistentClient(
-                    path=local, settings=settings, tenant=config.tenant, database=config.database
-                )
-            else:
-                assert config.host is not None
-                headers = {"X-Chroma-Token": config.token.get_secret_value()} if config.token is not None else None
-                self._client = chromadb.HttpClient(
-                    host=config.host,
-                    port=config.port,
-                    ssl=config.ssl,
-                    headers=headers,
-                    settings=settings,
-                    tenant=config.tenant,
-                    database=config.database,
-                )
+def _server_options(chromadb: Any, config: ChromaKnowledgeConfig) -> dict[str, Any]:
+    """The keyword arguments of ``HttpClient`` / ``AsyncHttpClient`` for the configured server."""
+    assert config.host is not None
+    headers = {"X-Chroma-Token": config.token.get_secret_value()} if config.token is not None else None
+    return {
+        "host": config.host,
+        "port": config.port,
+        "ssl": config.ssl,
+        "headers": headers,
+        "settings": chromadb.Settings(anonymized_telemetry=False),
+        "tenant": config.tenant,
+        "database": config.database,
+    }
 
-    # -- engine primitives (called with the lock held) ---------------------------
 
-    def _find(self, name: str) -> OpenedCollection | None:
-        errors = self._import_driver("chromadb.errors")
+class _ChromaSteps:
+    """Chroma's engine primitives as steps of client calls (:mod:`.._sansio`), and the mapping of
+    documents and filters: one copy for the sync store (chromadb's ``Client``) and the async one
+    (``AsyncClientAPI``), whose client and collection methods have the same names and arguments.
+    Collection calls go to the collection handle of ``_find`` (``Call(..., on=target.native)``)."""
+
+    config: ChromaKnowledgeConfig
+    _not_found: type[Exception]  # chromadb.errors.NotFoundError
+    exact_filter_numbers: ClassVar[int | None] = 2**53  # numbers are indexed as 64-bit floats
+
+    def _find_steps(self, name: str) -> Operation[Call, OpenedCollection | None]:
         try:
-            collection = self._client.get_collection(_native_name(name), embedding_function=None)
-        except (errors.NotFoundError, ValueError):
+            collection = yield Call("get_collection", (_native_name(name),), {"embedding_function": None})
+        except (self._not_found, ValueError):
             return None
         stored = collection.metadata or {}
         if _DIMENSION not in stored:
@@ -130,65 +141,80 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
             collection, int(stored[_DIMENSION]), stored[_DISTANCE], load_json(stored[_COLLECTION_METADATA])
         )
 
-    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        self._client.create_collection(
-            _native_name(name),
-            embedding_function=None,
-            metadata={
-                "hnsw:space": _SPACE[distance],
-                _DIMENSION: dimension,
-                _DISTANCE: distance,
-                _COLLECTION_METADATA: dump_json(metadata),
+    def _create_steps(
+        self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None
+    ) -> Operation[Call, None]:
+        yield Call(
+            "create_collection",
+            (_native_name(name),),
+            {
+                "embedding_function": None,
+                "metadata": {
+                    "hnsw:space": _SPACE[distance],
+                    _DIMENSION: dimension,
+                    _DISTANCE: distance,
+                    _COLLECTION_METADATA: dump_json(metadata),
+                },
             },
         )
 
-    def _drop(self, name: str, target: OpenedCollection) -> None:
-        self._client.delete_collection(_native_name(name))
+    def _drop_steps(self, name: str) -> Operation[Call, None]:
+        yield Call("delete_collection", (_native_name(name),))
 
-    def _names(self) -> list[str]:
-        found = self._client.list_collections()
+    def _names_steps(self) -> Operation[Call, list[str]]:
+        found = yield Call("list_collections")
         return [_portable_name(collection.name) for collection in found if _DIMENSION in (collection.metadata or {})]
 
-    def _taken(self, name: str, target: OpenedCollection, ids: list[str]) -> list[str]:
+    def _taken_steps(self, target: OpenedCollection, ids: list[str]) -> Operation[Call, list[str]]:
         taken: list[str] = []
         for start in range(0, len(ids), _IDS_PER_CALL):  # one call per id list hit SQLite's variable limit
-            taken += target.native.get(ids=ids[start : start + _IDS_PER_CALL], include=[])["ids"]
+            page = yield Call("get", (), {"ids": ids[start : start + _IDS_PER_CALL], "include": []}, on=target.native)
+            taken += page["ids"]
         return taken
 
-    def _put(self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
-        write = target.native.upsert if overwrite else target.native.add
-        step = max(1, int(self._client.get_max_batch_size()))
+    def _put_steps(
+        self, target: OpenedCollection, documents: list[KnowledgeDocument], overwrite: bool
+    ) -> Operation[Call, None]:
+        write = "upsert" if overwrite else "add"
+        step = max(1, int((yield Call("get_max_batch_size"))))
         for start in range(0, len(documents), step):
             batch = documents[start : start + step]
             metadatas = [self._metadata(document) for document in batch]
             if overwrite:
                 # Chroma's upsert merges metadata into the stored one: a key the new document no
                 # longer has would stay (and match filters). None removes it.
-                stored = target.native.get(ids=[document.id for document in batch], include=["metadatas"])
+                stored = yield Call(
+                    "get", (), {"ids": [document.id for document in batch], "include": ["metadatas"]}, on=target.native
+                )
                 previous = dict(zip(stored["ids"], stored["metadatas"] or [], strict=True))
                 for document, metadata in zip(batch, metadatas, strict=True):
                     for key in previous.get(document.id) or {}:
                         metadata.setdefault(key, None)
-            write(
-                ids=[document.id for document in batch],
-                embeddings=[document.embedding for document in batch],
-                documents=[document.content for document in batch],
-                metadatas=metadatas,
+            yield Call(
+                write,
+                (),
+                {
+                    "ids": [document.id for document in batch],
+                    "embeddings": [document.embedding for document in batch],
+                    "documents": [document.content for document in batch],
+                    "metadatas": metadatas,
+                },
+                on=target.native,
             )
 
-    def _search(
-        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
+    def _search_steps(
+        self, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
+    ) -> Operation[Call, list[KnowledgeDocument]]:
         where = self._where(node)
         if where is nodes.NEVER:
             return []
-        if target.distance == "euclidean" and target.native.count() <= EXACT_EUCLIDEAN_BELOW:
-            return self._exact_euclidean(target, query, limit, where)
-        found = target.native.query(
-            query_embeddings=[query],
-            n_results=limit,
-            where=where,
-            include=[*_INCLUDE, "distances"],
+        if target.distance == "euclidean" and (yield Call("count", on=target.native)) <= EXACT_EUCLIDEAN_BELOW:
+            return (yield from self._exact_euclidean_steps(target, query, limit, where))
+        found = yield Call(
+            "query",
+            (),
+            {"query_embeddings": [query], "n_results": limit, "where": where, "include": [*_INCLUDE, "distances"]},
+            on=target.native,
         )
         page = {key: (None if value is None else value[0]) for key, value in found.items() if key != "included"}
         results = []
@@ -197,20 +223,20 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
             results.append(document)
         return results
 
-    def _exact_euclidean(
+    def _exact_euclidean_steps(
         self, target: OpenedCollection, query: list[float], limit: int, where: Any
-    ) -> list[KnowledgeDocument]:
+    ) -> Operation[Call, list[KnowledgeDocument]]:
         """Brute force over the stored vectors: Chroma's L2 HNSW graph can strand most documents behind
         one vector near the origin (issue 15: recall 0.41; 0.2 on 2,000 unit vectors, whatever the
         index settings), so collections up to :data:`EXACT_EUCLIDEAN_BELOW` are searched exactly."""
         import numpy
 
-        native, ids, pages, offset = target.native, [], [], 0
+        ids, pages, offset = [], [], 0
         selection: dict[str, Any] = (
             {"include": ["embeddings"]} if where is None else {"include": ["embeddings"], "where": where}
         )
         while True:
-            page = native.get(limit=_EXACT_PAGE, offset=offset, **selection)
+            page = yield Call("get", (), {"limit": _EXACT_PAGE, "offset": offset, **selection}, on=target.native)
             if not page["ids"]:
                 break
             ids.extend(page["ids"])
@@ -220,7 +246,7 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
             return []
         distances = numpy.sqrt(((numpy.concatenate(pages) - numpy.asarray(query)) ** 2).sum(axis=1))
         order = [int(index) for index in numpy.argsort(distances, kind="stable")[:limit]]
-        found = self._fetch("", target, [ids[index] for index in order])
+        found = yield from self._fetch_steps(target, [ids[index] for index in order])
         results = []
         for index in order:
             document = found[ids[index]]
@@ -228,14 +254,18 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
             results.append(document)
         return results
 
-    def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
+    def _fetch_steps(self, target: OpenedCollection, ids: list[str]) -> Operation[Call, dict[str, KnowledgeDocument]]:
         found: dict[str, KnowledgeDocument] = {}
         for start in range(0, len(ids), _IDS_PER_CALL):
-            page = target.native.get(ids=ids[start : start + _IDS_PER_CALL], include=_INCLUDE)
+            page = yield Call(
+                "get", (), {"ids": ids[start : start + _IDS_PER_CALL], "include": _INCLUDE}, on=target.native
+            )
             found.update((document.id, document) for document in self._documents(page))
         return found
 
-    def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
+    def _remove_steps(
+        self, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None
+    ) -> Operation[Call, int]:
         where = self._where(node)
         if where is nodes.NEVER:
             return 0
@@ -245,27 +275,21 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
         batches = [None] if ids is None else [ids[at : at + _IDS_PER_CALL] for at in range(0, len(ids), _IDS_PER_CALL)]
         deleted = 0
         for batch in batches:
-            doomed = target.native.get(**selection, **({} if batch is None else {"ids": batch}))["ids"]
+            found = yield Call("get", (), {**selection, **({} if batch is None else {"ids": batch})}, on=target.native)
+            doomed = found["ids"]
             for start in range(0, len(doomed), _IDS_PER_CALL):
-                target.native.delete(ids=doomed[start : start + _IDS_PER_CALL])
+                yield Call("delete", (), {"ids": doomed[start : start + _IDS_PER_CALL]}, on=target.native)
             deleted += len(doomed)
         return deleted
 
-    def _count(self, name: str, target: OpenedCollection) -> int:
-        return int(target.native.count())
+    def _count_steps(self, target: OpenedCollection) -> Operation[Call, int]:
+        return int((yield Call("count", on=target.native)))
 
-    def _scan(self, name: str, target: OpenedCollection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        native, offset = target.native, 0
-        while True:
-            documents = self._documents(native.get(limit=batch_size, offset=offset, include=_INCLUDE))
-            if not documents:
-                return
-            yield documents
-            offset += len(documents)
-            native = self._require(name).native
-
-    def _release(self) -> None:
-        close_client(self._client)
+    def _page_steps(
+        self, target: OpenedCollection, limit: int, offset: int
+    ) -> Operation[Call, list[KnowledgeDocument]]:
+        page = yield Call("get", (), {"limit": limit, "offset": offset, "include": _INCLUDE}, on=target.native)
+        return self._documents(page)
 
     def _translate_error(self, error: Exception) -> Exception | None:
         if self.config.local_path is None and raised_by(error, _UNREACHABLE, _UNREACHABLE_TEXTS):
@@ -314,6 +338,168 @@ class ChromaKnowledgeStore(KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeC
 
     def _where(self, node: FilterNode | None) -> Any:
         return render(node, _render, chunk_limit=_CHUNKS)
+
+
+class ChromaKnowledgeStore(_ChromaSteps, KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeConfig]):
+    """A KnowledgeStore on Chroma (embedded persistent client or HTTP client)."""
+
+    backend = "chroma"
+
+    def __init__(self, config: ChromaKnowledgeConfig) -> None:
+        super().__init__(config)
+        chromadb = self._import_driver("chromadb")
+        self._not_found = self._import_driver("chromadb.errors").NotFoundError
+        with self._translating:
+            if config.local_path is not None:
+                self._client: Any = _embedded_client(chromadb, config)
+            else:
+                self._client = chromadb.HttpClient(**_server_options(chromadb, config))
+
+    # -- engine primitives (called with the lock held): the steps of _ChromaSteps ------
+
+    def _engine(self, steps: Operation[Call, R]) -> R:
+        return drive(steps, call_on(self._client), throw_in_everything)
+
+    def _find(self, name: str) -> OpenedCollection | None:
+        return self._engine(self._find_steps(name))
+
+    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        self._engine(self._create_steps(name, dimension, distance, metadata))
+
+    def _drop(self, name: str, target: OpenedCollection) -> None:
+        self._engine(self._drop_steps(name))
+
+    def _names(self) -> list[str]:
+        return self._engine(self._names_steps())
+
+    def _taken(self, name: str, target: OpenedCollection, ids: list[str]) -> list[str]:
+        return self._engine(self._taken_steps(target, ids))
+
+    def _put(self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
+        self._engine(self._put_steps(target, documents, overwrite))
+
+    def _search(
+        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return self._engine(self._search_steps(target, query, limit, node))
+
+    def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return self._engine(self._fetch_steps(target, ids))
+
+    def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
+        return self._engine(self._remove_steps(target, ids, node))
+
+    def _count(self, name: str, target: OpenedCollection) -> int:
+        return self._engine(self._count_steps(target))
+
+    def _scan(self, name: str, target: OpenedCollection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        offset = 0
+        while True:
+            documents = self._engine(self._page_steps(target, batch_size, offset))
+            if not documents:
+                return
+            yield documents
+            offset += len(documents)
+            target = self._require(name)
+
+    def _release(self) -> None:
+        close_client(self._client)
+
+
+class AsyncChromaKnowledgeStore(_ChromaSteps, AsyncKnowledgeStoreBase[OpenedCollection, ChromaKnowledgeConfig]):
+    """An AsyncKnowledgeStore on Chroma: the sync store's steps, awaited on chromadb's ``AsyncHttpClient``.
+
+    The server's client opens on the first call. chromadb's async client keeps one HTTP connection
+    pool per event loop; this store keeps its own pools (not chromadb's process-wide table, keyed by
+    a loop's hash, which a later loop can reuse) and drops those of a loop it has left. Closing
+    closes the running loop's pool.
+
+    On an embedded directory (or ``:memory:``) chroma has no async client: each step runs on the
+    sync client in a worker thread, one at a time (a cancelled step finishes in its thread first).
+    """
+
+    backend = "async_chroma"
+
+    def __init__(self, config: ChromaKnowledgeConfig) -> None:
+        super().__init__(config)
+        self._chromadb: Any = self._import_driver("chromadb")
+        self._not_found = self._import_driver("chromadb.errors").NotFoundError
+        self._client: Any = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._thread_lock = threading.Lock()
+        if config.local_path is not None:
+            with self._translating:
+                self._client = _embedded_client(self._chromadb, config)
+
+    async def _server_client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._client is None:
+            client = await self._chromadb.AsyncHttpClient(**_server_options(self._chromadb, self.config))
+            server: Any = getattr(client, "_server", None)
+            if isinstance(getattr(server, "_clients", None), dict):
+                server._clients = {}  # this store's pools, by loop (see the class docstring)
+            self._client = client
+        elif self._client_loop is not loop:
+            pools = getattr(getattr(self._client, "_server", None), "_clients", None)
+            if isinstance(pools, dict):
+                pools.clear()  # bound to the loop this store was used from last, which it has left
+        self._client_loop = loop
+        return self._client
+
+    def _drive_in_thread(self, steps: Operation[Call, R]) -> R:
+        with self._thread_lock:
+            return drive(steps, call_on(self._client), throw_in_everything)
+
+    async def _engine(self, steps: Operation[Call, R]) -> R:
+        if self.config.local_path is not None:
+            return await asyncio.to_thread(self._drive_in_thread, steps)
+        return await drive_async(steps, call_on_async(await self._server_client()), throw_in_everything)
+
+    async def _find(self, name: str) -> OpenedCollection | None:
+        return await self._engine(self._find_steps(name))
+
+    async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
+        await self._engine(self._create_steps(name, dimension, distance, metadata))
+
+    async def _drop(self, name: str, target: OpenedCollection) -> None:
+        await self._engine(self._drop_steps(name))
+
+    async def _names(self) -> list[str]:
+        return await self._engine(self._names_steps())
+
+    async def _taken(self, name: str, target: OpenedCollection, ids: list[str]) -> list[str]:
+        return await self._engine(self._taken_steps(target, ids))
+
+    async def _put(
+        self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool
+    ) -> None:
+        await self._engine(self._put_steps(target, documents, overwrite))
+
+    async def _search(
+        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
+    ) -> list[KnowledgeDocument]:
+        return await self._engine(self._search_steps(target, query, limit, node))
+
+    async def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return await self._engine(self._fetch_steps(target, ids))
+
+    async def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
+        return await self._engine(self._remove_steps(target, ids, node))
+
+    async def _count(self, name: str, target: OpenedCollection) -> int:
+        return await self._engine(self._count_steps(target))
+
+    async def _release(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        if self.config.local_path is not None:
+            await asyncio.to_thread(close_client, client)
+            return
+        server = getattr(client, "_server", None)
+        cleanup = getattr(server, "_cleanup", None)
+        if cleanup is not None and self._client_loop is asyncio.get_running_loop():
+            await cleanup()  # closes this store's pools (see _server_client)
 
 
 def _render(node: nodes.Lowered) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Engine: dicts in this process (no extra needed; ``pip install "praisonai-persistence[numpy]"``
 makes search on large collections a matrix product), optionally kept in a JSON file.
-URL forms: ``memory://``; ``memory:///relative.json`` or ``memory:////absolute.json``
+URL forms: ``memory://``; ``memory:///srv/k.json`` (absolute, as ``file:///``; ``memory:////srv/k.json`` the same)
 (``?autosave=false`` to write only on ``save()`` / ``close()``); or ``path=``.
 Test tier: embedded (the store itself, with and without a file).
 

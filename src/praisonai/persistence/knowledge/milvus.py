@@ -63,6 +63,7 @@ from ._filters.native import (
     render,
     string_digest,
 )
+from ._layers.checks import partly_stored
 from ._layers.records import document_from_record
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, raised_by
 from .base import Distance, KnowledgeDocument
@@ -79,6 +80,7 @@ _MAX_TEXT = 65535
 # a row at 384 dimensions against 2); once this many have built up, a search flushes them first.
 _FLUSH_ROWS = 1000
 _PAGE = 1000
+_WRITE = 1000
 _LOAD_POLL_SECONDS = 0.02
 _NATIVE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _UNREACHABLE = frozenset({"MilvusUnavailableException", "ConnectionError"})
@@ -226,9 +228,13 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
             return False
 
     def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
+        native = _native_name(name)
         return [
             row["id"]
-            for row in self._client.query(_native_name(name), filter=_ids_expression(ids), output_fields=["id"])
+            for start in range(0, len(ids), _WRITE)
+            for row in self._client.query(
+                native, filter=_ids_expression(ids[start : start + _WRITE]), output_fields=["id"]
+            )
         ]
 
     def _put(
@@ -236,12 +242,28 @@ class MilvusKnowledgeStore(KnowledgeStoreBase[CollectionSettings, MilvusKnowledg
     ) -> None:
         rows = [self._row(document) for document in documents]
         native = _native_name(name)
-        if overwrite:
-            self._client.upsert(native, rows)
-        else:
-            self._client.insert(native, rows)
-        if self.config.is_local:  # a server seals its segments itself
-            self._unflushed[native] = self._unflushed.get(native, 0) + len(rows)
+        write = self._client.upsert if overwrite else self._client.insert
+        # In parts of _WRITE rows: one gRPC request must stay under the server's message size limit
+        # and end within the client's timeout.
+        written: list[str] = []
+        try:
+            for start in range(0, len(rows), _WRITE):
+                part = rows[start : start + _WRITE]
+                written += [row["id"] for row in part]  # before the request: its outcome is unknown if it fails
+                write(native, part)
+        except Exception as error:
+            if not overwrite and len(rows) > _WRITE:
+                # An insert is all or nothing: take back the parts already written (they were new).
+                try:
+                    for start in range(0, len(written), _WRITE):
+                        self._client.delete(native, filter=_ids_expression(written[start : start + _WRITE]))
+                except Exception as cleanup:
+                    if len(written) > _WRITE:  # parts before the last were stored for sure
+                        raise partly_stored(name, len(written), error, cleanup) from error
+            raise
+        finally:
+            if self.config.is_local:  # a server seals its segments itself
+                self._unflushed[native] = self._unflushed.get(native, 0) + len(written)
 
     def _row(self, document: KnowledgeDocument) -> dict[str, Any]:
         metadata = dump_json(document.metadata, what="metadata")

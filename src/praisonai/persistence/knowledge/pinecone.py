@@ -1,4 +1,4 @@
-"""Pinecone knowledge store: one serverless index per collection, through the ``pinecone`` SDK.
+"""Pinecone knowledge store: one serverless index per collection, through the ``pinecone`` SDK (sync and asyncio).
 
 Engine: Pinecone (serverless). Driver: ``pinecone`` (extra ``pinecone``).
 URL forms: ``pinecone://:API_KEY@`` (Pinecone's control plane), ``pinecone://:API_KEY@host:port``
@@ -8,7 +8,12 @@ Test tier: wire. The tests drive the real ``pinecone`` SDK against an HTTP stand
 REST API written from its reference (tests/support/pinecone_standin.py): the control plane, one
 data-plane host per index, the documented filter operators, limits and error bodies, which
 ``_translate_error`` maps (400/413 refused input, 409 a taken name, 429/5xx unavailable).
-Pinecone itself (its ANN, freshness, rate limits) is not exercised.
+Pinecone itself (its ANN, freshness, rate limits) is not exercised. The async suite drives the SDK's
+asyncio client (``PineconeAsyncio`` / ``IndexAsyncio``) against the same stand-in.
+
+``PineconeKnowledgeStore`` and ``AsyncPineconeKnowledgeStore`` (``async_pinecone``) run one copy of
+the engine steps (``_PineconeSteps``, sans-IO: :mod:`.._sansio`) on the SDK's ``Pinecone`` /
+``Index`` clients and on its asyncio ones, whose methods have the same names and arguments.
 
 Layout: a collection is an index named ``<index_prefix>-<24 hex of sha1(name)>`` with the
 collection's dimension and metric (``cosine``, ``dotproduct``, ``euclidean``) and a tag
@@ -23,21 +28,26 @@ Pinecone keeps vectors as float32 and numbers as float64; reads are eventually c
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from abc import abstractmethod
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from .._closing import close_client
+from .._sansio import Call, Operation, call_on, call_on_async, drive, drive_async, throw_in_everything
 from .._values import dump_json, load_json
 from ..errors import AlreadyExistsError, BackendUnavailableError, InvalidInputError
 from ._filters.native import Lowered
 from ._filters.tokens import render_mql
-from ._layers.hosted_store import HostedVectorStore, Settings
+from ._layers.hosted_store import AsyncSteppedHostedVectorStore, HostedEngineSteps, Settings, SteppedHostedVectorStore
 from ._layers.records import document_from_record
 from .base import Distance, KnowledgeDocument
 from .config import PineconeKnowledgeConfig
 
-__all__ = ["PineconeKnowledgeStore"]
+__all__ = ["AsyncPineconeKnowledgeStore", "PineconeKnowledgeStore"]
+
+R = TypeVar("R")
 
 _SETTINGS_NAMESPACE = "praisonai-settings"
 _SETTINGS_ID = "settings"
@@ -64,90 +74,102 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
     return metadata
 
 
-class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
-    """A KnowledgeStore on Pinecone serverless indexes."""
+def _client_options(config: PineconeKnowledgeConfig) -> dict[str, Any]:
+    """The keyword arguments of ``Pinecone`` / ``PineconeAsyncio`` for ``config``."""
+    options: dict[str, Any] = {"api_key": config.api_key.get_secret_value(), "timeout": config.timeout}
+    if config.host is not None:
+        options["host"] = config.host
+    return options
 
+
+class _PineconeSteps(HostedEngineSteps):
+    """Pinecone's primitives as steps of client calls (:mod:`.._sansio`): one copy for the sync store
+    and the async one. Control-plane calls go to the client, data-plane calls to the index's handle
+    (``Call(..., on=index)``), which ``_open_index`` makes (no I/O) and ``_indexes`` caches by name."""
+
+    config: PineconeKnowledgeConfig
+    _pinecone: Any
+    _indexes: dict[str, tuple[Any, Settings]]
     engine = "Pinecone"
 
-    def __init__(self, config: PineconeKnowledgeConfig) -> None:
-        super().__init__(config)
-        pinecone = self._import_driver("pinecone")
-        self._pinecone = pinecone
-        options: dict[str, Any] = {"api_key": config.api_key.get_secret_value(), "timeout": config.timeout}
-        if config.host is not None:
-            options["host"] = config.host
-        with self._translating:
-            self._client: Any = pinecone.Pinecone(**options)
-            self._indexes: dict[str, tuple[Any, Settings]] = {}
-
-    # -- helpers ------------------------------------------------------------------
+    @abstractmethod
+    def _open_index(self, host: str) -> Any:
+        """The client's handle of the index at ``host`` (made without I/O)."""
 
     def _index_name(self, name: str) -> str:
         return f"{self.config.index_prefix}-{hashlib.sha1(name.encode()).hexdigest()[:24]}"  # noqa: S324 - a name
 
-    def _model(self, name: str) -> Any | None:
-        index_name = self._index_name(name)
-        if not self._client.has_index(index_name):
-            return None
-        model = self._client.describe_index(index_name)
-        tags = dict(getattr(model, "tags", None) or {})
-        return model if tags.get(_TAG) == name else None
-
     def _index(self, name: str) -> Any:
         return self._indexes[name][0]
 
-    # -- primitives -----------------------------------------------------------------
-
-    def _native_create(self, name: str, settings: Settings) -> bool:
+    def _model_steps(self, name: str) -> Operation[Call, Any | None]:
         index_name = self._index_name(name)
-        if self._client.has_index(index_name):
+        if not (yield Call("has_index", (index_name,))):
+            return None
+        model = yield Call("describe_index", (index_name,))
+        tags = dict(getattr(model, "tags", None) or {})
+        return model if tags.get(_TAG) == name else None
+
+    def _native_create_steps(self, name: str, settings: Settings) -> Operation[Call, bool]:
+        index_name = self._index_name(name)
+        if (yield Call("has_index", (index_name,))):
             return False
         spec = self._pinecone.ServerlessSpec(cloud=self.config.cloud, region=self.config.region)
-        self._client.create_index(
-            name=index_name,
-            dimension=settings.dimension,
-            metric=_NATIVE[settings.distance],
-            spec=spec,
-            tags={_TAG: name},
+        yield Call(
+            "create_index",
+            (),
+            {
+                "name": index_name,
+                "dimension": settings.dimension,
+                "metric": _NATIVE[settings.distance],
+                "spec": spec,
+                "tags": {_TAG: name},
+            },
         )
-        model = self._client.describe_index(index_name)
-        index = self._client.Index(host=model.host)
-        index.upsert(
-            vectors=[
-                {
-                    "id": _SETTINGS_ID,
-                    "values": [1.0] * settings.dimension,
-                    "metadata": {"settings": dump_json(settings.metadata)},
-                }
-            ],
-            namespace=_SETTINGS_NAMESPACE,
+        model = yield Call("describe_index", (index_name,))
+        index = self._open_index(model.host)
+        yield Call(
+            "upsert",
+            (),
+            {
+                "vectors": [
+                    {
+                        "id": _SETTINGS_ID,
+                        "values": [1.0] * settings.dimension,
+                        "metadata": {"settings": dump_json(settings.metadata)},
+                    }
+                ],
+                "namespace": _SETTINGS_NAMESPACE,
+            },
+            on=index,
         )
         self._indexes[name] = (index, settings)
         return True
 
-    def _native_drop(self, name: str) -> bool:
+    def _native_drop_steps(self, name: str) -> Operation[Call, bool]:
         self._indexes.pop(name, None)
-        self._client.delete_index(self._index_name(name))
+        yield Call("delete_index", (self._index_name(name),))
         return True
 
-    def _find(self, name: str) -> Settings | None:
+    def _find_steps(self, name: str) -> Operation[Call, Settings | None]:
         cached = self._indexes.get(name)
-        model = self._model(name)
+        model = yield from self._model_steps(name)
         if model is None:
             self._indexes.pop(name, None)
             return None
         if cached is not None:
             return cached[1]
-        index = self._client.Index(host=model.host)
-        fetched = index.fetch(ids=[_SETTINGS_ID], namespace=_SETTINGS_NAMESPACE).vectors.get(_SETTINGS_ID)
-        metadata = None if fetched is None else load_json(fetched.metadata["settings"])
+        index = self._open_index(model.host)
+        fetched = yield Call("fetch", (), {"ids": [_SETTINGS_ID], "namespace": _SETTINGS_NAMESPACE}, on=index)
+        stored = fetched.vectors.get(_SETTINGS_ID)
+        metadata = None if stored is None else load_json(stored.metadata["settings"])
         settings = Settings(int(model.dimension), _METRICS[str(model.metric)], metadata)
         self._indexes[name] = (index, settings)
         return settings
 
-    def _names(self) -> list[str]:
+    def _names_steps(self) -> Operation[Call, list[str]]:
         names = []
-        listing = self._client.list_indexes()
+        listing: Any = yield Call("list_indexes")
         for model in getattr(listing, "indexes", listing):  # IndexList (older SDKs: a list)
             tags = dict(getattr(model, "tags", None) or {})
             name = tags.get(_TAG)
@@ -155,14 +177,29 @@ class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
                 names.append(name)
         return names
 
-    def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
-        found: set[str] = set()
+    def _vectors_steps(self, name: str, ids: list[str]) -> Operation[Call, dict[str, Any]]:
+        """The stored vectors among ``ids``, by id."""
+        found: dict[str, Any] = {}
         for start in range(0, len(ids), _BATCH):
-            response = self._index(name).fetch(ids=ids[start : start + _BATCH], namespace=self.config.namespace)
+            response = yield Call(
+                "fetch",
+                (),
+                {"ids": ids[start : start + _BATCH], "namespace": self.config.namespace},
+                on=self._index(name),
+            )
             found.update(response.vectors)
         return found
 
-    def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
+    def _taken_steps(self, name: str, settings: Settings, ids: list[str]) -> Operation[Call, set[str]]:
+        return set((yield from self._vectors_steps(name, ids)))
+
+    def _fetch_steps(
+        self, name: str, settings: Settings, ids: list[str]
+    ) -> Operation[Call, dict[str, KnowledgeDocument]]:
+        vectors = yield from self._vectors_steps(name, ids)
+        return {key: self._document(vector) for key, vector in vectors.items()}
+
+    def _native_put_steps(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> Operation[Call, None]:
         if settings.distance == "cosine":  # before any batch is sent: nothing of the call is written
             for record in records:
                 if not any(record["embedding"]):
@@ -171,69 +208,91 @@ class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
                     )
         vectors = [{"id": r["id"], "values": r["embedding"], "metadata": _flat(r)} for r in records]
         for start in range(0, len(vectors), _BATCH):
-            self._index(name).upsert(vectors=vectors[start : start + _BATCH], namespace=self.config.namespace)
+            yield Call(
+                "upsert",
+                (),
+                {"vectors": vectors[start : start + _BATCH], "namespace": self.config.namespace},
+                on=self._index(name),
+            )
 
-    def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        found: dict[str, KnowledgeDocument] = {}
-        for start in range(0, len(ids), _BATCH):
-            response = self._index(name).fetch(ids=ids[start : start + _BATCH], namespace=self.config.namespace)
-            for key, vector in response.vectors.items():
-                found[key] = self._document(vector)
-        return found
-
-    def _native_query(
+    def _native_query_steps(
         self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
-    ) -> list[KnowledgeDocument]:
-        response = self._index(name).query(
-            vector=vector,
-            top_k=min(limit, _TOP_K),
-            filter=None if node is None else self._filter(node),
-            include_values=True,
-            include_metadata=True,
-            namespace=self.config.namespace,
+    ) -> Operation[Call, list[KnowledgeDocument]]:
+        response = yield Call(
+            "query",
+            (),
+            {
+                "vector": vector,
+                "top_k": min(limit, _TOP_K),
+                "filter": None if node is None else self._filter(node),
+                "include_values": True,
+                "include_metadata": True,
+                "namespace": self.config.namespace,
+            },
+            on=self._index(name),
         )
         return [self._document(match) for match in response.matches]
 
-    def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
+    def _native_matching_steps(
+        self, name: str, settings: Settings, node: Lowered, ids: list[str] | None
+    ) -> Operation[Call, list[str]]:
         native = self._filter(node)
         if ids is not None:
             native = {"$and": [native, {"id": {"$in": ids}}]}
-        response = self._index(name).query(
-            vector=[1.0] * settings.dimension,
-            top_k=_TOP_K,
-            filter=native,
-            include_values=False,
-            include_metadata=False,
-            namespace=self.config.namespace,
+        response = yield Call(
+            "query",
+            (),
+            {
+                "vector": [1.0] * settings.dimension,
+                "top_k": _TOP_K,
+                "filter": native,
+                "include_values": False,
+                "include_metadata": False,
+                "namespace": self.config.namespace,
+            },
+            on=self._index(name),
         )
         matched = [match.id for match in response.matches]
         if len(matched) >= _TOP_K:
             # More than one query can return: delete this page and look again.
-            self._native_remove(name, settings, matched)
-            return matched + self._native_matching(name, settings, node, ids)
+            yield from self._native_remove_steps(name, settings, matched)
+            return matched + (yield from self._native_matching_steps(name, settings, node, ids))
         return matched
 
-    def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
+    def _native_remove_steps(self, name: str, settings: Settings, ids: list[str]) -> Operation[Call, None]:
         for start in range(0, len(ids), _BATCH):
-            self._index(name).delete(ids=ids[start : start + _BATCH], namespace=self.config.namespace)
+            yield Call(
+                "delete",
+                (),
+                {"ids": ids[start : start + _BATCH], "namespace": self.config.namespace},
+                on=self._index(name),
+            )
 
-    def _count(self, name: str, settings: Settings) -> int:
-        stats = self._index(name).describe_index_stats()
+    def _count_steps(self, name: str, settings: Settings) -> Operation[Call, int]:
+        stats = yield Call("describe_index_stats", on=self._index(name))
         summary = (stats.namespaces or {}).get(self.config.namespace)
         return 0 if summary is None else int(summary.vector_count)
 
-    def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        index = self._index(name)
-        for page in index.list(namespace=self.config.namespace, limit=min(batch_size, 100)):
-            # Older SDKs yield lists of ids, newer ones ListResponse pages of items with ``.id``.
-            items = getattr(page, "vectors", page)
-            ids = [item if isinstance(item, str) else item.id for item in items]
-            found = self._fetch(name, settings, ids)
-            yield [found[i] for i in ids if i in found]
+    def _id_page_steps(self, name: str, limit: int, token: str | None) -> Operation[Call, tuple[list[str], str | None]]:
+        """One page of ids and the token of the next one (None: the last page)."""
+        page = yield Call(
+            "list_paginated",
+            (),
+            {"limit": limit, "pagination_token": token, "namespace": self.config.namespace},
+            on=self._index(name),
+        )
+        ids = [item if isinstance(item, str) else item.id for item in page.vectors]
+        pagination = getattr(page, "pagination", None)
+        return ids, getattr(pagination, "next", None) or None
 
-    def _release(self) -> None:
-        self._indexes.clear()
-        close_client(self._client)
+    def _all_ids_steps(self, name: str, settings: Settings) -> Operation[Call, list[str]]:
+        ids: list[str] = []
+        token: str | None = None
+        while True:
+            page, token = yield from self._id_page_steps(name, 100, token)
+            ids += page
+            if token is None:
+                return ids
 
     # -- translation ------------------------------------------------------------------
 
@@ -260,3 +319,72 @@ class PineconeKnowledgeStore(HostedVectorStore[PineconeKnowledgeConfig]):
         metadata.setdefault("content_hash", None)
         metadata["embedding"] = list(vector.values)
         return document_from_record(metadata)
+
+
+class PineconeKnowledgeStore(_PineconeSteps, SteppedHostedVectorStore[PineconeKnowledgeConfig]):
+    """A KnowledgeStore on Pinecone serverless indexes: the steps of ``_PineconeSteps`` on ``Pinecone``."""
+
+    def __init__(self, config: PineconeKnowledgeConfig) -> None:
+        super().__init__(config)
+        self._pinecone = self._import_driver("pinecone")
+        with self._translating:
+            self._client: Any = self._pinecone.Pinecone(**_client_options(config))
+            self._indexes = {}
+
+    def _open_index(self, host: str) -> Any:
+        return self._client.Index(host=host)
+
+    def _engine(self, steps: Operation[Call, R]) -> R:
+        return drive(steps, call_on(self._client), throw_in_everything)
+
+    def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        token: str | None = None
+        while True:
+            ids, token = self._engine(self._id_page_steps(name, min(batch_size, 100), token))
+            found = self._engine(self._fetch_steps(name, settings, ids)) if ids else {}
+            yield [found[i] for i in ids if i in found]
+            if token is None:
+                return
+
+    def _release(self) -> None:
+        self._indexes.clear()
+        close_client(self._client)
+
+
+class AsyncPineconeKnowledgeStore(_PineconeSteps, AsyncSteppedHostedVectorStore[PineconeKnowledgeConfig]):
+    """An AsyncKnowledgeStore on Pinecone through the SDK's asyncio client: the sync store's steps, awaited.
+
+    The SDK's asyncio clients (``PineconeAsyncio`` and each index's ``IndexAsyncio``) hold HTTP
+    connection pools bound to the event loop that used them: they open on the first call, and
+    another loop gets clients of its own (those of a loop this store left are dropped).
+    """
+
+    def __init__(self, config: PineconeKnowledgeConfig) -> None:
+        super().__init__(config)
+        self._pinecone = self._import_driver("pinecone")
+        self._client: Any = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._indexes = {}
+
+    def _open_index(self, host: str) -> Any:
+        return self._client.IndexAsyncio(host=host)
+
+    def _loop_client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            # A client of another loop cannot be closed from this one: it is dropped, with its indexes.
+            self._indexes = {}
+            self._client, self._client_loop = self._pinecone.PineconeAsyncio(**_client_options(self.config)), loop
+        return self._client
+
+    async def _engine(self, steps: Operation[Call, R]) -> R:
+        return await drive_async(steps, call_on_async(self._loop_client()), throw_in_everything)
+
+    async def _release(self) -> None:
+        client, indexes = self._client, self._indexes
+        self._client, self._indexes = None, {}
+        if client is None or self._client_loop is not asyncio.get_running_loop():
+            return
+        for index, _ in indexes.values():
+            await index.close()
+        await client.close()

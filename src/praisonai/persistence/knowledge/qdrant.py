@@ -51,7 +51,7 @@ from ._filters.native import (
     lower,
 )
 from ._layers.async_store_base import AsyncKnowledgeStoreBase
-from ._layers.checks import collection_exists, collection_not_found, document_exists
+from ._layers.checks import collection_exists, collection_not_found, document_exists, partly_stored
 from ._layers.store_base import KnowledgeStoreBase, raised_by
 from .base import Distance, KnowledgeDocument
 from .config import QdrantKnowledgeConfig
@@ -66,6 +66,7 @@ _MARKER = "praisonai_knowledge"
 _CHUNKS = 32
 _NATIVE = {"cosine": "Cosine", "dot": "Dot", "euclidean": "Euclid"}
 _PAGE = 256
+_WRITE = 1000
 _UNREACHABLE = frozenset({"ConnectError", "ConnectTimeout", "ConnectionError", "ResponseHandlingException"})
 
 
@@ -181,15 +182,32 @@ class _QdrantSteps:
         self, name: str, target: _Target, documents: list[KnowledgeDocument], overwrite: bool
     ) -> Operation[Call, None]:
         points = [self._point(document, target.distance) for document in documents]
+        # In parts of _WRITE points: a Qdrant server refuses a request body over 32 MiB, and each
+        # request must end within the client's timeout.
+        parts = [points[start : start + _WRITE] for start in range(0, len(points), _WRITE)]
         if not overwrite:
-            found = yield Call(
-                "retrieve",
-                (name,),
-                {"ids": [point.id for point in points], "with_payload": ["id"], "with_vectors": False},
-            )
-            if found:
-                raise document_exists(name, [record.payload["id"] for record in found])
-        yield Call("upsert", (name,), {"points": points, "wait": True})
+            for part in parts:
+                found = yield Call(
+                    "retrieve",
+                    (name,),
+                    {"ids": [point.id for point in part], "with_payload": ["id"], "with_vectors": False},
+                )
+                if found:
+                    raise document_exists(name, [record.payload["id"] for record in found])
+        written: list[Any] = []
+        try:
+            for part in parts:
+                written += part  # before the request: its outcome is unknown if it fails
+                yield Call("upsert", (name,), {"points": part, "wait": True})
+        except Exception as error:
+            if not overwrite and len(parts) > 1:
+                # An insert is all or nothing: take back the parts already written (they were new).
+                doomed = self._models.PointIdsList(points=[point.id for point in written])
+                try:
+                    yield Call("delete", (name,), {"points_selector": doomed, "wait": True})
+                except Exception as cleanup:
+                    raise partly_stored(name, len(written), error, cleanup) from error
+            raise
 
     def _search_steps(
         self, name: str, target: _Target, query: list[float], limit: int, node: FilterNode | None

@@ -30,8 +30,14 @@ lacking the attribute, as the portable language needs.
 
 Scores: RediSearch returns distances: COSINE ``1 - similarity``, IP ``1 - dot``,
 L2 the *squared* distance; they are turned into the portable scores.
-``insert`` is atomic across clients: one Lua script checks that none of the
-documents' keys exists and writes them all (``upsert``: replaces them all).
+``insert`` never overwrites, across clients: one Lua script checks that none of the
+documents' keys exists and writes them all (``upsert``: replaces them all), 500 documents
+(at most 4 MiB) per script, so that each ends within ``socket_timeout`` (one call of
+100,000 outlasted it: Redis then committed what the client reported as a failure). An
+insert stays all or nothing: when a part fails (an id taken meanwhile, a lost
+connection), another script deletes what the call wrote (keys still holding its
+documents); if even that fails, the error is an ``EngineError`` saying so. Readers may
+see a large insert's first parts before its last one is written.
 
 ``async_redis`` is the same store on ``redis.asyncio``: the steps of
 :class:`_RedisSteps` are written once and run by both.
@@ -60,6 +66,7 @@ from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.checks import (
     collection_exists,
     document_exists,
+    partly_stored,
 )
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, score_of_distance
 from .base import Distance, KnowledgeDocument
@@ -73,6 +80,9 @@ R = TypeVar("R")
 _METRIC = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
 _CHUNKS = 32
 _PAGE = 1000
+# Documents and bytes per write script (see the module docstring).
+_WRITE_DOCUMENTS = 500
+_WRITE_BYTES = 4 << 20
 _RETURN = ("id", "content", "metadata", "content_hash", "created_at", "vec")
 _SCORE = "__score"
 
@@ -95,6 +105,20 @@ class _Params:
         for name, value in self.values.items():
             flat += [name, value]
         return flat
+
+
+def _parts(hashes: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[str, dict[str, Any]]]]:
+    """``hashes`` cut into runs of at most ``_WRITE_DOCUMENTS`` and (beyond one) ``_WRITE_BYTES``."""
+    parts: list[list[tuple[str, dict[str, Any]]]] = [[]]
+    size = 0
+    for key, mapping in hashes:
+        width = len(key) + sum(len(field) + len(value) for field, value in mapping.items())
+        if parts[-1] and (len(parts[-1]) >= _WRITE_DOCUMENTS or size + width > _WRITE_BYTES):
+            parts.append([])
+            size = 0
+        parts[-1].append((key, mapping))
+        size += width
+    return parts
 
 
 def _flag_text(value: bool) -> str:
@@ -126,6 +150,22 @@ for _, key in ipairs(KEYS) do
   at = last + 1
 end
 return {}
+"""
+# Delete each of KEYS whose created_at and vec are still ARGV[2i-1], ARGV[2i]: what an insert wrote.
+_TAKE_BACK = """
+for i, key in ipairs(KEYS) do
+  local stored = redis.call('HMGET', key, 'created_at', 'vec')
+  if stored[1] == ARGV[2 * i - 1] and stored[2] == ARGV[2 * i] then redis.call('DEL', key) end
+end
+return 0
+"""
+# Which of KEYS exist.
+_EXISTING = """
+local taken = {}
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then taken[#taken + 1] = key end
+end
+return taken
 """
 # The fields ARGV of the hashes KEYS, in one round trip.
 _READ = """
@@ -210,23 +250,46 @@ class _RedisSteps:
     def _put_steps(
         self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], overwrite: bool
     ) -> Operation[Call, None]:
-        keys: list[str] = []
-        items: list[Any] = ["1" if overwrite else "0"]
-        for document in documents:
-            keys.append(self._key(name, document.id))
-            mapping = self._hash(document)
-            items.append(str(2 * len(mapping)))
-            for field, value in mapping.items():
-                items += [field, value]
+        hashes = [(self._key(name, document.id), self._hash(document)) for document in documents]
         yield from self._add_attributes(name, documents)
         zeros = [document.id for document in documents if not any(document.embedding or ())]
         if zeros and target.distance == "cosine":
             # Remembered before the write (a stale id is harmless: _zero_vectors reads what is stored).
             yield Call("sadd", (self._zeros_key(name), *zeros))
-        taken = yield Call("eval", (_WRITE, len(keys), *keys, *items))
-        if taken:
+        written: list[list[tuple[str, dict[str, Any]]]] = []
+        try:
+            for part in _parts(hashes):
+                written.append(part)  # before the call: its outcome is unknown if the connection fails
+                items: list[Any] = ["1" if overwrite else "0"]
+                for _, mapping in part:
+                    items.append(str(2 * len(mapping)))
+                    for field, value in mapping.items():
+                        items += [field, value]
+                taken = yield Call("eval", (_WRITE, len(part), *(key for key, _ in part), *items))
+                if taken:
+                    written.pop()  # the script wrote nothing of this part
+                    prefix = len(self._document_prefix(name))
+                    raise document_exists(name, [bytes(key).decode()[prefix:] for key in taken])
+        except Exception as error:
+            if not overwrite and written:
+                try:
+                    for part in written:
+                        fields = [value for _, mapping in part for value in (mapping["created_at"], mapping["vec"])]
+                        yield Call("eval", (_TAKE_BACK, len(part), *(key for key, _ in part), *fields))
+                except Exception as cleanup:
+                    if len(written) > 1:  # parts before the last were stored for sure
+                        raise partly_stored(name, sum(len(part) for part in written), error, cleanup) from error
+            raise
+
+    def _taken_steps(self, name: str, ids: list[str]) -> Operation[Call, list[str]]:
+        # Checked again, atomically, by each part's write script (another client may insert meanwhile).
+        taken: list[str] = []
+        for start in range(0, len(ids), _PAGE):
+            keys = [self._key(name, document_id) for document_id in ids[start : start + _PAGE]]
+            found = yield Call("eval", (_EXISTING, len(keys), *keys))
             prefix = len(self._document_prefix(name))
-            raise document_exists(name, [bytes(key).decode()[prefix:] for key in taken])
+            taken += [bytes(key).decode()[prefix:] for key in found]
+        return taken
 
     def _add_attributes(self, collection: str, documents: list[KnowledgeDocument]) -> Operation[Call, None]:
         wanted: dict[str, str] = {}
@@ -431,7 +494,11 @@ class RedisVectorKnowledgeStore(_RedisSteps, KnowledgeStoreBase[CollectionSettin
         self._errors = redis.exceptions
         self._use_config(config)
         with self._translating:
-            self._redis: Any = redis.Redis(**self._client_options())
+            # redis-py 8 sends a command again after a timeout (up to 10 times), though Redis may
+            # have run it: a write script would then find its own keys taken. Only a connection
+            # that failed is tried again (a pooled one a restarted server dropped).
+            retry = redis.retry.Retry(redis.backoff.ExponentialBackoff(cap=1.0), 3, (redis.exceptions.ConnectionError,))
+            self._redis: Any = redis.Redis(**self._client_options(), retry=retry)
 
     # -- engine primitives (called with the lock held): the steps of _RedisSteps -----------
 
@@ -450,8 +517,8 @@ class RedisVectorKnowledgeStore(_RedisSteps, KnowledgeStoreBase[CollectionSettin
     def _names(self) -> list[str]:
         return self._engine(self._names_steps())
 
-    def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> tuple[()]:
-        return ()  # _put checks atomically, in the script that writes
+    def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
+        return self._engine(self._taken_steps(name, ids))
 
     def _put(
         self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
@@ -520,7 +587,11 @@ class AsyncRedisVectorKnowledgeStore(
         loop = asyncio.get_running_loop()
         if self._redis is None or self._redis_loop is not loop:
             # A client of a dead loop is dropped: its connections cannot be closed without that loop.
-            self._redis, self._redis_loop = self._asyncio_redis.Redis(**self._client_options()), loop
+            retry = self._asyncio_redis.retry.Retry(
+                self._import_driver("redis.backoff").ExponentialBackoff(cap=1.0), 3, (self._errors.ConnectionError,)
+            )  # as the sync store's
+            self._redis = self._asyncio_redis.Redis(**self._client_options(), retry=retry)
+            self._redis_loop = loop
         return self._redis
 
     async def _engine(self, steps: Operation[Call, R]) -> R:
@@ -538,8 +609,8 @@ class AsyncRedisVectorKnowledgeStore(
     async def _names(self) -> list[str]:
         return await self._engine(self._names_steps())
 
-    async def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> tuple[()]:
-        return ()  # _put checks, as the sync store's
+    async def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
+        return await self._engine(self._taken_steps(name, ids))
 
     async def _put(
         self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool

@@ -46,7 +46,7 @@ from .._sansio import Call, Operation, drive, drive_async
 from ..errors import AlreadyExistsError, BackendUnavailableError, InvalidInputError, NotFoundError
 from ._filters.native import All, Eq, Lowered, Ne
 from ._filters.native import Any as AnyOf
-from ._layers.hosted_store import AsyncHostedVectorStore, HostedVectorStore, Settings
+from ._layers.hosted_store import AsyncSteppedHostedVectorStore, HostedEngineSteps, Settings, SteppedHostedVectorStore
 from ._layers.records import RANGE_OPERATORS, document_from_record, value_token
 from ._layers.store_base import error_chain, raised_by
 from .base import KnowledgeDocument
@@ -120,7 +120,7 @@ def _ping_grpc(client: Any, colour: str) -> Any:
     return None if ping is None else ping(colour)
 
 
-class _WeaviateSteps:
+class _WeaviateSteps(HostedEngineSteps):
     """Weaviate's primitives as steps of client calls (:mod:`.._sansio`), and the translation of filters
     and objects: one copy for the sync store (``WeaviateClient``) and the async one
     (``WeaviateAsyncClient``), whose collection APIs have the same names and arguments."""
@@ -140,7 +140,7 @@ class _WeaviateSteps:
     def _name(self, name: str) -> str:
         return f"{self.config.collection_prefix}_{name.encode().hex()}"
 
-    def _create_native_steps(self, name: str, settings: Settings) -> Operation[Call, bool]:
+    def _native_create_steps(self, name: str, settings: Settings) -> Operation[Call, bool]:
         native = self._name(name)
         if (yield Call("collections.exists", (native,))):
             return False
@@ -169,7 +169,7 @@ class _WeaviateSteps:
         )
         return True
 
-    def _drop_native_steps(self, name: str) -> Operation[Call, bool]:
+    def _native_drop_steps(self, name: str) -> Operation[Call, bool]:
         yield Call("collections.delete", (self._name(name),))
         return True
 
@@ -191,7 +191,7 @@ class _WeaviateSteps:
                     continue
         return names
 
-    def _put_steps(self, name: str, records: list[dict[str, Any]]) -> Operation[Call, None]:
+    def _native_put_steps(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> Operation[Call, None]:
         objects = []
         for record in records:
             properties = {key: record[key] for key in _PROPERTIES if key != "doc_id"}
@@ -210,7 +210,12 @@ class _WeaviateSteps:
                 first = next(iter(result.errors.values()))
                 raise InvalidInputError(f"Weaviate refused {len(result.errors)} object(s): {first.message}")
 
-    def _fetch_steps(self, name: str, ids: list[str]) -> Operation[Call, dict[str, KnowledgeDocument]]:
+    def _taken_steps(self, name: str, settings: Settings, ids: list[str]) -> Operation[Call, set[str]]:
+        return set((yield from self._fetch_steps(name, settings, ids)))
+
+    def _fetch_steps(
+        self, name: str, settings: Settings, ids: list[str]
+    ) -> Operation[Call, dict[str, KnowledgeDocument]]:
         # In pages: one query returns at most QUERY_MAXIMUM_RESULTS (10,000 by default) objects.
         found: dict[str, KnowledgeDocument] = {}
         for start in range(0, len(ids), _FETCH_PAGE):
@@ -220,8 +225,8 @@ class _WeaviateSteps:
             found.update((str(obj.properties["doc_id"]), self._document(obj)) for obj in response.objects)
         return found
 
-    def _query_steps(
-        self, name: str, vector: list[float], limit: int, node: Lowered | None
+    def _native_query_steps(
+        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
     ) -> Operation[Call, list[KnowledgeDocument]]:
         filters = None if node is None else self._filter(node)
         response = yield Call(
@@ -229,7 +234,9 @@ class _WeaviateSteps:
         )
         return [self._document(obj) for obj in response.objects]
 
-    def _matching_steps(self, name: str, node: Lowered, ids: list[str] | None) -> Operation[Call, list[str]]:
+    def _native_matching_steps(
+        self, name: str, settings: Settings, node: Lowered, ids: list[str] | None
+    ) -> Operation[Call, list[str]]:
         Filter = self._query_classes.Filter
         native = self._filter(node)
         if ids is not None:
@@ -242,20 +249,20 @@ class _WeaviateSteps:
         matched = [str(obj.properties["doc_id"]) for obj in response.objects]
         if len(matched) >= _PAGE:
             # Weaviate returns at most QUERY_MAXIMUM_RESULTS objects: delete this page and look again.
-            yield from self._remove_native_steps(name, matched)
-            return matched + (yield from self._matching_steps(name, node, ids))
+            yield from self._native_remove_steps(name, settings, matched)
+            return matched + (yield from self._native_matching_steps(name, settings, node, ids))
         return matched
 
-    def _remove_native_steps(self, name: str, ids: list[str]) -> Operation[Call, None]:
+    def _native_remove_steps(self, name: str, settings: Settings, ids: list[str]) -> Operation[Call, None]:
         Filter = self._query_classes.Filter
         for start in range(0, len(ids), _BATCH):
             uuids = [_uuid(i) for i in ids[start : start + _BATCH]]
             yield Call("data.delete_many", (self._name(name),), {"where": Filter.by_id().contains_any(uuids)})
 
-    def _count_steps(self, name: str) -> Operation[Call, int]:
+    def _count_steps(self, name: str, settings: Settings) -> Operation[Call, int]:
         return int((yield Call("aggregate.over_all", (self._name(name),), {"total_count": True})).total_count)
 
-    def _ids_steps(self, name: str) -> Operation[Call, list[str]]:
+    def _all_ids_steps(self, name: str, settings: Settings) -> Operation[Call, list[str]]:
         """Every document id of the collection, in pages (the ``after`` cursor, in UUID order)."""
         ids: list[str] = []
         after = None
@@ -292,8 +299,7 @@ class _WeaviateSteps:
             or raised_by(error, {"WeaviateRetryError", "WeaviateTimeoutError", "WeaviateGRPCUnavailableError"})
         ):
             return BackendUnavailableError(f"Weaviate is unavailable for now: {detail}")
-        result: Exception | None = super()._translate_error(error)  # type: ignore[misc]
-        return result
+        return super()._translate_error(error)
 
     # -- translation -------------------------------------------------------------------------
 
@@ -316,7 +322,7 @@ class _WeaviateSteps:
         return document_from_record(properties)
 
 
-class WeaviateKnowledgeStore(_WeaviateSteps, HostedVectorStore[WeaviateKnowledgeConfig]):
+class WeaviateKnowledgeStore(_WeaviateSteps, SteppedHostedVectorStore[WeaviateKnowledgeConfig]):
     """A KnowledgeStore on Weaviate collections (``WeaviateClient``)."""
 
     def __init__(self, config: WeaviateKnowledgeConfig) -> None:
@@ -339,41 +345,6 @@ class WeaviateKnowledgeStore(_WeaviateSteps, HostedVectorStore[WeaviateKnowledge
 
         return drive(steps, execute)
 
-    def _native_create(self, name: str, settings: Settings) -> bool:
-        return self._engine(self._create_native_steps(name, settings))
-
-    def _native_drop(self, name: str) -> bool:
-        return self._engine(self._drop_native_steps(name))
-
-    def _find(self, name: str) -> Settings | None:
-        return self._engine(self._find_steps(name))
-
-    def _names(self) -> list[str]:
-        return self._engine(self._names_steps())
-
-    def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
-        return set(self._engine(self._fetch_steps(name, ids)))
-
-    def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
-        self._engine(self._put_steps(name, records))
-
-    def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return self._engine(self._fetch_steps(name, ids))
-
-    def _native_query(
-        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
-    ) -> list[KnowledgeDocument]:
-        return self._engine(self._query_steps(name, vector, limit, node))
-
-    def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
-        return self._engine(self._matching_steps(name, node, ids))
-
-    def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
-        self._engine(self._remove_native_steps(name, ids))
-
-    def _count(self, name: str, settings: Settings) -> int:
-        return self._engine(self._count_steps(name))
-
     def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         page: list[KnowledgeDocument] = []
         for obj in self._client.collections.get(self._name(name)).iterator():
@@ -388,7 +359,7 @@ class WeaviateKnowledgeStore(_WeaviateSteps, HostedVectorStore[WeaviateKnowledge
         self._client.close()
 
 
-class AsyncWeaviateKnowledgeStore(_WeaviateSteps, AsyncHostedVectorStore[WeaviateKnowledgeConfig]):
+class AsyncWeaviateKnowledgeStore(_WeaviateSteps, AsyncSteppedHostedVectorStore[WeaviateKnowledgeConfig]):
     """An AsyncKnowledgeStore on Weaviate through ``WeaviateAsyncClient``: the sync store's steps, awaited.
 
     The client connects on the first call. It is bound to its event loop (httpx and grpc.aio), so
@@ -426,44 +397,6 @@ class AsyncWeaviateKnowledgeStore(_WeaviateSteps, AsyncHostedVectorStore[Weaviat
             return await method(*args, **(call.kwargs or {}))
 
         return await drive_async(steps, execute)
-
-    async def _native_create(self, name: str, settings: Settings) -> bool:
-        return await self._engine(self._create_native_steps(name, settings))
-
-    async def _native_drop(self, name: str) -> bool:
-        return await self._engine(self._drop_native_steps(name))
-
-    async def _find(self, name: str) -> Settings | None:
-        return await self._engine(self._find_steps(name))
-
-    async def _names(self) -> list[str]:
-        return await self._engine(self._names_steps())
-
-    async def _taken(self, name: str, target: Settings, ids: list[str]) -> set[str]:
-        return set(await self._engine(self._fetch_steps(name, ids)))
-
-    async def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
-        await self._engine(self._put_steps(name, records))
-
-    async def _fetch(self, name: str, target: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return await self._engine(self._fetch_steps(name, ids))
-
-    async def _native_query(
-        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
-    ) -> list[KnowledgeDocument]:
-        return await self._engine(self._query_steps(name, vector, limit, node))
-
-    async def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
-        return await self._engine(self._matching_steps(name, node, ids))
-
-    async def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
-        await self._engine(self._remove_native_steps(name, ids))
-
-    async def _all_ids(self, name: str, target: Settings) -> list[str]:
-        return await self._engine(self._ids_steps(name))
-
-    async def _count(self, name: str, target: Settings) -> int:
-        return await self._engine(self._count_steps(name))
 
     async def _release(self) -> None:
         client, self._client = self._client, None

@@ -34,7 +34,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from ..._values import MAX_ID_LENGTH, check_id, check_limit, check_text, dump_json, load_json, new_id
-from ...errors import AlreadyExistsError, InvalidInputError, NotFoundError, UnsupportedFilterError
+from ...errors import AlreadyExistsError, EngineError, InvalidInputError, NotFoundError, UnsupportedFilterError
 from ..base import DISTANCES, Distance, Filter, KnowledgeDocument
 from ..filters import And, Comparison, FilterNode, parse_filter
 
@@ -151,6 +151,16 @@ def document_exists(collection: str, ids: Iterable[str]) -> AlreadyExistsError:
     return AlreadyExistsError(
         f"document id(s) {listed} already exist in collection {collection!r}; nothing was inserted "
         "(use upsert to replace)"
+    )
+
+
+def partly_stored(collection: str, count: int, error: BaseException, cleanup: BaseException) -> EngineError:
+    """The error to raise when an insert written in parts failed part-way and the parts already
+    written could not be deleted again: not ``BackendUnavailableError``, whose retry would meet them."""
+    return EngineError(
+        f"insert into collection {collection!r} stopped ({type(error).__name__}: {error}) and up to "
+        f"{count} of its documents, already stored, could not be removed ({type(cleanup).__name__}); "
+        "get them to see which, or upsert the same documents to complete it"
     )
 
 

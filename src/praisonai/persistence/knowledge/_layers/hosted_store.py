@@ -10,6 +10,10 @@ ids-and-filter logic. A backend implements the base's lookups and a few
 engine's own language (with :mod:`.._filters.tokens` where it fits).
 :class:`AsyncHostedVectorStore` is the same layer on async primitives: the hooks are
 written once, as steps (:class:`_HostedSteps`) that call the primitives by name.
+A backend with an async client writes its primitives once, as steps of driver calls
+(:class:`HostedEngineSteps`), and its two stores are :class:`SteppedHostedVectorStore` and
+:class:`AsyncSteppedHostedVectorStore`, which run each primitive's steps on the sync or the
+async client (``_engine``).
 
 Scores: the engine ranks; the reported ``score`` is computed exactly from the
 stored embedding with :func:`~..base.similarity` (cosine similarity, dot product,
@@ -37,7 +41,14 @@ from .records import CHUNKS, document_record
 from .store_base import CollectionSettings as Settings
 from .store_base import K, KnowledgeStoreBase, error_chain, raised_by
 
-__all__ = ["AsyncHostedVectorStore", "HostedVectorStore", "Settings"]
+__all__ = [
+    "AsyncHostedVectorStore",
+    "AsyncSteppedHostedVectorStore",
+    "HostedEngineSteps",
+    "HostedVectorStore",
+    "Settings",
+    "SteppedHostedVectorStore",
+]
 
 R = TypeVar("R")
 
@@ -268,3 +279,158 @@ class AsyncHostedVectorStore(_HostedSteps, AsyncKnowledgeStoreBase[Settings, K])
 
     async def _remove(self, name: str, target: Settings, ids: list[str] | None, node: FilterNode | None) -> int:
         return await self._on_primitives(self._remove_steps(name, target, ids, node))
+
+
+class HostedEngineSteps(_HostedSteps):
+    """A backend's primitives as steps of driver calls, ``_<primitive>_steps`` with the primitive's
+    arguments: one copy for its sync and async clients (see :class:`SteppedHostedVectorStore`)."""
+
+    @abstractmethod
+    def _find_steps(self, name: str) -> Operation[Call, Settings | None]: ...
+
+    @abstractmethod
+    def _names_steps(self) -> Operation[Call, list[str]]: ...
+
+    @abstractmethod
+    def _taken_steps(self, name: str, settings: Settings, ids: list[str]) -> Operation[Call, set[str]]: ...
+
+    @abstractmethod
+    def _fetch_steps(
+        self, name: str, settings: Settings, ids: list[str]
+    ) -> Operation[Call, dict[str, KnowledgeDocument]]: ...
+
+    @abstractmethod
+    def _count_steps(self, name: str, settings: Settings) -> Operation[Call, int]: ...
+
+    @abstractmethod
+    def _all_ids_steps(self, name: str, settings: Settings) -> Operation[Call, list[str]]: ...
+
+    @abstractmethod
+    def _native_create_steps(self, name: str, settings: Settings) -> Operation[Call, bool]: ...
+
+    @abstractmethod
+    def _native_drop_steps(self, name: str) -> Operation[Call, bool]: ...
+
+    @abstractmethod
+    def _native_put_steps(
+        self, name: str, settings: Settings, records: list[dict[str, Any]]
+    ) -> Operation[Call, None]: ...
+
+    @abstractmethod
+    def _native_query_steps(
+        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
+    ) -> Operation[Call, list[KnowledgeDocument]]: ...
+
+    @abstractmethod
+    def _native_remove_steps(self, name: str, settings: Settings, ids: list[str]) -> Operation[Call, None]: ...
+
+    @abstractmethod
+    def _native_matching_steps(
+        self, name: str, settings: Settings, node: Lowered, ids: list[str] | None
+    ) -> Operation[Call, list[str]]: ...
+
+    def _native_delete_matching_steps(
+        self, name: str, settings: Settings, node: Lowered, ids: list[str] | None
+    ) -> Operation[Call, int]:
+        doomed = yield from self._native_matching_steps(name, settings, node, ids)
+        if doomed:
+            yield from self._native_remove_steps(name, settings, doomed)
+        return len(doomed)
+
+
+class SteppedHostedVectorStore(HostedEngineSteps, HostedVectorStore[K]):
+    """A :class:`HostedVectorStore` whose primitives are the backend's steps, run by ``_engine`` on
+    its sync client. The backend adds ``__init__``, ``_engine``, ``_scan`` and ``_release``."""
+
+    @abstractmethod
+    def _engine(self, steps: Operation[Call, R]) -> R: ...
+
+    def _find(self, name: str) -> Settings | None:
+        return self._engine(self._find_steps(name))
+
+    def _names(self) -> list[str]:
+        return self._engine(self._names_steps())
+
+    def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
+        return self._engine(self._taken_steps(name, settings, ids))
+
+    def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return self._engine(self._fetch_steps(name, settings, ids))
+
+    def _count(self, name: str, settings: Settings) -> int:
+        return self._engine(self._count_steps(name, settings))
+
+    def _all_ids(self, name: str, settings: Settings) -> list[str]:
+        return self._engine(self._all_ids_steps(name, settings))
+
+    def _native_create(self, name: str, settings: Settings) -> bool:
+        return self._engine(self._native_create_steps(name, settings))
+
+    def _native_drop(self, name: str) -> bool:
+        return self._engine(self._native_drop_steps(name))
+
+    def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
+        self._engine(self._native_put_steps(name, settings, records))
+
+    def _native_query(
+        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
+    ) -> list[KnowledgeDocument]:
+        return self._engine(self._native_query_steps(name, settings, vector, limit, node))
+
+    def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
+        return self._engine(self._native_matching_steps(name, settings, node, ids))
+
+    def _native_delete_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> int:
+        return self._engine(self._native_delete_matching_steps(name, settings, node, ids))
+
+    def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
+        self._engine(self._native_remove_steps(name, settings, ids))
+
+
+class AsyncSteppedHostedVectorStore(HostedEngineSteps, AsyncHostedVectorStore[K]):
+    """The asyncio twin of :class:`SteppedHostedVectorStore`: the backend's steps, awaited by ``_engine``
+    on its async client. The backend adds ``__init__``, ``_engine`` and ``_release``."""
+
+    @abstractmethod
+    async def _engine(self, steps: Operation[Call, R]) -> R: ...
+
+    async def _find(self, name: str) -> Settings | None:
+        return await self._engine(self._find_steps(name))
+
+    async def _names(self) -> list[str]:
+        return await self._engine(self._names_steps())
+
+    async def _taken(self, name: str, settings: Settings, ids: list[str]) -> set[str]:
+        return await self._engine(self._taken_steps(name, settings, ids))
+
+    async def _fetch(self, name: str, settings: Settings, ids: list[str]) -> dict[str, KnowledgeDocument]:
+        return await self._engine(self._fetch_steps(name, settings, ids))
+
+    async def _count(self, name: str, settings: Settings) -> int:
+        return await self._engine(self._count_steps(name, settings))
+
+    async def _all_ids(self, name: str, settings: Settings) -> list[str]:
+        return await self._engine(self._all_ids_steps(name, settings))
+
+    async def _native_create(self, name: str, settings: Settings) -> bool:
+        return await self._engine(self._native_create_steps(name, settings))
+
+    async def _native_drop(self, name: str) -> bool:
+        return await self._engine(self._native_drop_steps(name))
+
+    async def _native_put(self, name: str, settings: Settings, records: list[dict[str, Any]]) -> None:
+        await self._engine(self._native_put_steps(name, settings, records))
+
+    async def _native_query(
+        self, name: str, settings: Settings, vector: list[float], limit: int, node: Lowered | None
+    ) -> list[KnowledgeDocument]:
+        return await self._engine(self._native_query_steps(name, settings, vector, limit, node))
+
+    async def _native_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> list[str]:
+        return await self._engine(self._native_matching_steps(name, settings, node, ids))
+
+    async def _native_delete_matching(self, name: str, settings: Settings, node: Lowered, ids: list[str] | None) -> int:
+        return await self._engine(self._native_delete_matching_steps(name, settings, node, ids))
+
+    async def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
+        await self._engine(self._native_remove_steps(name, settings, ids))

@@ -13,8 +13,9 @@ __all__ = ["MemoryKnowledgeConfig"]
 
 
 class MemoryKnowledgeConfig(KnowledgeConfig):
-    """The pure-Python ``memory`` backend: ``memory://``, or ``memory:///relative.json`` /
-    ``memory:////absolute.json`` to keep the collections in a JSON file."""
+    """The pure-Python ``memory`` backend: ``memory://``, or ``memory:///srv/knowledge.json`` (an
+    absolute path, as in ``file:///``; ``memory:////srv/knowledge.json`` names the same) to keep the
+    collections in a JSON file. A relative path goes through ``path=``."""
 
     backend: ClassVar[str] = "memory"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
@@ -22,6 +23,7 @@ class MemoryKnowledgeConfig(KnowledgeConfig):
             schemes=("memory",),
             path="path",
             local=True,
+            rooted=True,  # memory:///srv/k.json is /srv/k.json, as the state store's memory URL
             local_refuses=("host", "username", "port"),
             optional_path=True,
             query={"autosave": "autosave"},

@@ -13,16 +13,20 @@ from . import StateConfig
 __all__ = ["MemoryStateConfig"]
 
 
-def _absolute(path: str) -> str:
-    # memory:///srv/state.json names /srv/state.json, as file:///srv/state.json does (and as a newcomer
-    # reads it); memory:////srv/state.json, the SQLAlchemy-style spelling, names the same file.
-    return path if path.startswith("/") else "/" + path
-
-
 class MemoryStateConfig(StateConfig):
     backend: ClassVar[str] = "memory"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        UrlForm(schemes=("memory",), path="snapshot_path", convert={"snapshot_path": _absolute})
+        # memory:///srv/state.json names /srv/state.json, as file:///srv/state.json does (and as a
+        # newcomer reads it); memory:////srv/state.json, the SQLAlchemy-style spelling, names the same.
+        UrlForm(
+            schemes=("memory",),
+            path="snapshot_path",
+            local=True,
+            rooted=True,
+            optional_path=True,
+            local_refuses=("host", "username", "port"),
+            query={},
+        )
     )
     keyword_aliases: ClassVar[dict[str, Keyword]] = {
         "path": "snapshot_path",
