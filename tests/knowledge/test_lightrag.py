@@ -129,6 +129,8 @@ def test_rag_query_answers_from_the_collection(tmp_path: Path) -> None:
     try:
         store.create_collection("docs", 4)
         store.insert("docs", _documents())
+        assert prompts, "with llm_model_func, LightRAG's entity extraction stage runs at insert"
+        prompts.clear()
         answer = store.rag_query("docs", "What about gamma?", mode="naive", enable_rerank=False)
         assert answer == "It is about gamma."  # the model saw the chunk LightRAG retrieved from the collection
         assert any("The gamma document talks about gamma." in prompt for prompt in prompts)
@@ -261,5 +263,27 @@ def test_lightrag_files_hold_each_write_when_it_returns(tmp_path: Path) -> None:
         assert len(on_disk("text_chunks")) == 3
         vectors = json.loads((workspace / "vdb_chunks.json").read_text())
         assert {row["full_doc_id"] for row in vectors["data"]} == set(VECTORS) - {"delta"}
+    finally:
+        store.close()
+
+
+def test_without_a_model_the_graph_stage_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No llm_model_func: LightRAG is told to skip entity extraction (nothing to extract with), and an
+    # older LightRAG without that option still indexes the documents through plain ainsert.
+    import json
+
+    store = _open(tmp_path / "rag")
+    try:
+        store.create_collection("docs", 4)
+        store.insert("docs", _documents()[:2])
+        [workspace] = [path for path in (tmp_path / "rag").iterdir() if path.is_dir()]
+        statuses = json.loads((workspace / "kv_store_doc_status.json").read_text())
+        assert {status["metadata"].get("skip_kg") for status in statuses.values()} == {True}
+        assert not (workspace / "kv_store_llm_response_cache.json").exists()  # no extraction was attempted
+        monkeypatch.setattr(store, "_constants", object())
+        store.insert("docs", _documents()[2:])
+        statuses = json.loads((workspace / "kv_store_doc_status.json").read_text())
+        assert "skip_kg" not in statuses["gamma"]["metadata"]
+        assert [result.id for result in store.search("docs", VECTORS["gamma"], limit=2)] == ["gamma", "beta"]
     finally:
         store.close()

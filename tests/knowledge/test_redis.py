@@ -15,7 +15,7 @@ from praisonai.persistence.errors import (
     EngineError,
     StoreError,
 )
-from praisonai.persistence.knowledge import redis as redis_module
+from praisonai.persistence.knowledge import _redis_steps as redis_steps
 from praisonai.persistence.knowledge._filters.native import lower
 from praisonai.persistence.knowledge.base import AsyncKnowledgeStore, KnowledgeDocument, KnowledgeStore
 from praisonai.persistence.knowledge.config import RedisVectorKnowledgeConfig
@@ -88,9 +88,9 @@ def test_bad_configs_are_refused(options: dict[str, str]) -> None:
 @pytest.mark.parametrize("name", [*FILTERS, *NULL_FILTERS])
 def test_queries_carry_values_only_as_parameters(name: str) -> None:
     filters = {"$or": [{**FILTERS, **NULL_FILTERS}[name]], "x} @y:{z": {"$in": ["'}) | *", "a b"]}}
-    params = redis_module._Params()
+    params = redis_steps._Params()
     lowered = lower(parse_filter(filters), chunk_limit=32)
-    text = redis_module._render(lowered, params)
+    text = redis_steps._render(lowered, params)
     assert "'" not in text and "a b" not in text and "*" not in text and "} @y" not in text
     for value in params.values.values():
         assert isinstance(value, str) and value.replace(".", "").replace("-", "").replace("e", "").isalnum()
@@ -181,7 +181,7 @@ def test_a_large_insert_is_written_in_parts_each_within_socket_timeout(redis_sta
 
 @pytest.fixture
 def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(redis_module, "_WRITE_DOCUMENTS", 3)
+    monkeypatch.setattr(redis_steps, "_WRITE_DOCUMENTS", 3)
 
 
 def test_an_insert_whose_later_part_meets_a_taken_id_stores_nothing(
@@ -215,10 +215,10 @@ def test_an_insert_cut_by_a_lost_connection_stores_nothing_or_says_so(
         take_back_fails = False
 
         def flaky(script: str, *args: object) -> object:
-            if script == redis_module._TAKE_BACK and take_back_fails:
+            if script == redis_steps._TAKE_BACK and take_back_fails:
                 raise redis.exceptions.ConnectionError("connection lost")
             answer = real(script, *args)
-            if script == redis_module._WRITE:
+            if script == redis_steps._WRITE:
                 writes.append(1)
                 if len(writes) == 3:  # committed, and the reply lost
                     raise redis.exceptions.ConnectionError("connection lost")

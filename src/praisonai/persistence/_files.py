@@ -64,10 +64,12 @@ def write_atomically(
             os.close(descriptor)
         if create:
             _link_new(temporary, path)
+            temporary.unlink(missing_ok=True)  # the link's other name (gone if it was renamed instead)
         else:
-            os.replace(temporary, path)
-    finally:
+            os.replace(temporary, path)  # nothing left to remove
+    except BaseException:
         temporary.unlink(missing_ok=True)
+        raise
     if durable and sync_directory:
         fsync_directory(path.parent)
 

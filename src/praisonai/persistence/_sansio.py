@@ -12,6 +12,16 @@ action) and receives each answer back, so its control flow holds no I/O::
 with an awaitable one; both send each answer back with the same
 :class:`Stepper`, so a sync store and its async twin run the very same code.
 
+A class whose sync and async forms run the same operations writes each public
+method once, as an operation with the method's signature: :func:`runs` makes
+it the sync form's method (``self._drive(operation)``), :func:`runs_async` the
+async form's (``await self._drive(operation)``)::
+
+    insert = runs(Steps._insert_call)          # in the sync class
+    insert = runs_async(Steps._insert_call)    # in the async class: same parameters, awaited
+
+(the method is named for its operation, ``_insert_call`` making ``insert``).
+
 When ``execute`` raises, ``throw_in(error)`` decides: None lets the error out of
 the runner as it is; an exception is thrown into the operation at its ``yield``
 (the driver's error chained as its cause when it is another one), where the
@@ -21,9 +31,9 @@ clean up and let it go.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeAlias, TypeVar
 
 __all__ = [
     "Call",
@@ -35,9 +45,12 @@ __all__ = [
     "drive",
     "drive_async",
     "nothing_thrown_in",
+    "runs",
+    "runs_async",
     "throw_in_everything",
 ]
 
+P = ParamSpec("P")
 Q = TypeVar("Q")
 R = TypeVar("R")
 
@@ -153,3 +166,31 @@ async def drive_async(
         else:
             stepper.send(answer)
     return stepper.result
+
+
+def _named_like(method: Callable[..., Any], operation: Callable[..., Any]) -> None:
+    method.__name__ = method.__qualname__ = operation.__name__.removeprefix("_").removesuffix("_call")
+    method.__doc__ = operation.__doc__
+    method.__wrapped__ = operation  # type: ignore[attr-defined]  # inspect.signature shows the operation's
+
+
+def runs(operation: Callable[Concatenate[Any, P], Operation[Any, R]]) -> Callable[Concatenate[Any, P], R]:
+    """A sync method with ``operation``'s parameters: the operation, run by ``self._drive``."""
+
+    def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._drive(operation(self, *args, **kwargs))  # type: ignore[no-any-return]
+
+    _named_like(method, operation)
+    return method
+
+
+def runs_async(
+    operation: Callable[Concatenate[Any, P], Operation[Any, R]],
+) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]:
+    """The async method with ``operation``'s parameters: the operation, run by ``await self._drive``."""
+
+    async def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await self._drive(operation(self, *args, **kwargs))  # type: ignore[no-any-return]
+
+    _named_like(method, operation)
+    return method

@@ -116,9 +116,11 @@ class GroupCommitter:
         self._hold = hold
         self._commit = commit
         self._queue: list[Write[Any]] = []
-        # Guards the queue and `_leading`; waiting writers sleep on it, not on the store's lock, so
-        # that a finished group's writers all wake at once while the next leader starts.
-        self._state = threading.Condition(threading.Lock())
+        # Guards the queue and `_leading`; waiting writers sleep on `_state`, not on the store's lock, so
+        # that a finished group's writers all wake at once while the next leader starts. Entered as the
+        # bare lock (a C context manager; the Condition's own `with` is Python code, paid by every write).
+        self._mutex = threading.Lock()
+        self._state = threading.Condition(self._mutex)
         self._leading = False
         self._waiting = 0  # writers asleep on `_state`: a lone writer's leader need not notify anyone
 
@@ -126,7 +128,7 @@ class GroupCommitter:
         """Run ``run()`` in a committed group; its result once that group is durable."""
         entry: Write[R] = Write(run)
         group: list[Write[Any]] = []
-        with self._state:
+        with self._mutex:
             self._queue.append(entry)
             while not entry.finished and self._leading:
                 self._waiting += 1
@@ -141,7 +143,7 @@ class GroupCommitter:
             try:
                 self.commit(group)
             finally:
-                with self._state:
+                with self._mutex:
                     for write in group:
                         write.finished = True
                     self._leading = False

@@ -17,6 +17,8 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
+from itertools import repeat
+from operator import attrgetter
 from typing import Any, Literal, TypeAlias, TypeVar
 
 from .._sansio import Operation as _Operation
@@ -26,8 +28,14 @@ from .._values import (
     check_limit,
     check_text,
     dump_optional_json,
+    encode_plain_json,
     load_json,
     load_optional_json,
+    plain_id,
+    plain_ids,
+    plain_json_dump,
+    plain_json_values,
+    plain_texts,
 )
 from ..errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from ._sql_statements import MESSAGE_COLUMNS, ConversationStatements
@@ -48,9 +56,9 @@ R = TypeVar("R")
 Fetch: TypeAlias = Literal["none", "one", "all", "rowcount"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs ~1 µs more, and every call builds some
 class Step:
-    """One statement for the runner: execute ``sql`` and send back what ``fetch`` asks for."""
+    """One statement for the runner: execute ``sql`` and send back what ``fetch`` asks for (never changed)."""
 
     sql: str
     params: Sequence[Any] = ()
@@ -73,6 +81,78 @@ Classifier: TypeAlias = Callable[[BaseException], "IntegrityViolation | None"]
 """A runner's reading of a driver error: the constraint violation it reports, or None."""
 
 _DELETE_CHUNK = 500
+_MESSAGE_FIELDS = attrgetter(*MESSAGE_COLUMNS)
+_isfinite = math.isfinite
+_JUST_MESSAGE = {ConversationMessage}
+_JUST_FLOAT = {float}
+
+
+def _quick_message_row(session_id: str, message: ConversationMessage) -> tuple[Any, ...] | None:
+    """The row of an ordinary message, checked without a call per field, or None: ask ``message_row``.
+
+    Ordinary: a ConversationMessage whose text fields are exactly ``str`` and ``created_at`` exactly
+    a ``float``. Every check of ``message_row`` is made (the same rules, the same row); anything
+    doubtful (an error, a subclass) goes to ``message_row``, which raises what it always raised.
+    """
+    if type(message) is not ConversationMessage:
+        return None
+    id_, owner, role, content, tool_calls, tool_call_id, metadata, created_at = _MESSAGE_FIELDS(message)
+    if (
+        (owner != "" and owner != session_id)
+        or type(created_at) is not float
+        or not _isfinite(created_at)
+        or not plain_id(id_)
+        or not plain_id(role)
+        or type(content) is not str
+        or not (content.isascii() or plain_texts((content,)))
+        or (tool_call_id is not None and not plain_id(tool_call_id))
+    ):
+        return None
+    calls_text = metadata_text = None
+    if tool_calls is not None and (calls_text := plain_json_dump(tool_calls)) is None:
+        return None
+    if metadata is not None and (metadata_text := plain_json_dump(metadata)) is None:
+        return None
+    message.session_id = session_id
+    return (id_, session_id, role, content, calls_text, tool_call_id, metadata_text, created_at)
+
+
+def _quick_message_rows(session_id: str, batch: list[ConversationMessage]) -> list[tuple[Any, ...]] | None:
+    """The rows of a batch of ordinary messages (see :func:`_quick_message_row`), checked column by
+    column at C speed; None if any doubt: then each message goes through ``message_row``."""
+    if not batch or set(map(type, batch)) != _JUST_MESSAGE:
+        return None
+    ids, owners, roles, contents, tool_calls, tool_call_ids, metadata, created = zip(
+        *map(_MESSAGE_FIELDS, batch), strict=True
+    )
+    size = len(batch)
+    if (
+        owners.count("") + owners.count(session_id) != size
+        or set(map(type, created)) != _JUST_FLOAT
+        or not all(map(_isfinite, created))
+        or not plain_ids(ids)
+        or not plain_ids(roles)
+        or not plain_texts(contents)
+    ):
+        return None
+    if tool_call_ids.count(None) != size and not all(value is None or plain_id(value) for value in tool_call_ids):
+        return None
+    encoded: list[list[str | None] | tuple[None, ...]] = []
+    for column in (tool_calls, metadata):
+        if column.count(None) == size:
+            encoded.append(column)
+            continue
+        if not plain_json_values(column):
+            return None
+        try:
+            encoded.append([None if value is None else encode_plain_json(value) for value in column])
+        except ValueError:  # an int too long to write as text: dump_json says so
+            return None
+    for message in batch:
+        message.session_id = session_id
+    return list(
+        zip(ids, repeat(session_id, size), roles, contents, encoded[0], tool_call_ids, encoded[1], created, strict=True)
+    )
 
 
 def _optional_id(value: object, what: str) -> str | None:
@@ -126,6 +206,17 @@ class ConversationOperations:
 
     def message_row(self, session_id: str, message: ConversationMessage) -> tuple[Any, ...]:
         """Validate ``message`` into a row of message columns (sets its ``session_id``)."""
+        row = _quick_message_row(session_id, message)
+        return self._checked_message_row(session_id, message) if row is None else row
+
+    def message_rows(self, session_id: str, messages: list[ConversationMessage]) -> list[tuple[Any, ...]]:
+        """:meth:`message_row` of each message (sets their ``session_id``)."""
+        rows = _quick_message_rows(session_id, messages)
+        if rows is None:
+            rows = [self.message_row(session_id, message) for message in messages]
+        return rows
+
+    def _checked_message_row(self, session_id: str, message: ConversationMessage) -> tuple[Any, ...]:
         if not isinstance(message, ConversationMessage):
             raise InvalidInputError(f"expected a ConversationMessage, not {type(message).__name__}")
         if message.session_id and message.session_id != session_id:
@@ -231,7 +322,7 @@ class ConversationOperations:
             raise NotFoundError(f"session {session_id!r} does not exist")
 
     def add_message(self, session_id: str, message: ConversationMessage) -> Operation[ConversationMessage]:
-        row = self.message_row(check_id(session_id), message)
+        row = self.message_row(session_id if plain_id(session_id) else check_id(session_id), message)
         yield from self._touch(session_id)
         try:
             yield Step(self.sql.insert_message(), row)
@@ -242,9 +333,10 @@ class ConversationOperations:
     def add_messages(
         self, session_id: str, messages: Iterable[ConversationMessage]
     ) -> Operation[list[ConversationMessage]]:
-        check_id(session_id)
+        if not plain_id(session_id):
+            check_id(session_id)
         batch = list(messages)
-        rows = [self.message_row(session_id, message) for message in batch]
+        rows = self.message_rows(session_id, batch)
         if not rows:
             return batch
         yield from self._touch(session_id)

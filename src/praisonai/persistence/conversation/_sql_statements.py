@@ -110,6 +110,9 @@ SINGLESTORE = replace(
 
 SESSION_COLUMNS = ("session_id", "user_id", "agent_id", "name", "state", "metadata", "created_at", "updated_at")
 MESSAGE_COLUMNS = ("id", "session_id", "role", "content", "tool_calls", "tool_call_id", "metadata", "created_at")
+# Joined once: the statement methods run on every call (their cache lookup must stay cheap).
+_SESSION_LIST, _SESSION_MARKS = ", ".join(SESSION_COLUMNS), ", ".join("?" * len(SESSION_COLUMNS))
+_MESSAGE_LIST, _MESSAGE_MARKS = ", ".join(MESSAGE_COLUMNS), ", ".join("?" * len(MESSAGE_COLUMNS))
 
 
 def _render(sql: str, paramstyle: str) -> str:
@@ -212,25 +215,24 @@ class ConversationStatements:
         return None if check is None else self.get(("tables_exist",), lambda: check)
 
     def insert_session(self) -> str:
-        columns = ", ".join(SESSION_COLUMNS)
-        marks = ", ".join("?" * len(SESSION_COLUMNS))
-        return self.get(("insert_session",), lambda: f"INSERT INTO {self.sessions} ({columns}) VALUES ({marks})")
+        return self.get(
+            ("insert_session",), lambda: f"INSERT INTO {self.sessions} ({_SESSION_LIST}) VALUES ({_SESSION_MARKS})"
+        )
 
     def upsert_session(self) -> str:
-        columns = ", ".join(SESSION_COLUMNS)
-        marks = ", ".join("?" * len(SESSION_COLUMNS))
         updated = ("user_id", "agent_id", "name", "state", "metadata")
         return self.get(
             ("upsert_session",),
             lambda: (
-                f"INSERT INTO {self.sessions} ({columns}) VALUES ({marks}) "
+                f"INSERT INTO {self.sessions} ({_SESSION_LIST}) VALUES ({_SESSION_MARKS}) "
                 + self.dialect.upsert("session_id", updated)
             ),
         )
 
     def select_session(self) -> str:
-        columns = ", ".join(SESSION_COLUMNS)
-        return self.get(("select_session",), lambda: f"SELECT {columns} FROM {self.sessions} WHERE session_id = ?")
+        return self.get(
+            ("select_session",), lambda: f"SELECT {_SESSION_LIST} FROM {self.sessions} WHERE session_id = ?"
+        )
 
     def update_session(self) -> str:
         return self.get(
@@ -260,9 +262,9 @@ class ConversationStatements:
         return self.get(("list_sessions", by_user, by_agent), build)
 
     def insert_message(self) -> str:
-        columns = ", ".join(MESSAGE_COLUMNS)
-        marks = ", ".join("?" * len(MESSAGE_COLUMNS))
-        return self.get(("insert_message",), lambda: f"INSERT INTO {self.messages} ({columns}) VALUES ({marks})")
+        return self.get(
+            ("insert_message",), lambda: f"INSERT INTO {self.messages} ({_MESSAGE_LIST}) VALUES ({_MESSAGE_MARKS})"
+        )
 
     def select_messages(self, before: bool, after: bool, limited: bool) -> str:
         def build() -> str:
@@ -289,13 +291,11 @@ class ConversationStatements:
         return self.get(("message_page", first), build)
 
     def restore_session(self) -> str:
-        columns = ", ".join(SESSION_COLUMNS)
-        marks = ", ".join("?" * len(SESSION_COLUMNS))
         replaced = ("user_id", "agent_id", "name", "state", "metadata", "created_at")
         return self.get(
             ("restore_session",),
             lambda: (
-                f"INSERT INTO {self.sessions} ({columns}) VALUES ({marks}) "
+                f"INSERT INTO {self.sessions} ({_SESSION_LIST}) VALUES ({_SESSION_MARKS}) "
                 + self.dialect.upsert("session_id", replaced)
             ),
         )
@@ -304,8 +304,7 @@ class ConversationStatements:
         return self.get(("delete_all_messages",), lambda: f"DELETE FROM {self.messages} WHERE session_id = ?")
 
     def delete_messages(self, count: int) -> str:
-        marks = ", ".join("?" * count)
         return self.get(
             ("delete_messages", count),
-            lambda: f"DELETE FROM {self.messages} WHERE session_id = ? AND id IN ({marks})",
+            lambda: f"DELETE FROM {self.messages} WHERE session_id = ? AND id IN ({', '.join('?' * count)})",
         )

@@ -51,6 +51,7 @@ A directory PraisonAI 4.7 wrote is converted on first open (``_praisonai_json.py
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -91,6 +92,7 @@ _MESSAGE_KEYS = ("id", "session_id", "role", "content", "tool_calls", "tool_call
 _JSON_VALUED = frozenset({"state", "metadata", "tool_calls"})
 
 
+@functools.lru_cache(maxsize=1024)  # every write of a session names its two files
 def session_file_stem(session_id: str) -> str:
     """The file name (without suffix) of a session: injective, case-insensitively too, and path-safe."""
     encoded = "".join(chr(byte) if byte in _PLAIN else f"%{byte:02X}" for byte in session_id.encode("utf-8"))
@@ -202,6 +204,7 @@ class JsonConversationStore(GuardedStore, ConversationStore):
         self._indexes: OrderedDict[str, _Index] = OrderedDict()
         self._committer = GroupCommitter(lambda: self._locked(exclusive=True), self._commit_messages)
         self._appendings: dict[str, _Appending] = {}  # of the group being committed
+        self._known_paths: dict[str, tuple[Path, Path]] = {}
         with self._translating:
             self._sessions.mkdir(parents=True, exist_ok=True)
             self._file_lock = _DirectoryLock(self._root / ".lock", self.config.lock_timeout)
@@ -269,10 +272,20 @@ class JsonConversationStore(GuardedStore, ConversationStore):
         write_atomically(target, data, durable=self.config.durable, create=create, sync_directory=sync_directory)
 
     def _session_path(self, session_id: str) -> Path:
-        return self._sessions / f"{session_file_stem(session_id)}.json"
+        return self._paths(session_id)[0]
 
     def _messages_path(self, session_id: str) -> Path:
-        return self._sessions / f"{session_file_stem(session_id)}.jsonl"
+        return self._paths(session_id)[1]
+
+    def _paths(self, session_id: str) -> tuple[Path, Path]:
+        """The session's file and its message file (kept: a Path is slow to build, and each write names both)."""
+        paths = self._known_paths.get(session_id)
+        if paths is None:
+            if len(self._known_paths) >= _INDEXES_KEPT:
+                self._known_paths.clear()
+            stem = session_file_stem(session_id)
+            paths = self._known_paths[session_id] = (self._sessions / f"{stem}.json", self._sessions / f"{stem}.jsonl")
+        return paths
 
     def _read_session(self, session_id: str) -> dict[str, Any] | None:
         path = self._session_path(session_id)

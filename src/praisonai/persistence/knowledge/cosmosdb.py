@@ -42,7 +42,7 @@ from .._guard import describe_error
 from .._sansio import Call, Operation, drive, drive_async, throw_in_everything
 from ..errors import AlreadyExistsError, BackendUnavailableError, InvalidInputError, NotFoundError
 from ._filters.native import Lowered
-from ._filters.tokens import SqlTokens
+from ._filters.tokens import SqlSpelling, SqlTokens
 from ._layers.hosted_store import AsyncSteppedHostedVectorStore, HostedEngineSteps, Settings, SteppedHostedVectorStore
 from ._layers.records import document_from_record
 from .base import KnowledgeDocument
@@ -61,20 +61,13 @@ _REFUSED_ID = re.compile(r"[/\\#?\t\r\n]|[ \n]\Z")
 class CosmosFilter(SqlTokens):
     """The Cosmos DB NoSQL spelling of a filter: ``@name`` parameters, item alias ``c``."""
 
-    def placeholder(self, name: str) -> str:
-        return f"@{name}"
-
-    def contains(self, token_param: str) -> str:
-        return f"ARRAY_CONTAINS(c.ix, {token_param})"
-
-    def number(self, key_param: str) -> str:
-        return f"c.n[{key_param}]"
-
-    def chunk(self, key_param: str) -> str:
-        return f"c.c[{key_param}]"
-
-    def present(self, key_param: str) -> str:
-        return f"IS_DEFINED(c.c[{key_param}])"
+    spelling = SqlSpelling(
+        placeholder="@{}",
+        contains="ARRAY_CONTAINS(c.ix, {})",
+        number="c.n[{}]",
+        chunk="c.c[{}]",
+        present="IS_DEFINED(c.c[{}])",
+    )
 
     def parameters(self) -> list[dict[str, Any]]:
         return [{"name": f"@{name}", "value": value} for name, value in self.values.items()]
@@ -354,7 +347,7 @@ class AsyncCosmosDbKnowledgeStore(_CosmosSteps, AsyncSteppedHostedVectorStore[Co
             client = self._aio.CosmosClient(**self._client_options())
             database = self._open_database(client)
             try:
-                await self._drive(client, database, self._open_steps())
+                await self._drive_on(client, database, self._open_steps())
             except BaseException:
                 await client.close()
                 raise
@@ -362,7 +355,7 @@ class AsyncCosmosDbKnowledgeStore(_CosmosSteps, AsyncSteppedHostedVectorStore[Co
         return self._client, self._db
 
     @staticmethod
-    async def _drive(client: Any, database: Any, steps: Operation[Call, R]) -> R:
+    async def _drive_on(client: Any, database: Any, steps: Operation[Call, R]) -> R:
         async def execute(call: Call) -> Any:
             answer = _bound(client, database, call)(*call.args, **(call.kwargs or {}))
             if call.method == "query_items":
@@ -373,7 +366,7 @@ class AsyncCosmosDbKnowledgeStore(_CosmosSteps, AsyncSteppedHostedVectorStore[Co
 
     async def _run(self, steps: Operation[Call, R]) -> R:
         client, database = await self._loop_database()
-        return await self._drive(client, database, steps)
+        return await self._drive_on(client, database, steps)
 
     async def _engine(self, steps: Operation[Call, R]) -> R:
         running = asyncio.ensure_future(self._run(steps))

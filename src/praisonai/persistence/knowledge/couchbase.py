@@ -29,7 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 from ._filters.native import Lowered
-from ._filters.tokens import SqlTokens
+from ._filters.tokens import SqlSpelling, SqlTokens
 from ._layers.hosted_store import HostedVectorStore, Settings
 from ._layers.records import document_from_record
 from .base import KnowledgeDocument
@@ -44,20 +44,13 @@ _FIELDS = "d.id, d.content, d.metadata, d.content_hash, d.created_at, d.embeddin
 class CouchbaseFilter(SqlTokens):
     """The SQL++ spelling of a filter: ``$name`` named parameters, document alias ``d``."""
 
-    def placeholder(self, name: str) -> str:
-        return f"${name}"
-
-    def contains(self, token_param: str) -> str:
-        return f"ARRAY_CONTAINS(d.ix, {token_param})"
-
-    def number(self, key_param: str) -> str:
-        return f"d.n.[{key_param}]"
-
-    def chunk(self, key_param: str) -> str:
-        return f"d.c.[{key_param}]"
-
-    def present(self, key_param: str) -> str:
-        return f"d.c.[{key_param}] IS VALUED"
+    spelling = SqlSpelling(
+        placeholder="${}",
+        contains="ARRAY_CONTAINS(d.ix, {})",
+        number="d.n.[{}]",
+        chunk="d.c.[{}]",
+        present="d.c.[{}] IS VALUED",
+    )
 
 
 class CouchbaseKnowledgeStore(HostedVectorStore[CouchbaseKnowledgeConfig]):

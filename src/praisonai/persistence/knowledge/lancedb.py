@@ -54,6 +54,7 @@ from ._filters.native import (
     render,
 )
 from ._layers.async_store_base import AsyncKnowledgeStoreBase
+from ._layers.contract import EngineStepsPrimitives
 from ._layers.records import document_from_record
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, OpenedCollection, score_of_distance
 from .base import Distance, KnowledgeDocument
@@ -76,7 +77,7 @@ def _column(key: str, suffix: str) -> str:
     return f"m_{key}_{suffix}"
 
 
-class _LanceSteps:
+class _LanceSteps(EngineStepsPrimitives):
     """LanceDB's engine primitives as steps (:mod:`.._sansio`) yielding the coroutines of its async
     API (``AsyncConnection``, ``AsyncTable``), one copy for both stores: the async store awaits
     them in the caller's event loop; the sync store runs them on LanceDB's background loop, which
@@ -131,7 +132,7 @@ class _LanceSteps:
         )
         yield self._db.create_table(name, schema=schema)
 
-    def _drop_steps(self, name: str) -> Operation[Awaitable[Any], None]:
+    def _drop_steps(self, name: str, target: OpenedCollection) -> Operation[Awaitable[Any], None]:
         yield self._db.drop_table(name)
 
     def _names_steps(self) -> Operation[Awaitable[Any], list[str]]:
@@ -149,12 +150,12 @@ class _LanceSteps:
                 ours.append(name)
         return ours
 
-    def _taken_steps(self, target: OpenedCollection, ids: list[str]) -> Operation[Awaitable[Any], list[str]]:
+    def _taken_steps(self, name: str, target: OpenedCollection, ids: list[str]) -> Operation[Awaitable[Any], list[str]]:
         rows = yield target.native.query().where(self._expr.col("id").isin(ids)).select(["id"]).to_list()
         return [row["id"] for row in rows]
 
     def _put_steps(
-        self, target: OpenedCollection, documents: list[KnowledgeDocument], overwrite: bool
+        self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], overwrite: bool
     ) -> Operation[Awaitable[Any], None]:
         table = target.native
         schema = yield table.schema()
@@ -176,7 +177,7 @@ class _LanceSteps:
             yield table.add(data)
 
     def _search_steps(
-        self, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
+        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
     ) -> Operation[Awaitable[Any], list[KnowledgeDocument]]:
         rows = yield from self._nearest(target, query, target.distance, limit, node)
         results = []
@@ -186,8 +187,8 @@ class _LanceSteps:
             results.append(document)
         return results
 
-    def _zero_steps(
-        self, target: OpenedCollection, limit: int, node: FilterNode | None
+    def _zero_vectors_steps(
+        self, name: str, target: OpenedCollection, limit: int, node: FilterNode | None
     ) -> Operation[Awaitable[Any], list[KnowledgeDocument]]:
         """Cosine: LanceDB leaves zero vectors out (NaN distance). From the origin, in L2, they come first."""
         rows = yield from self._nearest(target, [0.0] * target.dimension, "euclidean", limit, node)
@@ -221,13 +222,13 @@ class _LanceSteps:
         return rows
 
     def _fetch_steps(
-        self, target: OpenedCollection, ids: list[str]
+        self, name: str, target: OpenedCollection, ids: list[str]
     ) -> Operation[Awaitable[Any], dict[str, KnowledgeDocument]]:
         rows = yield target.native.query().where(self._expr.col("id").isin(ids)).select(list(_BASE_COLUMNS)).to_list()
         return {row["id"]: self._document(row) for row in rows}
 
     def _remove_steps(
-        self, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None
+        self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None
     ) -> Operation[Awaitable[Any], int]:
         where = yield from self._where(target.native, node)
         if where is nodes.NEVER:
@@ -239,7 +240,7 @@ class _LanceSteps:
             where = self._expr.lit(True)
         return int((yield target.native.delete(where)).num_deleted_rows)
 
-    def _count_steps(self, target: OpenedCollection) -> Operation[Awaitable[Any], int]:
+    def _count_steps(self, name: str, target: OpenedCollection) -> Operation[Awaitable[Any], int]:
         return int((yield target.native.count_rows()))
 
     def _page_steps(
@@ -337,43 +338,6 @@ class LanceDbKnowledgeStore(_LanceSteps, KnowledgeStoreBase[OpenedCollection, La
     def _engine(self, steps: Operation[Awaitable[Any], R]) -> R:
         return drive(steps, self._background.run, throw_in_everything)
 
-    def _find(self, name: str) -> OpenedCollection | None:
-        return self._engine(self._find_steps(name))
-
-    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        self._engine(self._create_steps(name, dimension, distance, metadata))
-
-    def _drop(self, name: str, target: OpenedCollection) -> None:
-        self._engine(self._drop_steps(name))
-
-    def _names(self) -> list[str]:
-        return self._engine(self._names_steps())
-
-    def _taken(self, name: str, target: OpenedCollection, ids: list[str]) -> list[str]:
-        return self._engine(self._taken_steps(target, ids))
-
-    def _put(self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
-        self._engine(self._put_steps(target, documents, overwrite))
-
-    def _search(
-        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return self._engine(self._search_steps(target, query, limit, node))
-
-    def _zero_vectors(
-        self, name: str, target: OpenedCollection, limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return self._engine(self._zero_steps(target, limit, node))
-
-    def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return self._engine(self._fetch_steps(target, ids))
-
-    def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
-        return self._engine(self._remove_steps(target, ids, node))
-
-    def _count(self, name: str, target: OpenedCollection) -> int:
-        return self._engine(self._count_steps(target))
-
     def _scan(self, name: str, target: OpenedCollection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         offset = 0
         while True:
@@ -413,45 +377,6 @@ class AsyncLanceDbKnowledgeStore(_LanceSteps, AsyncKnowledgeStoreBase[OpenedColl
                 close_client(self._db)
             self._db, self._db_loop = await self._connecting(), loop
         return await drive_async(steps, _awaited, throw_in_everything)
-
-    async def _find(self, name: str) -> OpenedCollection | None:
-        return await self._engine(self._find_steps(name))
-
-    async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        await self._engine(self._create_steps(name, dimension, distance, metadata))
-
-    async def _drop(self, name: str, target: OpenedCollection) -> None:
-        await self._engine(self._drop_steps(name))
-
-    async def _names(self) -> list[str]:
-        return await self._engine(self._names_steps())
-
-    async def _taken(self, name: str, target: OpenedCollection, ids: list[str]) -> list[str]:
-        return await self._engine(self._taken_steps(target, ids))
-
-    async def _put(
-        self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool
-    ) -> None:
-        await self._engine(self._put_steps(target, documents, overwrite))
-
-    async def _search(
-        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return await self._engine(self._search_steps(target, query, limit, node))
-
-    async def _zero_vectors(
-        self, name: str, target: OpenedCollection, limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return await self._engine(self._zero_steps(target, limit, node))
-
-    async def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return await self._engine(self._fetch_steps(target, ids))
-
-    async def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
-        return await self._engine(self._remove_steps(target, ids, node))
-
-    async def _count(self, name: str, target: OpenedCollection) -> int:
-        return await self._engine(self._count_steps(target))
 
     async def _release(self) -> None:
         database, self._db = self._db, None

@@ -22,7 +22,8 @@ How the contract maps onto LightRAG, and where it does not:
   usual case) and sends any other text (chunks of long documents, entity
   descriptions, text queries) to ``embedding_func``; without one, a document
   longer than a chunk is refused. With ``llm_model_func`` LightRAG also builds
-  its knowledge graph; the default extracts nothing and calls no model.
+  its knowledge graph; without one, no model is called and LightRAG is told to skip
+  that stage (its ``process_options`` flag ``"!"``), so the graph stays empty.
 - ``search`` queries LightRAG's chunk vector store (``chunks_vdb``) with the
   query vector; a document scores as its best chunk. NanoVectorDB ranks by
   cosine similarity only, so ``cosine`` is the one distance.
@@ -36,8 +37,8 @@ How the contract maps onto LightRAG, and where it does not:
 - ``insert`` and ``upsert`` are not atomic across documents: LightRAG processes
   them one by one; a document LightRAG fails to process is removed again and the
   error raised.
-- LightRAG's JSON stores and NanoVectorDB rewrite their whole file on each flush,
-  and its pipeline flushes several times per document: the adapter defers those
+- LightRAG's JSON stores, GraphML graph and NanoVectorDB rewrite their whole file on
+  each flush, and its pipeline flushes several times per document: the adapter defers those
   flushes to once per ``insert`` or ``delete`` call, made before it returns, so a
   batch costs about the same whatever the collection's size.
 
@@ -78,17 +79,19 @@ T = TypeVar("T")
 _CATALOGUE = "praisonai_collections.json"
 _SIDECAR = "praisonai_documents.json"
 _FORMAT = "praisonai-lightrag"
-# LightRAG's key-value and document-status stores, whose flush rewrites a whole JSON file.
-_JSON_STORES = (
-    "full_docs",
-    "text_chunks",
-    "doc_status",
-    "llm_response_cache",
-    "full_entities",
-    "full_relations",
-    "entity_chunks",
-    "relation_chunks",
-)
+# LightRAG's key-value and document-status stores (a whole JSON file) and its graph store (a whole
+# GraphML file): the default local classes, each of which rewrites its file on every flush.
+_FILE_STORES = {
+    "full_docs": "Json",
+    "text_chunks": "Json",
+    "doc_status": "Json",
+    "llm_response_cache": "Json",
+    "full_entities": "Json",
+    "full_relations": "Json",
+    "entity_chunks": "Json",
+    "relation_chunks": "Json",
+    "chunk_entity_relation_graph": "NetworkX",
+}
 _VECTOR_STORES = ("chunks_vdb", "entities_vdb", "relationships_vdb")
 
 
@@ -122,6 +125,7 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowle
         self.config = config or LightRagKnowledgeConfig()
         self._lightrag = self._import_driver("lightrag")
         self._utils = self._import_driver("lightrag.utils")
+        self._constants = self._import_driver("lightrag.constants")
         self._numpy = self._import_driver("numpy")
         super().__init__(self.config)
         with self._translating:
@@ -271,7 +275,7 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowle
         ids = [document.id for document in documents]
         try:
             with self._flushing_once(target):
-                self._run(rag.ainsert([document.content for document in documents], ids=ids))
+                self._run(self._ainsert(rag, [document.content for document in documents], ids))
         finally:
             target.vectors.clear()
         statuses = dict(zip(ids, self._run(rag.doc_status.get_by_ids(ids)), strict=True))
@@ -291,6 +295,21 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowle
                     self._run(rag.adelete_by_doc_id(document_id))
             shown = "; ".join(f"{key!r}: {value}" for key, value in list(failed.items())[:3])
             raise StoreError(f"LightRAG failed to process {len(failed)} document(s): {shown}")
+
+    def _ainsert(self, rag: Any, contents: list[str], ids: list[str]) -> Awaitable[Any]:
+        """``rag.ainsert``, minus the knowledge-graph stage when there is no model to build it.
+
+        Without ``llm_model_func`` the default LLM extracts nothing, yet LightRAG still runs its whole
+        extraction stage for every chunk: prompts built and tokenized, a call and a cache entry per
+        chunk and gleaning pass, an empty merge, the graph file rewritten. LightRAG's per-document
+        ``process_options`` flag ``"!"`` (skip entity/relation extraction) leaves the same graph (an
+        empty one) and the same chunks, at under half the cost. An older LightRAG without that flag
+        takes the ``ainsert`` path.
+        """
+        skip_graph = getattr(self._constants, "PROCESS_OPTION_SKIP_KG", None)
+        if self.config.llm_model_func is not None or skip_graph is None:
+            return rag.ainsert(contents, ids=ids)  # type: ignore[no-any-return]
+        return _enqueue_and_process(rag, contents, ids, process_options=skip_graph)
 
     def _discard(self, collection: str, target: _Collection, ids: list[str]) -> None:
         rag = self._rag(collection, target)
@@ -314,17 +333,17 @@ class LightRagKnowledgeStore(InProcessKnowledgeStore[_Collection, LightRagKnowle
             self._run(_flush(target.flushes[name] for name in sorted(asked)))
 
     def _defer_flushes(self, rag: Any, target: _Collection) -> None:
-        """Let :meth:`_flushing_once` defer the flushes of LightRAG's JSON key-value and status stores.
+        """Let :meth:`_flushing_once` defer the flushes of LightRAG's JSON and GraphML stores.
 
         Each flush rewrites the store's whole file, and LightRAG's pipeline flushes several times per
-        document (the status store on every status change): a batch of ``n`` documents cost ``n`` times the
-        collection's size in JSON. Deferred, each store is written once per batch, after LightRAG finished
-        it (what a crash loses is the batch in flight, which insert never acknowledged). The graph store
-        (empty unless an LLM extracts entities) is left alone.
+        document (the status store on every status change, the graph after every document, changed or
+        not): a batch of ``n`` documents cost ``n`` times the collection's size in JSON and GraphML.
+        Deferred, each store is written once per batch, after LightRAG finished it (what a crash loses is
+        the batch in flight, which insert never acknowledged). Other storage classes are left alone.
         """
-        for name in _JSON_STORES:
+        for name, kind in _FILE_STORES.items():
             storage = getattr(rag, name, None)
-            if storage is None or not type(storage).__name__.startswith("Json"):
+            if storage is None or not type(storage).__name__.startswith(kind):
                 continue
             own = storage.index_done_callback
             target.flushes[name] = own
@@ -472,6 +491,12 @@ def _processed(status: dict[str, Any] | None) -> bool:
 async def _extract_nothing(prompt: str, system_prompt: str | None = None, **kwargs: Any) -> str:
     """The default LLM: an extraction with no entities and no relations, so no model is called."""
     return "<|COMPLETE|>"
+
+
+async def _enqueue_and_process(rag: Any, contents: list[str], ids: list[str], *, process_options: str) -> None:
+    """What ``LightRAG.ainsert`` does (enqueue, then run the pipeline), with ``process_options`` per document."""
+    await rag.apipeline_enqueue_documents(contents, ids=ids, process_options=process_options)
+    await rag.apipeline_process_enqueue_documents()
 
 
 async def _flush(flushes: Iterable[Callable[[], Awaitable[None]]]) -> None:

@@ -12,7 +12,7 @@ candidates), and any store, a plugin's included, gets it::
 
 A knowledge store created with an embedder has it as a method
 (``store.search_mmr(...)`` and ``store.search_mmr_text(...)``). Async stores:
-``await search_mmr_async(store, ...)``, the same steps (:func:`search_mmr_operation`)
+``await search_mmr_async(store, ...)``, the same steps (:func:`search_mmr_call`)
 with the store's calls awaited.
 
 Each step picks the candidate with the highest
@@ -28,14 +28,25 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from operator import mul
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .._sansio import Call, Operation, call_on, call_on_async, drive, drive_async
 from ..errors import InvalidInputError
 from .base import AsyncKnowledgeStore, Filter, KnowledgeDocument, KnowledgeStore
 
-__all__ = ["check_mmr_args", "maximal_marginal_relevance", "search_mmr", "search_mmr_async", "search_mmr_operation"]
+__all__ = [
+    "check_mmr_args",
+    "maximal_marginal_relevance",
+    "search_mmr",
+    "search_mmr_async",
+    "search_mmr_call",
+    "search_mmr_operation",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _cosine(a: Sequence[float], b: Sequence[float], norm_a: float, norm_b: float) -> float:
@@ -103,38 +114,51 @@ def check_mmr_args(limit: object, fetch_k: object, lambda_mult: object, backend:
     return checked_limit, checked_fetch_k, float(lambda_mult)
 
 
-def search_mmr(
-    store: KnowledgeStore,
+def search_mmr_call(
+    store: object,
     collection: str,
     query_embedding: Sequence[float],
     limit: int = 5,
     fetch_k: int = 20,
     lambda_mult: float = 0.5,
     filters: Filter | None = None,
-) -> list[KnowledgeDocument]:
+) -> Operation[Call, list[KnowledgeDocument]]:
     """The MMR picks among ``store``'s ``fetch_k`` best matches, in the order picked.
 
     Each result is the document as ``search`` returned it (its ``score`` the
     store's), with its embedding.
     """
     backend = str(getattr(store, "backend", type(store).__name__))
-    operation = search_mmr_operation(collection, query_embedding, limit, fetch_k, lambda_mult, filters, backend)
-    return drive(operation, call_on(store))
+    return search_mmr_operation(collection, query_embedding, limit, fetch_k, lambda_mult, filters, backend)
 
 
-async def search_mmr_async(
-    store: AsyncKnowledgeStore,
-    collection: str,
-    query_embedding: Sequence[float],
-    limit: int = 5,
-    fetch_k: int = 20,
-    lambda_mult: float = 0.5,
-    filters: Filter | None = None,
-) -> list[KnowledgeDocument]:
-    """:func:`search_mmr` on an :class:`AsyncKnowledgeStore`: the same picks for the same data."""
-    backend = str(getattr(store, "backend", type(store).__name__))
-    operation = search_mmr_operation(collection, query_embedding, limit, fetch_k, lambda_mult, filters, backend)
-    return await drive_async(operation, call_on_async(store))
+def _on_store(
+    operation: Callable[Concatenate[Any, P], Operation[Call, R]], name: str
+) -> Callable[Concatenate[KnowledgeStore, P], R]:
+    def run(store: KnowledgeStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return drive(operation(store, *args, **kwargs), call_on(store))
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = operation.__doc__
+    return run
+
+
+def _on_async_store(
+    operation: Callable[Concatenate[Any, P], Operation[Call, R]], name: str
+) -> Callable[Concatenate[AsyncKnowledgeStore, P], Coroutine[Any, Any, R]]:
+    async def run(store: AsyncKnowledgeStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await drive_async(operation(store, *args, **kwargs), call_on_async(store))
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = f"{operation.__doc__}\n\n    On an :class:`AsyncKnowledgeStore`: the same picks for the same data."
+    return run
+
+
+search_mmr = _on_store(search_mmr_call, "search_mmr")
+"""``search_mmr(store, collection, query_embedding, limit=5, fetch_k=20, lambda_mult=0.5, filters=None)``:
+the steps of :func:`search_mmr_call` on a :class:`KnowledgeStore`."""
+search_mmr_async = _on_async_store(search_mmr_call, "search_mmr_async")
+"""``await search_mmr_async(store, ...)``: the same on an :class:`AsyncKnowledgeStore`."""
 
 
 def search_mmr_operation(

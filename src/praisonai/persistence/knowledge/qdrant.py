@@ -52,6 +52,7 @@ from ._filters.native import (
 )
 from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.checks import collection_exists, collection_not_found, document_exists, partly_stored
+from ._layers.contract import EngineStepsPrimitives
 from ._layers.store_base import KnowledgeStoreBase, raised_by
 from .base import Distance, KnowledgeDocument
 from .config import QdrantKnowledgeConfig
@@ -134,13 +135,18 @@ class _Target(NamedTuple):
         return metadata
 
 
-class _QdrantSteps:
+class _QdrantSteps(EngineStepsPrimitives):
     """Qdrant's engine primitives as steps of client calls (:mod:`.._sansio`), and the mapping of
     documents and filters: one copy for the sync store (``QdrantClient``) and the async one
     (``AsyncQdrantClient``), whose methods have the same names and arguments."""
 
     _models: Any
     exact_filter_numbers: ClassVar[int | None] = 2**53  # numbers are indexed as 64-bit floats
+
+    def _taken_steps(self, name: str, target: _Target, ids: list[str]) -> Operation[Call, tuple[()]]:
+        """None: ``_put`` checks, on the point ids it computes anyway."""
+        yield from ()
+        return ()
 
     def _find_steps(self, name: str) -> Operation[Call, _Target | None]:
         if not (yield Call("collection_exists", (name,))):
@@ -166,7 +172,7 @@ class _QdrantSteps:
             },
         )
 
-    def _drop_steps(self, name: str) -> Operation[Call, None]:
+    def _drop_steps(self, name: str, target: _Target) -> Operation[Call, None]:
         if not (yield Call("delete_collection", (name,))):
             raise collection_not_found(name)
 
@@ -243,7 +249,9 @@ class _QdrantSteps:
         )
         return {record.payload["id"]: self._document(record, target.distance) for record in records}
 
-    def _remove_steps(self, name: str, ids: list[str] | None, node: FilterNode | None) -> Operation[Call, int]:
+    def _remove_steps(
+        self, name: str, target: _Target, ids: list[str] | None, node: FilterNode | None
+    ) -> Operation[Call, int]:
         models = self._models
         conditions: list[Any] = []
         if ids is not None:
@@ -258,7 +266,7 @@ class _QdrantSteps:
             yield Call("delete", (name,), {"points_selector": models.PointIdsList(points=doomed), "wait": True})
         return len(doomed)
 
-    def _count_steps(self, name: str) -> Operation[Call, int]:
+    def _count_steps(self, name: str, target: _Target) -> Operation[Call, int]:
         return int((yield Call("count", (name,), {"exact": True})).count)
 
     def _matching_points(self, collection: str, native: Any) -> Operation[Call, list[Any]]:
@@ -391,38 +399,6 @@ class QdrantKnowledgeStore(_QdrantSteps, KnowledgeStoreBase[_Target, QdrantKnowl
     def _engine(self, steps: Operation[Call, R]) -> R:
         return drive(steps, call_on(self._client), throw_in_everything)
 
-    def _find(self, name: str) -> _Target | None:
-        return self._engine(self._find_steps(name))
-
-    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        self._engine(self._create_steps(name, dimension, distance, metadata))
-
-    def _drop(self, name: str, target: _Target) -> None:
-        self._engine(self._drop_steps(name))
-
-    def _names(self) -> list[str]:
-        return self._engine(self._names_steps())
-
-    def _taken(self, name: str, target: _Target, ids: list[str]) -> tuple[()]:
-        return ()  # _put checks, on the point ids it computes anyway
-
-    def _put(self, name: str, target: _Target, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
-        self._engine(self._put_steps(name, target, documents, overwrite))
-
-    def _search(
-        self, name: str, target: _Target, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return self._engine(self._search_steps(name, target, query, limit, node))
-
-    def _fetch(self, name: str, target: _Target, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return self._engine(self._fetch_steps(name, target, ids))
-
-    def _remove(self, name: str, target: _Target, ids: list[str] | None, node: FilterNode | None) -> int:
-        return self._engine(self._remove_steps(name, ids, node))
-
-    def _count(self, name: str, target: _Target) -> int:
-        return self._engine(self._count_steps(name))
-
     def _scan(self, name: str, target: _Target, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         offset = None
         while True:
@@ -476,38 +452,6 @@ class AsyncQdrantKnowledgeStore(_QdrantSteps, AsyncKnowledgeStoreBase[_Target, Q
 
     async def _engine(self, steps: Operation[Call, R]) -> R:
         return await drive_async(steps, call_on_async(self._loop_client()), throw_in_everything)
-
-    async def _find(self, name: str) -> _Target | None:
-        return await self._engine(self._find_steps(name))
-
-    async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        await self._engine(self._create_steps(name, dimension, distance, metadata))
-
-    async def _drop(self, name: str, target: _Target) -> None:
-        await self._engine(self._drop_steps(name))
-
-    async def _names(self) -> list[str]:
-        return await self._engine(self._names_steps())
-
-    async def _taken(self, name: str, target: _Target, ids: list[str]) -> tuple[()]:
-        return ()  # _put checks, as the sync store's
-
-    async def _put(self, name: str, target: _Target, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
-        await self._engine(self._put_steps(name, target, documents, overwrite))
-
-    async def _search(
-        self, name: str, target: _Target, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return await self._engine(self._search_steps(name, target, query, limit, node))
-
-    async def _fetch(self, name: str, target: _Target, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return await self._engine(self._fetch_steps(name, target, ids))
-
-    async def _remove(self, name: str, target: _Target, ids: list[str] | None, node: FilterNode | None) -> int:
-        return await self._engine(self._remove_steps(name, ids, node))
-
-    async def _count(self, name: str, target: _Target) -> int:
-        return await self._engine(self._count_steps(name))
 
     async def _release(self) -> None:
         client, self._client = self._client, None

@@ -31,7 +31,7 @@ from typing import Any
 from .._singlestore import connect
 from .._values import dump_json
 from ._filters.native import Lowered
-from ._filters.tokens import SqlTokens
+from ._filters.tokens import SqlSpelling, SqlTokens
 from ._layers.hosted_store import HostedVectorStore, Settings
 from ._layers.records import RECORD_COLUMNS, document_from_record
 from .base import KnowledgeDocument
@@ -46,20 +46,13 @@ _TEXT = "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
 class SingleStoreFilter(SqlTokens):
     """The SingleStore SQL spelling of a filter: ``%(name)s`` parameters, JSON columns."""
 
-    def placeholder(self, name: str) -> str:
-        return f"%({name})s"
-
-    def contains(self, token_param: str) -> str:
-        return f"JSON_ARRAY_CONTAINS_STRING(ix, {token_param})"
-
-    def number(self, key_param: str) -> str:
-        return f"JSON_EXTRACT_DOUBLE(n, {key_param})"
-
-    def chunk(self, key_param: str) -> str:
-        return f"JSON_EXTRACT_DOUBLE(c, {key_param})"
-
-    def present(self, key_param: str) -> str:
-        return f"JSON_EXTRACT_DOUBLE(c, {key_param}) IS NOT NULL"
+    spelling = SqlSpelling(
+        placeholder="%({})s",
+        contains="JSON_ARRAY_CONTAINS_STRING(ix, {})",
+        number="JSON_EXTRACT_DOUBLE(n, {})",
+        chunk="JSON_EXTRACT_DOUBLE(c, {})",
+        present="JSON_EXTRACT_DOUBLE(c, {}) IS NOT NULL",
+    )
 
 
 def _row(row: Any) -> KnowledgeDocument:

@@ -47,7 +47,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, overload, runtime_checkable
 
 from .._delegation import forwarded, forwarded_async
-from .._sansio import Call, Operation, drive, drive_async
+from .._sansio import Call, Operation, drive, drive_async, runs, runs_async
 from ._layers.text_steps import DEFAULT_BATCH_SIZE, TextSteps
 from .base import AsyncKnowledgeStore, Distance, Filter, KnowledgeDocument, KnowledgeStore
 
@@ -169,94 +169,26 @@ class AsyncTextKnowledgeStore(AsyncKnowledgeStore, Protocol):
         """``search_mmr`` by the embedding of ``query``."""
 
 
-class EmbeddingKnowledgeStore(TextSteps, TextKnowledgeStore):
+class EmbeddingKnowledgeStore(TextSteps[KnowledgeStore, "Embedder"], TextKnowledgeStore):
     """A knowledge store and an embedder, as one :class:`TextKnowledgeStore`.
 
     ``store`` and ``embedder`` are the wrapped objects; ``backend`` names the
     store's backend in error messages.
     """
 
-    store: KnowledgeStore
-    embedder: Embedder
-
-    def __init__(
-        self,
-        store: KnowledgeStore,
-        embedder: Embedder,
-        *,
-        backend: str | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        owns_embedder: bool = False,
-    ) -> None:
-        super().__init__(store, embedder, backend=backend, batch_size=batch_size, owns_embedder=owns_embedder)
-
-    def _run(self, operation: Operation[Call, Any]) -> Any:
+    def _drive(self, operation: Operation[Call, Any]) -> Any:
         return drive(operation, self._execute)
 
     def _execute(self, call: Call) -> Any:
         return self._target(call)(*call.args)
 
-    def create_collection(
-        self,
-        name: str,
-        dimension: int | None = None,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        self._run(self._creating(name, dimension, distance, metadata))
-
-    def delete_collection(self, name: str) -> bool:
-        self._forget(name)
-        return self.store.delete_collection(name)
-
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        ids: list[str] = self._run(self._writing("insert", collection, documents))
-        return ids
-
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        ids: list[str] = self._run(self._writing("upsert", collection, documents))
-        return ids
-
-    def search_text(
-        self,
-        collection: str,
-        query: str,
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
-    ) -> list[KnowledgeDocument]:
-        found: list[KnowledgeDocument] = self._run(
-            self._searching_text(collection, query, limit, filters, score_threshold)
-        )
-        return found
-
-    def search_mmr(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        fetch_k: int = 20,
-        lambda_mult: float = 0.5,
-        filters: Filter | None = None,
-    ) -> list[KnowledgeDocument]:
-        found: list[KnowledgeDocument] = self._run(
-            self._searching_mmr(collection, query_embedding, limit, fetch_k, lambda_mult, filters)
-        )
-        return found
-
-    def search_mmr_text(
-        self,
-        collection: str,
-        query: str,
-        limit: int = 5,
-        fetch_k: int = 20,
-        lambda_mult: float = 0.5,
-        filters: Filter | None = None,
-    ) -> list[KnowledgeDocument]:
-        found: list[KnowledgeDocument] = self._run(
-            self._searching_mmr_text(collection, query, limit, fetch_k, lambda_mult, filters)
-        )
-        return found
+    create_collection = runs(TextSteps._create_collection_call)
+    delete_collection = runs(TextSteps._delete_collection_call)
+    insert = runs(TextSteps._insert_call)
+    upsert = runs(TextSteps._upsert_call)
+    search_text = runs(TextSteps._search_text_call)
+    search_mmr = runs(TextSteps._search_mmr_call)
+    search_mmr_text = runs(TextSteps._search_mmr_text_call)
 
     # Calls that need no embedding: the store's own.
     collection_exists = forwarded(KnowledgeStore.collection_exists)
@@ -274,25 +206,11 @@ class EmbeddingKnowledgeStore(TextSteps, TextKnowledgeStore):
                 self.embedder.close()
 
 
-class AsyncEmbeddingKnowledgeStore(TextSteps, AsyncTextKnowledgeStore):
+class AsyncEmbeddingKnowledgeStore(TextSteps[AsyncKnowledgeStore, "Embedder | AsyncEmbedder"], AsyncTextKnowledgeStore):
     """An :class:`AsyncKnowledgeStore` and an embedder (async, or sync and run in worker threads),
     as one :class:`AsyncTextKnowledgeStore`; the same steps as :class:`EmbeddingKnowledgeStore`."""
 
-    store: AsyncKnowledgeStore
-    embedder: Embedder | AsyncEmbedder
-
-    def __init__(
-        self,
-        store: AsyncKnowledgeStore,
-        embedder: Embedder | AsyncEmbedder,
-        *,
-        backend: str | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        owns_embedder: bool = False,
-    ) -> None:
-        super().__init__(store, embedder, backend=backend, batch_size=batch_size, owns_embedder=owns_embedder)
-
-    async def _run(self, operation: Operation[Call, Any]) -> Any:
+    async def _drive(self, operation: Operation[Call, Any]) -> Any:
         return await drive_async(operation, self._execute)
 
     async def _execute(self, call: Call) -> Any:
@@ -301,67 +219,13 @@ class AsyncEmbeddingKnowledgeStore(TextSteps, AsyncTextKnowledgeStore):
             return await method(*call.args)
         return await asyncio.to_thread(method, *call.args)  # a sync embedder must not block the loop
 
-    async def create_collection(
-        self,
-        name: str,
-        dimension: int | None = None,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        await self._run(self._creating(name, dimension, distance, metadata))
-
-    async def delete_collection(self, name: str) -> bool:
-        self._forget(name)
-        return await self.store.delete_collection(name)
-
-    async def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        ids: list[str] = await self._run(self._writing("insert", collection, documents))
-        return ids
-
-    async def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        ids: list[str] = await self._run(self._writing("upsert", collection, documents))
-        return ids
-
-    async def search_text(
-        self,
-        collection: str,
-        query: str,
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
-    ) -> list[KnowledgeDocument]:
-        found: list[KnowledgeDocument] = await self._run(
-            self._searching_text(collection, query, limit, filters, score_threshold)
-        )
-        return found
-
-    async def search_mmr(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        fetch_k: int = 20,
-        lambda_mult: float = 0.5,
-        filters: Filter | None = None,
-    ) -> list[KnowledgeDocument]:
-        found: list[KnowledgeDocument] = await self._run(
-            self._searching_mmr(collection, query_embedding, limit, fetch_k, lambda_mult, filters)
-        )
-        return found
-
-    async def search_mmr_text(
-        self,
-        collection: str,
-        query: str,
-        limit: int = 5,
-        fetch_k: int = 20,
-        lambda_mult: float = 0.5,
-        filters: Filter | None = None,
-    ) -> list[KnowledgeDocument]:
-        found: list[KnowledgeDocument] = await self._run(
-            self._searching_mmr_text(collection, query, limit, fetch_k, lambda_mult, filters)
-        )
-        return found
+    create_collection = runs_async(TextSteps._create_collection_call)
+    delete_collection = runs_async(TextSteps._delete_collection_call)
+    insert = runs_async(TextSteps._insert_call)
+    upsert = runs_async(TextSteps._upsert_call)
+    search_text = runs_async(TextSteps._search_text_call)
+    search_mmr = runs_async(TextSteps._search_mmr_call)
+    search_mmr_text = runs_async(TextSteps._search_mmr_text_call)
 
     # Calls that need no embedding: the store's own.
     collection_exists = forwarded_async(AsyncKnowledgeStore.collection_exists)

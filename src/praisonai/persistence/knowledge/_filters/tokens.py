@@ -9,10 +9,9 @@ without bound parameters (Upstash).
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
 from .._layers.records import kind_token, number_key, value_token
 from .native import All, Chunk, Eq, IsKind, Lowered, Ne, Range
@@ -51,16 +50,32 @@ def render_mql(
     raise AssertionError(f"unexpected filter node {node!r}")
 
 
+class SqlSpelling(NamedTuple):
+    """A dialect's spellings for :class:`SqlTokens`, each a template whose ``{}`` takes the argument."""
+
+    placeholder: str
+    """A bound parameter, by its name (``@{}``, ``${}``, ``%({})s``)."""
+    contains: str
+    """The token list contains the token parameter."""
+    number: str
+    """The number under the key parameter."""
+    chunk: str
+    """The string chunk under the key parameter."""
+    present: str | None = None
+    """The chunk under the key parameter exists; None: the chunk compares to itself."""
+
+
 class SqlTokens:
     """A lowered filter as a SQL-like boolean expression with bound parameters.
 
-    A dialect supplies four spellings: a bound parameter for a value, "the
-    token list contains this parameter", "the number under this key" and "the
-    chunk under this key" (both only meaningful where they exist: every range
-    atom first checks the field's kind token, so a missing value is never
-    compared).
+    A dialect supplies its :attr:`spelling` (:class:`SqlSpelling`): a bound
+    parameter for a value, "the token list contains this parameter", "the
+    number under this key" and "the chunk under this key" (both only meaningful
+    where they exist: every range atom first checks the field's kind token, so
+    a missing value is never compared).
     """
 
+    spelling: ClassVar[SqlSpelling]
     true = "true"
     false = "false"
 
@@ -72,17 +87,17 @@ class SqlTokens:
         self.values[name] = value
         return self.placeholder(name)
 
-    @abstractmethod
-    def placeholder(self, name: str) -> str: ...
+    def placeholder(self, name: str) -> str:
+        return self.spelling.placeholder.format(name)
 
-    @abstractmethod
-    def contains(self, token_param: str) -> str: ...
+    def contains(self, token_param: str) -> str:
+        return self.spelling.contains.format(token_param)
 
-    @abstractmethod
-    def number(self, key_param: str) -> str: ...
+    def number(self, key_param: str) -> str:
+        return self.spelling.number.format(key_param)
 
-    @abstractmethod
-    def chunk(self, key_param: str) -> str: ...
+    def chunk(self, key_param: str) -> str:
+        return self.spelling.chunk.format(key_param)
 
     def render(self, node: Lowered) -> str:
         if isinstance(node, All):
@@ -110,6 +125,8 @@ class SqlTokens:
 
     def present(self, key_param: str) -> str:
         """The chunk under ``key_param`` exists (default: it compares to itself)."""
+        if self.spelling.present is not None:
+            return self.spelling.present.format(key_param)
         return f"{self.chunk(key_param)} = {self.chunk(key_param)}"
 
 

@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import asyncio
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
-from ..._guard import GuardedStore
-from ..._sansio import Call, Operation, drive_async, throw_in_everything
-from ..base import AsyncKnowledgeStore, CollectionInfo, Distance, Filter, KnowledgeDocument
+from ..._sansio import Call, Operation, drive_async, runs_async, throw_in_everything
+from ..base import AsyncKnowledgeStore, Distance, KnowledgeDocument
 from ..filters import FilterNode
-from .checks import check_collection_name
-from .contract import C, ContractSteps, above_threshold
+from .contract import C, ContractSteps, Held
 from .store_base import K
 
 __all__ = ["AsyncKnowledgeStoreBase"]
@@ -40,7 +38,7 @@ __all__ = ["AsyncKnowledgeStoreBase"]
 R = TypeVar("R")
 
 
-class AsyncKnowledgeStoreBase(ContractSteps[C], GuardedStore, AsyncKnowledgeStore, Generic[C, K]):
+class AsyncKnowledgeStoreBase(ContractSteps[C], AsyncKnowledgeStore, Generic[C, K]):
     """The knowledge contract on top of async ``_find`` ... ``_count`` (under the lock and the guard);
     ``K`` is the config model, kept as ``self.config``."""
 
@@ -112,83 +110,26 @@ class AsyncKnowledgeStoreBase(ContractSteps[C], GuardedStore, AsyncKnowledgeStor
     async def _primitive(self, call: Call) -> Any:
         return await getattr(self, call.method)(*call.args, **(call.kwargs or {}))
 
-    # -- the contract --------------------------------------------------------------------
+    # -- the contract: ContractSteps' operations, each Held request run with the lock held ----
 
-    async def create_collection(
-        self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        with self._translating:
-            arguments = self._collection_args(name, dimension, distance, metadata)
-        async with self._held():
-            await self._run_steps(self._step_create_collection(*arguments))
+    async def _drive(self, operation: Operation[Held, R]) -> R:
+        return await drive_async(operation, self._run_held)
 
-    async def delete_collection(self, name: str) -> bool:
-        with self._translating:
-            name = check_collection_name(name)
+    async def _run_held(self, held: Held) -> Any:
         async with self._held():
-            return await self._run_steps(self._step_delete_collection(name))
+            return await self._run_steps(held.steps)
 
-    async def collection_exists(self, name: str) -> bool:
-        with self._translating:
-            name = check_collection_name(name)
-        async with self._held():
-            return await self._run_steps(self._step_collection_exists(name))
-
-    async def list_collections(self) -> list[str]:
-        async with self._held():
-            return await self._run_steps(self._step_list_collections())
-
-    async def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        async with self._held():
-            return await self._run_steps(self._step_write(collection, documents, False))
-
-    async def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        async with self._held():
-            return await self._run_steps(self._step_write(collection, documents, True))
-
-    async def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
-    ) -> list[KnowledgeDocument]:
-        with self._translating:
-            limit, threshold, node = self._search_args(limit, score_threshold, filters)
-        async with self._held():
-            found = await self._run_steps(self._step_search(collection, query_embedding, limit, node))
-        return above_threshold(found, threshold)
-
-    async def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        with self._translating:
-            wanted = self._get_args(ids)
-        async with self._held():
-            return await self._run_steps(self._step_get(collection, wanted))
-
-    async def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        with self._translating:
-            wanted, node = self._delete_args(ids, filters)
-        async with self._held():
-            return await self._run_steps(self._step_delete(collection, wanted, node))
-
-    async def count(self, collection: str) -> int:
-        async with self._held():
-            return await self._run_steps(self._step_count(collection))
-
-    async def describe_collection(self, name: str) -> CollectionInfo:
-        """The collection's dimension, distance and metadata (see ``AsyncKnowledgeTransfer``)."""
-        async with self._held():
-            return await self._run_steps(self._step_describe(name))
+    create_collection = runs_async(ContractSteps._create_collection_call)
+    delete_collection = runs_async(ContractSteps._delete_collection_call)
+    collection_exists = runs_async(ContractSteps._collection_exists_call)
+    list_collections = runs_async(ContractSteps._list_collections_call)
+    insert = runs_async(ContractSteps._insert_call)
+    upsert = runs_async(ContractSteps._upsert_call)
+    search = runs_async(ContractSteps._search_call)
+    get = runs_async(ContractSteps._get_call)
+    delete = runs_async(ContractSteps._delete_call)
+    count = runs_async(ContractSteps._count_call)
+    describe_collection = runs_async(ContractSteps._describe_collection_call)
 
     async def close(self) -> None:
         async with self._lock():

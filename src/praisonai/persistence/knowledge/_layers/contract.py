@@ -11,15 +11,22 @@ Errors a primitive raises are thrown back in at its ``yield``
 (``throw_in_everything``): ``delete_collection`` catches a lost race there.
 
 The ``_*_args`` methods check a call's arguments before any lock or engine is
-touched.
+touched. The ``_*_call`` operations are the contract's methods themselves
+(``_search_call`` is ``search``, with its signature): they check the arguments,
+then yield :class:`Held` steps, which each base runs holding its lock (a
+thread lock, an asyncio lock) under the call guard; the bases make them
+methods with :func:`~praisonai.persistence._sansio.runs` and
+:func:`~praisonai.persistence._sansio.runs_async`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from ..._guard import GuardedStore
 from ..._sansio import Call, Operation
 from ...errors import InvalidInputError, NotFoundError
 from ..base import DISTANCES, CollectionInfo, Distance, Filter, KnowledgeDocument
@@ -43,7 +50,7 @@ from .checks import (
     parse_filters,
 )
 
-__all__ = ["ContractSteps", "above_threshold"]
+__all__ = ["ContractSteps", "EnginePrimitive", "EngineStepsPrimitives", "Held", "above_threshold"]
 
 _LARGE_LIMIT = 10_000
 """A search asking for more results than this is first cut to the collection's size."""
@@ -70,7 +77,56 @@ def above_threshold(found: list[KnowledgeDocument], threshold: float | None) -> 
     return [document for document in found if document.score is not None and document.score >= threshold]
 
 
-class ContractSteps(Generic[C]):
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A request of a ``_*_call`` operation: run ``steps`` holding the store's lock, under its call guard."""
+
+    steps: Operation[Call, Any]
+
+
+class EnginePrimitive:
+    """A primitive of a backend whose primitives are steps of engine requests: ``_find = EnginePrimitive()``
+    runs ``self._find_steps(...)`` (same parameters) with ``self._engine``, which drives it on the sync
+    store and returns an awaitable on the async one. One definition serves both stores."""
+
+    __slots__ = ("_steps",)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._steps = f"{name}_steps"
+
+    def __get__(self, store: Any, owner: type | None = None) -> Callable[..., Any]:
+        if store is None:
+            return self  # type: ignore[return-value]  # looked up on the class (ABCMeta's abstract check)
+        steps, engine = getattr(store, self._steps), store._engine
+        return lambda *args, **kwargs: engine(steps(*args, **kwargs))
+
+
+class EngineStepsPrimitives:
+    """Mixin of a backend's steps class (pgvector, redis, qdrant, lancedb) whose engine primitives are
+    steps: it writes ``_find_steps`` ... ``_count_steps`` with the primitives' parameters, each of its
+    stores an ``_engine(steps)``, and these run one with the other."""
+
+    _find = EnginePrimitive()
+    _create = EnginePrimitive()
+    _drop = EnginePrimitive()
+    _names = EnginePrimitive()
+    _taken = EnginePrimitive()
+    _put = EnginePrimitive()
+    _search = EnginePrimitive()
+    _zero_vectors = EnginePrimitive()
+    _fetch = EnginePrimitive()
+    _remove = EnginePrimitive()
+    _count = EnginePrimitive()
+
+    def _zero_vectors_steps(
+        self, name: str, target: Any, limit: int, node: FilterNode | None
+    ) -> Operation[Any, list[Any]]:
+        """None by default: see :meth:`.store_base.KnowledgeStoreBase._zero_vectors`."""
+        yield from ()
+        return []
+
+
+class ContractSteps(GuardedStore, Generic[C]):
     """The contract's argument checks and steps, over the primitives ``_find`` ... ``_count``."""
 
     unsupported_filters: ClassVar[frozenset[str]] = frozenset()
@@ -258,3 +314,79 @@ class ContractSteps(Generic[C]):
         target = yield from self._step_require(name)
         metadata = check_collection_metadata(target.metadata)  # a copy
         return CollectionInfo(name, target.dimension, target.distance, metadata)
+
+    # -- the contract's methods (``_search_call`` is ``search``): checks, then Held steps ---------
+
+    def _create_collection_call(
+        self,
+        name: str,
+        dimension: int,
+        distance: Distance = "cosine",
+        metadata: dict[str, Any] | None = None,
+    ) -> Operation[Held, None]:
+        with self._translating:
+            arguments = self._collection_args(name, dimension, distance, metadata)
+        yield Held(self._step_create_collection(*arguments))
+
+    def _delete_collection_call(self, name: str) -> Operation[Held, bool]:
+        with self._translating:
+            name = check_collection_name(name)
+        deleted: bool = yield Held(self._step_delete_collection(name))
+        return deleted
+
+    def _collection_exists_call(self, name: str) -> Operation[Held, bool]:
+        with self._translating:
+            name = check_collection_name(name)
+        exists: bool = yield Held(self._step_collection_exists(name))
+        return exists
+
+    def _list_collections_call(self) -> Operation[Held, list[str]]:
+        names: list[str] = yield Held(self._step_list_collections())
+        return names
+
+    def _insert_call(self, collection: str, documents: Sequence[KnowledgeDocument]) -> Operation[Held, list[str]]:
+        ids: list[str] = yield Held(self._step_write(collection, documents, False))
+        return ids
+
+    def _upsert_call(self, collection: str, documents: Sequence[KnowledgeDocument]) -> Operation[Held, list[str]]:
+        ids: list[str] = yield Held(self._step_write(collection, documents, True))
+        return ids
+
+    def _search_call(
+        self,
+        collection: str,
+        query_embedding: Sequence[float],
+        limit: int = 5,
+        filters: Filter | None = None,
+        score_threshold: float | None = None,
+    ) -> Operation[Held, list[KnowledgeDocument]]:
+        with self._translating:
+            limit, threshold, node = self._search_args(limit, score_threshold, filters)
+        found: list[KnowledgeDocument] = yield Held(self._step_search(collection, query_embedding, limit, node))
+        return above_threshold(found, threshold)
+
+    def _get_call(self, collection: str, ids: Sequence[str]) -> Operation[Held, list[KnowledgeDocument]]:
+        with self._translating:
+            wanted = self._get_args(ids)
+        found: list[KnowledgeDocument] = yield Held(self._step_get(collection, wanted))
+        return found
+
+    def _delete_call(
+        self,
+        collection: str,
+        ids: Sequence[str] | None = None,
+        filters: Filter | None = None,
+    ) -> Operation[Held, int]:
+        with self._translating:
+            wanted, node = self._delete_args(ids, filters)
+        deleted: int = yield Held(self._step_delete(collection, wanted, node))
+        return deleted
+
+    def _count_call(self, collection: str) -> Operation[Held, int]:
+        counted: int = yield Held(self._step_count(collection))
+        return counted
+
+    def _describe_collection_call(self, name: str) -> Operation[Held, CollectionInfo]:
+        """The collection's dimension, distance and metadata (see ``KnowledgeTransfer``)."""
+        info: CollectionInfo = yield Held(self._step_describe(name))
+        return info

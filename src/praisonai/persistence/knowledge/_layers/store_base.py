@@ -44,13 +44,12 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
 from typing_extensions import TypeVar as DefaultedTypeVar
 
-from ..._guard import GuardedStore
-from ..._sansio import Call, Operation, drive, throw_in_everything
+from ..._sansio import Call, Operation, drive, runs, throw_in_everything
 from ..._values import check_limit, dump_json, load_json
-from ..base import CollectionInfo, Distance, Filter, KnowledgeDocument, KnowledgeStore
+from ..base import Distance, KnowledgeDocument, KnowledgeStore
 from ..filters import FilterNode, matches
 from .checks import check_collection_name, collection_not_found, copy_document
-from .contract import C, ContractSteps, _Collection, above_threshold
+from .contract import C, ContractSteps, Held, _Collection
 
 if TYPE_CHECKING:
     from ..._config import StoreConfig
@@ -128,7 +127,7 @@ def raised_by(error: BaseException, names: Collection[str], texts: Sequence[str]
     )
 
 
-class KnowledgeStoreBase(ContractSteps[C], GuardedStore, KnowledgeStore, Generic[C, K]):
+class KnowledgeStoreBase(ContractSteps[C], KnowledgeStore, Generic[C, K]):
     """The knowledge contract on top of ``_find`` ... ``_scan`` (called with ``_held`` held, under the guard).
 
     The contract itself is :class:`~.contract.ContractSteps`'s, shared with the async base.
@@ -204,87 +203,29 @@ class KnowledgeStoreBase(ContractSteps[C], GuardedStore, KnowledgeStore, Generic
         collection whose engine leaves them out of its searches (its index skips them); others: none."""
         return []
 
-    # -- collections --------------------------------------------------------------
+    # -- the contract: ContractSteps' operations, each Held request run with ``_held`` held ----
 
-    def create_collection(
-        self,
-        name: str,
-        dimension: int,
-        distance: Distance = "cosine",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        with self._translating:
-            arguments = self._collection_args(name, dimension, distance, metadata)
+    def _drive(self, operation: Operation[Held, R]) -> R:
+        return drive(operation, self._run_held)
+
+    def _run_held(self, held: Held) -> Any:
         with self._held, self._guard:
-            self._run_steps(self._step_create_collection(*arguments))
+            return self._run_steps(held.steps)
 
-    def delete_collection(self, name: str) -> bool:
-        with self._translating:
-            name = check_collection_name(name)
-        with self._held, self._guard:
-            return self._run_steps(self._step_delete_collection(name))
-
-    def collection_exists(self, name: str) -> bool:
-        with self._translating:
-            name = check_collection_name(name)
-        with self._held, self._guard:
-            return self._run_steps(self._step_collection_exists(name))
-
-    def list_collections(self) -> list[str]:
-        with self._held, self._guard:
-            return self._run_steps(self._step_list_collections())
-
-    # -- documents -------------------------------------------------------------------
-
-    def insert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        with self._held, self._guard:
-            return self._run_steps(self._step_write(collection, documents, False))
-
-    def upsert(self, collection: str, documents: Sequence[KnowledgeDocument]) -> list[str]:
-        with self._held, self._guard:
-            return self._run_steps(self._step_write(collection, documents, True))
-
-    def search(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int = 5,
-        filters: Filter | None = None,
-        score_threshold: float | None = None,
-    ) -> list[KnowledgeDocument]:
-        with self._translating:
-            limit, threshold, node = self._search_args(limit, score_threshold, filters)
-        with self._held, self._guard:
-            found = self._run_steps(self._step_search(collection, query_embedding, limit, node))
-        return above_threshold(found, threshold)
-
-    def get(self, collection: str, ids: Sequence[str]) -> list[KnowledgeDocument]:
-        with self._translating:
-            wanted = self._get_args(ids)
-        with self._held, self._guard:
-            return self._run_steps(self._step_get(collection, wanted))
-
-    def delete(
-        self,
-        collection: str,
-        ids: Sequence[str] | None = None,
-        filters: Filter | None = None,
-    ) -> int:
-        with self._translating:
-            wanted, node = self._delete_args(ids, filters)
-        with self._held, self._guard:
-            return self._run_steps(self._step_delete(collection, wanted, node))
-
-    def count(self, collection: str) -> int:
-        with self._held, self._guard:
-            return self._run_steps(self._step_count(collection))
+    create_collection = runs(ContractSteps._create_collection_call)
+    delete_collection = runs(ContractSteps._delete_collection_call)
+    collection_exists = runs(ContractSteps._collection_exists_call)
+    list_collections = runs(ContractSteps._list_collections_call)
+    insert = runs(ContractSteps._insert_call)
+    upsert = runs(ContractSteps._upsert_call)
+    search = runs(ContractSteps._search_call)
+    get = runs(ContractSteps._get_call)
+    delete = runs(ContractSteps._delete_call)
+    count = runs(ContractSteps._count_call)
 
     # -- KnowledgeTransfer extras (for migrate / export) -------------------------------
 
-    def describe_collection(self, name: str) -> CollectionInfo:
-        """The collection's dimension, distance and metadata (see ``KnowledgeTransfer``)."""
-        with self._held, self._guard:
-            return self._run_steps(self._step_describe(name))
+    describe_collection = runs(ContractSteps._describe_collection_call)
 
     def iter_documents(self, collection: str, batch_size: int = 1000) -> Iterator[list[KnowledgeDocument]]:
         """Every document, embeddings included, ``batch_size`` at a time (see ``KnowledgeTransfer``)."""

@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..._sansio import Call, Operation
 from ...errors import InvalidInputError
 from ..base import Distance, Filter, KnowledgeDocument
-from ..mmr import check_mmr_args, search_mmr_operation
+from ..mmr import check_mmr_args, search_mmr_call, search_mmr_operation
 
 if TYPE_CHECKING:
-    pass
+    from ...embedders.base import AsyncEmbedder, Embedder
 
 __all__ = ["DEFAULT_BATCH_SIZE", "TextSteps"]
 
@@ -22,17 +22,23 @@ _EMBEDDER_METHODS = frozenset({"embed", "embed_query"})
 DEFAULT_BATCH_SIZE = 64
 
 
-class TextSteps:
-    """What both wrappers do, as generators of :class:`Call` requests (to the embedder for
-    ``embed`` / ``embed_query``, else to the store), driven sync or async by the wrapper."""
+S = TypeVar("S")
+"""The wrapped store's type: a KnowledgeStore or an AsyncKnowledgeStore."""
+E = TypeVar("E", bound="Embedder | AsyncEmbedder")
 
-    store: Any
-    embedder: Any
+
+class TextSteps(Generic[S, E]):
+    """What both wrappers do, as generators of :class:`Call` requests (to the embedder for
+    ``embed`` / ``embed_query``, else to the store), driven sync or async by the wrapper.
+
+    ``store`` and ``embedder`` are the wrapped objects; ``backend`` names the
+    store's backend in error messages.
+    """
 
     def __init__(
         self,
-        store: object,
-        embedder: object,
+        store: S,
+        embedder: E,
         *,
         backend: str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
@@ -82,13 +88,32 @@ class TextSteps:
         if dimension != self.embedder.dimension:
             raise self._mismatch(collection, dimension)
 
-    def _creating(self, name: str, dimension: int | None, distance: Distance, metadata: Any) -> Operation[Call, None]:
+    # -- the wrappers' methods (``_insert_call`` is ``insert``), run by each wrapper's ``_drive`` -----
+
+    def _create_collection_call(
+        self,
+        name: str,
+        dimension: int | None = None,
+        distance: Distance = "cosine",
+        metadata: dict[str, Any] | None = None,
+    ) -> Operation[Call, None]:
         wanted = self.embedder.dimension if dimension is None else dimension
         if dimension is not None and dimension != self.embedder.dimension:
             raise self._mismatch(name, dimension)
         yield Call("create_collection", (name, wanted, distance, metadata))
         with self._lock:
             self._dimensions[name] = wanted
+
+    def _delete_collection_call(self, name: str) -> Operation[Call, bool]:
+        self._forget(name)
+        deleted: bool = yield Call("delete_collection", (name,))
+        return deleted
+
+    def _insert_call(self, collection: str, documents: Sequence[KnowledgeDocument]) -> Operation[Call, list[str]]:
+        return (yield from self._writing("insert", collection, documents))
+
+    def _upsert_call(self, collection: str, documents: Sequence[KnowledgeDocument]) -> Operation[Call, list[str]]:
+        return (yield from self._writing("upsert", collection, documents))
 
     def _forget(self, name: str) -> None:
         with self._lock:
@@ -139,30 +164,34 @@ class TextSteps:
         vector: list[float] = yield Call("embed_query", (query,))
         return vector
 
-    def _searching_text(
-        self, collection: str, query: str, limit: int, filters: Filter | None, score_threshold: float | None
+    def _search_text_call(
+        self,
+        collection: str,
+        query: str,
+        limit: int = 5,
+        filters: Filter | None = None,
+        score_threshold: float | None = None,
     ) -> Operation[Call, list[KnowledgeDocument]]:
+        """``search`` by the embedding of ``query``."""
         vector = yield from self._query_vector(collection, query)
         found: list[KnowledgeDocument] = yield Call("search", (collection, vector, limit, filters, score_threshold))
         return found
 
-    def _searching_mmr_text(
-        self, collection: str, query: str, limit: int, fetch_k: int, lambda_mult: float, filters: Filter | None
+    _search_mmr_call = search_mmr_call  # the wrapper as the store: its ``backend``, its ``search`` and ``get``
+
+    def _search_mmr_text_call(
+        self,
+        collection: str,
+        query: str,
+        limit: int = 5,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filters: Filter | None = None,
     ) -> Operation[Call, list[KnowledgeDocument]]:
+        """``search_mmr`` by the embedding of ``query``."""
         check_mmr_args(limit, fetch_k, lambda_mult, self.backend)  # before the query is embedded
         vector = yield from self._query_vector(collection, query)
         return (yield from search_mmr_operation(collection, vector, limit, fetch_k, lambda_mult, filters, self.backend))
-
-    def _searching_mmr(
-        self,
-        collection: str,
-        query_embedding: Sequence[float],
-        limit: int,
-        fetch_k: int,
-        lambda_mult: float,
-        filters: Filter | None,
-    ) -> Operation[Call, list[KnowledgeDocument]]:
-        return search_mmr_operation(collection, query_embedding, limit, fetch_k, lambda_mult, filters, self.backend)
 
     def _target(self, call: Call) -> Any:
         return getattr(self.embedder if call.method in _EMBEDDER_METHODS else self.store, call.method)
