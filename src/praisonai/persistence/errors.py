@@ -13,8 +13,8 @@ callers already catch, so ``except ValueError`` keeps working::
     ├── ContractError               (TypeError)        a factory returned an object off the store contract
     ├── StoreError                                     raised by a store while it runs
     │   ├── InvalidInputError       (ValueError)       bad id, oversized or malformed argument
-    │   │   └── UnsupportedFilterError                 a filter the backend cannot express
-    │   ├── NotJSONSerializableError (TypeError)       a value that is not plain JSON
+    │   │   ├── UnsupportedFilterError                 a filter the backend cannot express
+    │   │   └── NotJSONSerializableError (TypeError)   a value that is not plain JSON (NaN, inf, a set...)
     │   ├── WrongTypeError          (TypeError)        a hash operation on a plain key, or the reverse
     │   ├── AlreadyExistsError      (ValueError)       create of an existing session, message, document
     │   ├── NotFoundError           (KeyError)         the session, collection or key does not exist
@@ -174,8 +174,11 @@ class UnsupportedFilterError(InvalidInputError):
     """A knowledge filter uses an operator the backend cannot express. Filters are never dropped."""
 
 
-class NotJSONSerializableError(StoreError, TypeError):
-    """A value is not plain JSON (dict with str keys, list, str, int, float, bool, None)."""
+class NotJSONSerializableError(InvalidInputError, TypeError):
+    """A value is not plain JSON (dict with str keys, list, str, int, float, bool, None).
+
+    An :class:`InvalidInputError` (the caller's value is refused, nothing is stored) and, as
+    before, a ``TypeError``."""
 
 
 class WrongTypeError(StoreError, TypeError):
