@@ -150,10 +150,31 @@ def _operation_frame() -> Any:
         if frame is None:
             break
         name = frame.f_code.co_name
-        if not name.startswith("_") and not name.startswith("<"):
-            return frame
+        if not name.startswith(("_", "<")) and not (name in _DRIVERS and frame.f_globals.get("__name__") == _SANSIO):
+            return frame  # (the sans-IO drivers are not store methods; the methods _sansio.runs makes are)
         frame = frame.f_back
     return None
+
+
+_SANSIO = f"{__package__}._sansio"
+_DRIVERS = frozenset({"drive", "drive_async"})
+
+
+def _collection_of(frame: Any) -> Any:
+    """The ``collection`` argument of the store method running in ``frame``: a local of its own,
+    or, in a method made by ``_sansio.runs`` from a contract operation, the matching positional."""
+    local = frame.f_locals
+    if "collection" in local:
+        return local["collection"]
+    operation, args = local.get("operation"), local.get("args")
+    code = getattr(operation, "__code__", None)
+    if code is None or not isinstance(args, tuple):
+        return None
+    names = code.co_varnames[1 : code.co_argcount]  # after self
+    if "collection" not in names:
+        return None
+    index = names.index("collection")
+    return args[index] if index < len(args) else (local.get("kwargs") or {}).get("collection")
 
 
 def _server(store: Any) -> tuple[str | None, int | None]:
@@ -193,7 +214,7 @@ class CallObservation:
         if tracer is None and tracing_newly_configured():
             tracer = state.tracer
         if tracer is not None:
-            collection = frame.f_locals.get("collection") if frame is not None else None
+            collection = _collection_of(frame) if frame is not None else None
             attributes: dict[str, Any] = {
                 "db.system.name": _DB_SYSTEMS.get(self.backend, self.backend),
                 "db.operation.name": self.operation,

@@ -169,7 +169,10 @@ async def drive_async(
 
 
 def _named_like(method: Callable[..., Any], operation: Callable[..., Any]) -> None:
-    method.__name__ = method.__qualname__ = operation.__name__.removeprefix("_").removesuffix("_call")
+    name = operation.__name__.removeprefix("_").removesuffix("_call")
+    method.__name__ = method.__qualname__ = name
+    # The frame carries the public name too: observability names a span after the method it runs in.
+    method.__code__ = method.__code__.replace(co_name=name)
     method.__doc__ = operation.__doc__
     method.__wrapped__ = operation  # type: ignore[attr-defined]  # inspect.signature shows the operation's
 
