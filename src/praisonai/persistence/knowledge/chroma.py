@@ -58,6 +58,7 @@ from ..errors import BackendUnavailableError
 from ._filters import native as nodes
 from ._filters.native import index_metadata, int64_or_float, render
 from ._layers.async_store_base import AsyncKnowledgeStoreBase
+from ._layers.contract import EngineStepsPrimitives
 from ._layers.store_base import KnowledgeStoreBase, OpenedCollection, raised_by, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import ChromaKnowledgeConfig
@@ -119,7 +120,7 @@ def _server_options(chromadb: Any, config: ChromaKnowledgeConfig) -> dict[str, A
     }
 
 
-class _ChromaSteps:
+class _ChromaSteps(EngineStepsPrimitives):
     """Chroma's engine primitives as steps of client calls (:mod:`.._sansio`), and the mapping of
     documents and filters: one copy for the sync store (chromadb's ``Client``) and the async one
     (``AsyncClientAPI``), whose client and collection methods have the same names and arguments.
@@ -158,14 +159,14 @@ class _ChromaSteps:
             },
         )
 
-    def _drop_steps(self, name: str) -> Operation[Call, None]:
+    def _drop_steps(self, name: str, target: OpenedCollection) -> Operation[Call, None]:
         yield Call("delete_collection", (_native_name(name),))
 
     def _names_steps(self) -> Operation[Call, list[str]]:
         found = yield Call("list_collections")
         return [_portable_name(collection.name) for collection in found if _DIMENSION in (collection.metadata or {})]
 
-    def _taken_steps(self, target: OpenedCollection, ids: list[str]) -> Operation[Call, list[str]]:
+    def _taken_steps(self, name: str, target: OpenedCollection, ids: list[str]) -> Operation[Call, list[str]]:
         taken: list[str] = []
         for start in range(0, len(ids), _IDS_PER_CALL):  # one call per id list hit SQLite's variable limit
             page = yield Call("get", (), {"ids": ids[start : start + _IDS_PER_CALL], "include": []}, on=target.native)
@@ -173,7 +174,7 @@ class _ChromaSteps:
         return taken
 
     def _put_steps(
-        self, target: OpenedCollection, documents: list[KnowledgeDocument], overwrite: bool
+        self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool
     ) -> Operation[Call, None]:
         write = "upsert" if overwrite else "add"
         step = max(1, int((yield Call("get_max_batch_size"))))
@@ -203,13 +204,13 @@ class _ChromaSteps:
             )
 
     def _search_steps(
-        self, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
+        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
     ) -> Operation[Call, list[KnowledgeDocument]]:
         where = self._where(node)
         if where is nodes.NEVER:
             return []
         if target.distance == "euclidean" and (yield Call("count", on=target.native)) <= EXACT_EUCLIDEAN_BELOW:
-            return (yield from self._exact_euclidean_steps(target, query, limit, where))
+            return (yield from self._exact_euclidean_steps(name, target, query, limit, where))
         found = yield Call(
             "query",
             (),
@@ -224,7 +225,7 @@ class _ChromaSteps:
         return results
 
     def _exact_euclidean_steps(
-        self, target: OpenedCollection, query: list[float], limit: int, where: Any
+        self, name: str, target: OpenedCollection, query: list[float], limit: int, where: Any
     ) -> Operation[Call, list[KnowledgeDocument]]:
         """Brute force over the stored vectors: Chroma's L2 HNSW graph can strand most documents behind
         one vector near the origin (issue 15: recall 0.41; 0.2 on 2,000 unit vectors, whatever the
@@ -246,7 +247,7 @@ class _ChromaSteps:
             return []
         distances = numpy.sqrt(((numpy.concatenate(pages) - numpy.asarray(query)) ** 2).sum(axis=1))
         order = [int(index) for index in numpy.argsort(distances, kind="stable")[:limit]]
-        found = yield from self._fetch_steps(target, [ids[index] for index in order])
+        found = yield from self._fetch_steps(name, target, [ids[index] for index in order])
         results = []
         for index in order:
             document = found[ids[index]]
@@ -254,7 +255,9 @@ class _ChromaSteps:
             results.append(document)
         return results
 
-    def _fetch_steps(self, target: OpenedCollection, ids: list[str]) -> Operation[Call, dict[str, KnowledgeDocument]]:
+    def _fetch_steps(
+        self, name: str, target: OpenedCollection, ids: list[str]
+    ) -> Operation[Call, dict[str, KnowledgeDocument]]:
         found: dict[str, KnowledgeDocument] = {}
         for start in range(0, len(ids), _IDS_PER_CALL):
             page = yield Call(
@@ -264,7 +267,7 @@ class _ChromaSteps:
         return found
 
     def _remove_steps(
-        self, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None
+        self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None
     ) -> Operation[Call, int]:
         where = self._where(node)
         if where is nodes.NEVER:
@@ -282,7 +285,7 @@ class _ChromaSteps:
             deleted += len(doomed)
         return deleted
 
-    def _count_steps(self, target: OpenedCollection) -> Operation[Call, int]:
+    def _count_steps(self, name: str, target: OpenedCollection) -> Operation[Call, int]:
         return int((yield Call("count", on=target.native)))
 
     def _page_steps(
@@ -360,38 +363,6 @@ class ChromaKnowledgeStore(_ChromaSteps, KnowledgeStoreBase[OpenedCollection, Ch
     def _engine(self, steps: Operation[Call, R]) -> R:
         return drive(steps, call_on(self._client), throw_in_everything)
 
-    def _find(self, name: str) -> OpenedCollection | None:
-        return self._engine(self._find_steps(name))
-
-    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        self._engine(self._create_steps(name, dimension, distance, metadata))
-
-    def _drop(self, name: str, target: OpenedCollection) -> None:
-        self._engine(self._drop_steps(name))
-
-    def _names(self) -> list[str]:
-        return self._engine(self._names_steps())
-
-    def _taken(self, name: str, target: OpenedCollection, ids: list[str]) -> list[str]:
-        return self._engine(self._taken_steps(target, ids))
-
-    def _put(self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool) -> None:
-        self._engine(self._put_steps(target, documents, overwrite))
-
-    def _search(
-        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return self._engine(self._search_steps(target, query, limit, node))
-
-    def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return self._engine(self._fetch_steps(target, ids))
-
-    def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
-        return self._engine(self._remove_steps(target, ids, node))
-
-    def _count(self, name: str, target: OpenedCollection) -> int:
-        return self._engine(self._count_steps(target))
-
     def _scan(self, name: str, target: OpenedCollection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         offset = 0
         while True:
@@ -454,40 +425,6 @@ class AsyncChromaKnowledgeStore(_ChromaSteps, AsyncKnowledgeStoreBase[OpenedColl
         if self.config.local_path is not None:
             return await asyncio.to_thread(self._drive_in_thread, steps)
         return await drive_async(steps, call_on_async(await self._server_client()), throw_in_everything)
-
-    async def _find(self, name: str) -> OpenedCollection | None:
-        return await self._engine(self._find_steps(name))
-
-    async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        await self._engine(self._create_steps(name, dimension, distance, metadata))
-
-    async def _drop(self, name: str, target: OpenedCollection) -> None:
-        await self._engine(self._drop_steps(name))
-
-    async def _names(self) -> list[str]:
-        return await self._engine(self._names_steps())
-
-    async def _taken(self, name: str, target: OpenedCollection, ids: list[str]) -> list[str]:
-        return await self._engine(self._taken_steps(target, ids))
-
-    async def _put(
-        self, name: str, target: OpenedCollection, documents: list[KnowledgeDocument], *, overwrite: bool
-    ) -> None:
-        await self._engine(self._put_steps(target, documents, overwrite))
-
-    async def _search(
-        self, name: str, target: OpenedCollection, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return await self._engine(self._search_steps(target, query, limit, node))
-
-    async def _fetch(self, name: str, target: OpenedCollection, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return await self._engine(self._fetch_steps(target, ids))
-
-    async def _remove(self, name: str, target: OpenedCollection, ids: list[str] | None, node: FilterNode | None) -> int:
-        return await self._engine(self._remove_steps(target, ids, node))
-
-    async def _count(self, name: str, target: OpenedCollection) -> int:
-        return await self._engine(self._count_steps(target))
 
     async def _release(self) -> None:
         client, self._client = self._client, None
