@@ -76,6 +76,7 @@ from ._filters.native import (
 )
 from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.checks import partly_stored
+from ._layers.contract import EngineStepsPrimitives
 from ._layers.records import document_from_record
 from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, raised_by
 from .base import Distance, KnowledgeDocument
@@ -150,7 +151,7 @@ def _client_options(config: MilvusKnowledgeConfig) -> dict[str, Any]:
     return {"uri": uri, "token": token, "db_name": config.db_name, "timeout": config.timeout}
 
 
-class _MilvusSteps:
+class _MilvusSteps(EngineStepsPrimitives):
     """Milvus's engine primitives as steps of client calls (:mod:`.._sansio`), and the mapping of
     documents and filters: one copy for the sync store (``MilvusClient``) and the async one
     (``AsyncMilvusClient``, whose methods have the same names and arguments). The load poll's pauses
@@ -226,7 +227,7 @@ class _MilvusSteps:
             raise
         self._loaded.add(native)
 
-    def _drop_steps(self, name: str) -> Operation[Call, None]:
+    def _drop_steps(self, name: str, target: CollectionSettings) -> Operation[Call, None]:
         native = _native_name(name)
         yield Call("drop_collection", (native,))
         self._loaded.discard(native)
@@ -250,7 +251,7 @@ class _MilvusSteps:
                 raise
             return False
 
-    def _taken_steps(self, name: str, ids: list[str]) -> Operation[Call, list[str]]:
+    def _taken_steps(self, name: str, target: CollectionSettings, ids: list[str]) -> Operation[Call, list[str]]:
         native = _native_name(name)
         taken: list[str] = []
         for start in range(0, len(ids), _WRITE):
@@ -260,7 +261,9 @@ class _MilvusSteps:
             taken += [row["id"] for row in rows]
         return taken
 
-    def _put_steps(self, name: str, documents: list[KnowledgeDocument], overwrite: bool) -> Operation[Call, None]:
+    def _put_steps(
+        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
+    ) -> Operation[Call, None]:
         rows = [self._row(document) for document in documents]
         native = _native_name(name)
         write = "upsert" if overwrite else "insert"
@@ -315,11 +318,15 @@ class _MilvusSteps:
             results.append(document)
         return results
 
-    def _fetch_steps(self, name: str, ids: list[str]) -> Operation[Call, dict[str, KnowledgeDocument]]:
+    def _fetch_steps(
+        self, name: str, target: CollectionSettings, ids: list[str]
+    ) -> Operation[Call, dict[str, KnowledgeDocument]]:
         rows = yield Call("query", (_native_name(name),), {"filter": _ids_expression(ids), "output_fields": _OUTPUT})
         return {row["id"]: self._document(row) for row in rows}
 
-    def _remove_steps(self, name: str, ids: list[str] | None, node: FilterNode | None) -> Operation[Call, int]:
+    def _remove_steps(
+        self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None
+    ) -> Operation[Call, int]:
         native = _native_name(name)
         if ids is not None:
             rows = yield Call("query", (native,), {"filter": _ids_expression(ids), "output_fields": ["id", "metadata"]})
@@ -341,7 +348,7 @@ class _MilvusSteps:
             yield Call("delete", (native,), {"filter": _ids_expression([row["id"] for row in rows])})
             deleted += len(rows)
 
-    def _count_steps(self, name: str) -> Operation[Call, int]:
+    def _count_steps(self, name: str, target: CollectionSettings) -> Operation[Call, int]:
         rows = yield Call("query", (_native_name(name),), {"filter": "", "output_fields": ["count(*)"]})
         return int(rows[0]["count(*)"])
 
@@ -399,40 +406,6 @@ class MilvusKnowledgeStore(_MilvusSteps, KnowledgeStoreBase[CollectionSettings, 
 
     def _engine(self, steps: Operation[Call, R]) -> R:
         return drive(steps, call_on(self._client), throw_in_everything)
-
-    def _find(self, name: str) -> CollectionSettings | None:
-        return self._engine(self._find_steps(name))
-
-    def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        self._engine(self._create_steps(name, dimension, distance, metadata))
-
-    def _drop(self, name: str, target: CollectionSettings) -> None:
-        self._engine(self._drop_steps(name))
-
-    def _names(self) -> list[str]:
-        return self._engine(self._names_steps())
-
-    def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
-        return self._engine(self._taken_steps(name, ids))
-
-    def _put(
-        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
-    ) -> None:
-        self._engine(self._put_steps(name, documents, overwrite))
-
-    def _search(
-        self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return self._engine(self._search_steps(name, target, query, limit, node))
-
-    def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return self._engine(self._fetch_steps(name, ids))
-
-    def _remove(self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None) -> int:
-        return self._engine(self._remove_steps(name, ids, node))
-
-    def _count(self, name: str, target: CollectionSettings) -> int:
-        return self._engine(self._count_steps(name))
 
     def _scan(self, name: str, target: CollectionSettings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         iterator = self._client.query_iterator(
@@ -527,42 +500,6 @@ class AsyncMilvusKnowledgeStore(_MilvusSteps, AsyncKnowledgeStoreBase[Collection
         if self.config.is_local:
             return await asyncio.to_thread(self._drive_in_thread, steps)
         return await drive_async(steps, call_on_async(self._server_client()), throw_in_everything)
-
-    async def _find(self, name: str) -> CollectionSettings | None:
-        return await self._engine(self._find_steps(name))
-
-    async def _create(self, name: str, dimension: int, distance: Distance, metadata: dict[str, Any] | None) -> None:
-        await self._engine(self._create_steps(name, dimension, distance, metadata))
-
-    async def _drop(self, name: str, target: CollectionSettings) -> None:
-        await self._engine(self._drop_steps(name))
-
-    async def _names(self) -> list[str]:
-        return await self._engine(self._names_steps())
-
-    async def _taken(self, name: str, target: CollectionSettings, ids: list[str]) -> list[str]:
-        return await self._engine(self._taken_steps(name, ids))
-
-    async def _put(
-        self, name: str, target: CollectionSettings, documents: list[KnowledgeDocument], *, overwrite: bool
-    ) -> None:
-        await self._engine(self._put_steps(name, documents, overwrite))
-
-    async def _search(
-        self, name: str, target: CollectionSettings, query: list[float], limit: int, node: FilterNode | None
-    ) -> list[KnowledgeDocument]:
-        return await self._engine(self._search_steps(name, target, query, limit, node))
-
-    async def _fetch(self, name: str, target: CollectionSettings, ids: list[str]) -> dict[str, KnowledgeDocument]:
-        return await self._engine(self._fetch_steps(name, ids))
-
-    async def _remove(
-        self, name: str, target: CollectionSettings, ids: list[str] | None, node: FilterNode | None
-    ) -> int:
-        return await self._engine(self._remove_steps(name, ids, node))
-
-    async def _count(self, name: str, target: CollectionSettings) -> int:
-        return await self._engine(self._count_steps(name))
 
     async def _release(self) -> None:
         client, self._client = self._client, None

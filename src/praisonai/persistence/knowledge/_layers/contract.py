@@ -102,7 +102,7 @@ class EnginePrimitive:
 
 
 class EngineStepsPrimitives:
-    """Mixin of a backend's steps class (pgvector, redis, qdrant, lancedb, chroma) whose engine primitives are
+    """Mixin of a backend's steps class (pgvector, redis, qdrant, lancedb, chroma, milvus) whose engine primitives are
     steps: it writes ``_find_steps`` ... ``_count_steps`` with the primitives' parameters, each of its
     stores an ``_engine(steps)``, and these run one with the other."""
 
