@@ -219,6 +219,46 @@ def test_a_vector_near_the_origin_strands_no_document_under_euclidean(tmp_path: 
             assert [document.score for document in found] == pytest.approx(1 / (1 + numpy.sort(distances)[:10]))
 
 
+@pytest.mark.parametrize("distance", ["cosine", "dot"])
+def test_a_search_the_graph_answers_short_is_filled_exactly(
+    tmp_path: Path, chromadb: object, monkeypatch: pytest.MonkeyPatch, distance: str
+) -> None:
+    """CI once saw Chroma's HNSW graph return 400 of 401 documents (400 equal vectors) for a limit
+    covering them all. Such a miss is simulated here (the graph's answer loses its last hit): the
+    search is answered exactly instead, the limit filled, with the scores the graph would give."""
+    from chromadb.api.models.Collection import Collection
+
+    vectors = {f"d{i}": [1.0, float(i % 3), -0.5, 0.25 * i] for i in range(30)}
+    vectors["zero"] = [0.0, 0.0, 0.0, 0.0]
+    with KNOWLEDGE_STORES.create("chroma", path=str(tmp_path / "c")) as store:
+        store.create_collection("g", 4, distance)  # type: ignore[arg-type]
+        store.insert(
+            "g",
+            [
+                KnowledgeDocument(id=key, embedding=value, metadata={"n": i})
+                for i, (key, value) in enumerate(vectors.items())
+            ],
+        )
+        truthful = {doc.id: doc.score for doc in store.search("g", [1.0, 0.5, 0.0, 0.0], limit=31)}
+        query = Collection.query
+
+        def lossy(self: Collection, *args: object, **kwargs: object) -> object:
+            found = query(self, *args, **kwargs)  # type: ignore[arg-type]
+            return {
+                key: None if value is None else [value[0][:-1]] for key, value in found.items() if key != "included"
+            }
+
+        monkeypatch.setattr(Collection, "query", lossy)
+        for limit, filters in ((31, None), (2**63, None), (10, {"n": {"$lt": 10}}), (5, None)):
+            found = store.search("g", [1.0, 0.5, 0.0, 0.0], limit=limit, filters=filters)
+            node = parse_filter(filters) if filters else None
+            expected = [key for i, key in enumerate(vectors) if node is None or matches(node, {"n": i})]
+            assert len(found) == min(limit, len(expected))
+            assert {doc.id for doc in found} <= set(expected)
+            assert [doc.score for doc in found] == pytest.approx(sorted((truthful[d.id] for d in found), reverse=True))
+            assert [doc.score for doc in found] == pytest.approx([truthful[d.id] for d in found])
+
+
 def test_fractional_bounds_and_upserts_filter_like_the_reference(tmp_path: Path, chromadb: object) -> None:
     """Issue 15: ``{"rating": {"$gte": 4.5}}`` matched an integer 4 (Chroma truncates the bound against
     integers), and after an upsert, fields the new metadata dropped still matched."""

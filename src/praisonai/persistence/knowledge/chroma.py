@@ -34,7 +34,9 @@ Scores: Chroma returns distances: cosine ``1 - similarity``, ip ``1 - dot``, l2 
 *squared* L2 distance; they are turned into the portable scores. Chroma stores
 float32 and searches an HNSW index, which is approximate on large collections;
 euclidean collections up to :data:`EXACT_EUCLIDEAN_BELOW` documents are searched exactly
-(a vector near the origin can strand most documents in Chroma's L2 graph). A filter bound that
+(a vector near the origin can strand most documents in Chroma's L2 graph), and so is any search
+the graph answers with fewer than ``limit`` documents while more match (hundreds of equal
+vectors can leave some unreachable). A filter bound that
 is not a whole number is rewritten so that integers in metadata compare exactly (Chroma
 truncates it against them); an upsert removes the metadata keys the new document dropped.
 ``insert`` checks and writes under the store's lock; against a server, a second
@@ -84,7 +86,21 @@ _INCLUDE = ["documents", "metadatas", "embeddings"]
 _EXACT_PAGE = 5000
 _IDS_PER_CALL = 1000
 EXACT_EUCLIDEAN_BELOW = 20_000
-"""Euclidean collections up to this many documents are searched exactly (see ``_exact_euclidean_steps``)."""
+"""Euclidean collections up to this many documents are searched exactly (see ``_exact_steps``)."""
+
+
+def _distances(distance: Distance, vectors: Any, query: Any) -> Any:
+    """Chroma's distance from ``query`` to each row of ``vectors`` (cosine ``1 - similarity``, ip
+    ``1 - dot``, l2 squared): a zero vector's cosine similarity is 0.0, as in the reference."""
+    import numpy
+
+    if distance == "euclidean":
+        return ((vectors - query) ** 2).sum(axis=1)
+    dots = vectors @ query
+    if distance == "dot":
+        return 1.0 - dots
+    norms = numpy.linalg.norm(vectors, axis=1) * numpy.linalg.norm(query)
+    return 1.0 - numpy.divide(dots, norms, out=numpy.zeros_like(dots), where=norms > 0)
 
 
 def _native_name(name: str) -> str:
@@ -210,7 +226,7 @@ class _ChromaSteps(EngineStepsPrimitives):
         if where is nodes.NEVER:
             return []
         if target.distance == "euclidean" and (yield Call("count", on=target.native)) <= EXACT_EUCLIDEAN_BELOW:
-            return (yield from self._exact_euclidean_steps(name, target, query, limit, where))
+            return (yield from self._exact_steps(name, target, query, limit, where))
         found = yield Call(
             "query",
             (),
@@ -222,14 +238,26 @@ class _ChromaSteps(EngineStepsPrimitives):
         for document, raw in zip(self._documents(page), page["distances"] or [], strict=True):
             document.score = score_of_distance(target.distance, float(raw))
             results.append(document)
+        if len(results) < limit:
+            # The HNSW graph can leave documents unreachable (hundreds of equal vectors do it), so a
+            # search short of ``limit`` while more documents match is answered exactly: the limit is filled.
+            if where is None:
+                matching = yield Call("count", on=target.native)
+            else:
+                matching = len((yield Call("get", (), {"where": where, "include": []}, on=target.native))["ids"])
+            if matching > len(results):
+                return (yield from self._exact_steps(name, target, query, limit, where))
         return results
 
-    def _exact_euclidean_steps(
+    def _exact_steps(
         self, name: str, target: OpenedCollection, query: list[float], limit: int, where: Any
     ) -> Operation[Call, list[KnowledgeDocument]]:
-        """Brute force over the stored vectors: Chroma's L2 HNSW graph can strand most documents behind
+        """Brute force over the stored vectors, with Chroma's distances and so the same scores.
+
+        Used where the HNSW graph cannot be trusted: Chroma's L2 graph can strand most documents behind
         one vector near the origin (issue 15: recall 0.41; 0.2 on 2,000 unit vectors, whatever the
-        index settings), so collections up to :data:`EXACT_EUCLIDEAN_BELOW` are searched exactly."""
+        index settings), so euclidean collections up to :data:`EXACT_EUCLIDEAN_BELOW` are searched
+        exactly; and any search the graph answered short of its limit while more documents match."""
         import numpy
 
         ids, pages, offset = [], [], 0
@@ -245,13 +273,13 @@ class _ChromaSteps(EngineStepsPrimitives):
             offset += len(page["ids"])
         if not ids:
             return []
-        distances = numpy.sqrt(((numpy.concatenate(pages) - numpy.asarray(query)) ** 2).sum(axis=1))
+        distances = _distances(target.distance, numpy.concatenate(pages), numpy.asarray(query, dtype=numpy.float64))
         order = [int(index) for index in numpy.argsort(distances, kind="stable")[:limit]]
         found = yield from self._fetch_steps(name, target, [ids[index] for index in order])
         results = []
         for index in order:
             document = found[ids[index]]
-            document.score = 1.0 / (1.0 + float(distances[index]))
+            document.score = score_of_distance(target.distance, float(distances[index]))
             results.append(document)
         return results
 
