@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from praisonai.persistence.conversation import json as json_module
 from praisonai.persistence.conversation.async_sqlite import AsyncSqliteConversationStore
 from praisonai.persistence.conversation.base import ConversationMessage, ConversationSession
 from praisonai.persistence.conversation.json import JsonConversationStore
@@ -355,7 +356,7 @@ class HeldGroups:
         self.sizes: list[int] = []
         self.in_first_commit = threading.Event()
         self.release = threading.Event()
-        self.fail_commit: int | None = None  # this commit's session-file write (after the fsyncs) fails
+        self.fail_commit: int | None = None  # this commit's flush of its second message file fails
         self._inner = store._committer._commit
         store._committer._commit = self
 
@@ -366,19 +367,24 @@ class HeldGroups:
         if number == 1:
             self.in_first_commit.set()
             assert self.release.wait(30)
-        if number == self.fail_commit:
+        flushed: list[int] = []
 
-            def broken(record: dict[str, Any], **options: Any) -> None:
+        def flush_then_fail(fd: int) -> None:
+            if flushed:  # the first file was flushed whole: the failure must cut it back too
                 raise OSError(28, "No space left on device")
+            real_flush(fd)
+            flushed.append(fd)
 
-            self.store._save_session = broken  # type: ignore[method-assign]
+        real_flush = json_module.flush_data
+        if number == self.fail_commit:
+            json_module.flush_data = flush_then_fail
         try:
             self._inner(group)
         except BaseException:
-            self.log.append(f"commit {number} failed")
+            self.log.append(f"commit {number} failed ({len(flushed)} file flushed)")
             raise
         finally:
-            self.store.__dict__.pop("_save_session", None)
+            json_module.flush_data = real_flush
         self.log.append(f"commit {number}")
 
 
@@ -458,7 +464,7 @@ def test_json_failed_group_commit_fails_every_write_in_it(json_store: JsonConver
     _queued(json_store, 3)
     held.release.set()
     calls.join()
-    assert "commit 2 failed" in log
+    assert "commit 2 failed (1 file flushed)" in log
     assert isinstance(calls.outcomes["first"], ConversationMessage)
     for name in ("a", "b", "c"):
         outcome = calls.outcomes[name]
