@@ -16,6 +16,8 @@ Modes:
 - ``append``: add ``count`` messages, all with created_at 1.0 (so order = insertion order).
 - ``mixed``: ``count`` steps (forever if 0) of single messages, batches, session
   updates and deletes of earlier messages; ``mixed-threads``: the same in four threads at once.
+  Each message's metadata holds ``started``, the time just before its write began: a
+  session's ``updated_at`` is never earlier than that of a message it holds.
 - ``create``: try once to create the session, named ``tag``.
 
 Imported, it offers :func:`run_writers`, :func:`race_creates`, :func:`kill_mid_stream` and
@@ -127,8 +129,11 @@ def _mixed(store: Any, session_id: str, tag: str, steps: int, say: Any) -> None:
     while steps <= 0 or step < steps:
         step += 1
         if step % 7 == 0:
+            started = {"started": time.time()}  # the write's time is no earlier: updated_at must cover it
             batch = [
-                ConversationMessage(role="user", content=f"{tag}-{step}-{part}" * 50, created_at=float(step))
+                ConversationMessage(
+                    role="user", content=f"{tag}-{step}-{part}" * 50, created_at=float(step), metadata=started
+                )
                 for part in range(3)
             ]
             say("batching", *(message.id for message in batch), flush=True)
@@ -144,7 +149,9 @@ def _mixed(store: Any, session_id: str, tag: str, steps: int, say: Any) -> None:
             store.delete_messages(session_id, [victim])
             say("del", victim, flush=True)
         else:
-            message = ConversationMessage(role="user", content=f"{tag}-{step}" * 40, created_at=float(step))
+            message = ConversationMessage(
+                role="user", content=f"{tag}-{step}" * 40, created_at=float(step), metadata={"started": time.time()}
+            )
             store.add_message(session_id, message)
             live.append(message.id)
             say("ack", message.id, flush=True)

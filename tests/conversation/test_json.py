@@ -303,7 +303,12 @@ def test_sigkilled_writers_lose_no_acknowledged_write(root: Path) -> None:
         stored = {m.id for m in store.get_messages("k")}
         assert added - deleted - in_flight <= stored  # every acknowledged message is there
         assert not (deleted & stored)  # and every acknowledged delete stuck
-        assert store.get_session("k") is not None
+        session = store.get_session("k")
+        assert session is not None
+        # Each stored write is reflected in updated_at, though a write touches only the message file.
+        starts = [m.metadata["started"] for m in store.get_messages("k") if m.metadata]
+        assert starts and session.updated_at >= max(starts)
+        assert store.list_sessions()[0].updated_at == session.updated_at
         store.add_message("k", _message("after the crashes", 1e12))
         assert store.get_messages("k", limit=1)[0].content == "after the crashes"
     finally:
