@@ -107,3 +107,20 @@ def test_an_id_praisonai_stored_twice_is_kept_once(directory: Path) -> None:
         assert messages[0].content == data["messages"][0]["content"]
     finally:
         store.close()
+
+
+def test_a_converted_directory_is_current_and_orders_by_new_writes(directory: Path) -> None:
+    store = _open(directory)
+    try:
+        assert json.loads((directory / "format.json").read_text())["version"] == 2
+        oldest = store.list_sessions()[-1].session_id
+        store.add_message(oldest, ConversationMessage(id="new", role="user", content="hi"))
+        assert store.list_sessions()[0].session_id == oldest
+    finally:
+        store.close()
+    reopened = _open(directory)
+    try:
+        assert reopened.list_sessions()[0].session_id == oldest
+        assert [m.id for m in reopened.get_messages(oldest)][-1] == "new"
+    finally:
+        reopened.close()
