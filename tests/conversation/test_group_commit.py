@@ -9,6 +9,7 @@ raised, what is stored, and in which order the commits and the returns happened.
 from __future__ import annotations
 
 import asyncio
+import signal
 import sqlite3
 import threading
 import time
@@ -481,3 +482,87 @@ def test_json_failed_group_commit_fails_every_write_in_it(json_store: JsonConver
     json_store.add_message("t", _message("after"))
     assert [m.content for m in json_store.get_messages("s")] == ["first", "after"]
     assert [m.content for m in json_store.get_messages("t")] == ["after"]
+
+
+def _interrupt_when_queued(store: JsonConversationStore, count: int) -> threading.Thread:
+    """A thread that sends SIGINT to the main thread once ``count`` writes are queued."""
+
+    def interrupt() -> None:
+        _queued(store, count)
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    thread = threading.Thread(target=interrupt)
+    thread.start()
+    return thread
+
+
+def test_an_interrupted_waiting_write_is_dropped_and_the_queue_goes_on(json_store: JsonConversationStore) -> None:
+    """Each waiting writer sleeps on its own lock; an interrupt ends its wait, drops its write, and the
+    writes queued after it still get a leader."""
+    log: list[str] = []
+    calls = Calls(log)
+    held = _hold_first_json_commit(json_store, calls)
+    calls.start("a", lambda: json_store.add_message("s", _message("a")))
+    _queued(json_store, 1)
+    interrupter = _interrupt_when_queued(json_store, 2)
+    with pytest.raises(KeyboardInterrupt):
+        json_store.add_message("s", _message("interrupted"))  # the main thread waits behind "first"
+    interrupter.join()
+    assert len(json_store._committer._queue) == 1  # its write left the queue
+    calls.start("b", lambda: json_store.add_message("t", _message("b")))
+    _queued(json_store, 2)
+    held.release.set()
+    calls.join()
+    assert held.sizes == [1, 2]
+    assert [m.content for m in json_store.get_messages("s")] == ["first", "a"]
+    assert [m.content for m in json_store.get_messages("t")] == ["b"]
+    json_store.add_message("s", _message("later"))  # no leader left stranded
+    assert [m.content for m in json_store.get_messages("s")] == ["first", "a", "later"]
+
+
+class _InterruptedAfterWaking:
+    """A writer's wake lock whose wait ends in an interrupt just as the writer was handed the lead."""
+
+    def __init__(self, real: threading.Lock) -> None:
+        self.real = real
+
+    def acquire(self, blocking: bool = True) -> bool:
+        if not blocking:
+            return self.real.acquire(blocking=False)
+        self.real.acquire()  # woken: the previous group is done and this writer is to lead the next
+        self.real.release()  # the interrupt ended the wait first: the wake is still pending
+        raise KeyboardInterrupt
+
+    def release(self) -> None:
+        self.real.release()
+
+
+def test_an_interrupt_of_the_writer_handed_the_lead_passes_it_on(json_store: JsonConversationStore) -> None:
+    """The first queued writer is woken to lead the next group; interrupted instead, it hands the lead to
+    the next queued writer, which would otherwise wait for ever."""
+    committer = json_store._committer
+    log: list[str] = []
+    calls = Calls(log)
+    held = _hold_first_json_commit(json_store, calls)
+    real_sleep = committer._sleep
+
+    def sleep(entry: Any) -> None:
+        if threading.current_thread() is threading.main_thread():
+            entry.wake = _InterruptedAfterWaking(entry.wake)
+        real_sleep(entry)
+
+    committer._sleep = sleep  # type: ignore[method-assign]
+    calls.start("b", lambda: (_queued(json_store, 1), json_store.add_message("t", _message("b")))[1])
+    releaser = threading.Thread(target=lambda: (_queued(json_store, 2), held.release.set()))
+    releaser.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            json_store.add_message("s", _message("handed the lead"))  # queued first, before "b"
+        releaser.join()
+        calls.join()
+    finally:
+        committer.__dict__.pop("_sleep", None)
+    assert held.sizes == [1, 1]
+    assert isinstance(calls.outcomes["b"], ConversationMessage)
+    assert [m.content for m in json_store.get_messages("s")] == ["first"]
+    assert [m.content for m in json_store.get_messages("t")] == ["b"]

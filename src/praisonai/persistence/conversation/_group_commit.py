@@ -9,7 +9,11 @@ is committed at once:
   whoever finds no group in flight is the *leader*: it takes every write queued so
   far and commits them together (:meth:`GroupCommitter.commit`). Writes that arrive
   while the leader commits (its flush takes most of the time) queue up and are all
-  taken by the next leader: one commit, one flush, for all.
+  taken by the next leader: one commit, one flush, for all. A writer that queues
+  sleeps on a lock of its own and is woken once, by the leader: when its group is
+  done, or (the first writer queued) to lead the next group; an interrupt (such as
+  ``KeyboardInterrupt``) that ends its wait drops its write if no leader took it yet,
+  and passes the lead on if it had been handed the lead.
   ``async_sqlite`` queues its writes on its worker thread instead and hands each
   batch it drains to the same :meth:`GroupCommitter.commit`;
 - each call returns only when the commit that holds its write has returned (the
@@ -51,13 +55,14 @@ _PENDING = object()
 class Write(Generic[R]):
     """One call's write: ``run()`` does its work inside the group's transaction."""
 
-    __slots__ = ("error", "finished", "result", "run")
+    __slots__ = ("error", "finished", "result", "run", "wake")
 
     def __init__(self, run: Callable[[], R]) -> None:
         self.run = run
         self.result: Any = _PENDING
         self.error: BaseException | None = None
-        self.finished = False  # its group's leader is done with it (set under the committer's state lock)
+        self.finished = False  # its group's leader is done with it (set under the committer's mutex)
+        self.wake: threading.Lock | None = None  # held while its writer sleeps; released to wake it
 
     def attempt(self) -> bool:
         """Run it, recording its result or its own error; whether it succeeded."""
@@ -116,40 +121,65 @@ class GroupCommitter:
         self._hold = hold
         self._commit = commit
         self._queue: list[Write[Any]] = []
-        # Guards the queue and `_leading`; waiting writers sleep on `_state`, not on the store's lock, so
-        # that a finished group's writers all wake at once while the next leader starts. Entered as the
-        # bare lock (a C context manager; the Condition's own `with` is Python code, paid by every write).
+        # Guards the queue and `_leading`. A writer that queues behind a leader sleeps on its own `wake`
+        # lock and is woken once: when its group is done, or to lead the next group. (Sleeping on one
+        # shared condition woke every waiting writer at each commit, to find most of them not done.)
         self._mutex = threading.Lock()
-        self._state = threading.Condition(self._mutex)
         self._leading = False
-        self._waiting = 0  # writers asleep on `_state`: a lone writer's leader need not notify anyone
 
     def write(self, run: Callable[[], R]) -> R:
         """Run ``run()`` in a committed group; its result once that group is durable."""
         entry: Write[R] = Write(run)
-        group: list[Write[Any]] = []
         with self._mutex:
             self._queue.append(entry)
-            while not entry.finished and self._leading:
-                self._waiting += 1
-                try:
-                    self._state.wait()
-                finally:
-                    self._waiting -= 1
-            if not entry.finished:  # no leader took it: lead the writes queued so far
+            follow = self._leading
+            if follow:
+                wake = entry.wake = threading.Lock()
+                wake.acquire()
+            else:
                 self._leading = True
-                group, self._queue = self._queue, []
-        if group:
-            try:
-                self.commit(group)
-            finally:
-                with self._mutex:
-                    for write in group:
-                        write.finished = True
-                    self._leading = False
-                    if self._waiting:
-                        self._state.notify_all()
+        if follow:
+            self._sleep(entry)
+            if entry.finished:
+                return entry.outcome()
+            # Not done: the previous leader handed the lead to this writer, the first of the queue.
+        with self._mutex:
+            group, self._queue = self._queue, []
+        try:
+            self.commit(group)
+        finally:
+            with self._mutex:
+                for write in group:
+                    write.finished = True
+                self._hand_on()
+            for write in group:
+                if write.wake is not None and write is not entry:
+                    write.wake.release()
         return entry.outcome()
+
+    def _hand_on(self) -> None:
+        """With the mutex held, at the end of a group: the first queued writer leads the next, if any."""
+        if self._queue:
+            wake = self._queue[0].wake
+            assert wake is not None  # queued while a leader led
+            wake.release()
+        else:
+            self._leading = False
+
+    def _sleep(self, entry: Write[Any]) -> None:
+        """Wait until ``entry``'s writer is woken; if an interrupt ends the wait, its write is dropped."""
+        wake = entry.wake
+        assert wake is not None
+        try:
+            wake.acquire()
+        except BaseException:  # KeyboardInterrupt and the like, in the main thread
+            with self._mutex:
+                woken = wake.acquire(blocking=False)
+                if any(write is entry for write in self._queue):  # not taken by a leader: it never runs
+                    self._queue = [write for write in self._queue if write is not entry]
+                    if woken:  # it had been handed the lead: pass it on
+                        self._hand_on()
+            raise
 
     def commit(self, group: Sequence[Write[Any]]) -> None:
         """Commit ``group`` now, recording each write's outcome; re-raises only a non-``Exception`` (an interrupt)."""
