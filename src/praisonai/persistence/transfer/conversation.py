@@ -167,19 +167,18 @@ class _ConversationWriter(StoreWriter[ConversationStore]):
         existing = self.target.get_session(session.session_id)
         if existing is None:  # deleted in between
             return self._create(session)
-        differences = _session_differences(session, existing)
-        if differences:
-            what = f"session {session.session_id!r} exists in the target with different {', '.join(differences)}"
-            if not self._conflict("sessions", what):
-                return None
-            self.target.delete_session(session.session_id)
-            self.target.create_session(self._created(session))
-            self.report.add("copied", "sessions")
-            return True
-        self.report.add("skipped", "sessions")
         # Even a session that looks complete (its updated_at restored) has its messages compared:
         # one may differ in the target, which is a conflict, and equal ones are counted as skipped.
-        return False
+        return self._settle(
+            "sessions",
+            f"session {session.session_id!r}",
+            _session_differences(session, existing),
+            lambda: self._recreate(session),
+        )
+
+    def _recreate(self, session: ConversationSession) -> None:
+        self.target.delete_session(session.session_id)
+        self.target.create_session(self._created(session))
 
     def _write_messages(self, session_id: str, batch: list[ConversationMessage], fresh: bool) -> None:
         if not batch:
@@ -211,17 +210,11 @@ class _ConversationWriter(StoreWriter[ConversationStore]):
             session_id, after=math.nextafter(low, -math.inf), before=math.nextafter(high, math.inf)
         )
         present = {message.id: message for message in around}
-        missing: list[ConversationMessage] = []
-        for message in batch:
-            stored = present.get(message.id)
-            if stored is None:
-                missing.append(message)
-            elif _same_message(message, stored):
-                self.report.add("skipped", "messages")
-            elif self._conflict("messages", f"message {message.id!r} of session {session_id!r} differs in the target"):
-                self.target.delete_messages(session_id, [message.id])
-                missing.append(message)
-        return missing
+        writes = self._to_write("messages", batch, present, _same_message, f"session {session_id!r}")
+        differing = [message.id for message, differs in writes if differs]
+        if differing:
+            self.target.delete_messages(session_id, differing)
+        return [message for message, _ in writes]
 
 
 # -- the kind -------------------------------------------------------------------------------------------------------

@@ -69,21 +69,18 @@ class _KnowledgeWriter(StoreWriter[KnowledgeStore]):
             target.create_collection(info.name, info.dimension, info.distance, info.metadata)
             self.report.add("copied", "collections")
             return True
+        differences: list[str] = []
         if self.describe is not None:
             existing: CollectionInfo = self.describe(info.name)
             differences = [name for name in ("dimension", "distance") if getattr(existing, name) != getattr(info, name)]
             if canonical(existing.metadata) != canonical(info.metadata):
                 differences.append("metadata")
-            if differences:
-                what = f"collection {info.name!r} exists in the target with different {', '.join(differences)}"
-                if not self._conflict("collections", what):
-                    return None
-                target.delete_collection(info.name)
-                target.create_collection(info.name, info.dimension, info.distance, info.metadata)
-                self.report.add("copied", "collections")
-                return True
-        self.report.add("skipped", "collections")
-        return False
+
+        def replace() -> None:
+            target.delete_collection(info.name)
+            target.create_collection(info.name, info.dimension, info.distance, info.metadata)
+
+        return self._settle("collections", f"collection {info.name!r}", differences, replace)
 
     def _write_documents(self, collection: str, batch: list[KnowledgeDocument], fresh: bool) -> None:
         if not batch:
@@ -101,16 +98,10 @@ class _KnowledgeWriter(StoreWriter[KnowledgeStore]):
         present = {document.id: document for document in self.target.get(collection, [d.id for d in batch])}
         missing: list[KnowledgeDocument] = []
         replace: list[KnowledgeDocument] = []
-        for document in batch:
-            stored = present.get(document.id)
-            if stored is None:
-                missing.append(document)
-            elif _same_document(document, stored):
-                self.report.add("skipped", "documents")
-            elif self._conflict(
-                "documents", f"document {document.id!r} of collection {collection!r} differs in the target"
-            ):
-                replace.append(document)
+        for document, differs in self._to_write(
+            "documents", batch, present, _same_document, f"collection {collection!r}"
+        ):
+            (replace if differs else missing).append(document)
         if missing:
             self.target.insert(collection, missing)
             self.report.add("copied", "documents", len(missing))
