@@ -19,15 +19,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._mysql_driver import MySqlHooks, check_packet, connect_arguments, ssl_context, tls_checked
+from ._mysql_driver import SyncMySqlHooks, connect_arguments, ssl_context, tls_checked
 from ._server_runner import ServerSqlConversationStore
-from ._sql_operations import Step, run_step
 from .config import MySqlConversationConfig
 
 __all__ = ["MySqlConversationStore"]
 
 
-class MySqlConversationStore(MySqlHooks, ServerSqlConversationStore):
+class MySqlConversationStore(SyncMySqlHooks, ServerSqlConversationStore):
     """Conversations in MySQL or MariaDB through PyMySQL; safe to share between threads."""
 
     backend = "mysql"
@@ -53,16 +52,8 @@ class MySqlConversationStore(MySqlHooks, ServerSqlConversationStore):
         )
         return tls_checked(connection, config)
 
-    def _dispose(self, connection: Any) -> None:
-        connection.close()
-
     def _alive(self, connection: Any) -> bool:
         return bool(connection.open)
-
-    def _execute(self, connection: Any, step: Step) -> Any:
-        check_packet(step, self._max_packet)
-        with connection.cursor() as cursor:
-            return run_step(cursor, step)
 
 
 MySQLConversationStore = MySqlConversationStore

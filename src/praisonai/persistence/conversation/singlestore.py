@@ -20,15 +20,14 @@ from __future__ import annotations
 from typing import Any
 
 from .._singlestore import connect
-from ._mysql_driver import SESSION_SETUP, MySqlHooks, check_packet, tls_checked
+from ._mysql_driver import SESSION_SETUP, SyncMySqlHooks, tls_checked
 from ._server_runner import ServerSqlConversationStore
-from ._sql_operations import Step, run_step
 from .config import SingleStoreConversationConfig
 
 __all__ = ["SingleStoreConversationStore"]
 
 
-class SingleStoreConversationStore(MySqlHooks, ServerSqlConversationStore):
+class SingleStoreConversationStore(SyncMySqlHooks, ServerSqlConversationStore):
     """Conversations in SingleStore through singlestoredb; safe to share between threads."""
 
     backend = "singlestore"
@@ -56,14 +55,5 @@ class SingleStoreConversationStore(MySqlHooks, ServerSqlConversationStore):
         if not cursor.fetchall():  # MySQL or MariaDB: SingleStore's sql_mode has values of its own
             cursor.execute(SESSION_SETUP)
 
-    def _dispose(self, connection: Any) -> None:
-        connection.close()
-
     def _alive(self, connection: Any) -> bool:
         return bool(connection.is_connected())
-
-    def _execute(self, connection: Any, step: Step) -> Any:
-        check_packet(step, self._max_packet)
-        with connection.cursor() as cursor:
-            result = run_step(cursor, step)
-            return list(result) if step.fetch == "all" else result
