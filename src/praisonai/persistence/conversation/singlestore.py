@@ -20,23 +20,19 @@ from __future__ import annotations
 from typing import Any
 
 from .._singlestore import connect
-from ._mysql_driver import SESSION_SETUP, SyncMySqlHooks, tls_checked
-from ._server_runner import ServerSqlConversationStore
+from ._mysql_driver import SESSION_SETUP, SyncMySqlStore, tls_checked
 from .config import SingleStoreConversationConfig
 
 __all__ = ["SingleStoreConversationStore"]
 
 
-class SingleStoreConversationStore(SyncMySqlHooks, ServerSqlConversationStore):
+class SingleStoreConversationStore(SyncMySqlStore):
     """Conversations in SingleStore through singlestoredb; safe to share between threads."""
 
     backend = "singlestore"
-
-    def __init__(self, config: SingleStoreConversationConfig) -> None:
-        self.config = config
-        self._s2 = self._import_driver("singlestoredb")
-        self._use_mysql(config, self._import_driver("singlestoredb.exceptions"))
-        self._open(config.pool_size)
+    config: SingleStoreConversationConfig
+    _driver_module = "singlestoredb"
+    _errors_module = "singlestoredb.exceptions"
 
     def _connect(self) -> Any:
         config = self.config
@@ -46,7 +42,7 @@ class SingleStoreConversationStore(SyncMySqlHooks, ServerSqlConversationStore):
         elif config.ssl_mode in ("verify_ca", "verify_identity"):
             tls.update(ssl_ca=config.ssl_ca, ssl_verify_cert=True)
             tls["ssl_verify_identity"] = config.ssl_mode == "verify_identity"
-        connection = connect(self._s2, config, client_found_rows=True, **tls)
+        connection = connect(self._driver, config, client_found_rows=True, **tls)
         return tls_checked(connection, config, self._set_up_session)
 
     @staticmethod
