@@ -5,7 +5,8 @@ holds one row per backend, grouped by kind; this module reads it on first use of
 :data:`BUILTINS` or :data:`BY_KIND_AND_NAME`, checks every row strictly and turns
 it into a typed :class:`BuiltinBackend`. A row's keys are the fields of
 :class:`BuiltinBackend` (``kind`` is the group it sits in; ``aliases``,
-``extra``, ``requirements``, ``drivers`` and ``is_async`` may be left out), plus
+``extra``, ``requirements``, ``drivers``, ``is_async`` and ``praisonai_positional``
+may be left out), plus
 ``comment`` (free text, ignored) and, on a knowledge row, ``native_async``
 (``{"adapter": ..., "summary": ...}``: see :func:`_async_knowledge`). Every
 knowledge backend gets an asyncio form ``async_<name>``, derived here.
@@ -66,6 +67,10 @@ class BuiltinBackend(NamedTuple):
     requirements: tuple[str, ...] = ()  # what the extra installs
     drivers: tuple[str, ...] = ()  # modules the adapter imports
     is_async: bool = False
+    # PraisonAI 4.7.19's positional parameters of the backend's store class, in order, so that
+    # ``SQLiteConversationStore("chat.db")`` means what it meant there (``_compat.store_config``);
+    # from the "__init__ signatures" of tests/fixtures/praisonai_4_7_19/INVENTORY.md.
+    praisonai_positional: tuple[str, ...] = ()
 
 
 KINDS: tuple[Kind, ...] = ("conversation", "knowledge", "state", "embedder")
@@ -89,7 +94,7 @@ BY_KIND_AND_NAME: dict[tuple[Kind, str], BuiltinBackend]
 
 _FILE = "catalogue.json"
 _TEXT_KEYS = ("name", "config", "adapter", "summary", "tier", "tested_with")  # required
-_LIST_KEYS = ("aliases", "requirements", "drivers")
+_LIST_KEYS = ("aliases", "requirements", "drivers", "praisonai_positional")
 _OPTIONAL_KEYS = frozenset({*_LIST_KEYS, "extra", "is_async", "comment"})
 _NATIVE_ASYNC = "native_async"  # knowledge rows only: {"adapter": ..., "summary": ...}
 
@@ -214,6 +219,7 @@ def _row(kind: Kind, raw: object, where: str) -> tuple[BuiltinBackend, tuple[str
         requirements=lists["requirements"],
         drivers=lists["drivers"],
         is_async=is_async,
+        praisonai_positional=lists["praisonai_positional"],
     )
     return row, native
 
@@ -259,6 +265,7 @@ def _async_knowledge(sync: BuiltinBackend, native: tuple[str, str] | None) -> Bu
         tested_with=tested_with,
         aliases=(f"{sync.name}_async",),
         is_async=True,
+        praisonai_positional=(),  # PraisonAI had no asyncio knowledge classes
     )
 
 
