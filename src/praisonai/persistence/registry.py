@@ -28,13 +28,15 @@ from .errors import ContractError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
 if not TYPE_CHECKING:
-    from ._typing_lite import overload
+    from ._typing_lite import Generic, TypeVar, overload
 
 if TYPE_CHECKING:  # the checkers' (and ruff's) view: the real typing.overload
-    from typing import Any, Literal, overload
+    from typing import Any, Generic, Literal, TypeVar, overload
 
+    # The F401 exemptions: the conversation and state types are named only in the quoted type arguments of
+    # the class bases below (strings at run time), which ruff does not count as uses.
     from ._config import StoreConfig
-    from ._names import (
+    from ._names import (  # noqa: F401
         AsyncConversationName,
         AsyncKnowledgeName,
         AsyncStateName,
@@ -43,15 +45,24 @@ if TYPE_CHECKING:  # the checkers' (and ruff's) view: the real typing.overload
         SyncKnowledgeName,
         SyncStateName,
     )
-    from .conversation.base import AsyncConversationStore, ConversationStore
-    from .conversation.config import AsyncConversationConfig, ConversationConfig
+    from .conversation.base import AsyncConversationStore, ConversationStore  # noqa: F401
+    from .conversation.config import AsyncConversationConfig, ConversationConfig  # noqa: F401
     from .embedders.base import AsyncEmbedder, Embedder
     from .embedders.config import EmbedderConfig
     from .knowledge.base import AsyncKnowledgeStore, KnowledgeStore
     from .knowledge.config import AsyncKnowledgeConfig, KnowledgeConfig
     from .knowledge.text import AsyncTextKnowledgeStore, EmbedderSpec, TextKnowledgeStore
-    from .state.base import AsyncStateStore, StateStore
-    from .state.config import AsyncStateConfig, StateConfig
+    from .state.base import AsyncStateStore, StateStore  # noqa: F401
+    from .state.config import AsyncStateConfig, StateConfig  # noqa: F401
+
+# The type parameters of _SyncOrAsyncRegistry: a kind's sync and async store, config and name types.
+_Sync = TypeVar("_Sync")
+_Async = TypeVar("_Async")
+_SyncConfig = TypeVar("_SyncConfig", bound="StoreConfig")
+_AsyncConfig = TypeVar("_AsyncConfig", bound="StoreConfig")
+_SyncName = TypeVar("_SyncName", bound=str)
+_AsyncName = TypeVar("_AsyncName", bound=str)
+
 __all__ = [
     "CONVERSATION_STORES",
     "EMBEDDERS",
@@ -81,30 +92,49 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class ConversationStoreRegistry(StoreRegistry["ConversationStore | AsyncConversationStore"]):
-    """The conversation registry, typed so that mypy knows sync from async backends."""
+class _SyncOrAsyncRegistry(
+    StoreRegistry["_Sync | _Async"], Generic[_Sync, _Async, _SyncConfig, _AsyncConfig, _SyncName, _AsyncName]
+):
+    """A registry of a kind with sync and async backends: ``create()`` and ``validate()`` typed by the name.
+
+    Its subclasses only fill in the kind's types, so that mypy sees the precise
+    store (and config) of a built-in name.
+    """
 
     @overload
-    def create(self, name: ConversationConfig) -> ConversationStore: ...
+    def create(self, name: _SyncConfig) -> _Sync: ...
     @overload
-    def create(self, name: AsyncConversationConfig) -> AsyncConversationStore: ...
+    def create(self, name: _AsyncConfig) -> _Async: ...
     @overload
-    def create(self, name: SyncConversationName, **kwargs: Any) -> ConversationStore: ...
+    def create(self, name: _SyncName, **kwargs: Any) -> _Sync: ...
     @overload
-    def create(self, name: AsyncConversationName, **kwargs: Any) -> AsyncConversationStore: ...
+    def create(self, name: _AsyncName, **kwargs: Any) -> _Async: ...
     @overload
-    def create(self, name: str, **kwargs: Any) -> ConversationStore | AsyncConversationStore: ...
-    def create(self, name: str | StoreConfig, **kwargs: Any) -> ConversationStore | AsyncConversationStore:
+    def create(self, name: str, **kwargs: Any) -> _Sync | _Async: ...
+    def create(self, name: str | StoreConfig, **kwargs: Any) -> _Sync | _Async:
         return super().create(name, **kwargs)  # type: ignore[arg-type]
 
     @overload
-    def validate(self, name: SyncConversationName, **options: Any) -> ConversationConfig: ...
+    def validate(self, name: _SyncName, **options: Any) -> _SyncConfig: ...
     @overload
-    def validate(self, name: AsyncConversationName, **options: Any) -> AsyncConversationConfig: ...
+    def validate(self, name: _AsyncName, **options: Any) -> _AsyncConfig: ...
     @overload
-    def validate(self, name: str, **options: Any) -> ConversationConfig | AsyncConversationConfig | None: ...
-    def validate(self, name: str, **options: Any) -> ConversationConfig | AsyncConversationConfig | None:
+    def validate(self, name: str, **options: Any) -> _SyncConfig | _AsyncConfig | None: ...
+    def validate(self, name: str, **options: Any) -> _SyncConfig | _AsyncConfig | None:
         return super().validate(name, **options)  # type: ignore[return-value]
+
+
+class ConversationStoreRegistry(
+    _SyncOrAsyncRegistry[
+        "ConversationStore",
+        "AsyncConversationStore",
+        "ConversationConfig",
+        "AsyncConversationConfig",
+        "SyncConversationName",
+        "AsyncConversationName",
+    ]
+):
+    """The conversation registry, typed so that mypy knows sync from async backends."""
 
 
 class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore | AsyncKnowledgeStore"]):
@@ -171,30 +201,12 @@ class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore | AsyncKnowledgeStore
         return super().validate(name, **options)  # type: ignore[return-value]
 
 
-class StateStoreRegistry(StoreRegistry["StateStore | AsyncStateStore"]):
+class StateStoreRegistry(
+    _SyncOrAsyncRegistry[
+        "StateStore", "AsyncStateStore", "StateConfig", "AsyncStateConfig", "SyncStateName", "AsyncStateName"
+    ]
+):
     """The state registry, typed so that mypy knows sync from async backends."""
-
-    @overload
-    def create(self, name: StateConfig) -> StateStore: ...
-    @overload
-    def create(self, name: AsyncStateConfig) -> AsyncStateStore: ...
-    @overload
-    def create(self, name: SyncStateName, **kwargs: Any) -> StateStore: ...
-    @overload
-    def create(self, name: AsyncStateName, **kwargs: Any) -> AsyncStateStore: ...
-    @overload
-    def create(self, name: str, **kwargs: Any) -> StateStore | AsyncStateStore: ...
-    def create(self, name: str | StoreConfig, **kwargs: Any) -> StateStore | AsyncStateStore:
-        return super().create(name, **kwargs)  # type: ignore[arg-type]
-
-    @overload
-    def validate(self, name: SyncStateName, **options: Any) -> StateConfig: ...
-    @overload
-    def validate(self, name: AsyncStateName, **options: Any) -> AsyncStateConfig: ...
-    @overload
-    def validate(self, name: str, **options: Any) -> StateConfig | AsyncStateConfig | None: ...
-    def validate(self, name: str, **options: Any) -> StateConfig | AsyncStateConfig | None:
-        return super().validate(name, **options)  # type: ignore[return-value]
 
 
 class EmbedderRegistry(StoreRegistry["Embedder | AsyncEmbedder"]):
