@@ -31,12 +31,10 @@ if not TYPE_CHECKING:
     from ._typing_lite import Generic, TypeVar, overload
 
 if TYPE_CHECKING:  # the checkers' (and ruff's) view: the real typing.overload
-    from typing import Any, Generic, Literal, TypeVar, overload
+    from typing import Any, Generic, Literal, NoReturn, TypeAlias, TypeVar, overload
 
-    # The F401 exemptions: the conversation and state types are named only in the quoted type arguments of
-    # the class bases below (strings at run time), which ruff does not count as uses.
     from ._config import StoreConfig
-    from ._names import (  # noqa: F401
+    from ._names import (
         AsyncConversationName,
         AsyncKnowledgeName,
         AsyncStateName,
@@ -45,15 +43,15 @@ if TYPE_CHECKING:  # the checkers' (and ruff's) view: the real typing.overload
         SyncKnowledgeName,
         SyncStateName,
     )
-    from .conversation.base import AsyncConversationStore, ConversationStore  # noqa: F401
-    from .conversation.config import AsyncConversationConfig, ConversationConfig  # noqa: F401
+    from .conversation.base import AsyncConversationStore, ConversationStore
+    from .conversation.config import AsyncConversationConfig, ConversationConfig
     from .embedders.base import AsyncEmbedder, Embedder
     from .embedders.config import EmbedderConfig
     from .knowledge.base import AsyncKnowledgeStore, KnowledgeStore
     from .knowledge.config import AsyncKnowledgeConfig, KnowledgeConfig
     from .knowledge.text import AsyncTextKnowledgeStore, EmbedderSpec, TextKnowledgeStore
-    from .state.base import AsyncStateStore, StateStore  # noqa: F401
-    from .state.config import AsyncStateConfig, StateConfig  # noqa: F401
+    from .state.base import AsyncStateStore, StateStore
+    from .state.config import AsyncStateConfig, StateConfig
 
 # The type parameters of _SyncOrAsyncRegistry: a kind's sync and async store, config and name types.
 _Sync = TypeVar("_Sync")
@@ -98,7 +96,8 @@ class _SyncOrAsyncRegistry(
     """A registry of a kind with sync and async backends: ``create()`` and ``validate()`` typed by the name.
 
     Its subclasses only fill in the kind's types, so that mypy sees the precise
-    store (and config) of a built-in name.
+    store (and config) of a built-in name. A kind without async built-ins (embedders)
+    passes ``NoReturn`` for the async config and name: mypy then drops those overloads.
     """
 
     @overload
@@ -124,16 +123,27 @@ class _SyncOrAsyncRegistry(
         return super().validate(name, **options)  # type: ignore[return-value]
 
 
-class ConversationStoreRegistry(
-    _SyncOrAsyncRegistry[
-        "ConversationStore",
-        "AsyncConversationStore",
-        "ConversationConfig",
-        "AsyncConversationConfig",
-        "SyncConversationName",
-        "AsyncConversationName",
+# Each kind's types for the checkers; at run time the bases take none.
+if TYPE_CHECKING:
+    _ConversationBase: TypeAlias = _SyncOrAsyncRegistry[
+        ConversationStore,
+        AsyncConversationStore,
+        ConversationConfig,
+        AsyncConversationConfig,
+        SyncConversationName,
+        AsyncConversationName,
     ]
-):
+    _StateBase: TypeAlias = _SyncOrAsyncRegistry[
+        StateStore, AsyncStateStore, StateConfig, AsyncStateConfig, SyncStateName, AsyncStateName
+    ]
+    _EmbedderBase: TypeAlias = _SyncOrAsyncRegistry[
+        Embedder, AsyncEmbedder, EmbedderConfig, NoReturn, SyncEmbedderName, NoReturn
+    ]
+else:
+    _ConversationBase = _StateBase = _EmbedderBase = _SyncOrAsyncRegistry
+
+
+class ConversationStoreRegistry(_ConversationBase):
     """The conversation registry, typed so that mypy knows sync from async backends."""
 
 
@@ -201,32 +211,12 @@ class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore | AsyncKnowledgeStore
         return super().validate(name, **options)  # type: ignore[return-value]
 
 
-class StateStoreRegistry(
-    _SyncOrAsyncRegistry[
-        "StateStore", "AsyncStateStore", "StateConfig", "AsyncStateConfig", "SyncStateName", "AsyncStateName"
-    ]
-):
+class StateStoreRegistry(_StateBase):
     """The state registry, typed so that mypy knows sync from async backends."""
 
 
-class EmbedderRegistry(StoreRegistry["Embedder | AsyncEmbedder"]):
+class EmbedderRegistry(_EmbedderBase):
     """The embedder registry. ``dimension`` is checked as a positive int, the methods as for stores."""
-
-    @overload
-    def create(self, name: EmbedderConfig) -> Embedder: ...
-    @overload
-    def create(self, name: SyncEmbedderName, **kwargs: Any) -> Embedder: ...
-    @overload
-    def create(self, name: str, **kwargs: Any) -> Embedder | AsyncEmbedder: ...
-    def create(self, name: str | StoreConfig, **kwargs: Any) -> Embedder | AsyncEmbedder:
-        return super().create(name, **kwargs)  # type: ignore[arg-type]
-
-    @overload
-    def validate(self, name: SyncEmbedderName, **options: Any) -> EmbedderConfig: ...
-    @overload
-    def validate(self, name: str, **options: Any) -> EmbedderConfig | None: ...
-    def validate(self, name: str, **options: Any) -> EmbedderConfig | None:
-        return super().validate(name, **options)  # type: ignore[return-value]
 
     def _members(self, is_async: bool) -> tuple[str, ...]:
         # ``dimension`` is a value, not a method: _check_contract checks it apart.
