@@ -138,6 +138,11 @@ def _unknown_kind(data: dict[str, object]) -> str:
     return "unknown kind 'vectors'"
 
 
+def _about_not_text(data: dict[str, object]) -> str:
+    data["about"] = ["notes"]
+    return "'about' must be a string"
+
+
 def _missing_adapter(data: dict[str, object]) -> str:
     del _first(data, "knowledge")["adapter"]
     return f"knowledge row 0 ({_first(data, 'knowledge')['name']!r}): 'adapter' is missing"
@@ -193,6 +198,7 @@ def _derived_name_taken(data: dict[str, object]) -> str:
         _aliases_not_a_list,
         _unknown_tier,
         _unknown_kind,
+        _about_not_text,
         _missing_adapter,
         _wrong_is_async,
         _async_knowledge_row,

@@ -151,6 +151,8 @@ def parse_catalogue(data: object, source: str = _FILE) -> tuple[BuiltinBackend, 
     unknown = sorted(set(data) - {"about", *KINDS})
     if unknown:
         raise RegistrationError(f"{source}: unknown kind {unknown[0]!r} (the kinds: {', '.join(KINDS)})")
+    if not isinstance(data.get("about", ""), str):
+        raise RegistrationError(f"{source}: 'about' must be a string")
     table: list[BuiltinBackend] = []
     for kind in KINDS:
         rows = data.get(kind, [])
