@@ -10,7 +10,6 @@ file, and how to verify a target against a reference: the operations in
 from __future__ import annotations
 
 import hashlib
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +20,15 @@ from ._sync_view import SyncView
 from .jsonl import FileReader, Groups, LineWriter, Scan
 from .report import OnConflict, ProgressCallback, Ticker, TransferKind, TransferReport, Verification
 
-__all__ = ["GroupedTransfer", "KindTransfer", "Reading", "Run", "StoreWriter", "canonical", "capability", "store_name"]
+__all__ = [
+    "GroupedTransfer",
+    "KindTransfer",
+    "Reading",
+    "Run",
+    "StoreWriter",
+    "capability",
+    "store_name",
+]
 
 S = TypeVar("S")  # the kind's store
 P = TypeVar("P")  # one part of a copy
@@ -46,11 +53,6 @@ def capability(store: Any, name: str) -> Any:
 def store_name(store: Any) -> str:
     inner = store._store if isinstance(store, SyncView) else store
     return str(getattr(inner, "backend", None) or type(inner).__name__)
-
-
-def canonical(value: Any) -> str:
-    """A JSON value as text that compares equal exactly when the values do."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 class Run:

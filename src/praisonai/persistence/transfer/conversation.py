@@ -16,7 +16,8 @@ from typing import Any, TypeVar, cast
 
 from ..conversation.base import ConversationMessage, ConversationSession, ConversationStore
 from ..errors import AlreadyExistsError
-from ._kind import GroupedTransfer, GroupReference, Reading, Run, StoreWriter, canonical, capability, store_name
+from ._compare import canonical, differing
+from ._kind import GroupedTransfer, GroupReference, Reading, Run, StoreWriter, capability, store_name
 from .jsonl import Groups, Scan
 
 __all__ = ["CONVERSATION", "DEFAULT_BATCH_SIZE", "iter_message_batches", "iter_sessions"]
@@ -104,21 +105,15 @@ def _same_time(a: float, b: float) -> bool:
 
 
 def _session_differences(a: ConversationSession, b: ConversationSession) -> list[str]:
-    fields = [name for name in ("user_id", "agent_id", "name") if getattr(a, name) != getattr(b, name)]
-    fields += [name for name in ("state", "metadata") if canonical(getattr(a, name)) != canonical(getattr(b, name))]
+    fields = differing(a, b, ("user_id", "agent_id", "name"), ("state", "metadata"))
     if not _same_time(a.created_at, b.created_at):
         fields.append("created_at")
     return fields
 
 
 def _same_message(a: ConversationMessage, b: ConversationMessage) -> bool:
-    return (
-        a.role == b.role
-        and a.content == b.content
-        and a.tool_call_id == b.tool_call_id
-        and canonical(a.tool_calls) == canonical(b.tool_calls)
-        and canonical(a.metadata) == canonical(b.metadata)
-        and _same_time(a.created_at, b.created_at)
+    return _same_time(a.created_at, b.created_at) and not differing(
+        a, b, ("role", "content", "tool_call_id"), ("tool_calls", "metadata")
     )
 
 

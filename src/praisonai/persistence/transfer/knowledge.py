@@ -15,7 +15,8 @@ from typing import Any
 
 from ..errors import AlreadyExistsError, UnsupportedTransferError
 from ..knowledge.base import CollectionInfo, KnowledgeDocument, KnowledgeStore
-from ._kind import GroupedTransfer, GroupReference, Reading, Run, StoreWriter, canonical, capability, store_name
+from ._compare import canonical, differing
+from ._kind import GroupedTransfer, GroupReference, Reading, Run, StoreWriter, capability, store_name
 from .jsonl import Groups
 
 __all__ = ["KNOWLEDGE"]
@@ -43,11 +44,7 @@ def _same_vector(a: list[float] | None, b: list[float] | None) -> bool:
 
 
 def _same_document(a: KnowledgeDocument, b: KnowledgeDocument) -> bool:
-    return (
-        a.content == b.content
-        and canonical(a.metadata) == canonical(b.metadata)
-        and _same_vector(a.embedding, b.embedding)
-    )
+    return _same_vector(a.embedding, b.embedding) and not differing(a, b, ("content",), ("metadata",))
 
 
 class _KnowledgeWriter(StoreWriter[KnowledgeStore]):
