@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, model_validator
 from typing_extensions import Self
@@ -218,14 +218,22 @@ class StoreConfig(BaseModel):
         return repr(self)
 
 
-class KindConfig(StoreConfig, Generic[_StoreT]):
-    """Base of one kind's configs: ``KindConfig["StateStore"]`` opens a StateStore, for mypy too.
+# The base of one kind's configs: ``class StateConfig(KindConfig["StateStore"])`` makes mypy see
+# ``open() -> StateStore``. Only type checkers see a generic: at run time the subscription is
+# StoreConfig itself, whose open() already builds the store, so no parametrized pydantic model
+# (a schema build each, milliseconds at import) is made. The store type may be a string, so the
+# kind's package names it without importing its base module.
+if TYPE_CHECKING:
 
-    The store type may be a string, so the kind's package names it without importing its adapters.
-    """
+    class KindConfig(StoreConfig, Generic[_StoreT]):
+        def open(self) -> _StoreT:
+            return cast(_StoreT, build_store(self))
 
-    def open(self) -> _StoreT:
-        return cast(_StoreT, build_store(self))
+else:
+
+    class KindConfig:
+        def __class_getitem__(cls, store: object) -> type[StoreConfig]:
+            return StoreConfig
 
 
 def build_store(config: StoreConfig) -> Any:
