@@ -79,7 +79,7 @@ class _HeldCollection(_Collection, Protocol):
 
 H = TypeVar("H", bound=_HeldCollection)
 P = TypeVar("P")
-T = TypeVar("T")
+S = TypeVar("S", bound=Sequence[Any])
 K = DefaultedTypeVar("K", bound="StoreConfig", default=Any)
 """The backend's config model, kept as ``self.config``."""
 
@@ -135,7 +135,7 @@ def raised_by(error: BaseException, names: Collection[str], texts: Sequence[str]
     )
 
 
-def read_pages(read: Callable[[P], list[T]], start: P, advance: Callable[[P, list[T]], P]) -> Iterator[list[T]]:
+def read_pages(read: Callable[[P], S], start: P, advance: Callable[[P, S], P]) -> Iterator[S]:
     """The pages ``read(position)`` answers, from ``start`` on, until one is empty: the paging of a
     backend's ``_scan``. After each page the position moves on to ``advance(position, page)`` (an
     offset plus the page's length, or the page's last id)."""
@@ -298,14 +298,14 @@ class KnowledgeStoreBase(ContractSteps[C], KnowledgeStore, Generic[C, K]):
             yield self._require(name), ids[start : start + batch_size]
 
     def _pages_of(
-        self, name: str, target: C, read: Callable[[C, P], list[T]], start: P, advance: Callable[[P, list[T]], P]
-    ) -> Iterator[list[T]]:
+        self, name: str, target: C, read: Callable[[C, P], S], start: P, advance: Callable[[P, S], P]
+    ) -> Iterator[S]:
         """:func:`read_pages` with the collection's handle: ``read(handle, position)`` reads the first page
         from ``target``, each later one from the collection looked up again (a fresh handle; NotFoundError
         once it has been dropped)."""
         first = True
 
-        def page(position: P) -> list[T]:
+        def page(position: P) -> S:
             nonlocal first
             handle, first = (target if first else self._require(name)), False
             return read(handle, position)
