@@ -148,19 +148,25 @@ def alternating(
     and of raw back to back, which goes first alternating too), each call timed; a round's value per side
     is the sum of its calls' times. ``ours()`` / ``raw()`` prepare a round (outside the clock) and return
     its call function. Load that changes within a round hits both sides alike, which rounds of one side
-    then the other cannot promise on a shared machine."""
+    then the other cannot promise on a shared machine.
+
+    Each round is two halves, each after a ``gc.collect()``: ours goes first in the first half, raw in
+    the second. The first call after a collection is the slow one (fresh memory), so the side that always
+    went first came out about 15% slower on 1,000-key pipelines, with the same code on both sides."""
     samples: dict[str, list[float]] = {"ours": [], "raw": []}
     clock = time.perf_counter
+    halves = ((0, calls // 2, ("ours", "raw")), (calls // 2, calls, ("raw", "ours")))
     for index in range(warmup + rounds):
         runs = {"ours": ours(), "raw": raw()}
-        gc.collect()
         spent = {"ours": 0.0, "raw": 0.0}
-        for call in range(calls):
-            for name in ("ours", "raw") if call % 2 == 0 else ("raw", "ours"):
-                run = runs[name]
-                start = clock()
-                run(call)
-                spent[name] += clock() - start
+        for first, last, order in halves:
+            gc.collect()
+            for call in range(first, last):
+                for name in order if (call - first) % 2 == 0 else order[::-1]:
+                    run = runs[name]
+                    start = clock()
+                    run(call)
+                    spent[name] += clock() - start
         if index >= warmup:
             samples["ours"].append(spent["ours"])
             samples["raw"].append(spent["raw"])

@@ -452,21 +452,25 @@ def test_chroma_persistent_false_is_an_in_memory_store(tmp_path: Path, monkeypat
     assert list(tmp_path.iterdir()) == []  # nothing written to disk
 
 
-def test_pinecone_namespace_holds_the_documents(monkeypatch: pytest.MonkeyPatch) -> None:
-    from praisonai.persistence.knowledge import pinecone as pinecone_module
+def test_pinecone_namespace_holds_the_documents() -> None:
+    """PraisonAI's ``namespace=`` keyword: the documents go to that namespace of the index, on
+    Pinecone's REST API (the real SDK against the stand-in), not to the default one."""
     from praisonai.persistence.knowledge.base import KnowledgeDocument
-    from tests.support import hosted_fakes
+    from tests.support.emulators import require_driver
+    from tests.support.pinecone_standin import PineconeStandIn
 
-    if not hasattr(hosted_fakes, "FakePinecone"):
-        pytest.skip("the client-level Pinecone fake is gone; the SDK runs against a REST stand-in instead")
-    fake = hosted_fakes.FakePinecone()
-    monkeypatch.setattr(pinecone_module.PineconeKnowledgeStore, "_import_driver", lambda self, name: fake.module())
-    with KNOWLEDGE_STORES.create("pinecone", api_key="pc-key", namespace="tenant-1") as store:
-        store.create_collection("docs", 2)
-        store.insert("docs", [KnowledgeDocument(id="a", content="x", embedding=[1.0, 0.0])])
-        assert store.count("docs") == 1 and [doc.id for doc in store.get("docs", ["a"])] == ["a"]
-    [index] = fake.indexes.values()
-    assert set(index["namespaces"]["tenant-1"]) == {"a"} and "documents" not in index["namespaces"]
+    require_driver("pinecone", "pinecone")
+    project = PineconeStandIn(api_key="pc-key")
+    try:
+        address = project.url.removeprefix("http://")
+        with KNOWLEDGE_STORES.create("pinecone", url=f"pinecone://:pc-key@{address}", namespace="tenant-1") as store:
+            store.create_collection("docs", 2)
+            store.insert("docs", [KnowledgeDocument(id="a", content="x", embedding=[1.0, 0.0])])
+            assert store.count("docs") == 1 and [doc.id for doc in store.get("docs", ["a"])] == ["a"]
+        [index] = project.indexes.values()
+        assert set(index.namespaces["tenant-1"]) == {"a"} and not index.namespaces.get("documents")
+    finally:
+        project.stop()
 
 
 def test_cassandra_secure_connect_bundle_replaces_the_contact_points(monkeypatch: pytest.MonkeyPatch) -> None:

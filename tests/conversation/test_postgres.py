@@ -338,3 +338,25 @@ def test_same_store_works_after_a_real_server_restart(postgres_url: str, pg_sche
     store.add_message("s", ConversationMessage(role="user", content="after", created_at=2.0))
     assert [m.content for m in store.get_messages("s")] == ["before", "after"]
     store.close()
+
+
+def test_connect_timeout_is_rounded_up_to_whole_seconds(
+    postgres_url: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libpq takes whole seconds: 2.4 s waits 3 (never less than asked), as pgvector's connections."""
+    import psycopg
+
+    seen: list[object] = []
+    connect = psycopg.connect
+
+    def recording(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs.get("connect_timeout"))
+        return connect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(psycopg, "connect", recording)
+    store = _open(postgres_url, pg_schema, connect_timeout=2.4)
+    try:
+        store.list_sessions()
+    finally:
+        store.close()
+    assert seen and set(seen) == {3}

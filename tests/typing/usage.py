@@ -46,6 +46,12 @@ reveal_type(KNOWLEDGE_STORES.create("async_lancedb"))  # R32
 reveal_type(KNOWLEDGE_STORES.create("async_mongodb_vector"))  # R33
 reveal_type(KNOWLEDGE_STORES.create("async_cosmosdb", url="https://a.documents.azure.com/", key="az=="))  # R40
 reveal_type(KNOWLEDGE_STORES.create("async_milvus"))  # R34
+reveal_type(CONVERSATION_STORES.validate("sqlite"))  # R41
+reveal_type(CONVERSATION_STORES.validate("asyncpg", url="postgresql://h/db"))  # R42
+reveal_type(STATE_STORES.validate("redis"))  # R43
+reveal_type(STATE_STORES.validate("motor"))  # R44
+reveal_type(STATE_STORES.create("async_mongodb"))  # R45
+reveal_type(STATE_STORES.validate("some_plugin"))  # R46
 
 STATE_STORES.create(SqliteConversationConfig())  # E1: a conversation config is not a state config
 CONVERSATION_STORES.create(MemoryStateConfig())  # E2: nor the reverse

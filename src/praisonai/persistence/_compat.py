@@ -118,68 +118,6 @@ def _background_loop() -> Any:
 
 # -- store classes built from keywords --------------------------------------
 
-# (kind, backend) -> PraisonAI 4.7.19's parameter order of the backend's store class, so positional
-# arguments (``SQLiteConversationStore("chat.db")``) mean what they meant there. From the generated
-# "__init__ signatures" of tests/fixtures/praisonai_4_7_19/INVENTORY.md.
-
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
-
-_POSITIONAL: dict[tuple[str, str], tuple[str, ...]] = {
-    ("conversation", "async_mysql"): _names("url host port database user password table_prefix pool_size"),
-    ("conversation", "async_postgres"): _names("url host port database user password table_prefix pool_size"),
-    ("conversation", "async_sqlite"): _names("path table_prefix"),
-    ("conversation", "json"): _names("path pretty"),
-    ("conversation", "mysql"): _names("url host port database user password table_prefix auto_create_tables pool_size"),
-    ("conversation", "postgres"): _names(
-        "url host port database user password schema table_prefix auto_create_tables pool_size max_retries retry_delay"
-    ),
-    ("conversation", "singlestore"): _names("url host port database user password table_prefix auto_create_tables"),
-    ("conversation", "sqlite"): _names("path table_prefix auto_create_tables check_same_thread"),
-    ("conversation", "supabase"): _names("url key table_prefix auto_create_tables max_retries retry_delay"),
-    ("conversation", "surrealdb"): _names("url namespace database username password table_prefix auto_create_tables"),
-    ("conversation", "sync_sqlite"): _names("path table_prefix"),
-    ("conversation", "turso"): _names("url auth_token local_path table_prefix auto_create_tables sync_on_write"),
-    ("knowledge", "cassandra"): _names("hosts keyspace username password port secure_connect_bundle"),
-    ("knowledge", "chroma"): _names("path host port persistent"),
-    ("knowledge", "clickhouse"): _names("host port username password database secure"),
-    ("knowledge", "cosmosdb"): _names(
-        "connection_string database collection index_name embedding_field text_field embedding_dim api_mode"
-    ),
-    ("knowledge", "couchbase"): _names(
-        "connection_string username password bucket_name scope_name collection_name index_name vector_field "
-        "text_field embedding_dim"
-    ),
-    ("knowledge", "lancedb"): _names("path uri"),
-    ("knowledge", "langchain"): _names("vectorstore vectorstore_cls vectorstore_kwargs"),
-    ("knowledge", "lightrag"): _names("working_dir llm_model embedding_model"),
-    ("knowledge", "llamaindex"): _names("vector_store vector_store_cls vector_store_kwargs"),
-    ("knowledge", "milvus"): _names("url host port token db_name"),
-    ("knowledge", "mongodb_vector"): _names(
-        "url database collection index_name embedding_field text_field embedding_dim"
-    ),
-    ("knowledge", "pgvector"): _names("url host port database user password schema auto_create_extension"),
-    ("knowledge", "pinecone"): _names("api_key index_name environment namespace"),
-    ("knowledge", "qdrant"): _names("url host port grpc_port api_key prefer_grpc timeout"),
-    ("knowledge", "redis"): _names("url host port password prefix"),
-    ("knowledge", "singlestore_vector"): _names("url host port database user password table_prefix embedding_dim"),
-    ("knowledge", "surrealdb_vector"): _names("url namespace database username password embedding_dim"),
-    ("knowledge", "upstash_vector"): _names("url token embedding_dim"),
-    ("knowledge", "valkey"): _names("host port password prefix"),
-    ("knowledge", "weaviate"): _names("url api_key additional_headers"),
-    ("state", "async_mongodb"): _names("url database collection"),
-    ("state", "dynamodb"): _names("table_name region endpoint_url auto_create_table"),
-    ("state", "firestore"): _names("project collection credentials_path"),
-    ("state", "gcs"): _names("bucket_name prefix project credentials_path"),
-    ("state", "memory"): _names("path auto_save save_interval"),
-    ("state", "mongodb"): _names("url database collection"),
-    ("state", "redis"): _names("url host port db password prefix decode_responses socket_timeout max_connections"),
-    ("state", "upstash"): _names("url token prefix"),
-    ("state", "valkey"): _names("host port password prefix db"),
-}
-
 
 def adapter_row(cls: type) -> BuiltinBackend | None:
     """The catalogue row whose adapter is ``cls`` itself (not a parent), if any."""
@@ -197,15 +135,16 @@ def store_config(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> An
     ``url=`` and the keywords (PraisonAI's names included, through the model's
     ``keyword_aliases``) go through ``from_options``, as in ``create()``; a bad
     one raises :class:`~.errors.ConfigError`. Positional arguments are named by
-    PraisonAI's parameter order of that backend's class (``_POSITIONAL``). A subclass of a built-in store
-    uses the config of the nearest built-in class it derives from.
+    PraisonAI's parameter order of that backend's class (its catalogue row's
+    ``praisonai_positional``). A subclass of a built-in store uses the config of
+    the nearest built-in class it derives from.
     """
     row = next((row for klass in cls.__mro__ if (row := adapter_row(klass)) is not None), None)
     if row is None:  # pragma: no cover - only catalogued classes get the keyword form
         raise TypeError(f"{cls.__qualname__} is not a built-in store; pass its config object")
     options = dict(kwargs)
     if args:
-        names = _POSITIONAL.get((row.kind, row.name), ())
+        names = row.praisonai_positional
         if len(args) > len(names):
             raise TypeError(
                 f"{cls.__qualname__} takes its config object or keyword arguments (backend {row.name!r}), "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, model_validator
 from typing_extensions import Self
@@ -23,7 +23,9 @@ from ._urlform import UrlSpec
 from .errors import ConfigError, FieldError
 from .url import has_secret, mask_secrets_in_text
 
-__all__ = ["Identifier", "StoreConfig", "TablePrefix", "build_store"]
+__all__ = ["Identifier", "KindConfig", "StoreConfig", "TablePrefix", "build_store"]
+
+_StoreT = TypeVar("_StoreT")
 
 _SECRET_NAME = re.compile(r"password|passwd|secret|token|api_key|apikey|credential|private_key|access_key")
 
@@ -214,6 +216,24 @@ class StoreConfig(BaseModel):
 
     def __str__(self) -> str:
         return repr(self)
+
+
+# The base of one kind's configs: ``class StateConfig(KindConfig["StateStore"])`` makes mypy see
+# ``open() -> StateStore``. Only type checkers see a generic: at run time the subscription is
+# StoreConfig itself, whose open() already builds the store, so no parametrized pydantic model
+# (a schema build each, milliseconds at import) is made. The store type may be a string, so the
+# kind's package names it without importing its base module.
+if TYPE_CHECKING:
+
+    class KindConfig(StoreConfig, Generic[_StoreT]):
+        def open(self) -> _StoreT:
+            return cast(_StoreT, build_store(self))
+
+else:
+
+    class KindConfig:
+        def __class_getitem__(cls, store: object) -> type[StoreConfig]:
+            return StoreConfig
 
 
 def build_store(config: StoreConfig) -> Any:

@@ -10,12 +10,7 @@ import _thread  # threading's C locks, without importing threading (~1 ms of a c
 from collections.abc import Callable
 
 from ._loading import driver_installed, load_object
-from .errors import (
-    BackendNotFoundError,
-    ContractError,
-    PluginLoadError,
-    RegistrationError,
-)
+from .errors import BackendNotFoundError, ContractError, PluginLoadError, RegistrationError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
 if TYPE_CHECKING:

@@ -25,16 +25,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, SecretStr, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator
 
 from ._config import StoreConfig, TablePrefix, secret_value
 from ._fields import matching, needs
 from ._files import open_lock_file
+from ._paths import data_dir
 from ._urlform import UrlForm, UrlSpec
 from .errors import BackendUnavailableError, StoreError
 from .url import URL
 
-__all__ = ["SurrealEngine", "SurrealName", "SurrealSettings", "open_engine", "release_engine"]
+__all__ = ["SurrealEngine", "SurrealName", "SurrealSettings", "embedded_url", "open_engine", "release_engine"]
 
 EMBEDDED_SCHEMES = ("mem", "memory", "surrealkv", "surrealkv+versioned", "file")
 REMOTE_SCHEMES = ("ws", "wss", "http", "https")
@@ -44,6 +45,11 @@ _surreal_name = matching(r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}$", "must be 1 to 64
 
 SurrealName = Annotated[str, AfterValidator(_surreal_name)]
 """A SurrealDB namespace or database name: 1 to 64 letters, digits, ``_`` or ``-``."""
+
+
+def embedded_url(name: str) -> Any:
+    """A config's ``url`` field that defaults to the SurrealKV directory ``name`` under ``$PRAISONAI_DATA_DIR``."""
+    return Field(default_factory=lambda: "surrealkv://" + str(data_dir() / name))
 
 
 class SurrealSettings(StoreConfig):

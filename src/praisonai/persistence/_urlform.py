@@ -17,8 +17,10 @@ is kept in a field::
         ),
     )
 
-``server_form(*schemes, ...)`` is the usual server parts in short, and
-``redis_form(query)`` the form above, which both redis configs use.
+``server_form(*schemes, ...)`` is the usual server parts in short,
+``redis_form(query)`` the form above, which both redis configs use,
+``local_form(scheme, path)`` an embedded engine's directory, and
+``memory_form(path, query)`` the optional file of both ``memory`` configs.
 
 The spec is built once, with the class; parsing a URL is a few dictionary
 look-ups. Errors are ``ValueError`` texts without the password; the config
@@ -37,7 +39,19 @@ from pydantic import SecretStr
 
 from .url import URL, mask_secrets_in_text
 
-__all__ = ["Endpoint", "Param", "UrlForm", "UrlSpec", "flag", "number", "redis_form", "server_form", "valkey_form"]
+__all__ = [
+    "Endpoint",
+    "Param",
+    "UrlForm",
+    "UrlSpec",
+    "flag",
+    "local_form",
+    "memory_form",
+    "number",
+    "redis_form",
+    "server_form",
+    "valkey_form",
+]
 
 Convert = Callable[[str], Any]
 Hook = Callable[[URL, dict[str, Any]], None]
@@ -226,6 +240,29 @@ def server_form(*schemes: str, username: str = "user", path: str = "database", *
     ``username``, ``password`` and ``path``; ``details`` are the rest of the :class:`UrlForm`."""
     return UrlForm(
         schemes=schemes, host="host", port="port", username=username, credential="password", path=path, **details
+    )
+
+
+def local_form(scheme: str, path: str, **details: Any) -> UrlForm:
+    """An embedded engine's directory or file, ``scheme:///relative`` or ``scheme:////absolute``, into ``path``:
+    no host, user, port or parameters; ``details`` are the rest of the :class:`UrlForm`."""
+    return UrlForm(
+        schemes=(scheme,), path=path, local=True, local_refuses=("host", "username", "port", "query"), **details
+    )
+
+
+def memory_form(path: str, query: Mapping[str, str | Param], **details: Any) -> UrlForm:
+    """The ``memory`` backends' ``memory://`` (nothing on disk) or ``memory:///srv/file.json`` (an
+    absolute path, as in ``file:///``; ``memory:////srv/file.json`` names the same) into ``path``."""
+    return UrlForm(
+        schemes=("memory",),
+        path=path,
+        local=True,
+        rooted=True,
+        optional_path=True,
+        local_refuses=("host", "username", "port"),
+        query=query,
+        **details,
     )
 
 

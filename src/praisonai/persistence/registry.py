@@ -28,10 +28,10 @@ from .errors import ContractError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _typing_lite.py)
 if not TYPE_CHECKING:
-    from ._typing_lite import overload
+    from ._typing_lite import Generic, TypeVar, overload
 
 if TYPE_CHECKING:  # the checkers' (and ruff's) view: the real typing.overload
-    from typing import Any, Literal, overload
+    from typing import Any, Generic, Literal, NoReturn, TypeAlias, TypeVar, overload
 
     from ._config import StoreConfig
     from ._names import (
@@ -52,6 +52,15 @@ if TYPE_CHECKING:  # the checkers' (and ruff's) view: the real typing.overload
     from .knowledge.text import AsyncTextKnowledgeStore, EmbedderSpec, TextKnowledgeStore
     from .state.base import AsyncStateStore, StateStore
     from .state.config import AsyncStateConfig, StateConfig
+
+# The type parameters of _SyncOrAsyncRegistry: a kind's sync and async store, config and name types.
+_Sync = TypeVar("_Sync")
+_Async = TypeVar("_Async")
+_SyncConfig = TypeVar("_SyncConfig", bound="StoreConfig")
+_AsyncConfig = TypeVar("_AsyncConfig", bound="StoreConfig")
+_SyncName = TypeVar("_SyncName", bound=str)
+_AsyncName = TypeVar("_AsyncName", bound=str)
+
 __all__ = [
     "CONVERSATION_STORES",
     "EMBEDDERS",
@@ -81,30 +90,61 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class ConversationStoreRegistry(StoreRegistry["ConversationStore | AsyncConversationStore"]):
-    """The conversation registry, typed so that mypy knows sync from async backends."""
+class _SyncOrAsyncRegistry(
+    StoreRegistry["_Sync | _Async"], Generic[_Sync, _Async, _SyncConfig, _AsyncConfig, _SyncName, _AsyncName]
+):
+    """A registry of a kind with sync and async backends: ``create()`` and ``validate()`` typed by the name.
+
+    Its subclasses only fill in the kind's types, so that mypy sees the precise
+    store (and config) of a built-in name. A kind without async built-ins (embedders)
+    passes ``NoReturn`` for the async config and name: mypy then drops those overloads.
+    """
 
     @overload
-    def create(self, name: ConversationConfig) -> ConversationStore: ...
+    def create(self, name: _SyncConfig) -> _Sync: ...
     @overload
-    def create(self, name: AsyncConversationConfig) -> AsyncConversationStore: ...
+    def create(self, name: _AsyncConfig) -> _Async: ...
     @overload
-    def create(self, name: SyncConversationName, **kwargs: Any) -> ConversationStore: ...
+    def create(self, name: _SyncName, **kwargs: Any) -> _Sync: ...
     @overload
-    def create(self, name: AsyncConversationName, **kwargs: Any) -> AsyncConversationStore: ...
+    def create(self, name: _AsyncName, **kwargs: Any) -> _Async: ...
     @overload
-    def create(self, name: str, **kwargs: Any) -> ConversationStore | AsyncConversationStore: ...
-    def create(self, name: str | StoreConfig, **kwargs: Any) -> ConversationStore | AsyncConversationStore:
+    def create(self, name: str, **kwargs: Any) -> _Sync | _Async: ...
+    def create(self, name: str | StoreConfig, **kwargs: Any) -> _Sync | _Async:
         return super().create(name, **kwargs)  # type: ignore[arg-type]
 
     @overload
-    def validate(self, name: SyncConversationName, **options: Any) -> ConversationConfig: ...
+    def validate(self, name: _SyncName, **options: Any) -> _SyncConfig: ...
     @overload
-    def validate(self, name: AsyncConversationName, **options: Any) -> AsyncConversationConfig: ...
+    def validate(self, name: _AsyncName, **options: Any) -> _AsyncConfig: ...
     @overload
-    def validate(self, name: str, **options: Any) -> ConversationConfig | AsyncConversationConfig | None: ...
-    def validate(self, name: str, **options: Any) -> ConversationConfig | AsyncConversationConfig | None:
+    def validate(self, name: str, **options: Any) -> _SyncConfig | _AsyncConfig | None: ...
+    def validate(self, name: str, **options: Any) -> _SyncConfig | _AsyncConfig | None:
         return super().validate(name, **options)  # type: ignore[return-value]
+
+
+# Each kind's types for the checkers; at run time the bases take none.
+if TYPE_CHECKING:
+    _ConversationBase: TypeAlias = _SyncOrAsyncRegistry[
+        ConversationStore,
+        AsyncConversationStore,
+        ConversationConfig,
+        AsyncConversationConfig,
+        SyncConversationName,
+        AsyncConversationName,
+    ]
+    _StateBase: TypeAlias = _SyncOrAsyncRegistry[
+        StateStore, AsyncStateStore, StateConfig, AsyncStateConfig, SyncStateName, AsyncStateName
+    ]
+    _EmbedderBase: TypeAlias = _SyncOrAsyncRegistry[
+        Embedder, AsyncEmbedder, EmbedderConfig, NoReturn, SyncEmbedderName, NoReturn
+    ]
+else:
+    _ConversationBase = _StateBase = _EmbedderBase = _SyncOrAsyncRegistry
+
+
+class ConversationStoreRegistry(_ConversationBase):
+    """The conversation registry, typed so that mypy knows sync from async backends."""
 
 
 class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore | AsyncKnowledgeStore"]):
@@ -171,50 +211,12 @@ class KnowledgeStoreRegistry(StoreRegistry["KnowledgeStore | AsyncKnowledgeStore
         return super().validate(name, **options)  # type: ignore[return-value]
 
 
-class StateStoreRegistry(StoreRegistry["StateStore | AsyncStateStore"]):
+class StateStoreRegistry(_StateBase):
     """The state registry, typed so that mypy knows sync from async backends."""
 
-    @overload
-    def create(self, name: StateConfig) -> StateStore: ...
-    @overload
-    def create(self, name: AsyncStateConfig) -> AsyncStateStore: ...
-    @overload
-    def create(self, name: SyncStateName, **kwargs: Any) -> StateStore: ...
-    @overload
-    def create(self, name: AsyncStateName, **kwargs: Any) -> AsyncStateStore: ...
-    @overload
-    def create(self, name: str, **kwargs: Any) -> StateStore | AsyncStateStore: ...
-    def create(self, name: str | StoreConfig, **kwargs: Any) -> StateStore | AsyncStateStore:
-        return super().create(name, **kwargs)  # type: ignore[arg-type]
 
-    @overload
-    def validate(self, name: SyncStateName, **options: Any) -> StateConfig: ...
-    @overload
-    def validate(self, name: AsyncStateName, **options: Any) -> AsyncStateConfig: ...
-    @overload
-    def validate(self, name: str, **options: Any) -> StateConfig | AsyncStateConfig | None: ...
-    def validate(self, name: str, **options: Any) -> StateConfig | AsyncStateConfig | None:
-        return super().validate(name, **options)  # type: ignore[return-value]
-
-
-class EmbedderRegistry(StoreRegistry["Embedder | AsyncEmbedder"]):
+class EmbedderRegistry(_EmbedderBase):
     """The embedder registry. ``dimension`` is checked as a positive int, the methods as for stores."""
-
-    @overload
-    def create(self, name: EmbedderConfig) -> Embedder: ...
-    @overload
-    def create(self, name: SyncEmbedderName, **kwargs: Any) -> Embedder: ...
-    @overload
-    def create(self, name: str, **kwargs: Any) -> Embedder | AsyncEmbedder: ...
-    def create(self, name: str | StoreConfig, **kwargs: Any) -> Embedder | AsyncEmbedder:
-        return super().create(name, **kwargs)  # type: ignore[arg-type]
-
-    @overload
-    def validate(self, name: SyncEmbedderName, **options: Any) -> EmbedderConfig: ...
-    @overload
-    def validate(self, name: str, **options: Any) -> EmbedderConfig | None: ...
-    def validate(self, name: str, **options: Any) -> EmbedderConfig | None:
-        return super().validate(name, **options)  # type: ignore[return-value]
 
     def _members(self, is_async: bool) -> tuple[str, ...]:
         # ``dimension`` is a value, not a method: _check_contract checks it apart.

@@ -97,6 +97,15 @@ def _add_endpoint(parser: argparse.ArgumentParser, flag: str, dest: str) -> None
     parser.add_argument(f"--{flag}-option", action="append", metavar="KEY=VALUE", help=_OPTION_HELP)
 
 
+def _kind_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str, description: str
+) -> argparse.ArgumentParser:
+    """A command whose first argument is the KIND of data it works on."""
+    command = commands.add_parser(name, help=help, description=description)
+    command.add_argument("kind", choices=KINDS, metavar="KIND", help=_KIND_HELP)
+    return command
+
+
 def _add_transfer_options(parser: argparse.ArgumentParser, conflicts: bool) -> None:
     parser.add_argument(
         "--batch-size", type=_positive_int, default=1000, metavar="N", help="items per batch (default: 1000)"
@@ -149,7 +158,8 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--kind", choices=(*KINDS, "embedder"), help="only the backends of this kind")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
-    check = commands.add_parser(
+    check = _kind_command(
+        commands,
         "check",
         help="validate a backend's config, connect and do a harmless round trip",
         description="Validate the config (every bad field, secrets masked), connect, write, read back and delete "
@@ -157,41 +167,40 @@ def _parser() -> argparse.ArgumentParser:
         "given as flags: --path chat.db, --key-prefix app: (dashes become underscores). A local store that did "
         "not exist before the check is removed again.",
     )
-    check.add_argument("kind", choices=KINDS, metavar="KIND", help=_KIND_HELP)
     check.add_argument("backend", metavar="BACKEND", help="backend name or alias (BACKEND:URL also works)")
     check.add_argument("--url", help="connection URL")
     check.add_argument("--option", action="append", metavar="KEY=VALUE", help=_OPTION_HELP)
 
-    migrate = commands.add_parser(
+    migrate = _kind_command(
+        commands,
         "migrate",
         help="copy everything of one kind between two backends",
         description="Copy everything of one kind from one backend to another, in batches (memory stays flat), "
         "idempotently (run it again to resume; nothing is copied twice), then compare counts.",
     )
-    migrate.add_argument("kind", choices=KINDS, metavar="KIND", help=_KIND_HELP)
     _add_endpoint(migrate, "from", "source")
     _add_endpoint(migrate, "to", "target")
     _add_transfer_options(migrate, conflicts=True)
 
-    export = commands.add_parser(
+    export = _kind_command(
+        commands,
         "export",
         help="write one kind to a JSON Lines file (a backup)",
         description="Write everything of one kind to a JSON Lines file (gzip when it ends in .gz); the file "
         "appears complete or not at all. Format: docs/cli.md.",
     )
-    export.add_argument("kind", choices=KINDS, metavar="KIND", help=_KIND_HELP)
     _add_endpoint(export, "from", "source")
     export.add_argument(
         "--output", "-o", type=Path, required=True, metavar="FILE", help="the file to write (gzip if it ends in .gz)"
     )
     _add_transfer_options(export, conflicts=False)
 
-    restore = commands.add_parser(
+    restore = _kind_command(
+        commands,
         "import",
         help="load a JSON Lines file written by export (a restore)",
         description="Validate the whole file, then load it; idempotent and resumable like migrate.",
     )
-    restore.add_argument("kind", choices=KINDS, metavar="KIND", help=_KIND_HELP)
     restore.add_argument(
         "--input", "-i", type=Path, required=True, metavar="FILE", help="a file written by export (.gz too)"
     )

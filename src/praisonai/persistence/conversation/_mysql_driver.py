@@ -2,7 +2,8 @@
 
 Error codes, the TLS settings, the server probe that picks the id collation, the
 schema operation built from it, and :class:`MySqlHooks`, the driver hooks of the three
-stores (their drivers raise exceptions of the same DB-API shape with the same codes).
+stores (their drivers raise exceptions of the same DB-API shape with the same codes),
+with :class:`SyncMySqlStore` the base of the two synchronous ones.
 The statements are ``_sql_statements.py``'s (dialect ``MYSQL``).
 """
 
@@ -15,8 +16,8 @@ from typing import Any, ClassVar
 
 from ..errors import BackendUnavailableError, InvalidInputError
 from ._praisonai_schema import prepare_schema
-from ._server_runner import _ServerRunner
-from ._sql_operations import ConversationOperations, IntegrityViolation, Step
+from ._server_runner import ServerSqlConversationStore, _ServerRunner
+from ._sql_operations import ConversationOperations, IntegrityViolation, Step, run_step
 from ._sql_operations import Operation as _Operation
 from ._sql_statements import MYSQL, SINGLESTORE, ConversationStatements, Dialect
 from .config import AsyncMySqlConversationConfig, MySqlConversationConfig, SingleStoreConversationConfig
@@ -26,6 +27,7 @@ __all__ = [
     "SESSION_SETUP",
     "TLS_STATUS",
     "MySqlHooks",
+    "SyncMySqlStore",
     "check_packet",
     "check_tls",
     "connect_arguments",
@@ -235,3 +237,26 @@ class MySqlHooks(_ServerRunner):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._address})"
+
+
+class SyncMySqlStore(MySqlHooks, ServerSqlConversationStore):
+    """The base of the synchronous stores, mysql (PyMySQL) and singlestore (singlestoredb): how they open
+    (the driver, its module of DB-API errors, a pool) and their connections' hooks (alike in both)."""
+
+    _driver_module: ClassVar[str]
+    _errors_module: ClassVar[str]
+
+    def __init__(self, config: MySqlConversationConfig | SingleStoreConversationConfig) -> None:
+        self.config = config
+        self._driver = self._import_driver(self._driver_module)
+        self._use_mysql(config, self._import_driver(self._errors_module))
+        self._open(config.pool_size)
+
+    def _dispose(self, connection: Any) -> None:
+        connection.close()
+
+    def _execute(self, connection: Any, step: Step) -> Any:
+        check_packet(step, self._max_packet)
+        with connection.cursor() as cursor:
+            result = run_step(cursor, step)
+            return list(result) if step.fetch == "all" else result  # rows as a list, whichever driver

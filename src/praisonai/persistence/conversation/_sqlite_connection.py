@@ -27,6 +27,7 @@ from .config import AsyncSqliteConversationConfig, SqliteConversationConfig, Tur
 __all__ = [
     "LockedConnectionRunner",
     "classify_sqlite_error",
+    "constraint_violation",
     "lock_timeout",
     "prepare_path",
     "sqlite_operations",
@@ -64,15 +65,17 @@ def sqlite_pragmas(config: SqliteConversationConfig | AsyncSqliteConversationCon
     return tuple(pragmas)
 
 
-def classify_sqlite_error(error: BaseException) -> IntegrityViolation | None:
-    if not isinstance(error, sqlite3.IntegrityError):
-        return None
-    text = str(error)
+def constraint_violation(text: str) -> IntegrityViolation:
+    """The violation SQLite's message names (``UNIQUE constraint failed: ...``); libSQL's messages are SQLite's."""
     if "UNIQUE" in text or "PRIMARY KEY" in text:
         return IntegrityViolation("unique", text)
     if "FOREIGN KEY" in text:
         return IntegrityViolation("foreign_key", text)
     return IntegrityViolation("other", text)
+
+
+def classify_sqlite_error(error: BaseException) -> IntegrityViolation | None:
+    return constraint_violation(str(error)) if isinstance(error, sqlite3.IntegrityError) else None
 
 
 def lock_timeout(error: BaseException, busy_timeout: float) -> BackendUnavailableError | None:

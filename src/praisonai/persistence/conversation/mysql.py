@@ -19,24 +19,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._mysql_driver import MySqlHooks, check_packet, connect_arguments, ssl_context, tls_checked
-from ._server_runner import ServerSqlConversationStore
-from ._sql_operations import Step, run_step
+from ._mysql_driver import SyncMySqlStore, connect_arguments, ssl_context, tls_checked
 from .config import MySqlConversationConfig
 
 __all__ = ["MySqlConversationStore"]
 
 
-class MySqlConversationStore(MySqlHooks, ServerSqlConversationStore):
+class MySqlConversationStore(SyncMySqlStore):
     """Conversations in MySQL or MariaDB through PyMySQL; safe to share between threads."""
 
     backend = "mysql"
-
-    def __init__(self, config: MySqlConversationConfig) -> None:
-        self.config = config
-        self._pymysql = self._import_driver("pymysql")
-        self._use_mysql(config, self._pymysql.err)
-        self._open(config.pool_size)
+    config: MySqlConversationConfig
+    _driver_module = "pymysql"
+    _errors_module = "pymysql.err"
 
     def _connect(self) -> Any:
         config = self.config
@@ -45,24 +40,16 @@ class MySqlConversationStore(MySqlHooks, ServerSqlConversationStore):
             options["ssl_disabled"] = True
         elif config.ssl_mode != "preferred":
             options["ssl"] = ssl_context(config)
-        connection = self._pymysql.connect(
+        connection = self._driver.connect(
             password=None if config.password is None else config.password.get_secret_value(),
             database=config.database,
-            **connect_arguments(config, self._pymysql),
+            **connect_arguments(config, self._driver),
             **options,
         )
         return tls_checked(connection, config)
 
-    def _dispose(self, connection: Any) -> None:
-        connection.close()
-
     def _alive(self, connection: Any) -> bool:
         return bool(connection.open)
-
-    def _execute(self, connection: Any, step: Step) -> Any:
-        check_packet(step, self._max_packet)
-        with connection.cursor() as cursor:
-            return run_step(cursor, step)
 
 
 MySQLConversationStore = MySqlConversationStore

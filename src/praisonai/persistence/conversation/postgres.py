@@ -17,6 +17,7 @@ next call reconnects.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ._postgres_driver import PostgresHooks, integrity_violation, is_disconnect_sqlstate
@@ -60,8 +61,9 @@ class PostgresConversationStore(PostgresHooks, ServerSqlConversationStore):
             "password": None if config.password is None else config.password.get_secret_value(),
             "sslmode": config.sslmode,
             "sslrootcert": config.sslrootcert,
-            # libpq counts whole seconds and refuses less than 2.
-            "connect_timeout": max(2, round(config.connect_timeout)),
+            # libpq counts whole seconds and refuses less than 2; rounded up, never shorter than asked
+            # (as pgvector's connections).
+            "connect_timeout": max(2, math.ceil(config.connect_timeout)),
             "application_name": config.application_name,
         }
         connection = self._psycopg.connect(

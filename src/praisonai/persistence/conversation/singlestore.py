@@ -20,24 +20,19 @@ from __future__ import annotations
 from typing import Any
 
 from .._singlestore import connect
-from ._mysql_driver import SESSION_SETUP, MySqlHooks, check_packet, tls_checked
-from ._server_runner import ServerSqlConversationStore
-from ._sql_operations import Step, run_step
+from ._mysql_driver import SESSION_SETUP, SyncMySqlStore, tls_checked
 from .config import SingleStoreConversationConfig
 
 __all__ = ["SingleStoreConversationStore"]
 
 
-class SingleStoreConversationStore(MySqlHooks, ServerSqlConversationStore):
+class SingleStoreConversationStore(SyncMySqlStore):
     """Conversations in SingleStore through singlestoredb; safe to share between threads."""
 
     backend = "singlestore"
-
-    def __init__(self, config: SingleStoreConversationConfig) -> None:
-        self.config = config
-        self._s2 = self._import_driver("singlestoredb")
-        self._use_mysql(config, self._import_driver("singlestoredb.exceptions"))
-        self._open(config.pool_size)
+    config: SingleStoreConversationConfig
+    _driver_module = "singlestoredb"
+    _errors_module = "singlestoredb.exceptions"
 
     def _connect(self) -> Any:
         config = self.config
@@ -47,7 +42,7 @@ class SingleStoreConversationStore(MySqlHooks, ServerSqlConversationStore):
         elif config.ssl_mode in ("verify_ca", "verify_identity"):
             tls.update(ssl_ca=config.ssl_ca, ssl_verify_cert=True)
             tls["ssl_verify_identity"] = config.ssl_mode == "verify_identity"
-        connection = connect(self._s2, config, client_found_rows=True, **tls)
+        connection = connect(self._driver, config, client_found_rows=True, **tls)
         return tls_checked(connection, config, self._set_up_session)
 
     @staticmethod
@@ -56,14 +51,5 @@ class SingleStoreConversationStore(MySqlHooks, ServerSqlConversationStore):
         if not cursor.fetchall():  # MySQL or MariaDB: SingleStore's sql_mode has values of its own
             cursor.execute(SESSION_SETUP)
 
-    def _dispose(self, connection: Any) -> None:
-        connection.close()
-
     def _alive(self, connection: Any) -> bool:
         return bool(connection.is_connected())
-
-    def _execute(self, connection: Any, step: Step) -> Any:
-        check_packet(step, self._max_packet)
-        with connection.cursor() as cursor:
-            result = run_step(cursor, step)
-            return list(result) if step.fetch == "all" else result

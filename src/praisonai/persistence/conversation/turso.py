@@ -33,7 +33,7 @@ from .._config import secret_value
 from ..errors import BackendUnavailableError, InvalidInputError
 from ._sql_operations import IntegrityViolation, Operation, Step, fetch
 from ._sql_store import SqlConversationStore
-from ._sqlite_connection import LockedConnectionRunner, lock_timeout, sqlite_operations
+from ._sqlite_connection import LockedConnectionRunner, constraint_violation, lock_timeout, sqlite_operations
 from .config import TursoConversationConfig
 
 __all__ = ["TursoConversationStore"]
@@ -42,16 +42,11 @@ _UNREACHABLE = ("hrana", "http error", "sync error", "tcp connect", "connection 
 
 
 def classify_libsql_error(error: BaseException) -> IntegrityViolation | None:
+    # libSQL raises every engine error as a ValueError: a constraint is told by its message.
     if not isinstance(error, ValueError):
         return None
     text = str(error)
-    if "UNIQUE constraint failed" in text or "PRIMARY KEY" in text:
-        return IntegrityViolation("unique", text)
-    if "FOREIGN KEY constraint failed" in text:
-        return IntegrityViolation("foreign_key", text)
-    if "constraint failed" in text:
-        return IntegrityViolation("other", text)
-    return None
+    return constraint_violation(text) if "constraint failed" in text or "PRIMARY KEY" in text else None
 
 
 def _is_unreachable(error: BaseException) -> bool:

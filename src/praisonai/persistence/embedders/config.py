@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from .._catalogue import Kind
-from .._config import StoreConfig, build_store
+from .._config import KindConfig
 
 if TYPE_CHECKING:
-    from .base import Embedder
+    from .base import Embedder  # noqa: F401  # named (quoted) in EmbedderConfig's base
 
 __all__ = [
     "CallableEmbedderConfig",
@@ -28,13 +28,10 @@ __all__ = [
 MAX_DIMENSION = 65_536
 
 
-class EmbedderConfig(StoreConfig):
+class EmbedderConfig(KindConfig["Embedder"]):
     """Config of an embedder; ``open()`` is an Embedder."""
 
     kind: ClassVar[Kind] = "embedder"
-
-    def open(self) -> Embedder:
-        return cast("Embedder", build_store(self))
 
 
 class CallableEmbedderConfig(EmbedderConfig):

@@ -49,19 +49,17 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-import threading
-from collections.abc import Iterator
 from typing import Any, ClassVar, TypeVar
 
 from .._closing import close_client
-from .._sansio import Call, Operation, call_on, call_on_async, drive, drive_async, throw_in_everything
+from .._sansio import Call, Operation, call_on, drive, throw_in_everything
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError
 from ._filters import native as nodes
 from ._filters.native import index_metadata, int64_or_float, render
-from ._layers.async_store_base import AsyncKnowledgeStoreBase
+from ._layers.async_store_base import AsyncEmbeddedOrServerStore
 from ._layers.contract import EngineStepsPrimitives
-from ._layers.store_base import KnowledgeStoreBase, OpenedCollection, raised_by, score_of_distance
+from ._layers.store_base import OffsetPagedStore, OpenedCollection, raised_by, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import ChromaKnowledgeConfig
 from .filters import FilterNode
@@ -317,7 +315,7 @@ class _ChromaSteps(EngineStepsPrimitives):
         return int((yield Call("count", on=target.native)))
 
     def _page_steps(
-        self, target: OpenedCollection, limit: int, offset: int
+        self, target: OpenedCollection, offset: int, limit: int
     ) -> Operation[Call, list[KnowledgeDocument]]:
         page = yield Call("get", (), {"limit": limit, "offset": offset, "include": _INCLUDE}, on=target.native)
         return self._documents(page)
@@ -371,7 +369,7 @@ class _ChromaSteps(EngineStepsPrimitives):
         return render(node, _render, chunk_limit=_CHUNKS)
 
 
-class ChromaKnowledgeStore(_ChromaSteps, KnowledgeStoreBase[OpenedCollection, ChromaKnowledgeConfig]):
+class ChromaKnowledgeStore(_ChromaSteps, OffsetPagedStore[OpenedCollection, ChromaKnowledgeConfig]):
     """A KnowledgeStore on Chroma (embedded persistent client or HTTP client)."""
 
     backend = "chroma"
@@ -391,21 +389,11 @@ class ChromaKnowledgeStore(_ChromaSteps, KnowledgeStoreBase[OpenedCollection, Ch
     def _engine(self, steps: Operation[Call, R]) -> R:
         return drive(steps, call_on(self._client), throw_in_everything)
 
-    def _scan(self, name: str, target: OpenedCollection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        offset = 0
-        while True:
-            documents = self._engine(self._page_steps(target, batch_size, offset))
-            if not documents:
-                return
-            yield documents
-            offset += len(documents)
-            target = self._require(name)
-
     def _release(self) -> None:
         close_client(self._client)
 
 
-class AsyncChromaKnowledgeStore(_ChromaSteps, AsyncKnowledgeStoreBase[OpenedCollection, ChromaKnowledgeConfig]):
+class AsyncChromaKnowledgeStore(_ChromaSteps, AsyncEmbeddedOrServerStore[OpenedCollection, ChromaKnowledgeConfig]):
     """An AsyncKnowledgeStore on Chroma: the sync store's steps, awaited on chromadb's ``AsyncHttpClient``.
 
     The server's client opens on the first call. chromadb's async client keeps one HTTP connection
@@ -423,12 +411,13 @@ class AsyncChromaKnowledgeStore(_ChromaSteps, AsyncKnowledgeStoreBase[OpenedColl
         super().__init__(config)
         self._chromadb: Any = self._import_driver("chromadb")
         self._not_found = self._import_driver("chromadb.errors").NotFoundError
-        self._client: Any = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
-        self._thread_lock = threading.Lock()
         if config.local_path is not None:
             with self._translating:
                 self._client = _embedded_client(self._chromadb, config)
+
+    @property
+    def _embedded(self) -> bool:
+        return self.config.local_path is not None
 
     async def _server_client(self) -> Any:
         loop = asyncio.get_running_loop()
@@ -445,25 +434,9 @@ class AsyncChromaKnowledgeStore(_ChromaSteps, AsyncKnowledgeStoreBase[OpenedColl
         self._client_loop = loop
         return self._client
 
-    def _drive_in_thread(self, steps: Operation[Call, R]) -> R:
-        with self._thread_lock:
-            return drive(steps, call_on(self._client), throw_in_everything)
-
-    async def _engine(self, steps: Operation[Call, R]) -> R:
-        if self.config.local_path is not None:
-            return await asyncio.to_thread(self._drive_in_thread, steps)
-        return await drive_async(steps, call_on_async(await self._server_client()), throw_in_everything)
-
-    async def _release(self) -> None:
-        client, self._client = self._client, None
-        if client is None:
-            return
-        if self.config.local_path is not None:
-            await asyncio.to_thread(close_client, client)
-            return
-        server = getattr(client, "_server", None)
-        cleanup = getattr(server, "_cleanup", None)
-        if cleanup is not None and self._client_loop is asyncio.get_running_loop():
+    async def _close_server_client(self, client: Any) -> None:
+        cleanup = getattr(getattr(client, "_server", None), "_cleanup", None)
+        if cleanup is not None:
             await cleanup()  # closes this store's pools (see _server_client)
 
 

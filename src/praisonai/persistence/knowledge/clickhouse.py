@@ -207,18 +207,18 @@ class ClickHouseKnowledgeStore(KnowledgeStoreBase[CollectionSettings, ClickHouse
         return int(self._connected().query(f"SELECT count() FROM {self._table(name)} FINAL").result_rows[0][0])
 
     def _scan(self, name: str, target: CollectionSettings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        after = ""
-        while True:
-            rows = self._rows(
-                f"SELECT {_SELECT} FROM {self._table(name)} FINAL WHERE id > {{after:String}} "
-                "ORDER BY id LIMIT {size:UInt64}",
-                parameters={"after": after, "size": batch_size},
-            )
-            if not rows:
-                return
-            yield [_document(row) for row in rows]
-            after = rows[-1][0]
-            self._require(name)
+        statement = (
+            f"SELECT {_SELECT} FROM {self._table(name)} FINAL WHERE id > {{after:String}} "
+            "ORDER BY id LIMIT {size:UInt64}"
+        )
+        pages = self._pages_of(
+            name,
+            target,
+            lambda _, after: self._rows(statement, parameters={"after": after, "size": batch_size}),
+            "",
+            lambda _, rows: rows[-1][0],
+        )
+        return ([_document(row) for row in rows] for rows in pages)
 
     def _release(self) -> None:
         client, self._client = self._client, None

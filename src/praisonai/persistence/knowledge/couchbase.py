@@ -32,6 +32,7 @@ from ._filters.native import Lowered
 from ._filters.tokens import SqlSpelling, SqlTokens
 from ._layers.hosted_store import HostedVectorStore, Settings
 from ._layers.records import document_from_record
+from ._layers.store_base import read_pages
 from .base import KnowledgeDocument
 from .config import CouchbaseKnowledgeConfig
 
@@ -183,17 +184,16 @@ class CouchbaseKnowledgeStore(HostedVectorStore[CouchbaseKnowledgeConfig]):
         return int(count)
 
     def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        last = ""
         statement = (
             f"SELECT {_FIELDS} FROM `{self._collection_name(name)}` AS d "
             "WHERE META(d).id > $after ORDER BY META(d).id LIMIT $k"
         )
-        while True:
-            rows = self._query(statement, {"after": last, "k": batch_size})
-            if not rows:
-                return
-            last = str(rows[-1]["id"])
-            yield [document_from_record(row) for row in rows]
+        pages = read_pages(
+            lambda last: self._query(statement, {"after": last, "k": batch_size}),
+            "",
+            lambda _, rows: str(rows[-1]["id"]),
+        )
+        return ([document_from_record(row) for row in rows] for rows in pages)
 
     def _release(self) -> None:
         self._cluster.close()

@@ -39,7 +39,7 @@ the check and the write.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from .._closing import close_client
@@ -56,7 +56,7 @@ from ._filters.native import (
 from ._layers.async_store_base import AsyncKnowledgeStoreBase
 from ._layers.contract import EngineStepsPrimitives
 from ._layers.records import document_from_record
-from ._layers.store_base import CollectionSettings, KnowledgeStoreBase, OpenedCollection, score_of_distance
+from ._layers.store_base import CollectionSettings, OffsetPagedStore, OpenedCollection, score_of_distance
 from .base import Distance, KnowledgeDocument
 from .config import LanceDbKnowledgeConfig
 from .filters import FilterNode
@@ -320,7 +320,7 @@ class _LanceSteps(EngineStepsPrimitives):
         raise AssertionError(f"unexpected filter node {node!r}")
 
 
-class LanceDbKnowledgeStore(_LanceSteps, KnowledgeStoreBase[OpenedCollection, LanceDbKnowledgeConfig]):
+class LanceDbKnowledgeStore(_LanceSteps, OffsetPagedStore[OpenedCollection, LanceDbKnowledgeConfig]):
     """A KnowledgeStore on LanceDB tables."""
 
     backend = "lancedb"
@@ -337,16 +337,6 @@ class LanceDbKnowledgeStore(_LanceSteps, KnowledgeStoreBase[OpenedCollection, La
 
     def _engine(self, steps: Operation[Awaitable[Any], R]) -> R:
         return drive(steps, self._background.run, throw_in_everything)
-
-    def _scan(self, name: str, target: OpenedCollection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        offset = 0
-        while True:
-            page = self._engine(self._page_steps(target, offset, batch_size))
-            if not page:
-                return
-            yield page
-            offset += len(page)
-            target = self._require(name)
 
     def _release(self) -> None:
         close_client(self._db)

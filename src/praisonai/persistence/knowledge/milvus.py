@@ -55,12 +55,11 @@ import importlib
 import math
 import os
 import re
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any, ClassVar, TypeVar
 
-from .._sansio import Call, Operation, call_on, call_on_async, drive, drive_async, throw_in_everything
+from .._sansio import Call, Operation, call_on, drive, throw_in_everything
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, EngineError, InvalidInputError
 from ._filters import native as nodes
@@ -74,7 +73,7 @@ from ._filters.native import (
     render,
     string_digest,
 )
-from ._layers.async_store_base import AsyncKnowledgeStoreBase
+from ._layers.async_store_base import AsyncEmbeddedOrServerStore
 from ._layers.checks import partly_stored
 from ._layers.contract import EngineStepsPrimitives
 from ._layers.records import document_from_record
@@ -455,7 +454,7 @@ class _WithoutWaits:
         self._check_status(await handler._async_stub.LoadCollection(request, timeout=self.client._timeout))
 
 
-class AsyncMilvusKnowledgeStore(_MilvusSteps, AsyncKnowledgeStoreBase[CollectionSettings, MilvusKnowledgeConfig]):
+class AsyncMilvusKnowledgeStore(_MilvusSteps, AsyncEmbeddedOrServerStore[CollectionSettings, MilvusKnowledgeConfig]):
     """An AsyncKnowledgeStore on Milvus: the sync store's steps, awaited on pymilvus's ``AsyncMilvusClient``.
 
     Against a server, the client opens on the first call, one per event loop (its gRPC channel belongs
@@ -472,9 +471,6 @@ class AsyncMilvusKnowledgeStore(_MilvusSteps, AsyncKnowledgeStoreBase[Collection
         self._pymilvus = self._import_driver("pymilvus")
         self._loaded = set()
         self._unflushed = {}
-        self._client: Any = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
-        self._thread_lock = threading.Lock()
         if config.is_local:
             self._import_driver("milvus_lite")
             self._clock = time
@@ -483,7 +479,11 @@ class AsyncMilvusKnowledgeStore(_MilvusSteps, AsyncKnowledgeStoreBase[Collection
         else:
             self._clock = asyncio
 
-    def _server_client(self) -> Any:
+    @property
+    def _embedded(self) -> bool:
+        return self.config.is_local
+
+    async def _server_client(self) -> Any:
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
             # dedicated: pymilvus shares a connection per loop id, which a later loop can reuse.
@@ -492,23 +492,8 @@ class AsyncMilvusKnowledgeStore(_MilvusSteps, AsyncKnowledgeStoreBase[Collection
             self._client_loop = loop
         return self._client
 
-    def _drive_in_thread(self, steps: Operation[Call, R]) -> R:
-        with self._thread_lock:
-            return drive(steps, call_on(self._client), throw_in_everything)
-
-    async def _engine(self, steps: Operation[Call, R]) -> R:
-        if self.config.is_local:
-            return await asyncio.to_thread(self._drive_in_thread, steps)
-        return await drive_async(steps, call_on_async(self._server_client()), throw_in_everything)
-
-    async def _release(self) -> None:
-        client, self._client = self._client, None
-        if client is None:
-            return
-        if self.config.is_local:
-            await asyncio.to_thread(client.close)
-        elif self._client_loop is asyncio.get_running_loop():
-            await client.close()
+    async def _close_server_client(self, client: Any) -> None:
+        await client.close()
 
 
 def _index(metadata: Any) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from ._filters.native import Lowered
 from ._filters.tokens import render_mql
 from ._layers.hosted_store import AsyncHostedVectorStore, HostedVectorStore, Settings
 from ._layers.records import RANGE_OPERATORS, document_from_record
+from ._layers.store_base import read_pages
 from .base import KnowledgeDocument
 from .config import MongoVectorKnowledgeConfig
 
@@ -246,13 +247,11 @@ class MongoVectorKnowledgeStore(_MongoSteps, HostedVectorStore[MongoVectorKnowle
         return self._engine(self._count_steps(name))
 
     def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        last: str | None = None
-        while True:
-            page = self._engine(self._page_steps(name, last, batch_size))
-            if not page:
-                return
-            last = str(page[-1]["_id"])
-            yield [document_from_record(doc) for doc in page]
+        def page(last: str | None) -> list[dict[str, Any]]:
+            return self._engine(self._page_steps(name, last, batch_size))
+
+        pages = read_pages(page, None, lambda _, docs: str(docs[-1]["_id"]))
+        return ([document_from_record(doc) for doc in docs] for docs in pages)
 
     def _release(self) -> None:
         self._client.close()

@@ -125,14 +125,14 @@ class PgvectorKnowledgeStore(_PgvectorSteps, KnowledgeStoreBase[_Collection, Pgv
         return drive(steps, functools.partial(_run, self._current.held[-1]), throw_in_everything)
 
     def _scan(self, name: str, target: _Collection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        after: str | None = None
-        while True:
-            page = self._engine(self._page_steps(target, after, batch_size))
-            if not page:
-                return
-            yield page
-            after = page[-1].id
-            target = self._require(name)
+        start: str | None = None  # the first page: no id before it
+        return self._pages_of(
+            name,
+            target,
+            lambda current, after: self._engine(self._page_steps(current, after, batch_size)),
+            start,
+            lambda _, documents: documents[-1].id,
+        )
 
     def _release(self) -> None:
         self._pool.close()

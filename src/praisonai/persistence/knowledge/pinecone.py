@@ -28,26 +28,29 @@ Pinecone keeps vectors as float32 and numbers as float64; reads are eventually c
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from abc import abstractmethod
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 from .._closing import close_client
-from .._sansio import Call, Operation, call_on, call_on_async, drive, drive_async, throw_in_everything
+from .._sansio import Call, Operation
 from .._values import dump_json, load_json
 from ..errors import AlreadyExistsError, BackendUnavailableError, InvalidInputError
 from ._filters.native import Lowered
 from ._filters.tokens import render_mql
-from ._layers.hosted_store import AsyncSteppedHostedVectorStore, HostedEngineSteps, Settings, SteppedHostedVectorStore
+from ._layers.hosted_store import (
+    AsyncLoopClientHostedVectorStore,
+    ClientHostedVectorStore,
+    HostedEngineSteps,
+    Settings,
+)
 from ._layers.records import document_from_record
 from .base import Distance, KnowledgeDocument
 from .config import PineconeKnowledgeConfig
 
 __all__ = ["AsyncPineconeKnowledgeStore", "PineconeKnowledgeStore"]
 
-R = TypeVar("R")
 
 _SETTINGS_NAMESPACE = "praisonai-settings"
 _SETTINGS_ID = "settings"
@@ -326,21 +329,18 @@ class _PineconeSteps(HostedEngineSteps):
         return document_from_record(metadata)
 
 
-class PineconeKnowledgeStore(_PineconeSteps, SteppedHostedVectorStore[PineconeKnowledgeConfig]):
+class PineconeKnowledgeStore(_PineconeSteps, ClientHostedVectorStore[PineconeKnowledgeConfig]):
     """A KnowledgeStore on Pinecone serverless indexes: the steps of ``_PineconeSteps`` on ``Pinecone``."""
 
     def __init__(self, config: PineconeKnowledgeConfig) -> None:
         super().__init__(config)
         self._pinecone = self._import_driver("pinecone")
         with self._translating:
-            self._client: Any = self._pinecone.Pinecone(**_client_options(config))
+            self._client = self._pinecone.Pinecone(**_client_options(config))
             self._indexes = {}
 
     def _open_index(self, host: str) -> Any:
         return self._client.Index(host=host)
-
-    def _engine(self, steps: Operation[Call, R]) -> R:
-        return drive(steps, call_on(self._client), throw_in_everything)
 
     def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         token: str | None = None
@@ -356,7 +356,7 @@ class PineconeKnowledgeStore(_PineconeSteps, SteppedHostedVectorStore[PineconeKn
         close_client(self._client)
 
 
-class AsyncPineconeKnowledgeStore(_PineconeSteps, AsyncSteppedHostedVectorStore[PineconeKnowledgeConfig]):
+class AsyncPineconeKnowledgeStore(_PineconeSteps, AsyncLoopClientHostedVectorStore[PineconeKnowledgeConfig]):
     """An AsyncKnowledgeStore on Pinecone through the SDK's asyncio client: the sync store's steps, awaited.
 
     The SDK's asyncio clients (``PineconeAsyncio`` and each index's ``IndexAsyncio``) hold HTTP
@@ -367,28 +367,19 @@ class AsyncPineconeKnowledgeStore(_PineconeSteps, AsyncSteppedHostedVectorStore[
     def __init__(self, config: PineconeKnowledgeConfig) -> None:
         super().__init__(config)
         self._pinecone = self._import_driver("pinecone")
-        self._client: Any = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
         self._indexes = {}
 
     def _open_index(self, host: str) -> Any:
         return self._client.IndexAsyncio(host=host)
 
-    def _loop_client(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
-            # A client of another loop cannot be closed from this one: it is dropped, with its indexes.
-            self._indexes = {}
-            self._client, self._client_loop = self._pinecone.PineconeAsyncio(**_client_options(self.config)), loop
-        return self._client
-
-    async def _engine(self, steps: Operation[Call, R]) -> R:
-        return await drive_async(steps, call_on_async(self._loop_client()), throw_in_everything)
+    def _open_client(self) -> Any:
+        self._indexes = {}  # those of the loop left, with its client
+        return self._pinecone.PineconeAsyncio(**_client_options(self.config))
 
     async def _release(self) -> None:
-        client, indexes = self._client, self._indexes
-        self._client, self._indexes = None, {}
-        if client is None or self._client_loop is not asyncio.get_running_loop():
+        indexes, self._indexes = self._indexes, {}
+        client = self._take_client()
+        if client is None:
             return
         for index, _ in indexes.values():
             await index.close()

@@ -34,6 +34,7 @@ from ._filters.native import Lowered
 from ._filters.tokens import SqlSpelling, SqlTokens
 from ._layers.hosted_store import HostedVectorStore, Settings
 from ._layers.records import RECORD_COLUMNS, document_from_record
+from ._layers.store_base import read_pages
 from .base import KnowledgeDocument
 from .config import SingleStoreVectorKnowledgeConfig
 
@@ -182,15 +183,9 @@ class SingleStoreVectorKnowledgeStore(HostedVectorStore[SingleStoreVectorKnowled
         return int(self._execute(f"SELECT COUNT(*) FROM {self._table(name)}")[0][0])
 
     def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        last = ""
-        while True:
-            rows = self._execute(
-                f"SELECT {_FIELDS} FROM {self._table(name)} WHERE id > %s ORDER BY id LIMIT {int(batch_size)}", (last,)
-            )
-            if not rows:
-                return
-            last = str(rows[-1][0])
-            yield [_row(row) for row in rows]
+        statement = f"SELECT {_FIELDS} FROM {self._table(name)} WHERE id > %s ORDER BY id LIMIT {int(batch_size)}"
+        pages = read_pages(lambda last: self._execute(statement, (last,)), "", lambda _, rows: str(rows[-1][0]))
+        return ([_row(row) for row in rows] for rows in pages)
 
     def _release(self) -> None:
         self._connection.close()

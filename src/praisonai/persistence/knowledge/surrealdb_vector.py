@@ -313,17 +313,16 @@ class SurrealVectorKnowledgeStore(KnowledgeStoreBase[CollectionSettings, Surreal
         return int(rows[0]["count"]) if rows else 0
 
     def _scan(self, name: str, target: CollectionSettings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        start = 0
-        while True:
+        def page(_: CollectionSettings, start: int) -> list[Any]:
+            rows: list[Any]
             [rows] = self._query(
                 f"SELECT {_FIELDS} FROM type::table($table) ORDER BY id LIMIT $size START $start",
                 {"table": self._table(name), "size": batch_size, "start": start},
             )
-            if not rows:
-                return
-            yield [_document(row) for row in rows]
-            start += len(rows)
-            self._require(name)
+            return rows
+
+        pages = self._pages_of(name, target, page, 0, lambda start, rows: start + len(rows))
+        return ([_document(row) for row in rows] for rows in pages)
 
     def _release(self) -> None:
         engine, self._engine = self._engine, None

@@ -30,25 +30,28 @@ string chunks ``c.<key>_<j>``. Delete by filter is the API's own ``delete(filter
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any
 
-from .._sansio import Call, Operation, call_on, call_on_async, drive, drive_async, throw_in_everything
+from .._sansio import Call, Operation
 from .._values import dump_json, load_json
 from ..errors import InvalidInputError
 from ._filters.native import All, Chunk, Eq, IsKind, Lowered, Ne, Range, string_digest
 from ._filters.native import Any as AnyOf
 from ._filters.tokens import decimal_literal
-from ._layers.hosted_store import AsyncSteppedHostedVectorStore, HostedEngineSteps, Settings, SteppedHostedVectorStore
+from ._layers.hosted_store import (
+    AsyncLoopClientHostedVectorStore,
+    ClientHostedVectorStore,
+    HostedEngineSteps,
+    Settings,
+)
 from ._layers.records import document_from_record, kind_token, number_key, value_token
 from .base import Distance, KnowledgeDocument
 from .config import UpstashVectorKnowledgeConfig
 
 __all__ = ["AsyncUpstashVectorKnowledgeStore", "UpstashVectorKnowledgeStore", "render_filter"]
 
-R = TypeVar("R")
 
 _FUNCTIONS: dict[str, Distance] = {"COSINE": "cosine", "DOT_PRODUCT": "dot", "EUCLIDEAN": "euclidean"}
 _SAFE = re.compile(r"^[A-Za-z0-9:=._+-]+$")
@@ -256,19 +259,16 @@ class _UpstashSteps(HostedEngineSteps):
         return document_from_record(metadata)
 
 
-class UpstashVectorKnowledgeStore(_UpstashSteps, SteppedHostedVectorStore[UpstashVectorKnowledgeConfig]):
+class UpstashVectorKnowledgeStore(_UpstashSteps, ClientHostedVectorStore[UpstashVectorKnowledgeConfig]):
     """A KnowledgeStore on the namespaces of one Upstash Vector index: the steps of ``_UpstashSteps`` on ``Index``."""
 
     def __init__(self, config: UpstashVectorKnowledgeConfig) -> None:
         super().__init__(config)
         upstash_vector = self._import_driver("upstash_vector")
         with self._translating:
-            self._index: Any = upstash_vector.Index(**_index_options(config))
+            self._client = upstash_vector.Index(**_index_options(config))
             self._vector_type = upstash_vector.Vector
             self._shape = None
-
-    def _engine(self, steps: Operation[Call, R]) -> R:
-        return drive(steps, call_on(self._index), throw_in_everything)
 
     def _scan(self, name: str, settings: Settings, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
         cursor = ""
@@ -279,13 +279,13 @@ class UpstashVectorKnowledgeStore(_UpstashSteps, SteppedHostedVectorStore[Upstas
                 return
 
     def _release(self) -> None:
-        client = getattr(self._index, "_client", None)
+        client = getattr(self._client, "_client", None)
         close = getattr(client, "close", None)
         if callable(close):
             close()
 
 
-class AsyncUpstashVectorKnowledgeStore(_UpstashSteps, AsyncSteppedHostedVectorStore[UpstashVectorKnowledgeConfig]):
+class AsyncUpstashVectorKnowledgeStore(_UpstashSteps, AsyncLoopClientHostedVectorStore[UpstashVectorKnowledgeConfig]):
     """An AsyncKnowledgeStore on Upstash Vector through the client's ``AsyncIndex``: the sync store's steps,
     awaited. An ``AsyncIndex`` holds an HTTP connection pool bound to the event loop that used it: it
     opens on the first call, and another loop gets one of its own (that of a loop this store left is
@@ -296,20 +296,11 @@ class AsyncUpstashVectorKnowledgeStore(_UpstashSteps, AsyncSteppedHostedVectorSt
         self._upstash: Any = self._import_driver("upstash_vector")
         self._vector_type = self._upstash.Vector
         self._shape = None
-        self._index: Any = None
-        self._index_loop: asyncio.AbstractEventLoop | None = None
 
-    def _loop_index(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._index is None or self._index_loop is not loop:
-            self._index, self._index_loop = self._upstash.AsyncIndex(**_index_options(self.config)), loop
-        return self._index
-
-    async def _engine(self, steps: Operation[Call, R]) -> R:
-        return await drive_async(steps, call_on_async(self._loop_index()), throw_in_everything)
+    def _open_client(self) -> Any:
+        return self._upstash.AsyncIndex(**_index_options(self.config))
 
     async def _release(self) -> None:
-        index, self._index = self._index, None
-        client = getattr(index, "_client", None)
-        if client is not None and self._index_loop is asyncio.get_running_loop():
+        client = getattr(self._take_client(), "_client", None)  # the AsyncIndex's httpx client
+        if client is not None:
             await client.aclose()

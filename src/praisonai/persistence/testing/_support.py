@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import pytest
 
-__all__ = ["StoreContractBase", "run_async", "run_in_threads"]
+__all__ = ["StoreContractBase", "reopener", "run_async", "run_in_threads"]
 
 F = TypeVar("F", bound=Callable[..., Awaitable[None]])
 S = TypeVar("S")
@@ -34,6 +34,13 @@ class StoreContractBase(Generic[S]):
 
     def test_satisfies_protocol(self, store: S) -> None:
         assert isinstance(store, self.protocol)
+
+
+def reopener(reopen: Callable[[], S] | None) -> Callable[[], S]:
+    """The ``reopen`` fixture's callable; without one the test is skipped (nothing a second instance can open)."""
+    if reopen is None:
+        pytest.skip("this backend has no storage a second instance can open")
+    return reopen
 
 
 def run_async(test: F) -> Callable[..., None]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from ..conversation.base import (
     ConversationStore,
 )
 from ..errors import AlreadyExistsError, NotFoundError
-from ._support import StoreContractBase, run_async, run_in_threads
+from ._support import StoreContractBase, reopener, run_async, run_in_threads
 
 __all__ = ["AsyncConversationStoreContract", "ConversationStoreContract"]
 
@@ -337,17 +338,13 @@ class ConversationStoreContract(StoreContractBase[ConversationStore]):
     def test_reopen_reads_what_was_written(
         self, store: ConversationStore, reopen: Callable[[], ConversationStore] | None
     ) -> None:
-        if reopen is None:
-            pytest.skip("this backend has no storage a second instance can open")
+        open_second = reopener(reopen)
         store.create_session(_session())
         store.add_message("s1", _message("persisted", 1.0, "m-1"))
-        second = reopen()
-        try:
+        with closing(open_second()) as second:
             loaded = second.get_session("s1")
             assert loaded is not None and loaded.name == "Support chat"
             assert [(m.id, m.content) for m in second.get_messages("s1")] == [("m-1", "persisted")]
-        finally:
-            second.close()
 
 
 class AsyncConversationStoreContract(StoreContractBase[AsyncConversationStore]):
@@ -468,8 +465,7 @@ class AsyncConversationStoreContract(StoreContractBase[AsyncConversationStore]):
     def test_reopen_reads_what_was_written(
         self, store: AsyncConversationStore, reopen: Callable[[], AsyncConversationStore] | None
     ) -> None:
-        if reopen is None:
-            pytest.skip("this backend has no storage a second instance can open")
+        open_second = reopener(reopen)
 
         async def main() -> None:
             try:
@@ -477,7 +473,7 @@ class AsyncConversationStoreContract(StoreContractBase[AsyncConversationStore]):
                 await store.add_message("s1", _message("persisted", 1.0, "m-1"))
             finally:
                 await store.close()
-            second = reopen()
+            second = open_second()
             try:
                 assert [(m.id, m.content) for m in await second.get_messages("s1")] == [("m-1", "persisted")]
             finally:

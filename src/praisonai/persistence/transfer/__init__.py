@@ -45,7 +45,8 @@ Collections PraisonAI 4.7 wrote to chroma, lancedb or qdrant are a source throug
 Modules: :mod:`.operations` (the three functions, written once over the
 per-kind interface of :mod:`._kind`), one module per kind
 (:mod:`.conversation`, :mod:`.knowledge`, :mod:`.state`: reading, writing and
-verification), :mod:`.jsonl` (the file format) and :mod:`.report`.
+verification, comparing records as :mod:`._compare` does), :mod:`.jsonl` (the
+file format) and :mod:`.report`.
 """
 
 from __future__ import annotations

@@ -10,23 +10,38 @@ file, and how to verify a target against a reference: the operations in
 from __future__ import annotations
 
 import hashlib
-import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from ..errors import ConflictError
 from ._sync_view import SyncView
 from .jsonl import FileReader, Groups, LineWriter, Scan
 from .report import OnConflict, ProgressCallback, Ticker, TransferKind, TransferReport, Verification
 
-__all__ = ["GroupedTransfer", "KindTransfer", "Reading", "Run", "StoreWriter", "canonical", "capability", "store_name"]
+__all__ = [
+    "GroupedTransfer",
+    "KindTransfer",
+    "Reading",
+    "Run",
+    "StoreWriter",
+    "capability",
+    "store_name",
+]
 
 S = TypeVar("S")  # the kind's store
 P = TypeVar("P")  # one part of a copy
 R = TypeVar("R")  # one item of what a verification compares the target with
 T = TypeVar("T")
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+D = TypeVar("D", bound=_Identified)  # an item a target holds by id: a message, a document
 
 
 def capability(store: Any, name: str) -> Any:
@@ -38,11 +53,6 @@ def capability(store: Any, name: str) -> Any:
 def store_name(store: Any) -> str:
     inner = store._store if isinstance(store, SyncView) else store
     return str(getattr(inner, "backend", None) or type(inner).__name__)
-
-
-def canonical(value: Any) -> str:
-    """A JSON value as text that compares equal exactly when the values do."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 class Run:
@@ -101,6 +111,40 @@ class StoreWriter(Generic[S]):
         if self.on_conflict == "fail":
             raise ConflictError(f"{what}; use --on-conflict skip or overwrite")
         return self.on_conflict == "overwrite"
+
+    def _settle(self, unit: str, what: str, differences: list[str], replace: Callable[[], None]) -> bool | None:
+        """A group (session, collection) the target has already, against the one copied.
+
+        Equal: counted as skipped, False (its items are still compared). Differing: a
+        conflict; overwritten (``replace`` writes it afresh), True; else None (left alone).
+        """
+        if not differences:
+            self.report.add("skipped", unit)
+            return False
+        if not self._conflict(unit, f"{what} exists in the target with different {', '.join(differences)}"):
+            return None
+        replace()
+        self.report.add("copied", unit)
+        return True
+
+    def _to_write(
+        self, unit: str, batch: list[D], present: Mapping[str, D], same: Callable[[D, D], bool], where: str
+    ) -> list[tuple[D, bool]]:
+        """What of ``batch`` to write, in order, compared by id with the target's ``present`` items.
+
+        Each with whether it replaces a differing one (a conflict to overwrite); equal
+        items are counted as skipped, conflicts kept by ``on_conflict`` are left out.
+        """
+        writes: list[tuple[D, bool]] = []
+        for item in batch:
+            stored = present.get(item.id)
+            if stored is None:
+                writes.append((item, False))
+            elif same(item, stored):
+                self.report.add("skipped", unit)
+            elif self._conflict(unit, f"{unit[:-1]} {item.id!r} of {where} differs in the target"):
+                writes.append((item, True))
+        return writes
 
 
 class KindTransfer(ABC, Generic[S, P, R]):

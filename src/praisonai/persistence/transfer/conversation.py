@@ -16,7 +16,8 @@ from typing import Any, TypeVar, cast
 
 from ..conversation.base import ConversationMessage, ConversationSession, ConversationStore
 from ..errors import AlreadyExistsError
-from ._kind import GroupedTransfer, GroupReference, Reading, Run, StoreWriter, canonical, capability, store_name
+from ._compare import canonical, differing
+from ._kind import GroupedTransfer, GroupReference, Reading, Run, StoreWriter, capability, store_name
 from .jsonl import Groups, Scan
 
 __all__ = ["CONVERSATION", "DEFAULT_BATCH_SIZE", "iter_message_batches", "iter_sessions"]
@@ -104,21 +105,15 @@ def _same_time(a: float, b: float) -> bool:
 
 
 def _session_differences(a: ConversationSession, b: ConversationSession) -> list[str]:
-    fields = [name for name in ("user_id", "agent_id", "name") if getattr(a, name) != getattr(b, name)]
-    fields += [name for name in ("state", "metadata") if canonical(getattr(a, name)) != canonical(getattr(b, name))]
+    fields = differing(a, b, ("user_id", "agent_id", "name"), ("state", "metadata"))
     if not _same_time(a.created_at, b.created_at):
         fields.append("created_at")
     return fields
 
 
 def _same_message(a: ConversationMessage, b: ConversationMessage) -> bool:
-    return (
-        a.role == b.role
-        and a.content == b.content
-        and a.tool_call_id == b.tool_call_id
-        and canonical(a.tool_calls) == canonical(b.tool_calls)
-        and canonical(a.metadata) == canonical(b.metadata)
-        and _same_time(a.created_at, b.created_at)
+    return _same_time(a.created_at, b.created_at) and not differing(
+        a, b, ("role", "content", "tool_call_id"), ("tool_calls", "metadata")
     )
 
 
@@ -167,19 +162,18 @@ class _ConversationWriter(StoreWriter[ConversationStore]):
         existing = self.target.get_session(session.session_id)
         if existing is None:  # deleted in between
             return self._create(session)
-        differences = _session_differences(session, existing)
-        if differences:
-            what = f"session {session.session_id!r} exists in the target with different {', '.join(differences)}"
-            if not self._conflict("sessions", what):
-                return None
-            self.target.delete_session(session.session_id)
-            self.target.create_session(self._created(session))
-            self.report.add("copied", "sessions")
-            return True
-        self.report.add("skipped", "sessions")
         # Even a session that looks complete (its updated_at restored) has its messages compared:
         # one may differ in the target, which is a conflict, and equal ones are counted as skipped.
-        return False
+        return self._settle(
+            "sessions",
+            f"session {session.session_id!r}",
+            _session_differences(session, existing),
+            lambda: self._recreate(session),
+        )
+
+    def _recreate(self, session: ConversationSession) -> None:
+        self.target.delete_session(session.session_id)
+        self.target.create_session(self._created(session))
 
     def _write_messages(self, session_id: str, batch: list[ConversationMessage], fresh: bool) -> None:
         if not batch:
@@ -211,17 +205,11 @@ class _ConversationWriter(StoreWriter[ConversationStore]):
             session_id, after=math.nextafter(low, -math.inf), before=math.nextafter(high, math.inf)
         )
         present = {message.id: message for message in around}
-        missing: list[ConversationMessage] = []
-        for message in batch:
-            stored = present.get(message.id)
-            if stored is None:
-                missing.append(message)
-            elif _same_message(message, stored):
-                self.report.add("skipped", "messages")
-            elif self._conflict("messages", f"message {message.id!r} of session {session_id!r} differs in the target"):
-                self.target.delete_messages(session_id, [message.id])
-                missing.append(message)
-        return missing
+        writes = self._to_write("messages", batch, present, _same_message, f"session {session_id!r}")
+        differing = [message.id for message, differs in writes if differs]
+        if differing:
+            self.target.delete_messages(session_id, differing)
+        return [message for message, _ in writes]
 
 
 # -- the kind -------------------------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..errors import AlreadyExistsError, UnsupportedTransferError
 from ..knowledge.base import CollectionInfo, KnowledgeDocument, KnowledgeStore
-from ._kind import GroupedTransfer, GroupReference, Reading, Run, StoreWriter, canonical, capability, store_name
+from ._compare import canonical, differing
+from ._kind import GroupedTransfer, GroupReference, Reading, Run, StoreWriter, capability, store_name
 from .jsonl import Groups
 
 __all__ = ["KNOWLEDGE"]
@@ -43,11 +44,7 @@ def _same_vector(a: list[float] | None, b: list[float] | None) -> bool:
 
 
 def _same_document(a: KnowledgeDocument, b: KnowledgeDocument) -> bool:
-    return (
-        a.content == b.content
-        and canonical(a.metadata) == canonical(b.metadata)
-        and _same_vector(a.embedding, b.embedding)
-    )
+    return _same_vector(a.embedding, b.embedding) and not differing(a, b, ("content",), ("metadata",))
 
 
 class _KnowledgeWriter(StoreWriter[KnowledgeStore]):
@@ -69,21 +66,18 @@ class _KnowledgeWriter(StoreWriter[KnowledgeStore]):
             target.create_collection(info.name, info.dimension, info.distance, info.metadata)
             self.report.add("copied", "collections")
             return True
+        differences: list[str] = []
         if self.describe is not None:
             existing: CollectionInfo = self.describe(info.name)
             differences = [name for name in ("dimension", "distance") if getattr(existing, name) != getattr(info, name)]
             if canonical(existing.metadata) != canonical(info.metadata):
                 differences.append("metadata")
-            if differences:
-                what = f"collection {info.name!r} exists in the target with different {', '.join(differences)}"
-                if not self._conflict("collections", what):
-                    return None
-                target.delete_collection(info.name)
-                target.create_collection(info.name, info.dimension, info.distance, info.metadata)
-                self.report.add("copied", "collections")
-                return True
-        self.report.add("skipped", "collections")
-        return False
+
+        def replace() -> None:
+            target.delete_collection(info.name)
+            target.create_collection(info.name, info.dimension, info.distance, info.metadata)
+
+        return self._settle("collections", f"collection {info.name!r}", differences, replace)
 
     def _write_documents(self, collection: str, batch: list[KnowledgeDocument], fresh: bool) -> None:
         if not batch:
@@ -101,16 +95,10 @@ class _KnowledgeWriter(StoreWriter[KnowledgeStore]):
         present = {document.id: document for document in self.target.get(collection, [d.id for d in batch])}
         missing: list[KnowledgeDocument] = []
         replace: list[KnowledgeDocument] = []
-        for document in batch:
-            stored = present.get(document.id)
-            if stored is None:
-                missing.append(document)
-            elif _same_document(document, stored):
-                self.report.add("skipped", "documents")
-            elif self._conflict(
-                "documents", f"document {document.id!r} of collection {collection!r} differs in the target"
-            ):
-                replace.append(document)
+        for document, differs in self._to_write(
+            "documents", batch, present, _same_document, f"collection {collection!r}"
+        ):
+            (replace if differs else missing).append(document)
         if missing:
             self.target.insert(collection, missing)
             self.report.add("copied", "documents", len(missing))

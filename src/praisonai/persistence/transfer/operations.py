@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from ._kind import KindTransfer, Run, store_name
 from ._sync_view import SyncStores
@@ -21,6 +23,8 @@ from .report import OnConflict, ProgressCallback, Ticker, TransferKind, Transfer
 from .state import STATE
 
 __all__ = ["export_jsonl", "import_jsonl", "migrate"]
+
+P = TypeVar("P")
 
 _KINDS: dict[str, KindTransfer[Any, Any, Any]] = {kind.name: kind for kind in (CONVERSATION, KNOWLEDGE, STATE)}
 
@@ -34,6 +38,35 @@ def _kind(kind: object, batch_size: object, on_conflict: object) -> KindTransfer
     if on_conflict not in ("fail", "skip", "overwrite"):
         raise ValueError(f"on_conflict must be fail, skip or overwrite, not {on_conflict!r}")
     return _KINDS[kind]
+
+
+@contextmanager
+def _operation(
+    kind: TransferKind,
+    operation: Literal["migrate", "export", "import"],
+    batch_size: int,
+    on_conflict: OnConflict,
+    progress: ProgressCallback | None,
+) -> Iterator[tuple[KindTransfer[Any, Any, Any], Run, SyncStores]]:
+    """What every operation sets up: the kind, the run with its report, the stores (closed at the end), the time."""
+    handler = _kind(kind, batch_size, on_conflict)
+    started = time.monotonic()
+    report = TransferReport(kind, operation, on_conflict)
+    run = Run(handler.units, batch_size, on_conflict, progress, report)
+    stores = SyncStores()
+    try:
+        yield handler, run, stores
+    finally:
+        stores.close()
+    report.seconds = time.monotonic() - started
+
+
+def _copy(run: Run, unit: str, total: int, parts: Iterable[P], write: Callable[[P], None]) -> None:
+    """Write every part, ticking the copy's progress after each."""
+    run.start(unit, total)
+    for part in parts:
+        write(part)
+        run.tick()
 
 
 def _verify(handler: KindTransfer[Any, Any, Any], total: int, reference: Any, other: Any, run: Run) -> Verification:
@@ -71,27 +104,15 @@ def migrate(
     :class:`UnsupportedTransferError` when a knowledge source cannot be listed,
     and whatever the stores raise. A failed verification is reported, not raised.
     """
-    handler = _kind(kind, batch_size, on_conflict)
-    started = time.monotonic()
-    report = TransferReport(kind, "migrate", on_conflict)
-    run = Run(handler.units, batch_size, on_conflict, progress, report)
-    stores = SyncStores()
-    try:
+    with _operation(kind, "migrate", batch_size, on_conflict, progress) as (handler, run, stores):
         src = stores.adopt(source, handler.probe)
         dst = stores.adopt(target, handler.probe)
         reading = handler.read(src, run)
-        write = handler.writer(dst, run)
-        run.start(handler.copy_unit, reading.total)
-        for part in reading.parts:
-            write(part)
-            run.tick()
+        _copy(run, handler.copy_unit, reading.total, reading.parts, handler.writer(dst, run))
         run.tick(finished=True)
         if verify:
-            report.verification = _verify(handler, *reading.reference(), dst, run)
-    finally:
-        stores.close()
-    report.seconds = time.monotonic() - started
-    return report
+            run.report.verification = _verify(handler, *reading.reference(), dst, run)
+    return run.report
 
 
 def _as_path(path: str | os.PathLike[str]) -> Path:
@@ -113,35 +134,26 @@ def export_jsonl(
     The file appears complete or not at all (written aside, then renamed). The
     format is described in ``docs/cli.md``. ``source`` is closed at the end.
     """
-    handler = _kind(kind, batch_size, "fail")
-    started = time.monotonic()
-    target = _as_path(path)
-    report = TransferReport(kind, "export")
-    run = Run(handler.units, batch_size, "fail", progress, report)
-    stores = SyncStores()
-    lines: LineWriter | None = None
-    try:
-        src = stores.adopt(source, handler.probe)
-        handler.check_source(src)  # fail before creating a file
-        lines = LineWriter(target)
-        lines.header(kind, source_name or store_name(src))
-        reading = handler.read(src, run)
-        run.start(handler.copy_unit, reading.total)
-        for part in reading.parts:
-            handler.export(part, lines, run)
-            run.tick()
-        lines.write({"type": "end", **{unit: report.copied.get(unit, 0) for unit in handler.units}})
-        run.tick(finished=True)
-        lines.commit()
-        lines = None
+    with _operation(kind, "export", batch_size, "fail", progress) as (handler, run, stores):
+        target = _as_path(path)
+        lines: LineWriter | None = None
+        try:
+            src = stores.adopt(source, handler.probe)
+            handler.check_source(src)  # fail before creating a file
+            lines = out = LineWriter(target)
+            out.header(kind, source_name or store_name(src))
+            reading = handler.read(src, run)
+            _copy(run, handler.copy_unit, reading.total, reading.parts, lambda part: handler.export(part, out, run))
+            out.write({"type": "end", **{unit: run.report.copied.get(unit, 0) for unit in handler.units}})
+            run.tick(finished=True)
+            out.commit()
+            lines = None
+        finally:
+            if lines is not None:
+                lines.abort()
         if verify:
-            report.verification = _verify_file(handler, target, src, run)
-    finally:
-        if lines is not None:
-            lines.abort()
-        stores.close()
-    report.seconds = time.monotonic() - started
-    return report
+            run.report.verification = _verify_file(handler, target, src, run)
+    return run.report
 
 
 def import_jsonl(
@@ -159,28 +171,17 @@ def import_jsonl(
     The whole file is validated first (:class:`InvalidExportError`, nothing
     imported). ``target`` is closed at the end.
     """
-    handler = _kind(kind, batch_size, on_conflict)
-    started = time.monotonic()
-    source = _as_path(path)
-    report = TransferReport(kind, "import", on_conflict)
-    run = Run(handler.units, batch_size, on_conflict, progress, report)
-    stores = SyncStores()
-    try:
+    with _operation(kind, "import", batch_size, on_conflict, progress) as (handler, run, stores):
+        source = _as_path(path)
         totals = scan(source, handler)
         dst = stores.adopt(target, handler.probe)
         reader = FileReader(source)
         try:
-            run.start(handler.copy_unit, totals[handler.copy_unit])
-            write = handler.writer(dst, run)
-            for part in handler.read_file(reader, run):
-                write(part)
-                run.tick()
+            parts = handler.read_file(reader, run)
+            _copy(run, handler.copy_unit, totals[handler.copy_unit], parts, handler.writer(dst, run))
         finally:
             reader.close()
         run.tick(finished=True)
         if verify:
-            report.verification = _verify_file(handler, source, dst, run)
-    finally:
-        stores.close()
-    report.seconds = time.monotonic() - started
-    return report
+            run.report.verification = _verify_file(handler, source, dst, run)
+    return run.report

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..errors import WrongTypeError
 from ..state.base import StateStore
-from ._kind import KindTransfer, Reading, Run, StoreWriter, canonical
+from ._compare import canonical
+from ._kind import KindTransfer, Reading, Run, StoreWriter
 from .jsonl import FileReader, LineWriter, Scan, batches
 from .report import Ticker, Verification
 

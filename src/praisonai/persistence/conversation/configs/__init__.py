@@ -9,30 +9,24 @@ imported; see ``_config.py``, and ``_urlform.py`` for the URL forms.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from ..._catalogue import Kind
-from ..._config import StoreConfig, build_store
+from ..._config import KindConfig
 
 if TYPE_CHECKING:
-    from ..base import AsyncConversationStore, ConversationStore
+    from ..base import AsyncConversationStore, ConversationStore  # noqa: F401  # named (quoted) in the bases below
 
 __all__ = ["AsyncConversationConfig", "ConversationConfig"]
 
 
-class ConversationConfig(StoreConfig):
+class ConversationConfig(KindConfig["ConversationStore"]):
     """Config of a synchronous conversation backend; ``open()`` is a ConversationStore."""
 
     kind: ClassVar[Kind] = "conversation"
 
-    def open(self) -> ConversationStore:
-        return cast("ConversationStore", build_store(self))
 
-
-class AsyncConversationConfig(StoreConfig):
+class AsyncConversationConfig(KindConfig["AsyncConversationStore"]):
     """Config of an asyncio conversation backend; ``open()`` is an AsyncConversationStore."""
 
     kind: ClassVar[Kind] = "conversation"
-
-    def open(self) -> AsyncConversationStore:
-        return cast("AsyncConversationStore", build_store(self))

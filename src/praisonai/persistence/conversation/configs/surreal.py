@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
-
 from ..._fields import TablePrefix
 from ..._keywords import CREATES_TABLES, SURREAL_KEYWORDS, Keyword
-from ..._paths import data_dir
-from ..._surreal import SurrealName, SurrealSettings
+from ..._surreal import SurrealName, SurrealSettings, embedded_url
 from . import ConversationConfig
 
 __all__ = ["SurrealDbConversationConfig"]
-
-
-def _default_surrealkv_url() -> str:
-    return "surrealkv://" + str(data_dir() / "conversations.surrealkv")
 
 
 class SurrealDbConversationConfig(SurrealSettings, ConversationConfig):
@@ -27,9 +20,7 @@ class SurrealDbConversationConfig(SurrealSettings, ConversationConfig):
     keyword_aliases: ClassVar[dict[str, Keyword]] = {"auto_create_tables": CREATES_TABLES}
     praisonai_keywords: ClassVar[tuple[str, ...]] = (*SURREAL_KEYWORDS, "table_prefix", "auto_create_tables")
 
-    url: str = Field(default_factory=_default_surrealkv_url)
-    """``mem://``, ``surrealkv:///abs/dir`` (or ``surrealkv://relative/dir``, ``surrealkv+versioned://``,
-    ``file://``), ``ws[s]://host:8000/rpc``, ``http[s]://host:8000``. Default: a SurrealKV directory under
-    ``$PRAISONAI_DATA_DIR``."""
+    url: str = embedded_url("conversations.surrealkv")
+    """The URL forms of :class:`SurrealSettings`; default: a SurrealKV directory under ``$PRAISONAI_DATA_DIR``."""
     database: SurrealName = "conversations"
     table_prefix: TablePrefix = "praison_"

@@ -17,23 +17,28 @@ calls, results and errors.
   the backend's primitives write in one engine call each (``_put``, ``_remove``),
   so a cancelled write is applied whole or not at all, as far as the engine's
   own call is.
+
+:class:`AsyncEmbeddedOrServerStore` is the base of the backends that run embedded (a local
+file, with only a sync client) or as a server (with an asyncio client): chroma and milvus.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
-from ..._sansio import Call, Operation, drive_async, runs_async, throw_in_everything
+from ..._closing import close_client
+from ..._sansio import Call, Operation, call_on, call_on_async, drive, drive_async, runs_async, throw_in_everything
 from ..base import AsyncKnowledgeStore, Distance, KnowledgeDocument
 from ..filters import FilterNode
 from .contract import C, ContractSteps, Held
 from .store_base import K
 
-__all__ = ["AsyncKnowledgeStoreBase"]
+__all__ = ["AsyncEmbeddedOrServerStore", "AsyncKnowledgeStoreBase"]
 
 R = TypeVar("R")
 
@@ -138,3 +143,48 @@ class AsyncKnowledgeStoreBase(ContractSteps[C], AsyncKnowledgeStore, Generic[C, 
                     return
                 self._closed = True
                 await self._release()
+
+
+class AsyncEmbeddedOrServerStore(AsyncKnowledgeStoreBase[C, K]):
+    """An async store whose engine runs embedded or as a server; its primitives are steps of client calls
+    (:class:`~.contract.EngineStepsPrimitives`). Embedded, the engine has only a sync client, opened by
+    the backend's ``__init__`` as ``self._client``: each step runs on it in a worker thread, one at a
+    time (a cancelled step finishes in its thread first). On a server, steps are awaited on the asyncio
+    client of :meth:`_server_client`, which the backend opens per event loop."""
+
+    def __init__(self, config: K) -> None:
+        super().__init__(config)
+        self._client: Any = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._thread_lock = threading.Lock()
+
+    @property
+    @abstractmethod
+    def _embedded(self) -> bool:
+        """Whether the config names an embedded engine (a local path)."""
+
+    @abstractmethod
+    async def _server_client(self) -> Any:
+        """The server's asyncio client for the running loop (``self._client``, of ``self._client_loop``)."""
+
+    @abstractmethod
+    async def _close_server_client(self, client: Any) -> None:
+        """Close the server's client of the running loop."""
+
+    def _drive_in_thread(self, steps: Operation[Call, R]) -> R:
+        with self._thread_lock:
+            return drive(steps, call_on(self._client), throw_in_everything)
+
+    async def _engine(self, steps: Operation[Call, R]) -> R:
+        if self._embedded:
+            return await asyncio.to_thread(self._drive_in_thread, steps)
+        return await drive_async(steps, call_on_async(await self._server_client()), throw_in_everything)
+
+    async def _release(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        if self._embedded:
+            await asyncio.to_thread(close_client, client)
+        elif self._client_loop is asyncio.get_running_loop():  # that of a loop left is dropped
+            await self._close_server_client(client)

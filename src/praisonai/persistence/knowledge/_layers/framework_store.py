@@ -269,10 +269,8 @@ class FrameworkKnowledgeStore(KnowledgeStoreBase[_Collection, LangChainKnowledge
         return len(target.ids)
 
     def _scan(self, name: str, target: _Collection, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        ids = list(target.ids)
-        for start in range(0, len(ids), batch_size):
-            current = self._require(name)
-            wanted = [current.ids[i] for i in ids[start : start + batch_size] if i in current.ids]
+        for current, batch in self._batches_of(name, list(target.ids), batch_size):
+            wanted = [current.ids[i] for i in batch if i in current.ids]
             records = self._fetch_records(wanted) if wanted else {}
             yield [self._document(records[store_id]) for store_id in wanted if store_id in records]
 

@@ -13,7 +13,9 @@ written once, as steps (:class:`_HostedSteps`) that call the primitives by name.
 A backend with an async client writes its primitives once, as steps of driver calls
 (:class:`HostedEngineSteps`), and its two stores are :class:`SteppedHostedVectorStore` and
 :class:`AsyncSteppedHostedVectorStore`, which run each primitive's steps on the sync or the
-async client (``_engine``).
+async client (``_engine``). Where every step goes to one driver client, :class:`ClientHostedVectorStore`
+and :class:`AsyncLoopClientHostedVectorStore` are that ``_engine``: the latter opens the asyncio client
+in each event loop the store is used from.
 
 Scores: the engine ranks; the reported ``score`` is computed exactly from the
 stored embedding with :func:`~..base.similarity` (cosine similarity, dot product,
@@ -27,10 +29,11 @@ processes inserting the same new id at the same moment can both succeed
 
 from __future__ import annotations
 
+import asyncio
 from abc import abstractmethod
 from typing import Any, ClassVar, TypeVar
 
-from ..._sansio import Call, Operation, call_on, call_on_async, drive, drive_async
+from ..._sansio import Call, Operation, call_on, call_on_async, drive, drive_async, throw_in_everything
 from ...errors import BackendUnavailableError
 from .._filters.native import ALWAYS, NEVER, Lowered, lower
 from ..base import Distance, KnowledgeDocument, similarity
@@ -43,7 +46,9 @@ from .store_base import K, KnowledgeStoreBase, error_chain, raised_by
 
 __all__ = [
     "AsyncHostedVectorStore",
+    "AsyncLoopClientHostedVectorStore",
     "AsyncSteppedHostedVectorStore",
+    "ClientHostedVectorStore",
     "HostedEngineSteps",
     "HostedVectorStore",
     "Settings",
@@ -434,3 +439,44 @@ class AsyncSteppedHostedVectorStore(HostedEngineSteps, AsyncHostedVectorStore[K]
 
     async def _native_remove(self, name: str, settings: Settings, ids: list[str]) -> None:
         await self._engine(self._native_remove_steps(name, settings, ids))
+
+
+class ClientHostedVectorStore(SteppedHostedVectorStore[K]):
+    """A :class:`SteppedHostedVectorStore` whose steps all go to one driver client, ``self._client``,
+    which its ``__init__`` opens. The backend adds ``__init__``, ``_scan`` and ``_release``."""
+
+    _client: Any
+
+    def _engine(self, steps: Operation[Call, R]) -> R:
+        return drive(steps, call_on(self._client), throw_in_everything)
+
+
+class AsyncLoopClientHostedVectorStore(AsyncSteppedHostedVectorStore[K]):
+    """An :class:`AsyncSteppedHostedVectorStore` whose steps all go to one asyncio driver client, bound
+    to the event loop that used it (its HTTP connection pool belongs to that loop). The client opens
+    on the first call, and anew in another loop: that of a loop the store has left cannot be closed
+    from this one, so it is dropped. The backend adds ``_open_client`` and ``_release``
+    (with :meth:`_take_client`)."""
+
+    def __init__(self, config: K) -> None:
+        super().__init__(config)
+        self._client: Any = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    @abstractmethod
+    def _open_client(self) -> Any:
+        """A new client (made without I/O), for the running loop."""
+
+    def _loop_client(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            self._client, self._client_loop = self._open_client(), loop
+        return self._client
+
+    def _take_client(self) -> Any:
+        """The client, taken from the store, if the running loop may close it (else None: it is dropped)."""
+        client, self._client = self._client, None
+        return client if self._client_loop is asyncio.get_running_loop() else None
+
+    async def _engine(self, steps: Operation[Call, R]) -> R:
+        return await drive_async(steps, call_on_async(self._loop_client()), throw_in_everything)

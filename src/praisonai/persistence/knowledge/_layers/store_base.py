@@ -30,6 +30,10 @@ what the backend's ``_find`` returns for an existing collection (its handle,
 with at least the collection's dimension, distance and metadata); ``K`` is its config
 model, which ``__init__(config)`` keeps as ``self.config``. :class:`HeldCollection` is the
 handle of the stores that hold their documents in this process.
+
+``_scan`` pages: :func:`read_pages` is the loop (read at a position until a page is empty),
+:meth:`KnowledgeStoreBase._pages_of` the same with the collection looked up again between pages,
+and :class:`OffsetPagedStore` the ``_scan`` of the backends whose steps read a page at an offset.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from __future__ import annotations
 import math
 import threading
 from abc import abstractmethod
-from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
@@ -58,8 +62,10 @@ __all__ = [
     "CollectionSettings",
     "InProcessKnowledgeStore",
     "KnowledgeStoreBase",
+    "OffsetPagedStore",
     "OpenedCollection",
     "raised_by",
+    "read_pages",
     "score_of_distance",
 ]
 
@@ -72,6 +78,8 @@ class _HeldCollection(_Collection, Protocol):
 
 
 H = TypeVar("H", bound=_HeldCollection)
+P = TypeVar("P")
+S = TypeVar("S", bound=Sequence[Any])
 K = DefaultedTypeVar("K", bound="StoreConfig", default=Any)
 """The backend's config model, kept as ``self.config``."""
 
@@ -125,6 +133,19 @@ def raised_by(error: BaseException, names: Collection[str], texts: Sequence[str]
     return any(
         type(current).__name__ in names or any(text in str(current) for text in texts) for current in error_chain(error)
     )
+
+
+def read_pages(read: Callable[[P], S], start: P, advance: Callable[[P, S], P]) -> Iterator[S]:
+    """The pages ``read(position)`` answers, from ``start`` on, until one is empty: the paging of a
+    backend's ``_scan``. After each page the position moves on to ``advance(position, page)`` (an
+    offset plus the page's length, or the page's last id)."""
+    position = start
+    while True:
+        page = read(position)
+        if not page:
+            return
+        yield page
+        position = advance(position, page)
 
 
 class KnowledgeStoreBase(ContractSteps[C], KnowledgeStore, Generic[C, K]):
@@ -269,6 +290,48 @@ class KnowledgeStoreBase(ContractSteps[C], KnowledgeStore, Generic[C, K]):
             raise collection_not_found(name)
         return target
 
+    def _batches_of(self, name: str, ids: list[str], batch_size: int) -> Iterator[tuple[C, list[str]]]:
+        """``ids`` (a snapshot of the collection's) in batches of ``batch_size``, each with the collection
+        looked up again (NotFoundError once it has been dropped): the ``_scan`` of the stores that hold
+        their documents' ids in this process. A batch's ids may be gone since the snapshot."""
+        for start in range(0, len(ids), batch_size):
+            yield self._require(name), ids[start : start + batch_size]
+
+    def _pages_of(
+        self, name: str, target: C, read: Callable[[C, P], S], start: P, advance: Callable[[P, S], P]
+    ) -> Iterator[S]:
+        """:func:`read_pages` with the collection's handle: ``read(handle, position)`` reads the first page
+        from ``target``, each later one from the collection looked up again (a fresh handle; NotFoundError
+        once it has been dropped)."""
+        first = True
+
+        def page(position: P) -> S:
+            nonlocal first
+            handle, first = (target if first else self._require(name)), False
+            return read(handle, position)
+
+        return read_pages(page, start, advance)
+
+
+class OffsetPagedStore(KnowledgeStoreBase[C, K]):
+    """A store whose ``_scan`` reads pages at growing offsets (chroma, lancedb): the steps
+    ``_page_steps(target, offset, limit)``, run by its ``_engine``."""
+
+    @abstractmethod
+    def _engine(self, steps: Operation[Any, R]) -> R: ...
+
+    @abstractmethod
+    def _page_steps(self, target: C, offset: int, limit: int) -> Operation[Any, list[KnowledgeDocument]]: ...
+
+    def _scan(self, name: str, target: C, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
+        return self._pages_of(
+            name,
+            target,
+            lambda current, offset: self._engine(self._page_steps(current, offset, batch_size)),
+            0,
+            lambda offset, documents: offset + len(documents),
+        )
+
 
 @dataclass(slots=True)
 class HeldCollection:
@@ -338,7 +401,5 @@ class InProcessKnowledgeStore(KnowledgeStoreBase[H, K]):
         return len(target.documents)
 
     def _scan(self, name: str, target: H, batch_size: int) -> Iterator[list[KnowledgeDocument]]:
-        ids = list(target.documents)
-        for start in range(0, len(ids), batch_size):
-            documents = self._require(name).documents
-            yield [copy_document(documents[i]) for i in ids[start : start + batch_size] if i in documents]
+        for current, batch in self._batches_of(name, list(target.documents), batch_size):
+            yield [copy_document(current.documents[i]) for i in batch if i in current.documents]

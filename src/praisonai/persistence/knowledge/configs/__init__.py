@@ -16,21 +16,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from ..._catalogue import Kind
-from ..._config import StoreConfig, build_store
+from ..._config import KindConfig, build_store
 
 if TYPE_CHECKING:
-    from ..base import AsyncKnowledgeStore, KnowledgeStore
+    from ..base import AsyncKnowledgeStore, KnowledgeStore  # noqa: F401  # named (quoted) in the bases below
 
 __all__ = ["AsyncKnowledgeConfig", "KnowledgeConfig"]
 
 
-class KnowledgeConfig(StoreConfig):
+class KnowledgeConfig(KindConfig["KnowledgeStore"]):
     """Config of a knowledge backend; ``open()`` is a KnowledgeStore."""
 
     kind: ClassVar[Kind] = "knowledge"
-
-    def open(self) -> KnowledgeStore:
-        return cast("KnowledgeStore", build_store(self))
 
 
 class AsyncKnowledgeConfig(KnowledgeConfig):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 from typing_extensions import Self
@@ -11,7 +11,7 @@ from typing_extensions import Self
 from ..._fields import Port, Seconds, Text, https_url, matching, no_nul
 from ..._keywords import Derive, Keyword, Rename, ServerPart
 from ..._paths import data_dir
-from ..._urlform import Endpoint, UrlForm, UrlSpec, redis_form
+from ..._urlform import Endpoint, UrlForm, UrlSpec, local_form, redis_form
 from ...url import URL
 from . import KnowledgeConfig
 
@@ -28,14 +28,36 @@ def _embedded_dir(name: str) -> Callable[[], str]:
     return lambda: str(data_dir() / name)
 
 
-def _local_dir(scheme: str, field: str) -> UrlForm:
-    # scheme:///relative/dir and scheme:////absolute/dir (a URL without a host), as the sqlite URLs spell paths.
-    return UrlForm(
-        schemes=(scheme,), hostless=True, path=field, local=True, local_refuses=("host", "username", "port", "query")
-    )
+class _EmbeddedOrServer(KnowledgeConfig):
+    """An engine run embedded on a local directory (``path``) or reached as a server (the field ``_server``).
+
+    What qdrant and chroma share: not both at once, the credential (``_credential``) only with a
+    server, and :attr:`local_path`.
+    """
+
+    _server: ClassVar[str]
+    _credential: ClassVar[str]
+    if TYPE_CHECKING:
+        path: str | None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        server = getattr(self, self._server)
+        if server is not None and self.path is not None:
+            raise ValueError(f"give either path (embedded) or {self._server} (server), not both")
+        if server is None and getattr(self, self._credential) is not None:
+            raise ValueError(f"{self._credential} is for a server ({self._server}); embedded has no authentication")
+        return self
+
+    @property
+    def local_path(self) -> str | None:
+        """The embedded directory (or ``:memory:``; default ``$PRAISONAI_DATA_DIR/<backend>``); None for a server."""
+        if getattr(self, self._server) is not None:
+            return None
+        return self.path if self.path is not None else str(data_dir() / self.backend)
 
 
-class QdrantKnowledgeConfig(KnowledgeConfig):
+class QdrantKnowledgeConfig(_EmbeddedOrServer):
     """Qdrant through qdrant-client: local mode on a directory (or ``:memory:``), or a server by URL.
 
     Local mode is the embedded default: ``path`` (default ``$PRAISONAI_DATA_DIR/qdrant``),
@@ -45,9 +67,12 @@ class QdrantKnowledgeConfig(KnowledgeConfig):
     """
 
     backend: ClassVar[str] = "qdrant"
+    _server: ClassVar[str] = "url"
+    _credential: ClassVar[str] = "api_key"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        _local_dir("qdrant", "path"),
-        _local_dir("qdrants", "path"),
+        # hostless: qdrant:///dir is local mode, qdrant://host the server form below.
+        local_form("qdrant", "path", hostless=True),
+        local_form("qdrants", "path", hostless=True),
         UrlForm(
             schemes=("qdrant", "qdrants", "http", "https"),
             credential="api_key",
@@ -86,21 +111,6 @@ class QdrantKnowledgeConfig(KnowledgeConfig):
     def _http_url(cls, value: str | None) -> str | None:
         return https_url(value, credentials="the API key as api_key")
 
-    @model_validator(mode="after")
-    def _one_target(self) -> Self:
-        if self.url is not None and self.path is not None:
-            raise ValueError("give either path (local mode) or url (server), not both")
-        if self.url is None and self.api_key is not None:
-            raise ValueError("api_key is for servers (url); local mode has no authentication")
-        return self
-
-    @property
-    def local_path(self) -> str | None:
-        """The local-mode directory (or ``:memory:``); None when talking to a server."""
-        if self.url is not None:
-            return None
-        return self.path if self.path is not None else str(data_dir() / "qdrant")
-
 
 _chroma_name = matching(r"^[A-Za-z0-9_-]{1,64}$", "must be 1 to 64 letters, digits, '_' or '-'")
 _redis_prefix = matching(r"^[A-Za-z0-9_:.-]{1,64}$", "must be 1 to 64 letters, digits, '_', ':', '.' or '-'")
@@ -122,7 +132,7 @@ def _persistent(value: Any, given: Mapping[str, Any]) -> dict[str, Any]:
     return {"path": ":memory:"}
 
 
-class ChromaKnowledgeConfig(KnowledgeConfig):
+class ChromaKnowledgeConfig(_EmbeddedOrServer):
     """Chroma: the embedded persistent client on a directory, or a Chroma server over HTTP.
 
     Embedded: ``path`` (default ``$PRAISONAI_DATA_DIR/chroma``), ``chroma:///relative/dir``,
@@ -132,8 +142,10 @@ class ChromaKnowledgeConfig(KnowledgeConfig):
     """
 
     backend: ClassVar[str] = "chroma"
+    _server: ClassVar[str] = "host"
+    _credential: ClassVar[str] = "token"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        _local_dir("chroma", "path"),
+        local_form("chroma", "path", hostless=True),
         UrlForm(
             schemes=("chroma", "http", "https"),
             implies={"chroma": {"ssl": False}, "http": {"ssl": False}, "https": {"ssl": True}},
@@ -165,20 +177,6 @@ class ChromaKnowledgeConfig(KnowledgeConfig):
     tenant: Annotated[str, AfterValidator(_chroma_name)] = "default_tenant"
     database: Annotated[str, AfterValidator(_chroma_name)] = "default_database"
 
-    @model_validator(mode="after")
-    def _one_target(self) -> Self:
-        if self.host is not None and self.path is not None:
-            raise ValueError("give either path (embedded) or host (server), not both")
-        if self.host is None and self.token is not None:
-            raise ValueError("token is for servers (host); the embedded client has no authentication")
-        return self
-
-    @property
-    def local_path(self) -> str | None:
-        if self.host is not None:
-            return None
-        return self.path if self.path is not None else str(data_dir() / "chroma")
-
 
 class LanceDbKnowledgeConfig(KnowledgeConfig):
     """LanceDB: a local directory of Lance tables (embedded), an object store, or LanceDB Cloud.
@@ -204,10 +202,6 @@ class LanceDbKnowledgeConfig(KnowledgeConfig):
     """LanceDB Cloud region (``db://`` URIs)."""
 
 
-def _default_milvus_uri() -> str:
-    return str(data_dir() / "milvus.db")
-
-
 def _milvus_token(parsed: URL, fields: dict[str, Any]) -> None:
     if parsed.username is not None or parsed.password is not None:
         fields["token"] = SecretStr(f"{parsed.username or ''}:{parsed.password or ''}")
@@ -224,7 +218,7 @@ class MilvusKnowledgeConfig(KnowledgeConfig):
 
     backend: ClassVar[str] = "milvus"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        _local_dir("milvus", "uri"),
+        local_form("milvus", "uri", hostless=True),
         UrlForm(
             schemes=("milvus", "http", "https"),
             path="db_name",
@@ -240,7 +234,7 @@ class MilvusKnowledgeConfig(KnowledgeConfig):
     }
     praisonai_keywords: ClassVar[tuple[str, ...]] = ("url", "host", "port", "token", "db_name")
 
-    uri: str = Field(default_factory=_default_milvus_uri, min_length=1)
+    uri: str = Field(default_factory=_embedded_dir("milvus.db"), min_length=1)
     token: SecretStr | None = None
     db_name: str = ""
     """Database on the server ("" for the default one)."""

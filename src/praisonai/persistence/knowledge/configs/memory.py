@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from ..._urlform import UrlForm, UrlSpec, flag
+from ..._urlform import UrlSpec, flag, memory_form
 from . import KnowledgeConfig
 
 __all__ = ["MemoryKnowledgeConfig"]
@@ -19,16 +19,7 @@ class MemoryKnowledgeConfig(KnowledgeConfig):
 
     backend: ClassVar[str] = "memory"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        UrlForm(
-            schemes=("memory",),
-            path="path",
-            local=True,
-            rooted=True,  # memory:///srv/k.json is /srv/k.json, as the state store's memory URL
-            local_refuses=("host", "username", "port"),
-            optional_path=True,
-            query={"autosave": "autosave"},
-            convert={"autosave": flag("autosave")},
-        )
+        memory_form("path", query={"autosave": "autosave"}, convert={"autosave": flag("autosave")})
     )
 
     path: str | None = Field(default=None, min_length=1)

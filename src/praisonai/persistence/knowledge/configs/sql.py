@@ -9,7 +9,7 @@ from typing_extensions import Self
 
 from ..._fields import HostName, Identifier, LongSeconds, Port, Seconds, TablePrefix, Text
 from ..._keywords import EMBEDDING_DIM, SERVER_KEYWORDS, Keyword
-from ..._urlform import UrlForm, UrlSpec, flag, server_form
+from ..._urlform import UrlSpec, flag, local_form, server_form
 from . import KnowledgeConfig
 
 __all__ = ["ClickHouseKnowledgeConfig", "PgvectorKnowledgeConfig", "SingleStoreVectorKnowledgeConfig"]
@@ -85,13 +85,7 @@ class ClickHouseKnowledgeConfig(KnowledgeConfig):
 
     backend: ClassVar[str] = "clickhouse"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        UrlForm(
-            schemes=("chdb",),
-            path="chdb_path",
-            local=True,
-            local_refuses=("host", "username", "port", "query"),
-            empty=":memory:",
-        ),
+        local_form("chdb", "chdb_path", empty=":memory:"),
         server_form(
             "clickhouse",
             "clickhouses",

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
-
 from ..._fields import TablePrefix
 from ..._keywords import EMBEDDING_DIM, SURREAL_KEYWORDS, Keyword
-from ..._paths import data_dir
-from ..._surreal import SurrealName, SurrealSettings
+from ..._surreal import SurrealName, SurrealSettings, embedded_url
 from . import KnowledgeConfig
 
 __all__ = ["SurrealVectorKnowledgeConfig"]
-
-
-def _default_knowledge_surrealkv_url() -> str:
-    return "surrealkv://" + str(data_dir() / "knowledge.surrealkv")
 
 
 class SurrealVectorKnowledgeConfig(SurrealSettings, KnowledgeConfig):
@@ -27,9 +20,7 @@ class SurrealVectorKnowledgeConfig(SurrealSettings, KnowledgeConfig):
     keyword_aliases: ClassVar[dict[str, Keyword]] = {"embedding_dim": EMBEDDING_DIM}
     praisonai_keywords: ClassVar[tuple[str, ...]] = (*SURREAL_KEYWORDS, "embedding_dim")
 
-    url: str = Field(default_factory=_default_knowledge_surrealkv_url)
-    """``mem://``, ``surrealkv:///abs/dir`` (or ``surrealkv://relative/dir``, ``surrealkv+versioned://``,
-    ``file://``), ``ws[s]://host:8000/rpc``, ``http[s]://host:8000``. Default: a SurrealKV directory
-    under ``$PRAISONAI_DATA_DIR``."""
+    url: str = embedded_url("knowledge.surrealkv")
+    """The URL forms of :class:`SurrealSettings`; default: a SurrealKV directory under ``$PRAISONAI_DATA_DIR``."""
     database: SurrealName = "knowledge"
     table_prefix: TablePrefix = "praison_kb_"

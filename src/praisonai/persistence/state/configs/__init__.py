@@ -9,30 +9,24 @@ the adapter module or driver is imported; see ``_config.py``, and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from ..._catalogue import Kind
-from ..._config import StoreConfig, build_store
+from ..._config import KindConfig
 
 if TYPE_CHECKING:
-    from ..base import AsyncStateStore, StateStore
+    from ..base import AsyncStateStore, StateStore  # noqa: F401  # named (quoted) in the bases below
 
 __all__ = ["AsyncStateConfig", "StateConfig"]
 
 
-class StateConfig(StoreConfig):
+class StateConfig(KindConfig["StateStore"]):
     """Config of a synchronous state backend; ``open()`` is a StateStore."""
 
     kind: ClassVar[Kind] = "state"
 
-    def open(self) -> StateStore:
-        return cast("StateStore", build_store(self))
 
-
-class AsyncStateConfig(StoreConfig):
+class AsyncStateConfig(KindConfig["AsyncStateStore"]):
     """Config of an asyncio state backend; ``open()`` is an AsyncStateStore."""
 
     kind: ClassVar[Kind] = "state"
-
-    def open(self) -> AsyncStateStore:
-        return cast("AsyncStateStore", build_store(self))

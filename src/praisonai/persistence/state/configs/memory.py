@@ -7,7 +7,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from ..._keywords import Ignored, Keyword
-from ..._urlform import UrlForm, UrlSpec
+from ..._urlform import UrlSpec, memory_form
 from . import StateConfig
 
 __all__ = ["MemoryStateConfig"]
@@ -15,19 +15,8 @@ __all__ = ["MemoryStateConfig"]
 
 class MemoryStateConfig(StateConfig):
     backend: ClassVar[str] = "memory"
-    url_spec: ClassVar[UrlSpec | None] = UrlSpec(
-        # memory:///srv/state.json names /srv/state.json, as file:///srv/state.json does (and as a
-        # newcomer reads it); memory:////srv/state.json, the SQLAlchemy-style spelling, names the same.
-        UrlForm(
-            schemes=("memory",),
-            path="snapshot_path",
-            local=True,
-            rooted=True,
-            optional_path=True,
-            local_refuses=("host", "username", "port"),
-            query={},
-        )
-    )
+    # memory:///srv/state.json names /srv/state.json, as file:///srv/state.json does; no parameters.
+    url_spec: ClassVar[UrlSpec | None] = UrlSpec(memory_form("snapshot_path", query={}))
     keyword_aliases: ClassVar[dict[str, Keyword]] = {
         "path": "snapshot_path",
         "auto_save": Ignored("with a snapshot file, every write is journalled when it is made (see fsync)"),
