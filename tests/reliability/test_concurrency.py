@@ -151,7 +151,9 @@ def test_tasks_lose_nothing(backend: str, open_conversation: Callable[[str], Ope
 
 # -- processes ---------------------------------------------------------------------------------------------------
 
-PROCESS_BACKENDS: dict[str, dict[str, Any]] = {"sqlite": {}, "json": {"durable": False}}
+# A writer waits up to busy_timeout for another process's write lock: under a disk-heavy neighbour the
+# default 5 s was once exceeded (a clear BackendUnavailableError, but not this test's subject).
+PROCESS_BACKENDS: dict[str, dict[str, Any]] = {"sqlite": {"busy_timeout": 60.0}, "json": {"durable": False}}
 
 
 @pytest.mark.parametrize("backend", list(PROCESS_BACKENDS))
