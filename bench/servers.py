@@ -22,6 +22,7 @@ from itertools import count
 from typing import Any
 from urllib.parse import urlsplit
 
+from praisonai.persistence.conversation._postgres_driver import libpq_options
 from praisonai.persistence.conversation._sql_statements import MYSQL, POSTGRES, ConversationStatements
 from praisonai.persistence.conversation.config import MySqlConversationConfig, PostgresConversationConfig
 from praisonai.persistence.registry import CONVERSATION_STORES
@@ -145,23 +146,11 @@ class _Postgres:
         self.admin = self.connect()
 
     def connect(self) -> Any:
-        """A connection with exactly the settings of the postgres store's pool."""
-        c = self.config
-        options: dict[str, Any] = {
-            "host": c.host,
-            "port": c.port,
-            "dbname": c.database,
-            "user": c.user,
-            "password": None if c.password is None else c.password.get_secret_value(),
-            "sslmode": c.sslmode,
-            "sslrootcert": c.sslrootcert,
-            "connect_timeout": max(2, round(c.connect_timeout)),
-            "application_name": c.application_name,
-        }
+        """A connection with exactly the settings of the postgres store's pool (its own ``libpq_options``)."""
         return self.psycopg.connect(
             autocommit=True,
-            prepare_threshold=5 if c.prepared_statements else None,
-            **{key: value for key, value in options.items() if value is not None},
+            prepare_threshold=5 if self.config.prepared_statements else None,
+            **libpq_options(self.config),
         )
 
     def drop(self, schema: str) -> None:

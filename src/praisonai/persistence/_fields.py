@@ -4,13 +4,15 @@
 (positive, at most an hour) and ``LongSeconds`` (at most a day), ``KeyPrefix``
 (a key-value store's key prefix), ``Identifier`` (a SQL name) and
 ``TablePrefix``; :func:`matching` builds their pattern checks and
-:func:`needs` the "set only with" rules. Secrets are
+:func:`needs` the "set only with" rules; :func:`libpq_seconds` turns ``Seconds``
+into the whole seconds libpq takes. Secrets are
 pydantic's ``SecretStr``; URL flags and numbers are converted by
 ``_urlform.flag`` and ``_urlform.number``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -30,6 +32,7 @@ __all__ = [
     "Seconds",
     "Text",
     "https_url",
+    "libpq_seconds",
     "matching",
     "needs",
     "no_nul",
@@ -102,6 +105,14 @@ HostName = Annotated[str, AfterValidator(_host)]
 """A host name or address: letters, digits, ``.``, ``:``, ``[]``, ``_`` and ``-``."""
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(gt=0, le=3600)]
+
+
+def libpq_seconds(seconds: float) -> int:
+    """``connect_timeout`` for libpq, which counts whole seconds and refuses less than 2: rounded up,
+    so that a connection never waits less than asked (2.4 s waits 3)."""
+    return max(2, math.ceil(seconds))
+
+
 """A timeout: positive, at most an hour."""
 LongSeconds = Annotated[float, Field(gt=0, le=86400)]
 """A long wait: positive, at most a day."""

@@ -5,14 +5,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
+from .._fields import libpq_seconds
 from ._server_runner import _ServerRunner
 from ._sql_operations import ConversationOperations, IntegrityViolation
 from ._sql_statements import POSTGRES, ConversationStatements
 from .config import AsyncPostgresConversationConfig, PostgresConversationConfig
 
-__all__ = ["PostgresHooks", "integrity_violation", "is_disconnect_sqlstate", "postgres_address", "postgres_operations"]
+__all__ = [
+    "PostgresHooks",
+    "integrity_violation",
+    "is_disconnect_sqlstate",
+    "libpq_options",
+    "postgres_address",
+    "postgres_operations",
+]
 
 # 40P01 deadlock detected, 40001 serialization failure: the server rolled the transaction back.
 # 55P03 lock not available (lock_timeout ran out).
@@ -32,6 +40,22 @@ def postgres_operations(
 def postgres_address(config: PostgresConversationConfig | AsyncPostgresConversationConfig) -> str:
     where = config.host if config.host.startswith("/") else f"{config.host}:{config.port}"
     return f"PostgreSQL at {where}" + (f"/{config.database}" if config.database else "")
+
+
+def libpq_options(config: PostgresConversationConfig | AsyncPostgresConversationConfig) -> dict[str, Any]:
+    """The keyword options of ``psycopg.connect`` for ``config`` (those it sets)."""
+    options: dict[str, Any] = {
+        "host": config.host,
+        "port": config.port,
+        "dbname": config.database,
+        "user": config.user,
+        "password": None if config.password is None else config.password.get_secret_value(),
+        "sslmode": config.sslmode,
+        "sslrootcert": config.sslrootcert,
+        "connect_timeout": libpq_seconds(config.connect_timeout),
+        "application_name": config.application_name,
+    }
+    return {key: value for key, value in options.items() if value is not None}
 
 
 def is_disconnect_sqlstate(sqlstate: str | None) -> bool:

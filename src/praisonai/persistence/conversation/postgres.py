@@ -17,10 +17,9 @@ next call reconnects.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from ._postgres_driver import PostgresHooks, integrity_violation, is_disconnect_sqlstate
+from ._postgres_driver import PostgresHooks, integrity_violation, is_disconnect_sqlstate, libpq_options
 from ._server_runner import ServerSqlConversationStore
 from ._sql_operations import IntegrityViolation, Step, run_step
 from .config import PostgresConversationConfig
@@ -52,24 +51,10 @@ class PostgresConversationStore(PostgresHooks, ServerSqlConversationStore):
         self._open(config.pool_size)
 
     def _connect(self) -> Any:
-        config = self.config
-        options: dict[str, Any] = {
-            "host": config.host,
-            "port": config.port,
-            "dbname": config.database,
-            "user": config.user,
-            "password": None if config.password is None else config.password.get_secret_value(),
-            "sslmode": config.sslmode,
-            "sslrootcert": config.sslrootcert,
-            # libpq counts whole seconds and refuses less than 2; rounded up, never shorter than asked
-            # (as pgvector's connections).
-            "connect_timeout": max(2, math.ceil(config.connect_timeout)),
-            "application_name": config.application_name,
-        }
         connection = self._psycopg.connect(
             autocommit=True,
-            prepare_threshold=5 if config.prepared_statements else None,
-            **{key: value for key, value in options.items() if value is not None},
+            prepare_threshold=5 if self.config.prepared_statements else None,
+            **libpq_options(self.config),
         )
         return _Connection(connection, connection.cursor())
 

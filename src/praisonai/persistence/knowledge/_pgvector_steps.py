@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from .._fields import libpq_seconds
 from .._sansio import Operation
 from .._values import dump_json, load_json
 from ..errors import BackendUnavailableError, InvalidInputError, StoreError, UnsupportedFilterError
@@ -171,7 +172,7 @@ class _PgvectorSteps(EngineStepsPrimitives):
             "user": config.user,
             "dbname": config.database,
             "sslmode": config.sslmode,
-            "connect_timeout": max(2, math.ceil(config.connect_timeout)),
+            "connect_timeout": libpq_seconds(config.connect_timeout),
             "application_name": "praisonai-persistence",
         }
         if config.password is not None:
