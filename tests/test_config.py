@@ -240,6 +240,16 @@ def test_local_paths_relative_absolute_and_bare() -> None:
     assert DeclaredConfig.from_options("some/dir").path == "some/dir"
 
 
+@pytest.mark.parametrize("name", ["qdrant", "chroma"])
+def test_an_embedded_engine_and_its_asyncio_form_default_to_one_directory(name: str) -> None:
+    from praisonai.persistence._paths import data_dir
+    from praisonai.persistence.registry import KNOWLEDGE_STORES
+
+    expected = str(data_dir() / name)
+    assert KNOWLEDGE_STORES.validate(name).local_path == expected
+    assert KNOWLEDGE_STORES.validate(f"async_{name}").local_path == expected
+
+
 def test_keyword_aliases_fill_their_field() -> None:
     config = DeclaredConfig.from_options(None, {"schema": "chat", "prefix": "app:"})
     assert (config.schema_name, config.key_prefix) == ("chat", "app:")

@@ -37,6 +37,7 @@ class _EmbeddedOrServer(KnowledgeConfig):
 
     _server: ClassVar[str]
     _credential: ClassVar[str]
+    _directory: ClassVar[str]  # the default one's name; not backend: async_<name> uses the sync one's directory
     if TYPE_CHECKING:
         path: str | None
 
@@ -51,10 +52,10 @@ class _EmbeddedOrServer(KnowledgeConfig):
 
     @property
     def local_path(self) -> str | None:
-        """The embedded directory (or ``:memory:``; default ``$PRAISONAI_DATA_DIR/<backend>``); None for a server."""
+        """The embedded directory (or ``:memory:``; default ``$PRAISONAI_DATA_DIR/<name>``); None for a server."""
         if getattr(self, self._server) is not None:
             return None
-        return self.path if self.path is not None else str(data_dir() / self.backend)
+        return self.path if self.path is not None else str(data_dir() / self._directory)
 
 
 class QdrantKnowledgeConfig(_EmbeddedOrServer):
@@ -69,6 +70,7 @@ class QdrantKnowledgeConfig(_EmbeddedOrServer):
     backend: ClassVar[str] = "qdrant"
     _server: ClassVar[str] = "url"
     _credential: ClassVar[str] = "api_key"
+    _directory: ClassVar[str] = "qdrant"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
         # hostless: qdrant:///dir is local mode, qdrant://host the server form below.
         local_form("qdrant", "path", hostless=True),
@@ -144,6 +146,7 @@ class ChromaKnowledgeConfig(_EmbeddedOrServer):
     backend: ClassVar[str] = "chroma"
     _server: ClassVar[str] = "host"
     _credential: ClassVar[str] = "token"
+    _directory: ClassVar[str] = "chroma"
     url_spec: ClassVar[UrlSpec | None] = UrlSpec(
         local_form("chroma", "path", hostless=True),
         UrlForm(
