@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import AlreadyExistsError, UnsupportedTransferError
 from ..knowledge.base import CollectionInfo, KnowledgeDocument, KnowledgeStore
-from ._compare import canonical, differing
+from ._compare import differing
 from ._kind import GroupedTransfer, GroupReference, Reading, Run, StoreWriter, capability, store_name
 from .jsonl import Groups
 
@@ -69,9 +69,7 @@ class _KnowledgeWriter(StoreWriter[KnowledgeStore]):
         differences: list[str] = []
         if self.describe is not None:
             existing: CollectionInfo = self.describe(info.name)
-            differences = [name for name in ("dimension", "distance") if getattr(existing, name) != getattr(info, name)]
-            if canonical(existing.metadata) != canonical(info.metadata):
-                differences.append("metadata")
+            differences = differing(existing, info, ("dimension", "distance"), ("metadata",))
 
         def replace() -> None:
             target.delete_collection(info.name)
