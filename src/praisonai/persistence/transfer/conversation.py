@@ -206,9 +206,9 @@ class _ConversationWriter(StoreWriter[ConversationStore]):
         )
         present = {message.id: message for message in around}
         writes = self._to_write("messages", batch, present, _same_message, f"session {session_id!r}")
-        differing = [message.id for message, differs in writes if differs]
-        if differing:
-            self.target.delete_messages(session_id, differing)
+        replaced = [message.id for message, differs in writes if differs]
+        if replaced:
+            self.target.delete_messages(session_id, replaced)
         return [message for message, _ in writes]
 
 
