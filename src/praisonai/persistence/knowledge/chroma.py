@@ -239,10 +239,12 @@ class _ChromaSteps(EngineStepsPrimitives):
         if len(results) < limit:
             # The HNSW graph can leave documents unreachable (hundreds of equal vectors do it), so a
             # search short of ``limit`` while more documents match is answered exactly: the limit is filled.
+            # One id past the results tells whether more match (not every matching id fetched).
             if where is None:
                 matching = yield Call("count", on=target.native)
             else:
-                matching = len((yield Call("get", (), {"where": where, "include": []}, on=target.native))["ids"])
+                selection = {"where": where, "include": [], "limit": len(results) + 1}
+                matching = len((yield Call("get", (), selection, on=target.native))["ids"])
             if matching > len(results):
                 return (yield from self._exact_steps(name, target, query, limit, where))
         return results
