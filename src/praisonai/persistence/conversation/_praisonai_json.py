@@ -19,9 +19,9 @@ import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from ..errors import InvalidInputError, StoreError
+from ._json_format import MESSAGE_KEYS, SESSION_KEYS, header_line, json_object
 from ._sql_operations import ConversationOperations
 from .base import ConversationMessage, ConversationSession
 
@@ -38,15 +38,11 @@ def praisonai_session_files(root: Path) -> list[Path]:
 
 
 def convert_praisonai_session(
-    path: Path,
-    encoder: ConversationOperations,
-    encode_record: Callable[[str, tuple[Any, ...]], str],
-    write: Callable[[str, bytes, bytes], None],
-    header: Callable[[str], str],
+    path: Path, encoder: ConversationOperations, write: Callable[[str, bytes, bytes], None]
 ) -> None:
     """Write one PraisonAI session file in our layout: ``write(session_id, session bytes, messages bytes)``.
 
-    ``encode_record(kind, row)`` renders a validated row ("session" or "message") as the store does.
+    ``encoder`` validates the rows (as the store does); their text is :mod:`._json_format`'s.
     """
     try:
         data = json.loads(path.read_bytes())
@@ -65,8 +61,8 @@ def convert_praisonai_session(
                 continue
             seen.add(message.id)
             message.session_id = ""  # message_row sets it from the session
-            lines.append(encode_record("message", encoder.message_row(row[0], message)))
+            lines.append(json_object(MESSAGE_KEYS, encoder.message_row(row[0], message)))
     except (InvalidInputError, TypeError, ValueError, AttributeError) as error:
         raise StoreError(f"PraisonAI session file {path} holds a value this store cannot keep: {error}") from error
-    messages = header(uuid.uuid4().hex) + "\n" + ("[" + ",".join(lines) + "]\n" if lines else "")
-    write(row[0], encode_record("session", row).encode("ascii"), messages.encode("ascii"))
+    messages = header_line(uuid.uuid4().hex) + "\n" + ("[" + ",".join(lines) + "]\n" if lines else "")
+    write(row[0], json_object(SESSION_KEYS, row).encode("ascii"), messages.encode("ascii"))

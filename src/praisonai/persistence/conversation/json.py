@@ -71,7 +71,6 @@ from ._json_files import (
     written_at,
 )
 from ._json_format import (
-    MESSAGE_KEYS,
     SESSION_KEYS,
     check_format,
     encode,
@@ -159,15 +158,12 @@ class JsonConversationStore(GuardedStore, ConversationStore):
     def _convert_praisonai_files(self) -> None:
         """A directory PraisonAI 4.7 wrote: its sessions in our layout, before format.json commits them."""
 
-        def encode_record(kind: str, row: tuple[Any, ...]) -> str:
-            return json_object(SESSION_KEYS if kind == "session" else MESSAGE_KEYS, row)
-
         def write(session_id: str, session: bytes, messages: bytes) -> None:
             self._write_file(self._messages_path(session_id), messages)
             self._write_file(self._session_path(session_id), session)
 
         for path in praisonai_session_files(self._root):
-            convert_praisonai_session(path, self._encoder, encode_record, write, header_line)
+            convert_praisonai_session(path, self._encoder, write)
 
     def _fsync_directory(self, directory: Path) -> None:
         if self.config.durable:
