@@ -184,6 +184,20 @@ def test_a_session_file_naming_another_id_is_reported(store: JsonConversationSto
         store.get_session("a")
 
 
+@pytest.mark.parametrize("content", [b"[1, 2]", b'{"session_id": "a"}', b'"a"'])
+def test_a_session_file_that_is_no_session_is_a_store_error(
+    store: JsonConversationStore, root: Path, content: bytes
+) -> None:
+    """Valid JSON that is not a session record: a StoreError naming the file from get_session and
+    list_sessions alike, never a raw TypeError or KeyError."""
+    store.create_session(ConversationSession(session_id="a"))
+    (root / "sessions" / "a.json").write_bytes(content)
+    with pytest.raises(StoreError, match=r"a\.json does not hold"):
+        store.get_session("a")
+    with pytest.raises(StoreError, match=r"a\.json does not hold a session"):
+        store.list_sessions()
+
+
 # -- bad and oversized input ------------------------------------------------------
 
 

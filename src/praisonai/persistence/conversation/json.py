@@ -98,6 +98,21 @@ __all__ = ["JsonConversationStore", "session_file_stem"]
 _INDEXES_KEPT = 256
 
 
+def _session_record(path: Path) -> dict[str, Any] | None:
+    """The record of session file ``path``, or None if it is gone; a StoreError if it is not a session's."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        record = load_json(data)
+    except ValueError as error:
+        raise StoreError(f"session file {path} is corrupt: {error}") from error
+    if not isinstance(record, dict) or not all(key in record for key in SESSION_KEYS):
+        raise StoreError(f"session file {path} does not hold a session")
+    return record
+
+
 class JsonConversationStore(GuardedStore, ConversationStore):
     """Conversations as JSON files in one directory, safe across threads and processes."""
 
@@ -191,15 +206,8 @@ class JsonConversationStore(GuardedStore, ConversationStore):
 
     def _read_session(self, session_id: str) -> dict[str, Any] | None:
         path = self._session_path(session_id)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        try:
-            record = load_json(data)
-        except ValueError as error:
-            raise StoreError(f"session file {path} is corrupt: {error}") from error
-        if not isinstance(record, dict) or record.get("session_id") != session_id:
+        record = _session_record(path)
+        if record is not None and record["session_id"] != session_id:
             raise StoreError(f"session file {path} does not hold session {session_id!r}")
         return record
 
@@ -341,12 +349,9 @@ class JsonConversationStore(GuardedStore, ConversationStore):
             sessions = []
             with self._locked(exclusive=False):
                 for path in self._sessions.glob("*.json"):
-                    try:
-                        record = load_json(path.read_bytes())
-                    except FileNotFoundError:
+                    record = _session_record(path)
+                    if record is None:
                         continue
-                    except ValueError as error:
-                        raise StoreError(f"session file {path} is corrupt: {error}") from error
                     if (user_id is None or record["user_id"] == user_id) and (
                         agent_id is None or record["agent_id"] == agent_id
                     ):
